@@ -1,1 +1,184 @@
-// Placeholder: implemented in a following change.
+#include "api/api_handler.h"
+
+#include <random>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include "crc32.h"
+
+namespace eddy::runtime::api {
+namespace {
+
+constexpr std::string_view kDynamoTargetPrefix = "DynamoDB_20120810.";
+
+// A DynamoDB-shaped request id: 52 upper-case letters and digits.
+std::string NewRequestId() {
+  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string id(52, 'A');
+  uint64_t bits = 0;
+  int left = 0;
+  for (char& c : id) {
+    if (left == 0) {
+      bits = rng();
+      left = 10;
+    }
+    c = kChars[(bits & 63) % 36];
+    bits >>= 6;
+    --left;
+  }
+  return id;
+}
+
+bool IsJsonContentType(std::string_view type) {
+  if (type.empty()) return true;  // Lenient: some clients omit it.
+  auto starts = [&](std::string_view prefix) {
+    return type.substr(0, prefix.size()) == prefix;
+  };
+  return starts("application/x-amz-json-1.0") || starts("application/json");
+}
+
+}  // namespace
+
+ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
+                       std::shared_ptr<spdlog::logger> logger)
+    : db_(db), config_(std::move(config)), logger_(std::move(logger)) {
+  const std::pair<const char*, Operation> ops[] = {
+      {"CreateTable", &CreateTable}, {"DescribeTable", &DescribeTable},
+      {"DeleteTable", &DeleteTable}, {"UpdateTable", &UpdateTable},
+      {"ListTables", &ListTables},   {"PutItem", &PutItem},
+      {"GetItem", &GetItem},         {"DeleteItem", &DeleteItem},
+      {"UpdateItem", &UpdateItem},   {"Query", &Query},
+      {"Scan", &Scan},
+  };
+  static_assert(std::size(ops) == std::tuple_size_v<decltype(operations_)>);
+  for (size_t i = 0; i < std::size(ops); ++i) {
+    operations_[i].name = ops[i].first;
+    operations_[i].fn = ops[i].second;
+  }
+}
+
+void ApiHandler::Handle(const HttpRequest& request, HttpResponse* response) {
+  if (request.method == "GET") {
+    std::string_view path = request.target;
+    path = path.substr(0, path.find('?'));
+    if (path == "/") {
+      response->body = "healthy: dynamodb." + config_.region +
+                       ".amazonaws.com ";
+      response->headers.emplace_back("Content-Type", "text/plain");
+      return;
+    }
+    if (path == "/healthz") {
+      response->body = "ok\n";
+      response->headers.emplace_back("Content-Type", "text/plain");
+      return;
+    }
+    if (path == "/metrics") {
+      Metrics(response);
+      return;
+    }
+  }
+  if (request.method != "POST" ||
+      !IsJsonContentType(request.Header("content-type"))) {
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
+    response->status = 404;
+    response->body = "<UnknownOperationException/>\n";
+    response->headers.emplace_back("Content-Type", "text/xml");
+    return;
+  }
+  HandleDynamo(request, response);
+}
+
+void ApiHandler::HandleDynamo(const HttpRequest& request,
+                              HttpResponse* response) {
+  const std::string request_id = NewRequestId();
+  std::string_view content_type = request.Header("content-type");
+  if (content_type.empty()) content_type = "application/x-amz-json-1.0";
+
+  ApiStatus status;
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  OperationEntry* entry = nullptr;
+
+  std::string_view target = request.Header("x-amz-target");
+  if (target.substr(0, kDynamoTargetPrefix.size()) == kDynamoTargetPrefix) {
+    std::string_view op = target.substr(kDynamoTargetPrefix.size());
+    for (OperationEntry& e : operations_) {
+      if (op == e.name) entry = &e;
+    }
+  }
+  if (entry == nullptr) {
+    unknown_operations_.fetch_add(1, std::memory_order_relaxed);
+    status = ApiError::UnknownOperation("");
+  } else {
+    entry->requests.fetch_add(1, std::memory_order_relaxed);
+    rapidjson::Document doc;
+    // Iterative parsing: a deeply nested body cannot exhaust the stack.
+    doc.Parse<rapidjson::kParseIterativeFlag>(request.body.data(),
+                                              request.body.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+      status = ApiError::Serialization(
+          doc.HasParseError()
+              ? std::string("Malformed request body: ") +
+                    rapidjson::GetParseError_En(doc.GetParseError())
+              : std::string(
+                    "Request body must be a JSON object (structure)"));
+    } else {
+      OperationContext ctx{db_, &config_};
+      try {
+        status = entry->fn(ctx, doc, &writer);
+      } catch (const std::exception& e) {
+        logger_->error("{} failed with an exception: {}", entry->name,
+                       e.what());
+        status = ApiError::Internal("Internal server error");
+      }
+    }
+    if (!status.ok()) entry->errors.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  if (status.ok()) {
+    response->body.assign(buffer.GetString(), buffer.GetSize());
+  } else {
+    const ApiError& error = status.error();
+    response->status = error.http_status;
+    response->body = error.Body();
+    if (error.http_status >= 500) {
+      logger_->error("request {} failed: {}", request_id, error.message);
+    } else {
+      logger_->debug("request {} rejected: {} {}", request_id, error.type,
+                     error.message);
+    }
+  }
+  response->headers.reserve(3);
+  response->headers.emplace_back("Content-Type", std::string(content_type));
+  response->headers.emplace_back("x-amzn-RequestId", request_id);
+  response->headers.emplace_back("x-amz-crc32",
+                                 std::to_string(Crc32(response->body)));
+}
+
+void ApiHandler::Metrics(HttpResponse* response) const {
+  std::string& out = response->body;
+  out += "# HELP eddy_requests_total DynamoDB API requests by operation.\n";
+  out += "# TYPE eddy_requests_total counter\n";
+  for (const OperationEntry& e : operations_) {
+    out += "eddy_requests_total{operation=\"" + std::string(e.name) + "\"} " +
+           std::to_string(e.requests.load(std::memory_order_relaxed)) + "\n";
+  }
+  out += "# HELP eddy_request_errors_total Requests answered with an error.\n";
+  out += "# TYPE eddy_request_errors_total counter\n";
+  for (const OperationEntry& e : operations_) {
+    out += "eddy_request_errors_total{operation=\"" + std::string(e.name) +
+           "\"} " + std::to_string(e.errors.load(std::memory_order_relaxed)) +
+           "\n";
+  }
+  out += "# HELP eddy_unknown_operations_total Requests naming no known "
+         "operation.\n# TYPE eddy_unknown_operations_total counter\n";
+  out += "eddy_unknown_operations_total " +
+         std::to_string(unknown_operations_.load(std::memory_order_relaxed)) +
+         "\n";
+  response->headers.emplace_back("Content-Type",
+                                 "text/plain; version=0.0.4");
+}
+
+}  // namespace eddy::runtime::api

@@ -1,1 +1,438 @@
-// Placeholder: implemented in a following change.
+// PutItem, GetItem, DeleteItem, UpdateItem and the helpers shared with
+// Query and Scan.
+#include <cmath>
+
+#include "api/operations.h"
+#include "eddy/store/expression.h"
+
+namespace eddy::runtime::api {
+namespace {
+
+using store::Item;
+
+enum class ReturnValues { kNone, kAllOld, kUpdatedOld, kAllNew, kUpdatedNew };
+
+ApiStatus ReadReturnValues(const Params& params, ReturnValues* out) {
+  std::optional<std::string> text;
+  API_RETURN_IF_ERROR(params.String("ReturnValues", &text));
+  *out = ReturnValues::kNone;
+  if (!text || *text == "NONE") return ApiStatus();
+  if (*text == "ALL_OLD") {
+    *out = ReturnValues::kAllOld;
+  } else if (*text == "UPDATED_OLD") {
+    *out = ReturnValues::kUpdatedOld;
+  } else if (*text == "ALL_NEW") {
+    *out = ReturnValues::kAllNew;
+  } else if (*text == "UPDATED_NEW") {
+    *out = ReturnValues::kUpdatedNew;
+  } else {
+    ConstraintErrors errors;
+    errors.Add(*text, "returnValues",
+               "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, "
+               "ALL_OLD, NONE, UPDATED_NEW]");
+    return errors.ToStatus();
+  }
+  return ApiStatus();
+}
+
+// ReturnValuesOnConditionCheckFailure: true for ALL_OLD.
+ApiStatus ReadReturnOnFailure(const Params& params, bool* all_old) {
+  std::optional<std::string> text;
+  API_RETURN_IF_ERROR(
+      params.String("ReturnValuesOnConditionCheckFailure", &text));
+  *all_old = false;
+  if (!text || *text == "NONE") return ApiStatus();
+  if (*text == "ALL_OLD") {
+    *all_old = true;
+    return ApiStatus();
+  }
+  ConstraintErrors errors;
+  errors.Add(*text, "returnValuesOnConditionCheckFailure",
+             "Member must satisfy enum value set: [ALL_OLD, NONE]");
+  return errors.ToStatus();
+}
+
+ApiStatus RequireKey(const Params& params, std::optional<Item>* key) {
+  API_RETURN_IF_ERROR(params.ItemMember("Key", key));
+  if (!*key) {
+    ConstraintErrors errors;
+    errors.Add("null", "key", "Member must not be null");
+    return errors.ToStatus();
+  }
+  return ApiStatus();
+}
+
+// The parsed ConditionExpression of a write, with its substitution maps.
+struct WriteConditions {
+  ExpressionInputs inputs;
+  std::unique_ptr<store::Condition> condition;
+};
+
+// Converts a failed write into the API error, attaching the old item when
+// ReturnValuesOnConditionCheckFailure is ALL_OLD.
+ApiStatus WriteFailure(const Status& status, bool return_old,
+                       const store::WriteOutcome& outcome) {
+  ApiError error = ApiError::FromStatus(status);
+  if (status.IsConditionFailed() && return_old && outcome.old_item) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    WriteItemMember("Item", *outcome.old_item, &w);
+    w.EndObject();
+    std::string json(buf.GetString(), buf.GetSize());
+    error.extra_json = json.substr(1, json.size() - 2);
+  }
+  return error;
+}
+
+void WriteAttributes(const Item& item, JsonWriter* out) {
+  if (!item.empty()) WriteItemMember("Attributes", item, out);
+}
+
+}  // namespace
+
+ApiStatus ReadExpressionText(const Params& params, const char* name,
+                             std::optional<std::string>* out) {
+  API_RETURN_IF_ERROR(params.String(name, out));
+  if (*out && (*out)->empty()) {
+    return ApiError::Validation(std::string("Invalid ") + name +
+                                ": The expression can not be empty;");
+  }
+  return ApiStatus();
+}
+
+ApiStatus ReadExpressionInputs(const Params& params, bool used_expressions,
+                               ExpressionInputs* out) {
+  API_RETURN_IF_ERROR(params.StringMap("ExpressionAttributeNames", &out->names));
+  API_RETURN_IF_ERROR(
+      params.ItemMember("ExpressionAttributeValues", &out->values));
+  if (out->names && !used_expressions) {
+    return ApiError::Validation(
+        "ExpressionAttributeNames can only be specified when using "
+        "expressions");
+  }
+  if (out->values && !used_expressions) {
+    return ApiError::Validation(
+        "ExpressionAttributeValues can only be specified when using "
+        "expressions");
+  }
+  if (out->names && out->names->empty()) {
+    return ApiError::Validation("ExpressionAttributeNames must not be empty");
+  }
+  if (out->values && out->values->empty()) {
+    return ApiError::Validation("ExpressionAttributeValues must not be empty");
+  }
+  return ApiStatus();
+}
+
+ApiStatus ReadCapacityMode(const Params& params, CapacityMode* mode) {
+  std::optional<std::string> text;
+  API_RETURN_IF_ERROR(params.String("ReturnConsumedCapacity", &text));
+  *mode = CapacityMode::kNone;
+  if (!text || *text == "NONE") return ApiStatus();
+  if (*text == "TOTAL") {
+    *mode = CapacityMode::kTotal;
+  } else if (*text == "INDEXES") {
+    *mode = CapacityMode::kIndexes;
+  } else {
+    ConstraintErrors errors;
+    errors.Add(*text, "returnConsumedCapacity",
+               "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
+    return errors.ToStatus();
+  }
+  return ApiStatus();
+}
+
+double WriteUnits(size_t bytes) {
+  return std::max(1.0, std::ceil(static_cast<double>(bytes) / 1024.0));
+}
+
+double ReadUnits(size_t bytes, bool consistent) {
+  const double units =
+      std::max(1.0, std::ceil(static_cast<double>(bytes) / 4096.0));
+  return consistent ? units : units / 2;
+}
+
+void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
+                           double units, bool write, JsonWriter* out) {
+  if (mode == CapacityMode::kNone) return;
+  out->Key("ConsumedCapacity");
+  out->StartObject();
+  out->Key("TableName");
+  out->String(table.data(), static_cast<rapidjson::SizeType>(table.size()));
+  out->Key("CapacityUnits");
+  out->Double(units);
+  out->Key(write ? "WriteCapacityUnits" : "ReadCapacityUnits");
+  out->Double(units);
+  if (mode == CapacityMode::kIndexes) {
+    out->Key("Table");
+    out->StartObject();
+    out->Key("CapacityUnits");
+    out->Double(units);
+    out->Key(write ? "WriteCapacityUnits" : "ReadCapacityUnits");
+    out->Double(units);
+    out->EndObject();
+  }
+  out->EndObject();
+}
+
+ApiStatus RejectUnsupported(const Params& params,
+                            std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    if (params.Get(name) != nullptr) {
+      return ApiError::Validation(
+          std::string(name) +
+          " is not supported by this version of Eddy; use the expression "
+          "parameters instead");
+    }
+  }
+  return ApiStatus();
+}
+
+ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
+                  JsonWriter* out) {
+  Params params(request);
+  std::string table_name;
+  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(
+      RejectUnsupported(params, {"Expected", "ConditionalOperator"}));
+  std::optional<Item> item;
+  API_RETURN_IF_ERROR(params.ItemMember("Item", &item));
+  if (!item) {
+    ConstraintErrors errors;
+    errors.Add("null", "item", "Member must not be null");
+    return errors.ToStatus();
+  }
+  ReturnValues rv;
+  API_RETURN_IF_ERROR(ReadReturnValues(params, &rv));
+  if (rv != ReturnValues::kNone && rv != ReturnValues::kAllOld) {
+    return ApiError::Validation("ReturnValues can only be ALL_OLD or NONE");
+  }
+  bool return_old_on_failure;
+  API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &return_old_on_failure));
+  CapacityMode capacity;
+  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
+  std::optional<std::string> condition_text;
+  API_RETURN_IF_ERROR(
+      ReadExpressionText(params, "ConditionExpression", &condition_text));
+  ExpressionInputs inputs;
+  API_RETURN_IF_ERROR(
+      ReadExpressionInputs(params, condition_text.has_value(), &inputs));
+  store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
+                                inputs.values ? &*inputs.values : nullptr);
+  std::unique_ptr<store::Condition> condition;
+  if (condition_text) {
+    Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
+        *condition_text, "ConditionExpression", &ectx);
+    if (!c.ok()) return c.status();
+    condition = std::move(*c);
+  }
+  API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+
+  std::shared_ptr<store::Table> table;
+  API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
+  store::WriteOutcome outcome;
+  const size_t new_size = store::ItemSize(*item);
+  Status s = table->Put(std::move(*item), condition.get(), &outcome);
+  if (!s.ok()) return WriteFailure(s, return_old_on_failure, outcome);
+  out->StartObject();
+  if (rv == ReturnValues::kAllOld && outcome.old_item) {
+    WriteAttributes(*outcome.old_item, out);
+  }
+  const size_t old_size = outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
+  WriteConsumedCapacity(capacity, table_name,
+                        WriteUnits(std::max(old_size, new_size)), true, out);
+  out->EndObject();
+  return ApiStatus();
+}
+
+ApiStatus GetItem(const OperationContext& ctx, const rapidjson::Value& request,
+                  JsonWriter* out) {
+  Params params(request);
+  std::string table_name;
+  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(RejectUnsupported(params, {"AttributesToGet"}));
+  std::optional<Item> key;
+  API_RETURN_IF_ERROR(RequireKey(params, &key));
+  std::optional<bool> consistent;
+  API_RETURN_IF_ERROR(params.Bool("ConsistentRead", &consistent));
+  CapacityMode capacity;
+  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
+  std::optional<std::string> projection_text;
+  API_RETURN_IF_ERROR(
+      ReadExpressionText(params, "ProjectionExpression", &projection_text));
+  ExpressionInputs inputs;
+  API_RETURN_IF_ERROR(
+      ReadExpressionInputs(params, projection_text.has_value(), &inputs));
+  if (inputs.values) {
+    // Projections take no values, so any value is unused.
+    std::string keys;
+    for (const auto& [k, v] : *inputs.values) {
+      keys += (keys.empty() ? "" : ", ") + k;
+    }
+    return ApiError::Validation(
+        "Value provided in ExpressionAttributeValues unused in expressions: "
+        "keys: {" +
+        keys + "}");
+  }
+  store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
+                                nullptr);
+  std::optional<store::Projection> projection;
+  if (projection_text) {
+    Result<store::Projection> p =
+        store::Projection::Parse(*projection_text, &ectx);
+    if (!p.ok()) return p.status();
+    projection = std::move(*p);
+  }
+  API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+
+  std::shared_ptr<store::Table> table;
+  API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
+  Result<std::optional<Item>> item = table->Get(*key);
+  if (!item.ok()) return item.status();
+  out->StartObject();
+  size_t size = 0;
+  if (item->has_value()) {
+    size = store::ItemSize(**item);
+    WriteItemMember("Item", projection ? projection->Apply(**item) : **item,
+                    out);
+  }
+  WriteConsumedCapacity(capacity, table_name,
+                        ReadUnits(size, consistent.value_or(false)), false,
+                        out);
+  out->EndObject();
+  return ApiStatus();
+}
+
+ApiStatus DeleteItem(const OperationContext& ctx,
+                     const rapidjson::Value& request, JsonWriter* out) {
+  Params params(request);
+  std::string table_name;
+  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(
+      RejectUnsupported(params, {"Expected", "ConditionalOperator"}));
+  std::optional<Item> key;
+  API_RETURN_IF_ERROR(RequireKey(params, &key));
+  ReturnValues rv;
+  API_RETURN_IF_ERROR(ReadReturnValues(params, &rv));
+  if (rv != ReturnValues::kNone && rv != ReturnValues::kAllOld) {
+    return ApiError::Validation("ReturnValues can only be ALL_OLD or NONE");
+  }
+  bool return_old_on_failure;
+  API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &return_old_on_failure));
+  CapacityMode capacity;
+  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
+  std::optional<std::string> condition_text;
+  API_RETURN_IF_ERROR(
+      ReadExpressionText(params, "ConditionExpression", &condition_text));
+  ExpressionInputs inputs;
+  API_RETURN_IF_ERROR(
+      ReadExpressionInputs(params, condition_text.has_value(), &inputs));
+  store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
+                                inputs.values ? &*inputs.values : nullptr);
+  std::unique_ptr<store::Condition> condition;
+  if (condition_text) {
+    Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
+        *condition_text, "ConditionExpression", &ectx);
+    if (!c.ok()) return c.status();
+    condition = std::move(*c);
+  }
+  API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+
+  std::shared_ptr<store::Table> table;
+  API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
+  store::WriteOutcome outcome;
+  Status s = table->Delete(*key, condition.get(), &outcome);
+  if (!s.ok()) return WriteFailure(s, return_old_on_failure, outcome);
+  out->StartObject();
+  if (rv == ReturnValues::kAllOld && outcome.old_item) {
+    WriteAttributes(*outcome.old_item, out);
+  }
+  WriteConsumedCapacity(
+      capacity, table_name,
+      WriteUnits(outcome.old_item ? store::ItemSize(*outcome.old_item) : 0),
+      true, out);
+  out->EndObject();
+  return ApiStatus();
+}
+
+ApiStatus UpdateItem(const OperationContext& ctx,
+                     const rapidjson::Value& request, JsonWriter* out) {
+  Params params(request);
+  std::string table_name;
+  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(RejectUnsupported(
+      params, {"Expected", "ConditionalOperator", "AttributeUpdates"}));
+  std::optional<Item> key;
+  API_RETURN_IF_ERROR(RequireKey(params, &key));
+  ReturnValues rv;
+  API_RETURN_IF_ERROR(ReadReturnValues(params, &rv));
+  bool return_old_on_failure;
+  API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &return_old_on_failure));
+  CapacityMode capacity;
+  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
+  std::optional<std::string> update_text, condition_text;
+  API_RETURN_IF_ERROR(
+      ReadExpressionText(params, "UpdateExpression", &update_text));
+  API_RETURN_IF_ERROR(
+      ReadExpressionText(params, "ConditionExpression", &condition_text));
+  ExpressionInputs inputs;
+  API_RETURN_IF_ERROR(ReadExpressionInputs(
+      params, update_text.has_value() || condition_text.has_value(), &inputs));
+  store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
+                                inputs.values ? &*inputs.values : nullptr);
+  std::unique_ptr<store::Update> update;
+  if (update_text) {
+    Result<std::unique_ptr<store::Update>> u =
+        store::Update::Parse(*update_text, &ectx);
+    if (!u.ok()) return u.status();
+    update = std::move(*u);
+  }
+  std::unique_ptr<store::Condition> condition;
+  if (condition_text) {
+    Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
+        *condition_text, "ConditionExpression", &ectx);
+    if (!c.ok()) return c.status();
+    condition = std::move(*c);
+  }
+  API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+
+  std::shared_ptr<store::Table> table;
+  API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
+  store::WriteOutcome outcome;
+  Status s = table->UpdateItem(*key, update.get(), condition.get(), &outcome);
+  if (!s.ok()) return WriteFailure(s, return_old_on_failure, outcome);
+
+  out->StartObject();
+  switch (rv) {
+    case ReturnValues::kNone:
+      break;
+    case ReturnValues::kAllOld:
+      if (outcome.old_item) WriteAttributes(*outcome.old_item, out);
+      break;
+    case ReturnValues::kAllNew:
+      if (outcome.new_item) WriteAttributes(*outcome.new_item, out);
+      break;
+    case ReturnValues::kUpdatedOld:
+    case ReturnValues::kUpdatedNew: {
+      const std::optional<Item>& source = rv == ReturnValues::kUpdatedOld
+                                              ? outcome.old_item
+                                              : outcome.new_item;
+      if (source && update) {
+        WriteAttributes(store::Projection(update->paths()).Apply(*source),
+                        out);
+      }
+      break;
+    }
+  }
+  const size_t old_size =
+      outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
+  const size_t new_size =
+      outcome.new_item ? store::ItemSize(*outcome.new_item) : 0;
+  WriteConsumedCapacity(capacity, table_name,
+                        WriteUnits(std::max(old_size, new_size)), true, out);
+  out->EndObject();
+  return ApiStatus();
+}
+
+}  // namespace eddy::runtime::api

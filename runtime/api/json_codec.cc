@@ -1,1 +1,416 @@
-// Placeholder: implemented in a following change.
+#include "api/json_codec.h"
+
+#include <array>
+#include <cstring>
+
+namespace eddy::runtime::api {
+namespace {
+
+using store::AttributeValue;
+using store::Item;
+using store::ValueType;
+
+constexpr char kBase64Alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+const char* JsonTypeName(const rapidjson::Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType: return "NULL_VALUE";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType: return "BOOLEAN_VALUE";
+    case rapidjson::kObjectType: return "START_OBJECT";
+    case rapidjson::kArrayType: return "START_ARRAY";
+    case rapidjson::kStringType: return "VALUE_STRING";
+    case rapidjson::kNumberType: return "NUMBER_VALUE";
+  }
+  return "UNKNOWN";
+}
+
+std::string_view View(const rapidjson::Value& v) {
+  return std::string_view(v.GetString(), v.GetStringLength());
+}
+
+ApiError Nesting() {
+  return ApiError::Validation(
+      "Nesting Levels have exceeded supported limits: Attributes in the item "
+      "have nested levels beyond supported limit");
+}
+
+// Reads the members of a SS/NS/BS array as strings (B members decoded).
+ApiStatus ReadSetMembers(const rapidjson::Value& json, bool binary,
+                         std::vector<std::string>* out) {
+  if (!json.IsArray()) return WrongType(json, "List");
+  out->reserve(json.Size());
+  for (const rapidjson::Value& m : json.GetArray()) {
+    if (!m.IsString()) return WrongType(m, "String");
+    if (binary) {
+      std::string bytes;
+      if (!Base64Decode(View(m), &bytes)) {
+        return ApiError::Serialization(
+            "Base64 encoded length is expected a multiple of 4 bytes but "
+            "found: " +
+            std::to_string(m.GetStringLength()));
+      }
+      out->push_back(std::move(bytes));
+    } else {
+      out->emplace_back(View(m));
+    }
+  }
+  return ApiStatus();
+}
+
+}  // namespace
+
+ApiError WrongType(const rapidjson::Value& value, std::string_view expected) {
+  if (value.IsObject()) {
+    return ApiError::Serialization(
+        "Start of structure or map found where not expected.");
+  }
+  if (value.IsArray()) {
+    return ApiError::Serialization("Start of list found where not expected");
+  }
+  return ApiError::Serialization(std::string(JsonTypeName(value)) +
+                                 " cannot be converted to " +
+                                 std::string(expected));
+}
+
+ApiStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
+                             AttributeValue* out) {
+  if (!json.IsObject()) return WrongType(json, "AttributeValue");
+  if (depth > kMaxNestingDepth) return Nesting();
+  const rapidjson::Value* found = nullptr;
+  std::string_view type;
+  int count = 0;
+  for (const auto& member : json.GetObject()) {
+    if (member.value.IsNull()) continue;
+    std::string_view name = View(member.name);
+    static constexpr std::array<std::string_view, 10> kTypes = {
+        "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
+    bool known = false;
+    for (std::string_view t : kTypes) known = known || t == name;
+    if (!known) continue;  // Unknown members are ignored, as by DynamoDB.
+    ++count;
+    found = &member.value;
+    type = name;
+  }
+  if (count == 0) {
+    return ApiError::Validation(
+        "Supplied AttributeValue is empty, must contain exactly one of the "
+        "supported datatypes");
+  }
+  if (count > 1) {
+    return ApiError::Validation(
+        "Supplied AttributeValue has more than one datatypes set, must "
+        "contain exactly one of the supported datatypes");
+  }
+  const rapidjson::Value& v = *found;
+  if (type == "S") {
+    if (!v.IsString()) return WrongType(v, "String");
+    *out = AttributeValue::String(std::string(View(v)));
+  } else if (type == "N") {
+    if (!v.IsString()) return WrongType(v, "String");
+    Result<store::Number> n = store::Number::Parse(View(v));
+    if (!n.ok()) return n.status();
+    *out = AttributeValue::Num(*n);
+  } else if (type == "B") {
+    if (!v.IsString()) return WrongType(v, "Blob");
+    std::string bytes;
+    if (!Base64Decode(View(v), &bytes)) {
+      return ApiError::Serialization(
+          "Base64 encoded length is expected a multiple of 4 bytes but "
+          "found: " +
+          std::to_string(v.GetStringLength()));
+    }
+    *out = AttributeValue::Binary(std::move(bytes));
+  } else if (type == "BOOL") {
+    if (!v.IsBool()) return WrongType(v, "Boolean");
+    *out = AttributeValue::Bool(v.GetBool());
+  } else if (type == "NULL") {
+    if (!v.IsBool()) return WrongType(v, "Boolean");
+    if (!v.GetBool()) {
+      return ApiError::Validation(
+          "One or more parameter values were invalid: Null attribute value "
+          "types must have the value of true");
+    }
+    *out = AttributeValue::Null();
+  } else if (type == "M") {
+    if (!v.IsObject()) return WrongType(v, "Map");
+    if (depth + 1 > kMaxNestingDepth && v.MemberCount() > 0) return Nesting();
+    store::AttributeMap map;
+    for (const auto& member : v.GetObject()) {
+      AttributeValue child;
+      API_RETURN_IF_ERROR(ReadAttributeValue(member.value, depth + 1, &child));
+      map.insert_or_assign(std::string(View(member.name)), std::move(child));
+    }
+    *out = AttributeValue::Map(std::move(map));
+  } else if (type == "L") {
+    if (!v.IsArray()) return WrongType(v, "List");
+    if (depth + 1 > kMaxNestingDepth && v.Size() > 0) return Nesting();
+    store::AttributeList list;
+    list.reserve(v.Size());
+    for (const rapidjson::Value& element : v.GetArray()) {
+      AttributeValue child;
+      API_RETURN_IF_ERROR(ReadAttributeValue(element, depth + 1, &child));
+      list.push_back(std::move(child));
+    }
+    *out = AttributeValue::List(std::move(list));
+  } else {
+    std::vector<std::string> members;
+    API_RETURN_IF_ERROR(ReadSetMembers(v, type == "BS", &members));
+    Result<AttributeValue> set =
+        type == "SS"   ? AttributeValue::StringSet(std::move(members))
+        : type == "NS" ? AttributeValue::NumberSet(members)
+                       : AttributeValue::BinarySet(std::move(members));
+    if (!set.ok()) return set.status();
+    *out = std::move(*set);
+  }
+  return ApiStatus();
+}
+
+ApiStatus ReadItem(const rapidjson::Value& json, Item* out) {
+  if (!json.IsObject()) return WrongType(json, "Map");
+  for (const auto& member : json.GetObject()) {
+    AttributeValue value;
+    API_RETURN_IF_ERROR(ReadAttributeValue(member.value, 1, &value));
+    out->insert_or_assign(std::string(View(member.name)), std::move(value));
+  }
+  return ApiStatus();
+}
+
+void WriteAttributeValue(const AttributeValue& value, JsonWriter* w) {
+  auto str = [w](const std::string& s) {
+    w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  };
+  w->StartObject();
+  switch (value.type()) {
+    case ValueType::kS:
+      w->Key("S");
+      str(value.scalar());
+      break;
+    case ValueType::kN:
+      w->Key("N");
+      str(value.scalar());
+      break;
+    case ValueType::kB:
+      w->Key("B");
+      str(Base64Encode(value.scalar()));
+      break;
+    case ValueType::kBOOL:
+      w->Key("BOOL");
+      w->Bool(value.boolean());
+      break;
+    case ValueType::kNULL:
+      w->Key("NULL");
+      w->Bool(true);
+      break;
+    case ValueType::kM:
+      w->Key("M");
+      WriteItem(value.map(), w);
+      break;
+    case ValueType::kL:
+      w->Key("L");
+      w->StartArray();
+      for (const AttributeValue& e : value.list()) WriteAttributeValue(e, w);
+      w->EndArray();
+      break;
+    case ValueType::kSS:
+    case ValueType::kNS:
+    case ValueType::kBS:
+      w->Key(std::string(store::ValueTypeName(value.type())).c_str());
+      w->StartArray();
+      for (const std::string& m : value.set()) {
+        str(value.type() == ValueType::kBS ? Base64Encode(m) : m);
+      }
+      w->EndArray();
+      break;
+  }
+  w->EndObject();
+}
+
+void WriteItem(const Item& item, JsonWriter* w) {
+  w->StartObject();
+  for (const auto& [name, value] : item) {
+    w->Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    WriteAttributeValue(value, w);
+  }
+  w->EndObject();
+}
+
+void WriteItemMember(const char* key, const Item& item, JsonWriter* w) {
+  w->Key(key);
+  WriteItem(item, w);
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
+                 (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                 static_cast<uint8_t>(bytes[i + 2]);
+    out += kBase64Alphabet[(n >> 18) & 63];
+    out += kBase64Alphabet[(n >> 12) & 63];
+    out += kBase64Alphabet[(n >> 6) & 63];
+    out += kBase64Alphabet[n & 63];
+  }
+  if (i < bytes.size()) {
+    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    out += kBase64Alphabet[(n >> 18) & 63];
+    out += kBase64Alphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kBase64Alphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+bool Base64Decode(std::string_view text, std::string* out) {
+  static const std::array<int8_t, 256> kTable = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int i = 0; i < 64; ++i) {
+      t[static_cast<uint8_t>(kBase64Alphabet[i])] = static_cast<int8_t>(i);
+    }
+    return t;
+  }();
+  if (text.size() % 4 != 0) return false;
+  out->clear();
+  out->reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int j = 0; j < 4; ++j) {
+      char c = text[i + static_cast<size_t>(j)];
+      if (c == '=') {
+        // Padding only in the last group's last two places.
+        if (i + 4 != text.size() || j < 2) return false;
+        ++pad;
+        v[j] = 0;
+      } else {
+        if (pad > 0) return false;
+        v[j] = kTable[static_cast<uint8_t>(c)];
+        if (v[j] < 0) return false;
+      }
+    }
+    uint32_t n = (static_cast<uint32_t>(v[0]) << 18) |
+                 (static_cast<uint32_t>(v[1]) << 12) |
+                 (static_cast<uint32_t>(v[2]) << 6) | static_cast<uint32_t>(v[3]);
+    out->push_back(static_cast<char>((n >> 16) & 0xff));
+    if (pad < 2) out->push_back(static_cast<char>((n >> 8) & 0xff));
+    if (pad < 1) out->push_back(static_cast<char>(n & 0xff));
+  }
+  return true;
+}
+
+const rapidjson::Value* Params::Get(const char* name) const {
+  auto it = object_.FindMember(name);
+  if (it == object_.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+ApiStatus Params::String(const char* name,
+                         std::optional<std::string>* out) const {
+  const rapidjson::Value* v = Get(name);
+  if (v == nullptr) return ApiStatus();
+  if (!v->IsString()) return WrongType(*v, "String");
+  *out = std::string(View(*v));
+  return ApiStatus();
+}
+
+ApiStatus Params::Bool(const char* name, std::optional<bool>* out) const {
+  const rapidjson::Value* v = Get(name);
+  if (v == nullptr) return ApiStatus();
+  if (!v->IsBool()) return WrongType(*v, "Boolean");
+  *out = v->GetBool();
+  return ApiStatus();
+}
+
+ApiStatus Params::Int64(const char* name, std::optional<int64_t>* out) const {
+  const rapidjson::Value* v = Get(name);
+  if (v == nullptr) return ApiStatus();
+  if (v->IsInt64()) {
+    *out = v->GetInt64();
+    return ApiStatus();
+  }
+  if (v->IsNumber()) {
+    return ApiError::Serialization("NUMBER_VALUE cannot be converted to Long");
+  }
+  return WrongType(*v, "Long");
+}
+
+ApiStatus Params::Object(const char* name,
+                         const rapidjson::Value** out) const {
+  *out = nullptr;
+  const rapidjson::Value* v = Get(name);
+  if (v == nullptr) return ApiStatus();
+  if (!v->IsObject()) return WrongType(*v, "Structure");
+  *out = v;
+  return ApiStatus();
+}
+
+ApiStatus Params::Array(const char* name, const rapidjson::Value** out) const {
+  *out = nullptr;
+  const rapidjson::Value* v = Get(name);
+  if (v == nullptr) return ApiStatus();
+  if (!v->IsArray()) return WrongType(*v, "List");
+  *out = v;
+  return ApiStatus();
+}
+
+ApiStatus Params::StringMap(
+    const char* name,
+    std::optional<std::map<std::string, std::string>>* out) const {
+  const rapidjson::Value* v = Get(name);
+  if (v == nullptr) return ApiStatus();
+  if (!v->IsObject()) return WrongType(*v, "Map");
+  std::map<std::string, std::string> map;
+  for (const auto& member : v->GetObject()) {
+    if (!member.value.IsString()) return WrongType(member.value, "String");
+    map.emplace(std::string(View(member.name)),
+                std::string(View(member.value)));
+  }
+  *out = std::move(map);
+  return ApiStatus();
+}
+
+ApiStatus Params::ItemMember(const char* name,
+                             std::optional<store::Item>* out) const {
+  const rapidjson::Value* v = Get(name);
+  if (v == nullptr) return ApiStatus();
+  store::Item item;
+  API_RETURN_IF_ERROR(ReadItem(*v, &item));
+  *out = std::move(item);
+  return ApiStatus();
+}
+
+void ConstraintErrors::Add(std::string_view value, std::string_view path,
+                           std::string_view constraint) {
+  std::string e = "Value ";
+  if (value == "null") {
+    e += "null";
+  } else {
+    e += "'";
+    e += value;
+    e += "'";
+  }
+  e += " at '";
+  e += path;
+  e += "' failed to satisfy constraint: ";
+  e += constraint;
+  errors_.push_back(std::move(e));
+}
+
+ApiStatus ConstraintErrors::ToStatus() const {
+  if (errors_.empty()) return ApiStatus();
+  std::string msg = std::to_string(errors_.size()) +
+                    (errors_.size() == 1 ? " validation error detected: "
+                                         : " validation errors detected: ");
+  for (size_t i = 0; i < errors_.size(); ++i) {
+    if (i > 0) msg += "; ";
+    msg += errors_[i];
+  }
+  return ApiError::Validation(std::move(msg));
+}
+
+}  // namespace eddy::runtime::api

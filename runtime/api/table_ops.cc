@@ -1,1 +1,560 @@
-// Placeholder: implemented in a following change.
+// CreateTable, DescribeTable, DeleteTable, UpdateTable, ListTables.
+#include <cctype>
+#include <set>
+
+#include "api/operations.h"
+
+namespace eddy::runtime::api {
+namespace {
+
+using store::BillingMode;
+using store::TableInfo;
+using store::TableSchema;
+using store::TableStatus;
+using store::ValueType;
+
+void Str(JsonWriter* w, std::string_view s) {
+  w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+std::string_view StatusName(TableStatus status) {
+  switch (status) {
+    case TableStatus::kCreating: return "CREATING";
+    case TableStatus::kActive: return "ACTIVE";
+    case TableStatus::kUpdating: return "UPDATING";
+    case TableStatus::kDeleting: return "DELETING";
+  }
+  return "ACTIVE";
+}
+
+double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+std::string TableArn(const OperationContext& ctx, const std::string& name) {
+  return "arn:aws:dynamodb:" + ctx.config->region + ":" +
+         ctx.config->account_id + ":table/" + name;
+}
+
+void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
+                           JsonWriter* w) {
+  const TableSchema& s = info.schema;
+  w->StartObject();
+  w->Key("AttributeDefinitions");
+  w->StartArray();
+  for (const store::AttributeDefinition& d : s.attribute_definitions) {
+    w->StartObject();
+    w->Key("AttributeName");
+    Str(w, d.name);
+    w->Key("AttributeType");
+    Str(w, store::ValueTypeName(d.type));
+    w->EndObject();
+  }
+  w->EndArray();
+  w->Key("TableName");
+  Str(w, s.name);
+  w->Key("KeySchema");
+  w->StartArray();
+  auto key_element = [w](const store::KeyElement& e, const char* type) {
+    w->StartObject();
+    w->Key("AttributeName");
+    Str(w, e.name);
+    w->Key("KeyType");
+    w->String(type);
+    w->EndObject();
+  };
+  key_element(s.hash_key, "HASH");
+  if (s.range_key) key_element(*s.range_key, "RANGE");
+  w->EndArray();
+  w->Key("TableStatus");
+  Str(w, StatusName(info.status));
+  w->Key("CreationDateTime");
+  w->Double(Seconds(info.creation_time_ms));
+  w->Key("ProvisionedThroughput");
+  w->StartObject();
+  if (info.last_increase_time_ms != 0) {
+    w->Key("LastIncreaseDateTime");
+    w->Double(Seconds(info.last_increase_time_ms));
+  }
+  if (info.last_decrease_time_ms != 0) {
+    w->Key("LastDecreaseDateTime");
+    w->Double(Seconds(info.last_decrease_time_ms));
+  }
+  w->Key("NumberOfDecreasesToday");
+  w->Int64(info.decreases_today);
+  w->Key("ReadCapacityUnits");
+  w->Int64(s.read_capacity_units);
+  w->Key("WriteCapacityUnits");
+  w->Int64(s.write_capacity_units);
+  w->EndObject();
+  w->Key("TableSizeBytes");
+  w->Int64(info.size_bytes);
+  w->Key("ItemCount");
+  w->Int64(info.item_count);
+  w->Key("TableArn");
+  Str(w, TableArn(ctx, s.name));
+  w->Key("TableId");
+  Str(w, info.table_id);
+  if (s.billing_mode == BillingMode::kPayPerRequest ||
+      info.billing_mode_update_time_ms != 0) {
+    w->Key("BillingModeSummary");
+    w->StartObject();
+    w->Key("BillingMode");
+    w->String(s.billing_mode == BillingMode::kPayPerRequest
+                  ? "PAY_PER_REQUEST"
+                  : "PROVISIONED");
+    if (info.billing_mode_update_time_ms != 0) {
+      w->Key("LastUpdateToPayPerRequestDateTime");
+      w->Double(Seconds(info.billing_mode_update_time_ms));
+    }
+    w->EndObject();
+  }
+  if (s.table_class != "STANDARD") {
+    w->Key("TableClassSummary");
+    w->StartObject();
+    w->Key("TableClass");
+    Str(w, s.table_class);
+    w->EndObject();
+  }
+  w->Key("DeletionProtectionEnabled");
+  w->Bool(s.deletion_protection);
+  w->EndObject();
+}
+
+std::string TableNotFound(const std::string& name) {
+  return "Requested resource not found: Table: " + name + " not found";
+}
+
+// Looks up a table for the control-plane operations, whose not-found message
+// names the table.
+ApiStatus DescribeExisting(const OperationContext& ctx, const std::string& name,
+                           std::shared_ptr<store::Table>* table) {
+  *table = ctx.db->GetTable(name);
+  if (*table == nullptr) return ApiError::ResourceNotFound(TableNotFound(name));
+  return ApiStatus();
+}
+
+bool ParseAttributeType(const std::string& text, ValueType* type) {
+  if (text == "S") *type = ValueType::kS;
+  else if (text == "N") *type = ValueType::kN;
+  else if (text == "B") *type = ValueType::kB;
+  else return false;
+  return true;
+}
+
+// ProvisionedThroughput {ReadCapacityUnits, WriteCapacityUnits}.
+ApiStatus ReadThroughput(const rapidjson::Value& json, int64_t* rcu,
+                         int64_t* wcu, ConstraintErrors* errors) {
+  if (!json.IsObject()) return WrongType(json, "Structure");
+  Params p(json);
+  std::optional<int64_t> r, w;
+  API_RETURN_IF_ERROR(p.Int64("ReadCapacityUnits", &r));
+  API_RETURN_IF_ERROR(p.Int64("WriteCapacityUnits", &w));
+  auto check = [&](const std::optional<int64_t>& v, const char* path) {
+    if (!v) {
+      errors->Add("null", path, "Member must not be null");
+    } else if (*v < 1) {
+      errors->Add(std::to_string(*v), path,
+                  "Member must have value greater than or equal to 1");
+    }
+  };
+  check(r, "provisionedThroughput.readCapacityUnits");
+  check(w, "provisionedThroughput.writeCapacityUnits");
+  *rcu = r.value_or(0);
+  *wcu = w.value_or(0);
+  return ApiStatus();
+}
+
+ApiStatus ReadBillingMode(const Params& params, ConstraintErrors* errors,
+                          std::optional<BillingMode>* out) {
+  std::optional<std::string> mode;
+  API_RETURN_IF_ERROR(params.String("BillingMode", &mode));
+  if (!mode) return ApiStatus();
+  if (*mode == "PROVISIONED") {
+    *out = BillingMode::kProvisioned;
+  } else if (*mode == "PAY_PER_REQUEST") {
+    *out = BillingMode::kPayPerRequest;
+  } else {
+    errors->Add(*mode, "billingMode",
+                "Member must satisfy enum value set: [PROVISIONED, "
+                "PAY_PER_REQUEST]");
+  }
+  return ApiStatus();
+}
+
+ApiStatus Unsupported(std::string_view what) {
+  return ApiError::Validation(std::string(what) +
+                              " is not supported by this version of Eddy");
+}
+
+}  // namespace
+
+ApiStatus ReadTableName(const Params& params, std::string* name) {
+  std::optional<std::string> value;
+  API_RETURN_IF_ERROR(params.String("TableName", &value));
+  ConstraintErrors errors;
+  if (!value) {
+    errors.Add("null", "tableName", "Member must not be null");
+    return errors.ToStatus();
+  }
+  bool pattern_ok = !value->empty();
+  for (char c : *value) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+          c == '-' || c == '.')) {
+      pattern_ok = false;
+    }
+  }
+  const bool length_ok = value->size() >= 3 && value->size() <= 255;
+  if (pattern_ok && !length_ok) {
+    return ApiError::Validation(
+        "TableName must be at least 3 characters long and at most 255 "
+        "characters long");
+  }
+  if (!pattern_ok) {
+    if (value->size() < 3) {
+      errors.Add(*value, "tableName",
+                 "Member must have length greater than or equal to 3");
+    } else if (value->size() > 255) {
+      errors.Add(*value, "tableName",
+                 "Member must have length less than or equal to 255");
+    }
+    errors.Add(*value, "tableName",
+               "Member must satisfy regular expression pattern: "
+               "[a-zA-Z0-9_.-]+");
+    return errors.ToStatus();
+  }
+  *name = std::move(*value);
+  return ApiStatus();
+}
+
+ApiStatus FindTable(const OperationContext& ctx, const std::string& name,
+                    std::shared_ptr<store::Table>* table) {
+  *table = ctx.db->GetTable(name);
+  if (*table == nullptr) {
+    return ApiError::ResourceNotFound("Requested resource not found");
+  }
+  return ApiStatus();
+}
+
+ApiStatus CreateTable(const OperationContext& ctx,
+                      const rapidjson::Value& request, JsonWriter* out) {
+  Params params(request);
+  TableSchema schema;
+  API_RETURN_IF_ERROR(ReadTableName(params, &schema.name));
+
+  ConstraintErrors errors;
+  const rapidjson::Value* defs = nullptr;
+  const rapidjson::Value* keys = nullptr;
+  API_RETURN_IF_ERROR(params.Array("AttributeDefinitions", &defs));
+  API_RETURN_IF_ERROR(params.Array("KeySchema", &keys));
+  if (defs == nullptr) {
+    errors.Add("null", "attributeDefinitions", "Member must not be null");
+  }
+  if (keys == nullptr) {
+    errors.Add("null", "keySchema", "Member must not be null");
+  } else if (keys->Size() < 1 || keys->Size() > 2) {
+    errors.Add("[...]", "keySchema",
+               keys->Size() < 1
+                   ? "Member must have length greater than or equal to 1"
+                   : "Member must have length less than or equal to 2");
+  }
+  std::vector<std::pair<std::string, std::string>> key_elements;
+  if (keys != nullptr) {
+    int i = 0;
+    for (const rapidjson::Value& k : keys->GetArray()) {
+      ++i;
+      if (!k.IsObject()) return WrongType(k, "Structure");
+      Params kp(k);
+      std::optional<std::string> name, type;
+      API_RETURN_IF_ERROR(kp.String("AttributeName", &name));
+      API_RETURN_IF_ERROR(kp.String("KeyType", &type));
+      const std::string base = "keySchema." + std::to_string(i) + ".member.";
+      if (!name) errors.Add("null", base + "attributeName", "Member must not be null");
+      if (!type) {
+        errors.Add("null", base + "keyType", "Member must not be null");
+      } else if (*type != "HASH" && *type != "RANGE") {
+        errors.Add(*type, base + "keyType",
+                   "Member must satisfy enum value set: [HASH, RANGE]");
+      }
+      key_elements.emplace_back(name.value_or(""), type.value_or(""));
+    }
+  }
+  std::map<std::string, ValueType> definitions;
+  if (defs != nullptr) {
+    int i = 0;
+    for (const rapidjson::Value& d : defs->GetArray()) {
+      ++i;
+      if (!d.IsObject()) return WrongType(d, "Structure");
+      Params dp(d);
+      std::optional<std::string> name, type;
+      API_RETURN_IF_ERROR(dp.String("AttributeName", &name));
+      API_RETURN_IF_ERROR(dp.String("AttributeType", &type));
+      const std::string base =
+          "attributeDefinitions." + std::to_string(i) + ".member.";
+      ValueType vt = ValueType::kS;
+      if (!name) errors.Add("null", base + "attributeName", "Member must not be null");
+      if (!type) {
+        errors.Add("null", base + "attributeType", "Member must not be null");
+      } else if (!ParseAttributeType(*type, &vt)) {
+        errors.Add(*type, base + "attributeType",
+                   "Member must satisfy enum value set: [B, N, S]");
+      }
+      if (name) {
+        if (definitions.count(*name) != 0) {
+          return ApiError::Validation(
+              "Cannot have two attributes with the same name");
+        }
+        definitions[*name] = vt;
+        schema.attribute_definitions.push_back({*name, vt});
+      }
+    }
+  }
+  std::optional<BillingMode> billing;
+  API_RETURN_IF_ERROR(ReadBillingMode(params, &errors, &billing));
+  const rapidjson::Value* throughput = nullptr;
+  API_RETURN_IF_ERROR(params.Object("ProvisionedThroughput", &throughput));
+  if (throughput != nullptr) {
+    API_RETURN_IF_ERROR(ReadThroughput(*throughput, &schema.read_capacity_units,
+                                       &schema.write_capacity_units, &errors));
+  }
+  API_RETURN_IF_ERROR(errors.ToStatus());
+
+  // Key schema rules.
+  if (key_elements[0].second != "HASH") {
+    return ApiError::Validation(
+        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+  }
+  if (key_elements.size() == 2) {
+    if (key_elements[1].second != "RANGE") {
+      return ApiError::Validation(
+          "Invalid KeySchema: The second KeySchemaElement is not a RANGE key "
+          "type");
+    }
+    if (key_elements[0].first == key_elements[1].first) {
+      return ApiError::Validation(
+          "Both the Hash Key and the Range Key element in the KeySchema have "
+          "the same name");
+    }
+  }
+  std::vector<std::string> undefined;
+  for (const auto& [name, type] : key_elements) {
+    if (definitions.count(name) == 0) undefined.push_back(name);
+  }
+  if (!undefined.empty()) {
+    std::string keys_text, defs_text;
+    for (const auto& [name, type] : key_elements) {
+      keys_text += (keys_text.empty() ? "" : ", ") + name;
+    }
+    for (const auto& d : schema.attribute_definitions) {
+      defs_text += (defs_text.empty() ? "" : ", ") + d.name;
+    }
+    return ApiError::Validation(
+        "One or more parameter values were invalid: Some index key attributes "
+        "are not defined in AttributeDefinitions. Keys: [" +
+        keys_text + "], AttributeDefinitions: [" + defs_text + "]");
+  }
+  if (definitions.size() != key_elements.size()) {
+    return ApiError::Validation(
+        "One or more parameter values were invalid: Number of attributes in "
+        "KeySchema does not exactly match number of attributes defined in "
+        "AttributeDefinitions");
+  }
+  schema.hash_key = {key_elements[0].first, definitions[key_elements[0].first]};
+  if (key_elements.size() == 2) {
+    schema.range_key = store::KeyElement{key_elements[1].first,
+                                         definitions[key_elements[1].first]};
+  }
+
+  schema.billing_mode = billing.value_or(BillingMode::kProvisioned);
+  if (schema.billing_mode == BillingMode::kProvisioned && throughput == nullptr) {
+    return ApiError::Validation(
+        "One or more parameter values were invalid: ReadCapacityUnits and "
+        "WriteCapacityUnits must both be specified when BillingMode is "
+        "PROVISIONED");
+  }
+  if (schema.billing_mode == BillingMode::kPayPerRequest &&
+      throughput != nullptr) {
+    return ApiError::Validation(
+        "One or more parameter values were invalid: Neither ReadCapacityUnits "
+        "nor WriteCapacityUnits can be specified when BillingMode is "
+        "PAY_PER_REQUEST");
+  }
+
+  // Features later issues build.
+  if (params.Get("LocalSecondaryIndexes") != nullptr) {
+    return Unsupported("LocalSecondaryIndexes");
+  }
+  if (params.Get("GlobalSecondaryIndexes") != nullptr) {
+    return Unsupported("GlobalSecondaryIndexes");
+  }
+  const rapidjson::Value* stream = nullptr;
+  API_RETURN_IF_ERROR(params.Object("StreamSpecification", &stream));
+  if (stream != nullptr) {
+    std::optional<bool> enabled;
+    API_RETURN_IF_ERROR(Params(*stream).Bool("StreamEnabled", &enabled));
+    if (enabled.value_or(false)) return Unsupported("StreamSpecification");
+  }
+  std::optional<bool> protection;
+  API_RETURN_IF_ERROR(params.Bool("DeletionProtectionEnabled", &protection));
+  schema.deletion_protection = protection.value_or(false);
+  std::optional<std::string> table_class;
+  API_RETURN_IF_ERROR(params.String("TableClass", &table_class));
+  if (table_class) {
+    if (*table_class != "STANDARD" &&
+        *table_class != "STANDARD_INFREQUENT_ACCESS") {
+      ConstraintErrors e;
+      e.Add(*table_class, "tableClass",
+            "Member must satisfy enum value set: [STANDARD, "
+            "STANDARD_INFREQUENT_ACCESS]");
+      return e.ToStatus();
+    }
+    schema.table_class = *table_class;
+  }
+
+  Result<TableInfo> info = ctx.db->CreateTable(schema);
+  if (!info.ok()) return info.status();
+  info->status = TableStatus::kCreating;  // As DynamoDB answers CreateTable.
+  out->StartObject();
+  out->Key("TableDescription");
+  WriteTableDescription(ctx, *info, out);
+  out->EndObject();
+  return ApiStatus();
+}
+
+ApiStatus DescribeTable(const OperationContext& ctx,
+                        const rapidjson::Value& request, JsonWriter* out) {
+  std::string name;
+  API_RETURN_IF_ERROR(ReadTableName(Params(request), &name));
+  std::shared_ptr<store::Table> table;
+  API_RETURN_IF_ERROR(DescribeExisting(ctx, name, &table));
+  out->StartObject();
+  out->Key("Table");
+  WriteTableDescription(ctx, table->Describe(), out);
+  out->EndObject();
+  return ApiStatus();
+}
+
+ApiStatus DeleteTable(const OperationContext& ctx,
+                      const rapidjson::Value& request, JsonWriter* out) {
+  std::string name;
+  API_RETURN_IF_ERROR(ReadTableName(Params(request), &name));
+  Result<TableInfo> info = ctx.db->DeleteTable(name);
+  if (!info.ok()) return info.status();
+  out->StartObject();
+  out->Key("TableDescription");
+  WriteTableDescription(ctx, *info, out);
+  out->EndObject();
+  return ApiStatus();
+}
+
+ApiStatus UpdateTable(const OperationContext& ctx,
+                      const rapidjson::Value& request, JsonWriter* out) {
+  Params params(request);
+  std::string name;
+  API_RETURN_IF_ERROR(ReadTableName(params, &name));
+  ConstraintErrors errors;
+  store::TableUpdate update;
+  API_RETURN_IF_ERROR(ReadBillingMode(params, &errors, &update.billing_mode));
+  const rapidjson::Value* throughput = nullptr;
+  API_RETURN_IF_ERROR(params.Object("ProvisionedThroughput", &throughput));
+  int64_t rcu = 0, wcu = 0;
+  if (throughput != nullptr) {
+    API_RETURN_IF_ERROR(ReadThroughput(*throughput, &rcu, &wcu, &errors));
+    update.read_capacity_units = rcu;
+    update.write_capacity_units = wcu;
+  }
+  std::optional<bool> protection;
+  API_RETURN_IF_ERROR(params.Bool("DeletionProtectionEnabled", &protection));
+  update.deletion_protection = protection;
+  API_RETURN_IF_ERROR(errors.ToStatus());
+  for (const char* unsupported :
+       {"GlobalSecondaryIndexUpdates", "StreamSpecification",
+        "ReplicaUpdates", "SSESpecification"}) {
+    if (params.Get(unsupported) != nullptr) return Unsupported(unsupported);
+  }
+
+  std::shared_ptr<store::Table> table;
+  API_RETURN_IF_ERROR(DescribeExisting(ctx, name, &table));
+  const TableInfo info_now = table->Describe();
+  const BillingMode mode = update.billing_mode.value_or(
+      info_now.schema.billing_mode);
+  if (mode == BillingMode::kPayPerRequest && throughput != nullptr) {
+    return ApiError::Validation(
+        "One or more parameter values were invalid: Neither ReadCapacityUnits "
+        "nor WriteCapacityUnits can be specified when BillingMode is "
+        "PAY_PER_REQUEST");
+  }
+  if (mode == BillingMode::kProvisioned &&
+      info_now.schema.billing_mode == BillingMode::kPayPerRequest &&
+      throughput == nullptr) {
+    return ApiError::Validation(
+        "One or more parameter values were invalid: ProvisionedThroughput must "
+        "be specified when BillingMode is PROVISIONED");
+  }
+  if (throughput != nullptr && !update.billing_mode &&
+      info_now.schema.billing_mode == BillingMode::kProvisioned &&
+      rcu == info_now.schema.read_capacity_units &&
+      wcu == info_now.schema.write_capacity_units) {
+    const std::string r = std::to_string(rcu), w = std::to_string(wcu);
+    return ApiError::Validation(
+        "The provisioned throughput for the table will not change. The "
+        "requested value equals the current value. Current ReadCapacityUnits "
+        "provisioned for the table: " +
+        r + ". Requested ReadCapacityUnits: " + r +
+        ". Current WriteCapacityUnits provisioned for the table: " + w +
+        ". Requested WriteCapacityUnits: " + w +
+        ". Refer to the Amazon DynamoDB Developer Guide for current limits and "
+        "how to increase them.");
+  }
+  if (!update.billing_mode && throughput == nullptr && !protection) {
+    return ApiError::Validation(
+        "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+        "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is "
+        "required");
+  }
+  Result<TableInfo> info = ctx.db->UpdateTable(name, update);
+  if (!info.ok()) return info.status();
+  out->StartObject();
+  out->Key("TableDescription");
+  WriteTableDescription(ctx, *info, out);
+  out->EndObject();
+  return ApiStatus();
+}
+
+ApiStatus ListTables(const OperationContext& ctx,
+                     const rapidjson::Value& request, JsonWriter* out) {
+  Params params(request);
+  std::optional<std::string> start;
+  std::optional<int64_t> limit;
+  API_RETURN_IF_ERROR(params.String("ExclusiveStartTableName", &start));
+  API_RETURN_IF_ERROR(params.Int64("Limit", &limit));
+  ConstraintErrors errors;
+  if (limit && (*limit < 1 || *limit > 100)) {
+    errors.Add(std::to_string(*limit), "limit",
+               *limit < 1 ? "Member must have value greater than or equal to 1"
+                          : "Member must have value less than or equal to 100");
+  }
+  if (start && (start->size() < 3 || start->size() > 255)) {
+    errors.Add(*start, "exclusiveStartTableName",
+               start->size() < 3
+                   ? "Member must have length greater than or equal to 3"
+                   : "Member must have length less than or equal to 255");
+  }
+  API_RETURN_IF_ERROR(errors.ToStatus());
+  const size_t page = static_cast<size_t>(limit.value_or(100));
+  // One extra name tells whether another page follows.
+  std::vector<std::string> names = ctx.db->ListTables(start, page + 1);
+  const bool more = names.size() > page;
+  if (more) names.resize(page);
+  out->StartObject();
+  out->Key("TableNames");
+  out->StartArray();
+  for (const std::string& n : names) Str(out, n);
+  out->EndArray();
+  if (more) {
+    out->Key("LastEvaluatedTableName");
+    Str(out, names.back());
+  }
+  out->EndObject();
+  return ApiStatus();
+}
+
+}  // namespace eddy::runtime::api

@@ -1,1 +1,138 @@
-// Placeholder: implemented in a following change.
+#include "catalog.h"
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace eddy::store {
+
+std::string CatalogKey(std::string_view table_name) {
+  std::string key(1, kCatalogPrefix);
+  key.append(table_name);
+  return key;
+}
+
+std::string DroppedKey(uint64_t table_id) {
+  std::string key(1, kDroppedPrefix);
+  AppendBigEndian64(table_id, &key);
+  return key;
+}
+
+std::string MetaKey(std::string_view name) {
+  std::string key(1, kMetaPrefix);
+  key.append(name);
+  return key;
+}
+
+std::string TableItemPrefix(uint64_t table_id) {
+  std::string key(1, kItemPrefix);
+  AppendBigEndian64(table_id, &key);
+  return key;
+}
+
+void AppendBigEndian64(uint64_t v, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+
+void AppendBigEndian32(uint32_t v, std::string* out) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+
+uint64_t ReadBigEndian64(std::string_view in) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < in.size(); ++i) {
+    v = (v << 8) | static_cast<unsigned char>(in[i]);
+  }
+  return v;
+}
+
+proto::TableRecord ToRecord(const TableInfo& info, uint64_t id) {
+  proto::TableRecord r;
+  const TableSchema& s = info.schema;
+  r.set_name(s.name);
+  r.set_id(id);
+  r.set_table_uuid(info.table_id);
+  r.mutable_hash_key()->set_name(s.hash_key.name);
+  r.mutable_hash_key()->set_type(static_cast<uint32_t>(s.hash_key.type));
+  if (s.range_key) {
+    r.mutable_range_key()->set_name(s.range_key->name);
+    r.mutable_range_key()->set_type(static_cast<uint32_t>(s.range_key->type));
+  }
+  for (const AttributeDefinition& d : s.attribute_definitions) {
+    proto::AttributeDefinition* pd = r.add_attribute_definitions();
+    pd->set_name(d.name);
+    pd->set_type(static_cast<uint32_t>(d.type));
+  }
+  r.set_billing_mode(static_cast<uint32_t>(s.billing_mode));
+  r.set_read_capacity_units(s.read_capacity_units);
+  r.set_write_capacity_units(s.write_capacity_units);
+  r.set_deletion_protection(s.deletion_protection);
+  r.set_table_class(s.table_class);
+  r.set_creation_time_ms(info.creation_time_ms);
+  r.set_billing_mode_update_time_ms(info.billing_mode_update_time_ms);
+  r.set_last_increase_time_ms(info.last_increase_time_ms);
+  r.set_last_decrease_time_ms(info.last_decrease_time_ms);
+  r.set_decreases_today(info.decreases_today);
+  r.set_item_count(info.item_count);
+  r.set_size_bytes(info.size_bytes);
+  return r;
+}
+
+TableInfo FromRecord(const proto::TableRecord& r) {
+  TableInfo info;
+  TableSchema& s = info.schema;
+  s.name = r.name();
+  s.hash_key.name = r.hash_key().name();
+  s.hash_key.type = static_cast<ValueType>(r.hash_key().type());
+  if (!r.range_key().name().empty()) {
+    s.range_key = KeyElement{r.range_key().name(),
+                             static_cast<ValueType>(r.range_key().type())};
+  }
+  for (const proto::AttributeDefinition& d : r.attribute_definitions()) {
+    s.attribute_definitions.push_back(
+        AttributeDefinition{d.name(), static_cast<ValueType>(d.type())});
+  }
+  s.billing_mode = static_cast<BillingMode>(r.billing_mode());
+  s.read_capacity_units = r.read_capacity_units();
+  s.write_capacity_units = r.write_capacity_units();
+  s.deletion_protection = r.deletion_protection();
+  s.table_class = r.table_class().empty() ? "STANDARD" : r.table_class();
+  info.table_id = r.table_uuid();
+  info.status = TableStatus::kActive;
+  info.creation_time_ms = r.creation_time_ms();
+  info.billing_mode_update_time_ms = r.billing_mode_update_time_ms();
+  info.last_increase_time_ms = r.last_increase_time_ms();
+  info.last_decrease_time_ms = r.last_decrease_time_ms();
+  info.decreases_today = r.decreases_today();
+  info.item_count = r.item_count();
+  info.size_bytes = r.size_bytes();
+  return info;
+}
+
+std::string NewUuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t hi = rng();
+  uint64_t lo = rng();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // Version 4.
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // Variant 1.
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff),
+                static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace eddy::store

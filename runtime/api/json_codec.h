@@ -1,0 +1,89 @@
+// The DynamoDB JSON encoding of attribute values and items, and typed access
+// to request parameters, with DynamoDB's errors for malformed input.
+#ifndef EDDY_RUNTIME_API_JSON_CODEC_H_
+#define EDDY_RUNTIME_API_JSON_CODEC_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "api/errors.h"
+#include "eddy/store/attribute_value.h"
+
+namespace eddy::runtime::api {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Attribute values nest at most this many containers deep.
+inline constexpr int kMaxNestingDepth = 32;
+
+// {"S":"x"}, {"N":"1"}, {"M":{...}}, ... -> AttributeValue. `depth` is the
+// container depth of `json` (1 for a top-level attribute).
+ApiStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
+                             store::AttributeValue* out);
+// {"name": <AttributeValue>, ...} -> Item (also ExpressionAttributeValues).
+ApiStatus ReadItem(const rapidjson::Value& json, store::Item* out);
+
+void WriteAttributeValue(const store::AttributeValue& value, JsonWriter* w);
+void WriteItem(const store::Item& item, JsonWriter* w);
+// `"Key":{item}` convenience.
+void WriteItemMember(const char* key, const store::Item& item, JsonWriter* w);
+
+std::string Base64Encode(std::string_view bytes);
+// Returns false on invalid input.
+bool Base64Decode(std::string_view text, std::string* out);
+
+// Typed, validated access to the members of a request object. A member that
+// is absent or JSON null reads as absent. Wrong JSON types are
+// SerializationException, as DynamoDB's deserializer reports them.
+class Params {
+ public:
+  // REQUIRES: object.IsObject().
+  explicit Params(const rapidjson::Value& object) : object_(object) {}
+
+  const rapidjson::Value* Get(const char* name) const;
+  ApiStatus String(const char* name, std::optional<std::string>* out) const;
+  ApiStatus Bool(const char* name, std::optional<bool>* out) const;
+  ApiStatus Int64(const char* name, std::optional<int64_t>* out) const;
+  // A JSON object member; *out is null when absent.
+  ApiStatus Object(const char* name, const rapidjson::Value** out) const;
+  ApiStatus Array(const char* name, const rapidjson::Value** out) const;
+  // {"#n": "name"} maps.
+  ApiStatus StringMap(const char* name,
+                      std::optional<std::map<std::string, std::string>>* out)
+      const;
+  // An item-shaped member (Item, Key, ExclusiveStartKey,
+  // ExpressionAttributeValues).
+  ApiStatus ItemMember(const char* name,
+                       std::optional<store::Item>* out) const;
+
+ private:
+  const rapidjson::Value& object_;
+};
+
+// "NUMBER_VALUE cannot be converted to String" and friends.
+ApiError WrongType(const rapidjson::Value& value, std::string_view expected);
+
+// Collects constraint violations into DynamoDB's aggregated message:
+// "2 validation errors detected: Value '0' at 'limit' failed to satisfy
+// constraint: Member must have value greater than or equal to 1; Value ...".
+class ConstraintErrors {
+ public:
+  // `value` is rendered as given ("null" for absent members).
+  void Add(std::string_view value, std::string_view path,
+           std::string_view constraint);
+  bool empty() const { return errors_.empty(); }
+  ApiStatus ToStatus() const;
+
+ private:
+  std::vector<std::string> errors_;
+};
+
+}  // namespace eddy::runtime::api
+
+#endif  // EDDY_RUNTIME_API_JSON_CODEC_H_

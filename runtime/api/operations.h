@@ -1,0 +1,96 @@
+// The DynamoDB operations: each reads its request object, calls the store
+// and writes the response object. Shared by the API handler only.
+#ifndef EDDY_RUNTIME_API_OPERATIONS_H_
+#define EDDY_RUNTIME_API_OPERATIONS_H_
+
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "api/errors.h"
+#include "api/json_codec.h"
+#include "eddy/store/database.h"
+
+namespace eddy::runtime::api {
+
+// Identity of this endpoint, used in ARNs.
+struct EndpointConfig {
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+};
+
+struct OperationContext {
+  store::Database* db;
+  const EndpointConfig* config;
+};
+
+// Every operation has this shape. `request` is the parsed body (an object);
+// on success the response object has been written to *out.
+using Operation = ApiStatus (*)(const OperationContext& ctx,
+                                const rapidjson::Value& request,
+                                JsonWriter* out);
+
+ApiStatus CreateTable(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus DescribeTable(const OperationContext&, const rapidjson::Value&,
+                        JsonWriter*);
+ApiStatus DeleteTable(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus UpdateTable(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus ListTables(const OperationContext&, const rapidjson::Value&,
+                     JsonWriter*);
+ApiStatus PutItem(const OperationContext&, const rapidjson::Value&,
+                  JsonWriter*);
+ApiStatus GetItem(const OperationContext&, const rapidjson::Value&,
+                  JsonWriter*);
+ApiStatus DeleteItem(const OperationContext&, const rapidjson::Value&,
+                     JsonWriter*);
+ApiStatus UpdateItem(const OperationContext&, const rapidjson::Value&,
+                     JsonWriter*);
+ApiStatus Query(const OperationContext&, const rapidjson::Value&, JsonWriter*);
+ApiStatus Scan(const OperationContext&, const rapidjson::Value&, JsonWriter*);
+
+// Helpers shared by the operation files.
+
+// Reads and validates TableName (required; 3..255 chars of [a-zA-Z0-9_.-]).
+ApiStatus ReadTableName(const Params& params, std::string* name);
+// Looks the table up; ResourceNotFoundException when missing.
+ApiStatus FindTable(const OperationContext& ctx, const std::string& name,
+                    std::shared_ptr<store::Table>* table);
+
+// ExpressionAttributeNames / ExpressionAttributeValues of a request.
+struct ExpressionInputs {
+  std::optional<std::map<std::string, std::string>> names;
+  std::optional<store::Item> values;
+};
+// Reads both maps; empty maps are DynamoDB's "must not be empty" errors.
+// `used_expressions` says whether the request has any expression parameter
+// (the maps are only allowed alongside one).
+ApiStatus ReadExpressionInputs(const Params& params, bool used_expressions,
+                               ExpressionInputs* out);
+
+// An optional expression string (ConditionExpression, ...); an empty string
+// is "Invalid <Name>: The expression can not be empty;".
+ApiStatus ReadExpressionText(const Params& params, const char* name,
+                             std::optional<std::string>* out);
+
+// ReturnConsumedCapacity: NONE (default), TOTAL or INDEXES.
+enum class CapacityMode { kNone, kTotal, kIndexes };
+ApiStatus ReadCapacityMode(const Params& params, CapacityMode* mode);
+// "ConsumedCapacity":{...} for `units` capacity units on `table`.
+void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
+                           double units, bool write, JsonWriter* out);
+// DynamoDB's capacity units: writes round up to 1 KB, reads to 4 KB (half
+// for eventually consistent reads).
+double WriteUnits(size_t bytes);
+double ReadUnits(size_t bytes, bool consistent);
+
+// Parameters later issues build; present -> a clear "not supported" error.
+ApiStatus RejectUnsupported(const Params& params,
+                            std::initializer_list<const char*> names);
+
+}  // namespace eddy::runtime::api
+
+#endif  // EDDY_RUNTIME_API_OPERATIONS_H_

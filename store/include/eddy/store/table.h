@@ -1,0 +1,94 @@
+// Table: the items of one table and the operations on them.
+//
+// Writes to one item are serialised (a striped lock keyed by the item's
+// primary key), so conditional writes and read-modify-write updates such as
+// ADD never lose an update. A write is one LevelDB batch; with
+// Database::Options::sync it is fsync'ed (group-committed by LevelDB) before
+// it returns. Reads see a consistent snapshot.
+//
+// Thread-safety: all methods may be called concurrently. A Table obtained from
+// Database::GetTable stays usable after the table is deleted; its operations
+// then fail with NotFound.
+#ifndef EDDY_STORE_TABLE_H_
+#define EDDY_STORE_TABLE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eddy/result.h"
+#include "eddy/store/attribute_value.h"
+#include "eddy/store/expression.h"
+#include "eddy/store/table_schema.h"
+
+namespace eddy::store {
+
+// The item before and after a write. Both are filled whenever they exist;
+// the API layer picks what ReturnValues asks for.
+struct WriteOutcome {
+  std::optional<Item> old_item;
+  std::optional<Item> new_item;
+};
+
+// Scan parameters. The filter is evaluated after reading; Limit counts items
+// read (before the filter), as in DynamoDB.
+struct ScanRequest {
+  const Condition* filter = nullptr;
+  std::optional<int64_t> limit;
+  std::optional<Item> exclusive_start_key;
+  int32_t segment = 0;
+  int32_t total_segments = 1;
+};
+
+struct QueryRequest {
+  KeyCondition key_condition;
+  bool scan_forward = true;
+  const Condition* filter = nullptr;
+  std::optional<int64_t> limit;
+  std::optional<Item> exclusive_start_key;
+};
+
+// One page of a Query or Scan.
+struct ReadPage {
+  std::vector<Item> items;     // Items that passed the filter.
+  int64_t scanned_count = 0;   // Items read, before the filter.
+  size_t scanned_bytes = 0;    // Their size by DynamoDB's item size formula.
+  std::optional<Item> last_evaluated_key;
+};
+
+class Table {
+ public:
+  // Pages stop once the items read reach this many bytes (DynamoDB's 1 MB).
+  static constexpr size_t kMaxPageBytes = 1024 * 1024;
+
+  virtual ~Table() = default;
+
+  virtual const TableSchema& schema() const = 0;
+  virtual TableInfo Describe() const = 0;
+
+  // PutItem. `condition` may be null. On a false condition returns
+  // ConditionFailed with out->old_item set to the current item (if any).
+  virtual Status Put(Item item, const Condition* condition,
+                     WriteOutcome* out) = 0;
+  // UpdateItem. Creates the item if it does not exist. `update` may be null
+  // (the item is then created with just its key, or left unchanged).
+  virtual Status UpdateItem(const Item& key, const Update* update,
+                            const Condition* condition, WriteOutcome* out) = 0;
+  // DeleteItem. Deleting a missing item succeeds.
+  virtual Status Delete(const Item& key, const Condition* condition,
+                        WriteOutcome* out) = 0;
+  // GetItem; nullopt when the item does not exist.
+  virtual Result<std::optional<Item>> Get(const Item& key) = 0;
+
+  virtual Result<ReadPage> Query(const QueryRequest& request) = 0;
+  virtual Result<ReadPage> Scan(const ScanRequest& request) = 0;
+
+  // Checks that `key` holds exactly the key attributes with the right types
+  // ("The provided key element does not match the schema").
+  virtual Status ValidateKey(const Item& key) const = 0;
+};
+
+}  // namespace eddy::store
+
+#endif  // EDDY_STORE_TABLE_H_

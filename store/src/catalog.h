@@ -1,0 +1,41 @@
+// Conversions between the catalog's persisted form (catalog.proto) and the
+// store's TableInfo, and the catalog key layout (see database.h).
+#ifndef EDDY_STORE_SRC_CATALOG_H_
+#define EDDY_STORE_SRC_CATALOG_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "eddy/catalog.pb.h"
+#include "eddy/result.h"
+#include "eddy/store/table_schema.h"
+
+namespace eddy::store {
+
+inline constexpr char kCatalogPrefix = 'c';
+inline constexpr char kDroppedPrefix = 'd';
+inline constexpr char kMetaPrefix = 'm';
+inline constexpr char kItemPrefix = 'i';
+
+std::string CatalogKey(std::string_view table_name);
+std::string DroppedKey(uint64_t table_id);
+std::string MetaKey(std::string_view name);
+// "i" <table id>: the prefix of every item key of the table.
+std::string TableItemPrefix(uint64_t table_id);
+
+void AppendBigEndian64(uint64_t v, std::string* out);
+void AppendBigEndian32(uint32_t v, std::string* out);
+uint64_t ReadBigEndian64(std::string_view in);
+
+proto::TableRecord ToRecord(const TableInfo& info, uint64_t id);
+TableInfo FromRecord(const proto::TableRecord& record);
+
+// A random RFC 4122 version-4 UUID, as DynamoDB's TableId.
+std::string NewUuid();
+
+int64_t NowMillis();
+
+}  // namespace eddy::store
+
+#endif  // EDDY_STORE_SRC_CATALOG_H_

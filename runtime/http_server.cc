@@ -1,1 +1,1200 @@
-// Placeholder: implemented in a following change.
+// HttpServer implementation: one EventLoop per thread, one Connection per
+// accepted socket.
+//
+// Connection states:
+//   kOpen       reading and parsing requests, answering them in order.
+//   kClosing    the last response is queued (an error, `Connection: close`,
+//               HTTP/1.0, or the peer half-closed); further input is
+//               discarded. When the output drains: shutdown(SHUT_WR) and
+//               linger, or close at once if the peer already sent EOF.
+//   kLingering  output sent and write side shut down; input is discarded
+//               until EOF or kLingerMs, so that unread request bytes (the
+//               rest of a 413'd body) do not turn our close into a RST that
+//               destroys the response before the client reads it.
+//   kClosed     uv_close() called; the object is deleted in OnClose.
+//
+// Output: responses are appended to out_. Flush() hands out_ to the socket
+// with uv_try_write and queues any remainder with uv_write (one write in
+// flight at a time; pipelined responses coalesce into the next write). When
+// queued output passes kMaxPendingOutput, the parser is paused, the unparsed
+// input is kept in pending_input_ and reading stops until the output drains:
+// a client that pipelines without reading cannot grow our memory unbounded.
+#include "http_server.h"
+
+#include <http_parser.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "spdlog/sinks/null_sink.h"
+#include "spdlog/spdlog.h"
+
+namespace eddy::runtime {
+namespace {
+
+// Per-loop read buffer; every read is parsed (and copied out) before the
+// next one, so one buffer serves all of a loop's connections.
+constexpr size_t kReadBufferSize = 64 * 1024;
+// Up-front reservation for a Content-Length body is capped so that a client
+// announcing 16 MiB and sending nothing does not pin 16 MiB.
+constexpr size_t kMaxBodyReserve = 1024 * 1024;
+// Buffers that grew past this for one big request/response are released
+// afterwards instead of being kept for the connection's lifetime.
+constexpr size_t kMaxRetainedCapacity = 256 * 1024;
+// Backpressure threshold for queued output per connection.
+constexpr size_t kMaxPendingOutput = 1024 * 1024;
+constexpr uint64_t kLingerMs = 2000;
+constexpr int kListenBacklog = 4096;
+// Approximate framing bytes per header line (": " and CRLF).
+constexpr size_t kHeaderLineOverhead = 4;
+
+constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Request Entity Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 417:
+      return "Expectation Failed";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
+  }
+}
+
+char ToLowerAscii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
+  }
+  return true;
+}
+
+// True if `list` (a comma-separated header value) contains `token`.
+bool HasToken(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+      item.remove_suffix(1);
+    }
+    if (EqualsIgnoreCase(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+void TrimTrailingWhitespace(std::string* s) {
+  size_t end = s->size();
+  while (end > 0 && ((*s)[end - 1] == ' ' || (*s)[end - 1] == '\t')) --end;
+  s->resize(end);
+}
+
+void AppendDecimal(std::string* out, uint64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  out->append(digits, end);
+}
+
+// Headers the transport writes itself; a handler's copies are dropped.
+bool IsTransportHeader(std::string_view name) {
+  return EqualsIgnoreCase(name, "content-length") ||
+         EqualsIgnoreCase(name, "connection") ||
+         EqualsIgnoreCase(name, "transfer-encoding") ||
+         EqualsIgnoreCase(name, "date");
+}
+
+bool HasLineBreak(std::string_view s) {
+  return s.find_first_of("\r\n") != std::string_view::npos;
+}
+
+// Appends a complete response to `out`. `date_line` is "Date: ...\r\n".
+void AppendResponse(std::string* out, int status, const HttpResponse& response,
+                    bool keep_alive, bool omit_body,
+                    std::string_view date_line) {
+  size_t needed = 96 + date_line.size() + response.body.size();
+  for (const auto& [name, value] : response.headers) {
+    needed += name.size() + value.size() + kHeaderLineOverhead;
+  }
+  out->reserve(out->size() + needed);
+  out->append("HTTP/1.1 ");
+  AppendDecimal(out, static_cast<uint64_t>(status));
+  out->push_back(' ');
+  out->append(ReasonPhrase(status));
+  out->append("\r\n");
+  for (const auto& [name, value] : response.headers) {
+    if (name.empty() || IsTransportHeader(name)) continue;
+    // A CR or LF would let a header value forge headers or a second
+    // response (response splitting); such headers are dropped.
+    if (HasLineBreak(name) || HasLineBreak(value)) continue;
+    out->append(name);
+    out->append(": ");
+    out->append(value);
+    out->append("\r\n");
+  }
+  out->append("Content-Length: ");
+  AppendDecimal(out, response.body.size());
+  out->append(keep_alive ? "\r\nConnection: keep-alive\r\n"
+                         : "\r\nConnection: close\r\n");
+  out->append(date_line);
+  out->append("\r\n");
+  if (!omit_body) out->append(response.body);
+}
+
+// State shared by all loops of one server; immutable after Start except for
+// the connection count.
+struct ServerContext {
+  HttpServerOptions options;
+  HttpHandler handler;
+  std::shared_ptr<spdlog::logger> logger;  // Never null.
+  std::atomic<int> connections{0};
+};
+
+class Connection;
+
+// One thread, one uv_loop_t, one listening socket, and the connections it
+// accepted. All methods except RequestStop() run on the loop thread (or, for
+// Init and Join, before the thread starts / after it ends).
+class EventLoop {
+ public:
+  EventLoop(ServerContext* context, int index)
+      : context_(context),
+        index_(index),
+        read_buffer_(new char[kReadBufferSize]) {}
+
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Takes ownership of `listen_fd` (bound, not yet listening) in all cases.
+  Status Init(int listen_fd);
+  void StartThread();
+  // Any thread: asks the loop to close everything; Join() waits for it.
+  void RequestStop();
+  // Waits for the thread (or, if it never started, runs the loop here until
+  // every handle is closed) and closes the loop.
+  void Join();
+
+  ServerContext& context() { return *context_; }
+  spdlog::logger& logger() { return *context_->logger; }
+  uint64_t Now() { return uv_now(&loop_); }
+  HttpResponse* scratch_response() { return &scratch_response_; }
+  // "Date: <IMF-fixdate>\r\n", recomputed at most once a second.
+  std::string_view DateLine();
+
+  void Link(Connection* connection);
+  void Unlink(Connection* connection);
+
+ private:
+  static void OnConnection(uv_stream_t* server, int status) noexcept;
+  static void OnStop(uv_async_t* async) noexcept;
+  static void OnSweep(uv_timer_t* timer) noexcept;
+  static void OnAlloc(uv_handle_t* handle, size_t suggested,
+                      uv_buf_t* buf) noexcept;
+  void Accept();
+  void CloseEverything();
+
+  ServerContext* context_;
+  int index_;
+  std::unique_ptr<char[]> read_buffer_;
+  uv_loop_t loop_{};
+  uv_async_t stop_async_{};
+  uv_timer_t sweep_timer_{};
+  uv_tcp_t listener_{};
+  bool loop_initialized_ = false;
+  bool handles_initialized_ = false;
+  bool listener_initialized_ = false;
+  std::thread thread_;
+  Connection* connections_ = nullptr;  // Intrusive list head.
+  HttpResponse scratch_response_;
+  time_t date_second_ = -1;
+  std::string date_line_;
+
+  friend class Connection;
+};
+
+class Connection {
+ public:
+  explicit Connection(EventLoop* loop);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  EventLoop* loop() const { return loop_; }
+  uv_tcp_t* tcp() { return &tcp_; }
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+
+  // Called right after uv_accept succeeded.
+  void Begin();
+  // Closes the socket now, dropping unsent output. Idempotent.
+  void Close();
+  // Called periodically by the loop to enforce timeouts.
+  void Sweep(uint64_t now);
+
+  Connection* prev_ = nullptr;
+  Connection* next_ = nullptr;
+
+ private:
+  enum class State { kOpen, kClosing, kLingering, kClosed };
+
+  static void OnRead(uv_stream_t* stream, ssize_t nread,
+                     const uv_buf_t* buf) noexcept;
+  static void OnWrite(uv_write_t* req, int status) noexcept;
+  static void OnShutdown(uv_shutdown_t* req, int status) noexcept;
+  static void OnClose(uv_handle_t* handle) noexcept;
+
+  // http_parser callbacks (via trampolines in kParserSettings). Nonzero
+  // aborts parsing; error_status_ then says what to answer.
+  friend struct ParserCallbacks;
+  int OnMessageBegin();
+  int OnUrl(const char* at, size_t length);
+  int OnHeaderField(const char* at, size_t length);
+  int OnHeaderValue(const char* at, size_t length);
+  int OnHeadersComplete();
+  int OnBody(const char* at, size_t length);
+  int OnMessageComplete();
+
+  void HandleRead(ssize_t nread, const uv_buf_t* buf);
+  void HandleWrite(int status);
+  void HandleEof();
+  // Parses `data`, answering each complete request.
+  void Feed(const char* data, size_t size);
+  // Runs the handler and queues its response.
+  void Dispatch();
+  // Queues an error response and moves to kClosing.
+  void FailRequest(int status, std::string_view message);
+  // Writes what can be written; feeds input held back by backpressure once
+  // the output has drained; finishes kClosing when everything is sent.
+  void Progress();
+  // Starts sending out_ unless a write is in flight. Returns false if the
+  // connection was closed because of a write error.
+  bool Flush();
+  bool AddHeaderBytes(size_t length);
+  void StartReading();
+  void StopReading();
+
+  EventLoop* loop_;
+  uv_tcp_t tcp_{};
+  uv_write_t write_req_{};
+  uv_shutdown_t shutdown_req_{};
+  http_parser parser_{};
+  State state_ = State::kOpen;
+  bool reading_ = false;
+  bool write_in_flight_ = false;
+  bool peer_eof_ = false;
+  bool in_request_ = false;
+  bool last_was_value_ = false;
+  int error_status_ = 0;
+  size_t header_count_ = 0;  // Entries of request_.headers in use.
+  size_t header_bytes_ = 0;
+  uint64_t last_activity_ms_ = 0;
+  uint64_t request_start_ms_ = 0;
+  uint64_t linger_deadline_ms_ = 0;
+  HttpRequest request_;
+  std::string out_;            // Queued, not yet handed to the socket.
+  std::string in_flight_;      // Owned by the pending uv_write.
+  std::string pending_input_;  // Unparsed input held back by backpressure.
+};
+
+// C-callable trampolines: http_parser is C, so nothing may throw through it.
+struct ParserCallbacks {
+  static Connection* Of(http_parser* parser) {
+    return static_cast<Connection*>(parser->data);
+  }
+  template <int (Connection::*Method)()>
+  static int Notify(http_parser* parser) noexcept {
+    Connection* connection = Of(parser);
+    try {
+      return (connection->*Method)();
+    } catch (...) {
+      connection->error_status_ = 500;
+      return 1;
+    }
+  }
+  template <int (Connection::*Method)(const char*, size_t)>
+  static int Data(http_parser* parser, const char* at, size_t length) noexcept {
+    Connection* connection = Of(parser);
+    try {
+      return (connection->*Method)(at, length);
+    } catch (...) {
+      connection->error_status_ = 500;
+      return 1;
+    }
+  }
+  static http_parser_settings Make() {
+    http_parser_settings settings;
+    http_parser_settings_init(&settings);
+    settings.on_message_begin = &Notify<&Connection::OnMessageBegin>;
+    settings.on_url = &Data<&Connection::OnUrl>;
+    settings.on_header_field = &Data<&Connection::OnHeaderField>;
+    settings.on_header_value = &Data<&Connection::OnHeaderValue>;
+    settings.on_headers_complete = &Notify<&Connection::OnHeadersComplete>;
+    settings.on_body = &Data<&Connection::OnBody>;
+    settings.on_message_complete = &Notify<&Connection::OnMessageComplete>;
+    return settings;
+  }
+};
+
+const http_parser_settings kParserSettings = ParserCallbacks::Make();
+
+// ---------------------------------------------------------------------------
+// Connection.
+
+Connection::Connection(EventLoop* loop) : loop_(loop) {
+  http_parser_init(&parser_, HTTP_REQUEST);
+  parser_.data = this;
+}
+
+void Connection::Begin() {
+  uv_tcp_nodelay(&tcp_, 1);
+  last_activity_ms_ = loop_->Now();
+  StartReading();
+}
+
+void Connection::Close() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  reading_ = false;
+  loop_->Unlink(this);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClose);
+}
+
+void Connection::OnClose(uv_handle_t* handle) noexcept {
+  auto* connection = static_cast<Connection*>(handle->data);
+  connection->loop_->context().connections.fetch_sub(1,
+                                                     std::memory_order_relaxed);
+  delete connection;
+}
+
+void Connection::StartReading() {
+  if (reading_ || state_ == State::kClosed || peer_eof_) return;
+  int rc = uv_read_start(stream(), &EventLoop::OnAlloc, &Connection::OnRead);
+  if (rc != 0) {
+    loop_->logger().debug("uv_read_start: {}", uv_strerror(rc));
+    Close();
+    return;
+  }
+  reading_ = true;
+}
+
+void Connection::StopReading() {
+  if (!reading_) return;
+  uv_read_stop(stream());
+  reading_ = false;
+}
+
+void Connection::OnRead(uv_stream_t* stream, ssize_t nread,
+                        const uv_buf_t* buf) noexcept {
+  auto* connection = static_cast<Connection*>(stream->data);
+  try {
+    connection->HandleRead(nread, buf);
+  } catch (const std::exception& e) {
+    connection->loop_->logger().error("http connection failed: {}", e.what());
+    connection->Close();
+  } catch (...) {
+    connection->Close();
+  }
+}
+
+void Connection::HandleRead(ssize_t nread, const uv_buf_t* buf) {
+  if (nread == 0) return;  // EAGAIN; nothing happened.
+  if (nread < 0) {
+    if (nread == UV_EOF) {
+      HandleEof();
+    } else {
+      Close();  // ECONNRESET and friends: nobody to answer.
+    }
+    return;
+  }
+  last_activity_ms_ = loop_->Now();
+  // In kClosing/kLingering input is discarded.
+  if (state_ == State::kOpen) Feed(buf->base, static_cast<size_t>(nread));
+  Progress();
+}
+
+void Connection::HandleEof() {
+  peer_eof_ = true;
+  reading_ = false;  // libuv stops reading at EOF.
+  switch (state_) {
+    case State::kOpen:
+      // A half-close after complete requests still gets their responses; a
+      // partial request is dropped.
+      state_ = State::kClosing;
+      pending_input_.clear();
+      Progress();
+      break;
+    case State::kClosing:
+      Progress();
+      break;
+    case State::kLingering:
+      Close();
+      break;
+    case State::kClosed:
+      break;
+  }
+}
+
+void Connection::Feed(const char* data, size_t size) {
+  size_t parsed = http_parser_execute(&parser_, &kParserSettings, data, size);
+  if (state_ == State::kClosed) return;
+  http_errno error = HTTP_PARSER_ERRNO(&parser_);
+  if (error_status_ != 0) {
+    int status = error_status_;
+    error_status_ = 0;
+    switch (status) {
+      case 413:
+        FailRequest(413, "Request entity too large");
+        break;
+      case 431:
+        FailRequest(431, "Request header fields too large");
+        break;
+      default:
+        FailRequest(500, "Internal server error");
+        break;
+    }
+    return;
+  }
+  if (error == HPE_PAUSED) {
+    if (state_ != State::kOpen) return;  // Answered with close; rest ignored.
+    // Paused for backpressure: keep the rest for when output drains.
+    http_parser_pause(&parser_, 0);
+    pending_input_.assign(data + parsed, size - parsed);
+    StopReading();
+    return;
+  }
+  if (error != HPE_OK) {
+    if (state_ != State::kOpen) return;
+    if (error == HPE_HEADER_OVERFLOW) {
+      FailRequest(431, "Request header fields too large");
+    } else {
+      loop_->logger().debug("malformed HTTP request: {}",
+                            http_errno_description(error));
+      FailRequest(400, "Bad request");
+    }
+    return;
+  }
+  if (parser_.upgrade && state_ == State::kOpen) {
+    // Upgrade/CONNECT: not supported; bytes after the request are not HTTP.
+    state_ = State::kClosing;
+  }
+}
+
+void Connection::FailRequest(int status, std::string_view message) {
+  HttpResponse* response = loop_->scratch_response();
+  response->status = status;
+  response->headers.clear();
+  response->headers.emplace_back("Content-Type", "text/plain");
+  response->body.assign(message);
+  AppendResponse(&out_, status, *response, /*keep_alive=*/false,
+                 /*omit_body=*/false, loop_->DateLine());
+  state_ = State::kClosing;
+  in_request_ = false;
+  pending_input_.clear();
+}
+
+int Connection::OnMessageBegin() {
+  in_request_ = true;
+  request_start_ms_ = loop_->Now();
+  request_.method.clear();
+  request_.target.clear();
+  request_.body.clear();
+  header_count_ = 0;
+  header_bytes_ = 0;
+  last_was_value_ = false;
+  return 0;
+}
+
+bool Connection::AddHeaderBytes(size_t length) {
+  header_bytes_ += length;
+  if (header_bytes_ > loop_->context().options.max_header_bytes) {
+    error_status_ = 431;
+    return false;
+  }
+  return true;
+}
+
+int Connection::OnUrl(const char* at, size_t length) {
+  if (!AddHeaderBytes(length)) return 1;
+  request_.target.append(at, length);
+  return 0;
+}
+
+int Connection::OnHeaderField(const char* at, size_t length) {
+  if (!AddHeaderBytes(length + kHeaderLineOverhead)) return 1;
+  auto& headers = request_.headers;
+  if (header_count_ == 0 || last_was_value_) {
+    // A new header. Entries past header_count_ are leftovers from the
+    // previous request, reused to keep their string capacity.
+    if (header_count_ == headers.size()) headers.emplace_back();
+    headers[header_count_].first.clear();
+    headers[header_count_].second.clear();
+    ++header_count_;
+    last_was_value_ = false;
+  }
+  std::string& name = headers[header_count_ - 1].first;
+  size_t old_size = name.size();
+  name.resize(old_size + length);
+  std::transform(at, at + length,
+                 name.begin() + static_cast<ptrdiff_t>(old_size), ToLowerAscii);
+  return 0;
+}
+
+int Connection::OnHeaderValue(const char* at, size_t length) {
+  if (!AddHeaderBytes(length)) return 1;
+  // http_parser calls on_header_field before any value, so an entry exists.
+  request_.headers[header_count_ - 1].second.append(at, length);
+  last_was_value_ = true;
+  return 0;
+}
+
+int Connection::OnHeadersComplete() {
+  auto& headers = request_.headers;
+  headers.resize(header_count_);
+  for (auto& header : headers) TrimTrailingWhitespace(&header.second);
+  request_.method = http_method_str(static_cast<http_method>(parser_.method));
+  request_.http_major = parser_.http_major;
+  request_.http_minor = parser_.http_minor;
+
+  const size_t max_body = loop_->context().options.max_body_bytes;
+  const bool has_length = (parser_.flags & F_CONTENTLENGTH) != 0 &&
+                          (parser_.flags & F_CHUNKED) == 0;
+  if (has_length && parser_.content_length > max_body) {
+    // Answer now; the body is never read (see kLingering).
+    error_status_ = 413;
+    http_parser_pause(&parser_, 1);
+    return 0;
+  }
+  if (has_length) {
+    request_.body.reserve(static_cast<size_t>(
+        std::min<uint64_t>(parser_.content_length, kMaxBodyReserve)));
+  }
+  if (request_.http_major == 1 && request_.http_minor >= 1 &&
+      EqualsIgnoreCase(request_.Header("expect"), "100-continue") &&
+      !(has_length && parser_.content_length == 0)) {
+    out_.append(kContinueResponse);
+  }
+  return 0;
+}
+
+int Connection::OnBody(const char* at, size_t length) {
+  if (request_.body.size() + length > loop_->context().options.max_body_bytes) {
+    error_status_ = 413;  // Chunked (or lying) body past the limit.
+    return 1;
+  }
+  request_.body.append(at, length);
+  return 0;
+}
+
+int Connection::OnMessageComplete() {
+  in_request_ = false;
+  Dispatch();
+  if (state_ != State::kOpen ||
+      out_.size() + in_flight_.size() >= kMaxPendingOutput) {
+    // Either the connection is ending (later input is ignored) or output is
+    // backing up (Feed keeps the rest of the input for later).
+    http_parser_pause(&parser_, 1);
+  }
+  if (request_.body.capacity() > kMaxRetainedCapacity) {
+    std::string().swap(request_.body);
+  }
+  return 0;
+}
+
+void Connection::Dispatch() {
+  HttpResponse* response = loop_->scratch_response();
+  response->status = 200;
+  response->headers.clear();
+  response->body.clear();
+  ServerContext& context = loop_->context();
+  try {
+    context.handler(request_, response);
+  } catch (const std::exception& e) {
+    context.logger->error("HTTP handler threw for {} {}: {}", request_.method,
+                          request_.target, e.what());
+    response->status = 500;
+    response->headers.clear();
+    response->body.assign("Internal server error");
+  } catch (...) {
+    context.logger->error("HTTP handler threw for {} {}", request_.method,
+                          request_.target);
+    response->status = 500;
+    response->headers.clear();
+    response->body.assign("Internal server error");
+  }
+  int status = response->status;
+  if (status < 200 || status > 999) {
+    // 1xx would leave the client waiting for a final response.
+    context.logger->error("HTTP handler returned status {} for {} {}", status,
+                          request_.method, request_.target);
+    status = 500;
+  }
+  bool keep_alive = http_should_keep_alive(&parser_) != 0 && !parser_.upgrade;
+  if (keep_alive) {
+    for (const auto& [name, value] : response->headers) {
+      if (EqualsIgnoreCase(name, "connection") && HasToken(value, "close")) {
+        keep_alive = false;
+      }
+    }
+  }
+  AppendResponse(&out_, status, *response, keep_alive,
+                 /*omit_body=*/request_.method == "HEAD", loop_->DateLine());
+  if (!keep_alive) state_ = State::kClosing;
+  if (response->body.capacity() > kMaxRetainedCapacity) {
+    std::string().swap(response->body);
+  }
+}
+
+bool Connection::Flush() {
+  if (write_in_flight_ || out_.empty()) return true;
+  uv_buf_t buf;
+  buf.base = out_.data();
+  buf.len = out_.size();
+  int written = uv_try_write(stream(), &buf, 1);
+  if (written == UV_EAGAIN) written = 0;
+  if (written < 0) {
+    loop_->logger().debug("http write failed: {}", uv_strerror(written));
+    Close();
+    return false;
+  }
+  auto done = static_cast<size_t>(written);
+  if (done == out_.size()) {
+    out_.clear();
+    last_activity_ms_ = loop_->Now();
+    return true;
+  }
+  // The socket is full: queue the rest and let libuv finish it.
+  if (done == 0) {
+    in_flight_.swap(out_);
+  } else {
+    in_flight_.assign(out_, done);
+  }
+  out_.clear();
+  buf.base = in_flight_.data();
+  buf.len = in_flight_.size();
+  int rc = uv_write(&write_req_, stream(), &buf, 1, &Connection::OnWrite);
+  if (rc != 0) {
+    loop_->logger().debug("uv_write: {}", uv_strerror(rc));
+    in_flight_.clear();
+    Close();
+    return false;
+  }
+  write_in_flight_ = true;
+  return true;
+}
+
+void Connection::OnWrite(uv_write_t* req, int status) noexcept {
+  auto* connection = static_cast<Connection*>(req->handle->data);
+  try {
+    connection->HandleWrite(status);
+  } catch (...) {
+    connection->Close();
+  }
+}
+
+void Connection::HandleWrite(int status) {
+  write_in_flight_ = false;
+  in_flight_.clear();
+  if (in_flight_.capacity() > kMaxRetainedCapacity) {
+    std::string().swap(in_flight_);
+  }
+  if (state_ == State::kClosed) return;  // UV_ECANCELED from Close().
+  if (status < 0) {
+    loop_->logger().debug("http write failed: {}", uv_strerror(status));
+    Close();
+    return;
+  }
+  last_activity_ms_ = loop_->Now();
+  Progress();
+}
+
+void Connection::Progress() {
+  for (;;) {
+    if (!Flush()) return;
+    if (write_in_flight_) return;  // OnWrite resumes.
+    if (state_ != State::kOpen || pending_input_.empty()) break;
+    // Output drained: parse what backpressure held back. Feed may hold
+    // back a new remainder, hence the local copy.
+    std::string input;
+    input.swap(pending_input_);
+    Feed(input.data(), input.size());
+    if (state_ == State::kClosed) return;
+  }
+  if (out_.capacity() > kMaxRetainedCapacity) std::string().swap(out_);
+  switch (state_) {
+    case State::kOpen:
+      StartReading();  // No-op unless backpressure had stopped it.
+      break;
+    case State::kClosing:
+      if (peer_eof_) {
+        Close();
+        break;
+      }
+      state_ = State::kLingering;
+      linger_deadline_ms_ = loop_->Now() + kLingerMs;
+      if (int rc =
+              uv_shutdown(&shutdown_req_, stream(), &Connection::OnShutdown);
+          rc != 0) {
+        Close();
+        break;
+      }
+      StartReading();  // Drain and discard until EOF.
+      break;
+    case State::kLingering:
+    case State::kClosed:
+      break;
+  }
+}
+
+void Connection::OnShutdown(uv_shutdown_t* req, int status) noexcept {
+  auto* connection = static_cast<Connection*>(req->handle->data);
+  if (status < 0 && connection->state_ != State::kClosed) connection->Close();
+}
+
+void Connection::Sweep(uint64_t now) {
+  const HttpServerOptions& options = loop_->context().options;
+  switch (state_) {
+    case State::kClosed:
+      return;
+    case State::kLingering:
+      if (now >= linger_deadline_ms_) Close();
+      return;
+    case State::kOpen:
+    case State::kClosing:
+      break;
+  }
+  if (options.idle_timeout_ms > 0 &&
+      now - last_activity_ms_ >=
+          static_cast<uint64_t>(options.idle_timeout_ms)) {
+    Close();
+    return;
+  }
+  if (state_ == State::kOpen && in_request_ && options.request_timeout_ms > 0 &&
+      now - request_start_ms_ >=
+          static_cast<uint64_t>(options.request_timeout_ms)) {
+    FailRequest(408, "Request timeout");
+    Progress();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// EventLoop.
+
+Status EventLoop::Init(int listen_fd) {
+  int rc = uv_loop_init(&loop_);
+  if (rc != 0) {
+    close(listen_fd);
+    return Status::Internal(std::string("uv_loop_init: ") + uv_strerror(rc));
+  }
+  loop_.data = this;
+  loop_initialized_ = true;
+  // These cannot fail on an initialised loop.
+  uv_async_init(&loop_, &stop_async_, &EventLoop::OnStop);
+  stop_async_.data = this;
+  uv_timer_init(&loop_, &sweep_timer_);
+  sweep_timer_.data = this;
+  uv_tcp_init(&loop_, &listener_);
+  listener_.data = this;
+  handles_initialized_ = true;
+
+  rc = uv_tcp_open(&listener_, listen_fd);
+  if (rc != 0) {
+    close(listen_fd);
+    return Status::IOError(std::string("uv_tcp_open: ") + uv_strerror(rc));
+  }
+  listener_initialized_ = true;
+  rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), kListenBacklog,
+                 &EventLoop::OnConnection);
+  if (rc != 0) {
+    return Status::IOError(std::string("listen: ") + uv_strerror(rc));
+  }
+
+  // One periodic sweep enforces all per-connection timeouts; cheaper than a
+  // timer per connection that is re-armed on every read.
+  const HttpServerOptions& options = context_->options;
+  uint64_t interval = 1000;
+  for (int timeout : {options.idle_timeout_ms, options.request_timeout_ms}) {
+    if (timeout > 0) {
+      interval =
+          std::min<uint64_t>(interval, static_cast<uint64_t>(timeout) / 4);
+    }
+  }
+  interval = std::max<uint64_t>(interval, 10);
+  uv_timer_start(&sweep_timer_, &EventLoop::OnSweep, interval, interval);
+  return Status::OK();
+}
+
+void EventLoop::StartThread() {
+  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+}
+
+void EventLoop::RequestStop() {
+  if (handles_initialized_) uv_async_send(&stop_async_);
+}
+
+void EventLoop::Join() {
+  if (thread_.joinable()) {
+    thread_.join();
+  } else if (loop_initialized_) {
+    // Never started (Start failed part-way): run here to close the handles.
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  }
+  if (loop_initialized_) {
+    int rc = uv_loop_close(&loop_);
+    if (rc != 0) {
+      context_->logger->error("http loop {} left handles open: {}", index_,
+                              uv_strerror(rc));
+    }
+    loop_initialized_ = false;
+  }
+}
+
+void EventLoop::OnStop(uv_async_t* async) noexcept {
+  static_cast<EventLoop*>(async->data)->CloseEverything();
+}
+
+void EventLoop::CloseEverything() {
+  // Closing every handle lets uv_run return on its own once the close
+  // callbacks (and cancelled write callbacks) have run.
+  auto close_handle = [](auto* handle) {
+    auto* h = reinterpret_cast<uv_handle_t*>(handle);
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
+  };
+  close_handle(&listener_);
+  close_handle(&sweep_timer_);
+  close_handle(&stop_async_);
+  while (connections_ != nullptr) connections_->Close();  // Unlinks itself.
+}
+
+void EventLoop::OnConnection(uv_stream_t* server, int status) noexcept {
+  auto* self = static_cast<EventLoop*>(server->data);
+  if (status < 0) {
+    self->logger().warn("http accept failed: {}", uv_strerror(status));
+    return;
+  }
+  try {
+    self->Accept();
+  } catch (const std::exception& e) {
+    self->logger().error("http accept failed: {}", e.what());
+  } catch (...) {
+    self->logger().error("http accept failed");
+  }
+}
+
+void EventLoop::Accept() {
+  auto connection = std::make_unique<Connection>(this);
+  int rc = uv_tcp_init(&loop_, connection->tcp());
+  if (rc != 0) {
+    logger().warn("http accept failed: {}", uv_strerror(rc));
+    return;
+  }
+  // From here the connection is counted and freed by its close callback.
+  context_->connections.fetch_add(1, std::memory_order_relaxed);
+  Connection* raw = connection.release();
+  raw->tcp()->data = raw;
+  Link(raw);
+  rc = uv_accept(reinterpret_cast<uv_stream_t*>(&listener_), raw->stream());
+  if (rc != 0) {
+    logger().warn("http accept failed: {}", uv_strerror(rc));
+    raw->Close();
+    return;
+  }
+  if (context_->connections.load(std::memory_order_relaxed) >
+      context_->options.max_connections) {
+    logger().warn("http connection limit ({}) reached; refusing a connection",
+                  context_->options.max_connections);
+    raw->Close();
+    return;
+  }
+  raw->Begin();
+}
+
+void EventLoop::OnSweep(uv_timer_t* timer) noexcept {
+  auto* self = static_cast<EventLoop*>(timer->data);
+  try {
+    uint64_t now = self->Now();
+    for (Connection* c = self->connections_; c != nullptr;) {
+      Connection* next = c->next_;  // Sweep may unlink c.
+      c->Sweep(now);
+      c = next;
+    }
+  } catch (const std::exception& e) {
+    self->logger().error("http sweep failed: {}", e.what());
+  } catch (...) {
+    self->logger().error("http sweep failed");
+  }
+}
+
+void EventLoop::OnAlloc(uv_handle_t* handle, size_t /*suggested*/,
+                        uv_buf_t* buf) noexcept {
+  auto* connection = static_cast<Connection*>(handle->data);
+  EventLoop* self = connection->loop();
+  buf->base = self->read_buffer_.get();
+  buf->len = kReadBufferSize;
+}
+
+std::string_view EventLoop::DateLine() {
+  time_t now = time(nullptr);
+  if (now != date_second_) {
+    date_second_ = now;
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char text[64];
+    size_t n = strftime(text, sizeof(text),
+                        "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    date_line_.assign(text, n);
+  }
+  return date_line_;
+}
+
+void EventLoop::Link(Connection* connection) {
+  connection->prev_ = nullptr;
+  connection->next_ = connections_;
+  if (connections_ != nullptr) connections_->prev_ = connection;
+  connections_ = connection;
+}
+
+void EventLoop::Unlink(Connection* connection) {
+  if (connection->prev_ != nullptr) {
+    connection->prev_->next_ = connection->next_;
+  } else if (connections_ == connection) {
+    connections_ = connection->next_;
+  }
+  if (connection->next_ != nullptr) {
+    connection->next_->prev_ = connection->prev_;
+  }
+  connection->prev_ = nullptr;
+  connection->next_ = nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Listening sockets.
+
+Result<sockaddr_storage> ResolveHost(const std::string& host, int port) {
+  sockaddr_storage addr{};
+  std::string numeric = host == "localhost" ? "127.0.0.1" : host;
+  if (uv_ip4_addr(numeric.c_str(), port,
+                  reinterpret_cast<sockaddr_in*>(&addr)) == 0) {
+    return addr;
+  }
+  if (uv_ip6_addr(numeric.c_str(), port,
+                  reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
+    return addr;
+  }
+  return Status::InvalidArgument("not a numeric IP address: '" + host + "'");
+}
+
+socklen_t AddrLength(const sockaddr_storage& addr) {
+  return addr.ss_family == AF_INET6 ? sizeof(sockaddr_in6)
+                                    : sizeof(sockaddr_in);
+}
+
+void SetPort(sockaddr_storage* addr, int port) {
+  auto net_port = htons(static_cast<uint16_t>(port));
+  if (addr->ss_family == AF_INET6) {
+    reinterpret_cast<sockaddr_in6*>(addr)->sin6_port = net_port;
+  } else {
+    reinterpret_cast<sockaddr_in*>(addr)->sin_port = net_port;
+  }
+}
+
+int GetPort(const sockaddr_storage& addr) {
+  return ntohs(addr.ss_family == AF_INET6
+                   ? reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port
+                   : reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+}
+
+std::string Describe(const std::string& host, int port) {
+  return host + ":" + std::to_string(port);
+}
+
+// Returns a bound (not listening) socket, or an error.
+Result<int> BindSocket(const sockaddr_storage& addr, bool reuse_port,
+                       const std::string& where) {
+  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::IOError("socket: " + std::string(strerror(errno)));
+  int one = 1;
+  // SO_REUSEADDR: rebind while old connections sit in TIME_WAIT.
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      (reuse_port &&
+       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)) {
+    int err = errno;
+    close(fd);
+    return Status::IOError("setsockopt: " + std::string(strerror(err)));
+  }
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), AddrLength(addr)) !=
+      0) {
+    int err = errno;
+    close(fd);
+    return Status::IOError("cannot bind " + where + ": " + strerror(err));
+  }
+  return fd;
+}
+
+// Finds the port to use. A probe socket without SO_REUSEPORT is bound first:
+// SO_REUSEPORT alone would let us silently share a port with another process
+// of the same user already listening there (e.g. a second Eddy), and with
+// port 0 the probe is how the kernel picks the port.
+Result<int> ProbePort(sockaddr_storage addr, const std::string& host) {
+  int port = GetPort(addr);
+  EDDY_ASSIGN_OR_RETURN(
+      int probe, BindSocket(addr, /*reuse_port=*/false, Describe(host, port)));
+  sockaddr_storage bound{};
+  socklen_t length = sizeof(bound);
+  int rc = getsockname(probe, reinterpret_cast<sockaddr*>(&bound), &length);
+  int err = errno;
+  close(probe);
+  if (rc != 0)
+    return Status::IOError("getsockname: " + std::string(strerror(err)));
+  return GetPort(bound);
+}
+
+}  // namespace
+
+std::string_view HttpRequest::Header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+// HttpServer.
+
+class HttpServer::Impl {
+ public:
+  ~Impl() { Stop(); }
+
+  void Stop() {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& loop : loops_) loop->RequestStop();
+    for (auto& loop : loops_) loop->Join();
+    loops_.clear();
+  }
+
+  ServerContext context_;
+  std::vector<std::unique_ptr<EventLoop>> loops_;
+  int port_ = 0;
+  std::mutex stop_mutex_;
+  bool stopped_ = false;
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+int HttpServer::port() const { return impl_->port_; }
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
+                                                      HttpHandler handler) {
+  if (!handler) return Status::InvalidArgument("HttpServer needs a handler");
+  if (options.port < 0 || options.port > 65535) {
+    return Status::InvalidArgument("port out of range: " +
+                                   std::to_string(options.port));
+  }
+  if (options.threads < 0 || options.max_body_bytes == 0 ||
+      options.max_header_bytes == 0 || options.max_connections <= 0) {
+    return Status::InvalidArgument("invalid HttpServerOptions");
+  }
+  EDDY_ASSIGN_OR_RETURN(sockaddr_storage addr,
+                        ResolveHost(options.host, options.port));
+  int threads = options.threads;
+  if (threads == 0) {
+    threads = static_cast<int>(
+        std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->context_.logger =
+      options.logger != nullptr
+          ? options.logger
+          : std::make_shared<spdlog::logger>(
+                "http", std::make_shared<spdlog::sinks::null_sink_mt>());
+  impl->context_.handler = std::move(handler);
+  impl->context_.options = std::move(options);
+  const std::string& host = impl->context_.options.host;
+
+  EDDY_ASSIGN_OR_RETURN(impl->port_, ProbePort(addr, host));
+  SetPort(&addr, impl->port_);
+  for (int i = 0; i < threads; ++i) {
+    // On failure, ~Impl closes the loops initialised so far.
+    EDDY_ASSIGN_OR_RETURN(int fd, BindSocket(addr, /*reuse_port=*/true,
+                                             Describe(host, impl->port_)));
+    impl->loops_.push_back(std::make_unique<EventLoop>(&impl->context_, i));
+    EDDY_RETURN_IF_ERROR(impl->loops_.back()->Init(fd));
+  }
+  for (auto& loop : impl->loops_) loop->StartThread();
+  impl->context_.logger->info("HTTP server listening on {} ({} threads)",
+                              Describe(host, impl->port_), threads);
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+}  // namespace eddy::runtime

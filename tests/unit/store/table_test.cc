@@ -1,0 +1,261 @@
+// Tables on LevelDB: key validation, conditional writes, Query ranges and
+// paging, Scan segments, statistics and persistence across reopen.
+#include "eddy/store/table.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "eddy/store/database.h"
+
+namespace eddy::store {
+namespace {
+
+using ::testing::ElementsAre;
+
+AttributeValue S(std::string s) { return AttributeValue::String(std::move(s)); }
+AttributeValue N(std::string_view n) {
+  return AttributeValue::Num(*Number::Parse(n));
+}
+
+class TableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("eddy_table_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Reopen();
+    TableSchema schema;
+    schema.name = "Music";
+    schema.hash_key = {"pk", ValueType::kS};
+    schema.range_key = KeyElement{"sk", ValueType::kN};
+    schema.attribute_definitions = {{"pk", ValueType::kS}, {"sk", ValueType::kN}};
+    schema.billing_mode = BillingMode::kPayPerRequest;
+    ASSERT_TRUE(db_->CreateTable(schema).ok());
+    table_ = db_->GetTable("Music");
+  }
+
+  void TearDown() override {
+    table_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Reopen() {
+    table_.reset();
+    db_.reset();
+    Database::Options options;
+    options.path = dir_.string();
+    auto db = Database::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    table_ = db_->GetTable("Music");
+  }
+
+  Status Put(const std::string& pk, std::string_view sk,
+             const Condition* condition = nullptr) {
+    Item item{{"pk", S(pk)}, {"sk", N(sk)}, {"v", S("x")}};
+    WriteOutcome out;
+    return table_->Put(std::move(item), condition, &out);
+  }
+
+  // The sort keys a query returns, in order.
+  std::vector<std::string> SortKeys(const ReadPage& page) {
+    std::vector<std::string> keys;
+    for (const Item& item : page.items) keys.push_back(item.at("sk").scalar());
+    return keys;
+  }
+
+  ReadPage Query(std::string pk, std::optional<KeyCondition::SortCondition> sort,
+                 bool forward = true, std::optional<int64_t> limit = {},
+                 std::optional<Item> start = {}) {
+    QueryRequest q;
+    q.key_condition.partition_value = S(std::move(pk));
+    q.key_condition.sort = std::move(sort);
+    q.scan_forward = forward;
+    q.limit = limit;
+    q.exclusive_start_key = std::move(start);
+    auto page = table_->Query(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? *page : ReadPage();
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Database> db_;
+  std::shared_ptr<Table> table_;
+};
+
+// Sort keys come back in numeric order, not text order.
+TEST_F(TableTest, QueryReturnsSortKeysInNumericOrder) {
+  for (const char* sk : {"10", "-2", "3.5", "100", "0"}) {
+    ASSERT_TRUE(Put("a", sk).ok());
+  }
+  ASSERT_TRUE(Put("b", "1").ok());
+  EXPECT_THAT(SortKeys(Query("a", std::nullopt)),
+              ElementsAre("-2", "0", "3.5", "10", "100"));
+  EXPECT_THAT(SortKeys(Query("a", std::nullopt, /*forward=*/false)),
+              ElementsAre("100", "10", "3.5", "0", "-2"));
+}
+
+// Every sort-key operator selects exactly the matching range.
+TEST_F(TableTest, SortKeyOperatorsSelectRanges) {
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(Put("a", std::to_string(i)).ok());
+  using Op = KeyCondition::Op;
+  auto q = [&](Op op, const char* v, const char* v2 = "0") {
+    return SortKeys(Query("a", KeyCondition::SortCondition{op, N(v), N(v2)}));
+  };
+  EXPECT_THAT(q(Op::kEq, "3"), ElementsAre("3"));
+  EXPECT_THAT(q(Op::kLt, "3"), ElementsAre("1", "2"));
+  EXPECT_THAT(q(Op::kLe, "3"), ElementsAre("1", "2", "3"));
+  EXPECT_THAT(q(Op::kGt, "3"), ElementsAre("4", "5"));
+  EXPECT_THAT(q(Op::kGe, "3"), ElementsAre("3", "4", "5"));
+  EXPECT_THAT(q(Op::kBetween, "2", "4"), ElementsAre("2", "3", "4"));
+  EXPECT_THAT(q(Op::kBetween, "2.5", "3.5"), ElementsAre("3"));
+}
+
+// Limit stops a page and LastEvaluatedKey resumes it, in both directions.
+TEST_F(TableTest, LimitAndExclusiveStartKeyPageThroughAPartition) {
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Put("a", std::to_string(i)).ok());
+  for (bool forward : {true, false}) {
+    std::vector<std::string> all;
+    std::optional<Item> start;
+    int pages = 0;
+    do {
+      ReadPage page = Query("a", std::nullopt, forward, 3, start);
+      for (auto& k : SortKeys(page)) all.push_back(k);
+      start = page.last_evaluated_key;
+      ++pages;
+    } while (start);
+    // 10 items in pages of 3: the fourth page is partial and has no key.
+    EXPECT_EQ(pages, 4);
+    ASSERT_EQ(all.size(), 10u);
+    EXPECT_EQ(all.front(), forward ? "0" : "9");
+  }
+}
+
+// A page stops near 1 MB of items read.
+TEST_F(TableTest, PagesStopAtOneMegabyte) {
+  const std::string big(100 * 1024, 'x');
+  for (int i = 0; i < 25; ++i) {
+    Item item{{"pk", S("a")}, {"sk", N(std::to_string(i))}, {"blob", S(big)}};
+    WriteOutcome out;
+    ASSERT_TRUE(table_->Put(std::move(item), nullptr, &out).ok());
+  }
+  ReadPage page = Query("a", std::nullopt);
+  EXPECT_EQ(page.items.size(), 11u);  // 11 x ~100 KB crosses 1 MB.
+  EXPECT_TRUE(page.last_evaluated_key.has_value());
+}
+
+// Parallel scan segments are disjoint and together cover the table.
+TEST_F(TableTest, ScanSegmentsPartitionTheTable) {
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(Put("p" + std::to_string(i), "1").ok());
+  std::set<std::string> seen;
+  size_t total = 0;
+  for (int segment = 0; segment < 7; ++segment) {
+    ScanRequest s;
+    s.segment = segment;
+    s.total_segments = 7;
+    auto page = table_->Scan(s);
+    ASSERT_TRUE(page.ok());
+    for (const Item& item : page->items) seen.insert(item.at("pk").scalar());
+    total += page->items.size();
+  }
+  EXPECT_EQ(total, 200u);
+  EXPECT_EQ(seen.size(), 200u);
+}
+
+// Keys are validated with DynamoDB's messages.
+TEST_F(TableTest, KeysAreValidated) {
+  WriteOutcome out;
+  Status s = table_->Put(Item{{"pk", S("a")}}, nullptr, &out);
+  EXPECT_EQ(s.message(),
+            "One or more parameter values were invalid: Missing the key sk in "
+            "the item");
+  s = table_->Put(Item{{"pk", S("a")}, {"sk", S("1")}}, nullptr, &out);
+  EXPECT_EQ(s.message(),
+            "One or more parameter values were invalid: Type mismatch for key "
+            "sk expected: N actual: S");
+  s = table_->Put(Item{{"pk", S("")}, {"sk", N("1")}}, nullptr, &out);
+  EXPECT_EQ(s.message(),
+            "One or more parameter values are not valid. The AttributeValue "
+            "for a key attribute cannot contain an empty string value. Key: pk");
+  s = table_->Put(Item{{"pk", S(std::string(2049, 'k'))}, {"sk", N("1")}},
+                  nullptr, &out);
+  EXPECT_EQ(s.message(),
+            "One or more parameter values were invalid: Size of hashkey has "
+            "exceeded the maximum size limit of2048 bytes");
+  auto got = table_->Get(Item{{"pk", S("a")}});
+  EXPECT_EQ(got.status().message(),
+            "The provided key element does not match the schema");
+}
+
+// A failed condition writes nothing and reports the current item.
+TEST_F(TableTest, FalseConditionLeavesItemAndReportsIt) {
+  ASSERT_TRUE(Put("a", "1").ok());
+  ExpressionContext ctx(nullptr, nullptr);
+  auto cond = Condition::Parse("attribute_not_exists(pk)", "ConditionExpression", &ctx);
+  ASSERT_TRUE(cond.ok());
+  Item item{{"pk", S("a")}, {"sk", N("1")}, {"v", S("changed")}};
+  WriteOutcome out;
+  Status s = table_->Put(std::move(item), cond->get(), &out);
+  EXPECT_TRUE(s.IsConditionFailed());
+  ASSERT_TRUE(out.old_item.has_value());
+  EXPECT_EQ(out.old_item->at("v").scalar(), "x");
+  auto got = table_->Get(Item{{"pk", S("a")}, {"sk", N("1")}});
+  EXPECT_EQ((**got).at("v").scalar(), "x");
+}
+
+// Concurrent read-modify-write updates of one item never lose an update.
+TEST_F(TableTest, ConcurrentAddsAreSerialised) {
+  ExpressionContext ctx(nullptr, nullptr);
+  AttributeMap values{{":one", N("1")}};
+  ExpressionContext vctx(nullptr, &values);
+  auto update = Update::Parse("ADD c :one", &vctx);
+  ASSERT_TRUE(update.ok());
+  const Item key{{"pk", S("counter")}, {"sk", N("0")}};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 250; ++i) {
+        WriteOutcome out;
+        EXPECT_TRUE(table_->UpdateItem(key, update->get(), nullptr, &out).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto got = table_->Get(key);
+  EXPECT_EQ((**got).at("c").scalar(), "1000");
+}
+
+// Items and statistics survive a reopen.
+TEST_F(TableTest, DataAndStatisticsSurviveReopen) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Put("a", std::to_string(i)).ok());
+  WriteOutcome out;
+  ASSERT_TRUE(table_->Delete(Item{{"pk", S("a")}, {"sk", N("0")}}, nullptr, &out).ok());
+  Reopen();
+  ASSERT_NE(table_, nullptr);
+  EXPECT_EQ(table_->Describe().item_count, 4);
+  EXPECT_EQ(SortKeys(Query("a", std::nullopt)).size(), 4u);
+}
+
+// A deleted table's items do not leak into a new table of the same name.
+TEST_F(TableTest, RecreatedTableStartsEmpty) {
+  ASSERT_TRUE(Put("a", "1").ok());
+  TableSchema schema = table_->schema();
+  ASSERT_TRUE(db_->DeleteTable("Music").ok());
+  WriteOutcome out;
+  EXPECT_TRUE(table_->Put(Item{{"pk", S("a")}, {"sk", N("2")}}, nullptr, &out)
+                  .IsNotFound());
+  ASSERT_TRUE(db_->CreateTable(schema).ok());
+  table_ = db_->GetTable("Music");
+  EXPECT_TRUE(Query("a", std::nullopt).items.empty());
+  EXPECT_EQ(table_->Describe().item_count, 0);
+}
+
+}  // namespace
+}  // namespace eddy::store

@@ -26,6 +26,7 @@ class [[nodiscard]] Status {
     kCorruption,         // Stored data failed to decode.
     kIOError,            // The storage engine failed.
     kBusy,               // Transient: retry later.
+    kOutOfRange,         // A position outside what exists (e.g. trimmed).
     kInternal,           // A bug or an unexpected state.
   };
 
@@ -53,6 +54,9 @@ class [[nodiscard]] Status {
   static Status Busy(std::string msg) {
     return Status(Code::kBusy, std::move(msg));
   }
+  static Status OutOfRange(std::string msg) {
+    return Status(Code::kOutOfRange, std::move(msg));
+  }
   static Status Internal(std::string msg) {
     return Status(Code::kInternal, std::move(msg));
   }
@@ -64,6 +68,7 @@ class [[nodiscard]] Status {
   bool IsConditionFailed() const { return code_ == Code::kConditionFailed; }
   bool IsCorruption() const { return code_ == Code::kCorruption; }
   bool IsIOError() const { return code_ == Code::kIOError; }
+  bool IsOutOfRange() const { return code_ == Code::kOutOfRange; }
 
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
@@ -88,6 +93,7 @@ class [[nodiscard]] Status {
       case Code::kCorruption: return "Corruption";
       case Code::kIOError: return "IOError";
       case Code::kBusy: return "Busy";
+      case Code::kOutOfRange: return "OutOfRange";
       case Code::kInternal: return "Internal";
     }
     return "Unknown";

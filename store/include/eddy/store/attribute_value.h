@@ -54,6 +54,9 @@ class AttributeValue {
 
   static AttributeValue String(std::string s);
   static AttributeValue Num(const Number& n);
+  // N from text that is already canonical, without re-parsing (decoders).
+  // REQUIRES: Number::IsCanonical(canonical_text).
+  static AttributeValue NumFromCanonical(std::string canonical_text);
   static AttributeValue Binary(std::string bytes);
   static AttributeValue Bool(bool b);
   static AttributeValue Null();
@@ -64,9 +67,13 @@ class AttributeValue {
   // empty", "... An number set  may not be empty", "... An binary set  may not
   // be empty") and for duplicates ("One or more parameter values were
   // invalid: Input collection [a, a] contains duplicates."). NS members are
-  // parsed as Numbers (so "1" and "1.0" are duplicates).
+  // parsed as Numbers (so "1" and "1.0" are duplicates); the first member
+  // that does not parse fails with Number::Parse's error. The duplicate
+  // message lists the members as given; BS members, being raw bytes here,
+  // are listed in base64 as the client sent them.
   static Result<AttributeValue> StringSet(std::vector<std::string> members);
-  static Result<AttributeValue> NumberSet(const std::vector<std::string>& members);
+  static Result<AttributeValue> NumberSet(
+      const std::vector<std::string>& members);
   static Result<AttributeValue> BinarySet(std::vector<std::string> members);
   // REQUIRES: members are non-empty, unique, canonical (NS) and sorted as
   // this class keeps them. For code that builds sets from existing sets.

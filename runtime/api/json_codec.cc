@@ -170,8 +170,31 @@ ApiStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
 ApiStatus ReadItem(const rapidjson::Value& json, Item* out) {
   if (!json.IsObject()) return WrongType(json, "Map");
   for (const auto& member : json.GetObject()) {
+    if (member.name.GetStringLength() > kMaxAttributeNameBytes) {
+      return ApiError::Validation(
+          "One or more parameter values were invalid: Attribute name exceeds "
+          "the maximum length of 65535 bytes");
+    }
     AttributeValue value;
     API_RETURN_IF_ERROR(ReadAttributeValue(member.value, 1, &value));
+    out->insert_or_assign(std::string(View(member.name)), std::move(value));
+  }
+  return ApiStatus();
+}
+
+ApiStatus ReadExpressionValues(const rapidjson::Value& json, Item* out) {
+  if (!json.IsObject()) return WrongType(json, "Map");
+  for (const auto& member : json.GetObject()) {
+    AttributeValue value;
+    ApiStatus s = ReadAttributeValue(member.value, 1, &value);
+    if (!s.ok()) {
+      ApiError& e = s.error();
+      if (e.type.ends_with("#ValidationException")) {
+        e.message = "ExpressionAttributeValues contains invalid value: " +
+                    e.message + " for key " + std::string(View(member.name));
+      }
+      return s;
+    }
     out->insert_or_assign(std::string(View(member.name)), std::move(value));
   }
   return ApiStatus();
@@ -379,7 +402,11 @@ ApiStatus Params::ItemMember(const char* name,
   const rapidjson::Value* v = Get(name);
   if (v == nullptr) return ApiStatus();
   store::Item item;
-  API_RETURN_IF_ERROR(ReadItem(*v, &item));
+  if (std::string_view(name) == "ExpressionAttributeValues") {
+    API_RETURN_IF_ERROR(ReadExpressionValues(*v, &item));
+  } else {
+    API_RETURN_IF_ERROR(ReadItem(*v, &item));
+  }
   *out = std::move(item);
   return ApiStatus();
 }

@@ -21,13 +21,18 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // Attribute values nest at most this many containers deep.
 inline constexpr int kMaxNestingDepth = 32;
+// Attribute names are at most 64 KB - 1 bytes.
+inline constexpr size_t kMaxAttributeNameBytes = 65535;
 
 // {"S":"x"}, {"N":"1"}, {"M":{...}}, ... -> AttributeValue. `depth` is the
 // container depth of `json` (1 for a top-level attribute).
 ApiStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
                              store::AttributeValue* out);
-// {"name": <AttributeValue>, ...} -> Item (also ExpressionAttributeValues).
+// {"name": <AttributeValue>, ...} -> Item.
 ApiStatus ReadItem(const rapidjson::Value& json, store::Item* out);
+// ExpressionAttributeValues: as ReadItem, but a bad value's error names its
+// key ("ExpressionAttributeValues contains invalid value: ... for key :v").
+ApiStatus ReadExpressionValues(const rapidjson::Value& json, store::Item* out);
 
 void WriteAttributeValue(const store::AttributeValue& value, JsonWriter* w);
 void WriteItem(const store::Item& item, JsonWriter* w);

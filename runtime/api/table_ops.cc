@@ -180,6 +180,9 @@ ApiStatus ReadBillingMode(const Params& params, ConstraintErrors* errors,
   return ApiStatus();
 }
 
+// Key attribute names (and index key names) are at most 255 bytes.
+constexpr size_t kMaxKeyNameBytes = 255;
+
 ApiStatus Unsupported(std::string_view what) {
   return ApiError::Validation(std::string(what) +
                               " is not supported by this version of Eddy");
@@ -267,7 +270,14 @@ ApiStatus CreateTable(const OperationContext& ctx,
       API_RETURN_IF_ERROR(kp.String("AttributeName", &name));
       API_RETURN_IF_ERROR(kp.String("KeyType", &type));
       const std::string base = "keySchema." + std::to_string(i) + ".member.";
-      if (!name) errors.Add("null", base + "attributeName", "Member must not be null");
+      if (!name) {
+        errors.Add("null", base + "attributeName", "Member must not be null");
+      } else if (name->empty() || name->size() > kMaxKeyNameBytes) {
+        errors.Add(*name, base + "attributeName",
+                   name->empty()
+                       ? "Member must have length greater than or equal to 1"
+                       : "Member must have length less than or equal to 255");
+      }
       if (!type) {
         errors.Add("null", base + "keyType", "Member must not be null");
       } else if (*type != "HASH" && *type != "RANGE") {

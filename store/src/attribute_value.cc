@@ -15,8 +15,13 @@ constexpr std::string_view kInvalidPrefix =
     "One or more parameter values were invalid: ";
 
 Status EmptySet(std::string_view kind) {
-  // DynamoDB's text, including the article and the double space.
+  // DynamoDB's texts, including the article and the double space; binary
+  // sets have their own wording.
   std::string msg(kInvalidPrefix);
+  if (kind == "binary") {
+    msg.append("Binary sets should not be empty");
+    return Status::InvalidArgument(std::move(msg));
+  }
   msg.append("An ").append(kind).append(" set  may not be empty");
   return Status::InvalidArgument(std::move(msg));
 }

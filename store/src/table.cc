@@ -276,7 +276,16 @@ Status TableImpl::UpdateItem(const Item& key, const Update* update,
       key, condition,
       [&](const std::optional<Item>& current, std::optional<Item>* next) {
         Item item = current ? *current : key;
-        if (update != nullptr) EDDY_RETURN_IF_ERROR(update->Apply(&item));
+        if (update != nullptr) {
+          EDDY_RETURN_IF_ERROR(update->Apply(&item));
+          // An update that only removes (REMOVE, DELETE) does not create a
+          // missing item, as in DynamoDB; without an update expression the
+          // item is created with just its key.
+          if (!current && item.size() == key.size()) {
+            next->reset();
+            return Status::OK();
+          }
+        }
         if (ItemSize(item) > kMaxItemSize) {
           return Status::InvalidArgument(
               "Item size to update has exceeded the maximum allowed size");

@@ -172,8 +172,8 @@ TEST_F(AttributeValueTest, EmptySetsAreRejected) {
               FailsWith("One or more parameter values were invalid: An number "
                         "set  may not be empty"));
   EXPECT_THAT(AttributeValue::BinarySet({}),
-              FailsWith("One or more parameter values were invalid: An binary "
-                        "set  may not be empty"));
+              FailsWith("One or more parameter values were invalid: Binary "
+                        "sets should not be empty"));
 }
 
 // Duplicates fail, listing the members as given.

@@ -160,6 +160,24 @@ ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
   std::optional<store::Projection> projection;
   API_RETURN_IF_ERROR(ParseReadExpressions(p, &ectx, &filter, &projection));
   API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+  {
+    Status types = key_condition->CheckKeyTypes(
+        schema.hash_key.type,
+        schema.range_key ? schema.range_key->type : store::ValueType::kS);
+    if (!types.ok()) return types;
+  }
+  if (filter) {
+    for (const store::Path& path : filter->paths()) {
+      const std::string& name = path.front().name;
+      if (name == schema.hash_key.name ||
+          (schema.range_key && name == schema.range_key->name)) {
+        return ApiError::Validation(
+            "Filter Expression can only contain non-primary key attributes: "
+            "Primary key attribute: " +
+            name);
+      }
+    }
+  }
 
   store::QueryRequest q;
   q.key_condition = std::move(*key_condition);

@@ -30,12 +30,13 @@ namespace eddy::store {
 
 // One step of a document path: a map key / attribute name, or a list index.
 struct PathElement {
-  std::string name;   // Valid when !is_index.
+  std::string name;    // Valid when !is_index.
   uint32_t index = 0;  // Valid when is_index.
   bool is_index = false;
 
   bool operator==(const PathElement& o) const {
-    return is_index == o.is_index && (is_index ? index == o.index : name == o.name);
+    return is_index == o.is_index &&
+           (is_index ? index == o.index : name == o.name);
   }
 };
 // A resolved document path such as a.b[2].c; element 0 is the attribute name.
@@ -90,6 +91,9 @@ class Condition {
   // True when the item (empty when it does not exist) satisfies the
   // condition. Comparisons between different types are false, as in DynamoDB.
   virtual bool Evaluate(const Item& item) const = 0;
+  // Every document path the condition reads, in expression order (used to
+  // reject key attributes in a Query's FilterExpression).
+  virtual const std::vector<Path>& paths() const = 0;
 };
 
 // A parsed UpdateExpression (SET, REMOVE, ADD, DELETE clauses).
@@ -98,7 +102,9 @@ class Update {
   virtual ~Update() = default;
   static Result<std::unique_ptr<Update>> Parse(std::string_view text,
                                                ExpressionContext* context);
-  // Applies every action to *item (empty when the item does not exist yet).
+  // Applies every action to *item (empty when the item does not exist yet;
+  // REMOVE then does nothing, as in DynamoDB). Values are computed from the
+  // item as it was, and list indexes name positions in the original lists.
   // Errors are InvalidArgument with DynamoDB's messages, e.g. "The provided
   // expression refers to an attribute that does not exist in the item" or
   // "An operand in the update expression has an incorrect data type".
@@ -133,6 +139,11 @@ struct KeyCondition {
     Op op = Op::kEq;
     AttributeValue value;   // The operand (lower bound for BETWEEN).
     AttributeValue value2;  // Upper bound for BETWEEN.
+
+    // Whether a sort key value satisfies the condition: S and B compare
+    // bytewise (unsigned), N numerically; a value of another type than the
+    // operand never matches.
+    bool Matches(const AttributeValue& sort_value) const;
   };
   AttributeValue partition_value;
   std::optional<SortCondition> sort;
@@ -145,6 +156,12 @@ struct KeyCondition {
                                     ExpressionContext* context,
                                     std::string_view hash_key,
                                     std::string_view range_key);
+
+  // Checks the operands against the key schema's attribute types (S, N or
+  // B): "One or more parameter values were invalid: Condition parameter type
+  // does not match schema type". `range_type` is ignored without a sort
+  // condition. Call after Parse, once the schema's types are known.
+  Status CheckKeyTypes(ValueType hash_type, ValueType range_type) const;
 };
 
 }  // namespace eddy::store

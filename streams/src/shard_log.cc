@@ -1,0 +1,847 @@
+#include "eddy/streams/shard_log.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <system_error>
+
+#include "log_format.h"
+#include "shard_log_impl.h"
+
+namespace eddy::streams {
+
+using format::kRecordHeaderSize;
+using format::kSegmentHeaderSize;
+
+namespace {
+
+int64_t SystemClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Takes the directory's LOCK file: one open log per directory, also across
+// processes. The lock dies with the process (kill -9 included).
+Result<File> LockDir(const std::string& dir) {
+  const std::string path = dir + "/" + format::kLockFileName;
+  EDDY_ASSIGN_OR_RETURN(File file, OpenFile(path, O_RDWR | O_CREAT, 0644));
+  if (::flock(file.fd(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return Status::Busy("shard log directory is in use: " + dir);
+    }
+    return ErrnoStatus("lock", path, errno);
+  }
+  return file;
+}
+
+// Segment bases in `dir`, ascending.
+Result<std::vector<uint64_t>> ListSegments(const std::string& dir) {
+  std::vector<uint64_t> bases;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (auto base =
+            format::ParseSegmentFileName(it->path().filename().string())) {
+      bases.push_back(*base);
+    }
+  }
+  if (ec) return Status::IOError("list " + dir + ": " + ec.message());
+  std::sort(bases.begin(), bases.end());
+  return bases;
+}
+
+Status RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus("remove", path, errno);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ShardLog>> ShardLog::Open(Options options) {
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<ShardLogImpl> log,
+                        ShardLogImpl::OpenImpl(std::move(options)));
+  return std::unique_ptr<ShardLog>(std::move(log));
+}
+
+Status ShardLog::DestroyLog(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return Status::OK();
+  EDDY_ASSIGN_OR_RETURN(File lock, LockDir(dir));
+  EDDY_ASSIGN_OR_RETURN(std::vector<uint64_t> bases, ListSegments(dir));
+  for (uint64_t base : bases) {
+    EDDY_RETURN_IF_ERROR(RemoveFile(dir + "/" + format::SegmentFileName(base)));
+  }
+  EDDY_RETURN_IF_ERROR(RemoveFile(dir + "/" + format::kSealedFileName));
+  EDDY_RETURN_IF_ERROR(RemoveFile(dir + "/" + format::kSealedTempFileName));
+  EDDY_RETURN_IF_ERROR(RemoveFile(dir + "/" + format::kLockFileName));
+  lock.Reset();
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST) {
+    return ErrnoStatus("remove directory", dir, errno);
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<ShardLogImpl>> ShardLogImpl::OpenImpl(Options options) {
+  if (options.dir.empty()) {
+    return Status::InvalidArgument("ShardLog::Options::dir is empty");
+  }
+  if (options.segment_bytes < 64) {
+    return Status::InvalidArgument("ShardLog::Options::segment_bytes < 64");
+  }
+  if (options.first_sequence == 0) {
+    return Status::InvalidArgument("ShardLog::Options::first_sequence is 0");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) {
+    return Status::IOError("create directory " + options.dir + ": " +
+                           ec.message());
+  }
+  EDDY_ASSIGN_OR_RETURN(File lock, LockDir(options.dir));
+  std::unique_ptr<ShardLogImpl> log(
+      new ShardLogImpl(std::move(options), std::move(lock)));
+  EDDY_RETURN_IF_ERROR(log->Recover());
+  return log;
+}
+
+ShardLogImpl::ShardLogImpl(Options options, File lock_file)
+    : options_([&] {
+        if (!options.clock_ms) options.clock_ms = SystemClockMs;
+        return std::move(options);
+      }()),
+      logger_(options_.logger ? options_.logger : spdlog::default_logger()),
+      lock_file_(std::move(lock_file)) {}
+
+ShardLogImpl::~ShardLogImpl() {
+  Status s = Close();
+  if (!s.ok())
+    logger_->error("closing shard log {}: {}", options_.dir, s.ToString());
+}
+
+std::string ShardLogImpl::SegmentPath(uint64_t base) const {
+  return options_.dir + "/" + format::SegmentFileName(base);
+}
+
+Status ShardLogImpl::Recover() {
+  EDDY_ASSIGN_OR_RETURN(std::vector<uint64_t> bases,
+                        ListSegments(options_.dir));
+  int64_t sealed_at_ms = 0;
+  EDDY_ASSIGN_OR_RETURN(bool sealed, ReadSealMarker(&sealed_at_ms));
+
+  MutexLock lock(&mu_);
+  if (bases.empty()) {
+    const uint64_t base = options_.first_sequence;
+    const std::string path = SegmentPath(base);
+    EDDY_ASSIGN_OR_RETURN(File file,
+                          CreateSegmentFile(options_.dir, path, base));
+    auto segment = std::make_shared<Segment>(base, path, std::move(file));
+    segment->scanned = true;
+    segment->summary.last_sequence = base - 1;
+    segment->summary.end_offset = kSegmentHeaderSize;
+    segments_.push_back(std::move(segment));
+  } else {
+    for (size_t i = 0; i < bases.size(); ++i) {
+      const uint64_t base = bases[i];
+      const bool last = i + 1 == bases.size();
+      const std::string path = SegmentPath(base);
+      EDDY_ASSIGN_OR_RETURN(File file,
+                            OpenFile(path, last ? O_RDWR : O_RDONLY));
+      auto segment = std::make_shared<Segment>(base, path, std::move(file));
+      if (last) {
+        EDDY_RETURN_IF_ERROR(RecoverLastSegment(segment.get()));
+      } else {
+        if (base == 0)
+          return Status::Corruption("segment with base 0: " + path);
+        EDDY_RETURN_IF_ERROR(CheckSegmentHeader(segment->file, path, base));
+        EDDY_ASSIGN_OR_RETURN(uint64_t size,
+                              FileSize(segment->file.fd(), path));
+        segment->summary.last_sequence = bases[i + 1] - 1;
+        segment->summary.end_offset = size;
+      }
+      segments_.push_back(std::move(segment));
+    }
+  }
+  const Segment& active = *segments_.back();
+  EDDY_RETURN_IF_ERROR(SyncSegment(active));
+  last_written_ = active.summary.last_sequence;
+  synced_ = last_written_;
+  visible_ = last_written_;
+  sealed_ = sealed;
+  sealed_at_ms_ = sealed_at_ms;
+
+  // The oldest record's timestamp.
+  const Segment& front = *segments_.front();
+  if (front.scanned) {
+    if (!front.summary.empty(front.base)) {
+      first_timestamp_ms_ = front.summary.first_timestamp_ms;
+    }
+  } else {
+    RecordScanner scanner(front.file, front.path, kSegmentHeaderSize,
+                          front.summary.end_offset, 4096);
+    RecordView record;
+    const RecordScanner::Outcome outcome = scanner.Next(&record);
+    if (outcome == RecordScanner::Outcome::kIOError) return scanner.io_status();
+    if (outcome != RecordScanner::Outcome::kRecord ||
+        record.sequence != front.base) {
+      return Status::Corruption("first record of " + front.path +
+                                " is damaged or missing");
+    }
+    first_timestamp_ms_ = record.timestamp_ms;
+  }
+  logger_->debug("opened shard log {}: {} segments, sequences {}..{}{}",
+                 options_.dir, segments_.size(), segments_.front()->base,
+                 last_written_, sealed_ ? " (sealed)" : "");
+  return Status::OK();
+}
+
+Status ShardLogImpl::RecoverLastSegment(Segment* segment) {
+  const std::string& path = segment->path;
+  const int fd = segment->file.fd();
+  EDDY_ASSIGN_OR_RETURN(uint64_t size, FileSize(fd, path));
+  if (size < kSegmentHeaderSize) {
+    // The crash came while the segment was being created: it holds no
+    // records, so writing its header again loses nothing.
+    logger_->warn("{}: segment header cut short ({} bytes); rewriting it", path,
+                  size);
+    char header[kSegmentHeaderSize];
+    format::EncodeSegmentHeader(segment->base, header);
+    EDDY_RETURN_IF_ERROR(Truncate(fd, path, 0));
+    EDDY_RETURN_IF_ERROR(PwriteFull(fd, path, header, sizeof(header), 0));
+    size = kSegmentHeaderSize;
+  } else {
+    EDDY_RETURN_IF_ERROR(
+        CheckSegmentHeader(segment->file, path, segment->base));
+  }
+
+  SegmentSummary summary;
+  const ScanOutcome scan =
+      ScanSegment(segment->file, path, segment->base, size, &summary);
+  switch (scan.outcome) {
+    case RecordScanner::Outcome::kEnd:
+    case RecordScanner::Outcome::kRecord:
+      break;
+    case RecordScanner::Outcome::kIOError:
+      return scan.status;
+    case RecordScanner::Outcome::kTruncated:
+    case RecordScanner::Outcome::kDamaged: {
+      // A torn tail has no intact record after it; damage in the middle
+      // does (the record after the damaged one).
+      EDDY_ASSIGN_OR_RETURN(
+          bool more, HasValidRecordAfter(segment->file, path, scan.bad_offset,
+                                         size, summary.last_sequence + 1));
+      if (more) {
+        return Status::Corruption("damaged record at offset " +
+                                  std::to_string(scan.bad_offset) + " of " +
+                                  path + ", followed by intact records");
+      }
+      logger_->warn(
+          "{}: dropping a torn record at the tail: {} bytes at offset {} "
+          "(after sequence {})",
+          path, size - scan.bad_offset, scan.bad_offset, summary.last_sequence);
+      EDDY_RETURN_IF_ERROR(Truncate(fd, path, scan.bad_offset));
+      break;
+    }
+  }
+  segment->summary = std::move(summary);
+  segment->scanned = true;
+  return Status::OK();
+}
+
+Result<bool> ShardLogImpl::ReadSealMarker(int64_t* sealed_at_ms) {
+  const std::string dir = options_.dir;
+  RemoveFile(dir + "/" + format::kSealedTempFileName).IgnoreError();
+  const std::string path = dir + "/" + format::kSealedFileName;
+  if (::access(path.c_str(), F_OK) != 0) {
+    if (errno == ENOENT) return false;
+    return ErrnoStatus("access", path, errno);
+  }
+  EDDY_ASSIGN_OR_RETURN(File file, OpenFile(path, O_RDONLY));
+  char buf[64];
+  size_t got = 0;
+  EDDY_RETURN_IF_ERROR(PreadFull(file.fd(), path, buf, sizeof(buf), 0, &got));
+  // "sealed_at_ms <decimal>\n"; a damaged marker still means sealed.
+  const std::string_view text(buf, got);
+  const std::string_view key = "sealed_at_ms ";
+  *sealed_at_ms = 0;
+  if (text.substr(0, key.size()) == key) {
+    std::from_chars(text.data() + key.size(), text.data() + text.size(),
+                    *sealed_at_ms);
+  }
+  return true;
+}
+
+Status ShardLogImpl::WriteSealMarker(int64_t sealed_at_ms) {
+  const std::string tmp = options_.dir + "/" + format::kSealedTempFileName;
+  const std::string path = options_.dir + "/" + format::kSealedFileName;
+  {
+    EDDY_ASSIGN_OR_RETURN(File file,
+                          OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    const std::string text =
+        "sealed_at_ms " + std::to_string(sealed_at_ms) + "\n";
+    EDDY_RETURN_IF_ERROR(
+        PwriteFull(file.fd(), tmp, text.data(), text.size(), 0));
+    if (::fsync(file.fd()) != 0) return ErrnoStatus("fsync", tmp, errno);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return ErrnoStatus("rename", tmp, errno);
+  }
+  return SyncDir(options_.dir);
+}
+
+Status ShardLogImpl::SyncSegment(const Segment& segment) {
+  std::function<void()> hook;
+  {
+    MutexLock lock(&test_mu_);
+    hook = test_sync_hook_;
+  }
+  if (hook) hook();
+  test_sync_count_.fetch_add(1);
+  if (const int err = test_sync_errno_.exchange(0); err != 0) {
+    return ErrnoStatus("fdatasync", segment.path, err);
+  }
+  return DataSync(segment.file.fd(), segment.path);
+}
+
+void ShardLogImpl::FailLocked(const Status& status) {
+  if (!failed_.ok()) return;
+  failed_ = status;
+  logger_->error("shard log {} failed and is now read-only: {}", options_.dir,
+                 status.ToString());
+}
+
+Status ShardLogImpl::CheckWritableLocked() const {
+  if (closed_) return Status::IOError("shard log is closed: " + options_.dir);
+  if (!failed_.ok()) return failed_;
+  if (sealed_) {
+    return Status::InvalidArgument("shard log is sealed: " + options_.dir);
+  }
+  return Status::OK();
+}
+
+Status ShardLogImpl::RollLocked() {
+  Segment& old = *segments_.back();
+  // The closed segment must be complete on disk before a newer one exists:
+  // then only the newest segment can ever have a torn tail.
+  Status s = SyncSegment(old);
+  if (!s.ok()) {
+    FailLocked(s);
+    return s;
+  }
+  synced_ = std::max(synced_, last_written_);
+  const uint64_t base = last_written_ + 1;
+  const std::string path = SegmentPath(base);
+  Result<File> file = CreateSegmentFile(options_.dir, path, base);
+  if (!file.ok()) {
+    // Not sticky: the old segment is intact; the next append tries again.
+    RemoveFile(path).IgnoreError();
+    logger_->error("starting segment {}: {}", path, file.status().ToString());
+    return file.status();
+  }
+  auto segment = std::make_shared<Segment>(base, path, std::move(*file));
+  segment->scanned = true;
+  segment->summary.last_sequence = base - 1;
+  segment->summary.end_offset = kSegmentHeaderSize;
+  segments_.push_back(std::move(segment));
+  return Status::OK();
+}
+
+Result<uint64_t> ShardLogImpl::Append(std::string_view payload) {
+  return Append(payload, options_.clock_ms());
+}
+
+Result<uint64_t> ShardLogImpl::Append(std::string_view payload,
+                                      int64_t timestamp_ms) {
+  if (payload.size() > format::kMaxPayloadBytes) {
+    return Status::InvalidArgument("stream record of " +
+                                   std::to_string(payload.size()) +
+                                   " bytes exceeds the 64 MiB limit");
+  }
+  const size_t size = kRecordHeaderSize + payload.size();
+  // Build the record outside the lock; only its number and checksum wait.
+  thread_local std::string buffer;
+  if (buffer.size() < size) buffer.resize(std::max(size, size_t{4096}));
+  if (buffer.capacity() > (1u << 20) && size < 4096) {
+    buffer = std::string(4096, '\0');  // Do not pin a huge buffer forever.
+  }
+  char* record = buffer.data();
+  std::memcpy(record + kRecordHeaderSize, payload.data(), payload.size());
+
+  mu_.Lock();
+  Status s = CheckWritableLocked();
+  if (s.ok()) {
+    const Segment& active = *segments_.back();
+    if (!active.summary.empty(active.base) &&
+        active.summary.end_offset + size > options_.segment_bytes) {
+      s = RollLocked();
+    }
+  }
+  if (!s.ok()) {
+    mu_.Unlock();
+    return s;
+  }
+  Segment& segment = *segments_.back();
+  const uint64_t sequence = last_written_ + 1;
+  const uint64_t offset = segment.summary.end_offset;
+  format::FinishRecord(record, static_cast<uint32_t>(payload.size()), sequence,
+                       timestamp_ms);
+  s = PwriteFull(segment.file.fd(), segment.path, record, size, offset);
+  if (!s.ok()) {
+    // Cut off whatever part of the record made it, then stop writing: the
+    // file's state is uncertain.
+    Truncate(segment.file.fd(), segment.path, offset).IgnoreError();
+    FailLocked(s);
+    mu_.Unlock();
+    return s;
+  }
+  segment.summary.Add(segment.base, sequence, timestamp_ms, offset, size);
+  last_written_ = sequence;
+  if (sequence == segments_.front()->base) first_timestamp_ms_ = timestamp_ms;
+  if (!options_.sync_on_append) {
+    PublishAndUnlock(sequence);
+    return sequence;
+  }
+  mu_.Unlock();
+  EDDY_RETURN_IF_ERROR(Sync(sequence));
+  return sequence;
+}
+
+Status ShardLogImpl::Sync(uint64_t sequence) {
+  mu_.Lock();
+  while (true) {
+    sequence = std::min(sequence, last_written_);
+    if (synced_ >= sequence) {
+      if (options_.sync_on_append && visible_ < synced_) {
+        PublishAndUnlock(synced_);
+      } else {
+        mu_.Unlock();
+      }
+      return Status::OK();
+    }
+    if (!failed_.ok()) {
+      Status s = failed_;
+      mu_.Unlock();
+      return s;
+    }
+    if (closed_) {
+      mu_.Unlock();
+      return Status::IOError("shard log is closed: " + options_.dir);
+    }
+    if (sync_in_progress_) {
+      // A leader's fdatasync is running; it may cover us. Wait for it.
+      sync_cv_.Wait();
+      continue;
+    }
+    // Lead one group commit for everything written so far.
+    sync_in_progress_ = true;
+    const uint64_t target = last_written_;
+    const std::shared_ptr<Segment> segment = segments_.back();
+    mu_.Unlock();
+    Status s = SyncSegment(*segment);
+    mu_.Lock();
+    sync_in_progress_ = false;
+    sync_cv_.SignalAll();
+    if (!s.ok()) {
+      FailLocked(s);
+      mu_.Unlock();
+      return s;
+    }
+    // Older segments were fsync'ed when they were closed.
+    synced_ = std::max(synced_, target);
+  }
+}
+
+void ShardLogImpl::PublishAndUnlock(uint64_t visible) {
+  if (visible <= visible_) {
+    mu_.Unlock();
+    return;
+  }
+  visible_ = visible;
+  if (waiters_ > 0) visible_cv_.SignalAll();
+  NotifyAndUnlock(visible);
+}
+
+void ShardLogImpl::NotifyAndUnlock(uint64_t value) {
+  if (!has_subscribers_) {
+    mu_.Unlock();
+    return;
+  }
+  // Hand over: the next publisher cannot run its callbacks before ours are
+  // done, so callbacks see values in order, while appends may proceed.
+  cb_mu_.Lock();
+  mu_.Unlock();
+  for (const auto& [id, callback] : subscribers_) {
+    try {
+      callback(value);
+    } catch (const std::exception& e) {
+      logger_->error("shard log {}: subscriber {} threw: {}", options_.dir, id,
+                     e.what());
+    } catch (...) {
+      logger_->error("shard log {}: subscriber {} threw", options_.dir, id);
+    }
+  }
+  cb_mu_.Unlock();
+}
+
+Status ShardLogImpl::EnsureScanned(const std::shared_ptr<Segment>& segment) {
+  MutexLock scan_lock(&segment->scan_mu);
+  uint64_t limit;
+  uint64_t expected_last;
+  {
+    MutexLock lock(&mu_);
+    if (segment->scanned) return Status::OK();
+    limit = segment->summary.end_offset;
+    expected_last = segment->summary.last_sequence;
+  }
+  EDDY_RETURN_IF_ERROR(
+      CheckSegmentHeader(segment->file, segment->path, segment->base));
+  SegmentSummary summary;
+  const ScanOutcome scan =
+      ScanSegment(segment->file, segment->path, segment->base, limit, &summary);
+  if (scan.outcome == RecordScanner::Outcome::kIOError) return scan.status;
+  if (scan.outcome != RecordScanner::Outcome::kEnd) {
+    return Status::Corruption("damaged record at offset " +
+                              std::to_string(scan.bad_offset) + " of " +
+                              segment->path);
+  }
+  if (summary.last_sequence != expected_last) {
+    return Status::Corruption(segment->path + " ends at sequence " +
+                              std::to_string(summary.last_sequence) +
+                              ", but the next segment starts at " +
+                              std::to_string(expected_last + 1));
+  }
+  MutexLock lock(&mu_);
+  segment->summary = std::move(summary);
+  segment->scanned = true;
+  return Status::OK();
+}
+
+Result<ReadResult> ShardLogImpl::Read(uint64_t from_sequence,
+                                      size_t max_records, size_t max_bytes) {
+  ReadResult result;
+  result.next_sequence = from_sequence;
+
+  // What to read, taken under the lock: the segments from the one holding
+  // from_sequence on, each with the extent it had then.
+  struct Part {
+    std::shared_ptr<Segment> segment;
+    uint64_t end_offset;
+    uint64_t last_sequence;
+  };
+  std::vector<Part> parts;
+  uint64_t visible;
+  uint64_t start_offset = kSegmentHeaderSize;
+  uint64_t start_sequence;
+  bool need_index = false;
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return Status::IOError("shard log is closed: " + options_.dir);
+    const uint64_t first = segments_.front()->base;
+    if (from_sequence < first) {
+      return Status::OutOfRange("sequence " + std::to_string(from_sequence) +
+                                " is trimmed; the oldest retained is " +
+                                std::to_string(first));
+    }
+    visible = visible_;
+    if (from_sequence > visible || max_records == 0) return result;
+    auto it =
+        std::upper_bound(segments_.begin(), segments_.end(), from_sequence,
+                         [](uint64_t seq, const std::shared_ptr<Segment>& s) {
+                           return seq < s->base;
+                         });
+    --it;  // The segment holding from_sequence: it exists, first <= from.
+    for (auto p = it; p != segments_.end() && (*p)->base <= visible; ++p) {
+      parts.push_back(
+          {*p, (*p)->summary.end_offset, (*p)->summary.last_sequence});
+    }
+    const Segment& first_segment = **it;
+    start_sequence = first_segment.base;
+    if (from_sequence != first_segment.base) {
+      if (first_segment.scanned) {
+        const uint64_t k =
+            (from_sequence - first_segment.base) / format::kIndexInterval;
+        start_offset = first_segment.summary.index[k];
+        start_sequence = first_segment.base + k * format::kIndexInterval;
+      } else {
+        need_index = true;
+      }
+    }
+  }
+  if (need_index) {
+    const std::shared_ptr<Segment>& segment = parts.front().segment;
+    EDDY_RETURN_IF_ERROR(EnsureScanned(segment));
+    MutexLock lock(&mu_);
+    const uint64_t k = (from_sequence - segment->base) / format::kIndexInterval;
+    start_offset = segment->summary.index[k];
+    start_sequence = segment->base + k * format::kIndexInterval;
+  }
+
+  // Size reads from the average record size of the first segment.
+  const Part& head = parts.front();
+  const uint64_t head_records = head.last_sequence - head.segment->base + 1;
+  const uint64_t average =
+      std::max<uint64_t>(1, (head.end_offset - kSegmentHeaderSize) /
+                                std::max<uint64_t>(head_records, 1));
+  const uint64_t wanted =
+      std::min<uint64_t>(max_records, 4096) + format::kIndexInterval;
+  const auto chunk = static_cast<size_t>(
+      std::clamp<uint64_t>(average * wanted, 4096, 256 * 1024));
+
+  const size_t reserve = std::min<size_t>(
+      max_records, static_cast<size_t>(visible - from_sequence + 1));
+  result.records.reserve(std::min<size_t>(reserve, 4096));
+  size_t bytes = 0;
+  uint64_t expected = start_sequence;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Part& part = parts[i];
+    const Segment& segment = *part.segment;
+    if (expected != segment.base && i > 0) {
+      return Status::Corruption("gap before " + segment.path);
+    }
+    RecordScanner scanner(segment.file, segment.path,
+                          i == 0 ? start_offset : kSegmentHeaderSize,
+                          part.end_offset, chunk);
+    RecordView record;
+    while (true) {
+      const RecordScanner::Outcome outcome = scanner.Next(&record);
+      if (outcome == RecordScanner::Outcome::kEnd) break;
+      if (outcome == RecordScanner::Outcome::kIOError) {
+        return scanner.io_status();
+      }
+      if (outcome != RecordScanner::Outcome::kRecord) {
+        return Status::Corruption("damaged record at offset " +
+                                  std::to_string(scanner.offset()) + " of " +
+                                  segment.path);
+      }
+      if (record.sequence != expected) {
+        return Status::Corruption(
+            "record at offset " + std::to_string(record.offset) + " of " +
+            segment.path + " has sequence " + std::to_string(record.sequence) +
+            ", expected " + std::to_string(expected));
+      }
+      ++expected;
+      if (record.sequence < from_sequence) continue;
+      if (record.sequence > visible) return result;
+      if (!result.records.empty() &&
+          bytes + record.payload.size() > max_bytes) {
+        return result;
+      }
+      bytes += record.payload.size();
+      result.records.push_back(
+          {record.sequence, record.timestamp_ms, std::string(record.payload)});
+      result.next_sequence = record.sequence + 1;
+      if (result.records.size() >= max_records) return result;
+    }
+    if (expected - 1 != part.last_sequence) {
+      return Status::Corruption(segment.path + " ends at sequence " +
+                                std::to_string(expected - 1) + ", expected " +
+                                std::to_string(part.last_sequence));
+    }
+  }
+  return result;
+}
+
+uint64_t ShardLogImpl::first_sequence() const {
+  MutexLock lock(&mu_);
+  return segments_.front()->base;
+}
+
+uint64_t ShardLogImpl::last_sequence() const {
+  MutexLock lock(&mu_);
+  return visible_;
+}
+
+int64_t ShardLogImpl::first_timestamp_ms() const {
+  MutexLock lock(&mu_);
+  return visible_ >= segments_.front()->base ? first_timestamp_ms_ : 0;
+}
+
+bool ShardLogImpl::sealed() const {
+  MutexLock lock(&mu_);
+  return sealed_;
+}
+
+int64_t ShardLogImpl::sealed_timestamp_ms() const {
+  MutexLock lock(&mu_);
+  return sealed_ ? sealed_at_ms_ : 0;
+}
+
+Status ShardLogImpl::status() const {
+  MutexLock lock(&mu_);
+  return failed_;
+}
+
+void ShardLogImpl::TEST_SetSyncHook(std::function<void()> hook) {
+  MutexLock lock(&test_mu_);
+  test_sync_hook_ = std::move(hook);
+}
+
+uint64_t ShardLogImpl::TEST_LastWritten() const {
+  MutexLock lock(&mu_);
+  return last_written_;
+}
+
+size_t ShardLogImpl::TEST_SegmentCount() const {
+  MutexLock lock(&mu_);
+  return segments_.size();
+}
+
+Status ShardLogImpl::TrimBefore(int64_t timestamp_ms) {
+  MutexLock trim_lock(&trim_mu_);
+  size_t removed = 0;
+  uint64_t first = 0;
+  while (true) {
+    std::shared_ptr<Segment> front;
+    std::shared_ptr<Segment> next;
+    {
+      MutexLock lock(&mu_);
+      if (closed_)
+        return Status::IOError("shard log is closed: " + options_.dir);
+      if (segments_.size() == 1) {
+        // Only the active segment is left. If all of it is older, close it
+        // so that it can go too; the new empty segment keeps the numbering.
+        const Segment& active = *segments_.back();
+        if (active.summary.empty(active.base) ||
+            active.summary.max_timestamp_ms >= timestamp_ms || !failed_.ok() ||
+            visible_ != last_written_) {
+          break;
+        }
+        EDDY_RETURN_IF_ERROR(RollLocked());
+      }
+      front = segments_[0];
+      next = segments_[1];
+    }
+    // Trimming is rare and in the background: reading a closed segment's
+    // timestamps once is fine.
+    EDDY_RETURN_IF_ERROR(EnsureScanned(front));
+    EDDY_RETURN_IF_ERROR(EnsureScanned(next));
+    {
+      MutexLock lock(&mu_);
+      if (front->summary.max_timestamp_ms >= timestamp_ms) break;
+      segments_.pop_front();
+      first_timestamp_ms_ = next->summary.empty(next->base)
+                                ? 0
+                                : next->summary.first_timestamp_ms;
+      first = next->base;
+    }
+    // Oldest first, so a crash in between leaves a contiguous log. Readers
+    // still holding the segment keep reading the unlinked file.
+    EDDY_RETURN_IF_ERROR(RemoveFile(front->path));
+    ++removed;
+  }
+  if (removed > 0) {
+    EDDY_RETURN_IF_ERROR(SyncDir(options_.dir));
+    logger_->info("shard log {}: trimmed {} segments; first sequence now {}",
+                  options_.dir, removed, first);
+  }
+  return Status::OK();
+}
+
+Status ShardLogImpl::Seal() {
+  mu_.Lock();
+  if (closed_) {
+    mu_.Unlock();
+    return Status::IOError("shard log is closed: " + options_.dir);
+  }
+  if (sealed_) {
+    mu_.Unlock();
+    return Status::OK();
+  }
+  // Make the end of the log durable before recording that it is the end.
+  if (failed_.ok() && synced_ < last_written_) {
+    Status s = SyncSegment(*segments_.back());
+    if (!s.ok()) {
+      FailLocked(s);
+      mu_.Unlock();
+      return s;
+    }
+    synced_ = last_written_;
+  }
+  const int64_t now = options_.clock_ms();
+  Status s = WriteSealMarker(now);
+  if (!s.ok()) {
+    mu_.Unlock();
+    return s;
+  }
+  sealed_ = true;
+  sealed_at_ms_ = now;
+  logger_->info("shard log {} sealed at sequence {}", options_.dir,
+                last_written_);
+  visible_ =
+      std::max(visible_, options_.sync_on_append ? synced_ : last_written_);
+  visible_cv_.SignalAll();
+  NotifyAndUnlock(visible_);
+  return Status::OK();
+}
+
+uint64_t ShardLogImpl::WaitForRecordsAfter(uint64_t sequence,
+                                           std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(&mu_);
+  ++waiters_;
+  while (visible_ <= sequence && !sealed_ && !closed_) {
+    if (!visible_cv_.WaitUntil(deadline)) break;
+  }
+  --waiters_;
+  return visible_;
+}
+
+SubscriptionId ShardLogImpl::Subscribe(
+    std::function<void(uint64_t last_sequence)> callback) {
+  // Taking mu_ first means every append that publishes after this returns
+  // sees has_subscribers_.
+  MutexLock lock(&mu_);
+  MutexLock cb_lock(&cb_mu_);
+  const SubscriptionId id = ++next_subscription_id_;
+  subscribers_.emplace_back(id, std::move(callback));
+  has_subscribers_ = true;
+  return id;
+}
+
+void ShardLogImpl::Unsubscribe(SubscriptionId id) {
+  MutexLock lock(&mu_);
+  MutexLock cb_lock(&cb_mu_);
+  std::erase_if(subscribers_, [id](const auto& s) { return s.first == id; });
+  has_subscribers_ = !subscribers_.empty();
+}
+
+Status ShardLogImpl::Close() {
+  MutexLock lock(&mu_);
+  if (closed_) return Status::OK();
+  closed_ = true;
+  visible_cv_.SignalAll();
+  while (sync_in_progress_) sync_cv_.Wait();
+  Status s;
+  if (failed_.ok() && synced_ < last_written_) {
+    s = SyncSegment(*segments_.back());
+    if (s.ok()) {
+      synced_ = last_written_;
+    } else {
+      FailLocked(s);
+    }
+  }
+  sync_cv_.SignalAll();
+  lock_file_.Reset();
+  return s;
+}
+
+Status ShardLogImpl::Destroy() {
+  Status s = Close();
+  if (!s.ok()) {
+    logger_->warn("shard log {}: close before destroy: {}", options_.dir,
+                  s.ToString());
+  }
+  return DestroyLog(options_.dir);
+}
+
+}  // namespace eddy::streams

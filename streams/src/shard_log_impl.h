@@ -1,0 +1,139 @@
+// ShardLogImpl: the segment-file ShardLog. Private to streams.
+//
+// Locking. mu_ guards all mutable state, including the mutable members of
+// every Segment in segments_. Appends write while holding mu_ (that is what
+// orders them); fsyncs run outside it except when a segment is rolled (rare:
+// once per Options::segment_bytes). Lock order:
+//   trim_mu_ -> Segment::scan_mu -> mu_ -> cb_mu_.
+// Callbacks run holding only cb_mu_, handed over from mu_ so they run in
+// the order the values were published.
+//
+// Sequence numbers: last_written_ >= synced_ and last_written_ >= visible_;
+// visible_ == last_written_ without sync_on_append, visible_ <= synced_ with
+// it. Every record <= synced_ is fsync'ed.
+#ifndef EDDY_STREAMS_SRC_SHARD_LOG_IMPL_H_
+#define EDDY_STREAMS_SRC_SHARD_LOG_IMPL_H_
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "eddy/streams/shard_log.h"
+#include "mutex.h"
+#include "posix_file.h"
+#include "segment.h"
+#include "thread_annotations.h"
+
+namespace eddy::streams {
+
+class ShardLogImpl final : public ShardLog {
+ public:
+  static Result<std::unique_ptr<ShardLogImpl>> OpenImpl(Options options);
+
+  ~ShardLogImpl() override;
+
+  Result<uint64_t> Append(std::string_view payload,
+                          int64_t timestamp_ms) override;
+  Result<uint64_t> Append(std::string_view payload) override;
+  Status Sync(uint64_t sequence) override;
+  Result<ReadResult> Read(uint64_t from_sequence, size_t max_records,
+                          size_t max_bytes) override;
+  uint64_t first_sequence() const override;
+  uint64_t last_sequence() const override;
+  int64_t first_timestamp_ms() const override;
+  Status TrimBefore(int64_t timestamp_ms) override;
+  Status Seal() override;
+  bool sealed() const override;
+  int64_t sealed_timestamp_ms() const override;
+  Status status() const override;
+  uint64_t WaitForRecordsAfter(uint64_t sequence,
+                               std::chrono::milliseconds timeout) override;
+  SubscriptionId Subscribe(
+      std::function<void(uint64_t last_sequence)> callback) override;
+  void Unsubscribe(SubscriptionId id) override;
+  Status Close() override;
+  Status Destroy() override;
+
+  // Test hooks.
+  // The next segment fdatasync fails with errno `err` instead of running.
+  void TEST_FailNextSync(int err) { test_sync_errno_.store(err); }
+  // Runs `hook` before every segment fdatasync (a group commit's runs
+  // outside mu_; a roll's, Seal's and Close's under it).
+  void TEST_SetSyncHook(std::function<void()> hook) EDDY_EXCLUDES(test_mu_);
+  // Segment fdatasyncs so far (injected failures included).
+  uint64_t TEST_SyncCount() const { return test_sync_count_.load(); }
+  // Records written, visible or not.
+  uint64_t TEST_LastWritten() const EDDY_EXCLUDES(mu_);
+  size_t TEST_SegmentCount() const EDDY_EXCLUDES(mu_);
+
+ private:
+  ShardLogImpl(Options options, File lock_file);
+
+  // Loads the segments and recovers the newest one (Open).
+  Status Recover();
+  Status RecoverLastSegment(Segment* segment) EDDY_REQUIRES(mu_);
+  Result<bool> ReadSealMarker(int64_t* sealed_at_ms);
+  Status WriteSealMarker(int64_t sealed_at_ms);
+
+  // fdatasync of a segment file, honouring TEST_FailNextSync.
+  Status SyncSegment(const Segment& segment);
+  // Makes the log read-only with `status` (first failure wins).
+  void FailLocked(const Status& status) EDDY_REQUIRES(mu_);
+  // OK if an Append may proceed.
+  Status CheckWritableLocked() const EDDY_REQUIRES(mu_);
+  // Fsyncs the active segment and starts a new one after last_written_.
+  Status RollLocked() EDDY_REQUIRES(mu_);
+  // Builds the summary (index, timestamps) of a closed segment on first use
+  // and checks its records.
+  Status EnsureScanned(const std::shared_ptr<Segment>& segment)
+      EDDY_EXCLUDES(mu_);
+
+  // Raises visible_ to `visible` (if higher), wakes waiters and runs the
+  // callbacks; releases mu_.
+  void PublishAndUnlock(uint64_t visible) EDDY_RELEASE(mu_);
+  // Runs the callbacks with `value`; releases mu_.
+  void NotifyAndUnlock(uint64_t value) EDDY_RELEASE(mu_);
+
+  std::string SegmentPath(uint64_t base) const;
+
+  const Options options_;
+  const std::shared_ptr<spdlog::logger> logger_;
+
+  Mutex trim_mu_;  // Serialises TrimBefore.
+
+  mutable Mutex mu_;
+  CondVar visible_cv_{&mu_};  // visible_ grew, or sealed / closed.
+  CondVar sync_cv_{&mu_};     // A group commit finished.
+  File lock_file_ EDDY_GUARDED_BY(mu_);
+  // Oldest first; back() is the active segment. Never empty once open.
+  std::deque<std::shared_ptr<Segment>> segments_ EDDY_GUARDED_BY(mu_);
+  uint64_t last_written_ EDDY_GUARDED_BY(mu_) = 0;
+  uint64_t synced_ EDDY_GUARDED_BY(mu_) = 0;
+  uint64_t visible_ EDDY_GUARDED_BY(mu_) = 0;
+  int64_t first_timestamp_ms_ EDDY_GUARDED_BY(mu_) = 0;
+  bool sync_in_progress_ EDDY_GUARDED_BY(mu_) = false;
+  bool sealed_ EDDY_GUARDED_BY(mu_) = false;
+  int64_t sealed_at_ms_ EDDY_GUARDED_BY(mu_) = 0;
+  bool closed_ EDDY_GUARDED_BY(mu_) = false;
+  Status failed_ EDDY_GUARDED_BY(mu_);
+  int waiters_ EDDY_GUARDED_BY(mu_) = 0;
+  // Mirrors !subscribers_.empty(), readable under mu_ alone.
+  bool has_subscribers_ EDDY_GUARDED_BY(mu_) = false;
+
+  Mutex cb_mu_;
+  std::vector<std::pair<SubscriptionId, std::function<void(uint64_t)>>>
+      subscribers_ EDDY_GUARDED_BY(cb_mu_);
+  SubscriptionId next_subscription_id_ EDDY_GUARDED_BY(cb_mu_) = 0;
+
+  std::atomic<int> test_sync_errno_{0};
+  std::atomic<uint64_t> test_sync_count_{0};
+  mutable Mutex test_mu_;
+  std::function<void()> test_sync_hook_ EDDY_GUARDED_BY(test_mu_);
+};
+
+}  // namespace eddy::streams
+
+#endif  // EDDY_STREAMS_SRC_SHARD_LOG_IMPL_H_

@@ -1,6 +1,10 @@
 // eddy: the server and its command line.
 //
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
+//              [--stream-shards N] [--stream-retention 24h]
+//   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
+#include <atomic>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api_handler.h"
+#include "cli/stream_tail.h"
 #include "eddy/store/database.h"
 #include "http_server.h"
 
@@ -25,7 +30,26 @@ struct ServeOptions {
   int threads = 0;
   std::string region = "us-east-1";
   std::string log_level = "info";
+  uint32_t stream_shards = 4;
+  std::string stream_retention = "24h";
 };
+
+// "24h", "90m", "30s", "500ms" or plain seconds -> milliseconds; -1 if bad.
+int64_t ParseDuration(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    ++i;
+  }
+  if (i == 0) return -1;
+  const int64_t n = std::stoll(text.substr(0, i));
+  const std::string unit = text.substr(i);
+  if (unit == "ms") return n;
+  if (unit.empty() || unit == "s") return n * 1000;
+  if (unit == "m") return n * 60 * 1000;
+  if (unit == "h") return n * 60 * 60 * 1000;
+  if (unit == "d") return n * 24 * 60 * 60 * 1000;
+  return -1;
+}
 
 std::shared_ptr<spdlog::logger> MakeLogger(const std::string& name) {
   auto logger = spdlog::get(name);
@@ -55,6 +79,13 @@ int Serve(const ServeOptions& options) {
   db_options.path = options.data_dir;
   db_options.sync = options.sync;
   db_options.logger = store_log;
+  db_options.stream_shards = options.stream_shards;
+  db_options.stream_retention_ms = ParseDuration(options.stream_retention);
+  if (db_options.stream_retention_ms <= 0 || options.stream_shards == 0) {
+    server_log->critical("--stream-retention and --stream-shards must be "
+                         "positive (e.g. --stream-retention 24h)");
+    return 2;
+  }
   auto db = eddy::store::Database::Open(db_options);
   if (!db.ok()) {
     server_log->critical("cannot open {}: {}", options.data_dir,
@@ -129,7 +160,38 @@ int main(int argc, char** argv) {
                         "trace, debug, info, warn, error")
       ->capture_default_str();
 
+  serve_cmd->add_option("--stream-shards", serve.stream_shards,
+                        "Shards per new stream")
+      ->capture_default_str();
+  serve_cmd->add_option("--stream-retention", serve.stream_retention,
+                        "How long stream records are kept (e.g. 24h, 90m)")
+      ->capture_default_str();
+
+  CLI::App* stream_cmd = app.add_subcommand("stream", "Read change streams");
+  stream_cmd->require_subcommand(1);
+  eddy::runtime::cli::StreamTailOptions tail;
+  std::string from = "latest";
+  CLI::App* tail_cmd = stream_cmd->add_subcommand(
+      "tail", "Print a table's stream records as JSON lines as they commit");
+  tail_cmd->add_option("table", tail.table, "Table name")->required();
+  tail_cmd->add_option("--from", from, "trim-horizon or latest")
+      ->check(CLI::IsMember({"trim-horizon", "latest"}))
+      ->capture_default_str();
+  tail_cmd->add_option("--endpoint", tail.endpoint, "Eddy's endpoint")
+      ->capture_default_str();
+  tail_cmd->add_option("-n,--max-records", tail.max_records,
+                       "Exit after this many records");
+  tail_cmd->add_flag("--no-follow", tail.no_follow,
+                     "Exit once the records present now are printed");
+
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
+  if (tail_cmd->parsed()) {
+    tail.from_trim_horizon = from == "trim-horizon";
+    static std::atomic<bool> stop{false};
+    std::signal(SIGINT, [](int) { stop = true; });
+    std::signal(SIGPIPE, SIG_IGN);
+    return eddy::runtime::cli::StreamTail(tail, stdout, stop);
+  }
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "api/api_handler.h"
 
+#include <cstring>
 #include <random>
 
 #include <rapidjson/document.h>
@@ -10,7 +11,6 @@
 namespace eddy::runtime::api {
 namespace {
 
-constexpr std::string_view kDynamoTargetPrefix = "DynamoDB_20120810.";
 
 // A DynamoDB-shaped request id: 52 upper-case letters and digits.
 std::string NewRequestId() {
@@ -44,18 +44,32 @@ bool IsJsonContentType(std::string_view type) {
 ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
                        std::shared_ptr<spdlog::logger> logger)
     : db_(db), config_(std::move(config)), logger_(std::move(logger)) {
-  const std::pair<const char*, Operation> ops[] = {
-      {"CreateTable", &CreateTable}, {"DescribeTable", &DescribeTable},
-      {"DeleteTable", &DeleteTable}, {"UpdateTable", &UpdateTable},
-      {"ListTables", &ListTables},   {"PutItem", &PutItem},
-      {"GetItem", &GetItem},         {"DeleteItem", &DeleteItem},
-      {"UpdateItem", &UpdateItem},   {"Query", &Query},
-      {"Scan", &Scan},
+  struct Known {
+    const char* target;
+    Operation fn;
   };
-  static_assert(std::size(ops) == std::tuple_size_v<decltype(operations_)>);
-  for (size_t i = 0; i < std::size(ops); ++i) {
-    operations_[i].name = ops[i].first;
-    operations_[i].fn = ops[i].second;
+  static constexpr Known kOps[] = {
+      {"DynamoDB_20120810.CreateTable", &CreateTable},
+      {"DynamoDB_20120810.DescribeTable", &DescribeTable},
+      {"DynamoDB_20120810.DeleteTable", &DeleteTable},
+      {"DynamoDB_20120810.UpdateTable", &UpdateTable},
+      {"DynamoDB_20120810.ListTables", &ListTables},
+      {"DynamoDB_20120810.PutItem", &PutItem},
+      {"DynamoDB_20120810.GetItem", &GetItem},
+      {"DynamoDB_20120810.DeleteItem", &DeleteItem},
+      {"DynamoDB_20120810.UpdateItem", &UpdateItem},
+      {"DynamoDB_20120810.Query", &Query},
+      {"DynamoDB_20120810.Scan", &Scan},
+      {"DynamoDBStreams_20120810.ListStreams", &ListStreams},
+      {"DynamoDBStreams_20120810.DescribeStream", &DescribeStream},
+      {"DynamoDBStreams_20120810.GetShardIterator", &GetShardIterator},
+      {"DynamoDBStreams_20120810.GetRecords", &GetRecords},
+  };
+  static_assert(std::size(kOps) == std::tuple_size_v<decltype(operations_)>);
+  for (size_t i = 0; i < std::size(kOps); ++i) {
+    operations_[i].target = kOps[i].target;
+    operations_[i].name = std::strchr(kOps[i].target, '.') + 1;
+    operations_[i].fn = kOps[i].fn;
   }
 }
 
@@ -102,11 +116,8 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
   OperationEntry* entry = nullptr;
 
   std::string_view target = request.Header("x-amz-target");
-  if (target.substr(0, kDynamoTargetPrefix.size()) == kDynamoTargetPrefix) {
-    std::string_view op = target.substr(kDynamoTargetPrefix.size());
-    for (OperationEntry& e : operations_) {
-      if (op == e.name) entry = &e;
-    }
+  for (OperationEntry& e : operations_) {
+    if (target == e.target) entry = &e;
   }
   if (entry == nullptr) {
     unknown_operations_.fetch_add(1, std::memory_order_relaxed);

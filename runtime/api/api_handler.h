@@ -32,6 +32,7 @@ class ApiHandler {
 
  private:
   struct OperationEntry {
+    const char* target;  // The full X-Amz-Target value.
     const char* name;
     Operation fn;
     std::atomic<uint64_t> requests{0};
@@ -44,7 +45,7 @@ class ApiHandler {
   store::Database* db_;
   EndpointConfig config_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::array<OperationEntry, 11> operations_;
+  std::array<OperationEntry, 15> operations_;
   std::atomic<uint64_t> unknown_operations_{0};
   std::atomic<uint64_t> bad_requests_{0};
 };

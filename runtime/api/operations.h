@@ -52,7 +52,22 @@ ApiStatus UpdateItem(const OperationContext&, const rapidjson::Value&,
 ApiStatus Query(const OperationContext&, const rapidjson::Value&, JsonWriter*);
 ApiStatus Scan(const OperationContext&, const rapidjson::Value&, JsonWriter*);
 
+// DynamoDB Streams (target prefix DynamoDBStreams_20120810).
+ApiStatus ListStreams(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus DescribeStream(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus GetShardIterator(const OperationContext&, const rapidjson::Value&,
+                           JsonWriter*);
+ApiStatus GetRecords(const OperationContext&, const rapidjson::Value&,
+                     JsonWriter*);
+
 // Helpers shared by the operation files.
+
+// arn:aws:dynamodb:<region>:<account>:table/<table>[/stream/<label>]
+std::string TableArn(const EndpointConfig& config, const std::string& table);
+std::string StreamArn(const EndpointConfig& config, const std::string& table,
+                      const std::string& label);
 
 // Reads and validates TableName (required; 3..255 chars of [a-zA-Z0-9_.-]).
 ApiStatus ReadTableName(const Params& params, std::string* name);

@@ -29,10 +29,6 @@ std::string_view StatusName(TableStatus status) {
 
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
-std::string TableArn(const OperationContext& ctx, const std::string& name) {
-  return "arn:aws:dynamodb:" + ctx.config->region + ":" +
-         ctx.config->account_id + ":table/" + name;
-}
 
 void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
                            JsonWriter* w) {
@@ -90,7 +86,7 @@ void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
   w->Key("ItemCount");
   w->Int64(info.item_count);
   w->Key("TableArn");
-  Str(w, TableArn(ctx, s.name));
+  Str(w, TableArn(*ctx.config, s.name));
   w->Key("TableId");
   Str(w, info.table_id);
   if (s.billing_mode == BillingMode::kPayPerRequest ||
@@ -113,6 +109,22 @@ void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
     w->Key("TableClass");
     Str(w, s.table_class);
     w->EndObject();
+  }
+  if (!info.streams.empty()) {
+    const store::StreamDescription& latest = info.streams.front();
+    if (latest.enabled()) {
+      w->Key("StreamSpecification");
+      w->StartObject();
+      w->Key("StreamEnabled");
+      w->Bool(true);
+      w->Key("StreamViewType");
+      Str(w, store::StreamViewTypeName(latest.view_type));
+      w->EndObject();
+    }
+    w->Key("LatestStreamLabel");
+    Str(w, latest.label);
+    w->Key("LatestStreamArn");
+    Str(w, StreamArn(*ctx.config, s.name, latest.label));
   }
   w->Key("DeletionProtectionEnabled");
   w->Bool(s.deletion_protection);
@@ -183,12 +195,60 @@ ApiStatus ReadBillingMode(const Params& params, ConstraintErrors* errors,
 // Key attribute names (and index key names) are at most 255 bytes.
 constexpr size_t kMaxKeyNameBytes = 255;
 
+// StreamSpecification {StreamEnabled, StreamViewType}.
+ApiStatus ReadStreamSpecification(const Params& params,
+                                  std::optional<store::StreamUpdate>* out) {
+  const rapidjson::Value* spec = nullptr;
+  API_RETURN_IF_ERROR(params.Object("StreamSpecification", &spec));
+  if (spec == nullptr) return ApiStatus();
+  Params sp(*spec);
+  std::optional<bool> enabled;
+  std::optional<std::string> view;
+  API_RETURN_IF_ERROR(sp.Bool("StreamEnabled", &enabled));
+  API_RETURN_IF_ERROR(sp.String("StreamViewType", &view));
+  ConstraintErrors errors;
+  if (!enabled) {
+    errors.Add("null", "streamSpecification.streamEnabled",
+               "Member must not be null");
+  }
+  store::StreamUpdate update;
+  if (view && !store::ParseStreamViewType(*view, &update.view_type)) {
+    errors.Add(*view, "streamSpecification.streamViewType",
+               "Member must satisfy enum value set: [NEW_IMAGE, OLD_IMAGE, "
+               "NEW_AND_OLD_IMAGES, KEYS_ONLY]");
+  }
+  API_RETURN_IF_ERROR(errors.ToStatus());
+  update.enabled = *enabled;
+  if (update.enabled && !view) {
+    return ApiError::Validation(
+        "One or more parameter values were invalid: StreamSpecification "
+        "StreamViewType must be specified when StreamEnabled is true");
+  }
+  if (!update.enabled && view) {
+    return ApiError::Validation(
+        "One or more parameter values were invalid: StreamSpecification "
+        "StreamViewType cannot be specified when StreamEnabled is false");
+  }
+  *out = update;
+  return ApiStatus();
+}
+
 ApiStatus Unsupported(std::string_view what) {
   return ApiError::Validation(std::string(what) +
                               " is not supported by this version of Eddy");
 }
 
 }  // namespace
+
+std::string TableArn(const EndpointConfig& config, const std::string& table) {
+  return "arn:aws:dynamodb:" + config.region + ":" + config.account_id +
+         ":table/" + table;
+}
+
+std::string StreamArn(const EndpointConfig& config, const std::string& table,
+                      const std::string& label) {
+  return TableArn(config, table) + "/stream/" + label;
+}
 
 ApiStatus ReadTableName(const Params& params, std::string* name) {
   std::optional<std::string> value;
@@ -395,13 +455,9 @@ ApiStatus CreateTable(const OperationContext& ctx,
   if (params.Get("GlobalSecondaryIndexes") != nullptr) {
     return Unsupported("GlobalSecondaryIndexes");
   }
-  const rapidjson::Value* stream = nullptr;
-  API_RETURN_IF_ERROR(params.Object("StreamSpecification", &stream));
-  if (stream != nullptr) {
-    std::optional<bool> enabled;
-    API_RETURN_IF_ERROR(Params(*stream).Bool("StreamEnabled", &enabled));
-    if (enabled.value_or(false)) return Unsupported("StreamSpecification");
-  }
+  std::optional<store::StreamUpdate> stream;
+  API_RETURN_IF_ERROR(ReadStreamSpecification(params, &stream));
+  if (stream && stream->enabled) schema.stream_view_type = stream->view_type;
   std::optional<bool> protection;
   API_RETURN_IF_ERROR(params.Bool("DeletionProtectionEnabled", &protection));
   schema.deletion_protection = protection.value_or(false);
@@ -475,9 +531,9 @@ ApiStatus UpdateTable(const OperationContext& ctx,
   API_RETURN_IF_ERROR(params.Bool("DeletionProtectionEnabled", &protection));
   update.deletion_protection = protection;
   API_RETURN_IF_ERROR(errors.ToStatus());
+  API_RETURN_IF_ERROR(ReadStreamSpecification(params, &update.stream));
   for (const char* unsupported :
-       {"GlobalSecondaryIndexUpdates", "StreamSpecification",
-        "ReplicaUpdates", "SSESpecification"}) {
+       {"GlobalSecondaryIndexUpdates", "ReplicaUpdates", "SSESpecification"}) {
     if (params.Get(unsupported) != nullptr) return Unsupported(unsupported);
   }
 
@@ -514,7 +570,8 @@ ApiStatus UpdateTable(const OperationContext& ctx,
         ". Refer to the Amazon DynamoDB Developer Guide for current limits and "
         "how to increase them.");
   }
-  if (!update.billing_mode && throughput == nullptr && !protection) {
+  if (!update.billing_mode && throughput == nullptr && !protection &&
+      !update.stream) {
     return ApiError::Validation(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is "

@@ -79,6 +79,14 @@ proto::TableRecord ToRecord(const TableInfo& info, uint64_t id) {
   r.set_decreases_today(info.decreases_today);
   r.set_item_count(info.item_count);
   r.set_size_bytes(info.size_bytes);
+  for (const StreamDescription& d : info.streams) {
+    proto::StreamMeta* m = r.add_streams();
+    m->set_label(d.label);
+    m->set_view_type(static_cast<uint32_t>(d.view_type));
+    m->set_created_ms(d.created_ms);
+    m->set_disabled_ms(d.disabled_ms);
+    m->set_shard_count(d.shard_count);
+  }
   return r;
 }
 
@@ -110,6 +118,16 @@ TableInfo FromRecord(const proto::TableRecord& r) {
   info.decreases_today = r.decreases_today();
   info.item_count = r.item_count();
   info.size_bytes = r.size_bytes();
+  for (const proto::StreamMeta& m : r.streams()) {
+    StreamDescription d;
+    d.table_name = s.name;
+    d.label = m.label();
+    d.view_type = static_cast<StreamViewType>(m.view_type());
+    d.created_ms = m.created_ms();
+    d.disabled_ms = m.disabled_ms();
+    d.shard_count = m.shard_count();
+    info.streams.push_back(std::move(d));
+  }
   return info;
 }
 

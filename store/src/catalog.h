@@ -17,6 +17,8 @@ inline constexpr char kCatalogPrefix = 'c';
 inline constexpr char kDroppedPrefix = 'd';
 inline constexpr char kMetaPrefix = 'm';
 inline constexpr char kItemPrefix = 'i';
+// "a" <table id> <stream label> NUL <shard u32> -> applied marker (u64).
+inline constexpr char kAppliedPrefix = 'a';
 
 std::string CatalogKey(std::string_view table_name);
 std::string DroppedKey(uint64_t table_id);

@@ -7,6 +7,7 @@
 #include <leveldb/write_batch.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -19,6 +20,7 @@
 
 #include "catalog.h"
 #include "eddy/store/item_codec.h"
+#include "eddy/change_record.pb.h"
 #include "table_impl.h"
 
 namespace eddy::store {
@@ -31,7 +33,6 @@ class DatabaseImpl final : public Database {
  public:
   explicit DatabaseImpl(Options options) : options_(std::move(options)) {
     logger_ = options_.logger ? options_.logger : spdlog::default_logger();
-    write_options_.sync = options_.sync;
   }
 
   ~DatabaseImpl() override { Close().IgnoreError(); }
@@ -46,10 +47,26 @@ class DatabaseImpl final : public Database {
       const std::optional<std::string>& exclusive_start,
       size_t limit) override;
   std::shared_ptr<Table> GetTable(const std::string& name) override;
+  std::vector<std::shared_ptr<ChangeStream>> ListStreams(
+      const std::optional<std::string>& table) override;
+  std::shared_ptr<ChangeStream> GetStream(const std::string& table,
+                                          const std::string& label) override;
+  Status TrimStreams() override;
   Status Close() override;
 
  private:
   Status PutRecord(const TableInfo& info, uint64_t id);
+  std::string StreamDir(uint64_t table_id, const std::string& label) const;
+  // Creates a new enabled stream for a table (not yet attached to it).
+  Result<std::shared_ptr<ChangeStreamImpl>> NewStream(
+      uint64_t table_id, const std::string& table_name, StreamViewType view,
+      int64_t not_before_ms);
+  // Opens the streams a table's catalog record lists; attaches the enabled
+  // one and replays its records that LevelDB lacks.
+  Status OpenStreams(const std::shared_ptr<TableImpl>& table);
+  Status Replay(ChangeStreamImpl* stream);
+  Status UpdateStream(const std::shared_ptr<TableImpl>& table,
+                      const StreamUpdate& update, int64_t now);
   // Recounts items and bytes of every table (after an unclean shutdown).
   Status Recount();
   void DropperLoop();
@@ -57,7 +74,6 @@ class DatabaseImpl final : public Database {
 
   Options options_;
   std::shared_ptr<spdlog::logger> logger_;
-  leveldb::WriteOptions write_options_;
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;
@@ -66,6 +82,9 @@ class DatabaseImpl final : public Database {
   std::mutex catalog_mu_;
   std::shared_mutex tables_mu_;  // Guards tables_.
   std::map<std::string, std::shared_ptr<TableImpl>> tables_;
+  // Every table's streams, latest first (guarded by tables_mu_).
+  std::map<std::string, std::vector<std::shared_ptr<ChangeStreamImpl>>>
+      streams_;
   uint64_t next_table_id_ = 1;  // Guarded by catalog_mu_.
 
   std::mutex drop_mu_;
@@ -109,7 +128,7 @@ Status DatabaseImpl::Open() {
     }
     next_table_id_ = std::max(next_table_id_, record.id() + 1);
     tables_[record.name()] = std::make_shared<TableImpl>(
-        db_.get(), write_options_, record.id(), FromRecord(record), logger_);
+        db_.get(), options_.sync, record.id(), FromRecord(record), logger_);
   }
   for (it->Seek(std::string(1, kDroppedPrefix));
        it->Valid() && it->key()[0] == kDroppedPrefix; it->Next()) {
@@ -128,6 +147,7 @@ Status DatabaseImpl::Open() {
   // crash from now on is detected at the next Open.
   s = db_->Get({}, MetaKey("clean"), &value);
   const bool clean = s.ok();
+  for (auto& [name, table] : tables_) EDDY_RETURN_IF_ERROR(OpenStreams(table));
   if (!clean && !tables_.empty()) EDDY_RETURN_IF_ERROR(Recount());
   leveldb::WriteOptions sync;
   sync.sync = true;
@@ -192,6 +212,14 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
     info.billing_mode_update_time_ms = info.creation_time_ms;
   }
   const uint64_t id = next_table_id_++;
+  std::shared_ptr<ChangeStreamImpl> stream;
+  if (schema.stream_view_type) {
+    Result<std::shared_ptr<ChangeStreamImpl>> created = NewStream(
+        id, schema.name, *schema.stream_view_type, info.creation_time_ms);
+    if (!created.ok()) return created.status();
+    stream = std::move(*created);
+    info.streams.push_back(stream->description());
+  }
 
   std::string data;
   ToRecord(info, id).SerializeToString(&data);
@@ -205,11 +233,19 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
   leveldb::Status s = db_->Write(sync, &batch);
   if (!s.ok()) return Status::IOError(s.ToString());
 
-  auto table = std::make_shared<TableImpl>(db_.get(), write_options_, id, info,
-                                           logger_);
+  auto table =
+      std::make_shared<TableImpl>(db_.get(), options_.sync, id, info, logger_);
+  if (stream) {
+    EDDY_RETURN_IF_ERROR(table->WithWritesPaused([&] {
+      table->SetStream(stream);
+      return Status::OK();
+    }));
+  }
   {
     std::unique_lock<std::shared_mutex> write(tables_mu_);
     tables_[schema.name] = table;
+    streams_[schema.name] = stream ? std::vector{stream}
+                                   : std::vector<std::shared_ptr<ChangeStreamImpl>>{};
   }
   logger_->info("created table {} (id {})", schema.name, id);
   return info;
@@ -244,9 +280,20 @@ Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
   sync.sync = true;
   leveldb::Status s = db_->Write(sync, &batch);
   if (!s.ok()) return Status::IOError(s.ToString());
+  std::vector<std::shared_ptr<ChangeStreamImpl>> streams;
   {
     std::unique_lock<std::shared_mutex> write(tables_mu_);
     tables_.erase(name);
+    streams = std::move(streams_[name]);
+    streams_.erase(name);
+  }
+  // The table's streams go with it.
+  for (auto& stream : streams) {
+    for (uint32_t i = 0; i < stream->shard_count(); ++i) {
+      stream->shard(i)->Destroy().IgnoreError();
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(stream->dir(), ec);
   }
   {
     std::lock_guard<std::mutex> drop_lock(drop_mu_);
@@ -273,6 +320,9 @@ Result<TableInfo> DatabaseImpl::UpdateTable(const std::string& name,
     table = it->second;
   }
   const int64_t now = NowMillis();
+  if (update.stream) {
+    EDDY_RETURN_IF_ERROR(UpdateStream(table, *update.stream, now));
+  }
   TableInfo info = table->ChangeInfo([&](TableInfo* t) {
     TableSchema& s = t->schema;
     if (update.billing_mode && *update.billing_mode != s.billing_mode) {
@@ -322,13 +372,245 @@ std::shared_ptr<Table> DatabaseImpl::GetTable(const std::string& name) {
   return it->second;
 }
 
+std::string DatabaseImpl::StreamDir(uint64_t table_id,
+                                    const std::string& label) const {
+  std::string safe = label;
+  for (char& c : safe) {
+    if (c == ':') c = '-';
+  }
+  return options_.path + "/streams/" + std::to_string(table_id) + "/" + safe;
+}
+
+Result<std::shared_ptr<ChangeStreamImpl>> DatabaseImpl::NewStream(
+    uint64_t table_id, const std::string& table_name, StreamViewType view,
+    int64_t not_before_ms) {
+  StreamDescription d;
+  d.table_name = table_name;
+  // Labels are creation times and must differ between a table's streams.
+  d.created_ms = std::max(NowMillis(), not_before_ms);
+  d.label = StreamLabel(d.created_ms);
+  d.view_type = view;
+  d.shard_count = options_.stream_shards;
+  return ChangeStreamImpl::Open(StreamDir(table_id, d.label), table_id, d,
+                                logger_);
+}
+
+Status DatabaseImpl::OpenStreams(const std::shared_ptr<TableImpl>& table) {
+  const TableInfo info = table->Describe();
+  std::vector<std::shared_ptr<ChangeStreamImpl>> opened;
+  for (const StreamDescription& d : info.streams) {
+    Result<std::shared_ptr<ChangeStreamImpl>> stream = ChangeStreamImpl::Open(
+        StreamDir(table->id(), d.label), table->id(), d, logger_);
+    if (!stream.ok()) return stream.status();
+    if (d.enabled()) {
+      EDDY_RETURN_IF_ERROR(Replay(stream->get()));
+      EDDY_RETURN_IF_ERROR(table->WithWritesPaused([&] {
+        table->SetStream(*stream);
+        return Status::OK();
+      }));
+    }
+    opened.push_back(std::move(*stream));
+  }
+  streams_[info.schema.name] = std::move(opened);
+  return Status::OK();
+}
+
+Status DatabaseImpl::Replay(ChangeStreamImpl* stream) {
+  uint64_t replayed = 0;
+  for (uint32_t shard = 0; shard < stream->shard_count(); ++shard) {
+    const std::string marker_key = stream->MarkerKey(shard);
+    std::string value;
+    uint64_t applied = 0;
+    leveldb::Status s = db_->Get({}, marker_key, &value);
+    if (s.ok()) {
+      applied = ReadBigEndian64(value);
+    } else if (!s.IsNotFound()) {
+      return Status::IOError(s.ToString());
+    }
+    streams::ShardLog* log = stream->shard(shard);
+    uint64_t next = std::max(applied + 1, log->first_sequence());
+    while (next <= log->last_sequence()) {
+      Result<streams::ReadResult> read = log->Read(next, 1000, 16 << 20);
+      if (!read.ok()) return read.status();
+      if (read->records.empty()) break;
+      leveldb::WriteBatch batch;
+      for (const streams::LogRecord& record : read->records) {
+        proto::ChangeRecord change;
+        if (!change.ParseFromString(record.payload)) {
+          return Status::Corruption("undecodable stream record " +
+                                    std::to_string(record.sequence));
+        }
+        if (change.has_new_image()) {
+          batch.Put(change.db_key(), change.new_image());
+        } else {
+          batch.Delete(change.db_key());
+        }
+        next = record.sequence + 1;
+        ++replayed;
+      }
+      std::string marker;
+      AppendBigEndian64(next - 1, &marker);
+      batch.Put(marker_key, marker);
+      leveldb::WriteOptions sync;
+      sync.sync = true;
+      s = db_->Write(sync, &batch);
+      if (!s.ok()) return Status::IOError(s.ToString());
+    }
+  }
+  if (replayed > 0) {
+    logger_->info("replayed {} stream records of table {} into the store",
+                  replayed, stream->description().table_name);
+  }
+  return Status::OK();
+}
+
+Status DatabaseImpl::UpdateStream(const std::shared_ptr<TableImpl>& table,
+                                  const StreamUpdate& update, int64_t now) {
+  const std::string& name = table->schema().name;
+  return table->WithWritesPaused([&]() -> Status {
+    std::shared_ptr<ChangeStreamImpl> current = table->stream();
+    if (update.enabled) {
+      if (current) {
+        return Status::InvalidArgument(
+            "Table already has an enabled stream: TableName: " + name);
+      }
+      int64_t not_before = now;
+      {
+        std::shared_lock<std::shared_mutex> read(tables_mu_);
+        for (const auto& s : streams_[name]) {
+          not_before = std::max(not_before, s->description().created_ms + 1);
+        }
+      }
+      Result<std::shared_ptr<ChangeStreamImpl>> stream =
+          NewStream(table->id(), name, update.view_type, not_before);
+      if (!stream.ok()) return stream.status();
+      TableInfo info = table->ChangeInfo([&](TableInfo* t) {
+        t->streams.insert(t->streams.begin(), (*stream)->description());
+      });
+      EDDY_RETURN_IF_ERROR(PutRecord(info, table->id()));
+      table->SetStream(*stream);
+      std::unique_lock<std::shared_mutex> write(tables_mu_);
+      auto& list = streams_[name];
+      list.insert(list.begin(), *stream);
+      return Status::OK();
+    }
+    if (!current) {
+      return Status::InvalidArgument(
+          "Table has no stream to disable: TableName: " + name);
+    }
+    // No write is in flight: every record is applied, so the exact markers
+    // go into the same batch as the catalog change.
+    TableInfo info = table->ChangeInfo([&](TableInfo* t) {
+      for (StreamDescription& d : t->streams) {
+        if (d.label == current->description().label) d.disabled_ms = now;
+      }
+    });
+    std::string data;
+    ToRecord(info, table->id()).SerializeToString(&data);
+    leveldb::WriteBatch batch;
+    batch.Put(CatalogKey(name), data);
+    for (uint32_t i = 0; i < current->shard_count(); ++i) {
+      std::string marker;
+      AppendBigEndian64(current->shard(i)->last_sequence(), &marker);
+      batch.Put(current->MarkerKey(i), marker);
+    }
+    leveldb::WriteOptions sync;
+    sync.sync = true;
+    leveldb::Status s = db_->Write(sync, &batch);
+    if (!s.ok()) return Status::IOError(s.ToString());
+    EDDY_RETURN_IF_ERROR(current->Disable(now));
+    table->SetStream(nullptr);
+    return Status::OK();
+  });
+}
+
+std::vector<std::shared_ptr<ChangeStream>> DatabaseImpl::ListStreams(
+    const std::optional<std::string>& table) {
+  std::shared_lock<std::shared_mutex> read(tables_mu_);
+  std::vector<std::shared_ptr<ChangeStream>> out;
+  for (const auto& [name, list] : streams_) {
+    if (table && name != *table) continue;
+    out.insert(out.end(), list.begin(), list.end());
+  }
+  return out;
+}
+
+std::shared_ptr<ChangeStream> DatabaseImpl::GetStream(
+    const std::string& table, const std::string& label) {
+  std::shared_lock<std::shared_mutex> read(tables_mu_);
+  auto it = streams_.find(table);
+  if (it == streams_.end()) return nullptr;
+  for (const auto& stream : it->second) {
+    if (stream->description().label == label) return stream;
+  }
+  return nullptr;
+}
+
+Status DatabaseImpl::TrimStreams() {
+  const int64_t now = NowMillis();
+  const int64_t horizon = now - options_.stream_retention_ms;
+  std::vector<std::pair<std::string, std::shared_ptr<ChangeStreamImpl>>> all;
+  {
+    std::shared_lock<std::shared_mutex> read(tables_mu_);
+    for (const auto& [name, list] : streams_) {
+      for (const auto& stream : list) all.emplace_back(name, stream);
+    }
+  }
+  Status result;
+  for (auto& [name, stream] : all) {
+    const StreamDescription d = stream->description();
+    if (!d.enabled() && d.disabled_ms < horizon) {
+      // A disabled stream past retention disappears.
+      std::lock_guard<std::mutex> lock(catalog_mu_);
+      std::shared_ptr<TableImpl> table;
+      {
+        std::unique_lock<std::shared_mutex> write(tables_mu_);
+        auto& list = streams_[name];
+        list.erase(std::remove(list.begin(), list.end(), stream), list.end());
+        auto it = tables_.find(name);
+        if (it != tables_.end()) table = it->second;
+      }
+      if (table) {
+        TableInfo info = table->ChangeInfo([&](TableInfo* t) {
+          std::erase_if(t->streams, [&](const StreamDescription& x) {
+            return x.label == d.label;
+          });
+        });
+        Status s = PutRecord(info, table->id());
+        if (!s.ok()) result = s;
+      }
+      for (uint32_t i = 0; i < stream->shard_count(); ++i) {
+        stream->shard(i)->Destroy().IgnoreError();
+      }
+      std::error_code ec;
+      std::filesystem::remove_all(stream->dir(), ec);
+      logger_->info("removed stream {} of table {} after its retention period",
+                    d.label, name);
+      continue;
+    }
+    for (uint32_t i = 0; i < stream->shard_count(); ++i) {
+      Status s = stream->shard(i)->TrimBefore(horizon);
+      if (!s.ok()) result = s;
+    }
+  }
+  return result;
+}
+
 void DatabaseImpl::DropperLoop() {
   for (;;) {
     uint64_t id;
     {
       std::unique_lock<std::mutex> lock(drop_mu_);
-      drop_cv_.wait(lock, [this] { return closing_ || !drop_queue_.empty(); });
+      const bool woken = drop_cv_.wait_for(
+          lock, std::chrono::milliseconds(options_.maintenance_interval_ms),
+          [this] { return closing_ || !drop_queue_.empty(); });
       if (closing_) return;
+      if (!woken) {
+        lock.unlock();
+        Status s = TrimStreams();
+        if (!s.ok()) logger_->warn("trimming streams: {}", s.ToString());
+        continue;
+      }
       id = drop_queue_.front();
     }
     Status s = RemoveItems(id);
@@ -387,6 +669,17 @@ Status DatabaseImpl::Close() {
     for (auto& [name, table] : tables_) {
       Status s = PutRecord(table->Describe(), table->id());
       if (!s.ok()) result = s;
+      // Nothing is in flight any more: every record is applied.
+      if (auto stream = table->stream()) {
+        for (uint32_t i = 0; i < stream->shard_count(); ++i) {
+          std::string marker;
+          AppendBigEndian64(stream->shard(i)->last_sequence(), &marker);
+          leveldb::WriteOptions sync;
+          sync.sync = true;
+          leveldb::Status ls = db_->Put(sync, stream->MarkerKey(i), marker);
+          if (!ls.ok()) result = Status::IOError(ls.ToString());
+        }
+      }
     }
   }
   if (result.ok()) {
@@ -396,6 +689,7 @@ Status DatabaseImpl::Close() {
     if (!s.ok()) result = Status::IOError(s.ToString());
   }
   tables_.clear();
+  streams_.clear();
   db_.reset();
   logger_->info("closed data directory {}", options_.path);
   return result;

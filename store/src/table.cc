@@ -75,11 +75,10 @@ Status TableGone() {
 
 }  // namespace
 
-TableImpl::TableImpl(leveldb::DB* db, leveldb::WriteOptions write_options,
-                     uint64_t id, TableInfo info,
+TableImpl::TableImpl(leveldb::DB* db, bool sync, uint64_t id, TableInfo info,
                      std::shared_ptr<spdlog::logger> logger)
     : db_(db),
-      write_options_(write_options),
+      sync_(sync),
       id_(id),
       prefix_(TableItemPrefix(id)),
       logger_(std::move(logger)),
@@ -106,8 +105,23 @@ TableInfo TableImpl::ChangeInfo(const std::function<void(TableInfo*)>& change) {
 }
 
 void TableImpl::MarkDropped() {
-  std::unique_lock<std::shared_mutex> lock(drop_mu_);
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
   dropped_ = true;
+}
+
+Status TableImpl::WithWritesPaused(const std::function<Status()>& fn) {
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  if (dropped_) return TableGone();
+  return fn();
+}
+
+void TableImpl::SetStream(std::shared_ptr<ChangeStreamImpl> stream) {
+  stream_ = std::move(stream);
+}
+
+std::shared_ptr<ChangeStreamImpl> TableImpl::stream() {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return stream_;
 }
 
 void TableImpl::SetStats(int64_t item_count, int64_t size_bytes) {
@@ -194,7 +208,7 @@ Result<std::optional<Item>> TableImpl::ReadItem(const std::string& db_key) {
 
 Status TableImpl::Mutate(const Item& key, const Condition* condition,
                          const Mutation& mutation, WriteOutcome* out) {
-  std::shared_lock<std::shared_mutex> drop_lock(drop_mu_);
+  std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
   if (dropped_) return TableGone();
   const std::string db_key = EncodeKey(key);
   std::lock_guard<std::mutex> item_lock(
@@ -224,7 +238,42 @@ Status TableImpl::Mutate(const Item& key, const Condition* condition,
   } else {
     batch.Delete(db_key);
   }
-  leveldb::Status s = db_->Write(write_options_, &batch);
+  leveldb::WriteOptions write_options;
+  write_options.sync = sync_;
+
+  // With a stream, the change record is appended first and is the redo
+  // entry for this batch (see change_stream_impl.h); it is also what makes
+  // the write durable under --sync, so LevelDB's own log need not be synced.
+  std::optional<ChangeStreamImpl::Ticket> ticket;
+  if (stream_ != nullptr) {
+    std::string pk;
+    AppendKeyValue(key.find(info_.schema.hash_key.name)->second, &pk);
+    const uint32_t shard = stream_->ShardFor(KeyHash(pk));
+    const std::string payload = stream_->EncodeChange(
+        db_key, ExtractKey(next ? *next : **current), *current, next,
+        /*service_delete=*/false);
+    Result<ChangeStreamImpl::Ticket> appended =
+        stream_->Append(shard, payload, NowMillis());
+    if (!appended.ok()) {
+      logger_->error("stream append for table {} failed: {}",
+                     info_.schema.name, appended.status().ToString());
+      return Status::IOError(appended.status().message());
+    }
+    ticket = *appended;
+    if (sync_) {
+      Status synced = stream_->Sync(*ticket);
+      if (!synced.ok()) {
+        stream_->Applied(*ticket);
+        return Status::IOError(synced.message());
+      }
+      write_options.sync = false;
+    }
+    std::string marker;
+    AppendBigEndian64(ticket->marker, &marker);
+    batch.Put(stream_->MarkerKey(shard), marker);
+  }
+  leveldb::Status s = db_->Write(write_options, &batch);
+  if (ticket) stream_->Applied(*ticket);
   if (!s.ok()) {
     logger_->error("write to table {} failed: {}", info_.schema.name,
                    s.ToString());
@@ -311,7 +360,7 @@ Status TableImpl::Delete(const Item& key, const Condition* condition,
 Result<std::optional<Item>> TableImpl::Get(const Item& key) {
   EDDY_RETURN_IF_ERROR(ValidateKey(key));
   {
-    std::shared_lock<std::shared_mutex> drop_lock(drop_mu_);
+    std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
     if (dropped_) return TableGone();
   }
   return ReadItem(EncodeKey(key));
@@ -383,7 +432,7 @@ Result<ReadPage> TableImpl::Query(const QueryRequest& request) {
   if (kc.partition_value.type() != s.hash_key.type) return type_mismatch();
   EDDY_RETURN_IF_ERROR(CheckKeyValue(s.hash_key, kc.partition_value, true));
   {
-    std::shared_lock<std::shared_mutex> drop_lock(drop_mu_);
+    std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
     if (dropped_) return TableGone();
   }
 
@@ -471,7 +520,7 @@ Result<ReadPage> TableImpl::Query(const QueryRequest& request) {
 
 Result<ReadPage> TableImpl::Scan(const ScanRequest& request) {
   {
-    std::shared_lock<std::shared_mutex> drop_lock(drop_mu_);
+    std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
     if (dropped_) return TableGone();
   }
   const uint64_t total = static_cast<uint64_t>(request.total_segments);

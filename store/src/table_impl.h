@@ -13,6 +13,7 @@
 #include <leveldb/db.h>
 #include <spdlog/logger.h>
 
+#include "change_stream_impl.h"
 #include "eddy/store/table.h"
 
 namespace eddy::store {
@@ -20,7 +21,9 @@ namespace eddy::store {
 class TableImpl final : public Table {
  public:
   // Persists a changed TableInfo (UpdateTable); set by the Database.
-  TableImpl(leveldb::DB* db, leveldb::WriteOptions write_options, uint64_t id,
+  // `sync` asks for writes that survive power loss: the stream log is
+  // fsync'ed when the table has a stream, LevelDB's log otherwise.
+  TableImpl(leveldb::DB* db, bool sync, uint64_t id,
             TableInfo info, std::shared_ptr<spdlog::logger> logger);
 
   const TableSchema& schema() const override { return info_.schema; }
@@ -47,6 +50,13 @@ class TableImpl final : public Table {
   // one fails with NotFound; the Database then removes the items.
   void MarkDropped();
 
+  // Runs `fn` while no write of this table is in flight (writes wait).
+  Status WithWritesPaused(const std::function<Status()>& fn);
+  // The enabled stream, or null. REQUIRES for SetStream: called inside
+  // WithWritesPaused.
+  void SetStream(std::shared_ptr<ChangeStreamImpl> stream);
+  std::shared_ptr<ChangeStreamImpl> stream();
+
   // Replaces the statistics (after a recount at Open).
   void SetStats(int64_t item_count, int64_t size_bytes);
 
@@ -70,7 +80,7 @@ class TableImpl final : public Table {
                              std::optional<int64_t> limit);
 
   leveldb::DB* const db_;
-  const leveldb::WriteOptions write_options_;
+  const bool sync_;
   const uint64_t id_;
   const std::string prefix_;  // "i" <id>.
   std::shared_ptr<spdlog::logger> logger_;
@@ -81,9 +91,11 @@ class TableImpl final : public Table {
   std::atomic<int64_t> item_count_{0};
   std::atomic<int64_t> size_bytes_{0};
 
-  // Held shared by every write, exclusively by MarkDropped.
-  std::shared_mutex drop_mu_;
+  // Held shared by every write, exclusively by MarkDropped and
+  // WithWritesPaused; guards dropped_ and stream_.
+  std::shared_mutex state_mu_;
   bool dropped_ = false;
+  std::shared_ptr<ChangeStreamImpl> stream_;
 
   static constexpr size_t kStripes = 1024;
   std::array<std::mutex, kStripes> stripes_;

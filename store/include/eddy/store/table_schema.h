@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "eddy/store/attribute_value.h"
+#include "eddy/store/change_stream.h"
 
 namespace eddy::store {
 
@@ -39,6 +40,9 @@ struct TableSchema {
   int64_t write_capacity_units = 0;  // 0 for PAY_PER_REQUEST.
   bool deletion_protection = false;
   std::string table_class = "STANDARD";
+  // CreateTable's StreamSpecification: a stream of this view type is enabled
+  // with the table.
+  std::optional<StreamViewType> stream_view_type;
 };
 
 struct TableInfo {
@@ -52,6 +56,15 @@ struct TableInfo {
   int64_t decreases_today = 0;
   int64_t item_count = 0;
   int64_t size_bytes = 0;
+  // The table's streams, latest first: at most the first is enabled; the
+  // rest are disabled streams still within their retention period.
+  std::vector<StreamDescription> streams;
+};
+
+// UpdateTable's StreamSpecification.
+struct StreamUpdate {
+  bool enabled = false;
+  StreamViewType view_type = StreamViewType::kNewAndOldImages;
 };
 
 // What UpdateTable may change. Unset fields stay as they are.
@@ -60,6 +73,7 @@ struct TableUpdate {
   std::optional<int64_t> read_capacity_units;
   std::optional<int64_t> write_capacity_units;
   std::optional<bool> deletion_protection;
+  std::optional<StreamUpdate> stream;
 };
 
 }  // namespace eddy::store

@@ -1,0 +1,107 @@
+// ChangeStreamImpl: the store's side of a stream — its shard logs, the
+// change-record format, and the bookkeeping that makes an item write and its
+// record one atomic commit.
+//
+// Commit protocol (DESIGN.md invariant 1), per write of an item in shard S:
+//   1. Append the ChangeRecord (which carries the item's new image and its
+//      LevelDB key) to S's log; the log assigns sequence q. With --sync the
+//      record is fsync'ed (group commit) before step 2.
+//   2. Write the item to LevelDB in one batch with S's "applied" marker
+//      M = (smallest sequence of S still between steps 1 and 2) - 1: every
+//      record <= M is in LevelDB. Writes of one item are serialised by the
+//      table's item lock, so an item's records are in commit order.
+// Recovery (Database::Open): for the enabled stream of each table, replay
+// every record of S after the stored marker, in order, re-applying its image
+// (or delete) at its key; replay is idempotent because applying a shard's
+// records in order leaves each item at its last record's image. Disabling a
+// stream first waits for in-flight writes, then stores the exact marker
+// (the last sequence) with the catalog change, then seals the shards, so a
+// disabled stream is never replayed over later writes.
+//
+// Thread-safety: all methods may be called concurrently.
+#ifndef EDDY_STORE_SRC_CHANGE_STREAM_IMPL_H_
+#define EDDY_STORE_SRC_CHANGE_STREAM_IMPL_H_
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "eddy/store/change_stream.h"
+
+namespace eddy::store {
+
+class ChangeStreamImpl final : public ChangeStream {
+ public:
+  // A record appended but not yet applied to LevelDB.
+  struct Ticket {
+    uint32_t shard = 0;
+    uint64_t sequence = 0;
+    uint64_t marker = 0;  // Store this as the shard's applied marker.
+  };
+
+  // Opens (creating if needed) the shard logs under `dir`.
+  static Result<std::shared_ptr<ChangeStreamImpl>> Open(
+      std::string dir, uint64_t table_id, StreamDescription description,
+      std::shared_ptr<spdlog::logger> logger);
+
+  StreamDescription description() const override;
+  uint32_t shard_count() const override {
+    return static_cast<uint32_t>(shards_.size());
+  }
+  streams::ShardLog* shard(uint32_t index) const override {
+    return shards_[index]->log.get();
+  }
+  Result<ChangeRecord> Decode(const streams::LogRecord& record) const override;
+
+  // Builds the payload of a change from `old_image` to `new_image` (either
+  // may be absent, not both).
+  std::string EncodeChange(const std::string& db_key, const Item& keys,
+                           const std::optional<Item>& old_image,
+                           const std::optional<Item>& new_image,
+                           bool service_delete) const;
+
+  Result<Ticket> Append(uint32_t shard, std::string_view payload,
+                        int64_t timestamp_ms);
+  Status Sync(const Ticket& ticket);
+  // Called after the LevelDB write of the ticket's item, whether it
+  // succeeded or not.
+  void Applied(const Ticket& ticket);
+
+  // The LevelDB key of a shard's applied marker.
+  std::string MarkerKey(uint32_t shard) const;
+  uint64_t table_id() const { return table_id_; }
+  const std::string& dir() const { return dir_; }
+
+  // Marks the stream disabled at `disabled_ms` and seals its shards.
+  // REQUIRES: no write of the table is in flight.
+  Status Disable(int64_t disabled_ms);
+
+ private:
+  struct Shard {
+    std::unique_ptr<streams::ShardLog> log;
+    std::mutex mu;                // Orders appends with `inflight`.
+    std::set<uint64_t> inflight;  // Appended, not yet applied.
+  };
+
+  ChangeStreamImpl(std::string dir, uint64_t table_id,
+                   StreamDescription description,
+                   std::shared_ptr<spdlog::logger> logger);
+
+  const std::string dir_;
+  const uint64_t table_id_;
+  std::shared_ptr<spdlog::logger> logger_;
+  mutable std::mutex description_mu_;
+  StreamDescription description_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+// "2026-11-26T21:40:00.123" for a UTC time in milliseconds.
+std::string StreamLabel(int64_t ms);
+
+}  // namespace eddy::store
+
+#endif  // EDDY_STORE_SRC_CHANGE_STREAM_IMPL_H_

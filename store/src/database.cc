@@ -468,7 +468,7 @@ Status DatabaseImpl::UpdateStream(const std::shared_ptr<TableImpl>& table,
                                   const StreamUpdate& update, int64_t now) {
   const std::string& name = table->schema().name;
   return table->WithWritesPaused([&]() -> Status {
-    std::shared_ptr<ChangeStreamImpl> current = table->stream();
+    std::shared_ptr<ChangeStreamImpl> current = table->stream_while_paused();
     if (update.enabled) {
       if (current) {
         return Status::InvalidArgument(

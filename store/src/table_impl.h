@@ -56,6 +56,10 @@ class TableImpl final : public Table {
   // WithWritesPaused.
   void SetStream(std::shared_ptr<ChangeStreamImpl> stream);
   std::shared_ptr<ChangeStreamImpl> stream();
+  // As stream(), from inside WithWritesPaused (which holds the lock).
+  const std::shared_ptr<ChangeStreamImpl>& stream_while_paused() const {
+    return stream_;
+  }
 
   // Replaces the statistics (after a recount at Open).
   void SetStats(int64_t item_count, int64_t size_bytes);

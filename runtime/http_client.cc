@@ -18,8 +18,8 @@ Result<HttpClient> HttpClient::Create(std::string_view endpoint) {
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   const size_t colon = rest.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return Status::InvalidArgument("endpoint must look like http://HOST:PORT: " +
-                                   std::string(endpoint));
+    return Status::InvalidArgument(
+        "endpoint must look like http://HOST:PORT: " + std::string(endpoint));
   }
   const std::string port_text(rest.substr(colon + 1));
   char* end = nullptr;
@@ -85,13 +85,12 @@ Result<HttpClientResponse> HttpClient::PostJson(std::string_view target,
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool fresh = fd_ < 0;
     if (fresh) EDDY_RETURN_IF_ERROR(Connect());
-    std::string request = "POST / HTTP/1.1\r\nHost: " + host_ + ":" +
-                          std::to_string(port_) +
-                          "\r\nContent-Type: application/x-amz-json-1.0\r\n"
-                          "X-Amz-Target: " +
-                          std::string(target) +
-                          "\r\nContent-Length: " + std::to_string(body.size()) +
-                          "\r\n\r\n";
+    std::string request =
+        "POST / HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) +
+        "\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        "X-Amz-Target: " +
+        std::string(target) +
+        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     request.append(body);
     size_t sent = 0;
     bool failed = false;
@@ -128,7 +127,8 @@ Result<HttpClientResponse> HttpClient::PostJson(std::string_view target,
           for (char& c : headers) c = static_cast<char>(std::tolower(c));
           const size_t cl = headers.find("content-length:");
           if (cl != std::string::npos) {
-            content_length = std::strtoull(headers.c_str() + cl + 15, nullptr, 10);
+            content_length =
+                std::strtoull(headers.c_str() + cl + 15, nullptr, 10);
           }
         }
       }

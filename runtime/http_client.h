@@ -36,7 +36,8 @@ class HttpClient {
                                       std::string_view body);
 
  private:
-  HttpClient(std::string host, int port) : host_(std::move(host)), port_(port) {}
+  HttpClient(std::string host, int port)
+      : host_(std::move(host)), port_(port) {}
   Status Connect();
   void Disconnect();
 

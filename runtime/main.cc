@@ -3,6 +3,10 @@
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
 //              [--stream-shards N] [--stream-retention 24h]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cctype>
 #include <csignal>
@@ -10,10 +14,6 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "api/api_handler.h"
 #include "cli/stream_tail.h"
@@ -82,8 +82,9 @@ int Serve(const ServeOptions& options) {
   db_options.stream_shards = options.stream_shards;
   db_options.stream_retention_ms = ParseDuration(options.stream_retention);
   if (db_options.stream_retention_ms <= 0 || options.stream_shards == 0) {
-    server_log->critical("--stream-retention and --stream-shards must be "
-                         "positive (e.g. --stream-retention 24h)");
+    server_log->critical(
+        "--stream-retention and --stream-shards must be "
+        "positive (e.g. --stream-retention 24h)");
     return 2;
   }
   auto db = eddy::store::Database::Open(db_options);
@@ -104,9 +105,8 @@ int Serve(const ServeOptions& options) {
   http_options.threads = options.threads;
   http_options.logger = http_log;
   auto server = eddy::runtime::HttpServer::Start(
-      http_options,
-      [handler](const eddy::runtime::HttpRequest& request,
-                eddy::runtime::HttpResponse* response) {
+      http_options, [handler](const eddy::runtime::HttpRequest& request,
+                              eddy::runtime::HttpResponse* response) {
         handler->Handle(request, response);
       });
   if (!server.ok()) {
@@ -137,8 +137,9 @@ int Serve(const ServeOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Eddy: a DynamoDB-compatible database with change streams "
-               "and C++ triggers"};
+  CLI::App app{
+      "Eddy: a DynamoDB-compatible database with change streams "
+      "and C++ triggers"};
   app.require_subcommand(1);
 
   ServeOptions serve;
@@ -151,20 +152,24 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_flag("--sync", serve.sync,
                       "fsync every write before acknowledging it");
-  serve_cmd->add_option("--threads", serve.threads,
-                        "Event-loop threads (0: one per core, up to 4)")
+  serve_cmd
+      ->add_option("--threads", serve.threads,
+                   "Event-loop threads (0: one per core, up to 4)")
       ->capture_default_str();
   serve_cmd->add_option("--region", serve.region, "Region used in ARNs")
       ->capture_default_str();
-  serve_cmd->add_option("--log-level", serve.log_level,
-                        "trace, debug, info, warn, error")
+  serve_cmd
+      ->add_option("--log-level", serve.log_level,
+                   "trace, debug, info, warn, error")
       ->capture_default_str();
 
-  serve_cmd->add_option("--stream-shards", serve.stream_shards,
-                        "Shards per new stream")
+  serve_cmd
+      ->add_option("--stream-shards", serve.stream_shards,
+                   "Shards per new stream")
       ->capture_default_str();
-  serve_cmd->add_option("--stream-retention", serve.stream_retention,
-                        "How long stream records are kept (e.g. 24h, 90m)")
+  serve_cmd
+      ->add_option("--stream-retention", serve.stream_retention,
+                   "How long stream records are kept (e.g. 24h, 90m)")
       ->capture_default_str();
 
   CLI::App* stream_cmd = app.add_subcommand("stream", "Read change streams");

@@ -1,16 +1,15 @@
 #include "api/api_handler.h"
 
-#include <cstring>
-#include <random>
-
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+
+#include <cstring>
+#include <random>
 
 #include "crc32.h"
 
 namespace eddy::runtime::api {
 namespace {
-
 
 // A DynamoDB-shaped request id: 52 upper-case letters and digits.
 std::string NewRequestId() {
@@ -78,8 +77,8 @@ void ApiHandler::Handle(const HttpRequest& request, HttpResponse* response) {
     std::string_view path = request.target;
     path = path.substr(0, path.find('?'));
     if (path == "/") {
-      response->body = "healthy: dynamodb." + config_.region +
-                       ".amazonaws.com ";
+      response->body =
+          "healthy: dynamodb." + config_.region + ".amazonaws.com ";
       response->headers.emplace_back("Content-Type", "text/plain");
       return;
     }
@@ -133,8 +132,7 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
           doc.HasParseError()
               ? std::string("Malformed request body: ") +
                     rapidjson::GetParseError_En(doc.GetParseError())
-              : std::string(
-                    "Request body must be a JSON object (structure)"));
+              : std::string("Request body must be a JSON object (structure)"));
     } else {
       OperationContext ctx{db_, &config_};
       try {
@@ -183,13 +181,13 @@ void ApiHandler::Metrics(HttpResponse* response) const {
            "\"} " + std::to_string(e.errors.load(std::memory_order_relaxed)) +
            "\n";
   }
-  out += "# HELP eddy_unknown_operations_total Requests naming no known "
-         "operation.\n# TYPE eddy_unknown_operations_total counter\n";
+  out +=
+      "# HELP eddy_unknown_operations_total Requests naming no known "
+      "operation.\n# TYPE eddy_unknown_operations_total counter\n";
   out += "eddy_unknown_operations_total " +
          std::to_string(unknown_operations_.load(std::memory_order_relaxed)) +
          "\n";
-  response->headers.emplace_back("Content-Type",
-                                 "text/plain; version=0.0.4");
+  response->headers.emplace_back("Content-Type", "text/plain; version=0.0.4");
 }
 
 }  // namespace eddy::runtime::api

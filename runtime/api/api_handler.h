@@ -9,12 +9,12 @@
 #ifndef EDDY_RUNTIME_API_API_HANDLER_H_
 #define EDDY_RUNTIME_API_API_HANDLER_H_
 
+#include <spdlog/logger.h>
+
 #include <array>
 #include <atomic>
 #include <memory>
 #include <string>
-
-#include <spdlog/logger.h>
 
 #include "api/operations.h"
 #include "eddy/store/database.h"

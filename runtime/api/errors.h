@@ -43,9 +43,10 @@ class [[nodiscard]] ApiStatus {
   ApiStatus(ApiError error)  // NOLINT: implicit by design.
       : error_(std::make_unique<ApiError>(std::move(error))) {}
   ApiStatus(const Status& status)  // NOLINT: implicit by design.
-      : error_(status.ok() ? nullptr
-                           : std::make_unique<ApiError>(
-                                 ApiError::FromStatus(status))) {}
+      : error_(status.ok()
+                   ? nullptr
+                   : std::make_unique<ApiError>(ApiError::FromStatus(status))) {
+  }
   bool ok() const { return error_ == nullptr; }
   // REQUIRES: !ok().
   ApiError& error() const { return *error_; }
@@ -56,10 +57,10 @@ class [[nodiscard]] ApiStatus {
 
 }  // namespace eddy::runtime::api
 
-#define API_RETURN_IF_ERROR(expr)                        \
-  do {                                                   \
+#define API_RETURN_IF_ERROR(expr)                         \
+  do {                                                    \
     ::eddy::runtime::api::ApiStatus api_status_ = (expr); \
-    if (!api_status_.ok()) return api_status_;           \
+    if (!api_status_.ok()) return api_status_;            \
   } while (0)
 
 #endif  // EDDY_RUNTIME_API_ERRORS_H_

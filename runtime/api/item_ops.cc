@@ -103,7 +103,8 @@ ApiStatus ReadExpressionText(const Params& params, const char* name,
 
 ApiStatus ReadExpressionInputs(const Params& params, bool used_expressions,
                                ExpressionInputs* out) {
-  API_RETURN_IF_ERROR(params.StringMap("ExpressionAttributeNames", &out->names));
+  API_RETURN_IF_ERROR(
+      params.StringMap("ExpressionAttributeNames", &out->names));
   API_RETURN_IF_ERROR(
       params.ItemMember("ExpressionAttributeValues", &out->values));
   if (out->names && !used_expressions) {
@@ -222,8 +223,8 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
                                 inputs.values ? &*inputs.values : nullptr);
   std::unique_ptr<store::Condition> condition;
   if (condition_text) {
-    Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
-        *condition_text, "ConditionExpression", &ectx);
+    Result<std::unique_ptr<store::Condition>> c =
+        store::Condition::Parse(*condition_text, "ConditionExpression", &ectx);
     if (!c.ok()) return c.status();
     condition = std::move(*c);
   }
@@ -239,7 +240,8 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
   if (rv == ReturnValues::kAllOld && outcome.old_item) {
     WriteAttributes(*outcome.old_item, out);
   }
-  const size_t old_size = outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
+  const size_t old_size =
+      outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
   WriteConsumedCapacity(capacity, table_name,
                         WriteUnits(std::max(old_size, new_size)), true, out);
   out->EndObject();
@@ -332,8 +334,8 @@ ApiStatus DeleteItem(const OperationContext& ctx,
                                 inputs.values ? &*inputs.values : nullptr);
   std::unique_ptr<store::Condition> condition;
   if (condition_text) {
-    Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
-        *condition_text, "ConditionExpression", &ectx);
+    Result<std::unique_ptr<store::Condition>> c =
+        store::Condition::Parse(*condition_text, "ConditionExpression", &ectx);
     if (!c.ok()) return c.status();
     condition = std::move(*c);
   }
@@ -390,8 +392,8 @@ ApiStatus UpdateItem(const OperationContext& ctx,
   }
   std::unique_ptr<store::Condition> condition;
   if (condition_text) {
-    Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
-        *condition_text, "ConditionExpression", &ectx);
+    Result<std::unique_ptr<store::Condition>> c =
+        store::Condition::Parse(*condition_text, "ConditionExpression", &ectx);
     if (!c.ok()) return c.status();
     condition = std::move(*c);
   }
@@ -415,12 +417,10 @@ ApiStatus UpdateItem(const OperationContext& ctx,
       break;
     case ReturnValues::kUpdatedOld:
     case ReturnValues::kUpdatedNew: {
-      const std::optional<Item>& source = rv == ReturnValues::kUpdatedOld
-                                              ? outcome.old_item
-                                              : outcome.new_item;
+      const std::optional<Item>& source =
+          rv == ReturnValues::kUpdatedOld ? outcome.old_item : outcome.new_item;
       if (source && update) {
-        WriteAttributes(store::Projection(update->paths()).Apply(*source),
-                        out);
+        WriteAttributes(store::Projection(update->paths()).Apply(*source), out);
       }
       break;
     }

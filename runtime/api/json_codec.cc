@@ -15,13 +15,19 @@ constexpr char kBase64Alphabet[] =
 
 const char* JsonTypeName(const rapidjson::Value& v) {
   switch (v.GetType()) {
-    case rapidjson::kNullType: return "NULL_VALUE";
+    case rapidjson::kNullType:
+      return "NULL_VALUE";
     case rapidjson::kFalseType:
-    case rapidjson::kTrueType: return "BOOLEAN_VALUE";
-    case rapidjson::kObjectType: return "START_OBJECT";
-    case rapidjson::kArrayType: return "START_ARRAY";
-    case rapidjson::kStringType: return "VALUE_STRING";
-    case rapidjson::kNumberType: return "NUMBER_VALUE";
+    case rapidjson::kTrueType:
+      return "BOOLEAN_VALUE";
+    case rapidjson::kObjectType:
+      return "START_OBJECT";
+    case rapidjson::kArrayType:
+      return "START_ARRAY";
+    case rapidjson::kStringType:
+      return "VALUE_STRING";
+    case rapidjson::kNumberType:
+      return "NUMBER_VALUE";
   }
   return "UNKNOWN";
 }
@@ -190,8 +196,9 @@ ApiStatus ReadExpressionValues(const rapidjson::Value& json, Item* out) {
     if (!s.ok()) {
       ApiError& e = s.error();
       if (e.type.ends_with("#ValidationException")) {
-        e.message = "ExpressionAttributeValues contains invalid value: " +
-                    e.message + " for key " + std::string(View(member.name));
+        e.message =
+            "ExpressionAttributeValues contains invalid value: " + e.message +
+            " for key " + std::string(View(member.name));
       }
       return s;
     }
@@ -318,7 +325,8 @@ bool Base64Decode(std::string_view text, std::string* out) {
     }
     uint32_t n = (static_cast<uint32_t>(v[0]) << 18) |
                  (static_cast<uint32_t>(v[1]) << 12) |
-                 (static_cast<uint32_t>(v[2]) << 6) | static_cast<uint32_t>(v[3]);
+                 (static_cast<uint32_t>(v[2]) << 6) |
+                 static_cast<uint32_t>(v[3]);
     out->push_back(static_cast<char>((n >> 16) & 0xff));
     if (pad < 2) out->push_back(static_cast<char>((n >> 8) & 0xff));
     if (pad < 1) out->push_back(static_cast<char>(n & 0xff));
@@ -362,8 +370,7 @@ ApiStatus Params::Int64(const char* name, std::optional<int64_t>* out) const {
   return WrongType(*v, "Long");
 }
 
-ApiStatus Params::Object(const char* name,
-                         const rapidjson::Value** out) const {
+ApiStatus Params::Object(const char* name, const rapidjson::Value** out) const {
   *out = nullptr;
   const rapidjson::Value* v = Get(name);
   if (v == nullptr) return ApiStatus();

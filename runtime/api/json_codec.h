@@ -3,14 +3,14 @@
 #ifndef EDDY_RUNTIME_API_JSON_CODEC_H_
 #define EDDY_RUNTIME_API_JSON_CODEC_H_
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "api/errors.h"
 #include "eddy/store/attribute_value.h"
@@ -59,13 +59,12 @@ class Params {
   ApiStatus Object(const char* name, const rapidjson::Value** out) const;
   ApiStatus Array(const char* name, const rapidjson::Value** out) const;
   // {"#n": "name"} maps.
-  ApiStatus StringMap(const char* name,
-                      std::optional<std::map<std::string, std::string>>* out)
-      const;
+  ApiStatus StringMap(
+      const char* name,
+      std::optional<std::map<std::string, std::string>>* out) const;
   // An item-shaped member (Item, Key, ExclusiveStartKey,
   // ExpressionAttributeValues).
-  ApiStatus ItemMember(const char* name,
-                       std::optional<store::Item>* out) const;
+  ApiStatus ItemMember(const char* name, std::optional<store::Item>* out) const;
 
  private:
   const rapidjson::Value& object_;

@@ -43,8 +43,8 @@ ApiStatus ReadCommon(const Params& params, ConstraintErrors* errors,
   API_RETURN_IF_ERROR(ReadCapacityMode(params, &out->capacity));
   API_RETURN_IF_ERROR(
       ReadExpressionText(params, "FilterExpression", &out->filter_text));
-  API_RETURN_IF_ERROR(
-      ReadExpressionText(params, "ProjectionExpression", &out->projection_text));
+  API_RETURN_IF_ERROR(ReadExpressionText(params, "ProjectionExpression",
+                                         &out->projection_text));
   if (select) {
     if (*select == "ALL_ATTRIBUTES") {
       out->select = Select::kAllAttributes;
@@ -92,7 +92,8 @@ ApiStatus ParseReadExpressions(const ReadParams& p,
     *filter = std::move(*c);
   }
   if (p.projection_text) {
-    Result<store::Projection> pr = store::Projection::Parse(*p.projection_text, ectx);
+    Result<store::Projection> pr =
+        store::Projection::Parse(*p.projection_text, ectx);
     if (!pr.ok()) return pr.status();
     *projection = std::move(*pr);
   }

@@ -65,9 +65,8 @@ std::string ShardId(const StreamDescription& d, uint32_t index) {
 // A stream named by its ARN.
 ApiStatus FindStream(const OperationContext& ctx, const std::string& arn,
                      std::shared_ptr<ChangeStream>* stream) {
-  const std::string prefix =
-      "arn:aws:dynamodb:" + ctx.config->region + ":" + ctx.config->account_id +
-      ":table/";
+  const std::string prefix = "arn:aws:dynamodb:" + ctx.config->region + ":" +
+                             ctx.config->account_id + ":table/";
   const size_t marker = arn.find("/stream/");
   if (arn.compare(0, prefix.size(), prefix) == 0 &&
       marker != std::string::npos && marker > prefix.size()) {
@@ -76,8 +75,8 @@ ApiStatus FindStream(const OperationContext& ctx, const std::string& arn,
     *stream = ctx.db->GetStream(table, label);
     if (*stream != nullptr) return ApiStatus();
   }
-  return ApiError::ResourceNotFound("Requested resource not found: Stream: " +
-                                    arn + " not found");
+  return ApiError::ResourceNotFound(
+      "Requested resource not found: Stream: " + arn + " not found");
 }
 
 ApiStatus ReadStreamArn(const Params& params, std::string* arn) {
@@ -153,8 +152,8 @@ bool ParseIterator(const std::string& text, Iterator* it) {
   it->shard = static_cast<uint32_t>(parts[0]);
   it->position = parts[1];
   it->issued_ms = static_cast<int64_t>(parts[2]);
-  return parts[3] == IteratorCheck(it->arn, it->shard, it->position,
-                                   it->issued_ms);
+  return parts[3] ==
+         IteratorCheck(it->arn, it->shard, it->position, it->issued_ms);
 }
 
 ApiError TrimmedError() {
@@ -184,8 +183,8 @@ ApiStatus ListStreams(const OperationContext& ctx,
   }
   API_RETURN_IF_ERROR(errors.ToStatus());
   if (table && ctx.db->GetTable(*table) == nullptr) {
-    return ApiError::ResourceNotFound("Requested resource not found: Table: " +
-                                      *table + " not found");
+    return ApiError::ResourceNotFound(
+        "Requested resource not found: Table: " + *table + " not found");
   }
   std::vector<std::shared_ptr<ChangeStream>> streams =
       ctx.db->ListStreams(table);
@@ -362,7 +361,8 @@ ApiStatus GetShardIterator(const OperationContext& ctx,
   if (!type) {
     errors.Add("null", "shardIteratorType", "Member must not be null");
   } else if (*type != "TRIM_HORIZON" && *type != "LATEST" &&
-             *type != "AT_SEQUENCE_NUMBER" && *type != "AFTER_SEQUENCE_NUMBER") {
+             *type != "AT_SEQUENCE_NUMBER" &&
+             *type != "AFTER_SEQUENCE_NUMBER") {
     errors.Add(*type, "shardIteratorType",
                "Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, "
                "LATEST, AT_SEQUENCE_NUMBER, TRIM_HORIZON]");
@@ -451,9 +451,8 @@ ApiStatus GetRecords(const OperationContext& ctx,
         "Requested resource not found: Shard does not exist");
   }
   streams::ShardLog* log = stream->shard(it.shard);
-  Result<streams::ReadResult> read =
-      log->Read(it.position, static_cast<size_t>(limit.value_or(1000)),
-                kMaxRecordsBytes);
+  Result<streams::ReadResult> read = log->Read(
+      it.position, static_cast<size_t>(limit.value_or(1000)), kMaxRecordsBytes);
   if (!read.ok()) {
     if (read.status().IsOutOfRange()) return TrimmedError();
     return read.status();

@@ -19,16 +19,19 @@ void Str(JsonWriter* w, std::string_view s) {
 
 std::string_view StatusName(TableStatus status) {
   switch (status) {
-    case TableStatus::kCreating: return "CREATING";
-    case TableStatus::kActive: return "ACTIVE";
-    case TableStatus::kUpdating: return "UPDATING";
-    case TableStatus::kDeleting: return "DELETING";
+    case TableStatus::kCreating:
+      return "CREATING";
+    case TableStatus::kActive:
+      return "ACTIVE";
+    case TableStatus::kUpdating:
+      return "UPDATING";
+    case TableStatus::kDeleting:
+      return "DELETING";
   }
   return "ACTIVE";
 }
 
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
-
 
 void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
                            JsonWriter* w) {
@@ -94,9 +97,8 @@ void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
     w->Key("BillingModeSummary");
     w->StartObject();
     w->Key("BillingMode");
-    w->String(s.billing_mode == BillingMode::kPayPerRequest
-                  ? "PAY_PER_REQUEST"
-                  : "PROVISIONED");
+    w->String(s.billing_mode == BillingMode::kPayPerRequest ? "PAY_PER_REQUEST"
+                                                            : "PROVISIONED");
     if (info.billing_mode_update_time_ms != 0) {
       w->Key("LastUpdateToPayPerRequestDateTime");
       w->Double(Seconds(info.billing_mode_update_time_ms));
@@ -145,10 +147,14 @@ ApiStatus DescribeExisting(const OperationContext& ctx, const std::string& name,
 }
 
 bool ParseAttributeType(const std::string& text, ValueType* type) {
-  if (text == "S") *type = ValueType::kS;
-  else if (text == "N") *type = ValueType::kN;
-  else if (text == "B") *type = ValueType::kB;
-  else return false;
+  if (text == "S")
+    *type = ValueType::kS;
+  else if (text == "N")
+    *type = ValueType::kN;
+  else if (text == "B")
+    *type = ValueType::kB;
+  else
+    return false;
   return true;
 }
 
@@ -260,8 +266,8 @@ ApiStatus ReadTableName(const Params& params, std::string* name) {
   }
   bool pattern_ok = !value->empty();
   for (char c : *value) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-          c == '-' || c == '.')) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+          c == '.')) {
       pattern_ok = false;
     }
   }
@@ -360,7 +366,8 @@ ApiStatus CreateTable(const OperationContext& ctx,
       const std::string base =
           "attributeDefinitions." + std::to_string(i) + ".member.";
       ValueType vt = ValueType::kS;
-      if (!name) errors.Add("null", base + "attributeName", "Member must not be null");
+      if (!name)
+        errors.Add("null", base + "attributeName", "Member must not be null");
       if (!type) {
         errors.Add("null", base + "attributeType", "Member must not be null");
       } else if (!ParseAttributeType(*type, &vt)) {
@@ -434,7 +441,8 @@ ApiStatus CreateTable(const OperationContext& ctx,
   }
 
   schema.billing_mode = billing.value_or(BillingMode::kProvisioned);
-  if (schema.billing_mode == BillingMode::kProvisioned && throughput == nullptr) {
+  if (schema.billing_mode == BillingMode::kProvisioned &&
+      throughput == nullptr) {
     return ApiError::Validation(
         "One or more parameter values were invalid: ReadCapacityUnits and "
         "WriteCapacityUnits must both be specified when BillingMode is "
@@ -540,8 +548,8 @@ ApiStatus UpdateTable(const OperationContext& ctx,
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(DescribeExisting(ctx, name, &table));
   const TableInfo info_now = table->Describe();
-  const BillingMode mode = update.billing_mode.value_or(
-      info_now.schema.billing_mode);
+  const BillingMode mode =
+      update.billing_mode.value_or(info_now.schema.billing_mode);
   if (mode == BillingMode::kPayPerRequest && throughput != nullptr) {
     return ApiError::Validation(
         "One or more parameter values were invalid: Neither ReadCapacityUnits "
@@ -573,7 +581,8 @@ ApiStatus UpdateTable(const OperationContext& ctx,
   if (!update.billing_mode && throughput == nullptr && !protection &&
       !update.stream) {
     return ApiError::Validation(
-        "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+        "At least one of ProvisionedThroughput, BillingMode, "
+        "UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is "
         "required");
   }

@@ -1,12 +1,12 @@
 #include "cli/stream_tail.h"
 
-#include <chrono>
-#include <thread>
-#include <vector>
-
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
 
 #include "http_client.h"
 
@@ -72,8 +72,8 @@ int StreamTail(const StreamTailOptions& options, std::FILE* out,
     const std::string type =
         options.from_trim_horizon ? "TRIM_HORIZON" : "LATEST";
     if (!Call(&*client, std::string(kStreams) + "GetShardIterator",
-              "{\"StreamArn\":" + Quote(arn) + ",\"ShardId\":" +
-                  Quote(shard["ShardId"].GetString()) +
+              "{\"StreamArn\":" + Quote(arn) +
+                  ",\"ShardId\":" + Quote(shard["ShardId"].GetString()) +
                   ",\"ShardIteratorType\":\"" + type + "\"}",
               &it)) {
       return 1;

@@ -1,10 +1,9 @@
-#include "change_stream_impl.h"
-
 #include <cstdio>
 #include <ctime>
 #include <random>
 
 #include "catalog.h"
+#include "change_stream_impl.h"
 #include "eddy/change_record.pb.h"
 #include "eddy/store/item_codec.h"
 
@@ -24,10 +23,14 @@ std::string NewEventId() {
 
 std::string_view StreamViewTypeName(StreamViewType type) {
   switch (type) {
-    case StreamViewType::kKeysOnly: return "KEYS_ONLY";
-    case StreamViewType::kNewImage: return "NEW_IMAGE";
-    case StreamViewType::kOldImage: return "OLD_IMAGE";
-    case StreamViewType::kNewAndOldImages: return "NEW_AND_OLD_IMAGES";
+    case StreamViewType::kKeysOnly:
+      return "KEYS_ONLY";
+    case StreamViewType::kNewImage:
+      return "NEW_IMAGE";
+    case StreamViewType::kOldImage:
+      return "OLD_IMAGE";
+    case StreamViewType::kNewAndOldImages:
+      return "NEW_AND_OLD_IMAGES";
   }
   return "NEW_AND_OLD_IMAGES";
 }
@@ -46,9 +49,12 @@ bool ParseStreamViewType(std::string_view text, StreamViewType* type) {
 
 std::string_view ChangeEventName(ChangeEvent event) {
   switch (event) {
-    case ChangeEvent::kInsert: return "INSERT";
-    case ChangeEvent::kModify: return "MODIFY";
-    case ChangeEvent::kRemove: return "REMOVE";
+    case ChangeEvent::kInsert:
+      return "INSERT";
+    case ChangeEvent::kModify:
+      return "MODIFY";
+    case ChangeEvent::kRemove:
+      return "REMOVE";
   }
   return "MODIFY";
 }
@@ -75,26 +81,23 @@ ChangeStreamImpl::ChangeStreamImpl(std::string dir, uint64_t table_id,
 Result<std::shared_ptr<ChangeStreamImpl>> ChangeStreamImpl::Open(
     std::string dir, uint64_t table_id, StreamDescription description,
     std::shared_ptr<spdlog::logger> logger) {
-  const uint32_t count = description.shard_count;
   const bool disabled = !description.enabled();
+  streams::StreamLog::Options options;
+  options.dir = dir;
+  options.shard_count = description.shard_count;
+  options.shard_options.logger = logger;
+  Result<std::unique_ptr<streams::StreamLog>> log =
+      streams::StreamLog::Open(options);
+  if (!log.ok()) return log.status();
   std::shared_ptr<ChangeStreamImpl> stream(new ChangeStreamImpl(
       std::move(dir), table_id, std::move(description), logger));
-  for (uint32_t i = 0; i < count; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof(name), "/shard-%04u", i);
-    streams::ShardLog::Options options;
-    options.dir = stream->dir_ + name;
-    options.logger = logger;
-    Result<std::unique_ptr<streams::ShardLog>> log =
-        streams::ShardLog::Open(options);
-    if (!log.ok()) return log.status();
-    auto shard = std::make_unique<Shard>();
-    shard->log = std::move(*log);
-    // A stream disabled just before a crash may not have been sealed yet.
-    if (disabled && !shard->log->sealed()) {
-      EDDY_RETURN_IF_ERROR(shard->log->Seal());
-    }
-    stream->shards_.push_back(std::move(shard));
+  stream->log_ = std::move(*log);
+  for (uint32_t i = 0; i < stream->log_->shard_count(); ++i) {
+    stream->shards_.push_back(std::make_unique<Shard>());
+  }
+  // A stream disabled just before a crash may not have been sealed yet.
+  if (disabled && !stream->log_->sealed()) {
+    EDDY_RETURN_IF_ERROR(stream->log_->Seal());
   }
   return stream;
 }
@@ -114,12 +117,13 @@ std::string ChangeStreamImpl::MarkerKey(uint32_t shard) const {
   return key;
 }
 
-std::string ChangeStreamImpl::EncodeChange(
-    const std::string& db_key, const Item& keys,
-    const std::optional<Item>& old_image, const std::optional<Item>& new_image,
-    bool service_delete) const {
+std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
+                                           const Item& keys,
+                                           const std::optional<Item>& old_image,
+                                           const std::optional<Item>& new_image,
+                                           bool service_delete) const {
   proto::ChangeRecord r;
-  r.set_event_name(!old_image   ? proto::ChangeRecord::INSERT
+  r.set_event_name(!old_image  ? proto::ChangeRecord::INSERT
                    : new_image ? proto::ChangeRecord::MODIFY
                                : proto::ChangeRecord::REMOVE);
   EncodeItem(keys, r.mutable_keys());
@@ -162,9 +166,15 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
   out.sequence = record.sequence;
   out.timestamp_ms = record.timestamp_ms;
   switch (r.event_name()) {
-    case proto::ChangeRecord::INSERT: out.event = ChangeEvent::kInsert; break;
-    case proto::ChangeRecord::MODIFY: out.event = ChangeEvent::kModify; break;
-    case proto::ChangeRecord::REMOVE: out.event = ChangeEvent::kRemove; break;
+    case proto::ChangeRecord::INSERT:
+      out.event = ChangeEvent::kInsert;
+      break;
+    case proto::ChangeRecord::MODIFY:
+      out.event = ChangeEvent::kModify;
+      break;
+    case proto::ChangeRecord::REMOVE:
+      out.event = ChangeEvent::kRemove;
+      break;
     default:
       return Status::Corruption("stream record without event name");
   }
@@ -190,7 +200,8 @@ Result<ChangeStreamImpl::Ticket> ChangeStreamImpl::Append(
     uint32_t shard_index, std::string_view payload, int64_t timestamp_ms) {
   Shard& shard = *shards_[shard_index];
   std::lock_guard<std::mutex> lock(shard.mu);
-  Result<uint64_t> sequence = shard.log->Append(payload, timestamp_ms);
+  Result<uint64_t> sequence =
+      log_->shard(shard_index)->Append(payload, timestamp_ms);
   if (!sequence.ok()) return sequence.status();
   shard.inflight.insert(*sequence);
   Ticket ticket;
@@ -201,7 +212,7 @@ Result<ChangeStreamImpl::Ticket> ChangeStreamImpl::Append(
 }
 
 Status ChangeStreamImpl::Sync(const Ticket& ticket) {
-  return shards_[ticket.shard]->log->Sync(ticket.sequence);
+  return log_->shard(ticket.shard)->Sync(ticket.sequence);
 }
 
 void ChangeStreamImpl::Applied(const Ticket& ticket) {
@@ -215,8 +226,7 @@ Status ChangeStreamImpl::Disable(int64_t disabled_ms) {
     std::lock_guard<std::mutex> lock(description_mu_);
     description_.disabled_ms = disabled_ms;
   }
-  for (auto& shard : shards_) EDDY_RETURN_IF_ERROR(shard->log->Seal());
-  return Status::OK();
+  return log_->Seal();
 }
 
 }  // namespace eddy::store

@@ -22,15 +22,16 @@
 #ifndef EDDY_STORE_SRC_CHANGE_STREAM_IMPL_H_
 #define EDDY_STORE_SRC_CHANGE_STREAM_IMPL_H_
 
+#include <spdlog/logger.h>
+
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <spdlog/logger.h>
-
 #include "eddy/store/change_stream.h"
+#include "eddy/streams/stream_log.h"
 
 namespace eddy::store {
 
@@ -49,11 +50,9 @@ class ChangeStreamImpl final : public ChangeStream {
       std::shared_ptr<spdlog::logger> logger);
 
   StreamDescription description() const override;
-  uint32_t shard_count() const override {
-    return static_cast<uint32_t>(shards_.size());
-  }
+  uint32_t shard_count() const override { return log_->shard_count(); }
   streams::ShardLog* shard(uint32_t index) const override {
-    return shards_[index]->log.get();
+    return log_->shard(index);
   }
   Result<ChangeRecord> Decode(const streams::LogRecord& record) const override;
 
@@ -79,10 +78,14 @@ class ChangeStreamImpl final : public ChangeStream {
   // Marks the stream disabled at `disabled_ms` and seals its shards.
   // REQUIRES: no write of the table is in flight.
   Status Disable(int64_t disabled_ms);
+  // Removes the stream's files (the table or the stream is gone).
+  Status Destroy() { return log_->Destroy(); }
+  Status TrimBefore(int64_t timestamp_ms) {
+    return log_->TrimBefore(timestamp_ms);
+  }
 
  private:
   struct Shard {
-    std::unique_ptr<streams::ShardLog> log;
     std::mutex mu;                // Orders appends with `inflight`.
     std::set<uint64_t> inflight;  // Appended, not yet applied.
   };
@@ -96,7 +99,8 @@ class ChangeStreamImpl final : public ChangeStream {
   std::shared_ptr<spdlog::logger> logger_;
   mutable std::mutex description_mu_;
   StreamDescription description_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<streams::StreamLog> log_;
+  std::vector<std::unique_ptr<Shard>> shards_;  // One per shard of log_.
 };
 
 // "2026-11-26T21:40:00.123" for a UTC time in milliseconds.

@@ -19,8 +19,8 @@
 #include <thread>
 
 #include "catalog.h"
-#include "eddy/store/item_codec.h"
 #include "eddy/change_record.pb.h"
+#include "eddy/store/item_codec.h"
 #include "table_impl.h"
 
 namespace eddy::store {
@@ -44,8 +44,7 @@ class DatabaseImpl final : public Database {
   Result<TableInfo> UpdateTable(const std::string& name,
                                 const TableUpdate& update) override;
   std::vector<std::string> ListTables(
-      const std::optional<std::string>& exclusive_start,
-      size_t limit) override;
+      const std::optional<std::string>& exclusive_start, size_t limit) override;
   std::shared_ptr<Table> GetTable(const std::string& name) override;
   std::vector<std::shared_ptr<ChangeStream>> ListStreams(
       const std::optional<std::string>& table) override;
@@ -112,8 +111,7 @@ Status DatabaseImpl::Open() {
   lo.write_buffer_size = 32 * 1024 * 1024;
   lo.max_file_size = 8 * 1024 * 1024;
   leveldb::DB* raw = nullptr;
-  leveldb::Status s =
-      leveldb::DB::Open(lo, options_.path + "/leveldb", &raw);
+  leveldb::Status s = leveldb::DB::Open(lo, options_.path + "/leveldb", &raw);
   if (!s.ok()) return Status::IOError("cannot open database: " + s.ToString());
   db_.reset(raw);
 
@@ -132,8 +130,8 @@ Status DatabaseImpl::Open() {
   }
   for (it->Seek(std::string(1, kDroppedPrefix));
        it->Valid() && it->key()[0] == kDroppedPrefix; it->Next()) {
-    uint64_t id = ReadBigEndian64(std::string_view(it->key().data() + 1,
-                                                   it->key().size() - 1));
+    uint64_t id = ReadBigEndian64(
+        std::string_view(it->key().data() + 1, it->key().size() - 1));
     next_table_id_ = std::max(next_table_id_, id + 1);
     drop_queue_.push_back(id);
   }
@@ -155,7 +153,8 @@ Status DatabaseImpl::Open() {
   if (!s.ok()) return Status::IOError(s.ToString());
 
   logger_->info("opened data directory {} ({} tables{})", options_.path,
-                tables_.size(), clean || tables_.empty() ? "" : ", recovered after a crash");
+                tables_.size(),
+                clean || tables_.empty() ? "" : ", recovered after a crash");
   dropper_ = std::thread([this] { DropperLoop(); });
   return Status::OK();
 }
@@ -169,8 +168,8 @@ Status DatabaseImpl::Recount() {
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
          it->Next()) {
-      Result<Item> item = DecodeItem(
-          std::string_view(it->value().data(), it->value().size()));
+      Result<Item> item =
+          DecodeItem(std::string_view(it->value().data(), it->value().size()));
       if (!item.ok()) return item.status();
       ++count;
       bytes += static_cast<int64_t>(ItemSize(*item));
@@ -244,8 +243,9 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
   {
     std::unique_lock<std::shared_mutex> write(tables_mu_);
     tables_[schema.name] = table;
-    streams_[schema.name] = stream ? std::vector{stream}
-                                   : std::vector<std::shared_ptr<ChangeStreamImpl>>{};
+    streams_[schema.name] =
+        stream ? std::vector{stream}
+               : std::vector<std::shared_ptr<ChangeStreamImpl>>{};
   }
   logger_->info("created table {} (id {})", schema.name, id);
   return info;
@@ -289,11 +289,11 @@ Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
   }
   // The table's streams go with it.
   for (auto& stream : streams) {
-    for (uint32_t i = 0; i < stream->shard_count(); ++i) {
-      stream->shard(i)->Destroy().IgnoreError();
+    Status destroyed = stream->Destroy();
+    if (!destroyed.ok()) {
+      logger_->warn("removing stream files of table {}: {}", name,
+                    destroyed.ToString());
     }
-    std::error_code ec;
-    std::filesystem::remove_all(stream->dir(), ec);
   }
   {
     std::lock_guard<std::mutex> drop_lock(drop_mu_);
@@ -357,8 +357,8 @@ std::vector<std::string> DatabaseImpl::ListTables(
     const std::optional<std::string>& exclusive_start, size_t limit) {
   std::shared_lock<std::shared_mutex> read(tables_mu_);
   std::vector<std::string> names;
-  auto it = exclusive_start ? tables_.upper_bound(*exclusive_start)
-                            : tables_.begin();
+  auto it =
+      exclusive_start ? tables_.upper_bound(*exclusive_start) : tables_.begin();
   for (; it != tables_.end() && names.size() < limit; ++it) {
     names.push_back(it->first);
   }
@@ -579,19 +579,14 @@ Status DatabaseImpl::TrimStreams() {
         Status s = PutRecord(info, table->id());
         if (!s.ok()) result = s;
       }
-      for (uint32_t i = 0; i < stream->shard_count(); ++i) {
-        stream->shard(i)->Destroy().IgnoreError();
-      }
-      std::error_code ec;
-      std::filesystem::remove_all(stream->dir(), ec);
+      Status destroyed = stream->Destroy();
+      if (!destroyed.ok()) result = destroyed;
       logger_->info("removed stream {} of table {} after its retention period",
                     d.label, name);
       continue;
     }
-    for (uint32_t i = 0; i < stream->shard_count(); ++i) {
-      Status s = stream->shard(i)->TrimBefore(horizon);
-      if (!s.ok()) result = s;
-    }
+    Status trimmed = stream->TrimBefore(horizon);
+    if (!trimmed.ok()) result = trimmed;
   }
   return result;
 }

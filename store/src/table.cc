@@ -1,14 +1,13 @@
-#include "table_impl.h"
+#include <leveldb/iterator.h>
+#include <leveldb/write_batch.h>
 
 #include <functional>
 #include <utility>
 
-#include <leveldb/iterator.h>
-#include <leveldb/write_batch.h>
-
 #include "catalog.h"
 #include "eddy/store/item_codec.h"
 #include "eddy/store/key_codec.h"
+#include "table_impl.h"
 
 namespace eddy::store {
 namespace {
@@ -69,9 +68,7 @@ Status ConditionFailed() {
   return Status::ConditionFailed("The conditional request failed");
 }
 
-Status TableGone() {
-  return Status::NotFound("Requested resource not found");
-}
+Status TableGone() { return Status::NotFound("Requested resource not found"); }
 
 }  // namespace
 
@@ -161,8 +158,8 @@ Status TableImpl::ValidateItemKey(const Item& item) const {
     if (it->second.type() != element.type) {
       return Status::InvalidArgument(
           "One or more parameter values were invalid: Type mismatch for key " +
-          element.name + " expected: " +
-          std::string(ValueTypeName(element.type)) +
+          element.name +
+          " expected: " + std::string(ValueTypeName(element.type)) +
           " actual: " + std::string(ValueTypeName(it->second.type())));
     }
     return CheckKeyValue(element, it->second, is_hash);
@@ -255,8 +252,8 @@ Status TableImpl::Mutate(const Item& key, const Condition* condition,
     Result<ChangeStreamImpl::Ticket> appended =
         stream_->Append(shard, payload, NowMillis());
     if (!appended.ok()) {
-      logger_->error("stream append for table {} failed: {}",
-                     info_.schema.name, appended.status().ToString());
+      logger_->error("stream append for table {} failed: {}", info_.schema.name,
+                     appended.status().ToString());
       return Status::IOError(appended.status().message());
     }
     ticket = *appended;
@@ -313,7 +310,8 @@ Status TableImpl::UpdateItem(const Item& key, const Update* update,
   if (update != nullptr) {
     for (const Path& path : update->paths()) {
       const std::string& name = path.front().name;
-      if (name == s.hash_key.name || (s.range_key && name == s.range_key->name)) {
+      if (name == s.hash_key.name ||
+          (s.range_key && name == s.range_key->name)) {
         return Status::InvalidArgument(
             "One or more parameter values were invalid: Cannot update "
             "attribute " +
@@ -392,8 +390,8 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
   }
   size_t& bytes = page.scanned_bytes;
   while (it->Valid() && in_range(it->key())) {
-    Result<Item> item = DecodeItem(
-        std::string_view(it->value().data(), it->value().size()));
+    Result<Item> item =
+        DecodeItem(std::string_view(it->value().data(), it->value().size()));
     if (!item.ok()) return item.status();
     ++page.scanned_count;
     bytes += ItemSize(*item);

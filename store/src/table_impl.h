@@ -2,6 +2,9 @@
 #ifndef EDDY_STORE_SRC_TABLE_IMPL_H_
 #define EDDY_STORE_SRC_TABLE_IMPL_H_
 
+#include <leveldb/db.h>
+#include <spdlog/logger.h>
+
 #include <array>
 #include <atomic>
 #include <functional>
@@ -9,9 +12,6 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
-
-#include <leveldb/db.h>
-#include <spdlog/logger.h>
 
 #include "change_stream_impl.h"
 #include "eddy/store/table.h"
@@ -23,14 +23,13 @@ class TableImpl final : public Table {
   // Persists a changed TableInfo (UpdateTable); set by the Database.
   // `sync` asks for writes that survive power loss: the stream log is
   // fsync'ed when the table has a stream, LevelDB's log otherwise.
-  TableImpl(leveldb::DB* db, bool sync, uint64_t id,
-            TableInfo info, std::shared_ptr<spdlog::logger> logger);
+  TableImpl(leveldb::DB* db, bool sync, uint64_t id, TableInfo info,
+            std::shared_ptr<spdlog::logger> logger);
 
   const TableSchema& schema() const override { return info_.schema; }
   TableInfo Describe() const override;
 
-  Status Put(Item item, const Condition* condition,
-             WriteOutcome* out) override;
+  Status Put(Item item, const Condition* condition, WriteOutcome* out) override;
   Status UpdateItem(const Item& key, const Update* update,
                     const Condition* condition, WriteOutcome* out) override;
   Status Delete(const Item& key, const Condition* condition,

@@ -136,11 +136,15 @@ TEST_F(ChangeCaptureTest, UpdateThatCreatesIsInsert) {
 // Writes that change nothing, by DynamoDB's equality, emit no record.
 TEST_F(ChangeCaptureTest, NoOpWritesEmitNothing) {
   AttributeMap m1{{"x", N("1")}, {"y", S("b")}};
-  ASSERT_TRUE(Put({{"id", S("a")}, {"v", N("1")}, {"m", AttributeValue::Map(m1)},
+  ASSERT_TRUE(Put({{"id", S("a")},
+                   {"v", N("1")},
+                   {"m", AttributeValue::Map(m1)},
                    {"s", *AttributeValue::StringSet({"p", "q"})}})
                   .ok());
   // 1.0 for 1, the set in another order, the same map.
-  ASSERT_TRUE(Put({{"id", S("a")}, {"v", N("1.0")}, {"m", AttributeValue::Map(m1)},
+  ASSERT_TRUE(Put({{"id", S("a")},
+                   {"v", N("1.0")},
+                   {"m", AttributeValue::Map(m1)},
                    {"s", *AttributeValue::StringSet({"q", "p"})}})
                   .ok());
   ASSERT_TRUE(Update("a", "SET v = :v", {{":v", N("1.00")}}).ok());

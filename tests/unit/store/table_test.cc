@@ -34,7 +34,8 @@ class TableTest : public ::testing::Test {
     schema.name = "Music";
     schema.hash_key = {"pk", ValueType::kS};
     schema.range_key = KeyElement{"sk", ValueType::kN};
-    schema.attribute_definitions = {{"pk", ValueType::kS}, {"sk", ValueType::kN}};
+    schema.attribute_definitions = {{"pk", ValueType::kS},
+                                    {"sk", ValueType::kN}};
     schema.billing_mode = BillingMode::kPayPerRequest;
     ASSERT_TRUE(db_->CreateTable(schema).ok());
     table_ = db_->GetTable("Music");
@@ -71,7 +72,8 @@ class TableTest : public ::testing::Test {
     return keys;
   }
 
-  ReadPage Query(std::string pk, std::optional<KeyCondition::SortCondition> sort,
+  ReadPage Query(std::string pk,
+                 std::optional<KeyCondition::SortCondition> sort,
                  bool forward = true, std::optional<int64_t> limit = {},
                  std::optional<Item> start = {}) {
     QueryRequest q;
@@ -153,7 +155,8 @@ TEST_F(TableTest, PagesStopAtOneMegabyte) {
 
 // Parallel scan segments are disjoint and together cover the table.
 TEST_F(TableTest, ScanSegmentsPartitionTheTable) {
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(Put("p" + std::to_string(i), "1").ok());
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(Put("p" + std::to_string(i), "1").ok());
   std::set<std::string> seen;
   size_t total = 0;
   for (int segment = 0; segment < 7; ++segment) {
@@ -181,9 +184,10 @@ TEST_F(TableTest, KeysAreValidated) {
             "One or more parameter values were invalid: Type mismatch for key "
             "sk expected: N actual: S");
   s = table_->Put(Item{{"pk", S("")}, {"sk", N("1")}}, nullptr, &out);
-  EXPECT_EQ(s.message(),
-            "One or more parameter values are not valid. The AttributeValue "
-            "for a key attribute cannot contain an empty string value. Key: pk");
+  EXPECT_EQ(
+      s.message(),
+      "One or more parameter values are not valid. The AttributeValue "
+      "for a key attribute cannot contain an empty string value. Key: pk");
   s = table_->Put(Item{{"pk", S(std::string(2049, 'k'))}, {"sk", N("1")}},
                   nullptr, &out);
   EXPECT_EQ(s.message(),
@@ -198,7 +202,8 @@ TEST_F(TableTest, KeysAreValidated) {
 TEST_F(TableTest, FalseConditionLeavesItemAndReportsIt) {
   ASSERT_TRUE(Put("a", "1").ok());
   ExpressionContext ctx(nullptr, nullptr);
-  auto cond = Condition::Parse("attribute_not_exists(pk)", "ConditionExpression", &ctx);
+  auto cond =
+      Condition::Parse("attribute_not_exists(pk)", "ConditionExpression", &ctx);
   ASSERT_TRUE(cond.ok());
   Item item{{"pk", S("a")}, {"sk", N("1")}, {"v", S("changed")}};
   WriteOutcome out;
@@ -236,7 +241,8 @@ TEST_F(TableTest, ConcurrentAddsAreSerialised) {
 TEST_F(TableTest, DataAndStatisticsSurviveReopen) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Put("a", std::to_string(i)).ok());
   WriteOutcome out;
-  ASSERT_TRUE(table_->Delete(Item{{"pk", S("a")}, {"sk", N("0")}}, nullptr, &out).ok());
+  ASSERT_TRUE(
+      table_->Delete(Item{{"pk", S("a")}, {"sk", N("0")}}, nullptr, &out).ok());
   Reopen();
   ASSERT_NE(table_, nullptr);
   EXPECT_EQ(table_->Describe().item_count, 4);

@@ -77,7 +77,8 @@ class ChangeStream {
 
   // Decodes a record read from one of this stream's shards; images are
   // filtered by the view type (KEYS_ONLY carries neither).
-  virtual Result<ChangeRecord> Decode(const streams::LogRecord& record) const = 0;
+  virtual Result<ChangeRecord> Decode(
+      const streams::LogRecord& record) const = 0;
 };
 
 }  // namespace eddy::store

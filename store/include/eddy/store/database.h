@@ -27,12 +27,12 @@
 #ifndef EDDY_STORE_DATABASE_H_
 #define EDDY_STORE_DATABASE_H_
 
+#include <spdlog/logger.h>
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <spdlog/logger.h>
 
 #include "eddy/result.h"
 #include "eddy/store/table.h"

@@ -51,9 +51,9 @@ struct QueryRequest {
 
 // One page of a Query or Scan.
 struct ReadPage {
-  std::vector<Item> items;     // Items that passed the filter.
-  int64_t scanned_count = 0;   // Items read, before the filter.
-  size_t scanned_bytes = 0;    // Their size by DynamoDB's item size formula.
+  std::vector<Item> items;    // Items that passed the filter.
+  int64_t scanned_count = 0;  // Items read, before the filter.
+  size_t scanned_bytes = 0;   // Their size by DynamoDB's item size formula.
   std::optional<Item> last_evaluated_key;
 };
 

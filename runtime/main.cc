@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <csignal>
@@ -81,6 +82,10 @@ int Serve(const ServeOptions& options) {
   db_options.logger = store_log;
   db_options.stream_shards = options.stream_shards;
   db_options.stream_retention_ms = ParseDuration(options.stream_retention);
+  // Trim at least four times per retention period (and at most once a
+  // minute), so a short retention in tests takes effect promptly.
+  db_options.maintenance_interval_ms = std::clamp<int64_t>(
+      db_options.stream_retention_ms / 4, 100, 60 * 1000);
   if (db_options.stream_retention_ms <= 0 || options.stream_shards == 0) {
     server_log->critical(
         "--stream-retention and --stream-shards must be "

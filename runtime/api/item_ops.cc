@@ -62,10 +62,53 @@ ApiStatus RequireKey(const Params& params, std::optional<Item>* key) {
   return ApiStatus();
 }
 
-// The parsed ConditionExpression of a write, with its substitution maps.
-struct WriteConditions {
+// What PutItem, DeleteItem and UpdateItem share: ReturnValues and its
+// on-failure sibling, ReturnConsumedCapacity, and the ConditionExpression
+// (parsed, with the UpdateExpression when there is one, against one set of
+// substitutions).
+struct WriteRequest {
+  ReturnValues return_values = ReturnValues::kNone;
+  bool return_old_on_failure = false;
+  CapacityMode capacity = CapacityMode::kNone;
   ExpressionInputs inputs;
+  std::unique_ptr<store::Update> update;
   std::unique_ptr<store::Condition> condition;
+
+  // `allow_update_modes`: UPDATED_*/ALL_NEW are allowed (UpdateItem only).
+  ApiStatus Read(const Params& params, bool allow_update_modes) {
+    API_RETURN_IF_ERROR(ReadReturnValues(params, &return_values));
+    if (!allow_update_modes && return_values != ReturnValues::kNone &&
+        return_values != ReturnValues::kAllOld) {
+      return ApiError::Validation("ReturnValues can only be ALL_OLD or NONE");
+    }
+    API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &return_old_on_failure));
+    API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
+    std::optional<std::string> update_text, condition_text;
+    if (allow_update_modes) {
+      API_RETURN_IF_ERROR(
+          ReadExpressionText(params, "UpdateExpression", &update_text));
+    }
+    API_RETURN_IF_ERROR(
+        ReadExpressionText(params, "ConditionExpression", &condition_text));
+    API_RETURN_IF_ERROR(ReadExpressionInputs(
+        params, update_text.has_value() || condition_text.has_value(),
+        &inputs));
+    store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
+                                  inputs.values ? &*inputs.values : nullptr);
+    if (update_text) {
+      Result<std::unique_ptr<store::Update>> u =
+          store::Update::Parse(*update_text, &ectx);
+      if (!u.ok()) return u.status();
+      update = std::move(*u);
+    }
+    if (condition_text) {
+      Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
+          *condition_text, "ConditionExpression", &ectx);
+      if (!c.ok()) return c.status();
+      condition = std::move(*c);
+    }
+    return ectx.CheckAllUsed();
+  }
 };
 
 // Converts a failed write into the API error, attaching the old item when
@@ -204,45 +247,22 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
     errors.Add("null", "item", "Member must not be null");
     return errors.ToStatus();
   }
-  ReturnValues rv;
-  API_RETURN_IF_ERROR(ReadReturnValues(params, &rv));
-  if (rv != ReturnValues::kNone && rv != ReturnValues::kAllOld) {
-    return ApiError::Validation("ReturnValues can only be ALL_OLD or NONE");
-  }
-  bool return_old_on_failure;
-  API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &return_old_on_failure));
-  CapacityMode capacity;
-  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
-  std::optional<std::string> condition_text;
-  API_RETURN_IF_ERROR(
-      ReadExpressionText(params, "ConditionExpression", &condition_text));
-  ExpressionInputs inputs;
-  API_RETURN_IF_ERROR(
-      ReadExpressionInputs(params, condition_text.has_value(), &inputs));
-  store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
-                                inputs.values ? &*inputs.values : nullptr);
-  std::unique_ptr<store::Condition> condition;
-  if (condition_text) {
-    Result<std::unique_ptr<store::Condition>> c =
-        store::Condition::Parse(*condition_text, "ConditionExpression", &ectx);
-    if (!c.ok()) return c.status();
-    condition = std::move(*c);
-  }
-  API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+  WriteRequest write;
+  API_RETURN_IF_ERROR(write.Read(params, /*allow_update_modes=*/false));
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
   store::WriteOutcome outcome;
   const size_t new_size = store::ItemSize(*item);
-  Status s = table->Put(std::move(*item), condition.get(), &outcome);
-  if (!s.ok()) return WriteFailure(s, return_old_on_failure, outcome);
+  Status s = table->Put(std::move(*item), write.condition.get(), &outcome);
+  if (!s.ok()) return WriteFailure(s, write.return_old_on_failure, outcome);
   out->StartObject();
-  if (rv == ReturnValues::kAllOld && outcome.old_item) {
+  if (write.return_values == ReturnValues::kAllOld && outcome.old_item) {
     WriteAttributes(*outcome.old_item, out);
   }
   const size_t old_size =
       outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
-  WriteConsumedCapacity(capacity, table_name,
+  WriteConsumedCapacity(write.capacity, table_name,
                         WriteUnits(std::max(old_size, new_size)), true, out);
   out->EndObject();
   return ApiStatus();
@@ -315,43 +335,20 @@ ApiStatus DeleteItem(const OperationContext& ctx,
       RejectUnsupported(params, {"Expected", "ConditionalOperator"}));
   std::optional<Item> key;
   API_RETURN_IF_ERROR(RequireKey(params, &key));
-  ReturnValues rv;
-  API_RETURN_IF_ERROR(ReadReturnValues(params, &rv));
-  if (rv != ReturnValues::kNone && rv != ReturnValues::kAllOld) {
-    return ApiError::Validation("ReturnValues can only be ALL_OLD or NONE");
-  }
-  bool return_old_on_failure;
-  API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &return_old_on_failure));
-  CapacityMode capacity;
-  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
-  std::optional<std::string> condition_text;
-  API_RETURN_IF_ERROR(
-      ReadExpressionText(params, "ConditionExpression", &condition_text));
-  ExpressionInputs inputs;
-  API_RETURN_IF_ERROR(
-      ReadExpressionInputs(params, condition_text.has_value(), &inputs));
-  store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
-                                inputs.values ? &*inputs.values : nullptr);
-  std::unique_ptr<store::Condition> condition;
-  if (condition_text) {
-    Result<std::unique_ptr<store::Condition>> c =
-        store::Condition::Parse(*condition_text, "ConditionExpression", &ectx);
-    if (!c.ok()) return c.status();
-    condition = std::move(*c);
-  }
-  API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+  WriteRequest write;
+  API_RETURN_IF_ERROR(write.Read(params, /*allow_update_modes=*/false));
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
   store::WriteOutcome outcome;
-  Status s = table->Delete(*key, condition.get(), &outcome);
-  if (!s.ok()) return WriteFailure(s, return_old_on_failure, outcome);
+  Status s = table->Delete(*key, write.condition.get(), &outcome);
+  if (!s.ok()) return WriteFailure(s, write.return_old_on_failure, outcome);
   out->StartObject();
-  if (rv == ReturnValues::kAllOld && outcome.old_item) {
+  if (write.return_values == ReturnValues::kAllOld && outcome.old_item) {
     WriteAttributes(*outcome.old_item, out);
   }
   WriteConsumedCapacity(
-      capacity, table_name,
+      write.capacity, table_name,
       WriteUnits(outcome.old_item ? store::ItemSize(*outcome.old_item) : 0),
       true, out);
   out->EndObject();
@@ -367,43 +364,16 @@ ApiStatus UpdateItem(const OperationContext& ctx,
       params, {"Expected", "ConditionalOperator", "AttributeUpdates"}));
   std::optional<Item> key;
   API_RETURN_IF_ERROR(RequireKey(params, &key));
-  ReturnValues rv;
-  API_RETURN_IF_ERROR(ReadReturnValues(params, &rv));
-  bool return_old_on_failure;
-  API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &return_old_on_failure));
-  CapacityMode capacity;
-  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
-  std::optional<std::string> update_text, condition_text;
-  API_RETURN_IF_ERROR(
-      ReadExpressionText(params, "UpdateExpression", &update_text));
-  API_RETURN_IF_ERROR(
-      ReadExpressionText(params, "ConditionExpression", &condition_text));
-  ExpressionInputs inputs;
-  API_RETURN_IF_ERROR(ReadExpressionInputs(
-      params, update_text.has_value() || condition_text.has_value(), &inputs));
-  store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
-                                inputs.values ? &*inputs.values : nullptr);
-  std::unique_ptr<store::Update> update;
-  if (update_text) {
-    Result<std::unique_ptr<store::Update>> u =
-        store::Update::Parse(*update_text, &ectx);
-    if (!u.ok()) return u.status();
-    update = std::move(*u);
-  }
-  std::unique_ptr<store::Condition> condition;
-  if (condition_text) {
-    Result<std::unique_ptr<store::Condition>> c =
-        store::Condition::Parse(*condition_text, "ConditionExpression", &ectx);
-    if (!c.ok()) return c.status();
-    condition = std::move(*c);
-  }
-  API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+  WriteRequest write;
+  API_RETURN_IF_ERROR(write.Read(params, /*allow_update_modes=*/true));
+  const store::Update* update = write.update.get();
+  const ReturnValues rv = write.return_values;
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
   store::WriteOutcome outcome;
-  Status s = table->UpdateItem(*key, update.get(), condition.get(), &outcome);
-  if (!s.ok()) return WriteFailure(s, return_old_on_failure, outcome);
+  Status s = table->UpdateItem(*key, update, write.condition.get(), &outcome);
+  if (!s.ok()) return WriteFailure(s, write.return_old_on_failure, outcome);
 
   out->StartObject();
   switch (rv) {
@@ -429,7 +399,7 @@ ApiStatus UpdateItem(const OperationContext& ctx,
       outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
   const size_t new_size =
       outcome.new_item ? store::ItemSize(*outcome.new_item) : 0;
-  WriteConsumedCapacity(capacity, table_name,
+  WriteConsumedCapacity(write.capacity, table_name,
                         WriteUnits(std::max(old_size, new_size)), true, out);
   out->EndObject();
   return ApiStatus();

@@ -198,6 +198,13 @@ ApiStatus ReadBillingMode(const Params& params, ConstraintErrors* errors,
   return ApiStatus();
 }
 
+ApiError ThroughputWithPayPerRequest() {
+  return ApiError::Validation(
+      "One or more parameter values were invalid: Neither ReadCapacityUnits "
+      "nor WriteCapacityUnits can be specified when BillingMode is "
+      "PAY_PER_REQUEST");
+}
+
 // Key attribute names (and index key names) are at most 255 bytes.
 constexpr size_t kMaxKeyNameBytes = 255;
 
@@ -450,10 +457,7 @@ ApiStatus CreateTable(const OperationContext& ctx,
   }
   if (schema.billing_mode == BillingMode::kPayPerRequest &&
       throughput != nullptr) {
-    return ApiError::Validation(
-        "One or more parameter values were invalid: Neither ReadCapacityUnits "
-        "nor WriteCapacityUnits can be specified when BillingMode is "
-        "PAY_PER_REQUEST");
+    return ThroughputWithPayPerRequest();
   }
 
   // Features later issues build.
@@ -551,10 +555,7 @@ ApiStatus UpdateTable(const OperationContext& ctx,
   const BillingMode mode =
       update.billing_mode.value_or(info_now.schema.billing_mode);
   if (mode == BillingMode::kPayPerRequest && throughput != nullptr) {
-    return ApiError::Validation(
-        "One or more parameter values were invalid: Neither ReadCapacityUnits "
-        "nor WriteCapacityUnits can be specified when BillingMode is "
-        "PAY_PER_REQUEST");
+    return ThroughputWithPayPerRequest();
   }
   if (mode == BillingMode::kProvisioned &&
       info_now.schema.billing_mode == BillingMode::kPayPerRequest &&

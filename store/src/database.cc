@@ -55,6 +55,11 @@ class DatabaseImpl final : public Database {
 
  private:
   Status PutRecord(const TableInfo& info, uint64_t id);
+  std::shared_ptr<TableImpl> FindTable(const std::string& name);
+  static Status TableNotFound(const std::string& name) {
+    return Status::NotFound("Requested resource not found: Table: " + name +
+                            " not found");
+  }
   std::string StreamDir(uint64_t table_id, const std::string& label) const;
   // Creates a new enabled stream for a table (not yet attached to it).
   Result<std::shared_ptr<ChangeStreamImpl>> NewStream(
@@ -253,16 +258,8 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
 
 Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
   std::lock_guard<std::mutex> lock(catalog_mu_);
-  std::shared_ptr<TableImpl> table;
-  {
-    std::shared_lock<std::shared_mutex> read(tables_mu_);
-    auto it = tables_.find(name);
-    if (it == tables_.end()) {
-      return Status::NotFound("Requested resource not found: Table: " + name +
-                              " not found");
-    }
-    table = it->second;
-  }
+  std::shared_ptr<TableImpl> table = FindTable(name);
+  if (!table) return TableNotFound(name);
   if (table->schema().deletion_protection) {
     return Status::InvalidArgument(
         "Resource cannot be deleted as it is currently protected against "
@@ -309,16 +306,8 @@ Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
 Result<TableInfo> DatabaseImpl::UpdateTable(const std::string& name,
                                             const TableUpdate& update) {
   std::lock_guard<std::mutex> lock(catalog_mu_);
-  std::shared_ptr<TableImpl> table;
-  {
-    std::shared_lock<std::shared_mutex> read(tables_mu_);
-    auto it = tables_.find(name);
-    if (it == tables_.end()) {
-      return Status::NotFound("Requested resource not found: Table: " + name +
-                              " not found");
-    }
-    table = it->second;
-  }
+  std::shared_ptr<TableImpl> table = FindTable(name);
+  if (!table) return TableNotFound(name);
   const int64_t now = NowMillis();
   if (update.stream) {
     EDDY_RETURN_IF_ERROR(UpdateStream(table, *update.stream, now));
@@ -365,11 +354,15 @@ std::vector<std::string> DatabaseImpl::ListTables(
   return names;
 }
 
-std::shared_ptr<Table> DatabaseImpl::GetTable(const std::string& name) {
+std::shared_ptr<TableImpl> DatabaseImpl::FindTable(const std::string& name) {
   std::shared_lock<std::shared_mutex> read(tables_mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) return nullptr;
   return it->second;
+}
+
+std::shared_ptr<Table> DatabaseImpl::GetTable(const std::string& name) {
+  return FindTable(name);
 }
 
 std::string DatabaseImpl::StreamDir(uint64_t table_id,

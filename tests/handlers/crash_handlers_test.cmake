@@ -1,0 +1,32 @@
+# The handlers that must never run in a test process do what their names
+# say, each in its own eddy_load_handler process: segfault and abort die of
+# their signal, infinite_loop never returns, memory_blowup under an
+# address-space limit ends as a std::bad_alloc failure. Guards against a
+# compiler quietly optimising a crash away, which would make the worker
+# tests pass for the wrong reason.
+#
+# cmake -DLOADER=<eddy_load_handler> -DHANDLER_DIR=<dir> -P crash_handlers_test.cmake
+foreach(var LOADER HANDLER_DIR)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "crash_handlers_test: ${var} is not set")
+  endif()
+endforeach()
+
+function(expect handler pattern)
+  execute_process(
+    COMMAND ${ARGN} ${LOADER} ${HANDLER_DIR}/libtest_handler_${handler}.so
+      --expect failure
+    TIMEOUT 2
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT "${rc}\n${out}" MATCHES "${pattern}")
+    message(FATAL_ERROR
+      "${handler}: expected ${pattern}, got \"${rc}\"\n${out}\n${err}")
+  endif()
+  message(STATUS "${handler}: ${rc}")
+endfunction()
+
+expect(segfault "[Ss]egmentation")
+expect(abort "[Aa]bort")
+expect(infinite_loop "timeout")
+expect(memory_blowup "^0\n.*error: Unhandled: std::bad_alloc"
+  sh -c "ulimit -v 1048576 && exec \"$0\" \"$@\"")

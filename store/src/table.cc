@@ -395,7 +395,11 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
     if (!item.ok()) return item.status();
     ++page.scanned_count;
     bytes += ItemSize(*item);
-    Item last_key = ExtractKey(*item);
+    const bool limit_reached = limit && page.scanned_count >= *limit;
+    const bool page_full = bytes >= kMaxPageBytes;
+    // The key is only needed when this item ends the page.
+    std::optional<Item> last_key;
+    if (limit_reached || page_full) last_key = ExtractKey(*item);
     if (filter == nullptr || filter->Evaluate(*item)) {
       page.items.push_back(std::move(*item));
     }
@@ -404,8 +408,6 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
     } else {
       it->Prev();
     }
-    const bool limit_reached = limit && page.scanned_count >= *limit;
-    const bool page_full = bytes >= kMaxPageBytes;
     if (limit_reached || page_full) {
       // DynamoDB returns LastEvaluatedKey whenever Limit stops a page, even
       // if nothing follows; a full page only when more items remain.

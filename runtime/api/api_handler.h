@@ -45,7 +45,7 @@ class ApiHandler {
   store::Database* db_;
   EndpointConfig config_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::array<OperationEntry, 15> operations_;
+  std::array<OperationEntry, 17> operations_;
   std::atomic<uint64_t> unknown_operations_{0};
   std::atomic<uint64_t> bad_requests_{0};
 };

@@ -51,6 +51,10 @@ ApiStatus UpdateItem(const OperationContext&, const rapidjson::Value&,
                      JsonWriter*);
 ApiStatus Query(const OperationContext&, const rapidjson::Value&, JsonWriter*);
 ApiStatus Scan(const OperationContext&, const rapidjson::Value&, JsonWriter*);
+ApiStatus BatchWriteItem(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus BatchGetItem(const OperationContext&, const rapidjson::Value&,
+                       JsonWriter*);
 
 // DynamoDB Streams (target prefix DynamoDBStreams_20120810).
 ApiStatus ListStreams(const OperationContext&, const rapidjson::Value&,
@@ -71,6 +75,8 @@ std::string StreamArn(const EndpointConfig& config, const std::string& table,
 
 // Reads and validates TableName (required; 3..255 chars of [a-zA-Z0-9_.-]).
 ApiStatus ReadTableName(const Params& params, std::string* name);
+// The same checks for a table name given elsewhere (batch request maps).
+ApiStatus ValidateTableName(const std::string& name);
 // Looks the table up; ResourceNotFoundException when missing.
 ApiStatus FindTable(const OperationContext& ctx, const std::string& name,
                     std::shared_ptr<store::Table>* table);

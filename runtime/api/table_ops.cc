@@ -266,38 +266,44 @@ std::string StreamArn(const EndpointConfig& config, const std::string& table,
 ApiStatus ReadTableName(const Params& params, std::string* name) {
   std::optional<std::string> value;
   API_RETURN_IF_ERROR(params.String("TableName", &value));
-  ConstraintErrors errors;
   if (!value) {
+    ConstraintErrors errors;
     errors.Add("null", "tableName", "Member must not be null");
     return errors.ToStatus();
   }
-  bool pattern_ok = !value->empty();
-  for (char c : *value) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
-          c == '.')) {
+  API_RETURN_IF_ERROR(ValidateTableName(*value));
+  *name = std::move(*value);
+  return ApiStatus();
+}
+
+ApiStatus ValidateTableName(const std::string& name) {
+  ConstraintErrors errors;
+  bool pattern_ok = !name.empty();
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+          c == '-' || c == '.')) {
       pattern_ok = false;
     }
   }
-  const bool length_ok = value->size() >= 3 && value->size() <= 255;
+  const bool length_ok = name.size() >= 3 && name.size() <= 255;
   if (pattern_ok && !length_ok) {
     return ApiError::Validation(
         "TableName must be at least 3 characters long and at most 255 "
         "characters long");
   }
   if (!pattern_ok) {
-    if (value->size() < 3) {
-      errors.Add(*value, "tableName",
+    if (name.size() < 3) {
+      errors.Add(name, "tableName",
                  "Member must have length greater than or equal to 3");
-    } else if (value->size() > 255) {
-      errors.Add(*value, "tableName",
+    } else if (name.size() > 255) {
+      errors.Add(name, "tableName",
                  "Member must have length less than or equal to 255");
     }
-    errors.Add(*value, "tableName",
+    errors.Add(name, "tableName",
                "Member must satisfy regular expression pattern: "
                "[a-zA-Z0-9_.-]+");
     return errors.ToStatus();
   }
-  *name = std::move(*value);
   return ApiStatus();
 }
 

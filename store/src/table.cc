@@ -286,13 +286,18 @@ Status TableImpl::Mutate(const Item& key, const Condition* condition,
   return Status::OK();
 }
 
-Status TableImpl::Put(Item item, const Condition* condition,
-                      WriteOutcome* out) {
+Status TableImpl::ValidateItem(const Item& item) const {
   EDDY_RETURN_IF_ERROR(ValidateItemKey(item));
   if (ItemSize(item) > kMaxItemSize) {
     return Status::InvalidArgument(
         "Item size has exceeded the maximum allowed size");
   }
+  return Status::OK();
+}
+
+Status TableImpl::Put(Item item, const Condition* condition,
+                      WriteOutcome* out) {
+  EDDY_RETURN_IF_ERROR(ValidateItem(item));
   const Item key = ExtractKey(item);
   return Mutate(
       key, condition,

@@ -38,6 +38,7 @@ class TableImpl final : public Table {
   Result<ReadPage> Query(const QueryRequest& request) override;
   Result<ReadPage> Scan(const ScanRequest& request) override;
   Status ValidateKey(const Item& key) const override;
+  Status ValidateItem(const Item& item) const override;
 
   uint64_t id() const { return id_; }
 

@@ -87,6 +87,9 @@ class Table {
   // Checks that `key` holds exactly the key attributes with the right types
   // ("The provided key element does not match the schema").
   virtual Status ValidateKey(const Item& key) const = 0;
+  // The checks Put applies to a whole item (key attributes, item size), for
+  // requests that validate every item before writing any (BatchWriteItem).
+  virtual Status ValidateItem(const Item& item) const = 0;
 };
 
 }  // namespace eddy::store

@@ -1,0 +1,325 @@
+// BatchWriteItem and BatchGetItem.
+//
+// Both validate the whole request before touching any item, as DynamoDB
+// does. Eddy never throttles, so UnprocessedItems is always empty and
+// UnprocessedKeys only holds keys beyond the 16 MB response limit. Writes of
+// a batch are independent (not one transaction); each produces its own
+// stream record.
+#include "api/operations.h"
+#include "eddy/store/expression.h"
+
+namespace eddy::runtime::api {
+namespace {
+
+using store::Item;
+
+constexpr size_t kMaxBatchWrites = 25;
+constexpr size_t kMaxBatchGetKeys = 100;
+constexpr size_t kMaxBatchGetBytes = 16 * 1024 * 1024;
+
+void Str(JsonWriter* w, std::string_view s) {
+  w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+// The key attributes of `item` under `schema` (missing ones are left out;
+// the store reports them).
+Item KeyOf(const store::TableSchema& schema, const Item& item) {
+  Item key;
+  for (const std::string* name :
+       {&schema.hash_key.name,
+        schema.range_key ? &schema.range_key->name : nullptr}) {
+    if (name == nullptr) continue;
+    auto it = item.find(*name);
+    if (it != item.end()) key.emplace(*name, it->second);
+  }
+  return key;
+}
+
+ApiError Duplicates() {
+  return ApiError::Validation(
+      "Provided list of item keys contains duplicates");
+}
+
+struct PendingWrite {
+  std::shared_ptr<store::Table> table;
+  std::string table_name;
+  bool is_put = false;
+  Item item;  // The item (put) or the key (delete).
+};
+
+}  // namespace
+
+ApiStatus BatchWriteItem(const OperationContext& ctx,
+                         const rapidjson::Value& request, JsonWriter* out) {
+  Params params(request);
+  const rapidjson::Value* request_items = nullptr;
+  API_RETURN_IF_ERROR(params.Object("RequestItems", &request_items));
+  CapacityMode capacity;
+  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
+  ConstraintErrors errors;
+  if (request_items == nullptr) {
+    errors.Add("null", "requestItems", "Member must not be null");
+    return errors.ToStatus();
+  }
+  if (request_items->MemberCount() == 0) {
+    errors.Add("{}", "requestItems",
+               "Member must have length greater than or equal to 1");
+    return errors.ToStatus();
+  }
+  std::vector<PendingWrite> writes;
+  for (const auto& member : request_items->GetObject()) {
+    const std::string table_name(member.name.GetString(),
+                                 member.name.GetStringLength());
+    if (!member.value.IsArray()) return WrongType(member.value, "List");
+    const size_t count = member.value.Size();
+    if (count < 1 || count > kMaxBatchWrites) {
+      errors.Add("{...}", "requestItems",
+                 "Map value must satisfy constraint: [Member must have length "
+                 "less than or equal to 25, Member must have length greater "
+                 "than or equal to 1]");
+      return errors.ToStatus();
+    }
+    std::shared_ptr<store::Table> table;
+    for (const rapidjson::Value& w : member.value.GetArray()) {
+      if (!w.IsObject()) return WrongType(w, "Structure");
+      Params wp(w);
+      const rapidjson::Value* put = nullptr;
+      const rapidjson::Value* del = nullptr;
+      API_RETURN_IF_ERROR(wp.Object("PutRequest", &put));
+      API_RETURN_IF_ERROR(wp.Object("DeleteRequest", &del));
+      if ((put == nullptr) == (del == nullptr)) {
+        return ApiError::Validation(
+            "Supplied WriteRequest must contain exactly one of PutRequest or "
+            "DeleteRequest");
+      }
+      PendingWrite pending;
+      pending.table_name = table_name;
+      pending.is_put = put != nullptr;
+      std::optional<Item> value;
+      API_RETURN_IF_ERROR(
+          Params(put ? *put : *del).ItemMember(put ? "Item" : "Key", &value));
+      if (!value) {
+        errors.Add("null", put ? "item" : "key", "Member must not be null");
+        return errors.ToStatus();
+      }
+      pending.item = std::move(*value);
+      writes.push_back(std::move(pending));
+    }
+  }
+  if (writes.size() > kMaxBatchWrites) {
+    errors.Add("{...}", "requestItems",
+               "Map value must satisfy constraint: [Member must have length "
+               "less than or equal to 25, Member must have length greater "
+               "than or equal to 1]");
+    return errors.ToStatus();
+  }
+  // Tables, keys and items are all checked before anything is written.
+  std::map<std::string, std::vector<Item>> keys_by_table;
+  for (PendingWrite& w : writes) {
+    API_RETURN_IF_ERROR(ValidateTableName(w.table_name));
+    API_RETURN_IF_ERROR(FindTable(ctx, w.table_name, &w.table));
+    const store::TableSchema& schema = w.table->schema();
+    Item key = w.is_put ? KeyOf(schema, w.item) : w.item;
+    if (w.is_put) {
+      API_RETURN_IF_ERROR(w.table->ValidateItem(w.item));
+    } else {
+      API_RETURN_IF_ERROR(w.table->ValidateKey(w.item));
+    }
+    std::vector<Item>& seen = keys_by_table[w.table_name];
+    for (const Item& k : seen) {
+      if (k == key) return Duplicates();
+    }
+    seen.push_back(std::move(key));
+  }
+
+  std::map<std::string, double> units;
+  for (PendingWrite& w : writes) {
+    store::WriteOutcome outcome;
+    const size_t new_size = w.is_put ? store::ItemSize(w.item) : 0;
+    Status s = w.is_put ? w.table->Put(std::move(w.item), nullptr, &outcome)
+                        : w.table->Delete(w.item, nullptr, &outcome);
+    if (!s.ok()) return s;
+    const size_t old_size =
+        outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
+    units[w.table_name] += WriteUnits(std::max(old_size, new_size));
+  }
+
+  out->StartObject();
+  out->Key("UnprocessedItems");
+  out->StartObject();
+  out->EndObject();
+  if (capacity != CapacityMode::kNone) {
+    out->Key("ConsumedCapacity");
+    out->StartArray();
+    for (const auto& [table, u] : units) {
+      out->StartObject();
+      out->Key("TableName");
+      Str(out, table);
+      out->Key("CapacityUnits");
+      out->Double(u);
+      out->Key("WriteCapacityUnits");
+      out->Double(u);
+      out->EndObject();
+    }
+    out->EndArray();
+  }
+  out->EndObject();
+  return ApiStatus();
+}
+
+ApiStatus BatchGetItem(const OperationContext& ctx,
+                       const rapidjson::Value& request, JsonWriter* out) {
+  Params params(request);
+  const rapidjson::Value* request_items = nullptr;
+  API_RETURN_IF_ERROR(params.Object("RequestItems", &request_items));
+  CapacityMode capacity;
+  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
+  ConstraintErrors errors;
+  if (request_items == nullptr) {
+    errors.Add("null", "requestItems", "Member must not be null");
+    return errors.ToStatus();
+  }
+  if (request_items->MemberCount() == 0) {
+    errors.Add("{}", "requestItems",
+               "Member must have length greater than or equal to 1");
+    return errors.ToStatus();
+  }
+
+  struct TableRead {
+    std::string name;
+    std::shared_ptr<store::Table> table;
+    std::vector<Item> keys;
+    bool consistent = false;
+    ExpressionInputs inputs;
+    std::optional<store::Projection> projection;
+    const rapidjson::Value* json = nullptr;  // For UnprocessedKeys.
+  };
+  std::vector<TableRead> reads;
+  size_t total_keys = 0;
+  for (const auto& member : request_items->GetObject()) {
+    TableRead r;
+    r.name.assign(member.name.GetString(), member.name.GetStringLength());
+    if (!member.value.IsObject()) return WrongType(member.value, "Structure");
+    r.json = &member.value;
+    Params tp(member.value);
+    API_RETURN_IF_ERROR(RejectUnsupported(tp, {"AttributesToGet"}));
+    const rapidjson::Value* keys = nullptr;
+    API_RETURN_IF_ERROR(tp.Array("Keys", &keys));
+    if (keys == nullptr) {
+      errors.Add("null", "requestItems." + r.name + ".member.keys",
+                 "Member must not be null");
+      return errors.ToStatus();
+    }
+    if (keys->Size() < 1 || keys->Size() > kMaxBatchGetKeys) {
+      errors.Add("[...]", "requestItems." + r.name + ".member.keys",
+                 keys->Size() < 1
+                     ? "Member must have length greater than or equal to 1"
+                     : "Member must have length less than or equal to 100");
+      return errors.ToStatus();
+    }
+    for (const rapidjson::Value& k : keys->GetArray()) {
+      Item key;
+      API_RETURN_IF_ERROR(ReadItem(k, &key));
+      r.keys.push_back(std::move(key));
+    }
+    total_keys += r.keys.size();
+    std::optional<bool> consistent;
+    API_RETURN_IF_ERROR(tp.Bool("ConsistentRead", &consistent));
+    r.consistent = consistent.value_or(false);
+    std::optional<std::string> projection_text;
+    API_RETURN_IF_ERROR(
+        ReadExpressionText(tp, "ProjectionExpression", &projection_text));
+    API_RETURN_IF_ERROR(
+        ReadExpressionInputs(tp, projection_text.has_value(), &r.inputs));
+    store::ExpressionContext ectx(r.inputs.names ? &*r.inputs.names : nullptr,
+                                  nullptr);
+    if (projection_text) {
+      Result<store::Projection> p =
+          store::Projection::Parse(*projection_text, &ectx);
+      if (!p.ok()) return p.status();
+      r.projection = std::move(*p);
+    }
+    API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+    reads.push_back(std::move(r));
+  }
+  if (total_keys > kMaxBatchGetKeys) {
+    return ApiError::Validation(
+        "Too many items requested for the BatchGetItem call");
+  }
+  for (TableRead& r : reads) {
+    API_RETURN_IF_ERROR(ValidateTableName(r.name));
+    API_RETURN_IF_ERROR(FindTable(ctx, r.name, &r.table));
+    for (size_t i = 0; i < r.keys.size(); ++i) {
+      API_RETURN_IF_ERROR(r.table->ValidateKey(r.keys[i]));
+      for (size_t j = 0; j < i; ++j) {
+        if (r.keys[j] == r.keys[i]) return Duplicates();
+      }
+    }
+  }
+
+  size_t bytes = 0;
+  std::map<std::string, double> units;
+  // Keys not read because the response reached 16 MB, per table.
+  std::map<std::string, std::vector<size_t>> unprocessed;
+  out->StartObject();
+  out->Key("Responses");
+  out->StartObject();
+  for (TableRead& r : reads) {
+    out->Key(r.name.data(), static_cast<rapidjson::SizeType>(r.name.size()));
+    out->StartArray();
+    for (size_t i = 0; i < r.keys.size(); ++i) {
+      if (bytes >= kMaxBatchGetBytes) {
+        unprocessed[r.name].push_back(i);
+        continue;
+      }
+      Result<std::optional<Item>> item = r.table->Get(r.keys[i]);
+      if (!item.ok()) return item.status();
+      if (!item->has_value()) continue;
+      const size_t size = store::ItemSize(**item);
+      bytes += size;
+      units[r.name] += ReadUnits(size, r.consistent);
+      WriteItem(r.projection ? r.projection->Apply(**item) : **item, out);
+    }
+    out->EndArray();
+  }
+  out->EndObject();
+  out->Key("UnprocessedKeys");
+  out->StartObject();
+  for (const TableRead& r : reads) {
+    auto it = unprocessed.find(r.name);
+    if (it == unprocessed.end()) continue;
+    out->Key(r.name.data(), static_cast<rapidjson::SizeType>(r.name.size()));
+    out->StartObject();
+    out->Key("Keys");
+    out->StartArray();
+    for (size_t i : it->second) WriteItem(r.keys[i], out);
+    out->EndArray();
+    // The rest of the table's request goes back as it was sent.
+    for (const auto& m : r.json->GetObject()) {
+      if (std::string_view(m.name.GetString()) == "Keys") continue;
+      out->Key(m.name.GetString(), m.name.GetStringLength());
+      m.value.Accept(*out);
+    }
+    out->EndObject();
+  }
+  out->EndObject();
+  if (capacity != CapacityMode::kNone) {
+    out->Key("ConsumedCapacity");
+    out->StartArray();
+    for (const TableRead& r : reads) {
+      out->StartObject();
+      out->Key("TableName");
+      Str(out, r.name);
+      out->Key("CapacityUnits");
+      out->Double(units[r.name]);
+      out->Key("ReadCapacityUnits");
+      out->Double(units[r.name]);
+      out->EndObject();
+    }
+    out->EndArray();
+  }
+  out->EndObject();
+  return ApiStatus();
+}
+
+}  // namespace eddy::runtime::api

@@ -36,8 +36,7 @@ Item KeyOf(const store::TableSchema& schema, const Item& item) {
 }
 
 ApiError Duplicates() {
-  return ApiError::Validation(
-      "Provided list of item keys contains duplicates");
+  return ApiError::Validation("Provided list of item keys contains duplicates");
 }
 
 struct PendingWrite {

@@ -2,7 +2,9 @@
 //
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
 //              [--stream-shards N] [--stream-retention 24h]
+//              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
+//   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -18,6 +20,8 @@
 
 #include "api/api_handler.h"
 #include "cli/stream_tail.h"
+#include "cli/trigger_cli.h"
+#include "dispatcher/dispatcher.h"
 #include "eddy/store/database.h"
 #include "http_server.h"
 
@@ -33,6 +37,8 @@ struct ServeOptions {
   std::string log_level = "info";
   uint32_t stream_shards = 4;
   std::string stream_retention = "24h";
+  std::string worker_endpoint;  // "": ipc:// in the data directory.
+  std::string worker_binary;    // "": eddy-worker beside this binary.
 };
 
 // "24h", "90m", "30s", "500ms" or plain seconds -> milliseconds; -1 if bad.
@@ -66,6 +72,7 @@ int Serve(const ServeOptions& options) {
   auto store_log = MakeLogger("store");
   auto api_log = MakeLogger("api");
   auto http_log = MakeLogger("http");
+  auto dispatcher_log = MakeLogger("dispatcher");
 
   // Block the shutdown signals in every thread; the main thread waits for
   // them with sigwait below.
@@ -84,8 +91,8 @@ int Serve(const ServeOptions& options) {
   db_options.stream_retention_ms = ParseDuration(options.stream_retention);
   // Trim at least four times per retention period (and at most once a
   // minute), so a short retention in tests takes effect promptly.
-  db_options.maintenance_interval_ms = std::clamp<int64_t>(
-      db_options.stream_retention_ms / 4, 100, 60 * 1000);
+  db_options.maintenance_interval_ms =
+      std::clamp<int64_t>(db_options.stream_retention_ms / 4, 100, 60 * 1000);
   if (db_options.stream_retention_ms <= 0 || options.stream_shards == 0) {
     server_log->critical(
         "--stream-retention and --stream-shards must be "
@@ -101,8 +108,29 @@ int Serve(const ServeOptions& options) {
 
   eddy::runtime::api::EndpointConfig config;
   config.region = options.region;
+
+  // Triggers: the dispatcher lives between the database (which it reads)
+  // and the HTTP server (whose admin API drives it).
+  eddy::runtime::dispatcher::Dispatcher::Options dispatcher_options;
+  dispatcher_options.data_dir = options.data_dir;
+  dispatcher_options.db = db->get();
+  dispatcher_options.region = config.region;
+  dispatcher_options.account_id = config.account_id;
+  dispatcher_options.worker_endpoint = options.worker_endpoint;
+  dispatcher_options.worker_binary = options.worker_binary;
+  dispatcher_options.worker_log_level = options.log_level;
+  dispatcher_options.record_expiry_ms = db_options.stream_retention_ms;
+  dispatcher_options.logger = dispatcher_log;
+  auto dispatcher =
+      eddy::runtime::dispatcher::Dispatcher::Start(dispatcher_options);
+  if (!dispatcher.ok()) {
+    server_log->critical("cannot start the trigger dispatcher: {}",
+                         dispatcher.status().ToString());
+    return 1;
+  }
+
   auto handler = std::make_shared<eddy::runtime::api::ApiHandler>(
-      db->get(), config, api_log);
+      db->get(), config, api_log, dispatcher->get());
 
   eddy::runtime::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -130,6 +158,7 @@ int Serve(const ServeOptions& options) {
   sigwait(&signals, &received);
   server_log->info("received {}, shutting down", strsignal(received));
   (*server)->Stop();
+  (*dispatcher)->Stop();
   eddy::Status closed = (*db)->Close();
   if (!closed.ok()) {
     server_log->error("closing the database failed: {}", closed.ToString());
@@ -177,6 +206,12 @@ int main(int argc, char** argv) {
                    "How long stream records are kept (e.g. 24h, 90m)")
       ->capture_default_str();
 
+  serve_cmd->add_option("--worker-endpoint", serve.worker_endpoint,
+                        "ZeroMQ endpoint for trigger workers (default: "
+                        "ipc://<data>/workers.sock)");
+  serve_cmd->add_option("--worker-bin", serve.worker_binary,
+                        "eddy-worker binary (default: beside eddy)");
+
   CLI::App* stream_cmd = app.add_subcommand("stream", "Read change streams");
   stream_cmd->require_subcommand(1);
   eddy::runtime::cli::StreamTailOptions tail;
@@ -194,8 +229,11 @@ int main(int argc, char** argv) {
   tail_cmd->add_flag("--no-follow", tail.no_follow,
                      "Exit once the records present now are printed");
 
+  eddy::runtime::cli::TriggerCommands trigger(&app);
+
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
+  if (trigger.parsed()) return trigger.Run();
   if (tail_cmd->parsed()) {
     tail.from_trim_horizon = from == "trim-horizon";
     static std::atomic<bool> stop{false};

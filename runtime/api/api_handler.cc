@@ -7,6 +7,7 @@
 #include <random>
 
 #include "crc32.h"
+#include "dispatcher/dispatcher.h"
 
 namespace eddy::runtime::api {
 namespace {
@@ -41,8 +42,12 @@ bool IsJsonContentType(std::string_view type) {
 }  // namespace
 
 ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
-                       std::shared_ptr<spdlog::logger> logger)
-    : db_(db), config_(std::move(config)), logger_(std::move(logger)) {
+                       std::shared_ptr<spdlog::logger> logger,
+                       dispatcher::Dispatcher* dispatcher)
+    : db_(db),
+      dispatcher_(dispatcher),
+      config_(std::move(config)),
+      logger_(std::move(logger)) {
   struct Known {
     const char* target;
     Operation fn;
@@ -65,6 +70,12 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
       {"DynamoDBStreams_20120810.DescribeStream", &DescribeStream},
       {"DynamoDBStreams_20120810.GetShardIterator", &GetShardIterator},
       {"DynamoDBStreams_20120810.GetRecords", &GetRecords},
+      {"EddyAdmin_20261126.CreateTrigger", &CreateTrigger},
+      {"EddyAdmin_20261126.UpdateTrigger", &UpdateTrigger},
+      {"EddyAdmin_20261126.DeleteTrigger", &DeleteTrigger},
+      {"EddyAdmin_20261126.ListTriggers", &ListTriggers},
+      {"EddyAdmin_20261126.GetTriggerStatus", &GetTriggerStatus},
+      {"EddyAdmin_20261126.WaitForTriggers", &WaitForTriggers},
   };
   static_assert(std::size(kOps) == std::tuple_size_v<decltype(operations_)>);
   for (size_t i = 0; i < std::size(kOps); ++i) {
@@ -136,7 +147,7 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
                     rapidjson::GetParseError_En(doc.GetParseError())
               : std::string("Request body must be a JSON object (structure)"));
     } else {
-      OperationContext ctx{db_, &config_};
+      OperationContext ctx{db_, &config_, dispatcher_};
       try {
         status = entry->fn(ctx, doc, &writer);
       } catch (const std::exception& e) {
@@ -189,6 +200,7 @@ void ApiHandler::Metrics(HttpResponse* response) const {
   out += "eddy_unknown_operations_total " +
          std::to_string(unknown_operations_.load(std::memory_order_relaxed)) +
          "\n";
+  if (dispatcher_ != nullptr) dispatcher_->AppendMetrics(&out);
   response->headers.emplace_back("Content-Type", "text/plain; version=0.0.4");
 }
 

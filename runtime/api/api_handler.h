@@ -1,9 +1,11 @@
 // ApiHandler: turns HTTP requests into DynamoDB operations on a Database.
 //
-// POST / with X-Amz-Target "DynamoDB_20120810.<Operation>" and a JSON 1.0
-// body; GET / (health, as DynamoDB answers it), GET /healthz and GET /metrics
-// (Prometheus text). Every DynamoDB response carries x-amzn-RequestId and
-// x-amz-crc32.
+// POST / with X-Amz-Target "DynamoDB_20120810.<Operation>" (or
+// "DynamoDBStreams_20120810.", or "EddyAdmin_20261126." for the trigger
+// admin API of admin_ops.cc) and a JSON 1.0 body; GET / (health, as DynamoDB
+// answers it), GET /healthz and GET /metrics (Prometheus text, with the
+// dispatcher's trigger metrics). Every DynamoDB response carries
+// x-amzn-RequestId and x-amz-crc32.
 //
 // Thread-safety: Handle() may be called concurrently from every loop thread.
 #ifndef EDDY_RUNTIME_API_API_HANDLER_H_
@@ -24,9 +26,10 @@ namespace eddy::runtime::api {
 
 class ApiHandler {
  public:
-  // `db` must outlive the handler.
+  // `db` and `dispatcher` (null: no triggers) must outlive the handler.
   ApiHandler(store::Database* db, EndpointConfig config,
-             std::shared_ptr<spdlog::logger> logger);
+             std::shared_ptr<spdlog::logger> logger,
+             dispatcher::Dispatcher* dispatcher = nullptr);
 
   void Handle(const HttpRequest& request, HttpResponse* response);
 
@@ -43,9 +46,10 @@ class ApiHandler {
   void Metrics(HttpResponse* response) const;
 
   store::Database* db_;
+  dispatcher::Dispatcher* dispatcher_;
   EndpointConfig config_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::array<OperationEntry, 17> operations_;
+  std::array<OperationEntry, 23> operations_;
   std::atomic<uint64_t> unknown_operations_{0};
   std::atomic<uint64_t> bad_requests_{0};
 };

@@ -12,6 +12,10 @@
 #include "api/json_codec.h"
 #include "eddy/store/database.h"
 
+namespace eddy::runtime::dispatcher {
+class Dispatcher;
+}
+
 namespace eddy::runtime::api {
 
 // Identity of this endpoint, used in ARNs.
@@ -23,6 +27,8 @@ struct EndpointConfig {
 struct OperationContext {
   store::Database* db;
   const EndpointConfig* config;
+  // Null when the server runs without triggers.
+  dispatcher::Dispatcher* dispatcher = nullptr;
 };
 
 // Every operation has this shape. `request` is the parsed body (an object);
@@ -65,6 +71,21 @@ ApiStatus GetShardIterator(const OperationContext&, const rapidjson::Value&,
                            JsonWriter*);
 ApiStatus GetRecords(const OperationContext&, const rapidjson::Value&,
                      JsonWriter*);
+
+// The admin API for triggers (target prefix EddyAdmin_20261126; see
+// admin_ops.cc).
+ApiStatus CreateTrigger(const OperationContext&, const rapidjson::Value&,
+                        JsonWriter*);
+ApiStatus UpdateTrigger(const OperationContext&, const rapidjson::Value&,
+                        JsonWriter*);
+ApiStatus DeleteTrigger(const OperationContext&, const rapidjson::Value&,
+                        JsonWriter*);
+ApiStatus ListTriggers(const OperationContext&, const rapidjson::Value&,
+                       JsonWriter*);
+ApiStatus GetTriggerStatus(const OperationContext&, const rapidjson::Value&,
+                           JsonWriter*);
+ApiStatus WaitForTriggers(const OperationContext&, const rapidjson::Value&,
+                          JsonWriter*);
 
 // Helpers shared by the operation files.
 

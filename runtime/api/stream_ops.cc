@@ -11,10 +11,9 @@
 // expire 15 minutes after they are issued; every GetRecords answer carries a
 // fresh one.
 #include <chrono>
-#include <cinttypes>
-#include <cstdio>
 
 #include "api/operations.h"
+#include "api/stream_format.h"
 #include "eddy/store/key_codec.h"
 
 namespace eddy::runtime::api {
@@ -34,32 +33,6 @@ int64_t NowMs() {
 
 void Str(JsonWriter* w, std::string_view s) {
   w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-std::string SequenceString(uint64_t sequence) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "1%020" PRIu64, sequence);
-  return buf;
-}
-
-bool ParseSequence(std::string_view text, uint64_t* sequence) {
-  if (text.size() != 21 || text[0] != '1') return false;
-  uint64_t v = 0;
-  for (char c : text.substr(1)) {
-    if (c < '0' || c > '9') return false;
-    if (v > (UINT64_MAX - 9) / 10) return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *sequence = v;
-  return true;
-}
-
-std::string ShardId(const StreamDescription& d, uint32_t index) {
-  char buf[64];
-  const uint32_t tag = store::KeyHash(d.label + "#" + std::to_string(index));
-  std::snprintf(buf, sizeof(buf), "shardId-%020" PRId64 "-%08x", d.created_ms,
-                tag);
-  return buf;
 }
 
 // A stream named by its ARN.
@@ -458,7 +431,6 @@ ApiStatus GetRecords(const OperationContext& ctx,
     return read.status();
   }
   const StreamDescription d = stream->description();
-  const std::string_view view = store::StreamViewTypeName(d.view_type);
   uint64_t next = it.position;
   out->StartObject();
   out->Key("Records");
@@ -467,41 +439,8 @@ ApiStatus GetRecords(const OperationContext& ctx,
     Result<store::ChangeRecord> record = stream->Decode(raw);
     if (!record.ok()) return record.status();
     next = raw.sequence + 1;
-    out->StartObject();
-    out->Key("eventID");
-    Str(out, record->event_id);
-    out->Key("eventName");
-    Str(out, store::ChangeEventName(record->event));
-    out->Key("eventVersion");
-    out->String("1.1");
-    out->Key("eventSource");
-    out->String("aws:dynamodb");
-    out->Key("awsRegion");
-    Str(out, ctx.config->region);
-    out->Key("dynamodb");
-    out->StartObject();
-    out->Key("ApproximateCreationDateTime");
-    out->Int64(record->timestamp_ms / 1000);
-    WriteItemMember("Keys", record->keys, out);
-    if (record->new_image) WriteItemMember("NewImage", *record->new_image, out);
-    if (record->old_image) WriteItemMember("OldImage", *record->old_image, out);
-    out->Key("SequenceNumber");
-    Str(out, SequenceString(raw.sequence));
-    out->Key("SizeBytes");
-    out->Uint64(record->size_bytes);
-    out->Key("StreamViewType");
-    Str(out, view);
-    out->EndObject();
-    if (record->service_delete) {
-      out->Key("userIdentity");
-      out->StartObject();
-      out->Key("type");
-      out->String("Service");
-      out->Key("principalId");
-      out->String("dynamodb.amazonaws.com");
-      out->EndObject();
-    }
-    out->EndObject();
+    WriteStreamRecord(*record, raw.sequence, d.view_type, ctx.config->region,
+                      "", out);
   }
   out->EndArray();
   // A sealed shard read to its end has no next iterator.

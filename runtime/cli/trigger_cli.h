@@ -1,0 +1,69 @@
+// `eddy trigger create|update|delete|list|status|wait`: manages triggers
+// through the server's admin API (api/admin_ops.cc).
+#ifndef EDDY_RUNTIME_CLI_TRIGGER_CLI_H_
+#define EDDY_RUNTIME_CLI_TRIGGER_CLI_H_
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace eddy::runtime::cli {
+
+class TriggerCommands {
+ public:
+  // Adds the `trigger` subcommand and its subcommands to `app`.
+  explicit TriggerCommands(CLI::App* app);
+
+  // After parsing: whether a trigger command was given.
+  bool parsed() const { return trigger_->parsed(); }
+  // Runs it; returns the process exit code.
+  int Run();
+
+ private:
+  struct Options {
+    std::string name;
+    std::string table;
+    std::string handler;
+    int64_t batch_size = 0;
+    int64_t batching_window_ms = 0;
+    std::string starting_position;
+    int64_t max_retries = 0;
+    int64_t max_record_age = 0;
+    bool bisect = false;
+    std::string on_failure;
+    bool report_batch_item_failures = false;
+    int64_t parallelization = 0;
+    int64_t timeout = 0;
+    int64_t memory_mb = 0;
+    std::vector<std::string> filters;
+    int64_t tumbling_window = 0;
+    bool disabled = false;
+    bool enabled = false;
+  };
+  // Registers the options shared by create and update.
+  void AddConfigOptions(CLI::App* cmd, bool for_update);
+  std::string ConfigJson(CLI::App* cmd, bool for_update);
+  int Create();
+  int Update();
+  int Delete();
+  int List();
+  int Status();
+  int Wait();
+
+  CLI::App* trigger_;
+  CLI::App* create_;
+  CLI::App* update_;
+  CLI::App* delete_;
+  CLI::App* list_;
+  CLI::App* status_;
+  CLI::App* wait_;
+  std::string endpoint_ = "http://127.0.0.1:8000";
+  Options o_;
+  double wait_timeout_s_ = 300;
+  bool json_ = false;
+};
+
+}  // namespace eddy::runtime::cli
+
+#endif  // EDDY_RUNTIME_CLI_TRIGGER_CLI_H_

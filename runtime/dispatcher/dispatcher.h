@@ -1,0 +1,152 @@
+// Dispatcher: the trigger (event source mapping) manager of the server. It
+// owns the triggers, their durable state (TriggerStore), one ShardDelivery
+// loop per trigger and shard, and the WorkerPool that runs handlers in
+// eddy-worker processes.
+//
+// A trigger binds the stream a table has when the trigger is created
+// (StreamLabel); records are delivered per shard in sequence order. A
+// disabled trigger keeps its checkpoints and resumes where it stopped.
+// Triggers whose stream no longer exists stay listed with state
+// "StreamNotFound" and deliver nothing.
+//
+// Drain barrier (WaitForTriggers): Barrier() notes, for every enabled
+// trigger (of one table, or all), each shard's newest sequence number at the
+// time of the call; WaitForBarrier() returns once every trigger's
+// checkpoint has passed those, i.e. every record committed before the call
+// is handled, filtered or dead-lettered.
+//
+// Thread-safety: all public methods may be called concurrently.
+// Create/Update/Delete of one trigger are serialised.
+#ifndef EDDY_RUNTIME_DISPATCHER_DISPATCHER_H_
+#define EDDY_RUNTIME_DISPATCHER_DISPATCHER_H_
+
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dispatcher/trigger_config.h"
+#include "eddy/result.h"
+#include "eddy/store/database.h"
+
+namespace eddy::runtime::dispatcher {
+
+class TriggerStore;
+class WorkerPool;
+struct Trigger;
+
+struct ShardStatus {
+  std::string shard_id;
+  uint64_t checkpoint = 0;     // Next unfinished sequence (log numbering).
+  uint64_t last_sequence = 0;  // Newest record in the shard.
+};
+
+struct TriggerStatus {
+  TriggerConfig config;
+  std::string state;  // "Enabled", "Disabled" or "StreamNotFound".
+  std::string stream_arn;
+  int64_t created_ms = 0;
+  uint64_t invocations = 0;
+  uint64_t errors = 0;
+  uint64_t retries = 0;
+  uint64_t records_handled = 0;
+  uint64_t dead_lettered = 0;
+  uint64_t filtered = 0;
+  uint64_t skipped_trimmed = 0;
+  int64_t iterator_age_ms = 0;
+  uint64_t pending_records = 0;  // Committed, not yet finished.
+  std::vector<ShardStatus> shards;
+};
+
+struct BarrierTarget {
+  std::string trigger;
+  uint32_t shard = 0;
+  uint64_t sequence = 0;  // Done once the checkpoint is above it.
+};
+
+class Dispatcher {
+ public:
+  struct Options {
+    std::string data_dir;
+    store::Database* db = nullptr;  // Must outlive the dispatcher.
+    std::string region = "us-east-1";
+    std::string account_id = "000000000000";
+    // ZeroMQ endpoint the workers connect to; "" means
+    // ipc://<data_dir>/workers.sock (an abstract socket when that path is
+    // too long for ipc://).
+    std::string worker_endpoint;
+    std::string worker_binary;  // "" means eddy-worker beside this program.
+    std::string worker_log_level = "info";
+    // Records older than this are dead-lettered when a trigger's
+    // MaximumRecordAgeInSeconds is -1 (the stream retention).
+    int64_t record_expiry_ms = 24LL * 3600 * 1000;
+    std::shared_ptr<spdlog::logger> logger;
+  };
+
+  // Loads the persisted triggers and starts their delivery.
+  static Result<std::unique_ptr<Dispatcher>> Start(Options options);
+
+  ~Dispatcher();
+  // Stops every delivery loop and worker. Idempotent.
+  void Stop();
+
+  // NotFound: no such table. InvalidArgument: bad options, no enabled
+  // stream, handler file missing. AlreadyExists: the name is taken.
+  Result<TriggerStatus> CreateTrigger(TriggerConfig config);
+  // `change` edits a copy of the current config; the result is validated.
+  // Delivery restarts from the checkpoints with the new settings.
+  Result<TriggerStatus> UpdateTrigger(
+      const std::string& name,
+      const std::function<Status(TriggerConfig*)>& change);
+  Status DeleteTrigger(const std::string& name);
+  std::vector<TriggerStatus> ListTriggers(
+      const std::optional<std::string>& table);
+  Result<TriggerStatus> GetTriggerStatus(const std::string& name);
+
+  std::vector<BarrierTarget> Barrier(const std::optional<std::string>& table);
+  // Waits up to `timeout` for the targets; returns those not reached (the
+  // barrier is passed when it returns an empty list). Targets of deleted
+  // or disabled triggers count as reached.
+  std::vector<BarrierTarget> WaitForBarrier(std::vector<BarrierTarget> targets,
+                                            std::chrono::milliseconds timeout);
+
+  // Prometheus text for GET /metrics.
+  void AppendMetrics(std::string* out);
+
+ private:
+  explicit Dispatcher(Options options);
+  Status Load();
+  void StartDelivery(Trigger* trigger);
+  void StopDelivery(Trigger* trigger);
+  TriggerStatus StatusOf(Trigger* trigger);
+  std::string StreamArnOf(const Trigger& trigger) const;
+  std::vector<BarrierTarget> Unreached(std::vector<BarrierTarget> targets);
+  void NotifyProgress();
+
+  Options options_;
+  std::unique_ptr<TriggerStore> store_;
+  std::unique_ptr<WorkerPool> pool_;
+
+  std::mutex admin_mu_;  // Serialises create/update/delete/stop.
+  // Guards triggers_ and each Trigger's config (written under admin_mu_
+  // too, so admin code may read it without mu_).
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Trigger>> triggers_;
+  uint64_t generation_ = 0;  // Guarded by admin_mu_; names worker groups.
+  bool stopped_ = false;     // Guarded by admin_mu_.
+
+  std::mutex progress_mu_;
+  std::condition_variable progress_cv_;
+  uint64_t progress_ = 0;  // Guarded by progress_mu_.
+};
+
+}  // namespace eddy::runtime::dispatcher
+
+#endif  // EDDY_RUNTIME_DISPATCHER_DISPATCHER_H_

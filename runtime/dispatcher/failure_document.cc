@@ -1,0 +1,123 @@
+#include "dispatcher/failure_document.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace eddy::runtime::dispatcher {
+namespace {
+
+void Str(api::JsonWriter* w, std::string_view s) {
+  w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+}  // namespace
+
+std::string Iso8601(int64_t epoch_ms, bool with_millis) {
+  const time_t seconds = static_cast<time_t>(epoch_ms / 1000);
+  struct tm tm {};
+  gmtime_r(&seconds, &tm);
+  char buf[48];
+  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out(buf, n);
+  if (with_millis) {
+    char ms[8];
+    std::snprintf(ms, sizeof(ms), ".%03d", static_cast<int>(epoch_ms % 1000));
+    out += ms;
+  }
+  out += 'Z';
+  return out;
+}
+
+std::string FailureDocument(
+    const FailureInfo& info,
+    const std::function<void(api::JsonWriter*)>& write_records) {
+  rapidjson::StringBuffer buffer;
+  api::JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("requestContext");
+  w.StartObject();
+  w.Key("requestId");
+  Str(&w, info.request_id);
+  w.Key("functionArn");
+  Str(&w, info.function_arn);
+  w.Key("condition");
+  Str(&w, info.condition);
+  w.Key("approximateInvokeCount");
+  w.Int64(info.approximate_invoke_count);
+  w.EndObject();
+  w.Key("responseContext");
+  w.StartObject();
+  w.Key("statusCode");
+  w.Int(200);
+  w.Key("executedVersion");
+  w.String("$LATEST");
+  w.Key("functionError");
+  Str(&w, info.function_error);
+  if (!info.error_message.empty()) {
+    w.Key("errorMessage");
+    Str(&w, info.error_message);
+  }
+  w.EndObject();
+  w.Key("version");
+  w.String("1.0");
+  w.Key("timestamp");
+  Str(&w, Iso8601(info.timestamp_ms, true));
+  w.Key("DDBStreamBatchInfo");
+  w.StartObject();
+  w.Key("shardId");
+  Str(&w, info.shard_id);
+  w.Key("startSequenceNumber");
+  Str(&w, info.start_sequence);
+  w.Key("endSequenceNumber");
+  Str(&w, info.end_sequence);
+  w.Key("approximateArrivalOfFirstRecord");
+  Str(&w, Iso8601(info.first_arrival_ms, false));
+  w.Key("approximateArrivalOfLastRecord");
+  Str(&w, Iso8601(info.last_arrival_ms, false));
+  w.Key("batchSize");
+  w.Uint64(info.batch_size);
+  w.Key("streamArn");
+  Str(&w, info.stream_arn);
+  w.EndObject();
+  w.Key("records");
+  w.StartArray();
+  if (write_records) write_records(&w);
+  w.EndArray();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+Status AppendLineDurably(const std::string& path, std::string_view line) {
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
+  }
+  std::string data(line);
+  data += '\n';
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status s =
+          Status::IOError("cannot write " + path + ": " + std::strerror(errno));
+      ::close(fd);
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  const int rc = ::fdatasync(fd);
+  ::close(fd);
+  if (rc != 0) {
+    return Status::IOError("cannot fsync " + path + ": " +
+                           std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+}  // namespace eddy::runtime::dispatcher

@@ -1,0 +1,99 @@
+// WorkerPool: spawns and supervises eddy-worker processes and runs
+// invocations on them over ZeroMQ (worker.proto describes the messages).
+//
+// One supervisor thread owns a ROUTER socket bound to Options::endpoint and
+// polls, without any polling interval, on: the socket, an eventfd that
+// callers ring when they queue work, and a pidfd per worker process (readable
+// when it exits). Workers belong to groups (one per trigger), each with its
+// own limits: a group runs at most max_workers processes, started on demand
+// with fork/exec, RLIMIT_AS = memory_bytes and PR_SET_PDEATHSIG = SIGKILL (a
+// SIGKILLed server leaves no workers behind).
+//
+// Failure handling (DESIGN.md invariant 5: user code never takes the server
+// down). Each of these completes the invocation with a FAILURE result, never
+// an error Status, and the process is replaced on the next demand:
+//   - the worker exits or is killed during an invocation (crash, abort,
+//     memory limit): error_type "Runtime.ExitError";
+//   - the invocation outlives its timeout: the worker is SIGKILLed,
+//     error_type "Runtime.Timeout", "Task timed out after N seconds";
+//   - a worker of the group exits before it is ready (e.g. exec fails) while
+//     invocations wait: the oldest fails with "Runtime.ExitError".
+//
+// Thread-safety: Invoke, RetireGroup and stats may be called from any
+// thread, concurrently; Invoke blocks its caller until the outcome.
+#ifndef EDDY_RUNTIME_DISPATCHER_WORKER_POOL_H_
+#define EDDY_RUNTIME_DISPATCHER_WORKER_POOL_H_
+
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "eddy/result.h"
+#include "eddy/worker.pb.h"
+
+namespace eddy::runtime::dispatcher {
+
+struct WorkerGroupLimits {
+  size_t max_workers = 1;
+  uint64_t memory_bytes = 512ull << 20;  // RLIMIT_AS of each process.
+};
+
+class WorkerPool {
+ public:
+  struct Options {
+    // Where the ROUTER binds: "ipc:///path/workers.sock" or "tcp://...".
+    std::string endpoint;
+    std::string worker_binary;  // Path of eddy-worker.
+    std::string worker_log_level = "info";
+    std::shared_ptr<spdlog::logger> logger;
+  };
+
+  struct Stats {
+    uint64_t spawned = 0;
+    uint64_t exits = 0;     // Processes that ended for any reason.
+    uint64_t crashes = 0;   // Ended during an invocation.
+    uint64_t timeouts = 0;  // Killed for outliving a timeout.
+    uint64_t live = 0;
+  };
+
+  // Binds the socket and starts the supervisor thread. IOError if the
+  // endpoint cannot be bound. A missing worker binary is logged, and each
+  // invocation then fails as a worker that could not start.
+  static Result<std::unique_ptr<WorkerPool>> Start(Options options);
+
+  // Calls Stop().
+  ~WorkerPool();
+
+  // Fails waiting invocations (Busy), asks idle workers to exit, kills the
+  // others and reaps them all. Idempotent.
+  void Stop();
+
+  // Runs `batch` on a worker of `group` (started if needed) and waits for
+  // the outcome. Errors: Busy once the pool is stopping (the invocation did
+  // not happen or its outcome is unknown; not a handler failure).
+  Result<proto::InvokeResult> Invoke(const std::string& group,
+                                     const WorkerGroupLimits& limits,
+                                     const proto::InvokeBatch& batch,
+                                     std::chrono::milliseconds timeout);
+
+  // Ends the group (its trigger was stopped, deleted or changed): idle
+  // workers are asked to exit, busy ones are killed, and the group's
+  // invocations in flight or waiting fail with Busy (not handler failures).
+  void RetireGroup(const std::string& group);
+
+  Stats stats() const;
+  // The bound endpoint (the actual port for tcp://...:0).
+  std::string endpoint() const;
+
+ private:
+  class Impl;
+  explicit WorkerPool(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace eddy::runtime::dispatcher
+
+#endif  // EDDY_RUNTIME_DISPATCHER_WORKER_POOL_H_

@@ -19,15 +19,15 @@ class [[nodiscard]] Status {
  public:
   enum class Code : unsigned char {
     kOk = 0,
-    kInvalidArgument,    // Bad input: DynamoDB's ValidationException.
-    kNotFound,           // A named resource does not exist.
-    kAlreadyExists,      // A named resource exists already / is in use.
-    kConditionFailed,    // A ConditionExpression evaluated to false.
-    kCorruption,         // Stored data failed to decode.
-    kIOError,            // The storage engine failed.
-    kBusy,               // Transient: retry later.
-    kOutOfRange,         // A position outside what exists (e.g. trimmed).
-    kInternal,           // A bug or an unexpected state.
+    kInvalidArgument,  // Bad input: DynamoDB's ValidationException.
+    kNotFound,         // A named resource does not exist.
+    kAlreadyExists,    // A named resource exists already / is in use.
+    kConditionFailed,  // A ConditionExpression evaluated to false.
+    kCorruption,       // Stored data failed to decode.
+    kIOError,          // The storage engine failed.
+    kBusy,             // Transient: retry later.
+    kOutOfRange,       // A position outside what exists (e.g. trimmed).
+    kInternal,         // A bug or an unexpected state.
   };
 
   Status() = default;
@@ -85,16 +85,26 @@ class [[nodiscard]] Status {
 
   static std::string_view CodeName(Code code) {
     switch (code) {
-      case Code::kOk: return "OK";
-      case Code::kInvalidArgument: return "InvalidArgument";
-      case Code::kNotFound: return "NotFound";
-      case Code::kAlreadyExists: return "AlreadyExists";
-      case Code::kConditionFailed: return "ConditionFailed";
-      case Code::kCorruption: return "Corruption";
-      case Code::kIOError: return "IOError";
-      case Code::kBusy: return "Busy";
-      case Code::kOutOfRange: return "OutOfRange";
-      case Code::kInternal: return "Internal";
+      case Code::kOk:
+        return "OK";
+      case Code::kInvalidArgument:
+        return "InvalidArgument";
+      case Code::kNotFound:
+        return "NotFound";
+      case Code::kAlreadyExists:
+        return "AlreadyExists";
+      case Code::kConditionFailed:
+        return "ConditionFailed";
+      case Code::kCorruption:
+        return "Corruption";
+      case Code::kIOError:
+        return "IOError";
+      case Code::kBusy:
+        return "Busy";
+      case Code::kOutOfRange:
+        return "OutOfRange";
+      case Code::kInternal:
+        return "Internal";
     }
     return "Unknown";
   }

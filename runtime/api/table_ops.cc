@@ -133,6 +133,16 @@ void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
   w->EndObject();
 }
 
+// {"TableDescription": {...}}: the answer of CreateTable, UpdateTable and
+// DeleteTable.
+void WriteTableDescriptionResponse(const OperationContext& ctx,
+                                   const TableInfo& info, JsonWriter* out) {
+  out->StartObject();
+  out->Key("TableDescription");
+  WriteTableDescription(ctx, info, out);
+  out->EndObject();
+}
+
 std::string TableNotFound(const std::string& name) {
   return "Requested resource not found: Table: " + name + " not found";
 }
@@ -280,8 +290,8 @@ ApiStatus ValidateTableName(const std::string& name) {
   ConstraintErrors errors;
   bool pattern_ok = !name.empty();
   for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-          c == '-' || c == '.')) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+          c == '.')) {
       pattern_ok = false;
     }
   }
@@ -496,10 +506,7 @@ ApiStatus CreateTable(const OperationContext& ctx,
   Result<TableInfo> info = ctx.db->CreateTable(schema);
   if (!info.ok()) return info.status();
   info->status = TableStatus::kCreating;  // As DynamoDB answers CreateTable.
-  out->StartObject();
-  out->Key("TableDescription");
-  WriteTableDescription(ctx, *info, out);
-  out->EndObject();
+  WriteTableDescriptionResponse(ctx, *info, out);
   return ApiStatus();
 }
 
@@ -522,10 +529,7 @@ ApiStatus DeleteTable(const OperationContext& ctx,
   API_RETURN_IF_ERROR(ReadTableName(Params(request), &name));
   Result<TableInfo> info = ctx.db->DeleteTable(name);
   if (!info.ok()) return info.status();
-  out->StartObject();
-  out->Key("TableDescription");
-  WriteTableDescription(ctx, *info, out);
-  out->EndObject();
+  WriteTableDescriptionResponse(ctx, *info, out);
   return ApiStatus();
 }
 
@@ -595,10 +599,7 @@ ApiStatus UpdateTable(const OperationContext& ctx,
   }
   Result<TableInfo> info = ctx.db->UpdateTable(name, update);
   if (!info.ok()) return info.status();
-  out->StartObject();
-  out->Key("TableDescription");
-  WriteTableDescription(ctx, *info, out);
-  out->EndObject();
+  WriteTableDescriptionResponse(ctx, *info, out);
   return ApiStatus();
 }
 

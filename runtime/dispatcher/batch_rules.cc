@@ -53,18 +53,18 @@ BatchVerdict JudgeResult(const proto::InvokeResult& result,
 }
 
 RetryPlanner::RetryPlanner(size_t n, Options options) : options_(options) {
-  if (n > 0) todo_.push_back(RecordRange{0, n});
+  if (n > 0) pending_ranges_.push_back(RecordRange{0, n});
 }
 
 void RetryPlanner::PopFront() {
-  todo_.pop_front();
+  pending_ranges_.pop_front();
   retries_ = 0;
   invocations_ = 0;
 }
 
 RetryPlanner::Step RetryPlanner::OnVerdict(const BatchVerdict& verdict) {
   Step step;
-  RecordRange& front = todo_.front();
+  RecordRange& front = pending_ranges_.front();
   ++invocations_;
   switch (verdict.kind) {
     case BatchVerdict::Kind::kSuccess:
@@ -83,14 +83,14 @@ RetryPlanner::Step RetryPlanner::OnVerdict(const BatchVerdict& verdict) {
         const size_t mid = front.begin + front.size() / 2;
         const RecordRange second{mid, front.end};
         front.end = mid;
-        todo_.insert(todo_.begin() + 1, second);
+        pending_ranges_.insert(pending_ranges_.begin() + 1, second);
         return step;  // A split is not a retry.
       }
       break;
   }
   ++retries_;
   if (options_.max_retries >= 0 && retries_ > options_.max_retries) {
-    step.dead_letter = todo_.front();
+    step.dead_letter = pending_ranges_.front();
     step.condition = "RetryAttemptsExhausted";
     step.invoke_count = invocations_;
     PopFront();
@@ -102,7 +102,7 @@ RetryPlanner::Step RetryPlanner::OnVerdict(const BatchVerdict& verdict) {
 
 RetryPlanner::Step RetryPlanner::ExpireFront(size_t count) {
   Step step;
-  RecordRange& front = todo_.front();
+  RecordRange& front = pending_ranges_.front();
   count = std::min(count, front.size());
   step.dead_letter = RecordRange{front.begin, front.begin + count};
   step.condition = "RecordAgeExceeded";

@@ -95,9 +95,9 @@ class RetryPlanner {
 
   RetryPlanner(size_t n, Options options);
 
-  bool done() const { return todo_.empty(); }
+  bool done() const { return pending_ranges_.empty(); }
   // REQUIRES: !done().
-  RecordRange current() const { return todo_.front(); }
+  RecordRange current() const { return pending_ranges_.front(); }
   // 1 on a range's first invocation, +1 per retry (Lambda: attempt).
   uint32_t attempt() const { return static_cast<uint32_t>(retries_ + 1); }
   // Retries of the current range so far.
@@ -115,7 +115,7 @@ class RetryPlanner {
   void PopFront();
 
   Options options_;
-  std::deque<RecordRange> todo_;
+  std::deque<RecordRange> pending_ranges_;
   int64_t retries_ = 0;
   int64_t invocations_ = 0;  // Of the records at the front, since reset.
 };

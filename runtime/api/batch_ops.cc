@@ -39,6 +39,23 @@ ApiError Duplicates() {
   return ApiError::Validation("Provided list of item keys contains duplicates");
 }
 
+// RequestItems (required, non-empty) and ReturnConsumedCapacity, which both
+// batch operations take.
+ApiStatus ReadBatchRequest(const Params& params,
+                           const rapidjson::Value** request_items,
+                           CapacityMode* capacity) {
+  API_RETURN_IF_ERROR(params.Object("RequestItems", request_items));
+  API_RETURN_IF_ERROR(ReadCapacityMode(params, capacity));
+  ConstraintErrors errors;
+  if (*request_items == nullptr) {
+    errors.Add("null", "requestItems", "Member must not be null");
+  } else if ((*request_items)->MemberCount() == 0) {
+    errors.Add("{}", "requestItems",
+               "Member must have length greater than or equal to 1");
+  }
+  return errors.ToStatus();
+}
+
 struct PendingWrite {
   std::shared_ptr<store::Table> table;
   std::string table_name;
@@ -52,19 +69,9 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
                          const rapidjson::Value& request, JsonWriter* out) {
   Params params(request);
   const rapidjson::Value* request_items = nullptr;
-  API_RETURN_IF_ERROR(params.Object("RequestItems", &request_items));
   CapacityMode capacity;
-  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
+  API_RETURN_IF_ERROR(ReadBatchRequest(params, &request_items, &capacity));
   ConstraintErrors errors;
-  if (request_items == nullptr) {
-    errors.Add("null", "requestItems", "Member must not be null");
-    return errors.ToStatus();
-  }
-  if (request_items->MemberCount() == 0) {
-    errors.Add("{}", "requestItems",
-               "Member must have length greater than or equal to 1");
-    return errors.ToStatus();
-  }
   std::vector<PendingWrite> writes;
   for (const auto& member : request_items->GetObject()) {
     const std::string table_name(member.name.GetString(),
@@ -170,19 +177,9 @@ ApiStatus BatchGetItem(const OperationContext& ctx,
                        const rapidjson::Value& request, JsonWriter* out) {
   Params params(request);
   const rapidjson::Value* request_items = nullptr;
-  API_RETURN_IF_ERROR(params.Object("RequestItems", &request_items));
   CapacityMode capacity;
-  API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
+  API_RETURN_IF_ERROR(ReadBatchRequest(params, &request_items, &capacity));
   ConstraintErrors errors;
-  if (request_items == nullptr) {
-    errors.Add("null", "requestItems", "Member must not be null");
-    return errors.ToStatus();
-  }
-  if (request_items->MemberCount() == 0) {
-    errors.Add("{}", "requestItems",
-               "Member must have length greater than or equal to 1");
-    return errors.ToStatus();
-  }
 
   struct TableRead {
     std::string name;

@@ -11,24 +11,20 @@
 #include <thread>
 
 #include "eddy/store/database.h"
+#include "store_test_util.h"
 
 namespace eddy::store {
 namespace {
 
 using ::testing::ElementsAre;
 
-AttributeValue S(std::string s) { return AttributeValue::String(std::move(s)); }
-AttributeValue N(std::string_view n) {
-  return AttributeValue::Num(*Number::Parse(n));
-}
+using testing::N;
+using testing::S;
 
 class TableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("eddy_table_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing::FreshTestDir("eddy_table_test_");
     Reopen();
     TableSchema schema;
     schema.name = "Music";

@@ -1,5 +1,6 @@
 #include "catalog.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -87,6 +88,33 @@ proto::TableRecord ToRecord(const TableInfo& info, uint64_t id) {
     m->set_disabled_ms(d.disabled_ms);
     m->set_shard_count(d.shard_count);
   }
+  if (info.ttl_attribute) r.set_ttl_attribute(*info.ttl_attribute);
+  r.mutable_tags()->insert(info.tags.begin(), info.tags.end());
+  for (const IndexInfo& index : info.indexes) {
+    const IndexSchema& is = index.schema;
+    proto::IndexMeta* m = r.add_indexes();
+    m->set_name(is.name);
+    m->set_global(index.global);
+    m->mutable_hash_key()->set_name(is.hash_key.name);
+    m->mutable_hash_key()->set_type(static_cast<uint32_t>(is.hash_key.type));
+    if (is.range_key) {
+      m->mutable_range_key()->set_name(is.range_key->name);
+      m->mutable_range_key()->set_type(
+          static_cast<uint32_t>(is.range_key->type));
+    }
+    m->set_projection(static_cast<uint32_t>(is.projection));
+    for (const std::string& a : is.non_key_attributes) {
+      m->add_non_key_attributes(a);
+    }
+    m->set_read_capacity_units(is.read_capacity_units);
+    m->set_write_capacity_units(is.write_capacity_units);
+    m->set_status(static_cast<uint32_t>(index.status));
+    m->set_backfilling(index.backfilling);
+    m->set_id(index.id);
+    m->set_item_count(index.item_count);
+    m->set_size_bytes(index.size_bytes);
+  }
+  r.set_next_index_id(info.next_index_id);
   return r;
 }
 
@@ -128,7 +156,45 @@ TableInfo FromRecord(const proto::TableRecord& r) {
     d.shard_count = m.shard_count();
     info.streams.push_back(std::move(d));
   }
+  if (!r.ttl_attribute().empty()) info.ttl_attribute = r.ttl_attribute();
+  info.tags.insert(r.tags().begin(), r.tags().end());
+  for (const proto::IndexMeta& m : r.indexes()) {
+    IndexInfo index;
+    IndexSchema& is = index.schema;
+    is.name = m.name();
+    is.hash_key = {m.hash_key().name(),
+                   static_cast<ValueType>(m.hash_key().type())};
+    if (!m.range_key().name().empty()) {
+      is.range_key = KeyElement{m.range_key().name(),
+                                static_cast<ValueType>(m.range_key().type())};
+    }
+    is.projection = static_cast<ProjectionType>(m.projection());
+    is.non_key_attributes.assign(m.non_key_attributes().begin(),
+                                 m.non_key_attributes().end());
+    is.read_capacity_units = m.read_capacity_units();
+    is.write_capacity_units = m.write_capacity_units();
+    index.global = m.global();
+    index.status = static_cast<IndexStatus>(m.status());
+    index.backfilling = m.backfilling();
+    index.id = m.id();
+    index.item_count = m.item_count();
+    index.size_bytes = m.size_bytes();
+    info.indexes.push_back(std::move(index));
+  }
+  info.next_index_id = std::max<uint32_t>(1, r.next_index_id());
   return info;
+}
+
+std::string IndexEntryPrefix(uint64_t table_id) {
+  std::string key(1, kIndexPrefix);
+  AppendBigEndian64(table_id, &key);
+  return key;
+}
+
+std::string IndexEntryPrefix(uint64_t table_id, uint32_t index_id) {
+  std::string key = IndexEntryPrefix(table_id);
+  AppendBigEndian32(index_id, &key);
+  return key;
 }
 
 std::string NewUuid() {

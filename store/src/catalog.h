@@ -19,12 +19,21 @@ inline constexpr char kMetaPrefix = 'm';
 inline constexpr char kItemPrefix = 'i';
 // "a" <table id> <stream label> NUL <shard u32> -> applied marker (u64).
 inline constexpr char kAppliedPrefix = 'a';
+// "g" <table id u64> <index id u32> <hash u32> <enc(index pk)> [<enc(index
+// sk)>] <enc(pk)> [<enc(sk)>] -> EncodeItem(projected item): secondary index
+// entries, hash = KeyHash(enc(index pk)).
+inline constexpr char kIndexPrefix = 'g';
+// "x" <transaction id u64> -> TransactionIntent (transaction_intent.proto).
+inline constexpr char kIntentPrefix = 'x';
 
 std::string CatalogKey(std::string_view table_name);
 std::string DroppedKey(uint64_t table_id);
 std::string MetaKey(std::string_view name);
 // "i" <table id>: the prefix of every item key of the table.
 std::string TableItemPrefix(uint64_t table_id);
+// "g" <table id>: every index entry of the table; and of one index.
+std::string IndexEntryPrefix(uint64_t table_id);
+std::string IndexEntryPrefix(uint64_t table_id, uint32_t index_id);
 
 void AppendBigEndian64(uint64_t v, std::string* out);
 void AppendBigEndian32(uint32_t v, std::string* out);

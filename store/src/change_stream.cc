@@ -121,7 +121,8 @@ std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
                                            const Item& keys,
                                            const std::optional<Item>& old_image,
                                            const std::optional<Item>& new_image,
-                                           bool service_delete) const {
+                                           bool service_delete,
+                                           uint64_t transaction_id) const {
   proto::ChangeRecord r;
   r.set_event_name(!old_image  ? proto::ChangeRecord::INSERT
                    : new_image ? proto::ChangeRecord::MODIFY
@@ -140,6 +141,7 @@ std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
   r.set_db_key(db_key);
   r.set_event_id(NewEventId());
   r.set_service_delete(service_delete);
+  r.set_transaction_id(transaction_id);
   // SizeBytes counts what the view type puts in the record.
   uint64_t size = ItemSize(keys);
   const StreamViewType view = description_.view_type;  // Immutable.

@@ -57,11 +57,13 @@ class ChangeStreamImpl final : public ChangeStream {
   Result<ChangeRecord> Decode(const streams::LogRecord& record) const override;
 
   // Builds the payload of a change from `old_image` to `new_image` (either
-  // may be absent, not both).
+  // may be absent, not both). `transaction_id` is 0 outside a
+  // multi-record transaction.
   std::string EncodeChange(const std::string& db_key, const Item& keys,
                            const std::optional<Item>& old_image,
                            const std::optional<Item>& new_image,
-                           bool service_delete) const;
+                           bool service_delete,
+                           uint64_t transaction_id) const;
 
   Result<Ticket> Append(uint32_t shard, std::string_view payload,
                         int64_t timestamp_ms);

@@ -22,6 +22,8 @@
 #include "eddy/change_record.pb.h"
 #include "eddy/store/item_codec.h"
 #include "table_impl.h"
+#include "transaction.h"
+#include "ttl_sweeper.h"
 
 namespace eddy::store {
 namespace {
@@ -43,6 +45,13 @@ class DatabaseImpl final : public Database {
   Result<TableInfo> DeleteTable(const std::string& name) override;
   Result<TableInfo> UpdateTable(const std::string& name,
                                 const TableUpdate& update) override;
+  Result<TableInfo> UpdateTimeToLive(const std::string& name, bool enabled,
+                                     const std::string& attribute) override;
+  Result<TableInfo> UpdateTags(const std::string& name,
+                               const std::map<std::string, std::string>& set,
+                               const std::vector<std::string>& remove) override;
+  Result<int64_t> SweepExpired(
+      const std::optional<std::string>& table) override;
   std::vector<std::string> ListTables(
       const std::optional<std::string>& exclusive_start, size_t limit) override;
   std::shared_ptr<Table> GetTable(const std::string& name) override;
@@ -51,6 +60,10 @@ class DatabaseImpl final : public Database {
   std::shared_ptr<ChangeStream> GetStream(const std::string& table,
                                           const std::string& label) override;
   Status TrimStreams() override;
+  Result<TransactWriteResult> TransactWrite(
+      const std::vector<TransactWriteAction>& actions) override;
+  Result<std::vector<std::optional<Item>>> TransactGet(
+      const std::vector<TransactGetAction>& gets) override;
   Status Close() override;
 
  private:
@@ -65,16 +78,29 @@ class DatabaseImpl final : public Database {
   Result<std::shared_ptr<ChangeStreamImpl>> NewStream(
       uint64_t table_id, const std::string& table_name, StreamViewType view,
       int64_t not_before_ms);
-  // Opens the streams a table's catalog record lists; attaches the enabled
-  // one and replays its records that LevelDB lacks.
+  // Opens the streams a table's catalog record lists and attaches the
+  // enabled one.
   Status OpenStreams(const std::shared_ptr<TableImpl>& table);
+  // Finishes interrupted transactions, then replays the records of every
+  // enabled stream that LevelDB lacks. Returns how many transactions it
+  // finished.
+  Result<int> RecoverStreams();
   Status Replay(ChangeStreamImpl* stream);
   Status UpdateStream(const std::shared_ptr<TableImpl>& table,
                       const StreamUpdate& update, int64_t now);
   // Recounts items and bytes of every table (after an unclean shutdown).
   Status Recount();
   void DropperLoop();
-  Status RemoveItems(uint64_t table_id);
+  // Runs SweepExpired every ttl_sweep_interval_ms until Close.
+  void SweeperLoop();
+  struct DropWork;
+  Status RemoveItems(const DropWork& work);
+  // Starts the backfill of a GSI being created.
+  void StartBackfill(const std::shared_ptr<TableImpl>& table,
+                     uint32_t index_id);
+  // UpdateTable's GlobalSecondaryIndexUpdates.
+  Status UpdateIndexes(const std::shared_ptr<TableImpl>& table,
+                       const TableUpdate& update);
 
   Options options_;
   std::shared_ptr<spdlog::logger> logger_;
@@ -90,12 +116,31 @@ class DatabaseImpl final : public Database {
   std::map<std::string, std::vector<std::shared_ptr<ChangeStreamImpl>>>
       streams_;
   uint64_t next_table_id_ = 1;  // Guarded by catalog_mu_.
+  // Ids of transaction intents: unique across restarts because they start
+  // from the clock (in microseconds) at every Open.
+  std::atomic<uint64_t> next_transaction_id_{0};
 
   std::mutex drop_mu_;
   std::condition_variable drop_cv_;
-  std::deque<uint64_t> drop_queue_;
+  // Entries to remove in the background: a dropped table's items and index
+  // entries, or a deleted index's entries.
+  struct DropWork {
+    uint64_t table_id = 0;
+    std::optional<uint32_t> index_id;  // Absent: the whole table.
+  };
+  std::deque<DropWork> drop_queue_;
+  // GSI backfills (stopped early by stopping_; resumed at the next Open).
+  std::mutex backfill_mu_;
+  std::vector<std::thread> backfills_;
   bool closing_ = false;
   std::thread dropper_;
+  // The TTL sweeper waits on sweep_cv_ (with drop_mu_, for closing_);
+  // sweeps stop early once stopping_ is set. sweep_run_mu_ serialises
+  // sweeps (background and SweepExpired calls).
+  std::condition_variable sweep_cv_;
+  std::atomic<bool> stopping_{false};
+  std::mutex sweep_run_mu_;
+  std::thread sweeper_;
   bool closed_ = false;
 };
 
@@ -138,7 +183,7 @@ Status DatabaseImpl::Open() {
     uint64_t id = ReadBigEndian64(
         std::string_view(it->key().data() + 1, it->key().size() - 1));
     next_table_id_ = std::max(next_table_id_, id + 1);
-    drop_queue_.push_back(id);
+    drop_queue_.push_back({id, std::nullopt});
   }
   it.reset();
 
@@ -151,7 +196,13 @@ Status DatabaseImpl::Open() {
   s = db_->Get({}, MetaKey("clean"), &value);
   const bool clean = s.ok();
   for (auto& [name, table] : tables_) EDDY_RETURN_IF_ERROR(OpenStreams(table));
-  if (!clean && !tables_.empty()) EDDY_RETURN_IF_ERROR(Recount());
+  Result<int> finished = RecoverStreams();
+  if (!finished.ok()) return finished.status();
+  next_transaction_id_ = static_cast<uint64_t>(NowMillis()) * 1000;
+  // A finished transaction was never counted.
+  if ((!clean || *finished > 0) && !tables_.empty()) {
+    EDDY_RETURN_IF_ERROR(Recount());
+  }
   leveldb::WriteOptions sync;
   sync.sync = true;
   s = db_->Delete(sync, MetaKey("clean"));
@@ -161,14 +212,23 @@ Status DatabaseImpl::Open() {
                 tables_.size(),
                 clean || tables_.empty() ? "" : ", recovered after a crash");
   dropper_ = std::thread([this] { DropperLoop(); });
+  for (const auto& [name, table] : tables_) {
+    for (const IndexInfo& index : table->Describe().indexes) {
+      if (index.backfilling) StartBackfill(table, index.id);
+    }
+  }
+  if (options_.ttl_sweep_interval_ms > 0) {
+    sweeper_ = std::thread([this] { SweeperLoop(); });
+  }
   return Status::OK();
 }
 
 Status DatabaseImpl::Recount() {
-  for (auto& [name, table] : tables_) {
-    const std::string prefix = TableItemPrefix(table->id());
-    int64_t count = 0;
-    int64_t bytes = 0;
+  // Counts and sizes the entries under `prefix`.
+  auto count = [&](const std::string& prefix, const std::string& what,
+                   int64_t* entries, int64_t* bytes) -> Status {
+    *entries = 0;
+    *bytes = 0;
     auto last_log = std::chrono::steady_clock::now();
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
@@ -176,16 +236,31 @@ Status DatabaseImpl::Recount() {
       Result<Item> item =
           DecodeItem(std::string_view(it->value().data(), it->value().size()));
       if (!item.ok()) return item.status();
-      ++count;
-      bytes += static_cast<int64_t>(ItemSize(*item));
+      ++*entries;
+      *bytes += static_cast<int64_t>(ItemSize(*item));
       auto now = std::chrono::steady_clock::now();
       if (now - last_log > std::chrono::seconds(1)) {
-        logger_->info("recounting table {}: {} items so far", name, count);
+        logger_->info("recounting {}: {} items so far", what, *entries);
         last_log = now;
       }
     }
-    table->SetStats(count, bytes);
-    logger_->info("recounted table {}: {} items, {} bytes", name, count, bytes);
+    if (!it->status().ok()) return Status::IOError(it->status().ToString());
+    return Status::OK();
+  };
+  for (auto& [name, table] : tables_) {
+    int64_t items = 0;
+    int64_t bytes = 0;
+    EDDY_RETURN_IF_ERROR(
+        count(TableItemPrefix(table->id()), "table " + name, &items, &bytes));
+    table->SetStats(items, bytes);
+    logger_->info("recounted table {}: {} items, {} bytes", name, items, bytes);
+    for (const IndexInfo& index : table->Describe().indexes) {
+      EDDY_RETURN_IF_ERROR(
+          count(IndexEntryPrefix(table->id(), index.id),
+                "index " + index.schema.name + " of table " + name, &items,
+                &bytes));
+      table->SetIndexStats(index.id, items, bytes);
+    }
   }
   return Status::OK();
 }
@@ -208,10 +283,30 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
       return Status::AlreadyExists("Table already exists: " + schema.name);
     }
   }
+  if (schema.tags.size() > kMaxTagsPerTable) {
+    return Status::InvalidArgument(
+        "Number of Tags exceed the current limit for the provided "
+        "ResourceArn");
+  }
   TableInfo info;
   info.schema = schema;
+  // Tags live in TableInfo from now on (TagResource changes them).
+  info.tags = std::move(info.schema.tags);
+  info.schema.tags.clear();
   info.table_id = NewUuid();
   info.creation_time_ms = NowMillis();
+  // An empty table's indexes are complete from the start.
+  for (const auto* list : {&schema.local_indexes, &schema.global_indexes}) {
+    for (const IndexSchema& index : *list) {
+      IndexInfo i;
+      i.schema = index;
+      i.global = list == &schema.global_indexes;
+      i.id = info.next_index_id++;
+      info.indexes.push_back(std::move(i));
+    }
+  }
+  info.schema.local_indexes.clear();
+  info.schema.global_indexes.clear();
   if (schema.billing_mode == BillingMode::kPayPerRequest) {
     info.billing_mode_update_time_ms = info.creation_time_ms;
   }
@@ -294,7 +389,7 @@ Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
   }
   {
     std::lock_guard<std::mutex> drop_lock(drop_mu_);
-    drop_queue_.push_back(table->id());
+    drop_queue_.push_back({table->id(), std::nullopt});
   }
   drop_cv_.notify_one();
   logger_->info("deleted table {} (id {})", name, table->id());
@@ -312,6 +407,7 @@ Result<TableInfo> DatabaseImpl::UpdateTable(const std::string& name,
   if (update.stream) {
     EDDY_RETURN_IF_ERROR(UpdateStream(table, *update.stream, now));
   }
+  EDDY_RETURN_IF_ERROR(UpdateIndexes(table, update));
   TableInfo info = table->ChangeInfo([&](TableInfo* t) {
     TableSchema& s = t->schema;
     if (update.billing_mode && *update.billing_mode != s.billing_mode) {
@@ -339,7 +435,209 @@ Result<TableInfo> DatabaseImpl::UpdateTable(const std::string& name,
     }
   });
   EDDY_RETURN_IF_ERROR(PutRecord(info, table->id()));
+  for (const IndexInfo& index : info.indexes) {
+    if (index.backfilling) StartBackfill(table, index.id);
+  }
   return info;
+}
+
+Status DatabaseImpl::UpdateIndexes(const std::shared_ptr<TableImpl>& table,
+                                   const TableUpdate& update) {
+  const std::string& name = table->schema().name;
+  for (const GlobalIndexUpdate& u : update.global_indexes) {
+    const TableInfo current = table->Describe();
+    const IndexInfo* existing = nullptr;
+    size_t globals = 0;
+    for (const IndexInfo& i : current.indexes) {
+      if (i.schema.name == u.index.name) existing = &i;
+      if (i.global) ++globals;
+    }
+    switch (u.kind) {
+      case GlobalIndexUpdate::Kind::kCreate: {
+        if (existing != nullptr) {
+          return Status::InvalidArgument(
+              "One or more parameter values were invalid: Index with name " +
+              u.index.name + " already exists");
+        }
+        if (globals >= kMaxGlobalIndexes) {
+          return Status::InvalidArgument(
+              "One or more parameter values were invalid: GlobalSecondaryIndex "
+              "count exceeds the per-table limit of 20");
+        }
+        IndexInfo index;
+        index.schema = u.index;
+        index.global = true;
+        index.status = IndexStatus::kCreating;
+        index.backfilling = true;
+        table->ChangeInfo([&](TableInfo* t) {
+          index.id = t->next_index_id++;
+          if (update.attribute_definitions) {
+            t->schema.attribute_definitions = *update.attribute_definitions;
+          }
+        });
+        // From here on every write maintains the index; the backfill
+        // (started once the catalog says so) indexes the older items.
+        EDDY_RETURN_IF_ERROR(table->WithWritesPaused([&] {
+          table->AddIndex(index);
+          return Status::OK();
+        }));
+        logger_->info("creating index {} of table {}", u.index.name, name);
+        break;
+      }
+      case GlobalIndexUpdate::Kind::kUpdate:
+      case GlobalIndexUpdate::Kind::kDelete: {
+        if (existing == nullptr || !existing->global) {
+          return Status::NotFound("Requested resource not found: Table: " +
+                                  name + " index: " + u.index.name);
+        }
+        const uint32_t id = existing->id;
+        if (u.kind == GlobalIndexUpdate::Kind::kUpdate) {
+          table->ChangeInfo([&](TableInfo* t) {
+            for (IndexInfo& i : t->indexes) {
+              if (i.id != id) continue;
+              i.schema.read_capacity_units = u.index.read_capacity_units;
+              i.schema.write_capacity_units = u.index.write_capacity_units;
+            }
+          });
+          break;
+        }
+        EDDY_RETURN_IF_ERROR(table->WithWritesPaused([&] {
+          table->RemoveIndex(id);
+          return Status::OK();
+        }));
+        {
+          std::lock_guard<std::mutex> drop_lock(drop_mu_);
+          drop_queue_.push_back({table->id(), id});
+        }
+        drop_cv_.notify_one();
+        logger_->info("deleted index {} of table {}", u.index.name, name);
+        break;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+void DatabaseImpl::StartBackfill(const std::shared_ptr<TableImpl>& table,
+                                 uint32_t index_id) {
+  std::lock_guard<std::mutex> lock(backfill_mu_);
+  if (stopping_) return;
+  backfills_.emplace_back([this, table, index_id] {
+    Status s = table->BackfillIndex(index_id, stopping_);
+    if (s.ok() && !stopping_) {
+      // Persist ACTIVE under the catalog lock, unless the table is gone.
+      std::lock_guard<std::mutex> catalog_lock(catalog_mu_);
+      if (FindTable(table->schema().name) == table) {
+        s = PutRecord(table->Describe(), table->id());
+      }
+    }
+    if (!s.ok()) {
+      logger_->error("backfill of index {} of table {} failed: {}", index_id,
+                     table->schema().name, s.ToString());
+    }
+  });
+}
+
+Result<TableInfo> DatabaseImpl::UpdateTimeToLive(const std::string& name,
+                                                 bool enabled,
+                                                 const std::string& attribute) {
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  std::shared_ptr<TableImpl> table = FindTable(name);
+  if (!table) return TableNotFound(name);
+  const std::optional<std::string> current = table->Describe().ttl_attribute;
+  // DynamoDB checks the attribute first: enabling another attribute, or
+  // disabling with the wrong one, names the current one.
+  if (current && *current != attribute) {
+    return Status::InvalidArgument(
+        "TimeToLive is active on a different AttributeName: current "
+        "AttributeName is " +
+        *current);
+  }
+  if (enabled && current) {
+    return Status::InvalidArgument("TimeToLive is already enabled");
+  }
+  if (!enabled && !current) {
+    return Status::InvalidArgument("TimeToLive is already disabled");
+  }
+  TableInfo info = table->ChangeInfo([&](TableInfo* t) {
+    if (enabled) {
+      t->ttl_attribute = attribute;
+    } else {
+      t->ttl_attribute.reset();
+    }
+  });
+  EDDY_RETURN_IF_ERROR(PutRecord(info, table->id()));
+  logger_->info("{} TTL on table {} (attribute {})",
+                enabled ? "enabled" : "disabled", name, attribute);
+  return info;
+}
+
+Result<TableInfo> DatabaseImpl::UpdateTags(
+    const std::string& name, const std::map<std::string, std::string>& set,
+    const std::vector<std::string>& remove) {
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  std::shared_ptr<TableImpl> table = FindTable(name);
+  if (!table) return TableNotFound(name);
+  // The limit applies to the set after the change, and a rejected change
+  // changes nothing (as DynamoDB).
+  std::map<std::string, std::string> tags = table->Describe().tags;
+  for (const auto& [key, value] : set) tags[key] = value;
+  for (const std::string& key : remove) tags.erase(key);
+  if (tags.size() > kMaxTagsPerTable) {
+    return Status::InvalidArgument(
+        "Number of Tags exceed the current limit for the provided "
+        "ResourceArn");
+  }
+  TableInfo info =
+      table->ChangeInfo([&](TableInfo* t) { t->tags = std::move(tags); });
+  EDDY_RETURN_IF_ERROR(PutRecord(info, table->id()));
+  return info;
+}
+
+Result<int64_t> DatabaseImpl::SweepExpired(
+    const std::optional<std::string>& name) {
+  std::vector<std::shared_ptr<TableImpl>> tables;
+  if (name) {
+    std::shared_ptr<TableImpl> table = FindTable(*name);
+    if (!table) return TableNotFound(*name);
+    tables.push_back(std::move(table));
+  } else {
+    std::shared_lock<std::shared_mutex> read(tables_mu_);
+    for (const auto& [table_name, table] : tables_) tables.push_back(table);
+  }
+  std::lock_guard<std::mutex> run(sweep_run_mu_);
+  int64_t deleted = 0;
+  for (const std::shared_ptr<TableImpl>& table : tables) {
+    if (stopping_.load()) break;
+    const std::optional<std::string> attribute =
+        table->Describe().ttl_attribute;
+    if (!attribute) continue;
+    Result<SweepStats> stats = SweepTable(
+        table.get(), *attribute, NowMillis() / 1000, stopping_, logger_.get());
+    if (!stats.ok()) {
+      if (stats.status().IsNotFound()) continue;  // Deleted meanwhile.
+      return stats.status();
+    }
+    deleted += stats->deleted;
+  }
+  return deleted;
+}
+
+void DatabaseImpl::SweeperLoop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(drop_mu_);
+      if (sweep_cv_.wait_for(
+              lock, std::chrono::milliseconds(options_.ttl_sweep_interval_ms),
+              [this] { return closing_; })) {
+        return;
+      }
+    }
+    Result<int64_t> deleted = SweepExpired(std::nullopt);
+    if (!deleted.ok()) {
+      logger_->warn("TTL sweep failed: {}", deleted.status().ToString());
+    }
+  }
 }
 
 std::vector<std::string> DatabaseImpl::ListTables(
@@ -396,7 +694,6 @@ Status DatabaseImpl::OpenStreams(const std::shared_ptr<TableImpl>& table) {
         StreamDir(table->id(), d.label), table->id(), d, logger_);
     if (!stream.ok()) return stream.status();
     if (d.enabled()) {
-      EDDY_RETURN_IF_ERROR(Replay(stream->get()));
       EDDY_RETURN_IF_ERROR(table->WithWritesPaused([&] {
         table->SetStream(*stream);
         return Status::OK();
@@ -408,7 +705,44 @@ Status DatabaseImpl::OpenStreams(const std::shared_ptr<TableImpl>& table) {
   return Status::OK();
 }
 
+Result<int> DatabaseImpl::RecoverStreams() {
+  std::map<std::pair<uint64_t, std::string>, ChangeStreamImpl*> enabled;
+  for (const auto& [name, table] : tables_) {
+    if (ChangeStreamImpl* stream = table->stream().get()) {
+      enabled[{table->id(), stream->description().label}] = stream;
+    }
+  }
+  Result<int> finished = RecoverTransactions(
+      db_.get(),
+      [&](uint64_t table_id, const std::string& label) -> ChangeStreamImpl* {
+        auto it = enabled.find({table_id, label});
+        return it == enabled.end() ? nullptr : it->second;
+      },
+      *logger_);
+  if (!finished.ok()) return finished.status();
+  for (const auto& [where, stream] : enabled) {
+    EDDY_RETURN_IF_ERROR(Replay(stream));
+  }
+  return finished;
+}
+
+Result<TransactWriteResult> DatabaseImpl::TransactWrite(
+    const std::vector<TransactWriteAction>& actions) {
+  return RunTransaction(db_.get(), options_.sync, ++next_transaction_id_,
+                        actions, *logger_);
+}
+
+Result<std::vector<std::optional<Item>>> DatabaseImpl::TransactGet(
+    const std::vector<TransactGetAction>& gets) {
+  return ReadTransaction(db_.get(), gets);
+}
+
 Status DatabaseImpl::Replay(ChangeStreamImpl* stream) {
+  std::shared_ptr<TableImpl> table;
+  for (const auto& [name, t] : tables_) {
+    if (t->id() == stream->table_id()) table = t;
+  }
+  if (!table) return Status::Internal("stream of an unknown table");
   uint64_t replayed = 0;
   for (uint32_t shard = 0; shard < stream->shard_count(); ++shard) {
     const std::string marker_key = stream->MarkerKey(shard);
@@ -427,17 +761,30 @@ Status DatabaseImpl::Replay(ChangeStreamImpl* stream) {
       if (!read.ok()) return read.status();
       if (read->records.empty()) break;
       leveldb::WriteBatch batch;
+      // Items as this batch leaves them (a batch may write one item twice).
+      std::map<std::string, std::optional<Item>> written;
       for (const streams::LogRecord& record : read->records) {
         proto::ChangeRecord change;
         if (!change.ParseFromString(record.payload)) {
           return Status::Corruption("undecodable stream record " +
                                     std::to_string(record.sequence));
         }
-        if (change.has_new_image()) {
-          batch.Put(change.db_key(), change.new_image());
+        // Re-applying the record's image through the table's write path
+        // also brings the item's index entries up to date.
+        TableImpl::PendingWrite write;
+        write.db_key = change.db_key();
+        auto seen = written.find(write.db_key);
+        if (seen != written.end()) {
+          write.current = seen->second;
         } else {
-          batch.Delete(change.db_key());
+          EDDY_ASSIGN_OR_RETURN(write.current, table->ReadItem(write.db_key));
         }
+        if (change.has_new_image()) {
+          EDDY_ASSIGN_OR_RETURN(Item image, DecodeItem(change.new_image()));
+          write.next = std::move(image);
+        }
+        table->Stage(write, &batch);
+        written[write.db_key] = std::move(write.next);
         next = record.sequence + 1;
         ++replayed;
       }
@@ -461,7 +808,7 @@ Status DatabaseImpl::UpdateStream(const std::shared_ptr<TableImpl>& table,
                                   const StreamUpdate& update, int64_t now) {
   const std::string& name = table->schema().name;
   return table->WithWritesPaused([&]() -> Status {
-    std::shared_ptr<ChangeStreamImpl> current = table->stream_while_paused();
+    std::shared_ptr<ChangeStreamImpl> current = table->stream_while_locked();
     if (update.enabled) {
       if (current) {
         return Status::InvalidArgument(
@@ -586,7 +933,7 @@ Status DatabaseImpl::TrimStreams() {
 
 void DatabaseImpl::DropperLoop() {
   for (;;) {
-    uint64_t id;
+    DropWork work;
     {
       std::unique_lock<std::mutex> lock(drop_mu_);
       const bool woken = drop_cv_.wait_for(
@@ -599,43 +946,59 @@ void DatabaseImpl::DropperLoop() {
         if (!s.ok()) logger_->warn("trimming streams: {}", s.ToString());
         continue;
       }
-      id = drop_queue_.front();
+      work = drop_queue_.front();
     }
-    Status s = RemoveItems(id);
+    Status s = RemoveItems(work);
     if (!s.ok()) {
-      logger_->error("removing items of dropped table {} failed: {}", id,
-                     s.ToString());
+      logger_->error("removing entries of dropped table {} failed: {}",
+                     work.table_id, s.ToString());
     }
     std::lock_guard<std::mutex> lock(drop_mu_);
     drop_queue_.pop_front();
   }
 }
 
-Status DatabaseImpl::RemoveItems(uint64_t table_id) {
-  const std::string prefix = TableItemPrefix(table_id);
-  int64_t removed = 0;
-  for (;;) {
-    leveldb::WriteBatch batch;
-    int n = 0;
-    {
-      std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
-      for (it->Seek(prefix);
-           it->Valid() && it->key().starts_with(prefix) && n < kDropBatch;
-           it->Next(), ++n) {
-        batch.Delete(it->key());
-      }
-      if (!it->status().ok()) return Status::IOError(it->status().ToString());
-    }
-    if (n == 0) break;
-    leveldb::Status s = db_->Write({}, &batch);
-    if (!s.ok()) return Status::IOError(s.ToString());
-    removed += n;
-    std::lock_guard<std::mutex> lock(drop_mu_);
-    if (closing_) return Status::OK();  // Resumed at the next Open.
+Status DatabaseImpl::RemoveItems(const DropWork& work) {
+  std::vector<std::string> prefixes;
+  if (work.index_id) {
+    prefixes.push_back(IndexEntryPrefix(work.table_id, *work.index_id));
+  } else {
+    prefixes.push_back(TableItemPrefix(work.table_id));
+    prefixes.push_back(IndexEntryPrefix(work.table_id));
   }
-  leveldb::Status s = db_->Delete({}, DroppedKey(table_id));
+  int64_t removed = 0;
+  for (const std::string& prefix : prefixes) {
+    for (;;) {
+      leveldb::WriteBatch batch;
+      int n = 0;
+      {
+        std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+        for (it->Seek(prefix);
+             it->Valid() && it->key().starts_with(prefix) && n < kDropBatch;
+             it->Next(), ++n) {
+          batch.Delete(it->key());
+        }
+        if (!it->status().ok()) {
+          return Status::IOError(it->status().ToString());
+        }
+      }
+      if (n == 0) break;
+      leveldb::Status s = db_->Write({}, &batch);
+      if (!s.ok()) return Status::IOError(s.ToString());
+      removed += n;
+      std::lock_guard<std::mutex> lock(drop_mu_);
+      if (closing_) return Status::OK();  // Resumed at the next Open.
+    }
+  }
+  if (work.index_id) {
+    logger_->debug("removed {} entries of deleted index {} of table id {}",
+                   removed, *work.index_id, work.table_id);
+    return Status::OK();
+  }
+  leveldb::Status s = db_->Delete({}, DroppedKey(work.table_id));
   if (!s.ok()) return Status::IOError(s.ToString());
-  logger_->debug("removed {} items of dropped table id {}", removed, table_id);
+  logger_->debug("removed {} entries of dropped table id {}", removed,
+                 work.table_id);
   return Status::OK();
 }
 
@@ -647,7 +1010,17 @@ Status DatabaseImpl::Close() {
     closing_ = true;
   }
   drop_cv_.notify_all();
+  stopping_ = true;
+  sweep_cv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
   if (dropper_.joinable()) dropper_.join();
+  {
+    std::lock_guard<std::mutex> lock(backfill_mu_);
+    for (std::thread& t : backfills_) {
+      if (t.joinable()) t.join();
+    }
+    backfills_.clear();
+  }
 
   // Persist the exact statistics, then mark the shutdown clean.
   Status result;

@@ -1,6 +1,8 @@
 #include <leveldb/iterator.h>
 #include <leveldb/write_batch.h>
 
+#include <algorithm>
+#include <chrono>
 #include <functional>
 #include <utility>
 
@@ -8,6 +10,7 @@
 #include "eddy/store/item_codec.h"
 #include "eddy/store/key_codec.h"
 #include "table_impl.h"
+#include "ttl_sweeper.h"
 
 namespace eddy::store {
 namespace {
@@ -82,23 +85,48 @@ TableImpl::TableImpl(leveldb::DB* db, bool sync, uint64_t id, TableInfo info,
       info_(std::move(info)) {
   item_count_ = info_.item_count;
   size_bytes_ = info_.size_bytes;
+  for (const IndexInfo& index : info_.indexes) {
+    indexes_.push_back(MakeIndex(index));
+  }
+}
+
+std::shared_ptr<TableImpl::Index> TableImpl::MakeIndex(
+    const IndexInfo& info) const {
+  auto index = std::make_shared<Index>();
+  index->id = info.id;
+  index->schema = info.schema;
+  index->global = info.global;
+  index->prefix = IndexEntryPrefix(id_, info.id);
+  index->item_count = info.item_count;
+  index->size_bytes = info.size_bytes;
+  return index;
 }
 
 TableInfo TableImpl::Describe() const {
-  std::lock_guard<std::mutex> lock(info_mu_);
-  TableInfo info = info_;
+  TableInfo info;
+  {
+    std::lock_guard<std::mutex> lock(info_mu_);
+    info = info_;
+  }
   info.item_count = item_count_.load(std::memory_order_relaxed);
   info.size_bytes = size_bytes_.load(std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(index_mu_);
+  for (IndexInfo& i : info.indexes) {
+    for (const auto& index : indexes_) {
+      if (index->id != i.id) continue;
+      i.item_count = index->item_count.load(std::memory_order_relaxed);
+      i.size_bytes = index->size_bytes.load(std::memory_order_relaxed);
+    }
+  }
   return info;
 }
 
 TableInfo TableImpl::ChangeInfo(const std::function<void(TableInfo*)>& change) {
-  std::lock_guard<std::mutex> lock(info_mu_);
-  change(&info_);
-  TableInfo info = info_;
-  info.item_count = item_count_.load(std::memory_order_relaxed);
-  info.size_bytes = size_bytes_.load(std::memory_order_relaxed);
-  return info;
+  {
+    std::lock_guard<std::mutex> lock(info_mu_);
+    change(&info_);
+  }
+  return Describe();
 }
 
 void TableImpl::MarkDropped() {
@@ -124,6 +152,139 @@ std::shared_ptr<ChangeStreamImpl> TableImpl::stream() {
 void TableImpl::SetStats(int64_t item_count, int64_t size_bytes) {
   item_count_ = item_count;
   size_bytes_ = size_bytes;
+}
+
+void TableImpl::SetIndexStats(uint32_t index_id, int64_t item_count,
+                              int64_t size_bytes) {
+  std::lock_guard<std::mutex> lock(index_mu_);
+  for (const auto& index : indexes_) {
+    if (index->id != index_id) continue;
+    index->item_count = item_count;
+    index->size_bytes = size_bytes;
+  }
+}
+
+void TableImpl::AddIndex(IndexInfo index) {
+  std::shared_ptr<Index> runtime = MakeIndex(index);
+  {
+    std::lock_guard<std::mutex> lock(info_mu_);
+    info_.indexes.push_back(std::move(index));
+  }
+  std::lock_guard<std::mutex> lock(index_mu_);
+  indexes_.push_back(std::move(runtime));
+}
+
+void TableImpl::RemoveIndex(uint32_t index_id) {
+  {
+    std::lock_guard<std::mutex> lock(info_mu_);
+    std::erase_if(info_.indexes,
+                  [&](const IndexInfo& i) { return i.id == index_id; });
+  }
+  std::lock_guard<std::mutex> lock(index_mu_);
+  std::erase_if(indexes_, [&](const std::shared_ptr<Index>& i) {
+    return i->id == index_id;
+  });
+}
+
+std::optional<std::string> TableImpl::IndexEntryKey(const Index& index,
+                                                    const Item& item) const {
+  auto usable = [&](const KeyElement& element) -> const AttributeValue* {
+    auto it = item.find(element.name);
+    if (it == item.end() || it->second.type() != element.type ||
+        (element.type != ValueType::kN && it->second.scalar().empty())) {
+      return nullptr;
+    }
+    return &it->second;
+  };
+  const AttributeValue* hash = usable(index.schema.hash_key);
+  if (hash == nullptr) return std::nullopt;
+  const AttributeValue* range = nullptr;
+  if (index.schema.range_key) {
+    range = usable(*index.schema.range_key);
+    if (range == nullptr) return std::nullopt;
+  }
+  std::string pk;
+  AppendKeyValue(*hash, &pk);
+  std::string key = index.prefix;
+  AppendBigEndian32(KeyHash(pk), &key);
+  key.append(pk);
+  if (range != nullptr) AppendKeyValue(*range, &key);
+  // The table's key makes the entry unique.
+  const TableSchema& s = info_.schema;
+  AppendKeyValue(item.find(s.hash_key.name)->second, &key);
+  if (s.range_key) AppendKeyValue(item.find(s.range_key->name)->second, &key);
+  return key;
+}
+
+Item TableImpl::ProjectEntry(const Index& index, const Item& item) const {
+  if (index.schema.projection == ProjectionType::kAll) return item;
+  Item entry = ExtractKey(item);
+  auto copy = [&](const std::string& name) {
+    auto it = item.find(name);
+    if (it != item.end()) entry.emplace(name, it->second);
+  };
+  copy(index.schema.hash_key.name);
+  if (index.schema.range_key) copy(index.schema.range_key->name);
+  if (index.schema.projection == ProjectionType::kInclude) {
+    for (const std::string& name : index.schema.non_key_attributes) copy(name);
+  }
+  return entry;
+}
+
+Status TableImpl::ValidateIndexKeys(
+    const Item& item, const std::vector<std::shared_ptr<Index>>& indexes) {
+  for (const auto& index : indexes) {
+    for (const KeyElement* element :
+         {&index->schema.hash_key,
+          index->schema.range_key ? &*index->schema.range_key : nullptr}) {
+      if (element == nullptr) continue;
+      auto it = item.find(element->name);
+      if (it == item.end()) continue;
+      const AttributeValue& value = it->second;
+      if (value.type() != element->type) {
+        return Status::InvalidArgument(
+            "One or more parameter values were invalid: Type mismatch for "
+            "Index Key " +
+            element->name +
+            " Expected: " + std::string(ValueTypeName(element->type)) +
+            " Actual: " + std::string(ValueTypeName(value.type())) +
+            " IndexName: " + index->schema.name);
+      }
+      if (value.type() != ValueType::kN && value.scalar().empty()) {
+        return Status::InvalidArgument(
+            "One or more parameter values are not valid. A value specified "
+            "for a secondary index key is not supported. The AttributeValue "
+            "for a key attribute cannot contain an empty " +
+            std::string(value.type() == ValueType::kS ? "string" : "binary") +
+            " value. IndexName: " + index->schema.name +
+            ", IndexKey: " + element->name);
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::shared_ptr<TableImpl::Index>> TableImpl::ReadableIndex(
+    const std::string& name) const {
+  std::shared_ptr<Index> found;
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    for (const auto& index : indexes_) {
+      if (index->schema.name == name) found = index;
+    }
+  }
+  if (!found) {
+    return Status::InvalidArgument(
+        "The table does not have the specified index: " + name);
+  }
+  std::lock_guard<std::mutex> lock(info_mu_);
+  for (const IndexInfo& info : info_.indexes) {
+    if (info.id == found->id && info.backfilling) {
+      return Status::InvalidArgument(
+          "Cannot read from backfilling global secondary index: " + name);
+    }
+  }
+  return found;
 }
 
 Status TableImpl::ValidateKey(const Item& key) const {
@@ -193,9 +354,12 @@ Item TableImpl::ExtractKey(const Item& item) const {
   return key;
 }
 
-Result<std::optional<Item>> TableImpl::ReadItem(const std::string& db_key) {
+Result<std::optional<Item>> TableImpl::ReadItem(
+    const std::string& db_key, const leveldb::Snapshot* snapshot) {
   std::string value;
-  leveldb::Status s = db_->Get(leveldb::ReadOptions(), db_key, &value);
+  leveldb::ReadOptions options;
+  options.snapshot = snapshot;
+  leveldb::Status s = db_->Get(options, db_key, &value);
   if (s.IsNotFound()) return std::optional<Item>();
   if (!s.ok()) return Status::IOError(s.ToString());
   Result<Item> item = DecodeItem(value);
@@ -203,38 +367,109 @@ Result<std::optional<Item>> TableImpl::ReadItem(const std::string& db_key) {
   return std::optional<Item>(std::move(*item));
 }
 
-Status TableImpl::Mutate(const Item& key, const Condition* condition,
-                         const Mutation& mutation, WriteOutcome* out) {
-  std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
-  if (dropped_) return TableGone();
-  const std::string db_key = EncodeKey(key);
-  std::lock_guard<std::mutex> item_lock(
-      stripes_[std::hash<std::string>{}(db_key) % kStripes]);
+size_t TableImpl::StripeIndex(const std::string& db_key) const {
+  return std::hash<std::string>{}(db_key) % kStripes;
+}
 
-  Result<std::optional<Item>> current = ReadItem(db_key);
+Status TableImpl::Prepare(const Item& key, const Condition* condition,
+                          const Mutation& mutation, PendingWrite* write,
+                          WriteOutcome* out) {
+  if (write->db_key.empty()) write->db_key = EncodeKey(key);
+  Result<std::optional<Item>> current = ReadItem(write->db_key);
   if (!current.ok()) return current.status();
-  out->old_item = *current;
+  write->current = std::move(*current);
+  out->old_item = write->current;
   if (condition != nullptr &&
-      !condition->Evaluate(current->has_value() ? **current : Item())) {
+      !condition->Evaluate(write->current ? *write->current : Item())) {
     return ConditionFailed();
   }
-  std::optional<Item> next;
-  EDDY_RETURN_IF_ERROR(mutation(*current, &next));
+  EDDY_RETURN_IF_ERROR(mutation(write->current, &write->next));
+  if (write->next && !indexes_.empty()) {
+    EDDY_RETURN_IF_ERROR(ValidateIndexKeys(*write->next, indexes_));
+  }
+  out->new_item = write->next;
+  return Status::OK();
+}
 
-  // A write that changes nothing is not written (and, later, emits no
-  // stream record).
-  if (next == *current) {
-    out->new_item = std::move(next);
-    return Status::OK();
-  }
-  leveldb::WriteBatch batch;
-  std::string encoded;
-  if (next) {
-    EncodeItem(*next, &encoded);
-    batch.Put(db_key, encoded);
+void TableImpl::Stage(const PendingWrite& write,
+                      leveldb::WriteBatch* batch) const {
+  if (write.next) {
+    std::string encoded;
+    EncodeItem(*write.next, &encoded);
+    batch->Put(write.db_key, encoded);
   } else {
-    batch.Delete(db_key);
+    batch->Delete(write.db_key);
   }
+  for (const auto& index : indexes_) {
+    std::optional<std::string> old_key =
+        write.current ? IndexEntryKey(*index, *write.current) : std::nullopt;
+    std::optional<std::string> new_key =
+        write.next ? IndexEntryKey(*index, *write.next) : std::nullopt;
+    if (old_key && old_key != new_key) batch->Delete(*old_key);
+    if (!new_key) continue;
+    Item entry = ProjectEntry(*index, *write.next);
+    if (old_key == new_key && index->schema.projection != ProjectionType::kAll &&
+        entry == ProjectEntry(*index, *write.current)) {
+      continue;  // The entry is unchanged.
+    }
+    std::string encoded;
+    EncodeItem(entry, &encoded);
+    batch->Put(*new_key, encoded);
+  }
+}
+
+std::pair<uint32_t, std::string> TableImpl::EncodeRecord(
+    const PendingWrite& write, uint64_t transaction_id) const {
+  const Item& image = write.next ? *write.next : *write.current;
+  std::string pk;
+  AppendKeyValue(image.find(info_.schema.hash_key.name)->second, &pk);
+  return {stream_->ShardFor(KeyHash(pk)),
+          stream_->EncodeChange(write.db_key, ExtractKey(image), write.current,
+                                write.next, write.service_delete,
+                                transaction_id)};
+}
+
+void TableImpl::Account(const PendingWrite& write) {
+  const int64_t old_size =
+      write.current ? static_cast<int64_t>(ItemSize(*write.current)) : 0;
+  const int64_t new_size =
+      write.next ? static_cast<int64_t>(ItemSize(*write.next)) : 0;
+  item_count_.fetch_add((write.next ? 1 : 0) - (write.current ? 1 : 0),
+                        std::memory_order_relaxed);
+  size_bytes_.fetch_add(new_size - old_size, std::memory_order_relaxed);
+  for (const auto& index : indexes_) {
+    auto entry_size = [&](const std::optional<Item>& item) -> int64_t {
+      if (!item || !IndexEntryKey(*index, *item)) return -1;
+      return static_cast<int64_t>(ItemSize(ProjectEntry(*index, *item)));
+    };
+    const int64_t before = entry_size(write.current);
+    const int64_t after = entry_size(write.next);
+    index->item_count.fetch_add((after >= 0 ? 1 : 0) - (before >= 0 ? 1 : 0),
+                                std::memory_order_relaxed);
+    index->size_bytes.fetch_add(std::max<int64_t>(after, 0) -
+                                    std::max<int64_t>(before, 0),
+                                std::memory_order_relaxed);
+  }
+}
+
+Status TableImpl::Mutate(const Item& key, const Condition* condition,
+                         const Mutation& mutation, WriteOutcome* out,
+                         bool service_delete) {
+  std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
+  if (dropped_) return TableGone();
+  PendingWrite write;
+  write.db_key = EncodeKey(key);
+  write.service_delete = service_delete;
+  std::lock_guard<std::mutex> item_lock(stripes_[StripeIndex(write.db_key)]);
+  EDDY_RETURN_IF_ERROR(Prepare(key, condition, mutation, &write, out));
+  // A write that changes nothing is not written and emits no stream record.
+  if (!write.changes()) return Status::OK();
+  return Commit(write);
+}
+
+Status TableImpl::Commit(const PendingWrite& write) {
+  leveldb::WriteBatch batch;
+  Stage(write, &batch);
   leveldb::WriteOptions write_options;
   write_options.sync = sync_;
 
@@ -243,12 +478,7 @@ Status TableImpl::Mutate(const Item& key, const Condition* condition,
   // the write durable under --sync, so LevelDB's own log need not be synced.
   std::optional<ChangeStreamImpl::Ticket> ticket;
   if (stream_ != nullptr) {
-    std::string pk;
-    AppendKeyValue(key.find(info_.schema.hash_key.name)->second, &pk);
-    const uint32_t shard = stream_->ShardFor(KeyHash(pk));
-    const std::string payload = stream_->EncodeChange(
-        db_key, ExtractKey(next ? *next : **current), *current, next,
-        /*service_delete=*/false);
+    auto [shard, payload] = EncodeRecord(write, /*transaction_id=*/0);
     Result<ChangeStreamImpl::Ticket> appended =
         stream_->Append(shard, payload, NowMillis());
     if (!appended.ok()) {
@@ -276,17 +506,31 @@ Status TableImpl::Mutate(const Item& key, const Condition* condition,
                    s.ToString());
     return Status::IOError(s.ToString());
   }
-  const int64_t old_size =
-      current->has_value() ? static_cast<int64_t>(ItemSize(**current)) : 0;
-  const int64_t new_size = next ? static_cast<int64_t>(ItemSize(*next)) : 0;
-  item_count_.fetch_add((next ? 1 : 0) - (current->has_value() ? 1 : 0),
-                        std::memory_order_relaxed);
-  size_bytes_.fetch_add(new_size - old_size, std::memory_order_relaxed);
-  out->new_item = std::move(next);
+  Account(write);
   return Status::OK();
 }
 
-Status TableImpl::ValidateItem(const Item& item) const {
+Result<bool> TableImpl::DeleteExpired(const Item& key,
+                                      const std::string& attribute,
+                                      int64_t now_seconds) {
+  EDDY_RETURN_IF_ERROR(ValidateKey(key));
+  bool expired = false;
+  WriteOutcome out;
+  EDDY_RETURN_IF_ERROR(Mutate(
+      key, /*condition=*/nullptr,
+      [&](const std::optional<Item>& current, std::optional<Item>* next) {
+        *next = current;
+        if (current && TtlExpired(*current, attribute, now_seconds)) {
+          expired = true;
+          next->reset();
+        }
+        return Status::OK();
+      },
+      &out, /*service_delete=*/true));
+  return expired;
+}
+
+Status TableImpl::ValidatePutItem(const Item& item) const {
   EDDY_RETURN_IF_ERROR(ValidateItemKey(item));
   if (ItemSize(item) > kMaxItemSize) {
     return Status::InvalidArgument(
@@ -295,10 +539,71 @@ Status TableImpl::ValidateItem(const Item& item) const {
   return Status::OK();
 }
 
+Status TableImpl::ValidateItem(const Item& item) const {
+  EDDY_RETURN_IF_ERROR(ValidatePutItem(item));
+  std::lock_guard<std::mutex> lock(index_mu_);
+  return ValidateIndexKeys(item, indexes_);
+}
+
+TableImpl::Mutation TableImpl::PutMutation(const Item& item) {
+  return [&item](const std::optional<Item>&, std::optional<Item>* next) {
+    *next = item;
+    return Status::OK();
+  };
+}
+
+TableImpl::Mutation TableImpl::DeleteMutation() {
+  return [](const std::optional<Item>&, std::optional<Item>* next) {
+    next->reset();
+    return Status::OK();
+  };
+}
+
+Status TableImpl::ValidateUpdate(const Update* update) const {
+  if (update == nullptr) return Status::OK();
+  const TableSchema& s = info_.schema;
+  for (const Path& path : update->paths()) {
+    const std::string& name = path.front().name;
+    if (name == s.hash_key.name || (s.range_key && name == s.range_key->name)) {
+      return Status::InvalidArgument(
+          "One or more parameter values were invalid: Cannot update "
+          "attribute " +
+          name + ". This attribute is part of the key");
+    }
+  }
+  return Status::OK();
+}
+
+TableImpl::Mutation TableImpl::UpdateMutation(const Item& key,
+                                              const Update* update) const {
+  return [&key, update](const std::optional<Item>& current,
+                        std::optional<Item>* next) {
+    Item item = current ? *current : key;
+    if (update != nullptr) {
+      EDDY_RETURN_IF_ERROR(update->Apply(&item));
+      // An update that only removes (REMOVE, DELETE) does not create a
+      // missing item, as in DynamoDB; without an update expression the
+      // item is created with just its key.
+      if (!current && item.size() == key.size()) {
+        next->reset();
+        return Status::OK();
+      }
+    }
+    if (ItemSize(item) > kMaxItemSize) {
+      return Status::InvalidArgument(
+          "Item size to update has exceeded the maximum allowed size");
+    }
+    *next = std::move(item);
+    return Status::OK();
+  };
+}
+
 Status TableImpl::Put(Item item, const Condition* condition,
                       WriteOutcome* out) {
-  EDDY_RETURN_IF_ERROR(ValidateItem(item));
+  // The index key checks run in Prepare, under the item's lock.
+  EDDY_RETURN_IF_ERROR(ValidatePutItem(item));
   const Item key = ExtractKey(item);
+  // As PutMutation, but moving the item in.
   return Mutate(
       key, condition,
       [&item](const std::optional<Item>&, std::optional<Item>* next) {
@@ -311,53 +616,14 @@ Status TableImpl::Put(Item item, const Condition* condition,
 Status TableImpl::UpdateItem(const Item& key, const Update* update,
                              const Condition* condition, WriteOutcome* out) {
   EDDY_RETURN_IF_ERROR(ValidateKey(key));
-  const TableSchema& s = info_.schema;
-  if (update != nullptr) {
-    for (const Path& path : update->paths()) {
-      const std::string& name = path.front().name;
-      if (name == s.hash_key.name ||
-          (s.range_key && name == s.range_key->name)) {
-        return Status::InvalidArgument(
-            "One or more parameter values were invalid: Cannot update "
-            "attribute " +
-            name + ". This attribute is part of the key");
-      }
-    }
-  }
-  return Mutate(
-      key, condition,
-      [&](const std::optional<Item>& current, std::optional<Item>* next) {
-        Item item = current ? *current : key;
-        if (update != nullptr) {
-          EDDY_RETURN_IF_ERROR(update->Apply(&item));
-          // An update that only removes (REMOVE, DELETE) does not create a
-          // missing item, as in DynamoDB; without an update expression the
-          // item is created with just its key.
-          if (!current && item.size() == key.size()) {
-            next->reset();
-            return Status::OK();
-          }
-        }
-        if (ItemSize(item) > kMaxItemSize) {
-          return Status::InvalidArgument(
-              "Item size to update has exceeded the maximum allowed size");
-        }
-        *next = std::move(item);
-        return Status::OK();
-      },
-      out);
+  EDDY_RETURN_IF_ERROR(ValidateUpdate(update));
+  return Mutate(key, condition, UpdateMutation(key, update), out);
 }
 
 Status TableImpl::Delete(const Item& key, const Condition* condition,
                          WriteOutcome* out) {
   EDDY_RETURN_IF_ERROR(ValidateKey(key));
-  return Mutate(
-      key, condition,
-      [](const std::optional<Item>&, std::optional<Item>* next) {
-        next->reset();
-        return Status::OK();
-      },
-      out);
+  return Mutate(key, condition, DeleteMutation(), out);
 }
 
 Result<std::optional<Item>> TableImpl::Get(const Item& key) {
@@ -371,7 +637,8 @@ Result<std::optional<Item>> TableImpl::Get(const Item& key) {
 
 Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
                                       bool forward, const Condition* filter,
-                                      std::optional<int64_t> limit) {
+                                      std::optional<int64_t> limit,
+                                      const Index* index, bool fetch) {
   ReadPage page;
   if (!hi.empty() && lo >= hi) return page;
   leveldb::ReadOptions read_options;
@@ -393,6 +660,21 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
       }
     }
   }
+  // The key that ends a page: the table's key, plus the index's for an
+  // index read.
+  auto page_key = [&](const Item& item) {
+    Item key = ExtractKey(item);
+    if (index != nullptr) {
+      for (const KeyElement* element :
+           {&index->schema.hash_key,
+            index->schema.range_key ? &*index->schema.range_key : nullptr}) {
+        if (element == nullptr) continue;
+        auto found = item.find(element->name);
+        if (found != item.end()) key.emplace(element->name, found->second);
+      }
+    }
+    return key;
+  };
   size_t& bytes = page.scanned_bytes;
   while (it->Valid() && in_range(it->key())) {
     Result<Item> item =
@@ -404,9 +686,17 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
     const bool page_full = bytes >= kMaxPageBytes;
     // The key is only needed when this item ends the page.
     std::optional<Item> last_key;
-    if (limit_reached || page_full) last_key = ExtractKey(*item);
-    if (filter == nullptr || filter->Evaluate(*item)) {
-      page.items.push_back(std::move(*item));
+    if (limit_reached || page_full) last_key = page_key(*item);
+    std::optional<Item> result = std::move(*item);
+    if (fetch) {
+      // An LSI entry without the whole item: read it from the table (it is
+      // absent only if deleted since the iterator's snapshot).
+      Result<std::optional<Item>> full = ReadItem(EncodeKey(*result));
+      if (!full.ok()) return full.status();
+      result = std::move(*full);
+    }
+    if (result && (filter == nullptr || filter->Evaluate(*result))) {
+      page.items.push_back(std::move(*result));
     }
     if (forward) {
       it->Next();
@@ -428,14 +718,25 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
 
 Result<ReadPage> TableImpl::Query(const QueryRequest& request) {
   const TableSchema& s = info_.schema;
+  // The key schema the condition is on: the table's or the index's.
+  std::shared_ptr<Index> index;
+  const KeyElement* hash_key = &s.hash_key;
+  const KeyElement* range_key = s.range_key ? &*s.range_key : nullptr;
+  const std::string* prefix = &prefix_;
+  if (!request.index_name.empty()) {
+    EDDY_ASSIGN_OR_RETURN(index, ReadableIndex(request.index_name));
+    hash_key = &index->schema.hash_key;
+    range_key = index->schema.range_key ? &*index->schema.range_key : nullptr;
+    prefix = &index->prefix;
+  }
   const KeyCondition& kc = request.key_condition;
   auto type_mismatch = [] {
     return Status::InvalidArgument(
         "One or more parameter values were invalid: Condition parameter type "
         "does not match schema type");
   };
-  if (kc.partition_value.type() != s.hash_key.type) return type_mismatch();
-  EDDY_RETURN_IF_ERROR(CheckKeyValue(s.hash_key, kc.partition_value, true));
+  if (kc.partition_value.type() != hash_key->type) return type_mismatch();
+  EDDY_RETURN_IF_ERROR(CheckKeyValue(*hash_key, kc.partition_value, true));
   {
     std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
     if (dropped_) return TableGone();
@@ -443,20 +744,20 @@ Result<ReadPage> TableImpl::Query(const QueryRequest& request) {
 
   std::string pk;
   AppendKeyValue(kc.partition_value, &pk);
-  std::string partition = prefix_;
+  std::string partition = *prefix;
   AppendBigEndian32(KeyHash(pk), &partition);
   partition.append(pk);
 
   std::string lo = partition;
   std::string hi = PrefixSuccessor(partition);
   if (kc.sort) {
-    if (!s.range_key) {
+    if (range_key == nullptr) {
       return Status::InvalidArgument("Query key condition not supported");
     }
     const KeyCondition::SortCondition& sc = *kc.sort;
-    if (sc.value.type() != s.range_key->type ||
+    if (sc.value.type() != range_key->type ||
         (sc.op == KeyCondition::Op::kBetween &&
-         sc.value2.type() != s.range_key->type)) {
+         sc.value2.type() != range_key->type)) {
       return type_mismatch();
     }
     auto at = [&](const AttributeValue& v) {
@@ -506,48 +807,71 @@ Result<ReadPage> TableImpl::Query(const QueryRequest& request) {
     }
   }
   if (request.exclusive_start_key) {
-    EDDY_RETURN_IF_ERROR(ValidateKey(*request.exclusive_start_key).ok()
-                             ? Status::OK()
-                             : Status::InvalidArgument(
-                                   "The provided starting key is invalid: The "
-                                   "provided key element does not match the "
-                                   "schema"));
-    const std::string start = EncodeKey(*request.exclusive_start_key);
+    EDDY_ASSIGN_OR_RETURN(std::string start,
+                          StartKey(*request.exclusive_start_key, index.get()));
     if (request.scan_forward) {
       lo = std::max(lo, ImmediateSuccessor(start));
     } else if (hi.empty() || start < hi) {
       hi = start;
     }
   }
+  const bool fetch = index && request.fetch_table_items &&
+                     index->schema.projection != ProjectionType::kAll;
   return ReadRange(std::move(lo), std::move(hi), request.scan_forward,
-                   request.filter, request.limit);
+                   request.filter, request.limit, index.get(), fetch);
+}
+
+Result<std::string> TableImpl::StartKey(const Item& start,
+                                        const Index* index) const {
+  auto invalid = [] {
+    return Status::InvalidArgument(
+        "The provided starting key is invalid: The provided key element does "
+        "not match the schema");
+  };
+  if (index == nullptr) {
+    if (!ValidateKey(start).ok()) return invalid();
+    return EncodeKey(start);
+  }
+  // The table's key and the index's, nothing else.
+  Item table_key = ExtractKey(start);
+  if (!ValidateKey(table_key).ok()) return invalid();
+  for (const auto& [name, value] : start) {
+    if (table_key.count(name) == 0 && name != index->schema.hash_key.name &&
+        !(index->schema.range_key && name == index->schema.range_key->name)) {
+      return invalid();
+    }
+  }
+  std::optional<std::string> key = IndexEntryKey(*index, start);
+  if (!key) return invalid();
+  return *key;
 }
 
 Result<ReadPage> TableImpl::Scan(const ScanRequest& request) {
+  std::shared_ptr<Index> index;
+  if (!request.index_name.empty()) {
+    EDDY_ASSIGN_OR_RETURN(index, ReadableIndex(request.index_name));
+  }
   {
     std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
     if (dropped_) return TableGone();
   }
+  const std::string& prefix = index ? index->prefix : prefix_;
   const uint64_t total = static_cast<uint64_t>(request.total_segments);
   const uint64_t segment = static_cast<uint64_t>(request.segment);
   const uint64_t seg_lo = (segment << 32) / total;
   const uint64_t seg_hi = ((segment + 1) << 32) / total;
-  std::string lo = prefix_;
+  std::string lo = prefix;
   AppendBigEndian32(static_cast<uint32_t>(seg_lo), &lo);
   std::string hi;
   if (seg_hi >= (uint64_t{1} << 32)) {
-    hi = PrefixSuccessor(prefix_);
+    hi = PrefixSuccessor(prefix);
   } else {
-    hi = prefix_;
+    hi = prefix;
     AppendBigEndian32(static_cast<uint32_t>(seg_hi), &hi);
   }
   if (request.exclusive_start_key) {
-    if (!ValidateKey(*request.exclusive_start_key).ok()) {
-      return Status::InvalidArgument(
-          "The provided starting key is invalid: The provided key element "
-          "does not match the schema");
-    }
-    const std::string start = EncodeKey(*request.exclusive_start_key);
+    EDDY_ASSIGN_OR_RETURN(std::string start,
+                          StartKey(*request.exclusive_start_key, index.get()));
     if (start < lo || start >= hi) {
       return Status::InvalidArgument(
           "The provided starting key is invalid: Exclusive start key must lie "
@@ -555,8 +879,148 @@ Result<ReadPage> TableImpl::Scan(const ScanRequest& request) {
     }
     lo = ImmediateSuccessor(start);
   }
+  const bool fetch = index && request.fetch_table_items &&
+                     index->schema.projection != ProjectionType::kAll;
   return ReadRange(std::move(lo), std::move(hi), true, request.filter,
-                   request.limit);
+                   request.limit, index.get(), fetch);
+}
+
+std::optional<IndexInfo> TableImpl::DescribeIndex(
+    const std::string& name) const {
+  std::lock_guard<std::mutex> lock(info_mu_);
+  for (const IndexInfo& index : info_.indexes) {
+    if (index.schema.name == name) return index;
+  }
+  return std::nullopt;
+}
+
+bool TableImpl::HasLocalIndexes() const {
+  std::lock_guard<std::mutex> lock(index_mu_);
+  for (const auto& index : indexes_) {
+    if (!index->global) return true;
+  }
+  return false;
+}
+
+Result<int64_t> TableImpl::ItemCollectionSize(
+    const AttributeValue& partition_value) {
+  std::string pk;
+  AppendKeyValue(partition_value, &pk);
+  std::vector<std::string> partitions;
+  auto add = [&](const std::string& prefix) {
+    std::string p = prefix;
+    AppendBigEndian32(KeyHash(pk), &p);
+    p.append(pk);
+    partitions.push_back(std::move(p));
+  };
+  add(prefix_);
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    for (const auto& index : indexes_) {
+      if (!index->global) add(index->prefix);
+    }
+  }
+  int64_t bytes = 0;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+  for (const std::string& partition : partitions) {
+    for (it->Seek(partition);
+         it->Valid() && it->key().starts_with(partition); it->Next()) {
+      Result<Item> item =
+          DecodeItem(std::string_view(it->value().data(), it->value().size()));
+      if (!item.ok()) return item.status();
+      bytes += static_cast<int64_t>(ItemSize(*item));
+    }
+  }
+  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  return bytes;
+}
+
+Status TableImpl::BackfillIndex(uint32_t index_id,
+                                const std::atomic<bool>& stop) {
+  std::shared_ptr<Index> index;
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    for (const auto& i : indexes_) {
+      if (i->id == index_id) index = i;
+    }
+  }
+  if (!index) return Status::OK();  // Deleted meanwhile.
+  const std::string& name = index->schema.name;
+  const std::string end = PrefixSuccessor(prefix_);
+  std::string cursor = prefix_;
+  int64_t read = 0;
+  int64_t indexed = 0;
+  auto last_log = std::chrono::steady_clock::now();
+  logger_->info("backfilling index {} of table {}", name, info_.schema.name);
+  for (;;) {
+    if (stop) return Status::OK();  // Resumed at the next Open.
+    std::vector<std::string> keys;
+    {
+      std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+      for (it->Seek(cursor);
+           it->Valid() && it->key().compare(end) < 0 && keys.size() < 1000;
+           it->Next()) {
+        keys.push_back(it->key().ToString());
+      }
+      if (!it->status().ok()) return Status::IOError(it->status().ToString());
+    }
+    if (keys.empty()) break;
+    for (const std::string& key : keys) {
+      // Under the item's lock the item is current and its writes wait, so
+      // the entry written here cannot overwrite a newer one.
+      std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
+      if (dropped_ || std::find(indexes_.begin(), indexes_.end(), index) ==
+                          indexes_.end()) {
+        return Status::OK();
+      }
+      std::lock_guard<std::mutex> item_lock(stripes_[StripeIndex(key)]);
+      EDDY_ASSIGN_OR_RETURN(std::optional<Item> item, ReadItem(key));
+      if (!item) continue;
+      std::optional<std::string> entry_key = IndexEntryKey(*index, *item);
+      if (!entry_key) continue;
+      std::string encoded;
+      EncodeItem(ProjectEntry(*index, *item), &encoded);
+      leveldb::Status s = db_->Put({}, *entry_key, encoded);
+      if (!s.ok()) return Status::IOError(s.ToString());
+      ++indexed;
+    }
+    read += static_cast<int64_t>(keys.size());
+    cursor = ImmediateSuccessor(keys.back());
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_log > std::chrono::seconds(1)) {
+      logger_->info("backfilling index {} of table {}: {} items read", name,
+                    info_.schema.name, read);
+      last_log = now;
+    }
+  }
+  // Writes during the backfill counted entries approximately: count them.
+  int64_t count = 0;
+  int64_t bytes = 0;
+  {
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+    for (it->Seek(index->prefix);
+         it->Valid() && it->key().starts_with(index->prefix); it->Next()) {
+      Result<Item> entry =
+          DecodeItem(std::string_view(it->value().data(), it->value().size()));
+      if (!entry.ok()) return entry.status();
+      ++count;
+      bytes += static_cast<int64_t>(ItemSize(*entry));
+    }
+    if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  }
+  index->item_count = count;
+  index->size_bytes = bytes;
+  {
+    std::lock_guard<std::mutex> lock(info_mu_);
+    for (IndexInfo& i : info_.indexes) {
+      if (i.id != index_id) continue;
+      i.status = IndexStatus::kActive;
+      i.backfilling = false;
+    }
+  }
+  logger_->info("index {} of table {} is active: {} items read, {} indexed",
+                name, info_.schema.name, read, indexed);
+  return Status::OK();
 }
 
 }  // namespace eddy::store

@@ -3,6 +3,7 @@
 #define EDDY_STORE_SRC_TABLE_IMPL_H_
 
 #include <leveldb/db.h>
+#include <leveldb/write_batch.h>
 #include <spdlog/logger.h>
 
 #include <array>
@@ -39,8 +40,76 @@ class TableImpl final : public Table {
   Result<ReadPage> Scan(const ScanRequest& request) override;
   Status ValidateKey(const Item& key) const override;
   Status ValidateItem(const Item& item) const override;
+  Result<int64_t> ItemCollectionSize(
+      const AttributeValue& partition_value) override;
+  bool HasLocalIndexes() const override;
+  std::optional<IndexInfo> DescribeIndex(
+      const std::string& name) const override;
+
+  Result<bool> DeleteExpired(const Item& key, const std::string& attribute,
+                             int64_t now_seconds) override;
 
   uint64_t id() const { return id_; }
+
+  // --- The write path, in pieces, for writes of several items in one
+  // commit (transactions). A single-item write is Lock, Prepare, Commit.
+
+  // One item's write, prepared under its lock.
+  struct PendingWrite {
+    std::string db_key;
+    std::optional<Item> current;
+    std::optional<Item> next;  // Empty: delete.
+    bool service_delete = false;
+    bool changes() const { return next != current; }
+  };
+  // The mutation applied under the item's lock: given the current item (if
+  // any), fill *next with the item to store, or leave it empty to delete.
+  using Mutation = std::function<Status(const std::optional<Item>& current,
+                                        std::optional<Item>* next)>;
+
+  // Held shared by every write; exclusively while writes are paused.
+  std::shared_mutex& state_mutex() { return state_mu_; }
+  // REQUIRES: state_mutex() held.
+  bool dropped() const { return dropped_; }
+  // The lock stripe that serialises writes of the item at `db_key`.
+  size_t StripeIndex(const std::string& db_key) const;
+  std::mutex& Stripe(size_t index) { return stripes_[index]; }
+  // The LevelDB key of the item with these key attributes.
+  // REQUIRES: the key attributes are present and valid.
+  std::string EncodeKey(const Item& item) const;
+
+  // Reads the item, checks `condition` (ConditionFailed, with
+  // out->old_item set, when false) and applies `mutation`.
+  // REQUIRES: state_mutex() held shared and the item's stripe locked.
+  Status Prepare(const Item& key, const Condition* condition,
+                 const Mutation& mutation, PendingWrite* write,
+                 WriteOutcome* out);
+  // Adds the item's LevelDB changes to `batch`.
+  void Stage(const PendingWrite& write, leveldb::WriteBatch* batch) const;
+  // The shard and payload of the write's change record.
+  // REQUIRES: stream_while_locked() is set and write.changes().
+  std::pair<uint32_t, std::string> EncodeRecord(const PendingWrite& write,
+                                                uint64_t transaction_id) const;
+  // Commits one prepared write that changes the item: its change record
+  // (if the table has a stream), then the LevelDB batch. REQUIRES: as
+  // Prepare.
+  Status Commit(const PendingWrite& write);
+  // The mutations of PutItem, UpdateItem and DeleteItem. REQUIRES: `item`
+  // passed ValidateItem, `key` ValidateKey and `update` ValidateUpdate; they
+  // must outlive the mutation.
+  static Mutation PutMutation(const Item& item);
+  Mutation UpdateMutation(const Item& key, const Update* update) const;
+  static Mutation DeleteMutation();
+  // Rejects an update of a key attribute.
+  Status ValidateUpdate(const Update* update) const;
+  Result<std::optional<Item>> ReadItem(
+      const std::string& db_key, const leveldb::Snapshot* snapshot = nullptr);
+  // Updates the item count and size after the write committed.
+  void Account(const PendingWrite& write);
+  // The enabled stream, or null. REQUIRES: state_mutex() held.
+  const std::shared_ptr<ChangeStreamImpl>& stream_while_locked() const {
+    return stream_;
+  }
 
   // Applies `change` to the metadata under the table's lock and returns the
   // new TableInfo (the Database persists it).
@@ -56,32 +125,70 @@ class TableImpl final : public Table {
   // WithWritesPaused.
   void SetStream(std::shared_ptr<ChangeStreamImpl> stream);
   std::shared_ptr<ChangeStreamImpl> stream();
-  // As stream(), from inside WithWritesPaused (which holds the lock).
-  const std::shared_ptr<ChangeStreamImpl>& stream_while_paused() const {
-    return stream_;
-  }
 
   // Replaces the statistics (after a recount at Open).
   void SetStats(int64_t item_count, int64_t size_bytes);
+  void SetIndexStats(uint32_t index_id, int64_t item_count, int64_t size_bytes);
+
+  // --- Secondary indexes.
+
+  // Adds a GSI (status CREATING, backfilling) whose entries every write
+  // maintains from now on; BackfillIndex then indexes the items written
+  // before. REQUIRES: called inside WithWritesPaused.
+  void AddIndex(IndexInfo index);
+  // Removes an index; its entries are left for the caller to delete.
+  // REQUIRES: called inside WithWritesPaused.
+  void RemoveIndex(uint32_t index_id);
+  // Indexes every existing item in the index (a GSI being created), then
+  // marks it ACTIVE. `stop` ends it early (shutdown); it resumes at the next
+  // Open. Logs progress.
+  Status BackfillIndex(uint32_t index_id, const std::atomic<bool>& stop);
 
  private:
-  // The mutation applied under the item's lock: given the current item (if
-  // any), fill *next with the item to store, or leave it empty to delete.
-  using Mutation = std::function<Status(const std::optional<Item>& current,
-                                        std::optional<Item>* next)>;
+  // A secondary index as writes and reads use it.
+  struct Index {
+    uint32_t id = 0;
+    IndexSchema schema;
+    bool global = true;
+    std::string prefix;  // IndexEntryPrefix(table id, id).
+    std::atomic<int64_t> item_count{0};
+    std::atomic<int64_t> size_bytes{0};
+  };
+
+  std::shared_ptr<Index> MakeIndex(const IndexInfo& info) const;
+  // The index's entry key for `item`, or nullopt when the item lacks one
+  // of the index's key attributes (or has it with another type): sparse
+  // indexes hold only the items that have their keys.
+  std::optional<std::string> IndexEntryKey(const Index& index,
+                                           const Item& item) const;
+  // What the index's entry for `item` holds: the table's and the index's
+  // keys plus the projected attributes.
+  Item ProjectEntry(const Index& index, const Item& item) const;
+  // Rejects an item whose key attributes of `indexes` have the wrong type
+  // or are empty.
+  static Status ValidateIndexKeys(
+      const Item& item, const std::vector<std::shared_ptr<Index>>& indexes);
+  // The LevelDB key an ExclusiveStartKey names: a table key, or for an
+  // index read the table's and the index's keys.
+  Result<std::string> StartKey(const Item& start, const Index* index) const;
+  // The index named `name` for a read; InvalidArgument when there is none
+  // or it is still being backfilled.
+  Result<std::shared_ptr<Index>> ReadableIndex(const std::string& name) const;
 
   Status Mutate(const Item& key, const Condition* condition,
-                const Mutation& mutation, WriteOutcome* out);
+                const Mutation& mutation, WriteOutcome* out,
+                bool service_delete = false);
   // Validates the key attributes of a full item (PutItem).
   Status ValidateItemKey(const Item& item) const;
-  // The LevelDB key of the item with these key attributes.
-  // REQUIRES: the key attributes are present and valid.
-  std::string EncodeKey(const Item& item) const;
+  // ValidateItem without the index key checks.
+  Status ValidatePutItem(const Item& item) const;
   Item ExtractKey(const Item& item) const;
-  Result<std::optional<Item>> ReadItem(const std::string& db_key);
+  // Reads items (index == null) or index entries in [lo, hi) ("" = no
+  // bound). `fetch`: replace each index entry with its table item.
   Result<ReadPage> ReadRange(std::string lo, std::string hi, bool forward,
                              const Condition* filter,
-                             std::optional<int64_t> limit);
+                             std::optional<int64_t> limit, const Index* index,
+                             bool fetch);
 
   leveldb::DB* const db_;
   const bool sync_;
@@ -100,6 +207,11 @@ class TableImpl final : public Table {
   std::shared_mutex state_mu_;
   bool dropped_ = false;
   std::shared_ptr<ChangeStreamImpl> stream_;
+
+  // Modified under state_mu_ held exclusively and index_mu_; writes read
+  // it holding state_mu_ shared, everyone else under index_mu_.
+  std::vector<std::shared_ptr<Index>> indexes_;
+  mutable std::mutex index_mu_;
 
   static constexpr size_t kStripes = 1024;
   std::array<std::mutex, kStripes> stripes_;

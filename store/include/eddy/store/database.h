@@ -8,10 +8,15 @@
 //   "m" "clean"                      -> present after a clean shutdown
 //   "a" <table id u64> <stream label> NUL <shard u32> -> applied marker u64
 //   "i" <table id u64> <hash u32> <enc(pk)> [<enc(sk)>] -> EncodeItem(item)
+//   "g" <table id u64> <index id u32> <hash u32> <enc(index pk)>
+//       [<enc(index sk)>] <enc(pk)> [<enc(sk)>] -> EncodeItem(projected item)
+//   "x" <transaction id u64>         -> TransactionIntent (transaction.h)
 // where hash = KeyHash(enc(pk)) spreads partitions (Scan order and parallel
 // Scan segments follow it, as in DynamoDB) and enc() is the order-preserving
 // key encoding of key_codec.h, so one partition's items are contiguous and
-// sorted by sort key.
+// sorted by sort key. An index entry exists for each item that has the
+// index's key attributes (sparse indexes); it is written in the same batch
+// as its item, and its hash spreads the index's partitions the same way.
 //
 // Streams live beside LevelDB in <path>/streams/<table id>/<label>/shard-N
 // (streams::ShardLog); change_stream_impl.h describes how an item write and
@@ -29,6 +34,7 @@
 
 #include <spdlog/logger.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +45,39 @@
 #include "eddy/store/table_schema.h"
 
 namespace eddy::store {
+
+// One action of a write transaction (TransactWriteItems).
+struct TransactWriteAction {
+  enum class Kind : uint8_t { kPut, kUpdate, kDelete, kConditionCheck };
+  Kind kind = Kind::kConditionCheck;
+  std::shared_ptr<Table> table;
+  // kPut: the whole item (validated by Table::ValidateItem); otherwise the
+  // key (validated by Table::ValidateKey).
+  Item item;
+  const Update* update = nullptr;        // kUpdate; may be null.
+  const Condition* condition = nullptr;  // May be null.
+};
+
+// Why a transaction was cancelled, for one of its actions.
+struct CancellationReason {
+  // DynamoDB's codes: "None" (this action was fine), "ConditionalCheckFailed"
+  // or "ValidationError" (the action cannot apply to the current item, e.g.
+  // an update that makes it too large).
+  std::string code = "None";
+  std::string message;
+  std::optional<Item> item;  // The current item, when its condition failed.
+};
+
+struct TransactWriteResult {
+  bool committed = false;
+  // When not committed: one reason per action, in request order.
+  std::vector<CancellationReason> reasons;
+};
+
+struct TransactGetAction {
+  std::shared_ptr<Table> table;
+  Item key;  // Validated by Table::ValidateKey.
+};
 
 class Database {
  public:
@@ -54,6 +93,9 @@ class Database {
     int64_t stream_retention_ms = 24LL * 60 * 60 * 1000;
     // How often the background maintenance (trimming) runs.
     int64_t maintenance_interval_ms = 60 * 1000;
+    // How often the background TTL sweeper deletes the expired items of the
+    // tables with TTL enabled; 0 turns it off (SweepExpired still works).
+    int64_t ttl_sweep_interval_ms = 60 * 1000;
     std::shared_ptr<spdlog::logger> logger;  // Defaults to "store".
   };
 
@@ -67,6 +109,32 @@ class Database {
   virtual Result<TableInfo> DeleteTable(const std::string& name) = 0;
   virtual Result<TableInfo> UpdateTable(const std::string& name,
                                         const TableUpdate& update) = 0;
+  // UpdateTimeToLive: enables TTL on `attribute`, or disables it (then
+  // `attribute` must name the attribute it is enabled on). Fails with
+  // NotFound, or InvalidArgument with DynamoDB's texts: "TimeToLive is
+  // already enabled", "TimeToLive is already disabled", "TimeToLive is
+  // active on a different AttributeName: current AttributeName is <name>".
+  virtual Result<TableInfo> UpdateTimeToLive(const std::string& name,
+                                             bool enabled,
+                                             const std::string& attribute) = 0;
+  // TagResource / UntagResource: sets the tags of `set` (replacing values of
+  // existing keys), then removes the keys of `remove` (absent keys are
+  // ignored). The caller validates keys and values. Fails with NotFound, or
+  // InvalidArgument when the table would have more than kMaxTagsPerTable
+  // tags ("Number of Tags exceed the current limit for the provided
+  // ResourceArn"); then nothing changes.
+  virtual Result<TableInfo> UpdateTags(
+      const std::string& name, const std::map<std::string, std::string>& set,
+      const std::vector<std::string>& remove) = 0;
+  // Deletes the expired items of `table` (of every table with TTL enabled
+  // when absent) through Table::DeleteExpired, so each delete is re-checked
+  // under the item's lock and its stream record carries the service
+  // identity. Returns how many items were deleted; 0 for a table without
+  // TTL. Fails with NotFound when `table` does not exist. Runs in the
+  // background every ttl_sweep_interval_ms; concurrent calls are
+  // serialised.
+  virtual Result<int64_t> SweepExpired(
+      const std::optional<std::string>& table) = 0;
   // Names in ascending order, starting after `exclusive_start` (if any), at
   // most `limit`.
   virtual std::vector<std::string> ListTables(
@@ -85,6 +153,18 @@ class Database {
   // disabled streams past it. Runs in the background every
   // maintenance_interval_ms; callable directly (tests, tools).
   virtual Status TrimStreams() = 0;
+
+  // Applies every action in one atomic commit, or none: the items, and
+  // their change records in every stream they belong to, all commit or
+  // none do (store/src/transaction.h). Transactions are serialisable with
+  // each other and with single-item writes. Two actions on one item are
+  // InvalidArgument; a table deleted meanwhile is NotFound.
+  virtual Result<TransactWriteResult> TransactWrite(
+      const std::vector<TransactWriteAction>& actions) = 0;
+  // Reads the items at one point in time (a snapshot): no transaction is
+  // ever seen half-applied.
+  virtual Result<std::vector<std::optional<Item>>> TransactGet(
+      const std::vector<TransactGetAction>& gets) = 0;
 
   // Writes statistics back and closes LevelDB. Called by the destructor.
   virtual Status Close() = 0;

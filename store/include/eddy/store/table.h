@@ -34,6 +34,11 @@ struct WriteOutcome {
 // Scan parameters. The filter is evaluated after reading; Limit counts items
 // read (before the filter), as in DynamoDB.
 struct ScanRequest {
+  // Empty: the table; otherwise a secondary index, whose entries are read
+  // in its order and hold its projected attributes.
+  std::string index_name;
+  // As QueryRequest::fetch_table_items.
+  bool fetch_table_items = false;
   const Condition* filter = nullptr;
   std::optional<int64_t> limit;
   std::optional<Item> exclusive_start_key;
@@ -42,6 +47,11 @@ struct ScanRequest {
 };
 
 struct QueryRequest {
+  // As ScanRequest::index_name; the key condition is on the index's keys.
+  std::string index_name;
+  // An LSI query with Select ALL_ATTRIBUTES: each entry is replaced by its
+  // whole item from the table (DynamoDB's fetch for LSIs).
+  bool fetch_table_items = false;
   KeyCondition key_condition;
   bool scan_forward = true;
   const Condition* filter = nullptr;
@@ -78,11 +88,37 @@ class Table {
   // DeleteItem. Deleting a missing item succeeds.
   virtual Status Delete(const Item& key, const Condition* condition,
                         WriteOutcome* out) = 0;
+  // TTL: deletes the item at `key` as the service if its `attribute` is a
+  // Number of epoch seconds before `now_seconds` (and not more than five
+  // years before, as DynamoDB). Its stream record carries the service
+  // identity. Returns whether the item was deleted.
+  virtual Result<bool> DeleteExpired(const Item& key,
+                                     const std::string& attribute,
+                                     int64_t now_seconds) = 0;
   // GetItem; nullopt when the item does not exist.
   virtual Result<std::optional<Item>> Get(const Item& key) = 0;
 
   virtual Result<ReadPage> Query(const QueryRequest& request) = 0;
   virtual Result<ReadPage> Scan(const ScanRequest& request) = 0;
+
+  // The size of the item collection of a partition key value: its items
+  // plus their entries in the local secondary indexes, by DynamoDB's item
+  // size formula (ReturnItemCollectionMetrics).
+  virtual Result<int64_t> ItemCollectionSize(
+      const AttributeValue& partition_value) = 0;
+  // One index as Describe() reports it (without its statistics), or
+  // nullopt; cheaper than Describe().
+  virtual std::optional<IndexInfo> DescribeIndex(
+      const std::string& name) const = 0;
+  // Whether the table has a local secondary index (only such tables report
+  // item collection metrics).
+  virtual bool HasLocalIndexes() const = 0;
+
+  // Query and Scan of an index fail with InvalidArgument when it does not
+  // exist ("The table does not have the specified index: <name>") or is
+  // still being created ("Cannot read from backfilling global secondary
+  // index: <name>"). ExclusiveStartKey / LastEvaluatedKey of an index hold
+  // the table's and the index's key attributes.
 
   // Checks that `key` holds exactly the key attributes with the right types
   // ("The provided key element does not match the schema").

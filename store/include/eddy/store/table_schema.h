@@ -6,6 +6,7 @@
 #define EDDY_STORE_TABLE_SCHEMA_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,6 +31,29 @@ struct AttributeDefinition {
   ValueType type = ValueType::kS;
 };
 
+// A secondary index's projection: which attributes its entries hold besides
+// the table's and the index's key attributes.
+enum class ProjectionType : uint8_t { kAll = 0, kKeysOnly = 1, kInclude = 2 };
+enum class IndexStatus : uint8_t { kCreating, kActive, kDeleting, kUpdating };
+
+// One secondary index as CreateTable / UpdateTable define it. The API layer
+// validates definitions (limits, attribute definitions, projections) before
+// they reach the store.
+struct IndexSchema {
+  std::string name;
+  KeyElement hash_key;
+  std::optional<KeyElement> range_key;
+  ProjectionType projection = ProjectionType::kAll;
+  std::vector<std::string> non_key_attributes;  // kInclude only.
+  // A GSI's provisioned throughput (0 for PAY_PER_REQUEST tables and LSIs).
+  int64_t read_capacity_units = 0;
+  int64_t write_capacity_units = 0;
+};
+
+// DynamoDB's limits on indexes per table.
+inline constexpr size_t kMaxLocalIndexes = 5;
+inline constexpr size_t kMaxGlobalIndexes = 20;
+
 struct TableSchema {
   std::string name;
   KeyElement hash_key;
@@ -43,6 +67,28 @@ struct TableSchema {
   // CreateTable's StreamSpecification: a stream of this view type is enabled
   // with the table.
   std::optional<StreamViewType> stream_view_type;
+  // Local secondary indexes (fixed at CreateTable) and the global ones
+  // CreateTable asks for (UpdateTable adds and deletes GSIs later: the
+  // current set is TableInfo::indexes).
+  std::vector<IndexSchema> local_indexes;
+  std::vector<IndexSchema> global_indexes;
+  // CreateTable's Tags (validated by the caller). Database::CreateTable moves
+  // them to TableInfo::tags, where they live from then on.
+  std::map<std::string, std::string> tags;
+};
+
+// DynamoDB's tag limits (TagResource, CreateTable's Tags).
+inline constexpr size_t kMaxTagsPerTable = 50;
+
+// An index as DescribeTable reports it.
+struct IndexInfo {
+  IndexSchema schema;
+  bool global = true;
+  IndexStatus status = IndexStatus::kActive;
+  bool backfilling = false;  // A GSI being filled from existing items.
+  int64_t item_count = 0;
+  int64_t size_bytes = 0;
+  uint32_t id = 0;  // The store's name for the index's entries.
 };
 
 struct TableInfo {
@@ -59,12 +105,30 @@ struct TableInfo {
   // The table's streams, latest first: at most the first is enabled; the
   // rest are disabled streams still within their retention period.
   std::vector<StreamDescription> streams;
+  // Every secondary index: the LSIs, then the GSIs in creation order.
+  std::vector<IndexInfo> indexes;
+  uint32_t next_index_id = 1;
+  // Time to Live: the attribute holding each item's expiry (a Number of
+  // epoch seconds) while TTL is enabled; nullopt while it is disabled
+  // (DynamoDB forgets the attribute name when TTL is disabled).
+  std::optional<std::string> ttl_attribute;
+  // The table's tags (TagResource / UntagResource / CreateTable's Tags).
+  std::map<std::string, std::string> tags;
 };
 
 // UpdateTable's StreamSpecification.
 struct StreamUpdate {
   bool enabled = false;
   StreamViewType view_type = StreamViewType::kNewAndOldImages;
+};
+
+// UpdateTable's GlobalSecondaryIndexUpdates.
+struct GlobalIndexUpdate {
+  enum class Kind : uint8_t { kCreate, kUpdate, kDelete };
+  Kind kind = Kind::kCreate;
+  // kCreate: the whole definition; kUpdate: name and throughput; kDelete:
+  // name.
+  IndexSchema index;
 };
 
 // What UpdateTable may change. Unset fields stay as they are.
@@ -74,6 +138,11 @@ struct TableUpdate {
   std::optional<int64_t> write_capacity_units;
   std::optional<bool> deletion_protection;
   std::optional<StreamUpdate> stream;
+  // At most one (DynamoDB: one index create or delete per UpdateTable).
+  std::vector<GlobalIndexUpdate> global_indexes;
+  // UpdateTable's AttributeDefinitions, which must cover a created GSI's
+  // keys; they replace the table's definitions.
+  std::optional<std::vector<AttributeDefinition>> attribute_definitions;
 };
 
 }  // namespace eddy::store

@@ -46,7 +46,14 @@ OPS = {
     "put": ("PutItem", "put_item.lua"),
     "get": ("GetItem", "get_item.lua"),
     "query": ("Query", "query.lua"),
+    # The same Query on a global secondary index over the same items (see
+    # GSI_NAME); not in DEFAULT_OPS: run with --ops query,query_gsi.
+    "query_gsi": ("Query IndexName", "query_gsi.lua"),
 }
+# The GSI that --ops query_gsi creates with the table: partition key pk, sort
+# key count (each item's number), ALL projection, so that "pk = :p" on it
+# returns the same items as on the table.
+GSI_NAME = "by_count"
 # Reads first, so every target's reads see the same 10,000 pre-loaded items
 # whatever its write throughput was.
 DEFAULT_OPS = "get,query,put"
@@ -158,8 +165,10 @@ def wait_ready(host, port, proc, timeout):
     raise RuntimeError("server not ready after %ss: %r" % (timeout, last))
 
 
-def create_table(client, table):
-    status, body = client.call("CreateTable", {
+def create_table(client, table, with_gsi=False):
+    """Creates the table (with the GSI GSI_NAME when `with_gsi`) and waits
+    until it and its index are ACTIVE."""
+    request = {
         "TableName": table,
         "AttributeDefinitions": [
             {"AttributeName": "pk", "AttributeType": "S"},
@@ -170,13 +179,27 @@ def create_table(client, table):
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
         "BillingMode": "PAY_PER_REQUEST",
-    })
+    }
+    if with_gsi:
+        request["AttributeDefinitions"].append(
+            {"AttributeName": "count", "AttributeType": "N"})
+        request["GlobalSecondaryIndexes"] = [{
+            "IndexName": GSI_NAME,
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "count", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }]
+    status, body = client.call("CreateTable", request)
     if status != 200 and "ResourceInUse" not in str(body.get("__type", "")):
         raise RuntimeError("CreateTable: %s %s" % (status, body))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         status, body = client.call("DescribeTable", {"TableName": table})
-        if status == 200 and body["Table"]["TableStatus"] == "ACTIVE":
+        if status == 200 and body["Table"]["TableStatus"] == "ACTIVE" and all(
+                i.get("IndexStatus") == "ACTIVE"
+                for i in body["Table"].get("GlobalSecondaryIndexes", [])):
             return
         time.sleep(0.05)
     raise RuntimeError("table %s never became ACTIVE" % table)
@@ -212,7 +235,7 @@ def preload(host, port, table, partitions, per_partition, seed, workers=8):
     return time.monotonic() - start
 
 
-def spot_check(client, table, per_partition):
+def spot_check(client, table, per_partition, with_gsi=False):
     """The data the read scripts expect is there."""
     status, body = client.call("GetItem", {
         "TableName": table, "Key": {"pk": {"S": "p0"}, "sk": {"S": "s0"}}})
@@ -223,6 +246,14 @@ def spot_check(client, table, per_partition):
         "ExpressionAttributeValues": {":p": {"S": "p0"}}})
     if status != 200 or body.get("Count") != per_partition:
         raise RuntimeError("Query p0: %s %s" % (status, str(body)[:300]))
+    if with_gsi:
+        status, gsi = client.call("Query", {
+            "TableName": table, "IndexName": GSI_NAME,
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": "p0"}}})
+        if status != 200 or gsi.get("Count") != per_partition:
+            raise RuntimeError("Query p0 on %s: %s %s" % (GSI_NAME, status,
+                                                        str(gsi)[:300]))
     return item_size(body["Items"][0])
 
 
@@ -357,6 +388,7 @@ def run_wrk(args, url, op, duration, validate, tag):
                BENCH_PARTITIONS=str(args.partitions),
                BENCH_PER_PARTITION=str(args.per_partition),
                BENCH_SEED=str(args.seed),
+               BENCH_INDEX=GSI_NAME,
                BENCH_TAG=tag,
                BENCH_VALIDATE="1" if validate else "0")
     with tempfile.TemporaryFile("w+") as out:
@@ -604,11 +636,12 @@ def bench_target(target, args):
     try:
         wait_ready("127.0.0.1", server.port, server.proc, args.start_timeout)
         client = Client("127.0.0.1", server.port)
-        create_table(client, args.table)
+        with_gsi = "query_gsi" in args.ops
+        create_table(client, args.table, with_gsi)
         took = preload("127.0.0.1", server.port, args.table, args.partitions,
                        args.per_partition, args.seed)
         info["item_size_bytes"] = spot_check(client, args.table,
-                                             args.per_partition)
+                                             args.per_partition, with_gsi)
         client.close()
         info["preload_s"] = round(took, 2)
         log("  %s: pre-loaded %d items in %.1fs" % (
@@ -630,7 +663,8 @@ def bench_endpoint(args):
     host, port = parts.hostname, parts.port or 80
     info = {"endpoint": args.endpoint}
     client = Client(host, port)
-    create_table(client, args.table)
+    with_gsi = "query_gsi" in args.ops
+    create_table(client, args.table, with_gsi)
     status, body = client.call("Query", {
         "TableName": args.table, "KeyConditionExpression": "pk = :p",
         "ExpressionAttributeValues": {":p": {"S": "p%d" % (args.partitions -
@@ -641,7 +675,7 @@ def bench_endpoint(args):
                        args.per_partition, args.seed)
         info["preload_s"] = round(took, 2)
     info["item_size_bytes"] = spot_check(client, args.table,
-                                         args.per_partition)
+                                         args.per_partition, with_gsi)
     client.close()
     url = "%s://%s:%d/" % (parts.scheme, host, port)
     info["ops"] = measure(args, "endpoint", url, None)
@@ -708,11 +742,18 @@ def summarize(rounds, ops):
                 if e and o and o["requests_per_s"]:
                     ratios.setdefault("eddy/" + other, {})[op] = round(
                         e["requests_per_s"] / o["requests_per_s"], 1)
+    # Query on the GSI against Query on the table, per target.
+    index_ratios = {}
+    for t, per_op in summary.items():
+        q, g = per_op.get("query"), per_op.get("query_gsi")
+        if q and g and q["requests_per_s"]:
+            index_ratios[t] = round(g["requests_per_s"] / q["requests_per_s"],
+                                    2)
     targets_met = {}
     if "eddy" in summary:
         for op in ops:
             e = summary["eddy"].get(op)
-            if not e:
+            if not e or op not in RATIO_TARGETS:
                 continue
             r = ratios.get("eddy/dynalite", {}).get(op)
             o = summary.get("dynalite", {}).get(op)
@@ -727,7 +768,8 @@ def summarize(rounds, ops):
                 "p99_met": e["p99_us"] < P99_TARGET_US and quotable,
                 "quotable": quotable,
             }
-    return {"medians": summary, "ratios": ratios, "targets": targets_met}
+    return {"medians": summary, "ratios": ratios, "targets": targets_met,
+            "index_ratios": index_ratios}
 
 
 def print_tables(args, rounds, summary, ops):
@@ -804,6 +846,8 @@ def print_tables(args, rounds, summary, ops):
                   t["ratio_target"], "met" if t["ratio_met"] else "NOT met",
                   t["p99_us"] / 1000, "met" if t["p99_met"] else "NOT met",
                   "" if t["quotable"] else "  [no quotable round]"))
+    for t, r in summary.get("index_ratios", {}).items():
+        print("%s: Query IndexName / Query = %.2f×" % (t, r))
 
 
 def main():
@@ -814,7 +858,9 @@ def main():
     p.add_argument("--endpoint", help="benchmark this running endpoint "
                    "instead of starting targets (e.g. http://127.0.0.1:8000)")
     p.add_argument("--ops", default=DEFAULT_OPS,
-                   help="comma-separated: get,query,put (run in this order)")
+                   help="comma-separated: get,query,put,query_gsi (run in "
+                   "this order; query_gsi adds the GSI %s to the table)"
+                   % GSI_NAME)
     p.add_argument("--duration", type=int, default=10,
                    help="measured seconds per op")
     p.add_argument("--warmup", type=int, default=2,

@@ -2,9 +2,11 @@
 //
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
 //              [--stream-shards N] [--stream-retention 24h]
+//              [--ttl-interval 60s]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
+//   eddy ttl sweep [--table T] [--endpoint-url URL]
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -21,6 +23,7 @@
 #include "api/api_handler.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
+#include "cli/ttl_cli.h"
 #include "dispatcher/dispatcher.h"
 #include "eddy/store/database.h"
 #include "http_server.h"
@@ -37,6 +40,7 @@ struct ServeOptions {
   std::string log_level = "info";
   uint32_t stream_shards = 4;
   std::string stream_retention = "24h";
+  std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;  // "": ipc:// in the data directory.
   std::string worker_binary;    // "": eddy-worker beside this binary.
 };
@@ -97,6 +101,13 @@ int Serve(const ServeOptions& options) {
     server_log->critical(
         "--stream-retention and --stream-shards must be "
         "positive (e.g. --stream-retention 24h)");
+    return 2;
+  }
+  db_options.ttl_sweep_interval_ms = ParseDuration(options.ttl_interval);
+  if (db_options.ttl_sweep_interval_ms < 0) {
+    server_log->critical(
+        "--ttl-interval must be a duration (e.g. 60, 60s, 10m; 0 turns the "
+        "background TTL sweeper off)");
     return 2;
   }
   auto db = eddy::store::Database::Open(db_options);
@@ -206,6 +217,12 @@ int main(int argc, char** argv) {
                    "How long stream records are kept (e.g. 24h, 90m)")
       ->capture_default_str();
 
+  serve_cmd
+      ->add_option("--ttl-interval", serve.ttl_interval,
+                   "How often expired TTL items are deleted, in seconds or "
+                   "as 30s, 10m, 1h (0: only by `eddy ttl sweep`)")
+      ->capture_default_str();
+
   serve_cmd->add_option("--worker-endpoint", serve.worker_endpoint,
                         "ZeroMQ endpoint for trigger workers (default: "
                         "ipc://<data>/workers.sock)");
@@ -230,10 +247,12 @@ int main(int argc, char** argv) {
                      "Exit once the records present now are printed");
 
   eddy::runtime::cli::TriggerCommands trigger(&app);
+  eddy::runtime::cli::TtlCommands ttl(&app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
   if (trigger.parsed()) return trigger.Run();
+  if (ttl.parsed()) return ttl.Run();
   if (tail_cmd->parsed()) {
     tail.from_trim_horizon = from == "trim-horizon";
     static std::atomic<bool> stop{false};

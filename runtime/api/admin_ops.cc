@@ -9,6 +9,10 @@
 //   GetTriggerStatus  {Name}                                   -> {Trigger}
 //   WaitForTriggers   {TableName?, Barrier?, WaitMs?}  -> {Done, Barrier}
 //
+// and, beside the triggers, in ttl_ops.cc (used by `eddy ttl sweep`):
+//
+//   SweepExpiredItems {TableName?}  -> {DeletedItemCount, TableNames}
+//
 // <options> are TriggerConfig's JSON members (dispatcher/trigger_config.h).
 // A Trigger is those members plus State, StreamArn, CreatedMs, Metrics
 // {Invocations, Errors, Retries, RecordsHandled, DeadLettered, Filtered,

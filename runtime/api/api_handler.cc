@@ -66,6 +66,15 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
       {"DynamoDB_20120810.Scan", &Scan},
       {"DynamoDB_20120810.BatchWriteItem", &BatchWriteItem},
       {"DynamoDB_20120810.BatchGetItem", &BatchGetItem},
+      {"DynamoDB_20120810.UpdateTimeToLive", &UpdateTimeToLive},
+      {"DynamoDB_20120810.DescribeTimeToLive", &DescribeTimeToLive},
+      {"DynamoDB_20120810.TagResource", &TagResource},
+      {"DynamoDB_20120810.UntagResource", &UntagResource},
+      {"DynamoDB_20120810.ListTagsOfResource", &ListTagsOfResource},
+      {"DynamoDB_20120810.DescribeLimits", &DescribeLimits},
+      {"DynamoDB_20120810.DescribeEndpoints", &DescribeEndpoints},
+      {"DynamoDB_20120810.TransactWriteItems", &TransactWriteItems},
+      {"DynamoDB_20120810.TransactGetItems", &TransactGetItems},
       {"DynamoDBStreams_20120810.ListStreams", &ListStreams},
       {"DynamoDBStreams_20120810.DescribeStream", &DescribeStream},
       {"DynamoDBStreams_20120810.GetShardIterator", &GetShardIterator},
@@ -76,6 +85,7 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
       {"EddyAdmin_20261126.ListTriggers", &ListTriggers},
       {"EddyAdmin_20261126.GetTriggerStatus", &GetTriggerStatus},
       {"EddyAdmin_20261126.WaitForTriggers", &WaitForTriggers},
+      {"EddyAdmin_20261126.SweepExpiredItems", &SweepExpiredItems},
   };
   static_assert(std::size(kOps) == std::tuple_size_v<decltype(operations_)>);
   for (size_t i = 0; i < std::size(kOps); ++i) {
@@ -147,7 +157,8 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
                     rapidjson::GetParseError_En(doc.GetParseError())
               : std::string("Request body must be a JSON object (structure)"));
     } else {
-      OperationContext ctx{db_, &config_, dispatcher_};
+      OperationContext ctx{db_, &config_, dispatcher_, &transaction_tokens_,
+                           request.Header("host")};
       try {
         status = entry->fn(ctx, doc, &writer);
       } catch (const std::exception& e) {

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "api/operations.h"
+#include "api/transaction_tokens.h"
 #include "eddy/store/database.h"
 #include "http_server.h"
 
@@ -49,7 +50,8 @@ class ApiHandler {
   dispatcher::Dispatcher* dispatcher_;
   EndpointConfig config_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::array<OperationEntry, 23> operations_;
+  std::array<OperationEntry, 33> operations_;
+  TransactionTokens transaction_tokens_;
   std::atomic<uint64_t> unknown_operations_{0};
   std::atomic<uint64_t> bad_requests_{0};
 };

@@ -5,6 +5,7 @@
 // UnprocessedKeys only holds keys beyond the 16 MB response limit. Writes of
 // a batch are independent (not one transaction); each produces its own
 // stream record.
+#include "api/legacy_params.h"
 #include "api/operations.h"
 #include "eddy/store/expression.h"
 
@@ -71,6 +72,8 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
   const rapidjson::Value* request_items = nullptr;
   CapacityMode capacity;
   API_RETURN_IF_ERROR(ReadBatchRequest(params, &request_items, &capacity));
+  bool collection_metrics = false;
+  API_RETURN_IF_ERROR(ReadCollectionMetrics(params, &collection_metrics));
   ConstraintErrors errors;
   std::vector<PendingWrite> writes;
   for (const auto& member : request_items->GetObject()) {
@@ -139,7 +142,12 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
   }
 
   std::map<std::string, double> units;
+  std::vector<WrittenItem> written;
   for (PendingWrite& w : writes) {
+    if (collection_metrics) {
+      written.push_back({w.table_name, w.table,
+                         KeyOf(w.table->schema(), w.item)});
+    }
     store::WriteOutcome outcome;
     const size_t new_size = w.is_put ? store::ItemSize(w.item) : 0;
     Status s = w.is_put ? w.table->Put(std::move(w.item), nullptr, &outcome)
@@ -169,6 +177,7 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
     }
     out->EndArray();
   }
+  API_RETURN_IF_ERROR(WriteCollectionMetricsByTable(written, out));
   out->EndObject();
   return ApiStatus();
 }
@@ -198,7 +207,8 @@ ApiStatus BatchGetItem(const OperationContext& ctx,
     if (!member.value.IsObject()) return WrongType(member.value, "Structure");
     r.json = &member.value;
     Params tp(member.value);
-    API_RETURN_IF_ERROR(RejectUnsupported(tp, {"AttributesToGet"}));
+    API_RETURN_IF_ERROR(legacy::CheckNotMixed(tp, {"AttributesToGet"},
+                                              {"ProjectionExpression"}));
     const rapidjson::Value* keys = nullptr;
     API_RETURN_IF_ERROR(tp.Array("Keys", &keys));
     if (keys == nullptr) {
@@ -236,6 +246,11 @@ ApiStatus BatchGetItem(const OperationContext& ctx,
       r.projection = std::move(*p);
     }
     API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+    if (!projection_text) {
+      API_RETURN_IF_ERROR(legacy::ReadAttributesToGet(
+          tp, "requestItems." + r.name + ".member.attributesToGet",
+          &r.projection));
+    }
     reads.push_back(std::move(r));
   }
   if (total_keys > kMaxBatchGetKeys) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "eddy/result.h"
@@ -26,6 +27,9 @@ struct ApiError {
   static ApiError ResourceInUse(std::string message);
   static ApiError ConditionalCheckFailed(std::string message);
   static ApiError Internal(std::string message);
+  // Any other DynamoDB error type (HTTP 400), e.g.
+  // Dynamo("TransactionCanceledException", ...).
+  static ApiError Dynamo(std::string_view name, std::string message);
   // Maps a store Status (InvalidArgument -> ValidationException, NotFound ->
   // ResourceNotFoundException, AlreadyExists -> ResourceInUseException,
   // ConditionFailed -> ConditionalCheckFailedException, the rest -> 500).

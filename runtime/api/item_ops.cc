@@ -1,7 +1,10 @@
 // PutItem, GetItem, DeleteItem, UpdateItem and the helpers shared with
 // Query and Scan.
+#include <algorithm>
 #include <cmath>
+#include <map>
 
+#include "api/legacy_params.h"
 #include "api/operations.h"
 #include "eddy/store/expression.h"
 
@@ -35,23 +38,6 @@ ApiStatus ReadReturnValues(const Params& params, ReturnValues* out) {
   return ApiStatus();
 }
 
-// ReturnValuesOnConditionCheckFailure: true for ALL_OLD.
-ApiStatus ReadReturnOnFailure(const Params& params, bool* all_old) {
-  std::optional<std::string> text;
-  API_RETURN_IF_ERROR(
-      params.String("ReturnValuesOnConditionCheckFailure", &text));
-  *all_old = false;
-  if (!text || *text == "NONE") return ApiStatus();
-  if (*text == "ALL_OLD") {
-    *all_old = true;
-    return ApiStatus();
-  }
-  ConstraintErrors errors;
-  errors.Add(*text, "returnValuesOnConditionCheckFailure",
-             "Member must satisfy enum value set: [ALL_OLD, NONE]");
-  return errors.ToStatus();
-}
-
 ApiStatus RequireKey(const Params& params, std::optional<Item>* key) {
   API_RETURN_IF_ERROR(params.ItemMember("Key", key));
   if (!*key) {
@@ -65,17 +51,36 @@ ApiStatus RequireKey(const Params& params, std::optional<Item>* key) {
 // What PutItem, DeleteItem and UpdateItem share: ReturnValues and its
 // on-failure sibling, ReturnConsumedCapacity, and the ConditionExpression
 // (parsed, with the UpdateExpression when there is one, against one set of
-// substitutions).
+// substitutions) or its legacy forms, Expected (and AttributeUpdates).
 struct WriteRequest {
   ReturnValues return_values = ReturnValues::kNone;
   bool return_old_on_failure = false;
   CapacityMode capacity = CapacityMode::kNone;
+  bool collection_metrics = false;
   ExpressionInputs inputs;
   std::unique_ptr<store::Update> update;
   std::unique_ptr<store::Condition> condition;
 
+  // "ItemCollectionMetrics" of the collection `item` (or its key) is in,
+  // when asked for and the table has a local secondary index.
+  ApiStatus WriteMetrics(store::Table& table, const Item& item,
+                         JsonWriter* out) const {
+    if (!collection_metrics || !table.HasLocalIndexes()) return ApiStatus();
+    out->Key("ItemCollectionMetrics");
+    return WriteCollectionMetrics(table, item, out);
+  }
+
   // `allow_update_modes`: UPDATED_*/ALL_NEW are allowed (UpdateItem only).
   ApiStatus Read(const Params& params, bool allow_update_modes) {
+    if (allow_update_modes) {
+      API_RETURN_IF_ERROR(legacy::CheckNotMixed(
+          params, {"AttributeUpdates", "Expected", "ConditionalOperator"},
+          {"UpdateExpression", "ConditionExpression"}));
+    } else {
+      API_RETURN_IF_ERROR(
+          legacy::CheckNotMixed(params, {"Expected", "ConditionalOperator"},
+                                {"ConditionExpression"}));
+    }
     API_RETURN_IF_ERROR(ReadReturnValues(params, &return_values));
     if (!allow_update_modes && return_values != ReturnValues::kNone &&
         return_values != ReturnValues::kAllOld) {
@@ -83,6 +88,7 @@ struct WriteRequest {
     }
     API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &return_old_on_failure));
     API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
+    API_RETURN_IF_ERROR(ReadCollectionMetrics(params, &collection_metrics));
     std::optional<std::string> update_text, condition_text;
     if (allow_update_modes) {
       API_RETURN_IF_ERROR(
@@ -107,7 +113,14 @@ struct WriteRequest {
       if (!c.ok()) return c.status();
       condition = std::move(*c);
     }
-    return ectx.CheckAllUsed();
+    API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+    if (allow_update_modes && !update_text) {
+      API_RETURN_IF_ERROR(legacy::ReadAttributeUpdates(params, &update));
+    }
+    if (!condition_text) {
+      API_RETURN_IF_ERROR(legacy::ReadExpected(params, &condition));
+    }
+    return ApiStatus();
   }
 };
 
@@ -133,6 +146,22 @@ void WriteAttributes(const Item& item, JsonWriter* out) {
 }
 
 }  // namespace
+
+ApiStatus ReadReturnOnFailure(const Params& params, bool* all_old) {
+  std::optional<std::string> text;
+  API_RETURN_IF_ERROR(
+      params.String("ReturnValuesOnConditionCheckFailure", &text));
+  *all_old = false;
+  if (!text || *text == "NONE") return ApiStatus();
+  if (*text == "ALL_OLD") {
+    *all_old = true;
+    return ApiStatus();
+  }
+  ConstraintErrors errors;
+  errors.Add(*text, "returnValuesOnConditionCheckFailure",
+             "Member must satisfy enum value set: [ALL_OLD, NONE]");
+  return errors.ToStatus();
+}
 
 ApiStatus ReadExpressionText(const Params& params, const char* name,
                              std::optional<std::string>* out) {
@@ -187,6 +216,70 @@ ApiStatus ReadCapacityMode(const Params& params, CapacityMode* mode) {
   return ApiStatus();
 }
 
+ApiStatus ReadCollectionMetrics(const Params& params, bool* size) {
+  std::optional<std::string> text;
+  API_RETURN_IF_ERROR(params.String("ReturnItemCollectionMetrics", &text));
+  *size = text && *text == "SIZE";
+  if (text && *text != "SIZE" && *text != "NONE") {
+    ConstraintErrors errors;
+    errors.Add(*text, "returnItemCollectionMetrics",
+               "Member must satisfy enum value set: [SIZE, NONE]");
+    return errors.ToStatus();
+  }
+  return ApiStatus();
+}
+
+ApiStatus WriteCollectionMetrics(store::Table& table, const Item& item,
+                                 JsonWriter* out) {
+  const std::string& hash = table.schema().hash_key.name;
+  auto pk = item.find(hash);
+  if (pk == item.end()) return ApiStatus();
+  Result<int64_t> bytes = table.ItemCollectionSize(pk->second);
+  if (!bytes.ok()) return bytes.status();
+  // DynamoDB reports a range in GB that contains the size.
+  const double lower = std::floor(static_cast<double>(*bytes) /
+                                  (1024.0 * 1024.0 * 1024.0));
+  out->StartObject();
+  WriteItemMember("ItemCollectionKey", Item{{hash, pk->second}}, out);
+  out->Key("SizeEstimateRangeGB");
+  out->StartArray();
+  out->Double(lower);
+  out->Double(lower + 1);
+  out->EndArray();
+  out->EndObject();
+  return ApiStatus();
+}
+
+ApiStatus WriteCollectionMetricsByTable(const std::vector<WrittenItem>& written,
+                                        JsonWriter* out) {
+  // Table name -> (table, partition keys already reported).
+  std::map<std::string, std::vector<const WrittenItem*>> by_table;
+  for (const WrittenItem& w : written) {
+    if (!w.table->HasLocalIndexes()) continue;
+    std::vector<const WrittenItem*>& items = by_table[w.table_name];
+    const std::string& hash = w.table->schema().hash_key.name;
+    auto pk = w.item.find(hash);
+    const bool seen =
+        std::any_of(items.begin(), items.end(), [&](const WrittenItem* other) {
+          return other->item.find(hash)->second == pk->second;
+        });
+    if (!seen) items.push_back(&w);
+  }
+  if (by_table.empty()) return ApiStatus();
+  out->Key("ItemCollectionMetrics");
+  out->StartObject();
+  for (const auto& [name, items] : by_table) {
+    out->Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    out->StartArray();
+    for (const WrittenItem* w : items) {
+      API_RETURN_IF_ERROR(WriteCollectionMetrics(*w->table, w->item, out));
+    }
+    out->EndArray();
+  }
+  out->EndObject();
+  return ApiStatus();
+}
+
 double WriteUnits(size_t bytes) {
   return std::max(1.0, std::ceil(static_cast<double>(bytes) / 1024.0));
 }
@@ -224,10 +317,8 @@ ApiStatus RejectUnsupported(const Params& params,
                             std::initializer_list<const char*> names) {
   for (const char* name : names) {
     if (params.Get(name) != nullptr) {
-      return ApiError::Validation(
-          std::string(name) +
-          " is not supported by this version of Eddy; use the expression "
-          "parameters instead");
+      return ApiError::Validation(std::string(name) +
+                                  " is not supported by this version of Eddy");
     }
   }
   return ApiStatus();
@@ -238,8 +329,6 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
   Params params(request);
   std::string table_name;
   API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
-  API_RETURN_IF_ERROR(
-      RejectUnsupported(params, {"Expected", "ConditionalOperator"}));
   std::optional<Item> item;
   API_RETURN_IF_ERROR(params.ItemMember("Item", &item));
   if (!item) {
@@ -264,6 +353,8 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
       outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
   WriteConsumedCapacity(write.capacity, table_name,
                         WriteUnits(std::max(old_size, new_size)), true, out);
+  API_RETURN_IF_ERROR(write.WriteMetrics(
+      *table, outcome.new_item ? *outcome.new_item : Item(), out));
   out->EndObject();
   return ApiStatus();
 }
@@ -273,7 +364,8 @@ ApiStatus GetItem(const OperationContext& ctx, const rapidjson::Value& request,
   Params params(request);
   std::string table_name;
   API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
-  API_RETURN_IF_ERROR(RejectUnsupported(params, {"AttributesToGet"}));
+  API_RETURN_IF_ERROR(legacy::CheckNotMixed(params, {"AttributesToGet"},
+                                            {"ProjectionExpression"}));
   std::optional<Item> key;
   API_RETURN_IF_ERROR(RequireKey(params, &key));
   std::optional<bool> consistent;
@@ -307,6 +399,10 @@ ApiStatus GetItem(const OperationContext& ctx, const rapidjson::Value& request,
     projection = std::move(*p);
   }
   API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+  if (!projection_text) {
+    API_RETURN_IF_ERROR(
+        legacy::ReadAttributesToGet(params, "attributesToGet", &projection));
+  }
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
@@ -331,8 +427,6 @@ ApiStatus DeleteItem(const OperationContext& ctx,
   Params params(request);
   std::string table_name;
   API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
-  API_RETURN_IF_ERROR(
-      RejectUnsupported(params, {"Expected", "ConditionalOperator"}));
   std::optional<Item> key;
   API_RETURN_IF_ERROR(RequireKey(params, &key));
   WriteRequest write;
@@ -351,6 +445,7 @@ ApiStatus DeleteItem(const OperationContext& ctx,
       write.capacity, table_name,
       WriteUnits(outcome.old_item ? store::ItemSize(*outcome.old_item) : 0),
       true, out);
+  API_RETURN_IF_ERROR(write.WriteMetrics(*table, *key, out));
   out->EndObject();
   return ApiStatus();
 }
@@ -360,8 +455,6 @@ ApiStatus UpdateItem(const OperationContext& ctx,
   Params params(request);
   std::string table_name;
   API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
-  API_RETURN_IF_ERROR(RejectUnsupported(
-      params, {"Expected", "ConditionalOperator", "AttributeUpdates"}));
   std::optional<Item> key;
   API_RETURN_IF_ERROR(RequireKey(params, &key));
   WriteRequest write;
@@ -401,6 +494,7 @@ ApiStatus UpdateItem(const OperationContext& ctx,
       outcome.new_item ? store::ItemSize(*outcome.new_item) : 0;
   WriteConsumedCapacity(write.capacity, table_name,
                         WriteUnits(std::max(old_size, new_size)), true, out);
+  API_RETURN_IF_ERROR(write.WriteMetrics(*table, *key, out));
   out->EndObject();
   return ApiStatus();
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "api/errors.h"
 #include "api/json_codec.h"
@@ -24,11 +25,18 @@ struct EndpointConfig {
   std::string account_id = "000000000000";
 };
 
+class TransactionTokens;
+
 struct OperationContext {
   store::Database* db;
   const EndpointConfig* config;
   // Null when the server runs without triggers.
   dispatcher::Dispatcher* dispatcher = nullptr;
+  // TransactWriteItems' ClientRequestToken idempotency (null: tokens are
+  // not remembered).
+  TransactionTokens* transaction_tokens = nullptr;
+  // The request's Host header ("" when absent), for DescribeEndpoints.
+  std::string_view host;
 };
 
 // Every operation has this shape. `request` is the parsed body (an object);
@@ -61,6 +69,28 @@ ApiStatus BatchWriteItem(const OperationContext&, const rapidjson::Value&,
                          JsonWriter*);
 ApiStatus BatchGetItem(const OperationContext&, const rapidjson::Value&,
                        JsonWriter*);
+ApiStatus TransactWriteItems(const OperationContext&, const rapidjson::Value&,
+                             JsonWriter*);
+ApiStatus TransactGetItems(const OperationContext&, const rapidjson::Value&,
+                           JsonWriter*);
+
+// Time to Live (ttl_ops.cc).
+ApiStatus UpdateTimeToLive(const OperationContext&, const rapidjson::Value&,
+                           JsonWriter*);
+ApiStatus DescribeTimeToLive(const OperationContext&, const rapidjson::Value&,
+                             JsonWriter*);
+// Tags (tag_ops.cc).
+ApiStatus TagResource(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus UntagResource(const OperationContext&, const rapidjson::Value&,
+                        JsonWriter*);
+ApiStatus ListTagsOfResource(const OperationContext&, const rapidjson::Value&,
+                             JsonWriter*);
+// Account-level answers (account_ops.cc).
+ApiStatus DescribeLimits(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus DescribeEndpoints(const OperationContext&, const rapidjson::Value&,
+                            JsonWriter*);
 
 // DynamoDB Streams (target prefix DynamoDBStreams_20120810).
 ApiStatus ListStreams(const OperationContext&, const rapidjson::Value&,
@@ -86,6 +116,11 @@ ApiStatus GetTriggerStatus(const OperationContext&, const rapidjson::Value&,
                            JsonWriter*);
 ApiStatus WaitForTriggers(const OperationContext&, const rapidjson::Value&,
                           JsonWriter*);
+// Deletes expired items now (ttl_ops.cc):
+//   SweepExpiredItems {TableName?} -> {DeletedItemCount, TableNames}
+// where TableNames are the tables swept (those with TTL enabled).
+ApiStatus SweepExpiredItems(const OperationContext&, const rapidjson::Value&,
+                            JsonWriter*);
 
 // Helpers shared by the operation files.
 
@@ -118,16 +153,45 @@ ApiStatus ReadExpressionInputs(const Params& params, bool used_expressions,
 ApiStatus ReadExpressionText(const Params& params, const char* name,
                              std::optional<std::string>* out);
 
+// ReturnValuesOnConditionCheckFailure: *all_old is true for ALL_OLD.
+ApiStatus ReadReturnOnFailure(const Params& params, bool* all_old);
+
 // ReturnConsumedCapacity: NONE (default), TOTAL or INDEXES.
 enum class CapacityMode { kNone, kTotal, kIndexes };
 ApiStatus ReadCapacityMode(const Params& params, CapacityMode* mode);
 // "ConsumedCapacity":{...} for `units` capacity units on `table`.
 void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
                            double units, bool write, JsonWriter* out);
+// ReturnItemCollectionMetrics: *size is true for SIZE (NONE is the default).
+ApiStatus ReadCollectionMetrics(const Params& params, bool* size);
+// One ItemCollectionMetrics object ({ItemCollectionKey, SizeEstimateRangeGB})
+// for the item collection `item`'s partition key names. DynamoDB reports
+// them only for tables with a local secondary index.
+ApiStatus WriteCollectionMetrics(store::Table& table, const store::Item& item,
+                                 JsonWriter* out);
+
+// BatchWriteItem's and TransactWriteItems' "ItemCollectionMetrics": for
+// each written table with a local secondary index, one entry per item
+// collection written. Nothing when there is none.
+struct WrittenItem {
+  std::string table_name;
+  std::shared_ptr<store::Table> table;
+  store::Item item;  // The item or its key.
+};
+ApiStatus WriteCollectionMetricsByTable(const std::vector<WrittenItem>& written,
+                                        JsonWriter* out);
+
 // DynamoDB's capacity units: writes round up to 1 KB, reads to 4 KB (half
 // for eventually consistent reads).
 double WriteUnits(size_t bytes);
 double ReadUnits(size_t bytes, bool consistent);
+
+// A Tags list ([{Key, Value}, ...]) with DynamoDB's tag rules (key 1-128
+// characters, value 0-256, letters, digits, spaces and + - = . _ : / @, no
+// "aws:" prefix, no duplicate keys). An empty list is accepted here
+// (TagResource rejects it itself).
+ApiStatus ReadTags(const rapidjson::Value& json,
+                   std::map<std::string, std::string>* tags);
 
 // Parameters later issues build; present -> a clear "not supported" error.
 ApiStatus RejectUnsupported(const Params& params,

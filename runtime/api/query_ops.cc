@@ -1,4 +1,8 @@
 // Query and Scan.
+#include <algorithm>
+#include <cctype>
+
+#include "api/legacy_params.h"
 #include "api/operations.h"
 #include "eddy/store/expression.h"
 
@@ -7,27 +11,76 @@ namespace {
 
 using store::Item;
 
-enum class Select { kAllAttributes, kSpecificAttributes, kCount };
+enum class Select {
+  kAllAttributes,
+  kSpecificAttributes,
+  kCount,
+  kAllProjected,  // ALL_PROJECTED_ATTRIBUTES: an index's entries as they are.
+};
 
 // The parameters Query and Scan share.
 struct ReadParams {
   std::string table_name;
+  std::optional<std::string> index_name;
   Select select = Select::kAllAttributes;
+  bool select_given = false;  // Select was in the request.
   std::optional<int64_t> limit;
   std::optional<Item> exclusive_start_key;
   bool consistent = false;
   CapacityMode capacity = CapacityMode::kNone;
   std::optional<std::string> filter_text;
   std::optional<std::string> projection_text;
+  std::optional<store::Projection> attributes_to_get;  // Legacy projection.
   ExpressionInputs inputs;
 };
 
-ApiStatus ReadCommon(const Params& params, ConstraintErrors* errors,
+// DynamoDB's rule against mixing the legacy parameters with expressions
+// (KeyConditions only counts against a KeyConditionExpression).
+ApiStatus CheckNotMixed(const Params& params, bool query) {
+  if (!query) {
+    return legacy::CheckNotMixed(
+        params, {"AttributesToGet", "ScanFilter", "ConditionalOperator"},
+        {"ProjectionExpression", "FilterExpression"});
+  }
+  if (params.Get("KeyConditionExpression") != nullptr) {
+    return legacy::CheckNotMixed(
+        params,
+        {"AttributesToGet", "QueryFilter", "ConditionalOperator",
+         "KeyConditions"},
+        {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"});
+  }
+  return legacy::CheckNotMixed(
+      params, {"AttributesToGet", "QueryFilter", "ConditionalOperator"},
+      {"ProjectionExpression", "FilterExpression"});
+}
+
+ApiStatus ReadCommon(const Params& params, bool query, ConstraintErrors* errors,
                      ReadParams* out) {
   API_RETURN_IF_ERROR(ReadTableName(params, &out->table_name));
-  API_RETURN_IF_ERROR(RejectUnsupported(
-      params, {"IndexName", "AttributesToGet", "QueryFilter", "ScanFilter",
-               "ConditionalOperator", "KeyConditions"}));
+  API_RETURN_IF_ERROR(params.String("IndexName", &out->index_name));
+  if (out->index_name) {
+    const std::string& name = *out->index_name;
+    bool pattern_ok = !name.empty();
+    for (char c : name) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+            c == '-' || c == '.')) {
+        pattern_ok = false;
+      }
+    }
+    if (name.size() < 3) {
+      errors->Add(name, "indexName",
+                  "Member must have length greater than or equal to 3");
+    } else if (name.size() > 255) {
+      errors->Add(name, "indexName",
+                  "Member must have length less than or equal to 255");
+    }
+    if (!pattern_ok) {
+      errors->Add(name, "indexName",
+                  "Member must satisfy regular expression pattern: "
+                  "[a-zA-Z0-9_.-]+");
+    }
+  }
+  API_RETURN_IF_ERROR(CheckNotMixed(params, query));
   API_RETURN_IF_ERROR(params.Int64("Limit", &out->limit));
   if (out->limit && *out->limit < 1) {
     errors->Add(std::to_string(*out->limit), "limit",
@@ -35,6 +88,7 @@ ApiStatus ReadCommon(const Params& params, ConstraintErrors* errors,
   }
   std::optional<std::string> select;
   API_RETURN_IF_ERROR(params.String("Select", &select));
+  out->select_given = select.has_value();
   API_RETURN_IF_ERROR(
       params.ItemMember("ExclusiveStartKey", &out->exclusive_start_key));
   std::optional<bool> consistent;
@@ -45,6 +99,10 @@ ApiStatus ReadCommon(const Params& params, ConstraintErrors* errors,
       ReadExpressionText(params, "FilterExpression", &out->filter_text));
   API_RETURN_IF_ERROR(ReadExpressionText(params, "ProjectionExpression",
                                          &out->projection_text));
+  API_RETURN_IF_ERROR(legacy::ReadAttributesToGet(params, "attributesToGet",
+                                                  &out->attributes_to_get));
+  const bool projects =
+      out->projection_text.has_value() || out->attributes_to_get.has_value();
   if (select) {
     if (*select == "ALL_ATTRIBUTES") {
       out->select = Select::kAllAttributes;
@@ -53,28 +111,34 @@ ApiStatus ReadCommon(const Params& params, ConstraintErrors* errors,
     } else if (*select == "COUNT") {
       out->select = Select::kCount;
     } else if (*select == "ALL_PROJECTED_ATTRIBUTES") {
-      return ApiError::Validation(
-          "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an "
-          "IndexName");
+      if (!out->index_name) {
+        return ApiError::Validation(
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an "
+            "IndexName");
+      }
+      out->select = Select::kAllProjected;
     } else {
       errors->Add(*select, "select",
                   "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, "
                   "COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]");
     }
-  } else if (out->projection_text) {
+  } else if (projects) {
     out->select = Select::kSpecificAttributes;
   }
   if (errors->empty()) {
-    if (out->select == Select::kSpecificAttributes && !out->projection_text) {
+    if (out->select == Select::kSpecificAttributes && !projects) {
       return ApiError::Validation(
           "Must specify the AttributesToGet or ProjectionExpression when "
           "choosing to get SPECIFIC_ATTRIBUTES");
     }
-    if (out->select != Select::kSpecificAttributes && out->projection_text) {
+    if (out->select != Select::kSpecificAttributes && projects) {
       return ApiError::Validation(
-          std::string("Cannot specify the ProjectionExpression when choosing "
-                      "to get ") +
-          (out->select == Select::kCount ? "COUNT" : "ALL_ATTRIBUTES"));
+          std::string("Cannot specify the ") +
+          (out->projection_text ? "ProjectionExpression" : "AttributesToGet") +
+          " when choosing to get " +
+          (out->select == Select::kCount          ? "only the Count"
+           : out->select == Select::kAllProjected ? "ALL_PROJECTED_ATTRIBUTES"
+                                                  : "ALL_ATTRIBUTES"));
     }
   }
   return ApiStatus();
@@ -96,6 +160,8 @@ ApiStatus ParseReadExpressions(const ReadParams& p,
         store::Projection::Parse(*p.projection_text, ectx);
     if (!pr.ok()) return pr.status();
     *projection = std::move(*pr);
+  } else if (p.attributes_to_get) {
+    *projection = *p.attributes_to_get;
   }
   return ApiStatus();
 }
@@ -125,6 +191,77 @@ void WritePage(const ReadParams& p, const store::ReadPage& page,
   out->EndObject();
 }
 
+// The secondary index a read names (IndexName), as the table has it now.
+struct IndexTarget {
+  store::IndexSchema schema;
+  bool global = true;
+};
+
+// Looks up p.index_name (nothing to do without one) and applies DynamoDB's
+// checks on reading that index.
+ApiStatus ResolveIndex(const store::Table& table, const ReadParams& p,
+                       std::optional<IndexTarget>* out) {
+  if (!p.index_name) return ApiStatus();
+  const std::string& name = *p.index_name;
+  if (std::optional<store::IndexInfo> found = table.DescribeIndex(name)) {
+    const store::IndexInfo& i = *found;
+    if (i.global && p.consistent) {
+      return ApiError::Validation(
+          "Consistent reads are not supported on global secondary indexes");
+    }
+    if (i.global && p.select_given && p.select == Select::kAllAttributes &&
+        i.schema.projection != store::ProjectionType::kAll) {
+      return ApiError::Validation(
+          "One or more parameter values were invalid: Select type "
+          "ALL_ATTRIBUTES is not supported for global secondary index " +
+          name + " because its projection type is not ALL");
+    }
+    if (i.global && i.status == store::IndexStatus::kCreating) {
+      return ApiError::Validation(
+          "Cannot read from backfilling global secondary index: " + name);
+    }
+    *out = IndexTarget{i.schema, i.global};
+    return ApiStatus();
+  }
+  return ApiError::Validation("The table does not have the specified index: " +
+                              name);
+}
+
+// Whether a read of a local secondary index needs the table's items: Select
+// ALL_ATTRIBUTES, or a projection or filter naming attributes the index does
+// not hold (DynamoDB then fetches them from the table).
+bool NeedsTableItems(const IndexTarget& index, const store::TableSchema& table,
+                     const ReadParams& p,
+                     const std::optional<store::Projection>& projection,
+                     const store::Condition* filter) {
+  if (index.global || index.schema.projection == store::ProjectionType::kAll) {
+    return false;
+  }
+  if (p.select_given && p.select == Select::kAllAttributes) return true;
+  auto projected = [&](const std::string& name) {
+    if (name == table.hash_key.name || name == index.schema.hash_key.name) {
+      return true;
+    }
+    if ((table.range_key && name == table.range_key->name) ||
+        (index.schema.range_key && name == index.schema.range_key->name)) {
+      return true;
+    }
+    const std::vector<std::string>& extra = index.schema.non_key_attributes;
+    return std::find(extra.begin(), extra.end(), name) != extra.end();
+  };
+  if (projection) {
+    for (const store::Path& path : projection->paths()) {
+      if (!projected(path.front().name)) return true;
+    }
+  }
+  if (filter != nullptr) {
+    for (const store::Path& path : filter->paths()) {
+      if (!projected(path.front().name)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
@@ -132,55 +269,82 @@ ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
   Params params(request);
   ConstraintErrors errors;
   ReadParams p;
-  API_RETURN_IF_ERROR(ReadCommon(params, &errors, &p));
+  API_RETURN_IF_ERROR(ReadCommon(params, /*query=*/true, &errors, &p));
   std::optional<bool> forward;
   API_RETURN_IF_ERROR(params.Bool("ScanIndexForward", &forward));
   API_RETURN_IF_ERROR(errors.ToStatus());
   std::optional<std::string> key_text;
   API_RETURN_IF_ERROR(
       ReadExpressionText(params, "KeyConditionExpression", &key_text));
+  // The legacy KeyConditions may come with the other expressions.
+  std::optional<std::vector<legacy::AttributeCondition>> key_conditions;
   if (!key_text) {
+    API_RETURN_IF_ERROR(legacy::ReadKeyConditions(params, &key_conditions));
+  }
+  if (!key_text && !key_conditions) {
     return ApiError::Validation(
         "Either the KeyConditions or KeyConditionExpression parameter must be "
         "specified in the request.");
   }
-  API_RETURN_IF_ERROR(ReadExpressionInputs(params, true, &p.inputs));
+  API_RETURN_IF_ERROR(ReadExpressionInputs(params,
+                                           key_text.has_value() ||
+                                               p.filter_text.has_value() ||
+                                               p.projection_text.has_value(),
+                                           &p.inputs));
+  std::unique_ptr<store::Condition> filter;
+  if (!p.filter_text) {
+    API_RETURN_IF_ERROR(legacy::ReadFilter(params, "QueryFilter", &filter));
+  }
+  const bool query_filter = filter != nullptr;
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, p.table_name, &table));
   const store::TableSchema& schema = table->schema();
+  std::optional<IndexTarget> index;
+  API_RETURN_IF_ERROR(ResolveIndex(*table, p, &index));
+  // The key schema the condition is on: the index's, or the table's.
+  const store::KeyElement& hash_key =
+      index ? index->schema.hash_key : schema.hash_key;
+  const std::optional<store::KeyElement>& range =
+      index ? index->schema.range_key : schema.range_key;
+  const std::string_view range_key =
+      range ? std::string_view(range->name) : std::string_view();
 
   store::ExpressionContext ectx(p.inputs.names ? &*p.inputs.names : nullptr,
                                 p.inputs.values ? &*p.inputs.values : nullptr);
-  Result<store::KeyCondition> key_condition = store::KeyCondition::Parse(
-      *key_text, &ectx, schema.hash_key.name,
-      schema.range_key ? std::string_view(schema.range_key->name)
-                       : std::string_view());
+  Result<store::KeyCondition> key_condition =
+      key_text
+          ? store::KeyCondition::Parse(*key_text, &ectx, hash_key.name,
+                                       range_key)
+          : legacy::MakeKeyCondition(*key_conditions, hash_key.name, range_key);
   if (!key_condition.ok()) return key_condition.status();
-  std::unique_ptr<store::Condition> filter;
   std::optional<store::Projection> projection;
   API_RETURN_IF_ERROR(ParseReadExpressions(p, &ectx, &filter, &projection));
   API_RETURN_IF_ERROR(ectx.CheckAllUsed());
   {
     Status types = key_condition->CheckKeyTypes(
-        schema.hash_key.type,
-        schema.range_key ? schema.range_key->type : store::ValueType::kS);
+        hash_key.type, range ? range->type : store::ValueType::kS);
     if (!types.ok()) return types;
   }
   if (filter) {
     for (const store::Path& path : filter->paths()) {
       const std::string& name = path.front().name;
-      if (name == schema.hash_key.name ||
-          (schema.range_key && name == schema.range_key->name)) {
+      if (name == hash_key.name || (range && name == range->name)) {
         return ApiError::Validation(
-            "Filter Expression can only contain non-primary key attributes: "
-            "Primary key attribute: " +
+            std::string(query_filter ? "QueryFilter" : "Filter Expression") +
+            " can only contain non-primary key attributes: Primary key "
+            "attribute: " +
             name);
       }
     }
   }
 
   store::QueryRequest q;
+  if (index) {
+    q.index_name = index->schema.name;
+    q.fetch_table_items =
+        NeedsTableItems(*index, schema, p, projection, filter.get());
+  }
   q.key_condition = std::move(*key_condition);
   q.scan_forward = forward.value_or(true);
   q.filter = filter.get();
@@ -197,7 +361,7 @@ ApiStatus Scan(const OperationContext& ctx, const rapidjson::Value& request,
   Params params(request);
   ConstraintErrors errors;
   ReadParams p;
-  API_RETURN_IF_ERROR(ReadCommon(params, &errors, &p));
+  API_RETURN_IF_ERROR(ReadCommon(params, /*query=*/false, &errors, &p));
   std::optional<int64_t> segment, total_segments;
   API_RETURN_IF_ERROR(params.Int64("Segment", &segment));
   API_RETURN_IF_ERROR(params.Int64("TotalSegments", &total_segments));
@@ -240,10 +404,20 @@ ApiStatus Scan(const OperationContext& ctx, const rapidjson::Value& request,
   std::optional<store::Projection> projection;
   API_RETURN_IF_ERROR(ParseReadExpressions(p, &ectx, &filter, &projection));
   API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+  if (!p.filter_text) {
+    API_RETURN_IF_ERROR(legacy::ReadFilter(params, "ScanFilter", &filter));
+  }
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, p.table_name, &table));
+  std::optional<IndexTarget> index;
+  API_RETURN_IF_ERROR(ResolveIndex(*table, p, &index));
   store::ScanRequest s;
+  if (index) {
+    s.index_name = index->schema.name;
+    s.fetch_table_items = NeedsTableItems(*index, table->schema(), p,
+                                          projection, filter.get());
+  }
   s.filter = filter.get();
   s.limit = p.limit;
   s.exclusive_start_key = std::move(p.exclusive_start_key);

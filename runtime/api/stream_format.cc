@@ -65,11 +65,14 @@ void WriteStreamRecord(const store::ChangeRecord& record, uint64_t sequence,
   str(store::StreamViewTypeName(view));
   out->EndObject();
   if (record.service_delete) {
+    // GetRecords' Identity shape has PrincipalId and Type; Lambda's event
+    // records spell them principalId and type.
+    const bool lambda = !event_source_arn.empty();
     out->Key("userIdentity");
     out->StartObject();
-    out->Key("type");
+    out->Key(lambda ? "type" : "Type");
     out->String("Service");
-    out->Key("principalId");
+    out->Key(lambda ? "principalId" : "PrincipalId");
     out->String("dynamodb.amazonaws.com");
     out->EndObject();
   }

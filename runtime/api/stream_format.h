@@ -22,9 +22,10 @@ bool ParseSequence(std::string_view text, uint64_t* sequence);
 std::string ShardId(const store::StreamDescription& stream, uint32_t index);
 
 // One record as GetRecords returns it (eventID, eventName, eventVersion,
-// eventSource, awsRegion, dynamodb{...}, userIdentity for TTL deletes),
-// plus eventSourceARN when `event_source_arn` is not empty (as Lambda adds
-// it to the records of an event).
+// eventSource, awsRegion, dynamodb{...}, userIdentity {PrincipalId, Type}
+// for TTL deletes), or, when `event_source_arn` is not empty, as Lambda
+// passes it in an event: with eventSourceARN, and userIdentity spelled
+// {principalId, type}.
 void WriteStreamRecord(const store::ChangeRecord& record, uint64_t sequence,
                        store::StreamViewType view, const std::string& region,
                        const std::string& event_source_arn, JsonWriter* out);

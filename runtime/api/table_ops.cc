@@ -1,13 +1,20 @@
 // CreateTable, DescribeTable, DeleteTable, UpdateTable, ListTables.
+#include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "api/operations.h"
+#include "api/table_definitions.h"
 
 namespace eddy::runtime::api {
 namespace {
 
 using store::BillingMode;
+using store::IndexInfo;
 using store::TableInfo;
 using store::TableSchema;
 using store::TableStatus;
@@ -92,6 +99,7 @@ void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
   Str(w, TableArn(*ctx.config, s.name));
   w->Key("TableId");
   Str(w, info.table_id);
+  WriteIndexes(ctx, info, w);
   if (s.billing_mode == BillingMode::kPayPerRequest ||
       info.billing_mode_update_time_ms != 0) {
     w->Key("BillingModeSummary");
@@ -156,41 +164,6 @@ ApiStatus DescribeExisting(const OperationContext& ctx, const std::string& name,
   return ApiStatus();
 }
 
-bool ParseAttributeType(const std::string& text, ValueType* type) {
-  if (text == "S")
-    *type = ValueType::kS;
-  else if (text == "N")
-    *type = ValueType::kN;
-  else if (text == "B")
-    *type = ValueType::kB;
-  else
-    return false;
-  return true;
-}
-
-// ProvisionedThroughput {ReadCapacityUnits, WriteCapacityUnits}.
-ApiStatus ReadThroughput(const rapidjson::Value& json, int64_t* rcu,
-                         int64_t* wcu, ConstraintErrors* errors) {
-  if (!json.IsObject()) return WrongType(json, "Structure");
-  Params p(json);
-  std::optional<int64_t> r, w;
-  API_RETURN_IF_ERROR(p.Int64("ReadCapacityUnits", &r));
-  API_RETURN_IF_ERROR(p.Int64("WriteCapacityUnits", &w));
-  auto check = [&](const std::optional<int64_t>& v, const char* path) {
-    if (!v) {
-      errors->Add("null", path, "Member must not be null");
-    } else if (*v < 1) {
-      errors->Add(std::to_string(*v), path,
-                  "Member must have value greater than or equal to 1");
-    }
-  };
-  check(r, "provisionedThroughput.readCapacityUnits");
-  check(w, "provisionedThroughput.writeCapacityUnits");
-  *rcu = r.value_or(0);
-  *wcu = w.value_or(0);
-  return ApiStatus();
-}
-
 ApiStatus ReadBillingMode(const Params& params, ConstraintErrors* errors,
                           std::optional<BillingMode>* out) {
   std::optional<std::string> mode;
@@ -214,9 +187,6 @@ ApiError ThroughputWithPayPerRequest() {
       "nor WriteCapacityUnits can be specified when BillingMode is "
       "PAY_PER_REQUEST");
 }
-
-// Key attribute names (and index key names) are at most 255 bytes.
-constexpr size_t kMaxKeyNameBytes = 255;
 
 // StreamSpecification {StreamEnabled, StreamViewType}.
 ApiStatus ReadStreamSpecification(const Params& params,
@@ -340,72 +310,12 @@ ApiStatus CreateTable(const OperationContext& ctx,
   if (defs == nullptr) {
     errors.Add("null", "attributeDefinitions", "Member must not be null");
   }
-  if (keys == nullptr) {
-    errors.Add("null", "keySchema", "Member must not be null");
-  } else if (keys->Size() < 1 || keys->Size() > 2) {
-    errors.Add("[...]", "keySchema",
-               keys->Size() < 1
-                   ? "Member must have length greater than or equal to 1"
-                   : "Member must have length less than or equal to 2");
-  }
   std::vector<std::pair<std::string, std::string>> key_elements;
-  if (keys != nullptr) {
-    int i = 0;
-    for (const rapidjson::Value& k : keys->GetArray()) {
-      ++i;
-      if (!k.IsObject()) return WrongType(k, "Structure");
-      Params kp(k);
-      std::optional<std::string> name, type;
-      API_RETURN_IF_ERROR(kp.String("AttributeName", &name));
-      API_RETURN_IF_ERROR(kp.String("KeyType", &type));
-      const std::string base = "keySchema." + std::to_string(i) + ".member.";
-      if (!name) {
-        errors.Add("null", base + "attributeName", "Member must not be null");
-      } else if (name->empty() || name->size() > kMaxKeyNameBytes) {
-        errors.Add(*name, base + "attributeName",
-                   name->empty()
-                       ? "Member must have length greater than or equal to 1"
-                       : "Member must have length less than or equal to 255");
-      }
-      if (!type) {
-        errors.Add("null", base + "keyType", "Member must not be null");
-      } else if (*type != "HASH" && *type != "RANGE") {
-        errors.Add(*type, base + "keyType",
-                   "Member must satisfy enum value set: [HASH, RANGE]");
-      }
-      key_elements.emplace_back(name.value_or(""), type.value_or(""));
-    }
-  }
+  API_RETURN_IF_ERROR(ReadKeySchema(keys, "keySchema", &errors, &key_elements));
   std::map<std::string, ValueType> definitions;
   if (defs != nullptr) {
-    int i = 0;
-    for (const rapidjson::Value& d : defs->GetArray()) {
-      ++i;
-      if (!d.IsObject()) return WrongType(d, "Structure");
-      Params dp(d);
-      std::optional<std::string> name, type;
-      API_RETURN_IF_ERROR(dp.String("AttributeName", &name));
-      API_RETURN_IF_ERROR(dp.String("AttributeType", &type));
-      const std::string base =
-          "attributeDefinitions." + std::to_string(i) + ".member.";
-      ValueType vt = ValueType::kS;
-      if (!name)
-        errors.Add("null", base + "attributeName", "Member must not be null");
-      if (!type) {
-        errors.Add("null", base + "attributeType", "Member must not be null");
-      } else if (!ParseAttributeType(*type, &vt)) {
-        errors.Add(*type, base + "attributeType",
-                   "Member must satisfy enum value set: [B, N, S]");
-      }
-      if (name) {
-        if (definitions.count(*name) != 0) {
-          return ApiError::Validation(
-              "Cannot have two attributes with the same name");
-        }
-        definitions[*name] = vt;
-        schema.attribute_definitions.push_back({*name, vt});
-      }
-    }
+    API_RETURN_IF_ERROR(ReadAttributeDefinitions(
+        *defs, &errors, &definitions, &schema.attribute_definitions));
   }
   std::optional<BillingMode> billing;
   API_RETURN_IF_ERROR(ReadBillingMode(params, &errors, &billing));
@@ -415,6 +325,14 @@ ApiStatus CreateTable(const OperationContext& ctx,
     API_RETURN_IF_ERROR(ReadThroughput(*throughput, &schema.read_capacity_units,
                                        &schema.write_capacity_units, &errors));
   }
+  std::vector<IndexRequest> local_indexes, global_indexes;
+  bool local_present = false, global_present = false;
+  API_RETURN_IF_ERROR(ReadIndexList(params, "LocalSecondaryIndexes",
+                                    "localSecondaryIndexes", /*global=*/false,
+                                    &errors, &local_present, &local_indexes));
+  API_RETURN_IF_ERROR(ReadIndexList(params, "GlobalSecondaryIndexes",
+                                    "globalSecondaryIndexes", /*global=*/true,
+                                    &errors, &global_present, &global_indexes));
   API_RETURN_IF_ERROR(errors.ToStatus());
 
   // Key schema rules.
@@ -451,11 +369,17 @@ ApiStatus CreateTable(const OperationContext& ctx,
         "are not defined in AttributeDefinitions. Keys: [" +
         keys_text + "], AttributeDefinitions: [" + defs_text + "]");
   }
-  if (definitions.size() != key_elements.size()) {
+  if (!local_present && !global_present &&
+      definitions.size() != key_elements.size()) {
     return ApiError::Validation(
         "One or more parameter values were invalid: Number of attributes in "
         "KeySchema does not exactly match number of attributes defined in "
         "AttributeDefinitions");
+  }
+  if (local_present || global_present) {
+    API_RETURN_IF_ERROR(CheckIndexDefinitions(key_elements, local_indexes,
+                                              global_indexes,
+                                              schema.attribute_definitions));
   }
   schema.hash_key = {key_elements[0].first, definitions[key_elements[0].first]};
   if (key_elements.size() == 2) {
@@ -476,13 +400,9 @@ ApiStatus CreateTable(const OperationContext& ctx,
     return ThroughputWithPayPerRequest();
   }
 
-  // Features later issues build.
-  if (params.Get("LocalSecondaryIndexes") != nullptr) {
-    return Unsupported("LocalSecondaryIndexes");
-  }
-  if (params.Get("GlobalSecondaryIndexes") != nullptr) {
-    return Unsupported("GlobalSecondaryIndexes");
-  }
+  API_RETURN_IF_ERROR(CheckCreateIndexes(local_indexes, local_present,
+                                         global_indexes, global_present,
+                                         definitions, &schema));
   std::optional<store::StreamUpdate> stream;
   API_RETURN_IF_ERROR(ReadStreamSpecification(params, &stream));
   if (stream && stream->enabled) schema.stream_view_type = stream->view_type;
@@ -502,10 +422,17 @@ ApiStatus CreateTable(const OperationContext& ctx,
     }
     schema.table_class = *table_class;
   }
+  const rapidjson::Value* tags = nullptr;
+  API_RETURN_IF_ERROR(params.Array("Tags", &tags));
+  if (tags != nullptr) API_RETURN_IF_ERROR(ReadTags(*tags, &schema.tags));
 
   Result<TableInfo> info = ctx.db->CreateTable(schema);
   if (!info.ok()) return info.status();
-  info->status = TableStatus::kCreating;  // As DynamoDB answers CreateTable.
+  // As DynamoDB answers CreateTable: the table and its GSIs are CREATING.
+  info->status = TableStatus::kCreating;
+  for (IndexInfo& index : info->indexes) {
+    if (index.global) index.status = store::IndexStatus::kCreating;
+  }
   WriteTableDescriptionResponse(ctx, *info, out);
   return ApiStatus();
 }
@@ -527,6 +454,15 @@ ApiStatus DeleteTable(const OperationContext& ctx,
                       const rapidjson::Value& request, JsonWriter* out) {
   std::string name;
   API_RETURN_IF_ERROR(ReadTableName(Params(request), &name));
+  if (std::shared_ptr<store::Table> table = ctx.db->GetTable(name)) {
+    for (const IndexInfo& index : table->Describe().indexes) {
+      if (index.status != store::IndexStatus::kActive) {
+        return ApiError::ResourceInUse(
+            "Attempt to change a resource which is still in use: Cannot delete "
+            "table while indexes are being created, updated, or deleted.");
+      }
+    }
+  }
   Result<TableInfo> info = ctx.db->DeleteTable(name);
   if (!info.ok()) return info.status();
   WriteTableDescriptionResponse(ctx, *info, out);
@@ -552,12 +488,39 @@ ApiStatus UpdateTable(const OperationContext& ctx,
   std::optional<bool> protection;
   API_RETURN_IF_ERROR(params.Bool("DeletionProtectionEnabled", &protection));
   update.deletion_protection = protection;
+  const rapidjson::Value* index_json = nullptr;
+  API_RETURN_IF_ERROR(params.Array("GlobalSecondaryIndexUpdates", &index_json));
+  std::vector<IndexUpdateRequest> index_updates;
+  std::string index_structural;
+  if (index_json != nullptr) {
+    API_RETURN_IF_ERROR(ReadGlobalIndexUpdates(
+        *index_json, &errors, &index_updates, &index_structural));
+  }
+  const rapidjson::Value* defs_json = nullptr;
+  API_RETURN_IF_ERROR(params.Array("AttributeDefinitions", &defs_json));
+  std::map<std::string, ValueType> new_types;
+  std::vector<store::AttributeDefinition> new_defs;
+  if (defs_json != nullptr) {
+    API_RETURN_IF_ERROR(
+        ReadAttributeDefinitions(*defs_json, &errors, &new_types, &new_defs));
+  }
   API_RETURN_IF_ERROR(errors.ToStatus());
   API_RETURN_IF_ERROR(ReadStreamSpecification(params, &update.stream));
-  for (const char* unsupported :
-       {"GlobalSecondaryIndexUpdates", "ReplicaUpdates", "SSESpecification"}) {
+  for (const char* unsupported : {"ReplicaUpdates", "SSESpecification"}) {
     if (params.Get(unsupported) != nullptr) return Unsupported(unsupported);
   }
+  const bool other_change = update.billing_mode || throughput != nullptr ||
+                            protection || update.stream;
+  if (index_json != nullptr && index_json->Empty() && other_change) {
+    return ApiError::Validation(std::string(kInvalidParameters) +
+                                "List of GlobalSecondaryIndexUpdates is empty");
+  }
+  if (!index_structural.empty()) {
+    return ApiError::Validation(index_structural);
+  }
+  API_RETURN_IF_ERROR(CheckIndexUpdatesShape(
+      index_updates, throughput != nullptr, update.stream.has_value(),
+      protection.has_value(), defs_json, new_types, new_defs));
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(DescribeExisting(ctx, name, &table));
@@ -590,15 +553,40 @@ ApiStatus UpdateTable(const OperationContext& ctx,
         "how to increase them.");
   }
   if (!update.billing_mode && throughput == nullptr && !protection &&
-      !update.stream) {
+      !update.stream && index_updates.empty()) {
     return ApiError::Validation(
         "At least one of ProvisionedThroughput, BillingMode, "
         "UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is "
         "required");
   }
+  API_RETURN_IF_ERROR(ResolveIndexUpdates(
+      index_updates, info_now, mode,
+      update.billing_mode &&
+          *update.billing_mode != info_now.schema.billing_mode,
+      new_types, &update));
   Result<TableInfo> info = ctx.db->UpdateTable(name, update);
   if (!info.ok()) return info.status();
+  // As DynamoDB answers: a created index is CREATING, a deleted one
+  // DELETING, whatever progress the store has made already.
+  for (const store::GlobalIndexUpdate& g : update.global_indexes) {
+    using Kind = store::GlobalIndexUpdate::Kind;
+    if (g.kind == Kind::kUpdate) continue;
+    auto it = std::find_if(
+        info->indexes.begin(), info->indexes.end(),
+        [&g](const IndexInfo& i) { return i.schema.name == g.index.name; });
+    if (it == info->indexes.end() && g.kind == Kind::kDelete) {
+      for (const IndexInfo& before : info_now.indexes) {
+        if (before.schema.name == g.index.name) {
+          it = info->indexes.insert(info->indexes.end(), before);
+        }
+      }
+    }
+    if (it == info->indexes.end()) continue;
+    it->status = g.kind == Kind::kCreate ? store::IndexStatus::kCreating
+                                         : store::IndexStatus::kDeleting;
+    if (g.kind == Kind::kDelete) it->backfilling = false;
+  }
   WriteTableDescriptionResponse(ctx, *info, out);
   return ApiStatus();
 }

@@ -205,6 +205,59 @@ class StreamTestCase(EddyTestCase):
             self.assertLess(a, b, f"{what} not strictly increasing: {a} then {b}")
 
 
+def murmur3_32(data, seed=0):
+    """MurmurHash3 x86_32, as the server's KeyHash (blocks little-endian)."""
+    c1, c2, mask = 0xCC9E2D51, 0x1B873593, 0xFFFFFFFF
+    h = seed
+    rotl = lambda x, r: ((x << r) | (x >> (32 - r))) & mask
+    n = len(data) // 4 * 4
+    for i in range(0, n, 4):
+        k = int.from_bytes(data[i:i + 4], "little")
+        k = rotl((k * c1) & mask, 15) * c2 & mask
+        h = (rotl(h ^ k, 13) * 5 + 0xE6546B64) & mask
+    k = 0
+    tail = data[n:]
+    for i, byte in enumerate(tail):
+        k |= byte << (8 * i)
+    if tail:
+        h ^= rotl((k * c1) & mask, 15) * c2 & mask
+    h ^= len(data)
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & mask
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & mask
+    return h ^ (h >> 16)
+
+
+def reissue(iterator, issued_ms):
+    """The same shard iterator as if the server had issued it at `issued_ms`."""
+    arn, rest = iterator.rsplit("|1|", 1)
+    shard, position, _, _ = rest.split(".")
+    check = murmur3_32(f"{arn}|{shard}|{position}|{issued_ms}".encode())
+    return f"{arn}|1|{shard}.{position}.{issued_ms}.{check}"
+
+
+class IteratorExpiryTest(StreamTestCase):
+    def test_iterators_expire_after_15_minutes(self):
+        """An iterator is good for 15 minutes, then ExpiredIteratorException."""
+        table = self.create_stream_table()
+        self.put(table, {"p": "a"})
+        arn = self.stream_arn(table)
+        shard = self.shard_ids(arn)[0]
+        fresh = self.iterator(arn, shard)
+        issued = int(fresh.rsplit("|1|", 1)[1].split(".")[2])
+        self.assertEqual(reissue(fresh, issued), fresh, "iterator format changed")
+        now_ms = int(utc_now().timestamp() * 1000)
+        # 14 minutes old: still readable.
+        self.streams.get_records(ShardIterator=reissue(fresh, now_ms - 14 * 60 * 1000))
+        with self.assertDynamoError("ExpiredIteratorException",
+                                    regex="Iterators are valid for 15 minutes"):
+            self.streams.get_records(ShardIterator=reissue(fresh, now_ms - 16 * 60 * 1000))
+        # A forged iterator (wrong check) is not accepted at all.
+        with self.assertValidationError("Invalid ShardIterator"):
+            self.streams.get_records(ShardIterator=fresh[:-1] + ("1" if fresh[-1] != "1" else "2"))
+
+
 # -- records --------------------------------------------------------------------
 
 class StreamRecordTest(StreamTestCase):

@@ -290,27 +290,68 @@ double ReadUnits(size_t bytes, bool consistent) {
   return consistent ? units : units / 2;
 }
 
+double Capacity::total() const {
+  double sum = table;
+  for (const auto& [name, units] : global_indexes) sum += units;
+  for (const auto& [name, units] : local_indexes) sum += units;
+  return sum;
+}
+
 void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
-                           double units, bool write, JsonWriter* out) {
+                           const Capacity& capacity, bool write,
+                           JsonWriter* out) {
   if (mode == CapacityMode::kNone) return;
+  const char* kind = write ? "WriteCapacityUnits" : "ReadCapacityUnits";
+  auto units = [&](double n) {
+    out->StartObject();
+    out->Key("CapacityUnits");
+    out->Double(n);
+    out->Key(kind);
+    out->Double(n);
+    out->EndObject();
+  };
   out->Key("ConsumedCapacity");
   out->StartObject();
   out->Key("TableName");
   out->String(table.data(), static_cast<rapidjson::SizeType>(table.size()));
   out->Key("CapacityUnits");
-  out->Double(units);
-  out->Key(write ? "WriteCapacityUnits" : "ReadCapacityUnits");
-  out->Double(units);
+  out->Double(capacity.total());
+  out->Key(kind);
+  out->Double(capacity.total());
   if (mode == CapacityMode::kIndexes) {
     out->Key("Table");
-    out->StartObject();
-    out->Key("CapacityUnits");
-    out->Double(units);
-    out->Key(write ? "WriteCapacityUnits" : "ReadCapacityUnits");
-    out->Double(units);
-    out->EndObject();
+    units(capacity.table);
+    for (const auto* indexes :
+         {&capacity.global_indexes, &capacity.local_indexes}) {
+      if (indexes->empty()) continue;
+      out->Key(indexes == &capacity.global_indexes ? "GlobalSecondaryIndexes"
+                                                   : "LocalSecondaryIndexes");
+      out->StartObject();
+      for (const auto& [name, n] : *indexes) {
+        out->Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+        units(n);
+      }
+      out->EndObject();
+    }
   }
   out->EndObject();
+}
+
+void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
+                           double units, bool write, JsonWriter* out) {
+  WriteConsumedCapacity(mode, table, Capacity{units, {}, {}}, write, out);
+}
+
+Capacity WriteCapacity(const store::WriteOutcome& outcome, size_t new_size) {
+  const size_t old_size =
+      outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
+  Capacity capacity{WriteUnits(std::max(old_size, new_size)), {}, {}};
+  for (const store::WriteOutcome::IndexWrite& w : outcome.index_writes) {
+    double& units = (w.global ? capacity.global_indexes
+                              : capacity.local_indexes)[w.index];
+    for (size_t size : w.entry_sizes) units += WriteUnits(size);
+  }
+  return capacity;
 }
 
 ApiStatus RejectUnsupported(const Params& params,
@@ -349,10 +390,8 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
   if (write.return_values == ReturnValues::kAllOld && outcome.old_item) {
     WriteAttributes(*outcome.old_item, out);
   }
-  const size_t old_size =
-      outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
   WriteConsumedCapacity(write.capacity, table_name,
-                        WriteUnits(std::max(old_size, new_size)), true, out);
+                        WriteCapacity(outcome, new_size), true, out);
   API_RETURN_IF_ERROR(write.WriteMetrics(
       *table, outcome.new_item ? *outcome.new_item : Item(), out));
   out->EndObject();
@@ -441,10 +480,8 @@ ApiStatus DeleteItem(const OperationContext& ctx,
   if (write.return_values == ReturnValues::kAllOld && outcome.old_item) {
     WriteAttributes(*outcome.old_item, out);
   }
-  WriteConsumedCapacity(
-      write.capacity, table_name,
-      WriteUnits(outcome.old_item ? store::ItemSize(*outcome.old_item) : 0),
-      true, out);
+  WriteConsumedCapacity(write.capacity, table_name,
+                        WriteCapacity(outcome, /*new_size=*/0), true, out);
   API_RETURN_IF_ERROR(write.WriteMetrics(*table, *key, out));
   out->EndObject();
   return ApiStatus();
@@ -488,12 +525,10 @@ ApiStatus UpdateItem(const OperationContext& ctx,
       break;
     }
   }
-  const size_t old_size =
-      outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
   const size_t new_size =
       outcome.new_item ? store::ItemSize(*outcome.new_item) : 0;
   WriteConsumedCapacity(write.capacity, table_name,
-                        WriteUnits(std::max(old_size, new_size)), true, out);
+                        WriteCapacity(outcome, new_size), true, out);
   API_RETURN_IF_ERROR(write.WriteMetrics(*table, *key, out));
   out->EndObject();
   return ApiStatus();

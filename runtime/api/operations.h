@@ -159,9 +159,24 @@ ApiStatus ReadReturnOnFailure(const Params& params, bool* all_old);
 // ReturnConsumedCapacity: NONE (default), TOTAL or INDEXES.
 enum class CapacityMode { kNone, kTotal, kIndexes };
 ApiStatus ReadCapacityMode(const Params& params, CapacityMode* mode);
-// "ConsumedCapacity":{...} for `units` capacity units on `table`.
+// The capacity one request consumed on one table: the table's units and
+// each secondary index's.
+struct Capacity {
+  double table = 0;
+  std::map<std::string, double> global_indexes;
+  std::map<std::string, double> local_indexes;
+  double total() const;
+};
+// "ConsumedCapacity":{...} on `table` (INDEXES adds the breakdown).
+void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
+                           const Capacity& capacity, bool write,
+                           JsonWriter* out);
+// The same for units consumed on the table alone.
 void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
                            double units, bool write, JsonWriter* out);
+// A single-item write: the table's units from the larger of the old and
+// new item, plus each index's entry writes (store::WriteOutcome).
+Capacity WriteCapacity(const store::WriteOutcome& outcome, size_t new_size);
 // ReturnItemCollectionMetrics: *size is true for SIZE (NONE is the default).
 ApiStatus ReadCollectionMetrics(const Params& params, bool* size);
 // One ItemCollectionMetrics object ({ItemCollectionKey, SizeEstimateRangeGB})

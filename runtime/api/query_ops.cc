@@ -166,9 +166,16 @@ ApiStatus ParseReadExpressions(const ReadParams& p,
   return ApiStatus();
 }
 
+// The secondary index a read names (IndexName), as the table has it now.
+struct IndexTarget {
+  store::IndexSchema schema;
+  bool global = true;
+};
+
+// `index`: the index read, or null for the table.
 void WritePage(const ReadParams& p, const store::ReadPage& page,
                const std::optional<store::Projection>& projection,
-               JsonWriter* out) {
+               const IndexTarget* index, JsonWriter* out) {
   out->StartObject();
   if (p.select != Select::kCount) {
     out->Key("Items");
@@ -185,17 +192,18 @@ void WritePage(const ReadParams& p, const store::ReadPage& page,
   if (page.last_evaluated_key) {
     WriteItemMember("LastEvaluatedKey", *page.last_evaluated_key, out);
   }
-  WriteConsumedCapacity(p.capacity, p.table_name,
-                        ReadUnits(page.scanned_bytes, p.consistent), false,
-                        out);
+  // A read of an index consumes the index's capacity.
+  const double units = ReadUnits(page.scanned_bytes, p.consistent);
+  Capacity capacity;
+  if (index == nullptr) {
+    capacity.table = units;
+  } else {
+    (index->global ? capacity.global_indexes
+                   : capacity.local_indexes)[index->schema.name] = units;
+  }
+  WriteConsumedCapacity(p.capacity, p.table_name, capacity, false, out);
   out->EndObject();
 }
-
-// The secondary index a read names (IndexName), as the table has it now.
-struct IndexTarget {
-  store::IndexSchema schema;
-  bool global = true;
-};
 
 // Looks up p.index_name (nothing to do without one) and applies DynamoDB's
 // checks on reading that index.
@@ -352,7 +360,7 @@ ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
   q.exclusive_start_key = std::move(p.exclusive_start_key);
   Result<store::ReadPage> page = table->Query(q);
   if (!page.ok()) return page.status();
-  WritePage(p, *page, projection, out);
+  WritePage(p, *page, projection, index ? &*index : nullptr, out);
   return ApiStatus();
 }
 
@@ -425,7 +433,7 @@ ApiStatus Scan(const OperationContext& ctx, const rapidjson::Value& request,
   s.total_segments = static_cast<int32_t>(total_segments.value_or(1));
   Result<store::ReadPage> page = table->Scan(s);
   if (!page.ok()) return page.status();
-  WritePage(p, *page, projection, out);
+  WritePage(p, *page, projection, index ? &*index : nullptr, out);
   return ApiStatus();
 }
 

@@ -388,6 +388,29 @@ Status TableImpl::Prepare(const Item& key, const Condition* condition,
     EDDY_RETURN_IF_ERROR(ValidateIndexKeys(*write->next, indexes_));
   }
   out->new_item = write->next;
+  if (write->changes()) {
+    for (const auto& index : indexes_) {
+      std::optional<std::string> old_key =
+          write->current ? IndexEntryKey(*index, *write->current)
+                         : std::nullopt;
+      std::optional<std::string> new_key =
+          write->next ? IndexEntryKey(*index, *write->next) : std::nullopt;
+      if (!old_key && !new_key) continue;
+      WriteOutcome::IndexWrite cost{index->schema.name, index->global, {}};
+      std::optional<Item> old_entry, new_entry;
+      if (old_key) old_entry = ProjectEntry(*index, *write->current);
+      if (new_key) new_entry = ProjectEntry(*index, *write->next);
+      if (old_key && old_key != new_key) {
+        cost.entry_sizes.push_back(ItemSize(*old_entry));
+      }
+      if (new_key && (old_key != new_key || old_entry != new_entry)) {
+        cost.entry_sizes.push_back(ItemSize(*new_entry));
+      }
+      if (!cost.entry_sizes.empty()) {
+        out->index_writes.push_back(std::move(cost));
+      }
+    }
+  }
   return Status::OK();
 }
 

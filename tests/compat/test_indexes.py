@@ -919,6 +919,41 @@ class IndexMaintenanceTest(IndexTestCase):
         return [(it["p"], it["s"]) for it in
                 self.query_items(self.table, "g = :g", {":g": g}, IndexName="by_g")]
 
+    def test_consumed_capacity_counts_index_writes(self):
+        """INDEXES breaks capacity down: one write to add an entry, two when
+        the index key changes, none for an index the item is not in."""
+        key = {"p": "cap", "s": 1}
+
+        def capacity(response):
+            c = response["ConsumedCapacity"]
+            return (c["CapacityUnits"], c["Table"]["CapacityUnits"],
+                    {n: v["CapacityUnits"]
+                     for n, v in c.get("GlobalSecondaryIndexes", {}).items()},
+                    {n: v["CapacityUnits"]
+                     for n, v in c.get("LocalSecondaryIndexes", {}).items()})
+
+        out = self.put(self.table, {**key, "g": "a", "l": 1},
+                       ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(capacity(out), (3.0, 1.0, {"by_g": 1.0}, {"by_l": 1.0}))
+        out = self.update(self.table, key, "SET g = :g", {":g": "b"},
+                          ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(capacity(out), (3.0, 1.0, {"by_g": 2.0}, {}))
+        out = self.update(self.table, key, "REMOVE g, l", ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(capacity(out), (3.0, 1.0, {"by_g": 1.0}, {"by_l": 1.0}))
+        out = self.update(self.table, key, "SET v = :v", {":v": 1},
+                          ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(capacity(out), (1.0, 1.0, {}, {}))
+        # TOTAL reports the sum only.
+        out = self.put(self.table, {**key, "g": "c"}, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["ConsumedCapacity"]["CapacityUnits"], 2.0)
+        self.assertNotIn("Table", out["ConsumedCapacity"])
+        # A read of an index is charged to the index.
+        out = self.ddb.query(TableName=self.table, IndexName="by_g",
+                             KeyConditionExpression="g = :g",
+                             ExpressionAttributeValues=item_av({":g": "c"}),
+                             ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(capacity(out), (0.5, 0.0, {"by_g": 0.5}, {}))
+
     def test_update_moves_item_between_index_partitions(self):
         key = {"p": "move", "s": 1}
         self.put(self.table, {**key, "g": "first", "v": 1})

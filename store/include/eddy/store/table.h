@@ -29,6 +29,16 @@ namespace eddy::store {
 struct WriteOutcome {
   std::optional<Item> old_item;
   std::optional<Item> new_item;
+  // The secondary index entries the write puts or deletes, by DynamoDB's
+  // rules for index write costs: one write to add or remove an entry, two
+  // when the index key changes, one when only projected attributes change,
+  // none when the item is in the index neither before nor after.
+  struct IndexWrite {
+    std::string index;
+    bool global = true;
+    std::vector<size_t> entry_sizes;  // One per entry write.
+  };
+  std::vector<IndexWrite> index_writes;
 };
 
 // Scan parameters. The filter is evaluated after reading; Limit counts items

@@ -141,7 +141,7 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
     seen.push_back(std::move(key));
   }
 
-  std::map<std::string, double> units;
+  std::map<std::string, Capacity> units;
   std::vector<WrittenItem> written;
   for (PendingWrite& w : writes) {
     if (collection_metrics) {
@@ -153,9 +153,7 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
     Status s = w.is_put ? w.table->Put(std::move(w.item), nullptr, &outcome)
                         : w.table->Delete(w.item, nullptr, &outcome);
     if (!s.ok()) return s;
-    const size_t old_size =
-        outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
-    units[w.table_name] += WriteUnits(std::max(old_size, new_size));
+    units[w.table_name].Add(WriteCapacity(outcome, new_size));
   }
 
   out->StartObject();
@@ -165,15 +163,8 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
   if (capacity != CapacityMode::kNone) {
     out->Key("ConsumedCapacity");
     out->StartArray();
-    for (const auto& [table, u] : units) {
-      out->StartObject();
-      out->Key("TableName");
-      Str(out, table);
-      out->Key("CapacityUnits");
-      out->Double(u);
-      out->Key("WriteCapacityUnits");
-      out->Double(u);
-      out->EndObject();
+    for (const auto& [table, capacity_used] : units) {
+      WriteCapacityObject(capacity, table, capacity_used, /*write=*/true, out);
     }
     out->EndArray();
   }

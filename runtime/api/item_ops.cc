@@ -297,10 +297,23 @@ double Capacity::total() const {
   return sum;
 }
 
+void Capacity::Add(const Capacity& other) {
+  table += other.table;
+  for (const auto& [name, n] : other.global_indexes) global_indexes[name] += n;
+  for (const auto& [name, n] : other.local_indexes) local_indexes[name] += n;
+}
+
 void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
                            const Capacity& capacity, bool write,
                            JsonWriter* out) {
   if (mode == CapacityMode::kNone) return;
+  out->Key("ConsumedCapacity");
+  WriteCapacityObject(mode, table, capacity, write, out);
+}
+
+void WriteCapacityObject(CapacityMode mode, const std::string& table,
+                         const Capacity& capacity, bool write,
+                         JsonWriter* out) {
   const char* kind = write ? "WriteCapacityUnits" : "ReadCapacityUnits";
   auto units = [&](double n) {
     out->StartObject();
@@ -310,7 +323,6 @@ void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
     out->Double(n);
     out->EndObject();
   };
-  out->Key("ConsumedCapacity");
   out->StartObject();
   out->Key("TableName");
   out->String(table.data(), static_cast<rapidjson::SizeType>(table.size()));

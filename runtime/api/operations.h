@@ -166,11 +166,16 @@ struct Capacity {
   std::map<std::string, double> global_indexes;
   std::map<std::string, double> local_indexes;
   double total() const;
+  void Add(const Capacity& other);
 };
 // "ConsumedCapacity":{...} on `table` (INDEXES adds the breakdown).
 void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
                            const Capacity& capacity, bool write,
                            JsonWriter* out);
+// The ConsumedCapacity object alone (an element of a batch's list).
+// REQUIRES: mode != kNone.
+void WriteCapacityObject(CapacityMode mode, const std::string& table,
+                         const Capacity& capacity, bool write, JsonWriter* out);
 // The same for units consumed on the table alone.
 void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
                            double units, bool write, JsonWriter* out);

@@ -206,23 +206,7 @@ void WriteTransactCapacity(CapacityMode mode,
   out->Key("ConsumedCapacity");
   out->StartArray();
   for (const auto& [table, n] : units) {
-    out->StartObject();
-    out->Key("TableName");
-    out->String(table.data(), static_cast<rapidjson::SizeType>(table.size()));
-    out->Key("CapacityUnits");
-    out->Double(n);
-    out->Key(write ? "WriteCapacityUnits" : "ReadCapacityUnits");
-    out->Double(n);
-    if (mode == CapacityMode::kIndexes) {
-      out->Key("Table");
-      out->StartObject();
-      out->Key("CapacityUnits");
-      out->Double(n);
-      out->Key(write ? "WriteCapacityUnits" : "ReadCapacityUnits");
-      out->Double(n);
-      out->EndObject();
-    }
-    out->EndObject();
+    WriteCapacityObject(mode, table, Capacity{n, {}, {}}, write, out);
   }
   out->EndArray();
 }

@@ -200,13 +200,13 @@ ApiError Cancelled(const std::vector<store::CancellationReason>& reasons,
 // ConsumedCapacity of a transaction: a list with one entry per table;
 // transactional reads and writes cost twice the units of plain ones.
 void WriteTransactCapacity(CapacityMode mode,
-                           const std::map<std::string, double>& units,
+                           const std::map<std::string, Capacity>& units,
                            bool write, JsonWriter* out) {
   if (mode == CapacityMode::kNone) return;
   out->Key("ConsumedCapacity");
   out->StartArray();
-  for (const auto& [table, n] : units) {
-    WriteCapacityObject(mode, table, Capacity{n, {}, {}}, write, out);
+  for (const auto& [table, capacity] : units) {
+    WriteCapacityObject(mode, table, capacity, write, out);
   }
   out->EndArray();
 }
@@ -245,11 +245,21 @@ ApiStatus TransactWriteItems(const OperationContext& ctx,
         "Transaction request size exceeds the maximum allowed size of 4 MB");
   }
 
-  // Units per table: each action writes its item (twice: prepare and
-  // commit, as DynamoDB counts transactional writes).
-  std::map<std::string, double> units;
+  // Units per table, as DynamoDB counts transactional writes: twice (prepare
+  // and commit) those of the plain write, table and indexes. Until the
+  // outcome is known (an idempotent replay never learns it), the request's
+  // item sizes stand in.
+  std::map<std::string, Capacity> units;
+  auto charge = [&](const std::string& table, Capacity c) {
+    c.table *= 2;
+    for (auto* indexes : {&c.global_indexes, &c.local_indexes}) {
+      for (auto& [name, n] : *indexes) n *= 2;
+    }
+    units[table].Add(c);
+  };
   for (const ParsedWrite& w : writes) {
-    units[w.table_name] += 2 * WriteUnits(store::ItemSize(w.action.item));
+    charge(w.table_name,
+           Capacity{WriteUnits(store::ItemSize(w.action.item)), {}, {}});
   }
   auto respond = [&]() -> ApiStatus {
     out->StartObject();
@@ -298,6 +308,15 @@ ApiStatus TransactWriteItems(const OperationContext& ctx,
   if (tokens != nullptr) tokens->Finish(*token, committed, NowMs());
   if (!result.ok()) return result.status();
   if (!committed) return Cancelled(result->reasons, writes);
+  units.clear();
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const store::WriteOutcome& outcome = result->outcomes[i];
+    const std::optional<Item>& written =
+        writes[i].action.kind == Kind::kConditionCheck ? outcome.old_item
+                                                       : outcome.new_item;
+    charge(writes[i].table_name,
+           WriteCapacity(outcome, written ? store::ItemSize(*written) : 0));
+  }
   return respond();
 }
 
@@ -354,7 +373,7 @@ ApiStatus TransactGetItems(const OperationContext& ctx,
 
   Result<std::vector<std::optional<Item>>> read = ctx.db->TransactGet(gets);
   if (!read.ok()) return read.status();
-  std::map<std::string, double> units;
+  std::map<std::string, Capacity> units;
   out->StartObject();
   out->Key("Responses");
   out->StartArray();
@@ -369,7 +388,7 @@ ApiStatus TransactGetItems(const OperationContext& ctx,
                       out);
     }
     out->EndObject();
-    units[table_names[i]] += 2 * ReadUnits(size, /*consistent=*/true);
+    units[table_names[i]].table += 2 * ReadUnits(size, /*consistent=*/true);
   }
   out->EndArray();
   WriteTransactCapacity(capacity, units, /*write=*/false, out);

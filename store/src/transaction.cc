@@ -214,11 +214,12 @@ Result<TransactWriteResult> RunTransaction(
 
   TransactWriteResult result;
   result.reasons.resize(actions.size());
+  result.outcomes.resize(actions.size());
   bool cancelled = false;
   for (size_t i = 0; i < actions.size(); ++i) {
     const TransactWriteAction& action = actions[i];
     Slot& slot = slots[i];
-    WriteOutcome outcome;
+    WriteOutcome& outcome = result.outcomes[i];
     Status s = slot.table->Prepare(action.item, action.condition,
                                    MutationFor(action, slot.table), &slot.write,
                                    &outcome);
@@ -236,7 +237,10 @@ Result<TransactWriteResult> RunTransaction(
       return s;
     }
   }
-  if (cancelled) return result;
+  if (cancelled) {
+    result.outcomes.clear();
+    return result;
+  }
   result.committed = true;
   result.reasons.clear();
 

@@ -947,10 +947,19 @@ class IndexMaintenanceTest(IndexTestCase):
         out = self.put(self.table, {**key, "g": "c"}, ReturnConsumedCapacity="TOTAL")
         self.assertEqual(out["ConsumedCapacity"]["CapacityUnits"], 2.0)
         self.assertNotIn("Table", out["ConsumedCapacity"])
+        # Transactional writes cost twice, indexes included.
+        out = self.ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": self.table,
+                                    "Item": item_av({**key, "g": "d"})}}],
+            ReturnConsumedCapacity="INDEXES")
+        c = out["ConsumedCapacity"][0]
+        self.assertEqual((c["CapacityUnits"], c["Table"]["CapacityUnits"],
+                          c["GlobalSecondaryIndexes"]["by_g"]["CapacityUnits"]),
+                         (6.0, 2.0, 4.0))
         # A read of an index is charged to the index.
         out = self.ddb.query(TableName=self.table, IndexName="by_g",
                              KeyConditionExpression="g = :g",
-                             ExpressionAttributeValues=item_av({":g": "c"}),
+                             ExpressionAttributeValues=item_av({":g": "d"}),
                              ReturnConsumedCapacity="INDEXES")
         self.assertEqual(capacity(out), (0.5, 0.0, {"by_g": 0.5}, {}))
 

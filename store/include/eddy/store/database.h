@@ -72,6 +72,8 @@ struct TransactWriteResult {
   bool committed = false;
   // When not committed: one reason per action, in request order.
   std::vector<CancellationReason> reasons;
+  // When committed: what each action did, in request order.
+  std::vector<WriteOutcome> outcomes;
 };
 
 struct TransactGetAction {

@@ -1,0 +1,73 @@
+// DynamoDbClient: the smallest DynamoDB client that replication needs. It
+// POSTs a JSON request body to one endpoint with
+// `X-Amz-Target: DynamoDB_20120810.<Operation>` over libcurl, signed with
+// AWS Signature Version 4 (libcurl's CURLOPT_AWS_SIGV4) when credentials are
+// given, so the same code talks to another Eddy (which accepts any
+// credentials) and to DynamoDB itself.
+//
+// Thread-safety: none. One client holds one libcurl handle (and its
+// keep-alive connection); use it from one thread at a time. A trigger
+// handler is called one batch at a time, so a handler can keep one.
+#ifndef EDDY_SAMPLES_REPLICATE_DYNAMODB_CLIENT_H_
+#define EDDY_SAMPLES_REPLICATE_DYNAMODB_CLIENT_H_
+
+#include <string>
+#include <string_view>
+
+namespace replicate {
+
+class DynamoDbClient {
+ public:
+  struct Options {
+    // "http://127.0.0.1:8001", "https://dynamodb.eu-west-1.amazonaws.com".
+    std::string endpoint;
+    std::string region = "us-east-1";  // signing region
+    // Credentials. Without an access key the requests are not signed.
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::string session_token;  // temporary credentials: X-Amz-Security-Token
+    long connect_timeout_ms = 2000;
+    long timeout_ms = 10000;  // whole request
+  };
+
+  // The outcome of one call. A transport failure (refused connection,
+  // timeout, TLS error) has http_status 0 and says what in transport_error.
+  struct Response {
+    long http_status = 0;
+    std::string body;
+    std::string transport_error;
+
+    bool ok() const { return http_status == 200; }
+    // The DynamoDB error type of a 4xx/5xx reply, without its namespace
+    // ("ConditionalCheckFailedException"), or "" if the body has none.
+    std::string error_type() const;
+    // One line for logs: "HTTP 400 ValidationException: <message>" or the
+    // transport error.
+    std::string describe() const;
+  };
+
+  // Fills Options from the environment the way the AWS SDKs do:
+  // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, and the
+  // region from AWS_REGION or AWS_DEFAULT_REGION (else us-east-1).
+  static Options FromEnvironment(std::string endpoint);
+
+  // REQUIRES: curl_global_init() was called.
+  explicit DynamoDbClient(Options options);
+  ~DynamoDbClient();
+  DynamoDbClient(const DynamoDbClient&) = delete;
+  DynamoDbClient& operator=(const DynamoDbClient&) = delete;
+
+  const Options& options() const { return options_; }
+
+  // Calls `operation` ("PutItem", "DeleteItem", ...) with the JSON `body`.
+  // Never throws for a failed request: the Response says what happened.
+  Response Call(std::string_view operation, const std::string& body);
+
+ private:
+  Options options_;
+  void* curl_;  // CURL*
+};
+
+}  // namespace replicate
+
+#endif  // EDDY_SAMPLES_REPLICATE_DYNAMODB_CLIENT_H_

@@ -96,24 +96,9 @@ struct WriteRequest {
     }
     API_RETURN_IF_ERROR(
         ReadExpressionText(params, "ConditionExpression", &condition_text));
-    API_RETURN_IF_ERROR(ReadExpressionInputs(
-        params, update_text.has_value() || condition_text.has_value(),
-        &inputs));
-    store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
-                                  inputs.values ? &*inputs.values : nullptr);
-    if (update_text) {
-      Result<std::unique_ptr<store::Update>> u =
-          store::Update::Parse(*update_text, &ectx);
-      if (!u.ok()) return u.status();
-      update = std::move(*u);
-    }
-    if (condition_text) {
-      Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
-          *condition_text, "ConditionExpression", &ectx);
-      if (!c.ok()) return c.status();
-      condition = std::move(*c);
-    }
-    API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+    API_RETURN_IF_ERROR(ParseWriteExpressions(params, update_text,
+                                              condition_text, &inputs, &update,
+                                              &condition));
     if (allow_update_modes && !update_text) {
       API_RETURN_IF_ERROR(legacy::ReadAttributeUpdates(params, &update));
     }
@@ -161,6 +146,30 @@ ApiStatus ReadReturnOnFailure(const Params& params, bool* all_old) {
   errors.Add(*text, "returnValuesOnConditionCheckFailure",
              "Member must satisfy enum value set: [ALL_OLD, NONE]");
   return errors.ToStatus();
+}
+
+ApiStatus ParseWriteExpressions(
+    const Params& params, const std::optional<std::string>& update_text,
+    const std::optional<std::string>& condition_text, ExpressionInputs* inputs,
+    std::unique_ptr<store::Update>* update,
+    std::unique_ptr<store::Condition>* condition) {
+  API_RETURN_IF_ERROR(ReadExpressionInputs(
+      params, update_text.has_value() || condition_text.has_value(), inputs));
+  store::ExpressionContext ectx(inputs->names ? &*inputs->names : nullptr,
+                                inputs->values ? &*inputs->values : nullptr);
+  if (update_text) {
+    Result<std::unique_ptr<store::Update>> u =
+        store::Update::Parse(*update_text, &ectx);
+    if (!u.ok()) return u.status();
+    *update = std::move(*u);
+  }
+  if (condition_text) {
+    Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
+        *condition_text, "ConditionExpression", &ectx);
+    if (!c.ok()) return c.status();
+    *condition = std::move(*c);
+  }
+  return ectx.CheckAllUsed();
 }
 
 ApiStatus ReadExpressionText(const Params& params, const char* name,

@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "api/errors.h"
 #include "api/json_codec.h"
 #include "eddy/store/database.h"
+#include "eddy/store/expression.h"
 
 namespace eddy::runtime::dispatcher {
 class Dispatcher;
@@ -147,6 +149,15 @@ struct ExpressionInputs {
 // (the maps are only allowed alongside one).
 ApiStatus ReadExpressionInputs(const Params& params, bool used_expressions,
                                ExpressionInputs* out);
+
+// Reads ExpressionAttributeNames/Values and parses the UpdateExpression and
+// ConditionExpression texts (either may be absent) against them; unused
+// names or values are errors, as in DynamoDB.
+ApiStatus ParseWriteExpressions(
+    const Params& params, const std::optional<std::string>& update_text,
+    const std::optional<std::string>& condition_text, ExpressionInputs* inputs,
+    std::unique_ptr<store::Update>* update,
+    std::unique_ptr<store::Condition>* condition);
 
 // An optional expression string (ConditionExpression, ...); an empty string
 // is "Invalid <Name>: The expression can not be empty;".

@@ -61,23 +61,6 @@ std::string Join(const std::vector<std::string>& names) {
   return text;
 }
 
-void WriteKeySchema(const store::KeyElement& hash,
-                    const std::optional<store::KeyElement>& range,
-                    JsonWriter* w) {
-  w->Key("KeySchema");
-  w->StartArray();
-  auto element = [w](const store::KeyElement& e, const char* type) {
-    w->StartObject();
-    w->Key("AttributeName");
-    Str(w, e.name);
-    w->Key("KeyType");
-    w->String(type);
-    w->EndObject();
-  };
-  element(hash, "HASH");
-  if (range) element(*range, "RANGE");
-  w->EndArray();
-}
 
 // IndexName: 3..255 characters of [a-zA-Z0-9_.-].
 ApiStatus ReadIndexName(const Params& p, const std::string& path,
@@ -270,6 +253,24 @@ std::string SchemaElement(const std::string& name, ValueType type,
 }
 
 }  // namespace
+
+void WriteKeySchema(const store::KeyElement& hash,
+                    const std::optional<store::KeyElement>& range,
+                    JsonWriter* w) {
+  w->Key("KeySchema");
+  w->StartArray();
+  auto element = [w](const store::KeyElement& e, const char* type) {
+    w->StartObject();
+    w->Key("AttributeName");
+    Str(w, e.name);
+    w->Key("KeyType");
+    w->String(type);
+    w->EndObject();
+  };
+  element(hash, "HASH");
+  if (range) element(*range, "RANGE");
+  w->EndArray();
+}
 
 bool ParseAttributeType(const std::string& text, ValueType* type) {
   if (text == "S")

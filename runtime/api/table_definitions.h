@@ -118,6 +118,11 @@ ApiStatus ResolveIndexUpdates(
     const std::map<std::string, store::ValueType>& types,
     store::TableUpdate* update);
 
+// "KeySchema":[{AttributeName, KeyType HASH}, {.., RANGE}].
+void WriteKeySchema(const store::KeyElement& hash,
+                    const std::optional<store::KeyElement>& range,
+                    JsonWriter* w);
+
 // LocalSecondaryIndexes / GlobalSecondaryIndexes of a TableDescription.
 // NonKeyAttributes come back sorted by name, as DynamoDB returns them; a
 // PAY_PER_REQUEST table's GSIs report a throughput of 0/0.

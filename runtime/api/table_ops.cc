@@ -57,19 +57,7 @@ void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
   w->EndArray();
   w->Key("TableName");
   Str(w, s.name);
-  w->Key("KeySchema");
-  w->StartArray();
-  auto key_element = [w](const store::KeyElement& e, const char* type) {
-    w->StartObject();
-    w->Key("AttributeName");
-    Str(w, e.name);
-    w->Key("KeyType");
-    w->String(type);
-    w->EndObject();
-  };
-  key_element(s.hash_key, "HASH");
-  if (s.range_key) key_element(*s.range_key, "RANGE");
-  w->EndArray();
+  WriteKeySchema(s.hash_key, s.range_key, w);
   w->Key("TableStatus");
   Str(w, StatusName(info.status));
   w->Key("CreationDateTime");

@@ -131,25 +131,11 @@ ApiStatus ParseWrite(const OperationContext& ctx, const rapidjson::Value& entry,
       ReadReturnOnFailure(params, &out->return_old_on_failure));
 
   ExpressionInputs inputs;
-  API_RETURN_IF_ERROR(ReadExpressionInputs(
-      params, update_text.has_value() || condition_text.has_value(), &inputs));
-  store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
-                                inputs.values ? &*inputs.values : nullptr);
-  if (update_text) {
-    Result<std::unique_ptr<store::Update>> u =
-        store::Update::Parse(*update_text, &ectx);
-    if (!u.ok()) return u.status();
-    out->update = std::move(*u);
-    out->action.update = out->update.get();
-  }
-  if (condition_text) {
-    Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
-        *condition_text, "ConditionExpression", &ectx);
-    if (!c.ok()) return c.status();
-    out->condition = std::move(*c);
-    out->action.condition = out->condition.get();
-  }
-  API_RETURN_IF_ERROR(ectx.CheckAllUsed());
+  API_RETURN_IF_ERROR(ParseWriteExpressions(params, update_text, condition_text,
+                                            &inputs, &out->update,
+                                            &out->condition));
+  out->action.update = out->update.get();
+  out->action.condition = out->condition.get();
   return FindTable(ctx, out->table_name, &out->action.table);
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "http_client.h"
 
@@ -15,6 +16,11 @@ namespace eddy::runtime::cli {
 namespace {
 
 constexpr char kAdmin[] = "EddyAdmin_20261126.";
+// `trigger wait` polls instead of letting the server wait (WaitMs 0): a
+// waiting WaitForTriggers holds one of the server's HTTP loop threads, and
+// handlers that write back to the server (samples/analytics) have their
+// requests on that loop delayed by the whole wait.
+constexpr auto kWaitPollInterval = std::chrono::milliseconds(10);
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -347,6 +353,8 @@ int TriggerCommands::Wait() {
       w.Key("Barrier");
       barrier.Accept(w);
     }
+    w.Key("WaitMs");
+    w.Int(0);
     w.EndObject();
     rapidjson::Document doc;
     if (!Call(endpoint_, "WaitForTriggers", buf.GetString(), &doc, &*client)) {
@@ -360,6 +368,7 @@ int TriggerCommands::Wait() {
                    wait_timeout_s_, Pretty(barrier).c_str());
       return 1;
     }
+    std::this_thread::sleep_for(kWaitPollInterval);
   }
 }
 

@@ -41,8 +41,8 @@ struct ServeOptions {
   uint32_t stream_shards = 4;
   std::string stream_retention = "24h";
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
-  std::string worker_endpoint;  // "": ipc:// in the data directory.
-  std::string worker_binary;    // "": eddy-worker beside this binary.
+  std::string worker_endpoint;       // "": ipc:// in the data directory.
+  std::string worker_binary;         // "": eddy-worker beside this binary.
 };
 
 // "24h", "90m", "30s", "500ms" or plain seconds -> milliseconds; -1 if bad.

@@ -145,8 +145,8 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
   std::vector<WrittenItem> written;
   for (PendingWrite& w : writes) {
     if (collection_metrics) {
-      written.push_back({w.table_name, w.table,
-                         KeyOf(w.table->schema(), w.item)});
+      written.push_back(
+          {w.table_name, w.table, KeyOf(w.table->schema(), w.item)});
     }
     store::WriteOutcome outcome;
     const size_t new_size = w.is_put ? store::ItemSize(w.item) : 0;

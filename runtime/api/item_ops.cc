@@ -96,9 +96,8 @@ struct WriteRequest {
     }
     API_RETURN_IF_ERROR(
         ReadExpressionText(params, "ConditionExpression", &condition_text));
-    API_RETURN_IF_ERROR(ParseWriteExpressions(params, update_text,
-                                              condition_text, &inputs, &update,
-                                              &condition));
+    API_RETURN_IF_ERROR(ParseWriteExpressions(
+        params, update_text, condition_text, &inputs, &update, &condition));
     if (allow_update_modes && !update_text) {
       API_RETURN_IF_ERROR(legacy::ReadAttributeUpdates(params, &update));
     }
@@ -164,8 +163,8 @@ ApiStatus ParseWriteExpressions(
     *update = std::move(*u);
   }
   if (condition_text) {
-    Result<std::unique_ptr<store::Condition>> c = store::Condition::Parse(
-        *condition_text, "ConditionExpression", &ectx);
+    Result<std::unique_ptr<store::Condition>> c =
+        store::Condition::Parse(*condition_text, "ConditionExpression", &ectx);
     if (!c.ok()) return c.status();
     *condition = std::move(*c);
   }
@@ -246,8 +245,8 @@ ApiStatus WriteCollectionMetrics(store::Table& table, const Item& item,
   Result<int64_t> bytes = table.ItemCollectionSize(pk->second);
   if (!bytes.ok()) return bytes.status();
   // DynamoDB reports a range in GB that contains the size.
-  const double lower = std::floor(static_cast<double>(*bytes) /
-                                  (1024.0 * 1024.0 * 1024.0));
+  const double lower =
+      std::floor(static_cast<double>(*bytes) / (1024.0 * 1024.0 * 1024.0));
   out->StartObject();
   WriteItemMember("ItemCollectionKey", Item{{hash, pk->second}}, out);
   out->Key("SizeEstimateRangeGB");
@@ -368,8 +367,8 @@ Capacity WriteCapacity(const store::WriteOutcome& outcome, size_t new_size) {
       outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
   Capacity capacity{WriteUnits(std::max(old_size, new_size)), {}, {}};
   for (const store::WriteOutcome::IndexWrite& w : outcome.index_writes) {
-    double& units = (w.global ? capacity.global_indexes
-                              : capacity.local_indexes)[w.index];
+    double& units =
+        (w.global ? capacity.global_indexes : capacity.local_indexes)[w.index];
     for (size_t size : w.entry_sizes) units += WriteUnits(size);
   }
   return capacity;

@@ -423,8 +423,8 @@ ApiStatus Scan(const OperationContext& ctx, const rapidjson::Value& request,
   store::ScanRequest s;
   if (index) {
     s.index_name = index->schema.name;
-    s.fetch_table_items = NeedsTableItems(*index, table->schema(), p,
-                                          projection, filter.get());
+    s.fetch_table_items =
+        NeedsTableItems(*index, table->schema(), p, projection, filter.get());
   }
   s.filter = filter.get();
   s.limit = p.limit;

@@ -61,7 +61,6 @@ std::string Join(const std::vector<std::string>& names) {
   return text;
 }
 
-
 // IndexName: 3..255 characters of [a-zA-Z0-9_.-].
 ApiStatus ReadIndexName(const Params& p, const std::string& path,
                         ConstraintErrors* errors, std::string* out) {

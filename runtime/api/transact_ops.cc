@@ -99,8 +99,8 @@ ApiStatus ParseWrite(const OperationContext& ctx, const rapidjson::Value& entry,
   if (!body.IsObject()) return WrongType(body, "Structure");
   Params params(body);
   out->action.kind = spec->kind;
-  const std::string prefix = "transactItems." + std::to_string(index) +
-                             ".member." + spec->path + ".";
+  const std::string prefix =
+      "transactItems." + std::to_string(index) + ".member." + spec->path + ".";
 
   API_RETURN_IF_ERROR(ReadTableName(params, &out->table_name));
   std::optional<Item> item;
@@ -127,8 +127,7 @@ ApiStatus ParseWrite(const OperationContext& ctx, const rapidjson::Value& entry,
   }
   API_RETURN_IF_ERROR(errors.ToStatus());
   out->action.item = std::move(*item);
-  API_RETURN_IF_ERROR(
-      ReadReturnOnFailure(params, &out->return_old_on_failure));
+  API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &out->return_old_on_failure));
 
   ExpressionInputs inputs;
   API_RETURN_IF_ERROR(ParseWriteExpressions(params, update_text, condition_text,
@@ -200,8 +199,7 @@ void WriteTransactCapacity(CapacityMode mode,
 }  // namespace
 
 ApiStatus TransactWriteItems(const OperationContext& ctx,
-                             const rapidjson::Value& request,
-                             JsonWriter* out) {
+                             const rapidjson::Value& request, JsonWriter* out) {
   Params params(request);
   const rapidjson::Value* items = nullptr;
   API_RETURN_IF_ERROR(ReadTransactItems(params, &items));
@@ -323,7 +321,8 @@ ApiStatus TransactGetItems(const OperationContext& ctx,
     API_RETURN_IF_ERROR(Params(entry).Object("Get", &get));
     if (get == nullptr) {
       ConstraintErrors errors;
-      errors.Add("null", "transactItems." + std::to_string(i + 1) + ".member.get",
+      errors.Add("null",
+                 "transactItems." + std::to_string(i + 1) + ".member.get",
                  "Member must not be null");
       return errors.ToStatus();
     }
@@ -369,9 +368,8 @@ ApiStatus TransactGetItems(const OperationContext& ctx,
     size_t size = 0;
     if (item) {
       size = store::ItemSize(*item);
-      WriteItemMember("Item", projections[i] ? projections[i]->Apply(*item)
-                                             : *item,
-                      out);
+      WriteItemMember(
+          "Item", projections[i] ? projections[i]->Apply(*item) : *item, out);
     }
     out->EndObject();
     units[table_names[i]].table += 2 * ReadUnits(size, /*consistent=*/true);

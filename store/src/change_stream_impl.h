@@ -62,8 +62,7 @@ class ChangeStreamImpl final : public ChangeStream {
   std::string EncodeChange(const std::string& db_key, const Item& keys,
                            const std::optional<Item>& old_image,
                            const std::optional<Item>& new_image,
-                           bool service_delete,
-                           uint64_t transaction_id) const;
+                           bool service_delete, uint64_t transaction_id) const;
 
   Result<Ticket> Append(uint32_t shard, std::string_view payload,
                         int64_t timestamp_ms);

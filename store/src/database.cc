@@ -255,10 +255,9 @@ Status DatabaseImpl::Recount() {
     table->SetStats(items, bytes);
     logger_->info("recounted table {}: {} items, {} bytes", name, items, bytes);
     for (const IndexInfo& index : table->Describe().indexes) {
-      EDDY_RETURN_IF_ERROR(
-          count(IndexEntryPrefix(table->id(), index.id),
-                "index " + index.schema.name + " of table " + name, &items,
-                &bytes));
+      EDDY_RETURN_IF_ERROR(count(
+          IndexEntryPrefix(table->id(), index.id),
+          "index " + index.schema.name + " of table " + name, &items, &bytes));
       table->SetIndexStats(index.id, items, bytes);
     }
   }

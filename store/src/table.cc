@@ -431,7 +431,8 @@ void TableImpl::Stage(const PendingWrite& write,
     if (old_key && old_key != new_key) batch->Delete(*old_key);
     if (!new_key) continue;
     Item entry = ProjectEntry(*index, *write.next);
-    if (old_key == new_key && index->schema.projection != ProjectionType::kAll &&
+    if (old_key == new_key &&
+        index->schema.projection != ProjectionType::kAll &&
         entry == ProjectEntry(*index, *write.current)) {
       continue;  // The entry is unchanged.
     }
@@ -446,10 +447,10 @@ std::pair<uint32_t, std::string> TableImpl::EncodeRecord(
   const Item& image = write.next ? *write.next : *write.current;
   std::string pk;
   AppendKeyValue(image.find(info_.schema.hash_key.name)->second, &pk);
-  return {stream_->ShardFor(KeyHash(pk)),
-          stream_->EncodeChange(write.db_key, ExtractKey(image), write.current,
-                                write.next, write.service_delete,
-                                transaction_id)};
+  return {
+      stream_->ShardFor(KeyHash(pk)),
+      stream_->EncodeChange(write.db_key, ExtractKey(image), write.current,
+                            write.next, write.service_delete, transaction_id)};
 }
 
 void TableImpl::Account(const PendingWrite& write) {
@@ -469,9 +470,9 @@ void TableImpl::Account(const PendingWrite& write) {
     const int64_t after = entry_size(write.next);
     index->item_count.fetch_add((after >= 0 ? 1 : 0) - (before >= 0 ? 1 : 0),
                                 std::memory_order_relaxed);
-    index->size_bytes.fetch_add(std::max<int64_t>(after, 0) -
-                                    std::max<int64_t>(before, 0),
-                                std::memory_order_relaxed);
+    index->size_bytes.fetch_add(
+        std::max<int64_t>(after, 0) - std::max<int64_t>(before, 0),
+        std::memory_order_relaxed);
   }
 }
 
@@ -946,8 +947,8 @@ Result<int64_t> TableImpl::ItemCollectionSize(
   int64_t bytes = 0;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
   for (const std::string& partition : partitions) {
-    for (it->Seek(partition);
-         it->Valid() && it->key().starts_with(partition); it->Next()) {
+    for (it->Seek(partition); it->Valid() && it->key().starts_with(partition);
+         it->Next()) {
       Result<Item> item =
           DecodeItem(std::string_view(it->value().data(), it->value().size()));
       if (!item.ok()) return item.status();

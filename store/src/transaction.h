@@ -61,8 +61,8 @@ Result<std::vector<std::optional<Item>>> ReadTransaction(
     leveldb::DB* db, const std::vector<TransactGetAction>& gets);
 
 // The enabled stream of a table with this label, or null.
-using StreamFinder = std::function<ChangeStreamImpl*(
-    uint64_t table_id, const std::string& label)>;
+using StreamFinder = std::function<ChangeStreamImpl*(uint64_t table_id,
+                                                     const std::string& label)>;
 
 // Finishes every transaction whose intent is still stored (see above).
 // Returns how many there were.

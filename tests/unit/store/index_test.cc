@@ -144,8 +144,9 @@ TEST_F(IndexTest, EntriesFollowTheirItems) {
   // An update moves the entry; a delete removes it.
   ASSERT_TRUE(Put(Order("ann", 1, "shipped", 30)).ok());
   WriteOutcome out;
-  ASSERT_TRUE(table_->Delete(Item{{"customer", S("bob")}, {"order", N("3")}},
-                             nullptr, &out)
+  ASSERT_TRUE(table_
+                  ->Delete(Item{{"customer", S("bob")}, {"order", N("3")}},
+                           nullptr, &out)
                   .ok());
   EXPECT_THAT(QueryIndex("ByStatus", S("open")), ElementsAre("ann/2"));
   EXPECT_THAT(QueryIndex("ByStatus", S("shipped")), ElementsAre("ann/1"));
@@ -238,9 +239,10 @@ TEST_F(IndexTest, BackfillRacesWrites) {
       ExpressionContext ctx(&names, nullptr);
       auto u = Update::Parse("SET tier = #s", &ctx);
       ASSERT_TRUE(u.ok()) << u.status().ToString();
-      table_->UpdateItem(Item{{"customer", S("c" + std::to_string(i % 50))},
-                              {"order", N(std::to_string(i))}},
-                         u->get(), nullptr, &out)
+      table_
+          ->UpdateItem(Item{{"customer", S("c" + std::to_string(i % 50))},
+                            {"order", N(std::to_string(i))}},
+                       u->get(), nullptr, &out)
           .IgnoreError();
     }
   });

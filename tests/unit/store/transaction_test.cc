@@ -1,6 +1,8 @@
 // Transactions in the store: all-or-nothing commits across tables and
 // stream shards, cancellation, snapshot reads, and the intent protocol that
 // finishes a transaction interrupted at any point by a crash.
+#include "transaction.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +11,6 @@
 
 #include "eddy/store/database.h"
 #include "store_test_util.h"
-#include "transaction.h"
 
 namespace eddy::store {
 namespace {
@@ -111,14 +112,15 @@ TEST_F(TransactionTest, CommitsEveryActionAndOneRecordPerItem) {
     EXPECT_EQ(Get("Streamed", id)->at("v").scalar(), "1") << id;
   }
   EXPECT_EQ(Get("Plain", "d")->at("v").scalar(), "1");
-  EXPECT_THAT(Events(), UnorderedElementsAre("INSERT a", "INSERT b", "INSERT c"));
+  EXPECT_THAT(Events(),
+              UnorderedElementsAre("INSERT a", "INSERT b", "INSERT c"));
   EXPECT_EQ(db_->GetTable("Streamed")->Describe().item_count, 3);
 }
 
 TEST_F(TransactionTest, FailedConditionCancelsEverything) {
   ExpressionContext ctx(nullptr, nullptr);
-  auto condition = Condition::Parse("attribute_exists(id)",
-                                    "ConditionExpression", &ctx);
+  auto condition =
+      Condition::Parse("attribute_exists(id)", "ConditionExpression", &ctx);
   ASSERT_TRUE(condition.ok());
   std::vector<TransactWriteAction> actions = FourPuts("1");
   TransactWriteAction check;
@@ -181,9 +183,9 @@ TEST_P(TransactionCrashTest, OpenFinishesTheTransaction) {
     EXPECT_EQ(Get("Streamed", id)->at("v").scalar(), "2") << id;
   }
   EXPECT_EQ(Get("Plain", "d")->at("v").scalar(), "2");
-  EXPECT_THAT(Events(), UnorderedElementsAre("INSERT a", "INSERT b", "INSERT c",
-                                             "MODIFY a", "MODIFY b",
-                                             "MODIFY c"));
+  EXPECT_THAT(Events(),
+              UnorderedElementsAre("INSERT a", "INSERT b", "INSERT c",
+                                   "MODIFY a", "MODIFY b", "MODIFY c"));
   EXPECT_EQ(db_->GetTable("Streamed")->Describe().item_count, 3);
   EXPECT_EQ(db_->GetTable("Plain")->Describe().item_count, 1);
 

@@ -1017,23 +1017,46 @@ Status TableImpl::BackfillIndex(uint32_t index_id,
       last_log = now;
     }
   }
-  // Writes during the backfill counted entries approximately: count them.
+  // Writes during the backfill counted entries approximately: count them
+  // in a snapshot, and keep what writes add after it. Snapshot and counters
+  // are taken together while writes are paused (a write's batch and its
+  // Account happen under the shared lock), so no write is counted twice or
+  // missed.
+  const leveldb::Snapshot* snapshot = nullptr;
+  int64_t count_at_snapshot = 0;
+  int64_t bytes_at_snapshot = 0;
+  {
+    std::unique_lock<std::shared_mutex> pause(state_mu_);
+    snapshot = db_->GetSnapshot();
+    count_at_snapshot = index->item_count.load();
+    bytes_at_snapshot = index->size_bytes.load();
+  }
   int64_t count = 0;
   int64_t bytes = 0;
+  Status counted;
   {
-    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+    leveldb::ReadOptions options;
+    options.snapshot = snapshot;
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(options));
     for (it->Seek(index->prefix);
          it->Valid() && it->key().starts_with(index->prefix); it->Next()) {
       Result<Item> entry =
           DecodeItem(std::string_view(it->value().data(), it->value().size()));
-      if (!entry.ok()) return entry.status();
+      if (!entry.ok()) {
+        counted = entry.status();
+        break;
+      }
       ++count;
       bytes += static_cast<int64_t>(ItemSize(*entry));
     }
-    if (!it->status().ok()) return Status::IOError(it->status().ToString());
+    if (counted.ok() && !it->status().ok()) {
+      counted = Status::IOError(it->status().ToString());
+    }
   }
-  index->item_count = count;
-  index->size_bytes = bytes;
+  db_->ReleaseSnapshot(snapshot);
+  EDDY_RETURN_IF_ERROR(counted);
+  index->item_count.fetch_add(count - count_at_snapshot);
+  index->size_bytes.fetch_add(bytes - bytes_at_snapshot);
   {
     std::lock_guard<std::mutex> lock(info_mu_);
     for (IndexInfo& i : info_.indexes) {

@@ -93,41 +93,6 @@ bool CountValid(ComparisonOperator op, size_t count) {
   }
 }
 
-// S and B bytewise (unsigned), N numerically; nullopt for other pairs.
-std::optional<int> Compare(const AttributeValue& a, const AttributeValue& b) {
-  if (a.type() != b.type() || !IsScalar(a.type())) return std::nullopt;
-  if (a.type() == ValueType::kN) return a.AsNumber().Compare(b.AsNumber());
-  const int order = a.scalar().compare(b.scalar());
-  return order < 0 ? -1 : (order > 0 ? 1 : 0);
-}
-
-// Substring of S or B, member of a set, element of a list.
-bool Contains(const AttributeValue& haystack, const AttributeValue& needle) {
-  auto in_set = [&](ValueType member_type) {
-    if (needle.type() != member_type) return false;
-    const std::vector<std::string>& members = haystack.set();
-    return std::binary_search(members.begin(), members.end(), needle.scalar());
-  };
-  switch (haystack.type()) {
-    case ValueType::kS:
-    case ValueType::kB:
-      return needle.type() == haystack.type() &&
-             haystack.scalar().find(needle.scalar()) != std::string::npos;
-    case ValueType::kSS:
-      return in_set(ValueType::kS);
-    case ValueType::kNS:
-      return in_set(ValueType::kN);
-    case ValueType::kBS:
-      return in_set(ValueType::kB);
-    case ValueType::kL: {
-      const store::AttributeList& list = haystack.list();
-      return std::find(list.begin(), list.end(), needle) != list.end();
-    }
-    default:
-      return false;
-  }
-}
-
 store::Path TopLevel(const std::string& attribute) {
   store::PathElement element;
   element.name = attribute;
@@ -495,7 +460,7 @@ bool AttributeCondition::Matches(const AttributeValue* value) const {
     case ComparisonOperator::kLt:
     case ComparisonOperator::kGe:
     case ComparisonOperator::kGt: {
-      std::optional<int> order = Compare(*value, values[0]);
+      std::optional<int> order = store::CompareValues(*value, values[0]);
       if (!order) return false;
       if (op == ComparisonOperator::kLe) return *order <= 0;
       if (op == ComparisonOperator::kLt) return *order < 0;
@@ -503,16 +468,16 @@ bool AttributeCondition::Matches(const AttributeValue* value) const {
       return *order > 0;
     }
     case ComparisonOperator::kBetween: {
-      std::optional<int> lower = Compare(*value, values[0]);
-      std::optional<int> upper = Compare(*value, values[1]);
+      std::optional<int> lower = store::CompareValues(*value, values[0]);
+      std::optional<int> upper = store::CompareValues(*value, values[1]);
       return lower && upper && *lower >= 0 && *upper <= 0;
     }
     case ComparisonOperator::kIn:
       return std::find(values.begin(), values.end(), *value) != values.end();
     case ComparisonOperator::kContains:
-      return Contains(*value, values[0]);
+      return store::ContainsValue(*value, values[0]);
     case ComparisonOperator::kNotContains:
-      return !Contains(*value, values[0]);
+      return !store::ContainsValue(*value, values[0]);
     case ComparisonOperator::kBeginsWith: {
       const AttributeValue& prefix = values[0];
       return value->type() == prefix.type() &&
@@ -545,7 +510,7 @@ Status CheckArguments(ComparisonOperator op,
     }
   }
   if (op == ComparisonOperator::kBetween) {
-    std::optional<int> order = Compare(values[0], values[1]);
+    std::optional<int> order = store::CompareValues(values[0], values[1]);
     if (order && *order > 0) {
       return Status::InvalidArgument(
           "The BETWEEN condition was provided a range where the lower bound "

@@ -508,6 +508,16 @@ Result<std::unique_ptr<CondNode>> ParseConditionTree(
 
 }  // namespace expr
 
+std::optional<int> CompareValues(const AttributeValue& a,
+                                 const AttributeValue& b) {
+  return expr::CompareScalars(a, b);
+}
+
+bool ContainsValue(const AttributeValue& haystack,
+                   const AttributeValue& needle) {
+  return expr::Contains(haystack, needle);
+}
+
 Result<std::unique_ptr<Condition>> Condition::Parse(
     std::string_view text, std::string_view kind, ExpressionContext* context) {
   ExpressionContext no_substitutions(nullptr, nullptr);

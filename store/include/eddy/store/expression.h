@@ -132,6 +132,15 @@ class Projection {
   std::vector<Path> paths_;
 };
 
+// DynamoDB's comparison of two scalars: S and B bytewise (unsigned), N
+// numerically; nullopt for values of different or non-scalar types.
+std::optional<int> CompareValues(const AttributeValue& a,
+                                 const AttributeValue& b);
+// DynamoDB's contains(): a substring of an S or B, a member of a set (of the
+// needle's type), an element of a list.
+bool ContainsValue(const AttributeValue& haystack,
+                   const AttributeValue& needle);
+
 // A parsed KeyConditionExpression, checked against the key schema.
 struct KeyCondition {
   enum class Op { kEq, kLt, kLe, kGt, kGe, kBetween, kBeginsWith };

@@ -456,6 +456,16 @@ ApiStatus CheckCreateIndexes(const std::vector<IndexRequest>& local,
                              TableSchema* schema) {
   std::set<std::string> names;
   size_t non_key_total = 0;
+  // Names are unique across LSIs and GSIs; projected attributes are
+  // limited over all of them.
+  auto count_index = [&](const IndexRequest& r) -> ApiStatus {
+    if (!names.insert(r.name).second) {
+      return ApiError::Validation(std::string(kInvalidParameters) +
+                                  "Duplicate index name: " + r.name);
+    }
+    if (r.non_key_attributes) non_key_total += r.non_key_attributes->size();
+    return ApiStatus();
+  };
   if (local_present) {
     if (local.empty()) {
       return ApiError::Validation(std::string(kInvalidParameters) +
@@ -483,11 +493,7 @@ ApiStatus CheckCreateIndexes(const std::vector<IndexRequest>& local,
             ", table hash key: " + schema->hash_key.name);
       }
       API_RETURN_IF_ERROR(CheckProjection(r));
-      if (!names.insert(r.name).second) {
-        return ApiError::Validation(std::string(kInvalidParameters) +
-                                    "Duplicate index name: " + r.name);
-      }
-      if (r.non_key_attributes) non_key_total += r.non_key_attributes->size();
+      API_RETURN_IF_ERROR(count_index(r));
     }
     if (local.size() > store::kMaxLocalIndexes) {
       return ApiError::Validation(
@@ -517,11 +523,7 @@ ApiStatus CheckCreateIndexes(const std::vector<IndexRequest>& local,
             std::string(kInvalidParameters) +
             "ProvisionedThroughput is not specified for index: " + r.name);
       }
-      if (!names.insert(r.name).second) {
-        return ApiError::Validation(std::string(kInvalidParameters) +
-                                    "Duplicate index name: " + r.name);
-      }
-      if (r.non_key_attributes) non_key_total += r.non_key_attributes->size();
+      API_RETURN_IF_ERROR(count_index(r));
     }
     if (global.size() > store::kMaxGlobalIndexes) {
       return ApiError::Validation(

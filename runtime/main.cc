@@ -124,6 +124,7 @@ int Serve(const ServeOptions& options) {
   // and the HTTP server (whose admin API drives it).
   eddy::runtime::dispatcher::Dispatcher::Options dispatcher_options;
   dispatcher_options.data_dir = options.data_dir;
+  dispatcher_options.sync = options.sync;
   dispatcher_options.db = db->get();
   dispatcher_options.region = config.region;
   dispatcher_options.account_id = config.account_id;

@@ -104,8 +104,8 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(Options options) {
     options.worker_endpoint = DefaultEndpoint(options.data_dir);
   }
   std::unique_ptr<Dispatcher> d(new Dispatcher(std::move(options)));
-  d->store_ = std::make_unique<TriggerStore>(d->options_.data_dir + "/triggers",
-                                             d->options_.logger);
+  d->store_ = std::make_unique<TriggerStore>(
+      d->options_.data_dir + "/triggers", d->options_.sync, d->options_.logger);
   EDDY_RETURN_IF_ERROR(d->store_->Init());
   WorkerPool::Options pool_options;
   pool_options.endpoint = d->options_.worker_endpoint;

@@ -87,6 +87,8 @@ class Dispatcher {
     // Records older than this are dead-lettered when a trigger's
     // MaximumRecordAgeInSeconds is -1 (the stream retention).
     int64_t record_expiry_ms = 24LL * 3600 * 1000;
+    // fsync checkpoints (the server's --sync); see TriggerStore.
+    bool sync = false;
     std::shared_ptr<spdlog::logger> logger;
   };
 

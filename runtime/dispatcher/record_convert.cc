@@ -1,5 +1,7 @@
 #include "dispatcher/record_convert.h"
 
+#include <google/protobuf/arena.h>
+
 #include "api/stream_format.h"
 
 namespace eddy::runtime::dispatcher {
@@ -81,6 +83,67 @@ void ToStreamRecordProto(const store::ChangeRecord& record, uint64_t sequence,
   if (record.new_image) {
     ToMapValueProto(*record.new_image, out->mutable_new_image());
   }
+}
+
+namespace {
+
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// The key of a length-delimited field (wire type 2).
+uint64_t LengthDelimitedTag(int field_number) {
+  return (static_cast<uint64_t>(field_number) << 3) | 2;
+}
+
+}  // namespace
+
+std::string EncodeStreamRecord(const store::ChangeRecord& record,
+                               uint64_t sequence) {
+  // The record's many small sub-messages come from one arena block instead
+  // of a malloc each.
+  google::protobuf::Arena arena;
+  auto* wire =
+      google::protobuf::Arena::CreateMessage<proto::StreamRecordProto>(&arena);
+  ToStreamRecordProto(record, sequence, wire);
+  return wire->SerializeAsString();
+}
+
+std::string EncodeInvokeMessage(const proto::InvokeBatch& batch,
+                                const std::vector<std::string_view>& records) {
+  const uint64_t record_tag =
+      LengthDelimitedTag(proto::InvokeBatch::kRecordsFieldNumber);
+  size_t batch_size = batch.ByteSizeLong();
+  for (std::string_view record : records) {
+    batch_size +=
+        VarintSize(record_tag) + VarintSize(record.size()) + record.size();
+  }
+  const uint64_t invoke_tag =
+      LengthDelimitedTag(proto::DispatcherMessage::kInvokeFieldNumber);
+  std::string out;
+  out.reserve(VarintSize(invoke_tag) + VarintSize(batch_size) + batch_size);
+  AppendVarint(invoke_tag, &out);
+  AppendVarint(batch_size, &out);
+  batch.AppendToString(&out);
+  for (std::string_view record : records) {
+    AppendVarint(record_tag, &out);
+    AppendVarint(record.size(), &out);
+    out.append(record);
+  }
+  return out;
 }
 
 }  // namespace eddy::runtime::dispatcher

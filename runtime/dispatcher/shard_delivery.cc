@@ -282,8 +282,8 @@ void ShardDelivery::ReadLoop() {
       entry.sequence = raw.sequence;
       entry.timestamp_ms = raw.timestamp_ms;
       entry.record = std::move(*record);
-      ToStreamRecordProto(entry.record, raw.sequence, &entry.wire);
-      entry.sequence_text = entry.wire.sequence_number();
+      entry.wire = EncodeStreamRecord(entry.record, raw.sequence);
+      entry.sequence_text = api::SequenceString(raw.sequence);
       slots.push_back(Slot{raw.sequence, false});
       const size_t lane = LaneOf(entry.record);
       routed.emplace_back(lane, std::move(entry));
@@ -364,7 +364,7 @@ void ShardDelivery::LaneLoop(size_t lane) {
         if (windowed && WindowOf(queue.front().timestamp_ms) != window_start) {
           break;
         }
-        const size_t size = queue.front().wire.ByteSizeLong();
+        const size_t size = queue.front().wire.size();
         if (!batch.empty() && bytes + size > kMaxBatchBytes) break;
         bytes += size;
         batch.push_back(std::move(queue.front()));
@@ -503,14 +503,17 @@ bool ShardDelivery::Deliver(std::vector<Entry>& entries) {
     batch.set_deadline_ms(now + config.timeout_s * 1000);
     if (windowed) FillWindow(/*final=*/false, &batch);
     std::vector<std::string> sequence_numbers;
+    std::vector<std::string_view> records;
     sequence_numbers.reserve(range.size());
+    records.reserve(range.size());
     for (size_t i = range.begin; i < range.end; ++i) {
-      *batch.add_records() = entries[i].wire;
+      records.push_back(entries[i].wire);
       sequence_numbers.push_back(entries[i].sequence_text);
     }
     ctx_.metrics->invocations.fetch_add(1);
     Result<proto::InvokeResult> result =
-        ctx_.pool->Invoke(ctx_.worker_group, ctx_.limits, batch,
+        ctx_.pool->Invoke(ctx_.worker_group, ctx_.limits, batch.invocation_id(),
+                          EncodeInvokeMessage(batch, records),
                           std::chrono::milliseconds(config.timeout_s * 1000));
     if (!result.ok()) return false;  // Stopping: the batch stays pending.
     ctx_.metrics->iterator_age_ms.store(std::max<int64_t>(

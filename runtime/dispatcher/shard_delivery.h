@@ -110,7 +110,7 @@ class ShardDelivery {
     uint64_t sequence = 0;
     int64_t timestamp_ms = 0;
     store::ChangeRecord record;
-    proto::StreamRecordProto wire;
+    std::string wire;  // The record as a batch carries it (serialised).
     std::string sequence_text;
   };
   // A record read and not yet finished, in sequence order.

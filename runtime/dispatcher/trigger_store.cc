@@ -113,7 +113,8 @@ bool ParseCheckpoint(std::string_view text, uint64_t* next,
 
 }  // namespace
 
-Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                           bool sync) {
   const std::string tmp = path + ".tmp";
   const int fd =
       ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -130,7 +131,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
     }
     done += static_cast<size_t>(n);
   }
-  if (::fdatasync(fd) != 0) {
+  if (sync && ::fdatasync(fd) != 0) {
     Status s = Errno("cannot fsync " + tmp);
     ::close(fd);
     return s;
@@ -139,6 +140,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return Errno("cannot rename " + tmp);
   }
+  if (!sync) return Status::OK();
   return SyncDir(fs::path(path).parent_path().string());
 }
 
@@ -238,7 +240,7 @@ Status TriggerStore::SaveCheckpoint(
             std::to_string(window->end_ms) + " " + Hex(window->state) + "\n";
   }
   return WriteFileAtomically(TriggerDir(name) + "/" + CheckpointName(shard),
-                             text);
+                             text, sync_checkpoints_);
 }
 
 Status TriggerStore::LoadCheckpoint(const std::string& name, uint32_t shard,

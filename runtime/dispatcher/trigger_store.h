@@ -60,13 +60,25 @@ struct StoredTrigger {
   std::vector<std::optional<WindowCheckpoint>> windows;
 };
 
-// Replaces `path` with `contents` atomically and durably.
-Status WriteFileAtomically(const std::string& path, std::string_view contents);
+// Replaces `path` with `contents` atomically (write a temporary file, then
+// rename). With `sync` also durably: the file and its directory are fsynced,
+// so the new contents survive power loss; without, they survive a crash of
+// the process (the kernel has them) but power loss may leave the old ones.
+Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                           bool sync = true);
 
 class TriggerStore {
  public:
-  TriggerStore(std::string dir, std::shared_ptr<spdlog::logger> logger)
-      : dir_(std::move(dir)), logger_(std::move(logger)) {}
+  // `sync_checkpoints`: fsync each checkpoint, as the database fsyncs each
+  // write with --sync. Without it a checkpoint survives kill -9 as an
+  // acknowledged write does, and power loss may leave an older one (its
+  // records are then delivered again: at-least-once). Definitions are
+  // always fsynced.
+  TriggerStore(std::string dir, bool sync_checkpoints,
+               std::shared_ptr<spdlog::logger> logger)
+      : dir_(std::move(dir)),
+        sync_checkpoints_(sync_checkpoints),
+        logger_(std::move(logger)) {}
 
   // Creates the directory if missing.
   Status Init();
@@ -91,6 +103,7 @@ class TriggerStore {
   }
 
   std::string dir_;
+  bool sync_checkpoints_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 

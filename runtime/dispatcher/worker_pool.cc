@@ -18,6 +18,8 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "dispatcher/record_convert.h"
+
 namespace eddy::runtime::dispatcher {
 namespace {
 
@@ -123,18 +125,15 @@ class WorkerPool::Impl {
 
   Result<proto::InvokeResult> Invoke(const std::string& group,
                                      const WorkerGroupLimits& limits,
-                                     const proto::InvokeBatch& batch,
+                                     uint64_t invocation_id,
+                                     std::string message,
                                      std::chrono::milliseconds timeout) {
     auto request = std::make_shared<Request>();
     request->group = group;
     request->limits = limits;
-    request->invocation_id = batch.invocation_id();
+    request->invocation_id = invocation_id;
     request->timeout = timeout;
-    proto::DispatcherMessage message;
-    *message.mutable_invoke() = batch;
-    if (!message.SerializeToString(&request->payload)) {
-      return Status::Internal("cannot serialise a batch");
-    }
+    request->payload = std::move(message);
     std::future<Result<proto::InvokeResult>> future =
         request->promise.get_future();
     {
@@ -566,7 +565,16 @@ void WorkerPool::Stop() { impl_->Stop(); }
 Result<proto::InvokeResult> WorkerPool::Invoke(
     const std::string& group, const WorkerGroupLimits& limits,
     const proto::InvokeBatch& batch, std::chrono::milliseconds timeout) {
-  return impl_->Invoke(group, limits, batch, timeout);
+  return impl_->Invoke(group, limits, batch.invocation_id(),
+                       EncodeInvokeMessage(batch, {}), timeout);
+}
+
+Result<proto::InvokeResult> WorkerPool::Invoke(
+    const std::string& group, const WorkerGroupLimits& limits,
+    uint64_t invocation_id, std::string message,
+    std::chrono::milliseconds timeout) {
+  return impl_->Invoke(group, limits, invocation_id, std::move(message),
+                       timeout);
 }
 
 void WorkerPool::RetireGroup(const std::string& group) {

@@ -78,6 +78,13 @@ class WorkerPool {
                                      const WorkerGroupLimits& limits,
                                      const proto::InvokeBatch& batch,
                                      std::chrono::milliseconds timeout);
+  // The same with the DispatcherMessage already serialised
+  // (EncodeInvokeMessage); `invocation_id` is its batch's.
+  Result<proto::InvokeResult> Invoke(const std::string& group,
+                                     const WorkerGroupLimits& limits,
+                                     uint64_t invocation_id,
+                                     std::string message,
+                                     std::chrono::milliseconds timeout);
 
   // Ends the group (its trigger was stopped, deleted or changed): idle
   // workers are asked to exit, busy ones are killed, and the group's

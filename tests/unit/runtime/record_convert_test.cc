@@ -5,6 +5,7 @@
 #include "dispatcher/record_convert.h"
 
 #include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include "worker/batch_convert.h"
@@ -52,11 +53,13 @@ class RecordConvertTest : public ::testing::Test {
     batch.set_stream_view_type("NEW_AND_OLD_IMAGES");
     batch.set_shard_id("shardId-1");
     batch.set_attempt(2);
-    dispatcher::ToStreamRecordProto(record, 42, batch.add_records());
-    std::string bytes = batch.SerializeAsString();  // Over the wire.
-    proto::InvokeBatch received;
+    const std::string wire = dispatcher::EncodeStreamRecord(record, 42);
+    // Over the wire.
+    const std::string bytes = dispatcher::EncodeInvokeMessage(batch, {wire});
+    proto::DispatcherMessage received;
     EXPECT_TRUE(received.ParseFromString(bytes));
-    Result<functions::HostBatch> host = worker::ToHostBatch(received);
+    EXPECT_TRUE(received.has_invoke());
+    Result<functions::HostBatch> host = worker::ToHostBatch(received.invoke());
     EXPECT_TRUE(host.ok()) << host.status().ToString();
     return host.ok() ? *host : functions::HostBatch();
   }
@@ -70,6 +73,39 @@ class RecordConvertTest : public ::testing::Test {
     return kNull;
   }
 };
+
+// A message assembled from pre-encoded records is the message built by
+// copying them into the batch, window and all.
+TEST_F(RecordConvertTest, InvokeMessageFromEncodedRecords) {
+  proto::InvokeBatch batch;
+  batch.set_invocation_id(7);
+  batch.set_trigger_name("t");
+  batch.set_attempt(3);
+  batch.mutable_window()->set_state(std::string(300, 's'));  // Field 14.
+  std::vector<std::string> wires;
+  proto::DispatcherMessage expected;
+  *expected.mutable_invoke() = batch;
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    store::ChangeRecord record = Sample();
+    record.event_id = std::string(seq * 100, 'e');  // Multi-byte lengths.
+    wires.push_back(dispatcher::EncodeStreamRecord(record, seq));
+    dispatcher::ToStreamRecordProto(record, seq,
+                                    expected.mutable_invoke()->add_records());
+  }
+  proto::DispatcherMessage parsed;
+  ASSERT_TRUE(parsed.ParseFromString(
+      dispatcher::EncodeInvokeMessage(batch, {wires[0], wires[1], wires[2]})));
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(parsed, expected))
+      << parsed.DebugString();
+
+  // No records: just the batch.
+  ASSERT_TRUE(
+      parsed.ParseFromString(dispatcher::EncodeInvokeMessage(batch, {})));
+  ASSERT_TRUE(parsed.has_invoke());
+  EXPECT_EQ(parsed.invoke().records_size(), 0);
+  EXPECT_EQ(parsed.invoke().attempt(), 3u);
+}
 
 TEST_F(RecordConvertTest, RecordMetadataArrives) {
   functions::HostBatch batch = ToHost(Sample());

@@ -31,9 +31,9 @@ class TriggerStoreTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  TriggerStore Store() {
+  TriggerStore Store(bool sync_checkpoints = true) {
     return TriggerStore(
-        dir_.string(),
+        dir_.string(), sync_checkpoints,
         std::make_shared<spdlog::logger>(
             "test", std::make_shared<spdlog::sinks::null_sink_mt>()));
   }
@@ -99,6 +99,22 @@ TEST_F(TriggerStoreTest, CheckpointAdvanceSurvivesReopen) {
   ASSERT_THAT(Store().SaveCheckpoint("a", 1, 100), IsOk());
   ASSERT_THAT(Store().SaveCheckpoint("a", 1, 101), IsOk());
   EXPECT_EQ(Load()[0].checkpoints, (std::vector<uint64_t>{1, 101}));
+  EXPECT_FALSE(fs::exists(dir_ / "a" / "shard-1.checkpoint.tmp"));
+}
+
+// Without fsync (the server without --sync) a checkpoint is still replaced
+// atomically, and the process that reopens the store sees the newest.
+TEST_F(TriggerStoreTest, UnsyncedCheckpointIsReplacedAtomically) {
+  ASSERT_THAT(Store(false).Save(Sample("a"), true), IsOk());
+  ASSERT_THAT(
+      Store(false).SaveCheckpoint("a", 0, 50, WindowCheckpoint{0, 60000, "s"}),
+      IsOk());
+  ASSERT_THAT(Store(false).SaveCheckpoint("a", 1, 77), IsOk());
+  const std::vector<StoredTrigger> loaded = Load();
+  EXPECT_EQ(loaded[0].checkpoints, (std::vector<uint64_t>{50, 77}));
+  ASSERT_TRUE(loaded[0].windows[0].has_value());
+  EXPECT_EQ(loaded[0].windows[0]->state, "s");
+  EXPECT_FALSE(fs::exists(dir_ / "a" / "shard-0.checkpoint.tmp"));
   EXPECT_FALSE(fs::exists(dir_ / "a" / "shard-1.checkpoint.tmp"));
 }
 

@@ -4,6 +4,7 @@
 #include <rapidjson/error/en.h>
 
 #include <cstring>
+#include <memory>
 #include <random>
 
 #include "crc32.h"
@@ -30,6 +31,18 @@ std::string NewRequestId() {
   }
   return id;
 }
+
+// Per loop thread, reused by every request: the first block of the parsed
+// request's values (larger bodies take more blocks from the heap, freed with
+// the document), and the response under construction (its capacity kept
+// unless a response was large).
+constexpr size_t kParseBlockBytes = 16 * 1024;
+constexpr size_t kMaxRetainedResponseBytes = 1 << 20;
+struct RequestScratch {
+  std::unique_ptr<char[]> parse_block{new char[kParseBlockBytes]};
+  rapidjson::StringBuffer response;
+};
+thread_local RequestScratch t_scratch;
 
 bool IsJsonContentType(std::string_view type) {
   if (type.empty()) return true;  // Lenient: some clients omit it.
@@ -92,6 +105,7 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
     operations_[i].target = kOps[i].target;
     operations_[i].name = std::strchr(kOps[i].target, '.') + 1;
     operations_[i].fn = kOps[i].fn;
+    operations_by_target_.emplace(operations_[i].target, &operations_[i]);
   }
 }
 
@@ -133,20 +147,20 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
   if (content_type.empty()) content_type = "application/x-amz-json-1.0";
 
   ApiStatus status;
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer& buffer = t_scratch.response;
+  buffer.Clear();
   JsonWriter writer(buffer);
-  OperationEntry* entry = nullptr;
-
-  std::string_view target = request.Header("x-amz-target");
-  for (OperationEntry& e : operations_) {
-    if (target == e.target) entry = &e;
-  }
+  auto found = operations_by_target_.find(request.Header("x-amz-target"));
+  OperationEntry* entry =
+      found == operations_by_target_.end() ? nullptr : found->second;
   if (entry == nullptr) {
     unknown_operations_.fetch_add(1, std::memory_order_relaxed);
     status = ApiError::UnknownOperation("");
   } else {
     entry->requests.fetch_add(1, std::memory_order_relaxed);
-    rapidjson::Document doc;
+    rapidjson::MemoryPoolAllocator<> pool(t_scratch.parse_block.get(),
+                                          kParseBlockBytes);
+    rapidjson::Document doc(&pool);
     // Iterative parsing: a deeply nested body cannot exhaust the stack.
     doc.Parse<rapidjson::kParseIterativeFlag>(request.body.data(),
                                               request.body.size());
@@ -172,6 +186,10 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
 
   if (status.ok()) {
     response->body.assign(buffer.GetString(), buffer.GetSize());
+    if (buffer.GetSize() > kMaxRetainedResponseBytes) {
+      buffer.Clear();
+      buffer.ShrinkToFit();  // Frees it: the next request starts small.
+    }
   } else {
     const ApiError& error = status.error();
     response->status = error.http_status;

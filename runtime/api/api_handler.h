@@ -17,6 +17,8 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "api/operations.h"
 #include "api/transaction_tokens.h"
@@ -51,6 +53,8 @@ class ApiHandler {
   EndpointConfig config_;
   std::shared_ptr<spdlog::logger> logger_;
   std::array<OperationEntry, 33> operations_;
+  // X-Amz-Target -> its entry in operations_.
+  std::unordered_map<std::string_view, OperationEntry*> operations_by_target_;
   TransactionTokens transaction_tokens_;
   std::atomic<uint64_t> unknown_operations_{0};
   std::atomic<uint64_t> bad_requests_{0};

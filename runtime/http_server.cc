@@ -172,7 +172,10 @@ bool IsTransportHeader(std::string_view name) {
 }
 
 bool HasLineBreak(std::string_view s) {
-  return s.find_first_of("\r\n") != std::string_view::npos;
+  // Not find_first_of("\r\n"): libstdc++ makes that one memchr call per
+  // byte of `s`, and every response header goes through here.
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return c == '\r' || c == '\n'; });
 }
 
 // Appends a complete response to `out`. `date_line` is "Date: ...\r\n".

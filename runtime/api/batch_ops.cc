@@ -5,6 +5,7 @@
 // UnprocessedKeys only holds keys beyond the 16 MB response limit. Writes of
 // a batch are independent (not one transaction); each produces its own
 // stream record.
+#include "api/item_writer.h"
 #include "api/legacy_params.h"
 #include "api/operations.h"
 #include "eddy/store/expression.h"
@@ -269,18 +270,19 @@ ApiStatus BatchGetItem(const OperationContext& ctx,
   for (TableRead& r : reads) {
     out->Key(r.name.data(), static_cast<rapidjson::SizeType>(r.name.size()));
     out->StartArray();
+    const ItemWriter writer(r.projection ? &*r.projection : nullptr);
     for (size_t i = 0; i < r.keys.size(); ++i) {
       if (bytes >= kMaxBatchGetBytes) {
         unprocessed[r.name].push_back(i);
         continue;
       }
-      Result<std::optional<Item>> item = r.table->Get(r.keys[i]);
+      Result<std::optional<std::string>> item = r.table->GetEncoded(r.keys[i]);
       if (!item.ok()) return item.status();
       if (!item->has_value()) continue;
-      const size_t size = store::ItemSize(**item);
-      bytes += size;
-      units[r.name] += ReadUnits(size, r.consistent);
-      WriteItem(r.projection ? r.projection->Apply(**item) : **item, out);
+      Result<size_t> size = writer.WriteEncoded(**item, out);
+      if (!size.ok()) return size.status();
+      bytes += *size;
+      units[r.name] += ReadUnits(*size, r.consistent);
     }
     out->EndArray();
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "api/item_writer.h"
 #include "api/legacy_params.h"
 #include "api/operations.h"
 #include "eddy/store/expression.h"
@@ -465,14 +466,16 @@ ApiStatus GetItem(const OperationContext& ctx, const rapidjson::Value& request,
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
-  Result<std::optional<Item>> item = table->Get(*key);
+  Result<std::optional<std::string>> item = table->GetEncoded(*key);
   if (!item.ok()) return item.status();
   out->StartObject();
   size_t size = 0;
   if (item->has_value()) {
-    size = store::ItemSize(**item);
-    WriteItemMember("Item", projection ? projection->Apply(**item) : **item,
-                    out);
+    out->Key("Item");
+    const ItemWriter writer(projection ? &*projection : nullptr);
+    Result<size_t> written = writer.WriteEncoded(**item, out);
+    if (!written.ok()) return written.status();
+    size = *written;
   }
   WriteConsumedCapacity(capacity, table_name,
                         ReadUnits(size, consistent.value_or(false)), false,

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "eddy/store/item_codec.h"
+
 namespace eddy::runtime::api {
 namespace {
 
@@ -12,6 +14,31 @@ using store::ValueType;
 
 constexpr char kBase64Alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t Base64Length(size_t bytes) { return (bytes + 2) / 3 * 4; }
+
+// Writes the Base64Length(bytes.size()) characters of the base64 of `bytes`
+// at `out`.
+void WriteBase64(std::string_view bytes, char* out) {
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
+                 (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                 static_cast<uint8_t>(bytes[i + 2]);
+    *out++ = kBase64Alphabet[(n >> 18) & 63];
+    *out++ = kBase64Alphabet[(n >> 12) & 63];
+    *out++ = kBase64Alphabet[(n >> 6) & 63];
+    *out++ = kBase64Alphabet[n & 63];
+  }
+  if (i < bytes.size()) {
+    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    *out++ = kBase64Alphabet[(n >> 18) & 63];
+    *out++ = kBase64Alphabet[(n >> 12) & 63];
+    *out++ = i + 1 < bytes.size() ? kBase64Alphabet[(n >> 6) & 63] : '=';
+    *out++ = '=';
+  }
+}
 
 const char* JsonTypeName(const rapidjson::Value& v) {
   switch (v.GetType()) {
@@ -245,14 +272,16 @@ void WriteAttributeValue(const AttributeValue& value, JsonWriter* w) {
       break;
     case ValueType::kSS:
     case ValueType::kNS:
-    case ValueType::kBS:
-      w->Key(std::string(store::ValueTypeName(value.type())).c_str());
+    case ValueType::kBS: {
+      const std::string_view type = store::ValueTypeName(value.type());
+      w->Key(type.data(), static_cast<rapidjson::SizeType>(type.size()));
       w->StartArray();
       for (const std::string& m : value.set()) {
         str(value.type() == ValueType::kBS ? Base64Encode(m) : m);
       }
       w->EndArray();
       break;
+    }
   }
   w->EndObject();
 }
@@ -271,27 +300,269 @@ void WriteItemMember(const char* key, const Item& item, JsonWriter* w) {
   WriteItem(item, w);
 }
 
+namespace {
+
+// rapidjson::Writer's escapes (default flags, UTF-8 to UTF-8): 'u' for a
+// six-character escape with the byte in hex (upper case), another character
+// for a backslash and that character, 0 for none. Bytes from 0x80 pass
+// through unchanged: the Writer copies them without validation.
+constexpr std::array<char, 256> kJsonEscapes = [] {
+  std::array<char, 256> t{};
+  for (size_t c = 0; c < 0x20; ++c) t[c] = 'u';
+  t['\b'] = 'b';
+  t['\t'] = 't';
+  t['\n'] = 'n';
+  t['\f'] = 'f';
+  t['\r'] = 'r';
+  t['"'] = '"';
+  t['\\'] = '\\';
+  return t;
+}();
+
+// Whether any of the 8 bytes of `word` needs escaping: below 0x20, '"' or
+// '\\' (the haszero/hasless tricks of "Bit Twiddling Hacks", exact for
+// whether any byte matches, which is all that is asked here).
+bool AnyNeedsEscape(uint64_t word) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHighs = 0x8080808080808080;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  const uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighs;
+  return (below_space | has_zero(word ^ (kOnes * '"')) |
+          has_zero(word ^ (kOnes * '\\'))) != 0;
+}
+
+// Whether any byte of `s` needs escaping, 8 bytes at a time. The last
+// (partial) group is read with overlapping loads inside `s`, the bytes
+// missing from a short string taken as 'a' (which needs none).
+bool NeedsEscape(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  if (n >= 8) {
+    uint64_t word;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&word, p + i, 8);
+      if (AnyNeedsEscape(word)) return true;
+    }
+    std::memcpy(&word, p + n - 8, 8);
+    return AnyNeedsEscape(word);
+  }
+  uint64_t word = 0x6161616161616161;  // "aaaaaaaa".
+  if (n >= 4) {
+    uint32_t head, tail;
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, p + n - 4, 4);
+    word = head | static_cast<uint64_t>(tail) << 32;
+  } else if (n >= 2) {
+    uint16_t head, tail;
+    std::memcpy(&head, p, 2);
+    std::memcpy(&tail, p + n - 2, 2);
+    word = (word & ~uint64_t{0xFFFFFFFF}) | head |
+           static_cast<uint64_t>(tail) << 16;
+  } else if (n == 1) {
+    word = (word & ~uint64_t{0xFF}) | static_cast<uint8_t>(p[0]);
+  }
+  return AnyNeedsEscape(word);
+}
+
+// Appends bytes to a rapidjson::StringBuffer (growing it as needed).
+class JsonText {
+ public:
+  explicit JsonText(rapidjson::StringBuffer* buffer) : buffer_(buffer) {}
+
+  void Put(char c) { buffer_->Put(c); }
+  void Append(std::string_view s) {
+    std::memcpy(buffer_->Push(s.size()), s.data(), s.size());
+  }
+
+  // Appends `s` as a JSON string, byte for byte as rapidjson::Writer::String
+  // writes it.
+  void String(std::string_view s) {
+    if (NeedsEscape(s)) {
+      EscapedString(s);
+      return;
+    }
+    char* out = buffer_->Push(s.size() + 2);
+    out[0] = '"';
+    std::memcpy(out + 1, s.data(), s.size());
+    out[s.size() + 1] = '"';
+  }
+
+  // Appends the base64 of `bytes` as a JSON string (it needs no escaping).
+  void Base64String(std::string_view bytes) {
+    const size_t length = Base64Length(bytes.size());
+    char* out = buffer_->Push(length + 2);
+    out[0] = '"';
+    WriteBase64(bytes, out + 1);
+    out[length + 1] = '"';
+  }
+
+ private:
+  // String, for a string with bytes to escape.
+  void EscapedString(std::string_view s) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    // At most 6 bytes out per byte in, as the Writer reserves.
+    buffer_->Reserve(2 + 6 * s.size());
+    buffer_->PutUnsafe('"');
+    for (const char byte : s) {
+      const auto c = static_cast<unsigned char>(byte);
+      const char escape = kJsonEscapes[c];
+      if (escape == 0) {
+        buffer_->PutUnsafe(byte);
+      } else if (escape != 'u') {
+        buffer_->PutUnsafe('\\');
+        buffer_->PutUnsafe(escape);
+      } else {
+        const char text[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        std::memcpy(buffer_->PushUnsafe(6), text, 6);
+      }
+    }
+    buffer_->PutUnsafe('"');
+  }
+
+  rapidjson::StringBuffer* const buffer_;
+};
+
+// Renders an item's JSON text as WriteItem writes it through
+// rapidjson::Writer: no white space, members and elements in encoding order.
+class JsonItemVisitor final : public store::ItemVisitor {
+ public:
+  JsonItemVisitor(const std::vector<std::string>* only,
+                  rapidjson::StringBuffer* out)
+      : only_(only), out_(out) {}
+
+  // The item's own object.
+  void BeginItem() {
+    out_.Put('{');
+    Push(/*in_list=*/false);
+  }
+  void EndItem() {
+    --depth_;
+    out_.Put('}');
+  }
+
+  bool Name(std::string_view name) override {
+    if (depth_ == 1 && only_ != nullptr && !Selected(name)) return false;
+    if (levels_[depth_ - 1].count++ > 0) out_.Put(',');
+    out_.String(name);
+    out_.Put(':');
+    return true;
+  }
+  void Scalar(ValueType type, std::string_view bytes) override {
+    BeginValue();
+    switch (type) {
+      case ValueType::kS:
+        out_.Append(R"({"S":)");
+        out_.String(bytes);
+        break;
+      case ValueType::kN:
+        out_.Append(R"({"N":)");
+        out_.String(bytes);
+        break;
+      default:  // kB, the only other scalar.
+        out_.Append(R"({"B":)");
+        out_.Base64String(bytes);
+        break;
+    }
+    out_.Put('}');
+  }
+  void Bool(bool value) override {
+    BeginValue();
+    out_.Append(value ? R"({"BOOL":true})" : R"({"BOOL":false})");
+  }
+  void Null() override {
+    BeginValue();
+    out_.Append(R"({"NULL":true})");
+  }
+  void BeginMap(size_t /*count*/) override {
+    BeginValue();
+    out_.Append(R"({"M":{)");
+    Push(/*in_list=*/false);
+  }
+  void EndMap() override {
+    --depth_;
+    out_.Append("}}");
+  }
+  void BeginList(size_t /*count*/) override {
+    BeginValue();
+    out_.Append(R"({"L":[)");
+    Push(/*in_list=*/true);
+  }
+  void EndList() override {
+    --depth_;
+    out_.Append("]}");
+  }
+  void BeginSet(ValueType type, size_t /*count*/) override {
+    BeginValue();
+    out_.Append(type == ValueType::kSS   ? R"({"SS":[)"
+                : type == ValueType::kNS ? R"({"NS":[)"
+                                         : R"({"BS":[)");
+    binary_set_ = type == ValueType::kBS;
+    first_member_ = true;
+  }
+  void SetMember(std::string_view member) override {
+    if (!first_member_) out_.Put(',');
+    first_member_ = false;
+    if (binary_set_) {
+      out_.Base64String(member);
+    } else {
+      out_.String(member);
+    }
+  }
+  void EndSet() override { out_.Append("]}"); }
+
+ private:
+  // An object or array being written.
+  struct Level {
+    bool in_list = false;
+    size_t count = 0;  // Members or elements written so far.
+  };
+
+  void Push(bool in_list) { levels_[depth_++] = Level{in_list, 0}; }
+  // A value starts: in a list it is an element, after a comma unless first
+  // (in a map, Name wrote the comma).
+  void BeginValue() {
+    Level& level = levels_[depth_ - 1];
+    if (level.in_list && level.count++ > 0) out_.Put(',');
+  }
+  // Whether `name`, a top-level attribute, is in *only_. Top-level names
+  // come in ascending order, so one pass over *only_ serves the item.
+  bool Selected(std::string_view name) {
+    while (next_ < only_->size() && std::string_view((*only_)[next_]) < name) {
+      ++next_;
+    }
+    return next_ < only_->size() && (*only_)[next_] == name;
+  }
+
+  const std::vector<std::string>* const only_;
+  JsonText out_;
+  // The item's object and the M and L values around the current value:
+  // VisitItem nests values at most kMaxItemCodecDepth deep.
+  std::array<Level, store::kMaxItemCodecDepth + 1> levels_;
+  size_t depth_ = 0;  // Levels in use.
+  size_t next_ = 0;   // Next candidate in *only_.
+  bool binary_set_ = false;
+  bool first_member_ = false;
+};
+
+}  // namespace
+
+Result<size_t> WriteEncodedItem(std::string_view encoded,
+                                const std::vector<std::string>* only,
+                                JsonWriter* w) {
+  return w->RenderValue(rapidjson::kObjectType,
+                        [&](rapidjson::StringBuffer* out) -> Result<size_t> {
+                          JsonItemVisitor visitor(only, out);
+                          visitor.BeginItem();
+                          Result<size_t> size =
+                              store::VisitItem(encoded, &visitor);
+                          if (size.ok()) visitor.EndItem();
+                          return size;
+                        });
+}
+
 std::string Base64Encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
-                 (static_cast<uint8_t>(bytes[i + 1]) << 8) |
-                 static_cast<uint8_t>(bytes[i + 2]);
-    out += kBase64Alphabet[(n >> 18) & 63];
-    out += kBase64Alphabet[(n >> 12) & 63];
-    out += kBase64Alphabet[(n >> 6) & 63];
-    out += kBase64Alphabet[n & 63];
-  }
-  if (i < bytes.size()) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    out += kBase64Alphabet[(n >> 18) & 63];
-    out += kBase64Alphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kBase64Alphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
+  std::string out(Base64Length(bytes.size()), '\0');
+  WriteBase64(bytes, out.data());
   return out;
 }
 

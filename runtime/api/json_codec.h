@@ -13,11 +13,30 @@
 #include <vector>
 
 #include "api/errors.h"
+#include "eddy/result.h"
 #include "eddy/store/attribute_value.h"
 
 namespace eddy::runtime::api {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+// rapidjson's Writer, plus a way to place JSON text rendered elsewhere
+// without copying it byte by byte (RawValue's way).
+class JsonWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
+ public:
+  using Writer::Writer;
+
+  // Writes one complete JSON value of type `type` that `render` appends to
+  // the output buffer: render(rapidjson::StringBuffer*) -> R, returned.
+  // The writer adds the separator before the value, as for any value.
+  // REQUIRES: `render` appends exactly one well-formed value, or the caller
+  // discards the output (e.g. when render reports an error).
+  template <typename Render>
+  auto RenderValue(rapidjson::Type type, Render&& render) {
+    Prefix(type);
+    auto result = render(os_);
+    EndValue(true);
+    return result;
+  }
+};
 
 // Attribute values nest at most this many containers deep.
 inline constexpr int kMaxNestingDepth = 32;
@@ -38,6 +57,14 @@ void WriteAttributeValue(const store::AttributeValue& value, JsonWriter* w);
 void WriteItem(const store::Item& item, JsonWriter* w);
 // `"Key":{item}` convenience.
 void WriteItemMember(const char* key, const store::Item& item, JsonWriter* w);
+// Writes the item stored as `encoded` (store::EncodeItem) byte for byte as
+// WriteItem writes it decoded, without decoding it (store::VisitItem). With
+// `only` (sorted ascending, unique), just the item's attributes named there.
+// Returns the size of the whole item (store::ItemSize). Corruption as
+// store::DecodeItem, after writing part of the item.
+Result<size_t> WriteEncodedItem(std::string_view encoded,
+                                const std::vector<std::string>* only,
+                                JsonWriter* w);
 
 std::string Base64Encode(std::string_view bytes);
 // Returns false on invalid input.

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "api/item_writer.h"
 #include "api/legacy_params.h"
 #include "api/operations.h"
 #include "eddy/store/expression.h"
@@ -172,21 +173,24 @@ struct IndexTarget {
   bool global = true;
 };
 
-// `index`: the index read, or null for the table.
-void WritePage(const ReadParams& p, const store::ReadPage& page,
-               const std::optional<store::Projection>& projection,
-               const IndexTarget* index, JsonWriter* out) {
+// `index`: the index read, or null for the table. `writer` writes the
+// page's items, in whichever form the store returned them.
+ApiStatus WritePage(const ReadParams& p, const store::ReadPage& page,
+                    const ItemWriter& writer, const IndexTarget* index,
+                    JsonWriter* out) {
   out->StartObject();
   if (p.select != Select::kCount) {
     out->Key("Items");
     out->StartArray();
-    for (const Item& item : page.items) {
-      WriteItem(projection ? projection->Apply(item) : item, out);
+    for (const Item& item : page.items) writer.WriteDecoded(item, out);
+    for (size_t i = 0; i < page.encoded_items.size(); ++i) {
+      Result<size_t> written = writer.WriteEncoded(page.encoded_items[i], out);
+      if (!written.ok()) return written.status();
     }
     out->EndArray();
   }
   out->Key("Count");
-  out->Int64(static_cast<int64_t>(page.items.size()));
+  out->Int64(static_cast<int64_t>(page.count()));
   out->Key("ScannedCount");
   out->Int64(page.scanned_count);
   if (page.last_evaluated_key) {
@@ -203,6 +207,7 @@ void WritePage(const ReadParams& p, const store::ReadPage& page,
   }
   WriteConsumedCapacity(p.capacity, p.table_name, capacity, false, out);
   out->EndObject();
+  return ApiStatus();
 }
 
 // Looks up p.index_name (nothing to do without one) and applies DynamoDB's
@@ -358,10 +363,11 @@ ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
   q.filter = filter.get();
   q.limit = p.limit;
   q.exclusive_start_key = std::move(p.exclusive_start_key);
+  const ItemWriter writer(projection ? &*projection : nullptr);
+  q.encoded = !writer.needs_decoded();
   Result<store::ReadPage> page = table->Query(q);
   if (!page.ok()) return page.status();
-  WritePage(p, *page, projection, index ? &*index : nullptr, out);
-  return ApiStatus();
+  return WritePage(p, *page, writer, index ? &*index : nullptr, out);
 }
 
 ApiStatus Scan(const OperationContext& ctx, const rapidjson::Value& request,
@@ -431,10 +437,11 @@ ApiStatus Scan(const OperationContext& ctx, const rapidjson::Value& request,
   s.exclusive_start_key = std::move(p.exclusive_start_key);
   s.segment = static_cast<int32_t>(segment.value_or(0));
   s.total_segments = static_cast<int32_t>(total_segments.value_or(1));
+  const ItemWriter writer(projection ? &*projection : nullptr);
+  s.encoded = !writer.needs_decoded();
   Result<store::ReadPage> page = table->Scan(s);
   if (!page.ok()) return page.status();
-  WritePage(p, *page, projection, index ? &*index : nullptr, out);
-  return ApiStatus();
+  return WritePage(p, *page, writer, index ? &*index : nullptr, out);
 }
 
 }  // namespace eddy::runtime::api

@@ -8,6 +8,8 @@
 #include <numeric>
 #include <utility>
 
+#include "value_size.h"
+
 namespace eddy::store {
 namespace {
 
@@ -103,11 +105,11 @@ size_t SignificantDigits(std::string_view canonical) {
   return count_to_last_nonzero;
 }
 
-size_t NumberTextSize(std::string_view canonical) {
+}  // namespace
+
+size_t NumberValueSize(std::string_view canonical) {
   return (SignificantDigits(canonical) + 1) / 2 + 1;
 }
-
-}  // namespace
 
 std::string_view ValueTypeName(ValueType type) {
   switch (type) {
@@ -270,20 +272,22 @@ size_t AttributeValue::Size() const {
     case ValueType::kB:
       return scalar_.size();
     case ValueType::kN:
-      return NumberTextSize(scalar_);
+      return NumberValueSize(scalar_);
     case ValueType::kBOOL:
     case ValueType::kNULL:
       return 1;
     case ValueType::kM: {
-      size_t size = 3;
+      size_t size = kContainerOverhead;
       for (const auto& [name, value] : map_) {
-        size += 1 + name.size() + value.Size();
+        size += kElementOverhead + name.size() + value.Size();
       }
       return size;
     }
     case ValueType::kL: {
-      size_t size = 3;
-      for (const AttributeValue& value : list_) size += 1 + value.Size();
+      size_t size = kContainerOverhead;
+      for (const AttributeValue& value : list_) {
+        size += kElementOverhead + value.Size();
+      }
       return size;
     }
     case ValueType::kSS:
@@ -294,7 +298,7 @@ size_t AttributeValue::Size() const {
     }
     case ValueType::kNS: {
       size_t size = 0;
-      for (const std::string& m : set_) size += NumberTextSize(m);
+      for (const std::string& m : set_) size += NumberValueSize(m);
       return size;
     }
   }

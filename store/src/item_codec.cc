@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "value_size.h"
+
 namespace eddy::store {
 namespace {
 
@@ -68,14 +70,23 @@ void EncodeValue(const AttributeValue& v, std::string* out) {
   }
 }
 
+// a < b bytewise, as std::string_view's operator<, deciding on the first
+// bytes without a call when they differ (names and set members mostly do).
+bool Less(std::string_view a, std::string_view b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<uint8_t>(a[0]) < static_cast<uint8_t>(b[0]);
+  }
+  return a < b;
+}
+
 Status Corrupt(const char* what) {
   return Status::Corruption(std::string("item: ") + what);
 }
 
 // Reads from [p_, end_); every read is bounds-checked.
-class Decoder {
+class Reader {
  public:
-  explicit Decoder(std::string_view data)
+  explicit Reader(std::string_view data)
       : p_(data.data()), end_(data.data() + data.size()) {}
 
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
@@ -87,6 +98,11 @@ class Decoder {
   }
 
   bool GetVarint(uint64_t* v) {
+    // Most lengths and counts fit one byte.
+    if (p_ < end_ && static_cast<uint8_t>(*p_) < 0x80) {
+      *v = static_cast<uint8_t>(*p_++);
+      return true;
+    }
     uint64_t result = 0;
     for (int shift = 0; shift < 7 * kMaxVarintBytes && p_ < end_; shift += 7) {
       const auto byte = static_cast<uint8_t>(*p_++);
@@ -114,6 +130,25 @@ class Decoder {
     return true;
   }
 
+  // Reads the version byte that starts an item.
+  Status GetVersion() {
+    uint8_t version;
+    if (!GetByte(&version)) return Corrupt("empty");
+    if (version != kFormatVersion) return Corrupt("unknown format version");
+    return Status::OK();
+  }
+
+ private:
+  const char* p_;
+  const char* const end_;
+};
+
+// Builds the Item. Walker below makes the same checks in the same order;
+// a change to one must be made to the other.
+class Decoder : public Reader {
+ public:
+  using Reader::Reader;
+
   // `depth` is the depth of the map or list holding the values decoded.
   Status DecodeMapBody(int depth, AttributeMap* map) {
     uint64_t count;
@@ -122,7 +157,7 @@ class Decoder {
     for (uint64_t i = 0; i < count; ++i) {
       std::string_view name;
       if (!GetBytes(&name)) return Corrupt("bad attribute name");
-      if (i > 0 && !(previous < name)) return Corrupt("map keys not sorted");
+      if (i > 0 && !Less(previous, name)) return Corrupt("map keys not sorted");
       previous = name;
       // Keys arrive in order, so the hint makes each insert O(1).
       auto it =
@@ -190,7 +225,7 @@ class Decoder {
         std::string_view previous;
         for (uint64_t i = 0; i < count; ++i) {
           if (!GetBytes(&bytes)) return Corrupt("bad set member");
-          if (i > 0 && !(previous < bytes)) {
+          if (i > 0 && !Less(previous, bytes)) {
             return Corrupt("set members not sorted");
           }
           if (type == ValueType::kNS && !Number::IsCanonical(bytes)) {
@@ -205,10 +240,119 @@ class Decoder {
     }
     return Corrupt("unknown type tag");
   }
+};
 
- private:
-  const char* p_;
-  const char* const end_;
+// VisitItem's walk: Decoder's checks without building values, adding up the
+// size as AttributeValue::Size and ItemSize count it.
+class Walker : public Reader {
+ public:
+  using Reader::Reader;
+
+  // As Decoder::DecodeMapBody, for the item (`nested` false) or an M value
+  // (true; then framed by BeginMap and EndMap, and counted with the overhead
+  // of a container). Adds the size to *size. Null `visitor`: no callbacks.
+  Status WalkMapBody(int depth, bool nested, ItemVisitor* visitor,
+                     size_t* size) {
+    uint64_t count;
+    if (!GetCount(&count)) return Corrupt("bad map size");
+    const size_t entry_overhead = nested ? kElementOverhead : 0;
+    if (nested) {
+      *size += kContainerOverhead;
+      if (visitor != nullptr) visitor->BeginMap(static_cast<size_t>(count));
+    }
+    std::string_view previous;
+    for (uint64_t i = 0; i < count; ++i) {
+      std::string_view name;
+      if (!GetBytes(&name)) return Corrupt("bad attribute name");
+      if (i > 0 && !Less(previous, name)) return Corrupt("map keys not sorted");
+      previous = name;
+      *size += entry_overhead + name.size();
+      ItemVisitor* value_visitor =
+          visitor != nullptr && visitor->Name(name) ? visitor : nullptr;
+      EDDY_RETURN_IF_ERROR(WalkValue(depth + 1, value_visitor, size));
+    }
+    if (nested && visitor != nullptr) visitor->EndMap();
+    return Status::OK();
+  }
+
+  // As Decoder::DecodeValue; adds the value's size to *size.
+  Status WalkValue(int depth, ItemVisitor* visitor, size_t* size) {
+    if (depth > kMaxItemCodecDepth) return Corrupt("nested too deeply");
+    uint8_t tag;
+    if (!GetByte(&tag)) return Corrupt("truncated value");
+    const auto type = static_cast<ValueType>(tag);
+    std::string_view bytes;
+    switch (type) {
+      case ValueType::kS:
+      case ValueType::kB:
+        if (!GetBytes(&bytes)) {
+          return Corrupt(type == ValueType::kS ? "bad string" : "bad binary");
+        }
+        *size += bytes.size();
+        if (visitor != nullptr) visitor->Scalar(type, bytes);
+        return Status::OK();
+      case ValueType::kN:
+        if (!GetBytes(&bytes) || !Number::IsCanonical(bytes)) {
+          return Corrupt("bad number");
+        }
+        *size += NumberValueSize(bytes);
+        if (visitor != nullptr) visitor->Scalar(type, bytes);
+        return Status::OK();
+      case ValueType::kBOOL: {
+        uint8_t b;
+        if (!GetByte(&b) || b > 1) return Corrupt("bad boolean");
+        *size += 1;
+        if (visitor != nullptr) visitor->Bool(b == 1);
+        return Status::OK();
+      }
+      case ValueType::kNULL:
+        *size += 1;
+        if (visitor != nullptr) visitor->Null();
+        return Status::OK();
+      case ValueType::kM:
+        return WalkMapBody(depth, /*nested=*/true, visitor, size);
+      case ValueType::kL: {
+        uint64_t count;
+        if (!GetCount(&count)) return Corrupt("bad list size");
+        *size += kContainerOverhead + kElementOverhead * count;
+        if (visitor != nullptr) visitor->BeginList(static_cast<size_t>(count));
+        for (uint64_t i = 0; i < count; ++i) {
+          EDDY_RETURN_IF_ERROR(WalkValue(depth + 1, visitor, size));
+        }
+        if (visitor != nullptr) visitor->EndList();
+        return Status::OK();
+      }
+      case ValueType::kSS:
+      case ValueType::kNS:
+      case ValueType::kBS: {
+        uint64_t count;
+        if (!GetCount(&count) || count == 0) return Corrupt("bad set size");
+        if (visitor != nullptr) {
+          visitor->BeginSet(type, static_cast<size_t>(count));
+        }
+        std::string_view previous;
+        for (uint64_t i = 0; i < count; ++i) {
+          if (!GetBytes(&bytes)) return Corrupt("bad set member");
+          if (i > 0 && !Less(previous, bytes)) {
+            return Corrupt("set members not sorted");
+          }
+          if (type == ValueType::kNS) {
+            if (!Number::IsCanonical(bytes)) {
+              return Corrupt("bad number in set");
+            }
+            *size += NumberValueSize(bytes);
+          } else {
+            *size += bytes.size();
+          }
+          previous = bytes;
+          if (visitor != nullptr) visitor->SetMember(bytes);
+        }
+        if (visitor != nullptr) visitor->EndSet();
+        return Status::OK();
+      }
+    }
+    return Corrupt("unknown type tag");
+  }
 };
 
 }  // namespace
@@ -220,15 +364,23 @@ void EncodeItem(const Item& item, std::string* out) {
 
 Result<Item> DecodeItem(std::string_view data) {
   Decoder decoder(data);
-  uint8_t version;
-  if (!decoder.GetByte(&version)) return Corrupt("empty");
-  if (version != kFormatVersion) return Corrupt("unknown format version");
+  EDDY_RETURN_IF_ERROR(decoder.GetVersion());
   Item item;
   // Top-level attribute values have depth 1: decode as the body of a map
   // at depth 0.
   EDDY_RETURN_IF_ERROR(decoder.DecodeMapBody(0, &item));
   if (decoder.remaining() != 0) return Corrupt("trailing bytes");
   return item;
+}
+
+Result<size_t> VisitItem(std::string_view data, ItemVisitor* visitor) {
+  Walker walker(data);
+  EDDY_RETURN_IF_ERROR(walker.GetVersion());
+  size_t size = 0;
+  // As DecodeItem: the body of a map at depth 0.
+  EDDY_RETURN_IF_ERROR(walker.WalkMapBody(0, /*nested=*/false, visitor, &size));
+  if (walker.remaining() != 0) return Corrupt("trailing bytes");
+  return size;
 }
 
 }  // namespace eddy::store

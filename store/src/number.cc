@@ -165,13 +165,44 @@ Result<Number> Number::Parse(std::string_view text) {
   return Number(negative, std::move(digits), static_cast<int32_t>(exponent));
 }
 
+// Checks the text against the forms Render produces, without parsing it into
+// a Number (the item codec checks every stored number this way):
+//   "0";
+//   ["-"] "0." Z D   (value < 1: exponent -|Z|, |Z| zeros, D digits);
+//   ["-"] D ["." F]  (value >= 1: exponent |D|);
+// where D starts and F and the fraction end with a non-zero digit, and the
+// exponent and the significant digits are within Validate's limits.
 bool Number::IsCanonical(std::string_view text) {
-  Result<Number> n = Parse(text);
-  if (!n.ok()) return false;
-  if (n->IsZero()) return text == "0";
-  char buf[kMaxTextLength];
-  const size_t len = Render(n->negative_, n->digits_, n->exponent_, buf);
-  return text == std::string_view(buf, len);
+  const size_t n = text.size();
+  size_t i = 0;
+  if (i < n && text[i] == '-') ++i;
+  const size_t int_begin = i;
+  while (i < n && IsDigit(text[i])) ++i;
+  const size_t int_len = i - int_begin;
+  if (int_len == 0) return false;
+  const bool below_one = text[int_begin] == '0';
+  if (below_one && int_len > 1) return false;  // A leading zero.
+  if (i == n) {
+    if (below_one) return text == "0";  // Zero; "-0" is not canonical.
+    // An integer: trailing zeros are not significant.
+    size_t last = i - 1;
+    while (text[last] == '0') --last;
+    return int_len <= static_cast<size_t>(kMaxExponent) &&
+           last - int_begin + 1 <= static_cast<size_t>(kMaxDigits);
+  }
+  if (text[i] != '.') return false;
+  const size_t frac_begin = ++i;
+  while (i < n && IsDigit(text[i])) ++i;
+  if (i != n || i == frac_begin || text[n - 1] == '0') return false;
+  const size_t frac_len = n - frac_begin;
+  if (!below_one) {
+    return int_len <= static_cast<size_t>(kMaxExponent) &&
+           int_len + frac_len <= static_cast<size_t>(kMaxDigits);
+  }
+  size_t zeros = 0;
+  while (text[frac_begin + zeros] == '0') ++zeros;
+  return zeros <= static_cast<size_t>(-kMinExponent) &&
+         frac_len - zeros <= static_cast<size_t>(kMaxDigits);
 }
 
 std::string Number::ToString() const {

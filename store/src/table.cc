@@ -354,15 +354,25 @@ Item TableImpl::ExtractKey(const Item& item) const {
   return key;
 }
 
-Result<std::optional<Item>> TableImpl::ReadItem(
-    const std::string& db_key, const leveldb::Snapshot* snapshot) {
-  std::string value;
+Result<bool> TableImpl::ReadEncoded(const std::string& db_key,
+                                    const leveldb::Snapshot* snapshot,
+                                    std::string* encoded) {
   leveldb::ReadOptions options;
   options.snapshot = snapshot;
-  leveldb::Status s = db_->Get(options, db_key, &value);
-  if (s.IsNotFound()) return std::optional<Item>();
+  leveldb::Status s = db_->Get(options, db_key, encoded);
+  if (s.IsNotFound()) return false;
   if (!s.ok()) return Status::IOError(s.ToString());
-  Result<Item> item = DecodeItem(value);
+  return true;
+}
+
+Result<std::optional<Item>> TableImpl::ReadItem(
+    const std::string& db_key, const leveldb::Snapshot* snapshot,
+    std::string* encoded) {
+  std::string value;
+  std::string* bytes = encoded != nullptr ? encoded : &value;
+  EDDY_ASSIGN_OR_RETURN(bool found, ReadEncoded(db_key, snapshot, bytes));
+  if (!found) return std::optional<Item>();
+  Result<Item> item = DecodeItem(*bytes);
   if (!item.ok()) return item.status();
   return std::optional<Item>(std::move(*item));
 }
@@ -659,10 +669,24 @@ Result<std::optional<Item>> TableImpl::Get(const Item& key) {
   return ReadItem(EncodeKey(key));
 }
 
+Result<std::optional<std::string>> TableImpl::GetEncoded(const Item& key) {
+  EDDY_RETURN_IF_ERROR(ValidateKey(key));
+  {
+    std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
+    if (dropped_) return TableGone();
+  }
+  std::string encoded;
+  EDDY_ASSIGN_OR_RETURN(bool found,
+                        ReadEncoded(EncodeKey(key), nullptr, &encoded));
+  if (!found) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(encoded));
+}
+
 Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
                                       bool forward, const Condition* filter,
                                       std::optional<int64_t> limit,
-                                      const Index* index, bool fetch) {
+                                      const Index* index, bool fetch,
+                                      bool encoded) {
   ReadPage page;
   if (!hi.empty() && lo >= hi) return page;
   leveldb::ReadOptions read_options;
@@ -699,28 +723,58 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
     }
     return key;
   };
+  // Entries are decoded when the read needs their attributes: for decoded
+  // results, the filter, or a fetch's table key. Otherwise only walked for
+  // their size (which checks them as decoding would).
+  const bool decode = !encoded || filter != nullptr || fetch;
   size_t& bytes = page.scanned_bytes;
+  std::string fetched;  // A fetched item as stored, when `encoded`.
   while (it->Valid() && in_range(it->key())) {
-    Result<Item> item =
-        DecodeItem(std::string_view(it->value().data(), it->value().size()));
-    if (!item.ok()) return item.status();
+    const std::string_view entry(it->value().data(), it->value().size());
+    std::optional<Item> item;
+    if (decode) {
+      Result<Item> decoded = DecodeItem(entry);
+      if (!decoded.ok()) return decoded.status();
+      bytes += ItemSize(*decoded);
+      item = std::move(*decoded);
+    } else {
+      Result<size_t> size = EncodedItemSize(entry);
+      if (!size.ok()) return size.status();
+      bytes += *size;
+    }
     ++page.scanned_count;
-    bytes += ItemSize(*item);
     const bool limit_reached = limit && page.scanned_count >= *limit;
     const bool page_full = bytes >= kMaxPageBytes;
     // The key is only needed when this item ends the page.
     std::optional<Item> last_key;
-    if (limit_reached || page_full) last_key = page_key(*item);
-    std::optional<Item> result = std::move(*item);
+    if (limit_reached || page_full) {
+      if (!item) {
+        Result<Item> decoded = DecodeItem(entry);
+        if (!decoded.ok()) return decoded.status();
+        item = std::move(*decoded);
+      }
+      last_key = page_key(*item);
+    }
+    // The item returned: the entry, or the table's item it stands for.
+    std::string_view result = entry;
+    bool present = true;
     if (fetch) {
       // An LSI entry without the whole item: read it from the table (it is
       // absent only if deleted since the iterator's snapshot).
-      Result<std::optional<Item>> full = ReadItem(EncodeKey(*result));
+      Result<std::optional<Item>> full =
+          ReadItem(EncodeKey(*item), nullptr, encoded ? &fetched : nullptr);
       if (!full.ok()) return full.status();
-      result = std::move(*full);
+      present = full->has_value();
+      item = std::move(*full);
+      if (encoded) result = fetched;
     }
-    if (result && (filter == nullptr || filter->Evaluate(*result))) {
-      page.items.push_back(std::move(*result));
+    // With a filter, `decode` is set: `item` holds the item when present.
+    if (present && (filter == nullptr || filter->Evaluate(*item))) {
+      if (encoded) {
+        page.encoded_items.Append(result);
+      } else {
+        page.items.push_back(std::move(*item));
+      }
     }
     if (forward) {
       it->Next();
@@ -842,7 +896,8 @@ Result<ReadPage> TableImpl::Query(const QueryRequest& request) {
   const bool fetch = index && request.fetch_table_items &&
                      index->schema.projection != ProjectionType::kAll;
   return ReadRange(std::move(lo), std::move(hi), request.scan_forward,
-                   request.filter, request.limit, index.get(), fetch);
+                   request.filter, request.limit, index.get(), fetch,
+                   request.encoded);
 }
 
 Result<std::string> TableImpl::StartKey(const Item& start,
@@ -906,7 +961,7 @@ Result<ReadPage> TableImpl::Scan(const ScanRequest& request) {
   const bool fetch = index && request.fetch_table_items &&
                      index->schema.projection != ProjectionType::kAll;
   return ReadRange(std::move(lo), std::move(hi), true, request.filter,
-                   request.limit, index.get(), fetch);
+                   request.limit, index.get(), fetch, request.encoded);
 }
 
 std::optional<IndexInfo> TableImpl::DescribeIndex(

@@ -36,6 +36,7 @@ class TableImpl final : public Table {
   Status Delete(const Item& key, const Condition* condition,
                 WriteOutcome* out) override;
   Result<std::optional<Item>> Get(const Item& key) override;
+  Result<std::optional<std::string>> GetEncoded(const Item& key) override;
   Result<ReadPage> Query(const QueryRequest& request) override;
   Result<ReadPage> Scan(const ScanRequest& request) override;
   Status ValidateKey(const Item& key) const override;
@@ -102,8 +103,16 @@ class TableImpl final : public Table {
   static Mutation DeleteMutation();
   // Rejects an update of a key attribute.
   Status ValidateUpdate(const Update* update) const;
+  // The item at `db_key`, decoded. With `encoded`, *encoded receives the
+  // stored bytes as well (when the item exists).
   Result<std::optional<Item>> ReadItem(
-      const std::string& db_key, const leveldb::Snapshot* snapshot = nullptr);
+      const std::string& db_key, const leveldb::Snapshot* snapshot = nullptr,
+      std::string* encoded = nullptr);
+  // The stored bytes of the item at `db_key` into *encoded; false when
+  // there is no such item.
+  Result<bool> ReadEncoded(const std::string& db_key,
+                           const leveldb::Snapshot* snapshot,
+                           std::string* encoded);
   // Updates the item count and size after the write committed.
   void Account(const PendingWrite& write);
   // The enabled stream, or null. REQUIRES: state_mutex() held.
@@ -185,10 +194,11 @@ class TableImpl final : public Table {
   Item ExtractKey(const Item& item) const;
   // Reads items (index == null) or index entries in [lo, hi) ("" = no
   // bound). `fetch`: replace each index entry with its table item.
+  // `encoded`: return the items as stored (ReadPage::encoded_items).
   Result<ReadPage> ReadRange(std::string lo, std::string hi, bool forward,
                              const Condition* filter,
                              std::optional<int64_t> limit, const Index* index,
-                             bool fetch);
+                             bool fetch, bool encoded);
 
   leveldb::DB* const db_;
   const bool sync_;

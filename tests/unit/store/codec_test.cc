@@ -1,5 +1,5 @@
 // Tests for the key codec (order-preserving key encodings, KeyHash) and the
-// item codec (the stored form of items).
+// item codec (the stored form of items, and VisitItem's walk over it).
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <ostream>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "eddy/store/attribute_value.h"
 #include "eddy/store/item_codec.h"
 #include "eddy/store/key_codec.h"
+#include "store_test_util.h"
 
 namespace eddy {
 // Prints a Result as its status or "OK" (not its bytes) in failures.
@@ -557,6 +559,226 @@ TEST_F(ItemCodecTest, MutatedEncodingsFailCleanlyOrRoundTrip) {
   }
   // Some mutations (inside string payloads) must still decode.
   EXPECT_GT(decoded, 0);
+}
+
+// ---------------------------------------------------------------------------
+// VisitItem: walking the stored form without decoding it.
+
+// Rebuilds the item from VisitItem's callbacks, so that a test can compare
+// it with the item encoded; optionally skips the item's attributes named in
+// `skip`.
+class ItemRebuilder final : public ItemVisitor {
+ public:
+  explicit ItemRebuilder(std::set<std::string> skip = {})
+      : skip_(std::move(skip)) {}
+
+  Item TakeItem() { return std::move(item_); }
+
+  bool Name(std::string_view name) override {
+    if (open_.empty() && skip_.count(std::string(name)) > 0) return false;
+    name_ = std::string(name);
+    return true;
+  }
+  void Scalar(ValueType type, std::string_view bytes) override {
+    switch (type) {
+      case ValueType::kS:
+        return Add(AttributeValue::String(std::string(bytes)));
+      case ValueType::kN:
+        return Add(AttributeValue::NumFromCanonical(std::string(bytes)));
+      case ValueType::kB:
+        return Add(AttributeValue::Binary(std::string(bytes)));
+      default:
+        ADD_FAILURE() << "Scalar with type " << ValueTypeName(type);
+    }
+  }
+  void Bool(bool value) override { Add(AttributeValue::Bool(value)); }
+  void Null() override { Add(AttributeValue::Null()); }
+  void BeginMap(size_t count) override { Open(AttributeValue::Map({}), count); }
+  void EndMap() override { Close(); }
+  void BeginList(size_t count) override {
+    Open(AttributeValue::List({}), count);
+  }
+  void EndList() override { Close(); }
+  void BeginSet(ValueType type, size_t count) override {
+    set_type_ = type;
+    set_count_ = count;
+    members_.clear();
+  }
+  void SetMember(std::string_view member) override {
+    members_.emplace_back(member);
+  }
+  void EndSet() override {
+    EXPECT_EQ(members_.size(), set_count_);
+    Add(AttributeValue::SetFromSorted(set_type_, std::move(members_)));
+    members_.clear();
+  }
+
+ private:
+  struct Container {
+    AttributeValue value;
+    std::string name;  // Its name in the enclosing map, if any.
+    size_t count;      // What Begin announced.
+  };
+
+  // Adds a finished value to the innermost open M or L, or to the item.
+  void Add(AttributeValue value) {
+    if (open_.empty()) {
+      item_.emplace(name_, std::move(value));
+    } else if (open_.back().value.type() == ValueType::kM) {
+      open_.back().value.mutable_map().emplace(name_, std::move(value));
+    } else {
+      open_.back().value.mutable_list().push_back(std::move(value));
+    }
+  }
+  void Open(AttributeValue container, size_t count) {
+    open_.push_back(Container{std::move(container), name_, count});
+  }
+  void Close() {
+    Container done = std::move(open_.back());
+    open_.pop_back();
+    const size_t size = done.value.type() == ValueType::kM
+                            ? done.value.map().size()
+                            : done.value.list().size();
+    EXPECT_EQ(size, done.count);
+    name_ = done.name;
+    Add(std::move(done.value));
+  }
+
+  std::set<std::string> skip_;
+  Item item_;
+  std::vector<Container> open_;
+  std::string name_;
+  ValueType set_type_ = ValueType::kSS;
+  size_t set_count_ = 0;
+  std::vector<std::string> members_;
+};
+
+class ItemVisitorTest : public ItemCodecTest {
+ protected:
+  // Varied items: every type, nested maps and lists, sets, the edges of
+  // numbers, bytes JSON escapes.
+  static std::vector<Item> VariedItems() {
+    std::vector<Item> items = {AllTypes(), Item{}, {{"deep", Nested(32)}}};
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 2000; ++i) items.push_back(testing::RandomItem(rng));
+    return items;
+  }
+};
+
+// The size VisitItem computes from the encoding is ItemSize of the item,
+// for items of every shape (this is what Query and Scan charge and what
+// ends their pages).
+TEST_F(ItemVisitorTest, SizeIsItemSize) {
+  for (const Item& item : VariedItems()) {
+    Result<size_t> size = EncodedItemSize(Encode(item));
+    ASSERT_THAT(size, IsOk());
+    EXPECT_EQ(*size, ItemSize(item));
+  }
+}
+
+// The callbacks describe exactly the item encoded, names and set members in
+// order, counts as announced.
+TEST_F(ItemVisitorTest, CallbacksDescribeTheItem) {
+  for (const Item& item : VariedItems()) {
+    ItemRebuilder rebuilder;
+    Result<size_t> size = VisitItem(Encode(item), &rebuilder);
+    ASSERT_THAT(size, IsOk());
+    EXPECT_EQ(*size, ItemSize(item));
+    EXPECT_EQ(rebuilder.TakeItem(), item);
+  }
+}
+
+// A value whose name the visitor declines is not visited, but still counts
+// in the size.
+TEST_F(ItemVisitorTest, SkippedValuesCountButAreNotVisited) {
+  const Item item = AllTypes();
+  ItemRebuilder rebuilder({"m", "l", "ss", "s"});
+  Result<size_t> size = VisitItem(Encode(item), &rebuilder);
+  ASSERT_THAT(size, IsOk());
+  EXPECT_EQ(*size, ItemSize(item));
+  Item expected = item;
+  for (const char* name : {"m", "l", "ss", "s"}) expected.erase(name);
+  EXPECT_EQ(rebuilder.TakeItem(), expected);
+}
+
+// VisitItem fails exactly where DecodeItem does, with the same message:
+// hand-made faults, every truncation, and random corruption.
+TEST_F(ItemVisitorTest, RejectsWhatDecodeItemRejects) {
+  auto expect_same = [](std::string_view bytes) {
+    Result<Item> decoded = DecodeItem(bytes);
+    Result<size_t> walked = VisitItem(bytes, nullptr);
+    ASSERT_EQ(walked.ok(), decoded.ok()) << ::testing::PrintToString(bytes);
+    if (decoded.ok()) {
+      EXPECT_EQ(*walked, ItemSize(*decoded));
+    } else {
+      EXPECT_EQ(walked.status().ToString(), decoded.status().ToString());
+    }
+  };
+  for (const std::string& bytes :
+       {"\x02\x00"s,
+        "\x01\x01\x01"
+        "a"
+        "\x0a"s,
+        "\x01\x01\x01"
+        "a"
+        "\x03\x02"s,
+        "\x01\x01\x01"
+        "a"
+        "\x01\x03"
+        "1.0"s,
+        "\x01\x01\x01"
+        "a"
+        "\x07\x00"s,
+        "\x01\x01\x01"
+        "a"
+        "\x07\x02\x01"
+        "q"
+        "\x01"
+        "p"s,
+        "\x01\x01\x01"
+        "a"
+        "\x08\x01\x02"
+        "+1"s,
+        "\x01\x02\x01"
+        "b"
+        "\x04\x01"
+        "a"
+        "\x04"s,
+        "\x01\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01"s, ""s,
+        Encode(AllTypes()) + "x", DeepListBytes(kMaxItemCodecDepth),
+        DeepListBytes(kMaxItemCodecDepth + 1)}) {
+    expect_same(bytes);
+  }
+  const std::string bytes = Encode(AllTypes());
+  for (size_t len = 0; len < bytes.size(); ++len) {
+    expect_same(std::string_view(bytes.data(), len));
+  }
+  std::mt19937_64 rng(8);
+  Item base = AllTypes();
+  base["deep"] = Nested(10);
+  const std::string valid = Encode(base);
+  for (int i = 0; i < 20000; ++i) {
+    std::string mutated = valid;
+    for (int f = 1 + static_cast<int>(rng() % 3); f > 0; --f) {
+      mutated[rng() % mutated.size()] = static_cast<char>(rng());
+    }
+    expect_same(mutated);
+  }
+}
+
+// A page's worth of encoded items stays apart, in order.
+TEST_F(ItemVisitorTest, EncodedItemsKeepsItemsApart) {
+  EncodedItems items;
+  EXPECT_TRUE(items.empty());
+  std::vector<std::string> encodings;
+  for (const Item& item : VariedItems()) {
+    encodings.push_back(Encode(item));
+    items.Append(encodings.back());
+  }
+  ASSERT_EQ(items.size(), encodings.size());
+  for (size_t i = 0; i < encodings.size(); ++i) {
+    EXPECT_EQ(items[i], encodings[i]) << i;
+  }
 }
 
 }  // namespace

@@ -288,6 +288,52 @@ TEST_F(NumberTest, IsCanonicalAcceptsOnlyToStringOutput) {
   }
 }
 
+// IsCanonical checks the text's form without parsing it; it must agree with
+// its definition, "Parse succeeds and ToString gives the text back", on
+// everything: short random texts over the number alphabet, and texts at the
+// limits (38 digits, exponents 126 and -129) and one step beyond them.
+TEST_F(NumberTest, IsCanonicalIsParseThenToString) {
+  auto by_definition = [](std::string_view text) {
+    Result<Number> n = Number::Parse(text);
+    return n.ok() && n->ToString() == text;
+  };
+  std::vector<std::string> texts;
+  std::mt19937_64 rng(11);
+  static constexpr char kAlphabet[] = "0123456789.-+eE";
+  for (int i = 0; i < 200000; ++i) {
+    std::string text;
+    for (uint64_t len = rng() % 9; len > 0; --len) {
+      // Digits most of the time, so that many texts are numbers.
+      text.push_back(rng() % 3 != 0 ? static_cast<char>('0' + rng() % 10)
+                                    : kAlphabet[rng() % 15]);
+    }
+    texts.push_back(std::move(text));
+  }
+  const std::string digits38 = "12345678901234567890123456789012345678";
+  for (const std::string sign : {"", "-"}) {
+    for (size_t zeros : {0, 1, 87, 88, 89, 127, 128, 129, 130}) {
+      const std::string z(zeros, '0');
+      texts.push_back(sign + "0." + z + "1");
+      texts.push_back(sign + "0." + z + digits38);
+      texts.push_back(sign + "0." + z + digits38 + "9");
+      texts.push_back(sign + "1" + z);
+      texts.push_back(sign + "9" + z);
+      texts.push_back(sign + digits38 + z);
+      texts.push_back(sign + digits38 + "9" + z);
+      texts.push_back(sign + "1" + z + ".5");
+      texts.push_back(sign + "1" + z + "." + digits38);
+      texts.push_back(sign + digits38.substr(0, 20) + "." + z + "1");
+    }
+  }
+  int canonical = 0;
+  for (const std::string& text : texts) {
+    const bool expected = by_definition(text);
+    EXPECT_EQ(Number::IsCanonical(text), expected) << text;
+    canonical += expected ? 1 : 0;
+  }
+  EXPECT_GT(canonical, 1000);  // The random texts are not all rejects.
+}
+
 // Addition carries across digits and grows the exponent.
 TEST_F(NumberTest, AddCarries) {
   EXPECT_EQ(Sum("99", "1"), "100");

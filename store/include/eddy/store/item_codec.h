@@ -33,8 +33,11 @@
 #ifndef EDDY_STORE_ITEM_CODEC_H_
 #define EDDY_STORE_ITEM_CODEC_H_
 
+#include <algorithm>
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "eddy/result.h"
 #include "eddy/store/attribute_value.h"
@@ -53,6 +56,77 @@ void EncodeItem(const Item& item, std::string* out);
 // Decodes an item encoded by EncodeItem. `data` must hold exactly one
 // encoded item. Corruption on malformed input.
 Result<Item> DecodeItem(std::string_view data);
+
+// Receives the contents of an encoded item from VisitItem, in encoding order:
+// a map's (and the item's) attributes by ascending name, a list's elements in
+// order, a set's members sorted bytewise. Every string_view points into the
+// encoded bytes and is valid for as long as they are.
+class ItemVisitor {
+ public:
+  virtual ~ItemVisitor() = default;
+
+  // The name of an attribute of the item or of an M value; its value
+  // follows. Returning false skips the value: none of its callbacks are made,
+  // though it is still checked and counted in the size.
+  virtual bool Name(std::string_view name) = 0;
+  // An S (UTF-8 text), N (canonical text) or B (raw bytes, not base64) value.
+  virtual void Scalar(ValueType type, std::string_view bytes) = 0;
+  virtual void Bool(bool value) = 0;
+  virtual void Null() = 0;
+  // An M value: `count` Name-and-value pairs follow, then EndMap.
+  virtual void BeginMap(size_t count) = 0;
+  virtual void EndMap() = 0;
+  // An L value: `count` values follow, then EndList.
+  virtual void BeginList(size_t count) = 0;
+  virtual void EndList() = 0;
+  // An SS, NS or BS value: `count` (>= 1) SetMember calls follow, each with
+  // the member as Scalar would give it, then EndSet.
+  virtual void BeginSet(ValueType type, size_t count) = 0;
+  virtual void SetMember(std::string_view member) = 0;
+  virtual void EndSet() = 0;
+};
+
+// Walks the item encoded in `data` (exactly one, as for DecodeItem), calling
+// `visitor` (which may be null) for its contents. Returns the item's size,
+// ItemSize(*DecodeItem(data)). Fails with Corruption, with DecodeItem's
+// message, exactly when DecodeItem would; the callbacks made before the fault
+// was found are not taken back.
+Result<size_t> VisitItem(std::string_view data, ItemVisitor* visitor);
+
+// ItemSize(*DecodeItem(data)), without decoding: VisitItem without a visitor.
+inline Result<size_t> EncodedItemSize(std::string_view data) {
+  return VisitItem(data, nullptr);
+}
+
+// A sequence of encoded items kept in one buffer, so that collecting a page
+// of items does not allocate for each item.
+class EncodedItems {
+ public:
+  // Appends a copy of the encoded item `encoded`.
+  void Append(std::string_view encoded) {
+    if (ends_.empty()) {
+      // Room for a page of small items, so they need not grow it.
+      data_.reserve(std::max(kInitialBytes, encoded.size()));
+      ends_.reserve(kInitialItems);
+    }
+    data_.append(encoded);
+    ends_.push_back(data_.size());
+  }
+  size_t size() const { return ends_.size(); }
+  bool empty() const { return ends_.empty(); }
+  // The i-th item's bytes. REQUIRES: i < size().
+  std::string_view operator[](size_t i) const {
+    const size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return std::string_view(data_).substr(begin, ends_[i] - begin);
+  }
+
+ private:
+  static constexpr size_t kInitialBytes = 4096;
+  static constexpr size_t kInitialItems = 32;
+
+  std::string data_;
+  std::vector<size_t> ends_;  // End offset of each item in data_.
+};
 
 }  // namespace eddy::store
 

@@ -20,6 +20,7 @@
 #include "eddy/result.h"
 #include "eddy/store/attribute_value.h"
 #include "eddy/store/expression.h"
+#include "eddy/store/item_codec.h"
 #include "eddy/store/table_schema.h"
 
 namespace eddy::store {
@@ -54,6 +55,11 @@ struct ScanRequest {
   std::optional<Item> exclusive_start_key;
   int32_t segment = 0;
   int32_t total_segments = 1;
+  // Return the items as stored, in ReadPage::encoded_items, rather than
+  // decoded in ReadPage::items: for callers that only pass them on (see
+  // VisitItem). Items are then decoded only where the read itself needs
+  // them (the filter, a fetch, LastEvaluatedKey).
+  bool encoded = false;
 };
 
 struct QueryRequest {
@@ -67,14 +73,22 @@ struct QueryRequest {
   const Condition* filter = nullptr;
   std::optional<int64_t> limit;
   std::optional<Item> exclusive_start_key;
+  // As ScanRequest::encoded.
+  bool encoded = false;
 };
 
 // One page of a Query or Scan.
 struct ReadPage {
-  std::vector<Item> items;    // Items that passed the filter.
+  // Items that passed the filter: decoded, or as stored (EncodeItem) when
+  // the request asked for `encoded` items; the other one is empty.
+  std::vector<Item> items;
+  EncodedItems encoded_items;
   int64_t scanned_count = 0;  // Items read, before the filter.
   size_t scanned_bytes = 0;   // Their size by DynamoDB's item size formula.
   std::optional<Item> last_evaluated_key;
+
+  // Items that passed the filter, in either form.
+  size_t count() const { return items.size() + encoded_items.size(); }
 };
 
 class Table {
@@ -107,6 +121,10 @@ class Table {
                                      int64_t now_seconds) = 0;
   // GetItem; nullopt when the item does not exist.
   virtual Result<std::optional<Item>> Get(const Item& key) = 0;
+  // Get, but the item as stored (EncodeItem), not decoded: for callers that
+  // only pass it on. The bytes are not checked here; VisitItem and
+  // DecodeItem check them.
+  virtual Result<std::optional<std::string>> GetEncoded(const Item& key) = 0;
 
   virtual Result<ReadPage> Query(const QueryRequest& request) = 0;
   virtual Result<ReadPage> Scan(const ScanRequest& request) = 0;

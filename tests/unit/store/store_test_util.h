@@ -140,10 +140,14 @@ inline Item RandomItem(std::mt19937_64& rng, size_t max_attributes = 8) {
 
 // An empty directory named after the running test, under the temp dir.
 inline std::filesystem::path FreshTestDir(std::string_view prefix) {
+  // A parameterized test's name has a '/' ("Name/0"): kept, it would make
+  // the directory a child of one that nothing removes.
+  std::string name =
+      ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::replace(name.begin(), name.end(), '/', '_');
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() /
-      (std::string(prefix) + std::to_string(::getpid()) + "_" +
-       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      (std::string(prefix) + std::to_string(::getpid()) + "_" + name);
   std::filesystem::remove_all(dir);
   return dir;
 }

@@ -1,4 +1,5 @@
-// Store change records -> the worker's wire records (worker.proto).
+// Store change records -> the worker's wire records (worker.proto), and
+// the invoke messages that carry them.
 #ifndef EDDY_RUNTIME_DISPATCHER_RECORD_CONVERT_H_
 #define EDDY_RUNTIME_DISPATCHER_RECORD_CONVERT_H_
 

@@ -143,114 +143,99 @@ class Reader {
   const char* const end_;
 };
 
-// Builds the Item. Walker below makes the same checks in the same order;
-// a change to one must be made to the other.
-class Decoder : public Reader {
+// Builds the Item from VisitItem's callbacks, so that decoding makes
+// exactly the walk's checks: one place decides what a valid encoding is.
+class ItemBuilder : public ItemVisitor {
  public:
-  using Reader::Reader;
+  ItemBuilder() { frames_.emplace_back(); }  // The item: a map.
 
-  // `depth` is the depth of the map or list holding the values decoded.
-  Status DecodeMapBody(int depth, AttributeMap* map) {
-    uint64_t count;
-    if (!GetCount(&count)) return Corrupt("bad map size");
-    std::string_view previous;
-    for (uint64_t i = 0; i < count; ++i) {
-      std::string_view name;
-      if (!GetBytes(&name)) return Corrupt("bad attribute name");
-      if (i > 0 && !Less(previous, name)) return Corrupt("map keys not sorted");
-      previous = name;
-      // Keys arrive in order, so the hint makes each insert O(1).
-      auto it =
-          map->emplace_hint(map->end(), std::string(name), AttributeValue());
-      EDDY_RETURN_IF_ERROR(DecodeValue(depth + 1, &it->second));
-    }
-    return Status::OK();
+  Item Take() { return std::move(frames_.front().map); }
+
+  bool Name(std::string_view name) override {
+    frames_.back().name = name;
+    return true;
   }
-
-  Status DecodeValue(int depth, AttributeValue* out) {
-    if (depth > kMaxItemCodecDepth) return Corrupt("nested too deeply");
-    uint8_t tag;
-    if (!GetByte(&tag)) return Corrupt("truncated value");
-    std::string_view bytes;
-    switch (static_cast<ValueType>(tag)) {
+  void Scalar(ValueType type, std::string_view bytes) override {
+    switch (type) {
       case ValueType::kS:
-        if (!GetBytes(&bytes)) return Corrupt("bad string");
-        *out = AttributeValue::String(std::string(bytes));
-        return Status::OK();
-      case ValueType::kN:
-        if (!GetBytes(&bytes) || !Number::IsCanonical(bytes)) {
-          return Corrupt("bad number");
-        }
-        *out = AttributeValue::NumFromCanonical(std::string(bytes));
-        return Status::OK();
-      case ValueType::kB:
-        if (!GetBytes(&bytes)) return Corrupt("bad binary");
-        *out = AttributeValue::Binary(std::string(bytes));
-        return Status::OK();
-      case ValueType::kBOOL: {
-        uint8_t b;
-        if (!GetByte(&b) || b > 1) return Corrupt("bad boolean");
-        *out = AttributeValue::Bool(b == 1);
-        return Status::OK();
-      }
-      case ValueType::kNULL:
-        *out = AttributeValue::Null();
-        return Status::OK();
-      case ValueType::kM: {
-        AttributeMap map;
-        EDDY_RETURN_IF_ERROR(DecodeMapBody(depth, &map));
-        *out = AttributeValue::Map(std::move(map));
-        return Status::OK();
-      }
-      case ValueType::kL: {
-        uint64_t count;
-        if (!GetCount(&count)) return Corrupt("bad list size");
-        AttributeList list;
-        list.reserve(static_cast<size_t>(count));
-        for (uint64_t i = 0; i < count; ++i) {
-          list.emplace_back();
-          EDDY_RETURN_IF_ERROR(DecodeValue(depth + 1, &list.back()));
-        }
-        *out = AttributeValue::List(std::move(list));
-        return Status::OK();
-      }
-      case ValueType::kSS:
-      case ValueType::kNS:
-      case ValueType::kBS: {
-        const auto type = static_cast<ValueType>(tag);
-        uint64_t count;
-        if (!GetCount(&count) || count == 0) return Corrupt("bad set size");
-        std::vector<std::string> members;
-        members.reserve(static_cast<size_t>(count));
-        std::string_view previous;
-        for (uint64_t i = 0; i < count; ++i) {
-          if (!GetBytes(&bytes)) return Corrupt("bad set member");
-          if (i > 0 && !Less(previous, bytes)) {
-            return Corrupt("set members not sorted");
-          }
-          if (type == ValueType::kNS && !Number::IsCanonical(bytes)) {
-            return Corrupt("bad number in set");
-          }
-          previous = bytes;
-          members.emplace_back(bytes);
-        }
-        *out = AttributeValue::SetFromSorted(type, std::move(members));
-        return Status::OK();
-      }
+        Emit(AttributeValue::String(std::string(bytes)));
+        return;
+      case ValueType::kN:  // The walk checked it is canonical.
+        Emit(AttributeValue::NumFromCanonical(std::string(bytes)));
+        return;
+      default:
+        Emit(AttributeValue::Binary(std::string(bytes)));
+        return;
     }
-    return Corrupt("unknown type tag");
   }
+  void Bool(bool value) override { Emit(AttributeValue::Bool(value)); }
+  void Null() override { Emit(AttributeValue::Null()); }
+  void BeginMap(size_t) override { frames_.emplace_back(); }
+  void EndMap() override {
+    AttributeMap map = std::move(frames_.back().map);
+    frames_.pop_back();
+    Emit(AttributeValue::Map(std::move(map)));
+  }
+  void BeginList(size_t count) override {
+    frames_.emplace_back();
+    frames_.back().is_list = true;
+    frames_.back().list.reserve(count);
+  }
+  void EndList() override {
+    AttributeList list = std::move(frames_.back().list);
+    frames_.pop_back();
+    Emit(AttributeValue::List(std::move(list)));
+  }
+  void BeginSet(ValueType type, size_t count) override {
+    set_type_ = type;
+    set_.clear();
+    set_.reserve(count);
+  }
+  void SetMember(std::string_view member) override {
+    set_.emplace_back(member);
+  }
+  // The walk checked the members are sorted and unique.
+  void EndSet() override {
+    Emit(AttributeValue::SetFromSorted(set_type_, std::move(set_)));
+    set_ = {};
+  }
+
+ private:
+  // An M value (or the item) or an L value under construction. Sets hold
+  // no containers, so one set is built at a time, outside the frames.
+  struct Frame {
+    bool is_list = false;
+    AttributeMap map;
+    std::string_view name;  // The map attribute whose value comes next.
+    AttributeList list;
+  };
+
+  void Emit(AttributeValue value) {
+    Frame& top = frames_.back();
+    if (top.is_list) {
+      top.list.push_back(std::move(value));
+    } else {
+      // Names arrive in order, so the hint makes each insert O(1).
+      top.map.emplace_hint(top.map.end(), std::string(top.name),
+                           std::move(value));
+    }
+  }
+
+  std::vector<Frame> frames_;
+  ValueType set_type_ = ValueType::kSS;
+  std::vector<std::string> set_;
 };
 
-// VisitItem's walk: Decoder's checks without building values, adding up the
-// size as AttributeValue::Size and ItemSize count it.
+// VisitItem's walk: checks the encoding, makes the visitor's callbacks and
+// adds up the size as AttributeValue::Size and ItemSize count it.
 class Walker : public Reader {
  public:
   using Reader::Reader;
 
-  // As Decoder::DecodeMapBody, for the item (`nested` false) or an M value
-  // (true; then framed by BeginMap and EndMap, and counted with the overhead
-  // of a container). Adds the size to *size. Null `visitor`: no callbacks.
+  // The body of the item (`nested` false) or of an M value (true; then
+  // framed by BeginMap and EndMap, and counted with the overhead of a
+  // container). `depth` is the depth of the map holding the values. Adds
+  // the size to *size. Null `visitor`: no callbacks.
   Status WalkMapBody(int depth, bool nested, ItemVisitor* visitor,
                      size_t* size) {
     uint64_t count;
@@ -275,7 +260,7 @@ class Walker : public Reader {
     return Status::OK();
   }
 
-  // As Decoder::DecodeValue; adds the value's size to *size.
+  // One value; adds its size to *size.
   Status WalkValue(int depth, ItemVisitor* visitor, size_t* size) {
     if (depth > kMaxItemCodecDepth) return Corrupt("nested too deeply");
     uint8_t tag;
@@ -363,21 +348,16 @@ void EncodeItem(const Item& item, std::string* out) {
 }
 
 Result<Item> DecodeItem(std::string_view data) {
-  Decoder decoder(data);
-  EDDY_RETURN_IF_ERROR(decoder.GetVersion());
-  Item item;
-  // Top-level attribute values have depth 1: decode as the body of a map
-  // at depth 0.
-  EDDY_RETURN_IF_ERROR(decoder.DecodeMapBody(0, &item));
-  if (decoder.remaining() != 0) return Corrupt("trailing bytes");
-  return item;
+  ItemBuilder builder;
+  EDDY_RETURN_IF_ERROR(VisitItem(data, &builder).status());
+  return builder.Take();
 }
 
 Result<size_t> VisitItem(std::string_view data, ItemVisitor* visitor) {
   Walker walker(data);
   EDDY_RETURN_IF_ERROR(walker.GetVersion());
   size_t size = 0;
-  // As DecodeItem: the body of a map at depth 0.
+  // Top-level attribute values have depth 1: the body of a map at depth 0.
   EDDY_RETURN_IF_ERROR(walker.WalkMapBody(0, /*nested=*/false, visitor, &size));
   if (walker.remaining() != 0) return Corrupt("trailing bytes");
   return size;

@@ -18,6 +18,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "background_env.h"
 #include "catalog.h"
 #include "eddy/change_record.pb.h"
 #include "eddy/store/item_codec.h"
@@ -106,6 +107,7 @@ class DatabaseImpl final : public Database {
   std::shared_ptr<spdlog::logger> logger_;
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  std::unique_ptr<leveldb::Env> env_;  // Outlives db_.
   std::unique_ptr<leveldb::DB> db_;
 
   // Serialises catalog changes (create, delete, update of tables).
@@ -158,6 +160,11 @@ Status DatabaseImpl::Open() {
   lo.paranoid_checks = true;
   lo.block_cache = cache_.get();
   lo.filter_policy = filter_.get();
+  if (options_.background_yield_bytes > 0) {
+    env_ = NewBackgroundYieldingEnv(leveldb::Env::Default(),
+                                    options_.background_yield_bytes);
+    lo.env = env_.get();
+  }
   lo.write_buffer_size = 32 * 1024 * 1024;
   lo.max_file_size = 8 * 1024 * 1024;
   leveldb::DB* raw = nullptr;

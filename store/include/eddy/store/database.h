@@ -88,6 +88,11 @@ class Database {
     // fsync every write before it returns (survives power loss).
     bool sync = false;
     size_t block_cache_bytes = 64 * 1024 * 1024;
+    // LevelDB's background thread (flushes, compactions) yields the CPU
+    // after writing this much table data, so that it delays requests on a
+    // shared core by short turns instead of whole time slices (see
+    // store/src/background_env.h); 0 lets it run unbroken.
+    size_t background_yield_bytes = 16 * 1024;
     // Shards per stream (records of one item always go to one shard).
     uint32_t stream_shards = 4;
     // Stream records older than this are trimmed, and disabled streams are

@@ -1,0 +1,75 @@
+#include "background_env.h"
+
+#include <sched.h>
+
+#include <string>
+#include <utility>
+
+namespace eddy::store {
+namespace {
+
+bool IsTableFile(const std::string& name) {
+  static constexpr std::string_view kSuffix = ".ldb";
+  return name.size() > kSuffix.size() &&
+         name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) ==
+             0;
+}
+
+class YieldingFile final : public leveldb::WritableFile {
+ public:
+  YieldingFile(std::unique_ptr<leveldb::WritableFile> file, size_t yield_bytes,
+               const std::function<void()>* yield)
+      : file_(std::move(file)), yield_bytes_(yield_bytes), yield_(yield) {}
+
+  leveldb::Status Append(const leveldb::Slice& data) override {
+    leveldb::Status s = file_->Append(data);
+    written_ += data.size();
+    if (written_ >= yield_bytes_) {
+      written_ = 0;
+      (*yield_)();
+    }
+    return s;
+  }
+  leveldb::Status Close() override { return file_->Close(); }
+  leveldb::Status Flush() override { return file_->Flush(); }
+  leveldb::Status Sync() override { return file_->Sync(); }
+
+ private:
+  std::unique_ptr<leveldb::WritableFile> file_;
+  const size_t yield_bytes_;
+  const std::function<void()>* const yield_;  // Owned by the Env.
+  size_t written_ = 0;                        // Since the last yield.
+};
+
+class YieldingEnv final : public leveldb::EnvWrapper {
+ public:
+  YieldingEnv(leveldb::Env* base, size_t yield_bytes,
+              std::function<void()> yield)
+      : leveldb::EnvWrapper(base),
+        yield_bytes_(yield_bytes),
+        yield_(yield ? std::move(yield) : [] { sched_yield(); }) {}
+
+  leveldb::Status NewWritableFile(const std::string& name,
+                                  leveldb::WritableFile** result) override {
+    leveldb::Status s = target()->NewWritableFile(name, result);
+    if (s.ok() && IsTableFile(name)) {
+      *result =
+          new YieldingFile(std::unique_ptr<leveldb::WritableFile>(*result),
+                           yield_bytes_, &yield_);
+    }
+    return s;
+  }
+
+ private:
+  const size_t yield_bytes_;
+  const std::function<void()> yield_;
+};
+
+}  // namespace
+
+std::unique_ptr<leveldb::Env> NewBackgroundYieldingEnv(
+    leveldb::Env* base, size_t yield_bytes, std::function<void()> yield) {
+  return std::make_unique<YieldingEnv>(base, yield_bytes, std::move(yield));
+}
+
+}  // namespace eddy::store

@@ -4,6 +4,7 @@
 
 #include <cassert>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "value_size.h"
@@ -11,7 +12,9 @@
 namespace eddy::store {
 namespace {
 
-constexpr uint8_t kFormatVersion = 1;
+// The first byte of an item: which header follows (see item_codec.h).
+constexpr uint8_t kFormatUnsized = 1;
+constexpr uint8_t kFormatSized = 2;
 // Longest varint of a 64-bit value.
 constexpr int kMaxVarintBytes = 10;
 
@@ -130,11 +133,16 @@ class Reader {
     return true;
   }
 
-  // Reads the version byte that starts an item.
-  Status GetVersion() {
+  // Reads the header that starts an item: its version byte and, in the
+  // sized format, the item's size (set in *size; left empty otherwise).
+  Status GetHeader(std::optional<uint64_t>* size) {
     uint8_t version;
     if (!GetByte(&version)) return Corrupt("empty");
-    if (version != kFormatVersion) return Corrupt("unknown format version");
+    if (version == kFormatUnsized) return Status::OK();
+    if (version != kFormatSized) return Corrupt("unknown format version");
+    uint64_t stored;
+    if (!GetVarint(&stored)) return Corrupt("bad item size");
+    *size = stored;
     return Status::OK();
   }
 
@@ -343,7 +351,8 @@ class Walker : public Reader {
 }  // namespace
 
 void EncodeItem(const Item& item, std::string* out) {
-  out->push_back(static_cast<char>(kFormatVersion));
+  out->push_back(static_cast<char>(kFormatSized));
+  PutVarint(ItemSize(item), out);
   EncodeMapBody(item, out);
 }
 
@@ -355,12 +364,22 @@ Result<Item> DecodeItem(std::string_view data) {
 
 Result<size_t> VisitItem(std::string_view data, ItemVisitor* visitor) {
   Walker walker(data);
-  EDDY_RETURN_IF_ERROR(walker.GetVersion());
+  std::optional<uint64_t> stored_size;
+  EDDY_RETURN_IF_ERROR(walker.GetHeader(&stored_size));
   size_t size = 0;
   // Top-level attribute values have depth 1: the body of a map at depth 0.
   EDDY_RETURN_IF_ERROR(walker.WalkMapBody(0, /*nested=*/false, visitor, &size));
   if (walker.remaining() != 0) return Corrupt("trailing bytes");
+  if (stored_size && *stored_size != size) return Corrupt("wrong item size");
   return size;
+}
+
+Result<size_t> StoredItemSize(std::string_view data) {
+  Reader reader(data);
+  std::optional<uint64_t> stored_size;
+  EDDY_RETURN_IF_ERROR(reader.GetHeader(&stored_size));
+  if (stored_size) return static_cast<size_t>(*stored_size);
+  return VisitItem(data, nullptr);
 }
 
 }  // namespace eddy::store

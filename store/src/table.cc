@@ -724,8 +724,9 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
     return key;
   };
   // Entries are decoded when the read needs their attributes: for decoded
-  // results, the filter, or a fetch's table key. Otherwise only walked for
-  // their size (which checks them as decoding would).
+  // results, the filter, or a fetch's table key. Otherwise only their
+  // recorded size is read; the caller walks the items it returns, which
+  // checks them as decoding would.
   const bool decode = !encoded || filter != nullptr || fetch;
   size_t& bytes = page.scanned_bytes;
   std::string fetched;  // A fetched item as stored, when `encoded`.
@@ -738,7 +739,7 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
       bytes += ItemSize(*decoded);
       item = std::move(*decoded);
     } else {
-      Result<size_t> size = EncodedItemSize(entry);
+      Result<size_t> size = StoredItemSize(entry);
       if (!size.ok()) return size.status();
       bytes += *size;
     }

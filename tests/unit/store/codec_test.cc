@@ -36,6 +36,14 @@ MATCHER(IsOk, "is OK") {
   return arg.ok();
 }
 
+MATCHER_P(IsOkAndHolds, expected, "is OK and holds the expected value") {
+  if (!arg.ok()) {
+    *result_listener << arg.status().ToString();
+    return false;
+  }
+  return *arg == expected;
+}
+
 MATCHER(IsCorruption, "is a Corruption error") {
   if (arg.ok()) {
     *result_listener << "is OK";
@@ -292,6 +300,14 @@ class ItemCodecTest : public ::testing::Test {
     return out;
   }
 
+  // `encoded` (EncodeItem's output) in the first format: version 1 and no
+  // size (the size varint dropped).
+  static std::string Unsized(const std::string& encoded) {
+    size_t body = 1;
+    while (static_cast<uint8_t>(encoded[body]) >= 0x80) ++body;
+    return "\x01" + encoded.substr(body + 1);
+  }
+
   static void ExpectRoundTrip(const Item& item) {
     const std::string bytes = Encode(item);
     Result<Item> decoded = DecodeItem(bytes);
@@ -367,10 +383,13 @@ TEST_F(ItemCodecTest, LargeValuesRoundTrip) {
   ExpectRoundTrip(item);
 }
 
-// The format is pinned: it is what every stored item looks like.
+// The format is pinned: it is what every stored item looks like. The
+// header holds the item's DynamoDB size ("a"+"b" 2, "n" 1 + 1 for the
+// number 1: 5; "x" 1 + "p" 1 + "q" 1: 3).
 TEST_F(ItemCodecTest, EncodingIsStable) {
-  EXPECT_EQ(Encode({}), std::string("\x01\x00", 2));
-  EXPECT_EQ(Encode({{"a", S("b")}, {"n", N("1.0")}}), std::string("\x01\x02"
+  EXPECT_EQ(Encode({}), std::string("\x02\x00\x00", 3));
+  EXPECT_EQ(Encode({{"a", S("b")}, {"n", N("1.0")}}), std::string("\x02\x05"
+                                                                  "\x02"
                                                                   "\x01"
                                                                   "a"
                                                                   "\x00\x01"
@@ -379,15 +398,59 @@ TEST_F(ItemCodecTest, EncodingIsStable) {
                                                                   "n"
                                                                   "\x01\x01"
                                                                   "1",
-                                                                  12));
+                                                                  13));
   EXPECT_EQ(Encode({{"x", *AttributeValue::StringSet({"q", "p"})}}),
-            std::string("\x01\x01\x01"
+            std::string("\x02\x03\x01\x01"
                         "x"
                         "\x07\x02\x01"
                         "p"
                         "\x01"
                         "q",
-                        10));
+                        11));
+}
+
+// Items stored in the first format (version 1, no size) still decode, to
+// the same item, and their size is walked.
+TEST_F(ItemCodecTest, UnsizedFormatStillDecodes) {
+  const std::string v1 = std::string(
+      "\x01\x02"
+      "\x01"
+      "a"
+      "\x00\x01"
+      "b"
+      "\x01"
+      "n"
+      "\x01\x01"
+      "1",
+      12);
+  const Item item = {{"a", S("b")}, {"n", N("1")}};
+  Result<Item> decoded = DecodeItem(v1);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(*decoded, item);
+  EXPECT_THAT(StoredItemSize(v1), IsOkAndHolds(ItemSize(item)));
+  for (const Item& other : {AllTypes(), Item{}, Item{{"deep", Nested(32)}}}) {
+    const std::string unsized = Unsized(Encode(other));
+    ASSERT_THAT(DecodeItem(unsized), IsOkAndHolds(other));
+    EXPECT_THAT(StoredItemSize(unsized), IsOkAndHolds(ItemSize(other)));
+  }
+}
+
+// A recorded size that is not the item's is corruption for every reader
+// that walks the item; StoredItemSize trusts it (it reads only the header).
+TEST_F(ItemCodecTest, WrongStoredSizeIsCorruption) {
+  const std::string good = Encode({{"a", S("b")}});  // Size 2.
+  ASSERT_EQ(good.substr(0, 2), std::string("\x02\x02", 2));
+  std::string bad = good;
+  bad[1] = '\x03';
+  EXPECT_THAT(DecodeItem(bad), IsCorruption());
+  EXPECT_EQ(DecodeItem(bad).status().message(), "item: wrong item size");
+  EXPECT_THAT(VisitItem(bad, nullptr), IsCorruption());
+  EXPECT_THAT(StoredItemSize(bad), IsOkAndHolds(3u));
+  // A header without its size is rejected by all of them.
+  EXPECT_THAT(StoredItemSize(std::string("\x02", 1)), IsCorruption());
+  EXPECT_THAT(StoredItemSize(std::string("\x02\x80", 2)), IsCorruption());
+  EXPECT_THAT(StoredItemSize(""), IsCorruption());
+  EXPECT_THAT(StoredItemSize(std::string("\x03\x00", 2)), IsCorruption());
 }
 
 // Every strict prefix of a valid encoding is rejected.
@@ -409,7 +472,7 @@ TEST_F(ItemCodecTest, BrokenInvariantsAreCorruption) {
   // Each case names the check that must catch it, so a miscounted test
   // input cannot pass as a mere truncation.
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"\x02\x00"s, "unknown format version"},
+      {"\x03\x00"s, "unknown format version"},
       {"\x01\x01\x01"
        "a"
        "\x0a"s,
@@ -670,9 +733,10 @@ class ItemVisitorTest : public ItemCodecTest {
 // ends their pages).
 TEST_F(ItemVisitorTest, SizeIsItemSize) {
   for (const Item& item : VariedItems()) {
-    Result<size_t> size = EncodedItemSize(Encode(item));
-    ASSERT_THAT(size, IsOk());
-    EXPECT_EQ(*size, ItemSize(item));
+    const std::string encoded = Encode(item);
+    EXPECT_THAT(VisitItem(encoded, nullptr), IsOkAndHolds(ItemSize(item)));
+    EXPECT_THAT(StoredItemSize(encoded), IsOkAndHolds(ItemSize(item)));
+    EXPECT_THAT(StoredItemSize(Unsized(encoded)), IsOkAndHolds(ItemSize(item)));
   }
 }
 
@@ -715,7 +779,7 @@ TEST_F(ItemVisitorTest, RejectsWhatDecodeItemRejects) {
     }
   };
   for (const std::string& bytes :
-       {"\x02\x00"s,
+       {"\x03\x00"s,
         "\x01\x01\x01"
         "a"
         "\x0a"s,

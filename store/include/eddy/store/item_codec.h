@@ -4,7 +4,10 @@
 // Format (varint = unsigned LEB128, as leveldb's PutVarint64; bytes =
 // varint length followed by that many raw bytes):
 //
-//   item    := version:u8 (= 1)  map-body
+//   item    := 2  size:varint  map-body     (what EncodeItem writes)
+//            | 1  map-body                  (the first format; still read)
+//              size = ItemSize(item), DynamoDB's size of the item, so that
+//              reads can charge and page by it without walking the item
 //   map-body:= count:varint  { name:bytes value }*count
 //              names strictly ascending bytewise (Item/AttributeMap order)
 //   value   := tag:u8 payload, tag = the ValueType number:
@@ -23,11 +26,11 @@
 // varints): every length and count is checked against the bytes left, the
 // invariants of AttributeValue are re-checked (sorted unique set members,
 // canonical numbers, sorted unique map keys), nesting is limited to
-// kMaxItemCodecDepth, and the input must be consumed exactly. On any
-// violation DecodeItem returns Corruption; it never reads out of bounds,
-// recurses without bound, or allocates out of proportion to the input size
-// (a count is trusted only as far as the bytes left could hold it), whatever
-// the bytes.
+// kMaxItemCodecDepth, the input must be consumed exactly, and a stored
+// size must be the item's. On any violation DecodeItem returns Corruption;
+// it never reads out of bounds, recurses without bound, or allocates out of
+// proportion to the input size (a count is trusted only as far as the bytes
+// left could hold it), whatever the bytes.
 //
 // Thread-safety: free functions without shared state.
 #ifndef EDDY_STORE_ITEM_CODEC_H_
@@ -93,10 +96,12 @@ class ItemVisitor {
 // was found are not taken back.
 Result<size_t> VisitItem(std::string_view data, ItemVisitor* visitor);
 
-// ItemSize(*DecodeItem(data)), without decoding: VisitItem without a visitor.
-inline Result<size_t> EncodedItemSize(std::string_view data) {
-  return VisitItem(data, nullptr);
-}
+// ItemSize(*DecodeItem(data)) as the item's header records it, without
+// walking the item; for an item written before sizes were recorded, by
+// walking it (VisitItem without a visitor). Only the header is checked: a
+// caller that goes on to use the item walks or decodes it, which checks the
+// rest (and that the size is right).
+Result<size_t> StoredItemSize(std::string_view data);
 
 // A sequence of encoded items kept in one buffer, so that collecting a page
 // of items does not allocate for each item.

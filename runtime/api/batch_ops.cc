@@ -149,12 +149,12 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
       written.push_back(
           {w.table_name, w.table, KeyOf(w.table->schema(), w.item)});
     }
-    store::WriteOutcome outcome;
-    const size_t new_size = w.is_put ? store::ItemSize(w.item) : 0;
+    store::WriteOutcome outcome;  // Only its sizes are read.
+    outcome.want_old_item = outcome.want_new_item = false;
     Status s = w.is_put ? w.table->Put(std::move(w.item), nullptr, &outcome)
                         : w.table->Delete(w.item, nullptr, &outcome);
     if (!s.ok()) return s;
-    units[w.table_name].Add(WriteCapacity(outcome, new_size));
+    units[w.table_name].Add(WriteCapacity(outcome));
   }
 
   out->StartObject();

@@ -62,6 +62,21 @@ struct WriteRequest {
   std::unique_ptr<store::Update> update;
   std::unique_ptr<store::Condition> condition;
 
+  // An outcome that keeps only the images this request returns: the old
+  // item for ALL_OLD, UPDATED_OLD or ReturnValuesOnConditionCheckFailure,
+  // the new one for ALL_NEW, UPDATED_NEW, or (`metrics_from_new_item`) the
+  // collection metrics.
+  store::WriteOutcome Outcome(bool metrics_from_new_item) const {
+    store::WriteOutcome outcome;
+    outcome.want_old_item = return_old_on_failure ||
+                            return_values == ReturnValues::kAllOld ||
+                            return_values == ReturnValues::kUpdatedOld;
+    outcome.want_new_item = (metrics_from_new_item && collection_metrics) ||
+                            return_values == ReturnValues::kAllNew ||
+                            return_values == ReturnValues::kUpdatedNew;
+    return outcome;
+  }
+
   // "ItemCollectionMetrics" of the collection `item` (or its key) is in,
   // when asked for and the table has a local secondary index.
   ApiStatus WriteMetrics(store::Table& table, const Item& item,
@@ -363,10 +378,9 @@ void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
   WriteConsumedCapacity(mode, table, Capacity{units, {}, {}}, write, out);
 }
 
-Capacity WriteCapacity(const store::WriteOutcome& outcome, size_t new_size) {
-  const size_t old_size =
-      outcome.old_item ? store::ItemSize(*outcome.old_item) : 0;
-  Capacity capacity{WriteUnits(std::max(old_size, new_size)), {}, {}};
+Capacity WriteCapacity(const store::WriteOutcome& outcome) {
+  Capacity capacity{
+      WriteUnits(std::max(outcome.old_size, outcome.new_size)), {}, {}};
   for (const store::WriteOutcome::IndexWrite& w : outcome.index_writes) {
     double& units =
         (w.global ? capacity.global_indexes : capacity.local_indexes)[w.index];
@@ -403,16 +417,15 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
-  store::WriteOutcome outcome;
-  const size_t new_size = store::ItemSize(*item);
+  store::WriteOutcome outcome = write.Outcome(/*metrics_from_new_item=*/true);
   Status s = table->Put(std::move(*item), write.condition.get(), &outcome);
   if (!s.ok()) return WriteFailure(s, write.return_old_on_failure, outcome);
   out->StartObject();
   if (write.return_values == ReturnValues::kAllOld && outcome.old_item) {
     WriteAttributes(*outcome.old_item, out);
   }
-  WriteConsumedCapacity(write.capacity, table_name,
-                        WriteCapacity(outcome, new_size), true, out);
+  WriteConsumedCapacity(write.capacity, table_name, WriteCapacity(outcome),
+                        true, out);
   API_RETURN_IF_ERROR(write.WriteMetrics(
       *table, outcome.new_item ? *outcome.new_item : Item(), out));
   out->EndObject();
@@ -496,15 +509,15 @@ ApiStatus DeleteItem(const OperationContext& ctx,
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
-  store::WriteOutcome outcome;
+  store::WriteOutcome outcome = write.Outcome(/*metrics_from_new_item=*/false);
   Status s = table->Delete(*key, write.condition.get(), &outcome);
   if (!s.ok()) return WriteFailure(s, write.return_old_on_failure, outcome);
   out->StartObject();
   if (write.return_values == ReturnValues::kAllOld && outcome.old_item) {
     WriteAttributes(*outcome.old_item, out);
   }
-  WriteConsumedCapacity(write.capacity, table_name,
-                        WriteCapacity(outcome, /*new_size=*/0), true, out);
+  WriteConsumedCapacity(write.capacity, table_name, WriteCapacity(outcome),
+                        true, out);
   API_RETURN_IF_ERROR(write.WriteMetrics(*table, *key, out));
   out->EndObject();
   return ApiStatus();
@@ -524,7 +537,7 @@ ApiStatus UpdateItem(const OperationContext& ctx,
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
-  store::WriteOutcome outcome;
+  store::WriteOutcome outcome = write.Outcome(/*metrics_from_new_item=*/false);
   Status s = table->UpdateItem(*key, update, write.condition.get(), &outcome);
   if (!s.ok()) return WriteFailure(s, write.return_old_on_failure, outcome);
 
@@ -548,10 +561,8 @@ ApiStatus UpdateItem(const OperationContext& ctx,
       break;
     }
   }
-  const size_t new_size =
-      outcome.new_item ? store::ItemSize(*outcome.new_item) : 0;
-  WriteConsumedCapacity(write.capacity, table_name,
-                        WriteCapacity(outcome, new_size), true, out);
+  WriteConsumedCapacity(write.capacity, table_name, WriteCapacity(outcome),
+                        true, out);
   API_RETURN_IF_ERROR(write.WriteMetrics(*table, *key, out));
   out->EndObject();
   return ApiStatus();

@@ -192,7 +192,7 @@ void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
                            double units, bool write, JsonWriter* out);
 // A single-item write: the table's units from the larger of the old and
 // new item, plus each index's entry writes (store::WriteOutcome).
-Capacity WriteCapacity(const store::WriteOutcome& outcome, size_t new_size);
+Capacity WriteCapacity(const store::WriteOutcome& outcome);
 // ReturnItemCollectionMetrics: *size is true for SIZE (NONE is the default).
 ApiStatus ReadCollectionMetrics(const Params& params, bool* size);
 // One ItemCollectionMetrics object ({ItemCollectionKey, SizeEstimateRangeGB})

@@ -294,12 +294,8 @@ ApiStatus TransactWriteItems(const OperationContext& ctx,
   if (!committed) return Cancelled(result->reasons, writes);
   units.clear();
   for (size_t i = 0; i < writes.size(); ++i) {
-    const store::WriteOutcome& outcome = result->outcomes[i];
-    const std::optional<Item>& written =
-        writes[i].action.kind == Kind::kConditionCheck ? outcome.old_item
-                                                       : outcome.new_item;
-    charge(writes[i].table_name,
-           WriteCapacity(outcome, written ? store::ItemSize(*written) : 0));
+    // A ConditionCheck leaves the item as it is: its size, old and new.
+    charge(writes[i].table_name, WriteCapacity(result->outcomes[i]));
   }
   return respond();
 }

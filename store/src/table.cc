@@ -388,7 +388,9 @@ Status TableImpl::Prepare(const Item& key, const Condition* condition,
   Result<std::optional<Item>> current = ReadItem(write->db_key);
   if (!current.ok()) return current.status();
   write->current = std::move(*current);
-  out->old_item = write->current;
+  write->current_size = write->current ? ItemSize(*write->current) : 0;
+  out->old_size = write->current_size;
+  if (out->want_old_item) out->old_item = write->current;
   if (condition != nullptr &&
       !condition->Evaluate(write->current ? *write->current : Item())) {
     return ConditionFailed();
@@ -397,7 +399,9 @@ Status TableImpl::Prepare(const Item& key, const Condition* condition,
   if (write->next && !indexes_.empty()) {
     EDDY_RETURN_IF_ERROR(ValidateIndexKeys(*write->next, indexes_));
   }
-  out->new_item = write->next;
+  write->next_size = write->next ? ItemSize(*write->next) : 0;
+  out->new_size = write->next_size;
+  if (out->want_new_item) out->new_item = write->next;
   if (write->changes()) {
     for (const auto& index : indexes_) {
       std::optional<std::string> old_key =
@@ -464,10 +468,8 @@ std::pair<uint32_t, std::string> TableImpl::EncodeRecord(
 }
 
 void TableImpl::Account(const PendingWrite& write) {
-  const int64_t old_size =
-      write.current ? static_cast<int64_t>(ItemSize(*write.current)) : 0;
-  const int64_t new_size =
-      write.next ? static_cast<int64_t>(ItemSize(*write.next)) : 0;
+  const auto old_size = static_cast<int64_t>(write.current_size);
+  const auto new_size = static_cast<int64_t>(write.next_size);
   item_count_.fetch_add((write.next ? 1 : 0) - (write.current ? 1 : 0),
                         std::memory_order_relaxed);
   size_bytes_.fetch_add(new_size - old_size, std::memory_order_relaxed);

@@ -60,6 +60,8 @@ class TableImpl final : public Table {
     std::string db_key;
     std::optional<Item> current;
     std::optional<Item> next;  // Empty: delete.
+    size_t current_size = 0;   // ItemSize of each (0: none), from Prepare.
+    size_t next_size = 0;
     bool service_delete = false;
     bool changes() const { return next != current; }
   };

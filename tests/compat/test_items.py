@@ -151,6 +151,68 @@ class ItemTest(EddyTestCase):
         self.assertItem(self.table, {"p": "merge"}, {"p": "merge", "a": 1, "b": 20, "c": 30})
 
 
+class WriteCapacityTest(EddyTestCase):
+    """A write consumes 1 unit per KB of the larger of the item before and
+    after it (DynamoDB's write capacity rules), whatever ReturnValues asks."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.table = cls.create_table(hash_key=("p", "S"))
+
+    def units(self, response):
+        return response["ConsumedCapacity"]["CapacityUnits"]
+
+    def big(self, key, kb):
+        # "p" + key + "v" + the value: just under `kb` KB.
+        return {"p": key, "v": "x" * (kb * 1024 - 2 - len(key))}
+
+    def test_put_charges_the_larger_of_old_and_new(self):
+        total = {"ReturnConsumedCapacity": "TOTAL"}
+        self.assertEqual(self.units(self.put(self.table, self.big("put", 3), **total)), 3.0)
+        # Overwriting a 3 KB item with a small one still costs 3 units,
+        # with or without ReturnValues; then small over small costs 1.
+        out = self.put(self.table, {"p": "put"}, **total)
+        self.assertEqual(self.units(out), 3.0)
+        self.assertNotIn("Attributes", out)
+        self.assertEqual(self.units(self.put(self.table, {"p": "put"}, **total)), 1.0)
+        self.put(self.table, self.big("put", 3))
+        out = self.put(self.table, {"p": "put"}, ReturnValues="ALL_OLD", **total)
+        self.assertEqual(self.units(out), 3.0)
+        self.assertEqual(len(out["Attributes"]["v"]["S"]), 3 * 1024 - 5)
+
+    def test_update_and_delete_charge_the_larger_item(self):
+        total = {"ReturnConsumedCapacity": "TOTAL"}
+        self.put(self.table, {"p": "upd"})
+        out = self.update(self.table, {"p": "upd"}, "SET v = :v",
+                          {":v": "x" * 2040}, **total)  # 2045 bytes.
+        self.assertEqual(self.units(out), 2.0)
+        self.assertNotIn("Attributes", out)
+        out = self.update(self.table, {"p": "upd"}, "REMOVE v", **total)
+        self.assertEqual(self.units(out), 2.0)
+        out = self.update(self.table, {"p": "upd"}, "SET w = :w", {":w": 1},
+                          ReturnValues="UPDATED_NEW", **total)
+        self.assertEqual((self.units(out), out["Attributes"]), (1.0, {"w": {"N": "1"}}))
+        self.put(self.table, self.big("del", 4))
+        self.assertEqual(self.units(self.delete(self.table, {"p": "del"}, **total)), 4.0)
+        self.assertEqual(self.units(self.delete(self.table, {"p": "del"}, **total)), 1.0)
+
+    def test_batch_and_transaction_charge_the_larger_item(self):
+        self.put(self.table, self.big("b1", 2))
+        out = self.ddb.batch_write_item(RequestItems={self.table: [
+            {"PutRequest": {"Item": item_av({"p": "b1"})}},
+            {"DeleteRequest": {"Key": item_av({"p": "b1-missing"})}}]},
+            ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["ConsumedCapacity"][0]["CapacityUnits"], 3.0)
+        # Transactions cost twice; a ConditionCheck of a 3 KB item, 3 KB.
+        self.put(self.table, self.big("t1", 3))
+        out = self.ddb.transact_write_items(TransactItems=[
+            {"ConditionCheck": {"TableName": self.table, "Key": item_av({"p": "t1"}),
+                                "ConditionExpression": "attribute_exists(p)"}}],
+            ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["ConsumedCapacity"][0]["CapacityUnits"], 6.0)
+
+
 class ProjectionTest(EddyTestCase):
     @classmethod
     def setUpClass(cls):

@@ -28,8 +28,15 @@ namespace eddy::store {
 // The item before and after a write. Both are filled whenever they exist;
 // the API layer picks what ReturnValues asks for.
 struct WriteOutcome {
-  std::optional<Item> old_item;
-  std::optional<Item> new_item;
+  // Set by the caller: which images it reads. One not wanted is left
+  // empty (copying whole items that nobody reads was a tenth of a PutItem).
+  bool want_old_item = true;
+  bool want_new_item = true;
+  std::optional<Item> old_item;  // The item before the write, if any.
+  std::optional<Item> new_item;  // The item after it, if any.
+  // ItemSize of the item before and after (0: none), wanted or not.
+  size_t old_size = 0;
+  size_t new_size = 0;
   // The secondary index entries the write puts or deletes, by DynamoDB's
   // rules for index write costs: one write to add or remove an entry, two
   // when the index key changes, one when only projected attributes change,

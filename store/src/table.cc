@@ -381,10 +381,8 @@ size_t TableImpl::StripeIndex(const std::string& db_key) const {
   return std::hash<std::string>{}(db_key) % kStripes;
 }
 
-Status TableImpl::Prepare(const Item& key, const Condition* condition,
-                          const Mutation& mutation, PendingWrite* write,
-                          WriteOutcome* out) {
-  if (write->db_key.empty()) write->db_key = EncodeKey(key);
+Status TableImpl::Prepare(const Condition* condition, const Mutation& mutation,
+                          PendingWrite* write, WriteOutcome* out) {
   Result<std::optional<Item>> current = ReadItem(write->db_key);
   if (!current.ok()) return current.status();
   write->current = std::move(*current);
@@ -488,16 +486,16 @@ void TableImpl::Account(const PendingWrite& write) {
   }
 }
 
-Status TableImpl::Mutate(const Item& key, const Condition* condition,
+Status TableImpl::Mutate(std::string db_key, const Condition* condition,
                          const Mutation& mutation, WriteOutcome* out,
                          bool service_delete) {
   std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
   if (dropped_) return TableGone();
   PendingWrite write;
-  write.db_key = EncodeKey(key);
+  write.db_key = std::move(db_key);
   write.service_delete = service_delete;
   std::lock_guard<std::mutex> item_lock(stripes_[StripeIndex(write.db_key)]);
-  EDDY_RETURN_IF_ERROR(Prepare(key, condition, mutation, &write, out));
+  EDDY_RETURN_IF_ERROR(Prepare(condition, mutation, &write, out));
   // A write that changes nothing is not written and emits no stream record.
   if (!write.changes()) return Status::OK();
   return Commit(write);
@@ -553,7 +551,7 @@ Result<bool> TableImpl::DeleteExpired(const Item& key,
   bool expired = false;
   WriteOutcome out;
   EDDY_RETURN_IF_ERROR(Mutate(
-      key, /*condition=*/nullptr,
+      EncodeKey(key), /*condition=*/nullptr,
       [&](const std::optional<Item>& current, std::optional<Item>* next) {
         *next = current;
         if (current && TtlExpired(*current, attribute, now_seconds)) {
@@ -638,10 +636,10 @@ Status TableImpl::Put(Item item, const Condition* condition,
                       WriteOutcome* out) {
   // The index key checks run in Prepare, under the item's lock.
   EDDY_RETURN_IF_ERROR(ValidatePutItem(item));
-  const Item key = ExtractKey(item);
+  std::string db_key = EncodeKey(item);
   // As PutMutation, but moving the item in.
   return Mutate(
-      key, condition,
+      std::move(db_key), condition,
       [&item](const std::optional<Item>&, std::optional<Item>* next) {
         *next = std::move(item);
         return Status::OK();
@@ -653,13 +651,13 @@ Status TableImpl::UpdateItem(const Item& key, const Update* update,
                              const Condition* condition, WriteOutcome* out) {
   EDDY_RETURN_IF_ERROR(ValidateKey(key));
   EDDY_RETURN_IF_ERROR(ValidateUpdate(update));
-  return Mutate(key, condition, UpdateMutation(key, update), out);
+  return Mutate(EncodeKey(key), condition, UpdateMutation(key, update), out);
 }
 
 Status TableImpl::Delete(const Item& key, const Condition* condition,
                          WriteOutcome* out) {
   EDDY_RETURN_IF_ERROR(ValidateKey(key));
-  return Mutate(key, condition, DeleteMutation(), out);
+  return Mutate(EncodeKey(key), condition, DeleteMutation(), out);
 }
 
 Result<std::optional<Item>> TableImpl::Get(const Item& key) {

@@ -81,12 +81,12 @@ class TableImpl final : public Table {
   // REQUIRES: the key attributes are present and valid.
   std::string EncodeKey(const Item& item) const;
 
-  // Reads the item, checks `condition` (ConditionFailed, with
-  // out->old_item set, when false) and applies `mutation`.
-  // REQUIRES: state_mutex() held shared and the item's stripe locked.
-  Status Prepare(const Item& key, const Condition* condition,
-                 const Mutation& mutation, PendingWrite* write,
-                 WriteOutcome* out);
+  // Reads the item at write->db_key, checks `condition` (ConditionFailed,
+  // with out->old_item set if wanted, when false) and applies `mutation`.
+  // REQUIRES: write->db_key set, state_mutex() held shared and the item's
+  // stripe locked.
+  Status Prepare(const Condition* condition, const Mutation& mutation,
+                 PendingWrite* write, WriteOutcome* out);
   // Adds the item's LevelDB changes to `batch`.
   void Stage(const PendingWrite& write, leveldb::WriteBatch* batch) const;
   // The shard and payload of the write's change record.
@@ -186,7 +186,8 @@ class TableImpl final : public Table {
   // or it is still being backfilled.
   Result<std::shared_ptr<Index>> ReadableIndex(const std::string& name) const;
 
-  Status Mutate(const Item& key, const Condition* condition,
+  // A single-item write of the item at `db_key` (EncodeKey).
+  Status Mutate(std::string db_key, const Condition* condition,
                 const Mutation& mutation, WriteOutcome* out,
                 bool service_delete = false);
   // Validates the key attributes of a full item (PutItem).

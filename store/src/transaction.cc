@@ -220,9 +220,9 @@ Result<TransactWriteResult> RunTransaction(
     const TransactWriteAction& action = actions[i];
     Slot& slot = slots[i];
     WriteOutcome& outcome = result.outcomes[i];
-    Status s = slot.table->Prepare(action.item, action.condition,
-                                   MutationFor(action, slot.table), &slot.write,
-                                   &outcome);
+    Status s =
+        slot.table->Prepare(action.condition, MutationFor(action, slot.table),
+                            &slot.write, &outcome);
     CancellationReason& reason = result.reasons[i];
     if (s.IsConditionFailed()) {
       reason.code = "ConditionalCheckFailed";

@@ -65,6 +65,10 @@ P99_TARGET_US = 2000
 GENERATOR_LIMIT = 0.90  # wrk above this share of its core = bottleneck
 CONTENTION_LIMIT = 0.10  # other processes' share of the server core
 STARVED_LIMIT = 0.05  # share of the run wrk spent waiting for its core
+# Steal time (the hypervisor running other guests on this VM's vCPUs) on
+# the server's or wrk's core. Quiet runs measure 0-0.4 %; runs with 5-30 %
+# lost up to a third of their throughput (2026-11-27).
+STEAL_LIMIT = 0.02
 
 AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/dynamodb/"
                  "aws4_request, SignedHeaders=host;x-amz-date, Signature=0")
@@ -616,9 +620,15 @@ def measure(args, label, url, server_pid):
         res["contended"] = (res["server_core_other"] or 0) > CONTENTION_LIMIT
         res["generator_starved"] = (res["wrk_runqueue_wait_share"] >
                                     STARVED_LIMIT)
+        res["stolen"] = None
+        if args.pin:
+            res["stolen"] = max(res["cpu_steal"].get(str(c), 0)
+                                for c in (args.server_cpu, args.client_cpu))
+        res["host_contended"] = (res["stolen"] or 0) > STEAL_LIMIT
         res["quotable"] = (res["valid"] and not res["generator_bound"]
                            and not res["contended"]
-                           and not res["generator_starved"])
+                           and not res["generator_starved"]
+                           and not res["host_contended"])
         log("    %s %s: %.0f req/s p50 %.2f ms p99 %.2f ms, wrk CPU %.0f%% (waited %.0f%%)%s%s"
             % (label, op, res["requests_per_s"],
                res["latency_us"]["p50"] / 1000, res["latency_us"]["p99"] / 1000,
@@ -731,7 +741,8 @@ def summarize(rounds, ops):
                 "all_valid": all(r["valid"] for r in runs),
                 "any_generator_bound": any(r["generator_bound"] for r in runs),
                 "any_contended": any(r.get("contended") or
-                                     r.get("generator_starved") for r in runs),
+                                     r.get("generator_starved") or
+                                     r.get("host_contended") for r in runs),
             }
     ratios = {}
     if "eddy" in summary:
@@ -799,6 +810,9 @@ def print_tables(args, rounds, summary, ops):
                 elif r.get("contended"):
                     status = "server core shared (%.0f%% other), not quotable" % (
                         100 * r["server_core_other"])
+                elif r.get("host_contended"):
+                    status = ("host stole %.0f%% of a core, not quotable" %
+                              (100 * r["stolen"]))
                 lines.append(
                     "| %d | %s | %s | %.0f | %.2f | %.2f | %.0f%% | %s | %s "
                     "| %s |" % (

@@ -96,14 +96,15 @@ TEST_F(ItemWriterTest, EncodedItemsWriteAsDecodedItems) {
   }
 }
 
-// Every byte value, at every place of the 8-byte groups the string escaper
-// checks at once, and strings of every short length, escape as rapidjson
-// escapes them, in values, set members and attribute names.
+// Every byte value, at every place of the 8- and 16-byte groups the string
+// escaper checks at once, and strings of every short length, escape as
+// rapidjson escapes them, in values, set members and attribute names.
 TEST_F(ItemWriterTest, StringsEscapeAsRapidjsonDoes) {
   std::vector<Item> items;
   for (int byte = 0; byte < 256; ++byte) {
-    for (size_t length = 1; length <= 17; ++length) {
-      for (size_t at = 0; at < length; at += 3) {
+    for (size_t length : {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
+                          13, 14, 15, 16, 17, 23, 31, 32, 33, 47, 48}) {
+      for (size_t at = 0; at < length; at += length >= 16 ? 1 : 3) {
         std::string s(length, 'x');
         s[at] = static_cast<char>(byte);
         items.push_back(Item{{s, S(s)},

@@ -383,22 +383,27 @@ TEST_F(ItemCodecTest, LargeValuesRoundTrip) {
   ExpectRoundTrip(item);
 }
 
+// The body of the item {a: "b", n: 1} (both formats): 2 attributes, "a" S
+// "b", "n" N "1".
+const std::string kBodyAbN1 = std::string(
+    "\x02"
+    "\x01"
+    "a"
+    "\x00\x01"
+    "b"
+    "\x01"
+    "n"
+    "\x01\x01"
+    "1",
+    11);
+
 // The format is pinned: it is what every stored item looks like. The
 // header holds the item's DynamoDB size ("a"+"b" 2, "n" 1 + 1 for the
 // number 1: 5; "x" 1 + "p" 1 + "q" 1: 3).
 TEST_F(ItemCodecTest, EncodingIsStable) {
   EXPECT_EQ(Encode({}), std::string("\x02\x00\x00", 3));
-  EXPECT_EQ(Encode({{"a", S("b")}, {"n", N("1.0")}}), std::string("\x02\x05"
-                                                                  "\x02"
-                                                                  "\x01"
-                                                                  "a"
-                                                                  "\x00\x01"
-                                                                  "b"
-                                                                  "\x01"
-                                                                  "n"
-                                                                  "\x01\x01"
-                                                                  "1",
-                                                                  13));
+  EXPECT_EQ(Encode({{"a", S("b")}, {"n", N("1.0")}}),
+            std::string("\x02\x05", 2) + kBodyAbN1);
   EXPECT_EQ(Encode({{"x", *AttributeValue::StringSet({"q", "p"})}}),
             std::string("\x02\x03\x01\x01"
                         "x"
@@ -412,17 +417,7 @@ TEST_F(ItemCodecTest, EncodingIsStable) {
 // Items stored in the first format (version 1, no size) still decode, to
 // the same item, and their size is walked.
 TEST_F(ItemCodecTest, UnsizedFormatStillDecodes) {
-  const std::string v1 = std::string(
-      "\x01\x02"
-      "\x01"
-      "a"
-      "\x00\x01"
-      "b"
-      "\x01"
-      "n"
-      "\x01\x01"
-      "1",
-      12);
+  const std::string v1 = "\x01" + kBodyAbN1;
   const Item item = {{"a", S("b")}, {"n", N("1")}};
   Result<Item> decoded = DecodeItem(v1);
   ASSERT_THAT(decoded, IsOk());

@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace eddy::store {

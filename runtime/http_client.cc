@@ -8,7 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
+
+#include "auth/sigv4.h"
 
 namespace eddy::runtime {
 
@@ -85,12 +89,37 @@ Result<HttpClientResponse> HttpClient::PostJson(std::string_view target,
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool fresh = fd_ < 0;
     if (fresh) EDDY_RETURN_IF_ERROR(Connect());
-    std::string request =
-        "POST / HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) +
-        "\r\nContent-Type: application/x-amz-json-1.0\r\n"
-        "X-Amz-Target: " +
-        std::string(target) +
-        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    // Signed with SigV4 (credentials from the environment, as the AWS
+    // CLI reads them first), since the server requires a signature.
+    const std::string host = host_ + ":" + std::to_string(port_);
+    const std::string amz_date = auth::FormatAmzDate(std::time(nullptr));
+    const auth::HeaderList headers = {
+        {"content-type", "application/x-amz-json-1.0"},
+        {"host", host},
+        {"x-amz-date", amz_date},
+        {"x-amz-target", std::string(target)}};
+    auto env = [](const char* name, const char* fallback) {
+      const char* v = std::getenv(name);
+      return std::string(v != nullptr && *v != '\0' ? v : fallback);
+    };
+    const std::string key = env("AWS_ACCESS_KEY_ID", "anonymous");
+    const std::string secret = env("AWS_SECRET_ACCESS_KEY", "anonymous");
+    const std::string region =
+        env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1").c_str());
+    auth::SigningInput signing;
+    signing.headers = &headers;
+    signing.body = body;
+    signing.access_key_id = key;
+    signing.secret_access_key = secret;
+    signing.region = region;
+    signing.amz_date = amz_date;
+    std::string request = "POST / HTTP/1.1\r\n";
+    for (const auto& [name, value] : headers) {
+      request += name + ": " + value + "\r\n";
+    }
+    request += "Authorization: " + auth::SignAuthorization(signing) +
+               "\r\nContent-Length: " + std::to_string(body.size()) +
+               "\r\n\r\n";
     request.append(body);
     size_t sent = 0;
     bool failed = false;

@@ -7,6 +7,7 @@
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
+//   eddy auth add NAME [--policy FILE | --allow-all] [--auth FILE]
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -21,6 +22,9 @@
 #include <string>
 
 #include "api/api_handler.h"
+#include "auth/authenticator.h"
+#include "auth/identity_store.h"
+#include "cli/auth_cli.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
 #include "cli/ttl_cli.h"
@@ -43,7 +47,13 @@ struct ServeOptions {
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.
   std::string worker_binary;         // "": eddy-worker beside this binary.
+  std::string auth_file;             // "": anonymous (loopback only).
+  bool allow_anonymous = false;      // Anonymous on a non-loopback address.
 };
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
 
 // "24h", "90m", "30s", "500ms" or plain seconds -> milliseconds; -1 if bad.
 int64_t ParseDuration(const std::string& text) {
@@ -84,6 +94,7 @@ int Serve(const ServeOptions& options) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -110,15 +121,45 @@ int Serve(const ServeOptions& options) {
         "background TTL sweeper off)");
     return 2;
   }
+  // Trust: an auth file, or anonymous mode on loopback only.
+  if (options.auth_file.empty() && !IsLoopback(options.host) &&
+      !options.allow_anonymous) {
+    server_log->critical(
+        "refusing to listen on {} without authentication: anyone who "
+        "reaches the port could read and change every table and load code. "
+        "Give identities with --auth FILE (create one with `eddy auth add "
+        "admin --allow-all --auth FILE`), or pass --allow-anonymous to accept "
+        "any signature anyway",
+        options.host);
+    return 2;
+  }
+  eddy::runtime::api::EndpointConfig config;
+  config.region = options.region;
+  std::unique_ptr<eddy::runtime::auth::IdentityStore> identities;
+  if (!options.auth_file.empty()) {
+    eddy::runtime::auth::IdentityStore::Options auth_options;
+    auth_options.path = options.auth_file;
+    auth_options.account_id = config.account_id;
+    auth_options.logger = MakeLogger("auth");
+    auto store = eddy::runtime::auth::IdentityStore::Open(auth_options);
+    if (!store.ok()) {
+      server_log->critical("cannot use the auth file: {}",
+                           store.status().message());
+      return 2;
+    }
+    identities = std::move(*store);
+  }
+  eddy::runtime::auth::Authenticator::Options authenticator_options;
+  authenticator_options.store = identities.get();
+  authenticator_options.region = options.region;
+  const eddy::runtime::auth::Authenticator authenticator(authenticator_options);
+
   auto db = eddy::store::Database::Open(db_options);
   if (!db.ok()) {
     server_log->critical("cannot open {}: {}", options.data_dir,
                          db.status().ToString());
     return 1;
   }
-
-  eddy::runtime::api::EndpointConfig config;
-  config.region = options.region;
 
   // Triggers: the dispatcher lives between the database (which it reads)
   // and the HTTP server (whose admin API drives it).
@@ -142,7 +183,7 @@ int Serve(const ServeOptions& options) {
   }
 
   auto handler = std::make_shared<eddy::runtime::api::ApiHandler>(
-      db->get(), config, api_log, dispatcher->get());
+      db->get(), config, api_log, &authenticator, dispatcher->get());
 
   eddy::runtime::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -165,9 +206,26 @@ int Serve(const ServeOptions& options) {
                    (*server)->port());
   server_log->info("data directory: {}{}", data_path.string(),
                    options.sync ? " (fsync on every write)" : "");
+  if (identities != nullptr) {
+    server_log->info(
+        "authentication: SigV4 against {} (reloaded on change and SIGHUP)",
+        options.auth_file);
+  } else {
+    server_log->warn(
+        "authentication: anonymous (any signature accepted, as DynamoDB "
+        "Local does){}",
+        IsLoopback(options.host) ? "" : " on a non-loopback address");
+  }
 
   int received = 0;
-  sigwait(&signals, &received);
+  while (true) {
+    sigwait(&signals, &received);
+    if (received != SIGHUP) break;
+    server_log->info("SIGHUP: reloading");
+    if (identities != nullptr) {
+      identities->Reload().IgnoreError();  // Logged; the old set stays.
+    }
+  }
   server_log->info("received {}, shutting down", strsignal(received));
   (*server)->Stop();
   (*dispatcher)->Stop();
@@ -229,6 +287,13 @@ int main(int argc, char** argv) {
                         "ipc://<data>/workers.sock)");
   serve_cmd->add_option("--worker-bin", serve.worker_binary,
                         "eddy-worker binary (default: beside eddy)");
+  serve_cmd->add_option(
+      "--auth", serve.auth_file,
+      "Identities and policies (JSON; see `eddy auth add`): every request "
+      "must be SigV4-signed by one of them");
+  serve_cmd->add_flag("--allow-anonymous", serve.allow_anonymous,
+                      "Without --auth, listen on a non-loopback address "
+                      "anyway (any signature accepted)");
 
   CLI::App* stream_cmd = app.add_subcommand("stream", "Read change streams");
   stream_cmd->require_subcommand(1);
@@ -249,11 +314,13 @@ int main(int argc, char** argv) {
 
   eddy::runtime::cli::TriggerCommands trigger(&app);
   eddy::runtime::cli::TtlCommands ttl(&app);
+  eddy::runtime::cli::AuthCommands auth(&app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
   if (trigger.parsed()) return trigger.Run();
   if (ttl.parsed()) return ttl.Run();
+  if (auth.parsed()) return auth.Run();
   if (tail_cmd->parsed()) {
     tail.from_trim_horizon = from == "trim-horizon";
     static std::atomic<bool> stop{false};

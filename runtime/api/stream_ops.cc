@@ -380,6 +380,11 @@ ApiStatus GetShardIterator(const OperationContext& ctx,
   return ApiStatus();
 }
 
+std::string IteratorStreamArn(const std::string& iterator) {
+  Iterator it;
+  return ParseIterator(iterator, &it) ? it.arn : std::string();
+}
+
 ApiStatus GetRecords(const OperationContext& ctx,
                      const rapidjson::Value& request, JsonWriter* out) {
   Params params(request);

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <utility>
 
@@ -59,6 +60,18 @@ rapidjson::Document DynamoClient::Call(std::string_view operation,
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  // Servers require a SigV4 signature: credentials from the environment.
+  const char* key = std::getenv("AWS_ACCESS_KEY_ID");
+  const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+  const char* region = std::getenv("AWS_REGION");
+  if (region == nullptr) region = std::getenv("AWS_DEFAULT_REGION");
+  const std::string sigv4 = std::string("aws:amz:") +
+                            (region != nullptr ? region : "us-east-1") +
+                            ":dynamodb";
+  const std::string userpwd = std::string(key != nullptr ? key : "anonymous") +
+                              ":" + (secret != nullptr ? secret : "anonymous");
+  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
   const CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
     throw std::runtime_error(std::string(operation) + " to " + endpoint_ +

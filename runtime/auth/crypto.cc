@@ -13,9 +13,13 @@
 namespace eddy::runtime::auth {
 
 Digest Sha256(std::string_view data) {
+  // Not SHA256(): in OpenSSL 3 it fetches the algorithm on every call
+  // (EVP_Q_digest), which costs more than hashing a request.
   Digest out;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         out.data());
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(out.data(), &ctx);
   return out;
 }
 
@@ -53,13 +57,13 @@ Digest HmacKey::Mac(std::string_view message) const {
 
 void AppendHex(const Digest& digest, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  const size_t at = out->size();
-  out->resize(at + 2 * digest.size());
-  char* p = out->data() + at;
+  char buf[2 * sizeof(Digest)];
+  char* p = buf;
   for (uint8_t b : digest) {
     *p++ = kHex[b >> 4];
     *p++ = kHex[b & 15];
   }
+  out->append(buf, sizeof(buf));
 }
 
 std::string Hex(const Digest& digest) {

@@ -57,15 +57,22 @@ void AppendNormalizedValue(std::string_view value, std::string* out) {
   size_t b = 0, e = value.size();
   while (b < e && IsSpace(value[b])) ++b;
   while (e > b && IsSpace(value[e - 1])) --e;
+  value = value.substr(b, e - b);
+  // Nearly every value has nothing to collapse: copy it whole.
+  if (value.find("  ") == std::string_view::npos &&
+      value.find('\t') == std::string_view::npos) {
+    out->append(value);
+    return;
+  }
   bool in_space = false;
-  for (size_t i = b; i < e; ++i) {
-    if (IsSpace(value[i])) {
+  for (char c : value) {
+    if (IsSpace(c)) {
       in_space = true;
       continue;
     }
     if (in_space) out->push_back(' ');
     in_space = false;
-    out->push_back(value[i]);
+    out->push_back(c);
   }
 }
 
@@ -82,21 +89,17 @@ int Digits(std::string_view s, size_t at, size_t n) {
 
 SigV4Authorization ParseAuthorization(std::string_view header) {
   SigV4Authorization out;
+  auto is_separator = [](char c) { return c == ' ' || c == ',' || c == '\t'; };
   size_t i = 0;
   while (i < header.size() && IsSpace(header[i])) ++i;
-  size_t alg_end = i;
-  while (alg_end < header.size() && !IsSpace(header[alg_end]) &&
-         header[alg_end] != ',') {
-    ++alg_end;
-  }
-  out.algorithm = header.substr(i, alg_end - i);
-  i = alg_end;
+  size_t end = i;
+  while (end < header.size() && !is_separator(header[end])) ++end;
+  out.algorithm = header.substr(i, end - i);
+  i = end;
   while (i < header.size()) {
-    while (i < header.size() && (IsSpace(header[i]) || header[i] == ',')) ++i;
-    size_t end = i;
-    while (end < header.size() && !IsSpace(header[end]) && header[end] != ',') {
-      ++end;
-    }
+    while (i < header.size() && is_separator(header[i])) ++i;
+    end = i;
+    while (end < header.size() && !is_separator(header[end])) ++end;
     const std::string_view member = header.substr(i, end - i);
     i = end;
     const size_t eq = member.find('=');
@@ -224,45 +227,60 @@ std::string CanonicalQuery(std::string_view query) {
 
 bool AppendCanonicalHeaders(const HeaderList& headers,
                             std::string_view signed_headers, std::string* out,
-                            std::string* signed_list,
-                            std::string_view* missing) {
-  // At most a few dozen names: a small sorted vector of views.
-  std::vector<std::string_view> names;
+                            std::string* signed_list) {
+  // Header names are stored lower-case; SDKs send the list lower-case and
+  // sorted, which is the fast path. Anything else is normalised first.
+  bool lower = true;
+  for (char c : signed_headers) lower = lower && !(c >= 'A' && c <= 'Z');
+  std::string lowered;
+  if (!lower) {
+    lowered.assign(signed_headers);
+    for (char& c : lowered) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    }
+    signed_headers = lowered;
+  }
+  std::string_view names[64];
+  std::vector<std::string_view> more;  // Beyond 64 names (unusual).
+  size_t count = 0;
   size_t start = 0;
   while (start <= signed_headers.size()) {
     size_t semi = signed_headers.find(';', start);
     if (semi == std::string_view::npos) semi = signed_headers.size();
     const std::string_view name = signed_headers.substr(start, semi - start);
-    if (!name.empty()) names.push_back(name);
+    if (!name.empty()) {
+      if (count < 64) {
+        names[count] = name;
+      } else {
+        more.push_back(name);
+      }
+      ++count;
+    }
     start = semi + 1;
   }
-  if (!std::is_sorted(names.begin(), names.end())) {
-    std::sort(names.begin(), names.end());
+  std::string_view* first = names;
+  std::string_view* last = names + count;
+  if (count > 64) {
+    more.insert(more.begin(), names, names + 64);
+    first = more.data();
+    last = more.data() + more.size();
   }
+  if (!std::is_sorted(first, last)) std::sort(first, last);
   signed_list->clear();
-  for (std::string_view name : names) {
+  for (const std::string_view* it = first; it != last; ++it) {
+    const std::string_view name = *it;
     if (!signed_list->empty()) signed_list->push_back(';');
     signed_list->append(name);
     bool found = false;
     out->append(name);
     out->push_back(':');
     for (const auto& [header_name, value] : headers) {
-      // Header names are stored lower-case; the list may not be.
-      if (header_name.size() != name.size() ||
-          !std::equal(name.begin(), name.end(), header_name.begin(),
-                      [](char a, char b) {
-                        return (a >= 'A' && a <= 'Z' ? a + 32 : a) == b;
-                      })) {
-        continue;
-      }
+      if (header_name != name) continue;
       if (found) out->push_back(',');
       found = true;
       AppendNormalizedValue(value, out);
     }
-    if (!found) {
-      if (missing != nullptr) *missing = name;
-      return false;
-    }
+    if (!found) return false;
     out->push_back('\n');
   }
   return true;
@@ -289,8 +307,7 @@ bool BuildCanonicalRequest(std::string_view method, std::string_view target,
   out->append(CanonicalQuery(query));
   out->push_back('\n');
   std::string signed_list;
-  if (!AppendCanonicalHeaders(headers, signed_headers, out, &signed_list,
-                              nullptr)) {
+  if (!AppendCanonicalHeaders(headers, signed_headers, out, &signed_list)) {
     return false;
   }
   out->push_back('\n');

@@ -4,6 +4,7 @@
 //              [--stream-shards N] [--stream-retention 24h]
 //              [--ttl-interval 60s]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
+//              [--handler-dir DIR] [--worker-user USER]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
@@ -43,6 +44,8 @@ struct ServeOptions {
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.
   std::string worker_binary;         // "": eddy-worker beside this binary.
+  std::string handler_dir;           // "": <data>/handlers.
+  std::string worker_user;           // "": the server's user.
 };
 
 // "24h", "90m", "30s", "500ms" or plain seconds -> milliseconds; -1 if bad.
@@ -130,6 +133,8 @@ int Serve(const ServeOptions& options) {
   dispatcher_options.account_id = config.account_id;
   dispatcher_options.worker_endpoint = options.worker_endpoint;
   dispatcher_options.worker_binary = options.worker_binary;
+  dispatcher_options.handler_dir = options.handler_dir;
+  dispatcher_options.worker_user = options.worker_user;
   dispatcher_options.worker_log_level = options.log_level;
   dispatcher_options.record_expiry_ms = db_options.stream_retention_ms;
   dispatcher_options.logger = dispatcher_log;
@@ -137,7 +142,7 @@ int Serve(const ServeOptions& options) {
       eddy::runtime::dispatcher::Dispatcher::Start(dispatcher_options);
   if (!dispatcher.ok()) {
     server_log->critical("cannot start the trigger dispatcher: {}",
-                         dispatcher.status().ToString());
+                         dispatcher.status().message());
     return 1;
   }
 
@@ -229,6 +234,13 @@ int main(int argc, char** argv) {
                         "ipc://<data>/workers.sock)");
   serve_cmd->add_option("--worker-bin", serve.worker_binary,
                         "eddy-worker binary (default: beside eddy)");
+  serve_cmd->add_option("--handler-dir", serve.handler_dir,
+                        "Trigger handler libraries load only from this "
+                        "directory (default: <data>/handlers, created if "
+                        "missing)");
+  serve_cmd->add_option("--worker-user", serve.worker_user,
+                        "Run trigger workers as this user (needs a server "
+                        "started as root)");
 
   CLI::App* stream_cmd = app.add_subcommand("stream", "Read change streams");
   stream_cmd->require_subcommand(1);

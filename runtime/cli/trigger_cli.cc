@@ -97,14 +97,16 @@ std::string StringOf(const rapidjson::Value& v, const char* name) {
 }
 
 // `--handler` names a file in the server's handler directory, not one here.
-// When the server did not find or refused it and a file of that name exists
-// on this machine, say what to do with it.
+// When the server did not find a relative path and a file of that name
+// exists here (the CLI used to resolve it against the current directory),
+// say what to do with it.
 void HintAtHandlerDir(const std::string& handler, const std::string& error) {
   std::error_code ec;
   const bool not_there =
       error.find("Handler library not found") != std::string::npos ||
       error.find("outside the handler directory") != std::string::npos;
-  if (handler.empty() || !not_there ||
+  // (An absolute path outside is already answered by the server.)
+  if (handler.empty() || handler[0] == '/' || !not_there ||
       !std::filesystem::is_regular_file(handler, ec)) {
     return;
   }

@@ -117,6 +117,7 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(Options options) {
   pool_options.handler_dir = d->handler_dir_->path();
   pool_options.handler_owner = d->handler_dir_->owner();
   pool_options.worker_user = d->options_.worker_user;
+  pool_options.private_paths = {d->options_.data_dir};
   pool_options.logger = d->options_.logger;
   EDDY_ASSIGN_OR_RETURN(d->pool_, WorkerPool::Start(std::move(pool_options)));
   if (auto identity = d->pool_->worker_identity()) {

@@ -43,7 +43,7 @@ void PidfdKill(int pidfd) {
 // in a forked child of a threaded process, where only async-signal-safe
 // calls are allowed (glibc's wrappers would try to reach other threads).
 int SwitchUser(uid_t uid, gid_t gid) {
-  if (::syscall(SYS_setgroups, 1, &gid) != 0) return -1;
+  if (::syscall(SYS_setgroups, 0, nullptr) != 0) return -1;
   if (::syscall(SYS_setresgid, gid, gid, gid) != 0) return -1;
   if (::syscall(SYS_setresuid, uid, uid, uid) != 0) return -1;
   return 0;
@@ -121,6 +121,9 @@ class WorkerPool::Impl {
           options_.worker_binary);
     }
     EDDY_RETURN_IF_ERROR(ResolveWorkerUser());
+    // Can we switch at all (and can the user reach the binary and the
+    // handlers)? Asked first, so the answer is not an odd chown failure.
+    if (switch_user_) EDDY_RETURN_IF_ERROR(TryWorkerUser(""));
     devnull_ = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull_ < 0) {
       return Status::IOError(std::string("cannot open /dev/null: ") +
@@ -157,7 +160,9 @@ class WorkerPool::Impl {
                                socket_path_ + " to the worker user: " +
                                strerror(errno));
       }
-      EDDY_RETURN_IF_ERROR(TryWorkerUser());
+      if (!socket_path_.empty()) {
+        EDDY_RETURN_IF_ERROR(TryWorkerUser(socket_path_));
+      }
     }
     thread_ = std::thread([this] { Run(); });
     return Status::OK();
@@ -278,11 +283,13 @@ class WorkerPool::Impl {
 
   // Before any worker starts: can this process become the worker user, and
   // can that user run the worker, read the handler directory and connect to
-  // the socket? Each refusal says how to fix it.
-  Status TryWorkerUser() {
+  // the socket at `socket_path` (if not "")? Each refusal says how to fix
+  // it.
+  Status TryWorkerUser(const std::string& socket_path) {
     struct Outcome {
       int step = 0;  // 0: all fine; else the check that failed.
       int err = 0;
+      uint32_t reachable = 0;  // Bit i: the user can enter private_paths[i].
     };
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
@@ -290,10 +297,16 @@ class WorkerPool::Impl {
     }
     const char* binary = options_.worker_binary.c_str();
     const char* handlers = options_.handler_dir.c_str();
-    const char* socket = socket_path_.c_str();
-    const bool has_socket = !socket_path_.empty();
+    const char* socket = socket_path.c_str();
+    const bool has_socket = !socket_path.empty();
     const uid_t uid = worker_uid_;
     const gid_t gid = worker_gid_;
+    std::vector<const char*> private_paths;
+    if (socket_path.empty()) {
+      for (const std::string& path : options_.private_paths) {
+        if (private_paths.size() < 32) private_paths.push_back(path.c_str());
+      }
+    }
     const pid_t pid = ::fork();
     if (pid < 0) {
       const int err = errno;
@@ -312,6 +325,9 @@ class WorkerPool::Impl {
         o = {3, errno};
       } else if (has_socket && ::access(socket, W_OK) != 0) {
         o = {4, errno};
+      }
+      for (size_t i = 0; o.step == 0 && i < private_paths.size(); ++i) {
+        if (::access(private_paths[i], X_OK) == 0) o.reachable |= 1u << i;
       }
       ssize_t n = ::write(fds[1], &o, sizeof(o));
       ::_exit(n == sizeof(o) ? 0 : 1);
@@ -333,6 +349,13 @@ class WorkerPool::Impl {
     const std::string why = o.err != 0 ? strerror(o.err) : "";
     switch (o.step) {
       case 0:
+        for (size_t i = 0; i < private_paths.size(); ++i) {
+          if ((o.reachable & (1u << i)) == 0) continue;
+          options_.logger->warn(
+              "workers run as {}, but it can enter {}: handlers could read "
+              "what it holds (tables, stream logs). Fix: chmod 700 {}",
+              options_.worker_user, private_paths[i], private_paths[i]);
+        }
         return Status::OK();
       case 1:
         return Status::InvalidArgument(
@@ -356,7 +379,7 @@ class WorkerPool::Impl {
             "another --handler-dir");
       default:
         return Status::InvalidArgument(
-            user + " cannot connect to the worker socket " + socket_path_ +
+            user + " cannot connect to the worker socket " + socket_path +
             " (" + why +
             "): pass a --worker-endpoint in a directory that user can "
             "reach, or leave --worker-endpoint out (a private directory is "

@@ -46,6 +46,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "eddy/result.h"
 #include "eddy/worker.pb.h"
@@ -76,6 +77,9 @@ class WorkerPool {
     // server's. Start fails if the server cannot switch to it or the user
     // cannot reach the worker binary, the handler directory or the socket.
     std::string worker_user;
+    // Directories the worker user should not reach (the data directory):
+    // Start warns, with the fix, about each it can enter.
+    std::vector<std::string> private_paths;
     uint64_t max_open_files = 1024;  // RLIMIT_NOFILE (as Lambda's).
     std::shared_ptr<spdlog::logger> logger;
   };

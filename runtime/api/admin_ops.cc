@@ -14,6 +14,9 @@
 //   SweepExpiredItems {TableName?}  -> {DeletedItemCount, TableNames}
 //
 // <options> are TriggerConfig's JSON members (dispatcher/trigger_config.h).
+// Handler names a library in the server's handler directory; one that
+// breaks its rules (runtime/handler_dir.h) is a ValidationException saying
+// why and how to fix it.
 // A Trigger is those members plus State ("Enabled", "Disabled",
 // "StreamNotFound", "HandlerRefused"), StateTransitionReason (why, for
 // "HandlerRefused"), StreamArn, CreatedMs, Metrics

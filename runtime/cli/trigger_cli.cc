@@ -133,8 +133,8 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
       ->required();
   create_
       ->add_option("--handler", o_.handler,
-                   "Handler library: a file name (or a path inside) the "
-                   "server's handler directory, eddy serve --handler-dir")
+                   "Handler library: its file name in the server's handler "
+                   "directory (eddy serve --handler-dir), or a path inside it")
       ->required();
   create_->add_option("--name", o_.name,
                       "Trigger name (default: <table>-<handler stem>)");

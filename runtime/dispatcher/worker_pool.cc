@@ -368,7 +368,7 @@ class WorkerPool::Impl {
             user + " cannot execute the worker binary " +
             options_.worker_binary + " (" + why +
             "): make it, and every directory above it, executable by that "
-            "user (chmod o+x), or install eddy where it is");
+            "user (chmod o+x), or pass --worker-bin with a copy it can run");
       case 3:
         return Status::InvalidArgument(
             user + " cannot read the handler directory " +

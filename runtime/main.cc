@@ -4,6 +4,7 @@
 //              [--stream-shards N] [--stream-retention 24h]
 //              [--ttl-interval 60s]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
+//              [--handler-dir DIR] [--worker-user USER]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
@@ -49,6 +50,8 @@ struct ServeOptions {
   std::string worker_binary;         // "": eddy-worker beside this binary.
   std::string auth_file;             // "": anonymous (loopback only).
   bool allow_anonymous = false;      // Anonymous on a non-loopback address.
+  std::string handler_dir;           // "": <data>/handlers.
+  std::string worker_user;           // "": the server's user.
 };
 
 bool IsLoopback(const std::string& host) {
@@ -171,6 +174,8 @@ int Serve(const ServeOptions& options) {
   dispatcher_options.account_id = config.account_id;
   dispatcher_options.worker_endpoint = options.worker_endpoint;
   dispatcher_options.worker_binary = options.worker_binary;
+  dispatcher_options.handler_dir = options.handler_dir;
+  dispatcher_options.worker_user = options.worker_user;
   dispatcher_options.worker_log_level = options.log_level;
   dispatcher_options.record_expiry_ms = db_options.stream_retention_ms;
   dispatcher_options.logger = dispatcher_log;
@@ -178,7 +183,7 @@ int Serve(const ServeOptions& options) {
       eddy::runtime::dispatcher::Dispatcher::Start(dispatcher_options);
   if (!dispatcher.ok()) {
     server_log->critical("cannot start the trigger dispatcher: {}",
-                         dispatcher.status().ToString());
+                         dispatcher.status().message());
     return 1;
   }
 
@@ -294,6 +299,13 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--allow-anonymous", serve.allow_anonymous,
                       "Without --auth, listen on a non-loopback address "
                       "anyway (any signature accepted)");
+  serve_cmd->add_option("--handler-dir", serve.handler_dir,
+                        "Trigger handler libraries load only from this "
+                        "directory (default: <data>/handlers, created if "
+                        "missing)");
+  serve_cmd->add_option("--worker-user", serve.worker_user,
+                        "Run trigger workers as this user (needs a server "
+                        "started as root)");
 
   CLI::App* stream_cmd = app.add_subcommand("stream", "Read change streams");
   stream_cmd->require_subcommand(1);

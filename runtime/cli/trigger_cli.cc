@@ -38,10 +38,11 @@ std::string Pretty(const rapidjson::Value& value) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-// Calls an admin operation; on failure prints the error and returns false.
+// Calls an admin operation; on failure prints the error (and keeps its
+// message in *error, if given) and returns false.
 bool Call(const std::string& endpoint, const std::string& operation,
           const std::string& body, rapidjson::Document* out,
-          HttpClient* reuse = nullptr) {
+          HttpClient* reuse = nullptr, std::string* error = nullptr) {
   std::optional<HttpClient> own;
   if (reuse == nullptr) {
     Result<HttpClient> client = HttpClient::Create(endpoint);
@@ -72,6 +73,7 @@ bool Call(const std::string& endpoint, const std::string& operation,
     }
     std::fprintf(stderr, "eddy: %s failed: %s\n", operation.c_str(),
                  message.c_str());
+    if (error != nullptr) *error = message;
     return false;
   }
   return true;
@@ -94,6 +96,29 @@ std::string StringOf(const rapidjson::Value& v, const char* name) {
   return m != nullptr && m->IsString() ? m->GetString() : "";
 }
 
+// `--handler` names a file in the server's handler directory, not one here.
+// When the server did not find a relative path and a file of that name
+// exists here (the CLI used to resolve it against the current directory),
+// say what to do with it.
+void HintAtHandlerDir(const std::string& handler, const std::string& error) {
+  std::error_code ec;
+  const bool not_there =
+      error.find("Handler library not found") != std::string::npos ||
+      error.find("outside the handler directory") != std::string::npos;
+  // (An absolute path outside is already answered by the server.)
+  if (handler.empty() || handler[0] == '/' || !not_there ||
+      !std::filesystem::is_regular_file(handler, ec)) {
+    return;
+  }
+  std::fprintf(stderr,
+               "eddy: note: --handler names a library in the server's handler "
+               "directory (eddy serve --handler-dir; default <data>/handlers), "
+               "not a file on this machine: copy %s into that directory and "
+               "pass --handler %s\n",
+               handler.c_str(),
+               std::filesystem::path(handler).filename().string().c_str());
+}
+
 }  // namespace
 
 TriggerCommands::TriggerCommands(CLI::App* app) {
@@ -106,7 +131,10 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
   create_ = trigger_->add_subcommand("create", "Create a trigger");
   create_->add_option("--table", o_.table, "Table whose stream drives it")
       ->required();
-  create_->add_option("--handler", o_.handler, "Handler library (.so)")
+  create_
+      ->add_option("--handler", o_.handler,
+                   "Handler library: its file name in the server's handler "
+                   "directory (eddy serve --handler-dir), or a path inside it")
       ->required();
   create_->add_option("--name", o_.name,
                       "Trigger name (default: <table>-<handler stem>)");
@@ -119,7 +147,9 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
 
   update_ = trigger_->add_subcommand("update", "Change a trigger's options");
   update_->add_option("name", o_.name, "Trigger name")->required();
-  update_->add_option("--handler", o_.handler, "New handler library (.so)");
+  update_->add_option("--handler", o_.handler,
+                      "New handler library, in the server's handler "
+                      "directory");
   AddConfigOptions(update_, true);
   auto* enable = update_->add_flag("--enable", o_.enabled, "Enable it");
   update_
@@ -197,7 +227,8 @@ std::string TriggerCommands::ConfigJson(CLI::App* cmd, bool for_update) {
   w.StartObject();
   if (!o_.name.empty()) str("Name", o_.name);
   if (!for_update) str("TableName", o_.table);
-  if (!o_.handler.empty()) str("Handler", Absolute(o_.handler));
+  // Resolved by the server, in its handler directory.
+  if (!o_.handler.empty()) str("Handler", o_.handler);
   if (!for_update && !o_.starting_position.empty()) {
     str("StartingPosition", o_.starting_position);
   }
@@ -260,7 +291,10 @@ int TriggerCommands::Run() {
 
 int TriggerCommands::Create() {
   rapidjson::Document doc;
-  if (!Call(endpoint_, "CreateTrigger", ConfigJson(create_, false), &doc)) {
+  std::string error;
+  if (!Call(endpoint_, "CreateTrigger", ConfigJson(create_, false), &doc,
+            nullptr, &error)) {
+    HintAtHandlerDir(o_.handler, error);
     return 1;
   }
   std::printf("%s\n", Pretty(doc["Trigger"]).c_str());
@@ -269,7 +303,10 @@ int TriggerCommands::Create() {
 
 int TriggerCommands::Update() {
   rapidjson::Document doc;
-  if (!Call(endpoint_, "UpdateTrigger", ConfigJson(update_, true), &doc)) {
+  std::string error;
+  if (!Call(endpoint_, "UpdateTrigger", ConfigJson(update_, true), &doc,
+            nullptr, &error)) {
+    HintAtHandlerDir(o_.handler, error);
     return 1;
   }
   std::printf("%s\n", Pretty(doc["Trigger"]).c_str());

@@ -24,7 +24,8 @@ import tempfile
 import time
 import unittest
 
-from eddy_server import ACCOUNT_ID, REGION, EddyServer, item_av, item_py, wait_until
+from eddy_server import (ACCESS_KEY, ACCOUNT_ID, REGION, SECRET_KEY, EddyServer, item_av,
+                         item_py, wait_until)
 from test_streams import (SEQUENCE, SHARD_ID, StreamTestCase, describe_stream, murmur3_32,
                           read_pages)
 
@@ -242,7 +243,7 @@ class CliPagingTest(ContractTestCase):
     def aws(self, *args):
         with tempfile.TemporaryDirectory(prefix="eddy-cli-home-") as home:
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
-                   "AWS_ACCESS_KEY_ID": "dummy", "AWS_SECRET_ACCESS_KEY": "dummy",
+                   "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
                    "AWS_DEFAULT_REGION": REGION, "AWS_DEFAULT_OUTPUT": "json",
                    "AWS_PAGER": "", "AWS_EC2_METADATA_DISABLED": "true",
                    "AWS_MAX_ATTEMPTS": "1"}

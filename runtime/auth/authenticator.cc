@@ -236,14 +236,17 @@ AuthResult Authenticator::Authenticate(const HttpRequest& request,
                 "payload hash mismatch", scope.access_key_id);
   }
   std::string& canonical = cache.canonical;
+  std::string missing;
   if (!BuildCanonicalRequest(request.method, request.target, request.headers,
-                             auth.signed_headers, body_hash_hex, &canonical)) {
+                             auth.signed_headers, body_hash_hex, &canonical,
+                             &missing)) {
     return Fail(Kind::kInvalidSignature,
                 "The request signature we calculated does not match the "
                 "signature you provided. Check your AWS Secret Access Key and "
                 "signing method. Consult the service documentation for "
                 "details.",
-                "a signed header is missing", scope.access_key_id);
+                "signed header " + missing + " is not in the request",
+                scope.access_key_id);
   }
   const std::string_view credential_scope =
       auth.credential.substr(scope.access_key_id.size() + 1);

@@ -56,12 +56,19 @@ Digest HmacKey::Mac(std::string_view message) const {
 }
 
 void AppendHex(const Digest& digest, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  // Two characters per byte from one table lookup.
+  static const auto kPairs = [] {
+    std::array<char, 512> t{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int b = 0; b < 256; ++b) {
+      t[2 * b] = kHex[b >> 4];
+      t[2 * b + 1] = kHex[b & 15];
+    }
+    return t;
+  }();
   char buf[2 * sizeof(Digest)];
-  char* p = buf;
-  for (uint8_t b : digest) {
-    *p++ = kHex[b >> 4];
-    *p++ = kHex[b & 15];
+  for (size_t i = 0; i < digest.size(); ++i) {
+    std::memcpy(buf + 2 * i, &kPairs[2 * digest[i]], 2);
   }
   out->append(buf, sizeof(buf));
 }

@@ -59,8 +59,11 @@ void AppendNormalizedValue(std::string_view value, std::string* out) {
   while (e > b && IsSpace(value[e - 1])) --e;
   value = value.substr(b, e - b);
   // Nearly every value has nothing to collapse: copy it whole.
-  if (value.find("  ") == std::string_view::npos &&
-      value.find('\t') == std::string_view::npos) {
+  bool plain = true;
+  for (size_t i = 0; i < value.size() && plain; ++i) {
+    plain = value[i] != '\t' && (value[i] != ' ' || value[i + 1] != ' ');
+  }
+  if (plain) {
     out->append(value);
     return;
   }
@@ -150,14 +153,15 @@ bool ParseAmzDate(std::string_view text, int64_t* epoch_s) {
       hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
     return false;
   }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  *epoch_s = static_cast<int64_t>(timegm(&tm));
+  // Days since 1970-01-01 of the proleptic Gregorian date (H. Hinnant's
+  // days_from_civil): timegm() would consult the time zone machinery.
+  const int64_t y = year - (month <= 2 ? 1 : 0);
+  const int64_t era = y / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = era * 146097 + doe - 719468;
+  *epoch_s = days * 86400 + hour * 3600 + minute * 60 + second;
   return true;
 }
 
@@ -225,63 +229,88 @@ std::string CanonicalQuery(std::string_view query) {
   return out;
 }
 
+namespace {
+
+// Appends the canonical header line of `name` (lower-case); false when the
+// request has no such header.
+bool AppendHeaderLine(const HeaderList& headers, std::string_view name,
+                      std::string* out) {
+  bool found = false;
+  out->append(name);
+  out->push_back(':');
+  for (const auto& [header_name, value] : headers) {
+    if (header_name != name) continue;
+    if (found) out->push_back(',');
+    found = true;
+    AppendNormalizedValue(value, out);
+  }
+  out->push_back('\n');
+  return found;
+}
+
+// Whether `list` is ";"-separated non-empty lower-case names in strictly
+// increasing order: what every SDK sends, and then the list is its own
+// canonical form.
+bool IsCanonicalList(std::string_view list) {
+  std::string_view previous;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t semi = list.find(';', start);
+    if (semi == std::string_view::npos) semi = list.size();
+    const std::string_view name = list.substr(start, semi - start);
+    if (name.empty() || (!previous.empty() && !(previous < name))) {
+      return false;
+    }
+    for (char c : name) {
+      if (c >= 'A' && c <= 'Z') return false;
+    }
+    previous = name;
+    start = semi + 1;
+  }
+  return !list.empty();
+}
+
+}  // namespace
+
 bool AppendCanonicalHeaders(const HeaderList& headers,
                             std::string_view signed_headers, std::string* out,
-                            std::string* signed_list) {
-  // Header names are stored lower-case; SDKs send the list lower-case and
-  // sorted, which is the fast path. Anything else is normalised first.
-  bool lower = true;
-  for (char c : signed_headers) lower = lower && !(c >= 'A' && c <= 'Z');
-  std::string lowered;
-  if (!lower) {
-    lowered.assign(signed_headers);
-    for (char& c : lowered) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+                            std::string* signed_list, std::string* missing) {
+  auto fail = [&](std::string_view name) {
+    if (missing != nullptr) missing->assign(name);
+    return false;
+  };
+  if (IsCanonicalList(signed_headers)) {
+    size_t start = 0;
+    while (start < signed_headers.size()) {
+      size_t semi = signed_headers.find(';', start);
+      if (semi == std::string_view::npos) semi = signed_headers.size();
+      const std::string_view name = signed_headers.substr(start, semi - start);
+      if (!AppendHeaderLine(headers, name, out)) return fail(name);
+      start = semi + 1;
     }
-    signed_headers = lowered;
+    signed_list->assign(signed_headers);
+    return true;
   }
-  std::string_view names[64];
-  std::vector<std::string_view> more;  // Beyond 64 names (unusual).
-  size_t count = 0;
+  // Any other list: lower-cased, empty names dropped, sorted, de-duplicated.
+  std::vector<std::string> names;
   size_t start = 0;
   while (start <= signed_headers.size()) {
     size_t semi = signed_headers.find(';', start);
     if (semi == std::string_view::npos) semi = signed_headers.size();
-    const std::string_view name = signed_headers.substr(start, semi - start);
-    if (!name.empty()) {
-      if (count < 64) {
-        names[count] = name;
-      } else {
-        more.push_back(name);
-      }
-      ++count;
+    std::string name(signed_headers.substr(start, semi - start));
+    for (char& c : name) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
     }
+    if (!name.empty()) names.push_back(std::move(name));
     start = semi + 1;
   }
-  std::string_view* first = names;
-  std::string_view* last = names + count;
-  if (count > 64) {
-    more.insert(more.begin(), names, names + 64);
-    first = more.data();
-    last = more.data() + more.size();
-  }
-  if (!std::is_sorted(first, last)) std::sort(first, last);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   signed_list->clear();
-  for (const std::string_view* it = first; it != last; ++it) {
-    const std::string_view name = *it;
+  for (const std::string& name : names) {
     if (!signed_list->empty()) signed_list->push_back(';');
     signed_list->append(name);
-    bool found = false;
-    out->append(name);
-    out->push_back(':');
-    for (const auto& [header_name, value] : headers) {
-      if (header_name != name) continue;
-      if (found) out->push_back(',');
-      found = true;
-      AppendNormalizedValue(value, out);
-    }
-    if (!found) return false;
-    out->push_back('\n');
+    if (!AppendHeaderLine(headers, name, out)) return fail(name);
   }
   return true;
 }
@@ -289,8 +318,8 @@ bool AppendCanonicalHeaders(const HeaderList& headers,
 bool BuildCanonicalRequest(std::string_view method, std::string_view target,
                            const HeaderList& headers,
                            std::string_view signed_headers,
-                           std::string_view payload_hash_hex,
-                           std::string* out) {
+                           std::string_view payload_hash_hex, std::string* out,
+                           std::string* missing) {
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query =
@@ -307,7 +336,8 @@ bool BuildCanonicalRequest(std::string_view method, std::string_view target,
   out->append(CanonicalQuery(query));
   out->push_back('\n');
   std::string signed_list;
-  if (!AppendCanonicalHeaders(headers, signed_headers, out, &signed_list)) {
+  if (!AppendCanonicalHeaders(headers, signed_headers, out, &signed_list,
+                              missing)) {
     return false;
   }
   out->push_back('\n');

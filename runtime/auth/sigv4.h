@@ -63,20 +63,21 @@ std::string FormatAmzDate(int64_t epoch_s);
 std::string CanonicalUri(std::string_view path);
 std::string CanonicalQuery(std::string_view query);
 // Appends "name:value\n" for each name of `signed_headers` (";"-separated,
-// lower-case), in sorted order, and sets *signed_list to the sorted names
-// joined by ";". Returns false (and the first missing name in *missing)
-// when a signed header is absent from the request.
+// any case), in sorted order, and sets *signed_list to the sorted
+// lower-case names joined by ";". Returns false (and the name in *missing,
+// when not null) when a signed header is absent from the request.
 bool AppendCanonicalHeaders(const HeaderList& headers,
                             std::string_view signed_headers, std::string* out,
                             std::string* signed_list,
-                            std::string_view* missing);
+                            std::string* missing = nullptr);
 
 // The whole canonical request; `target` is the request-target ("/?a=b").
 // Returns false when a signed header is missing (see above).
 bool BuildCanonicalRequest(std::string_view method, std::string_view target,
                            const HeaderList& headers,
                            std::string_view signed_headers,
-                           std::string_view payload_hash_hex, std::string* out);
+                           std::string_view payload_hash_hex, std::string* out,
+                           std::string* missing = nullptr);
 
 // "AWS4-HMAC-SHA256\n<amz date>\n<scope>\n<hex sha256(canonical)>".
 std::string StringToSign(std::string_view amz_date, std::string_view scope,

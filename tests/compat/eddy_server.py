@@ -68,6 +68,10 @@ def write_auth_file(path, identities):
     return path
 
 
+# (name, key, secret) the samples' READMEs and tests sign with.
+SAMPLE_IDENTITIES = [("readme", "dummy", "dummy"),
+                     ("replicate", "AKIDREPLICATETEST", "replicate-test-secret")]
+
 ALLOW_ALL = {"Version": "2012-10-17",
              "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
@@ -141,12 +145,15 @@ class EddyServer:
         return args
 
     def default_auth_file(self):
-        """The auth file of EDDY_TEST_AUTH=1: the test identity may do all."""
+        """The auth file of EDDY_TEST_AUTH=1: the test identity may do all,
+        and so may the credentials the samples' READMEs use verbatim."""
         if self._auth_file is None:
             directory = self._own_tmp or tempfile.mkdtemp(prefix="eddy-auth-")
             self._auth_file = write_auth_file(
                 os.path.join(directory, "test-auth.json"),
-                [("tester", ACCESS_KEY, SECRET_KEY, ALLOW_ALL)])
+                [("tester", ACCESS_KEY, SECRET_KEY, ALLOW_ALL),
+                 *((name, key, secret, ALLOW_ALL)
+                   for name, key, secret in SAMPLE_IDENTITIES)])
         return self._auth_file
 
     def start(self):
@@ -284,6 +291,16 @@ class EddyServer:
             aws_access_key_id=access_key, aws_secret_access_key=secret_key,
             region_name=REGION)
         return session.client(service, endpoint_url=self.endpoint, config=cfg)
+
+    def metrics(self):
+        """GET /metrics, signed (servers with --auth require eddy:GetMetrics)."""
+        request = botocore.awsrequest.AWSRequest(method="GET", url=self.endpoint + "/metrics")
+        creds = botocore.credentials.Credentials(ACCESS_KEY, SECRET_KEY)
+        botocore.auth.SigV4Auth(creds, "dynamodb", REGION).add_auth(request)
+        http_request = urllib.request.Request(self.endpoint + "/metrics",
+                                              headers=dict(request.headers.items()))
+        with urllib.request.urlopen(http_request, timeout=30) as r:
+            return r.read().decode()
 
     def signed_headers(self, target, body, extra_headers=None):
         """Headers of a SigV4-signed DynamoDB JSON request (for raw HTTP tests)."""

@@ -1,5 +1,5 @@
 """The issue's AWS CLI walkthrough, run verbatim through a shell against a real
-Eddy server with dummy credentials."""
+Eddy server, signed with the test identity."""
 
 import contextlib
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compat"))
 
-from eddy_server import EddyServer  # noqa: E402
+from eddy_server import ACCESS_KEY, SECRET_KEY, EddyServer  # noqa: E402
 
 # The walkthrough exactly as a user types it; {endpoint} is the server's URL.
 CREATE_TABLE = (
@@ -48,8 +48,8 @@ class CliWalkthroughIntegrationTest(unittest.TestCase):
         cls.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": cls.home.name,  # no user config or credentials files
-            "AWS_ACCESS_KEY_ID": "dummy",
-            "AWS_SECRET_ACCESS_KEY": "dummy",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_DEFAULT_OUTPUT": "json",
             "AWS_PAGER": "",

@@ -1,7 +1,7 @@
 """The AWS CLI reads a table's stream: `aws dynamodbstreams list-streams`,
 `describe-stream`, `get-shard-iterator` and `get-records` against Eddy see the
 records of writes made with `aws dynamodb put-item / update-item /
-delete-item`, with dummy credentials."""
+delete-item`, signed with the test identity."""
 
 import json
 import os
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compat"))
 
-from eddy_server import EddyServer  # noqa: E402
+from eddy_server import ACCESS_KEY, SECRET_KEY, EddyServer  # noqa: E402
 
 SHARD_ID = re.compile(r"^shardId-\d{20}-[0-9a-f]{8}$")
 
@@ -29,8 +29,8 @@ class StreamCliIntegrationTest(unittest.TestCase):
         cls.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": cls.home.name,  # no user config or credentials files
-            "AWS_ACCESS_KEY_ID": "dummy",
-            "AWS_SECRET_ACCESS_KEY": "dummy",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_DEFAULT_OUTPUT": "json",
             "AWS_PAGER": "",

@@ -170,8 +170,7 @@ class TriggerFailuresIntegrationTest(TriggerTestCase):
         self.assertEqual(self.status(f"{table}-bad")["Metrics"]["DeadLettered"], 10)
 
     def status_metric(self, name):
-        with urllib.request.urlopen(self.server.endpoint + "/metrics") as r:
-            for line in r.read().decode().splitlines():
-                if line.startswith(name + " "):
-                    return float(line.split()[1])
+        for line in self.server.metrics().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
         return 0.0

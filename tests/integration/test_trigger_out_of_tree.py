@@ -11,6 +11,8 @@ from pathlib import Path
 
 from trigger_harness import TriggerTestCase, install_library
 
+from eddy_server import ACCESS_KEY, SECRET_KEY  # noqa: E402 (path set by trigger_harness)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = Path(os.environ.get("EDDY_BUILD_DIR") or REPO_ROOT / "build")
 
@@ -33,7 +35,7 @@ class OutOfTreeHandlerTest(TriggerTestCase):
             if done.returncode != 0:
                 raise RuntimeError(f"{command}: {done.stdout}\n{done.stderr}")
         cls.library = build / "libaudit.so"
-        cls.env = dict(os.environ, AWS_ACCESS_KEY_ID="dummy", AWS_SECRET_ACCESS_KEY="dummy",
+        cls.env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
                        AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
 
     @classmethod

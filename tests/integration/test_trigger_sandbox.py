@@ -395,8 +395,9 @@ class HandlerDirStartupIntegrationTest(unittest.TestCase):
                         f"--regid={NOBODY.pw_gid}", "--clear-groups",
                         *super().command()]
 
+        # Anonymous: nobody could not read a 0600 auth file of root's.
         server = AsNobody(data_dir=str(work / "data"),
-                          extra_args=("--worker-user", "root"))
+                          extra_args=("--worker-user", "root"), anonymous=True)
         log = self.start_fails(server)
         self.assertIn("--worker-user root (uid 0, gid 0): the server cannot switch "
                       "to that user (Operation not permitted)", log)

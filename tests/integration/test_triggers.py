@@ -4,7 +4,6 @@ worker processes, with Lambda's event source mapping semantics (DESIGN.md
 trigger wait` is the barrier."""
 
 import json
-import urllib.request
 
 from trigger_harness import TriggerTestCase, built_handler, install_library
 
@@ -41,8 +40,7 @@ class TriggersIntegrationTest(TriggerTestCase):
         self.assertEqual(status["Metrics"]["DeadLettered"], 0)
         self.assertEqual(status["Metrics"]["Errors"], 0)
         self.assertEqual(status["Metrics"]["PendingRecords"], 0)
-        with urllib.request.urlopen(self.server.endpoint + "/metrics") as r:
-            metrics = r.read().decode()
+        metrics = self.server.metrics()
         self.assertIn(f'eddy_trigger_records_handled_total{{trigger="e2e",'
                       f'table="{table}"}} {keys * versions}', metrics)
         self.assertIn("eddy_trigger_iterator_age_ms{", metrics)

@@ -2,11 +2,18 @@
 //
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
 //              [--stream-shards N] [--stream-retention 24h]
-//              [--ttl-interval 60s]
+//              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
+//
+// The client subcommands take --ca-bundle FILE (else $AWS_CA_BUNDLE) for
+// https:// endpoints and sign every request with the standard AWS
+// credentials chain (eddy/functions/aws_credentials.h).
+//
+// Signals: SIGINT/SIGTERM stop the server; SIGHUP runs the reloads (the TLS
+// certificate and key).
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -17,8 +24,10 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/api_handler.h"
 #include "cli/stream_tail.h"
@@ -43,7 +52,33 @@ struct ServeOptions {
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.
   std::string worker_binary;         // "": eddy-worker beside this binary.
+  std::string tls_cert;              // "": plain HTTP.
+  std::string tls_key;
 };
+
+// Something SIGHUP re-reads. A failed reload keeps what was loaded before;
+// `run` says why it failed.
+struct Reload {
+  std::string what;  // For the log: "TLS certificate".
+  std::function<eddy::Status()> run;
+};
+
+// Runs every reload, logging each outcome.
+void RunReloads(const std::vector<Reload>& reloads, spdlog::logger& log) {
+  if (reloads.empty()) {
+    log.info("received SIGHUP; nothing to reload");
+    return;
+  }
+  for (const Reload& reload : reloads) {
+    eddy::Status status = reload.run();
+    if (status.ok()) {
+      log.info("SIGHUP: reloaded the {}", reload.what);
+    } else {
+      log.error("SIGHUP: reloading the {} failed, keeping the current one: {}",
+                reload.what, status.ToString());
+    }
+  }
+}
 
 // "24h", "90m", "30s", "500ms" or plain seconds -> milliseconds; -1 if bad.
 int64_t ParseDuration(const std::string& text) {
@@ -78,12 +113,13 @@ int Serve(const ServeOptions& options) {
   auto http_log = MakeLogger("http");
   auto dispatcher_log = MakeLogger("dispatcher");
 
-  // Block the shutdown signals in every thread; the main thread waits for
-  // them with sigwait below.
+  // Block the shutdown and reload signals in every thread; the main thread
+  // waits for them with sigwait below.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -104,6 +140,12 @@ int Serve(const ServeOptions& options) {
     return 2;
   }
   db_options.ttl_sweep_interval_ms = ParseDuration(options.ttl_interval);
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    server_log->critical(
+        "--tls-cert and --tls-key go together: give both (PEM files) to "
+        "serve HTTPS, or neither");
+    return 2;
+  }
   if (db_options.ttl_sweep_interval_ms < 0) {
     server_log->critical(
         "--ttl-interval must be a duration (e.g. 60, 60s, 10m; 0 turns the "
@@ -149,25 +191,42 @@ int Serve(const ServeOptions& options) {
   http_options.port = options.port;
   http_options.threads = options.threads;
   http_options.logger = http_log;
+  http_options.tls_cert_file = options.tls_cert;
+  http_options.tls_key_file = options.tls_key;
   auto server = eddy::runtime::HttpServer::Start(
       http_options, [handler](const eddy::runtime::HttpRequest& request,
                               eddy::runtime::HttpResponse* response) {
         handler->Handle(request, response);
       });
   if (!server.ok()) {
-    server_log->critical("cannot listen on {}:{}: {}", options.host,
-                         options.port, server.status().ToString());
+    server_log->critical("cannot serve {} on {}:{}: {}",
+                         options.tls_cert.empty() ? "HTTP" : "HTTPS",
+                         options.host, options.port,
+                         server.status().ToString());
     return 1;
   }
   std::error_code ec;
   const auto data_path = std::filesystem::absolute(options.data_dir, ec);
-  server_log->info("Eddy listening on http://{}:{}", options.host,
+  server_log->info("Eddy listening on {}://{}:{}",
+                   (*server)->tls() ? "https" : "http", options.host,
                    (*server)->port());
   server_log->info("data directory: {}{}", data_path.string(),
                    options.sync ? " (fsync on every write)" : "");
 
+  // What SIGHUP re-reads; each runs on this thread.
+  std::vector<Reload> reloads;
+  if ((*server)->tls()) {
+    eddy::runtime::HttpServer* http = server->get();
+    reloads.push_back(
+        {"TLS certificate", [http] { return http->ReloadTls(); }});
+  }
+
   int received = 0;
-  sigwait(&signals, &received);
+  for (;;) {
+    sigwait(&signals, &received);
+    if (received != SIGHUP) break;
+    RunReloads(reloads, *server_log);
+  }
   server_log->info("received {}, shutting down", strsignal(received));
   (*server)->Stop();
   (*dispatcher)->Stop();
@@ -223,6 +282,16 @@ int main(int argc, char** argv) {
                    "How often expired TTL items are deleted, in seconds or "
                    "as 30s, 10m, 1h (0: only by `eddy ttl sweep`)")
       ->capture_default_str();
+
+  serve_cmd
+      ->add_option("--tls-cert", serve.tls_cert,
+                   "Serve HTTPS with this PEM certificate (chain); needs "
+                   "--tls-key. SIGHUP re-reads both")
+      ->check(CLI::ExistingFile);
+  serve_cmd
+      ->add_option("--tls-key", serve.tls_key,
+                   "The certificate's PEM private key (no passphrase)")
+      ->check(CLI::ExistingFile);
 
   serve_cmd->add_option("--worker-endpoint", serve.worker_endpoint,
                         "ZeroMQ endpoint for trigger workers (default: "

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "api/api_handler.h"
+#include "cli/client_flags.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
 #include "cli/ttl_cli.h"
@@ -311,6 +312,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   tail_cmd->add_option("--endpoint", tail.endpoint, "Eddy's endpoint")
       ->capture_default_str();
+  tail_cmd->add_option("--ca-bundle", tail.ca_bundle,
+                       eddy::runtime::cli::kCaBundleHelp);
   tail_cmd->add_option("-n,--max-records", tail.max_records,
                        "Exit after this many records");
   tail_cmd->add_flag("--no-follow", tail.no_follow,

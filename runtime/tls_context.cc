@@ -175,7 +175,15 @@ TlsSession::ReadStatus TlsSession::Read(char* buffer, size_t capacity,
                                         size_t* size) {
   *size = 0;
   if (failed_) return ReadStatus::kFailed;
-  ERR_clear_error();
+  // Nothing received and nothing decrypted waiting: SSL_read could only say
+  // so, at the cost of a trip through its state machine.
+  if (BIO_ctrl_pending(network_in_) == 0 && SSL_pending(ssl_) == 0) {
+    return ReadStatus::kNeedInput;
+  }
+  // SSL_get_error needs the thread's error queue empty before the call.
+  // Fail() drains it, but other code on the loop thread (the handler) may
+  // have left something; peeking is much cheaper than clearing every time.
+  if (ERR_peek_error() != 0) ERR_clear_error();
   const int n = SSL_read(ssl_, buffer,
                          static_cast<int>(std::min<size_t>(capacity, 1 << 30)));
   const int error = n > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_, n);
@@ -199,7 +207,6 @@ bool TlsSession::Write(std::string_view plaintext) {
   if (failed_) return false;
   while (!plaintext.empty()) {
     const size_t chunk = std::min(plaintext.size(), kWriteChunk);
-    ERR_clear_error();
     // Without partial writes, SSL_write takes all of `chunk` or fails; a
     // memory BIO never pushes back.
     const int n = SSL_write(ssl_, plaintext.data(), static_cast<int>(chunk));

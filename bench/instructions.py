@@ -14,6 +14,7 @@ out.
 
   python3 bench/instructions.py --eddy-bin /tmp/eddy-before --eddy-bin build/bin/eddy
   python3 bench/instructions.py --ops get,query --n1 500 --n2 2500
+  python3 bench/instructions.py --ops get --tls    # the same over HTTPS
 
 The first binary is the baseline; later ones are reported as ratios to it.
 """
@@ -57,17 +58,24 @@ def instructions(binary, op, n, args):
     tmp = tempfile.mkdtemp(prefix="eddy-instructions-")
     out = os.path.join(tmp, "callgrind.out")
     port = bench.free_port()
+    tls, context = [], None
+    if args.tls:
+        cert, key = bench.make_certificate(tmp)
+        tls = ["--tls-cert", cert, "--tls-key", key]
+        context = bench.ssl.create_default_context(cafile=cert)
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
          binary, "serve", "--data", os.path.join(tmp, "data"),
-         "--host", "127.0.0.1", "--port", str(port), "--threads", "1"],
+         "--host", "127.0.0.1", "--port", str(port), "--threads", "1", *tls],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        bench.wait_ready("127.0.0.1", port, proc, 120)
-        client = bench.Client("127.0.0.1", port, timeout=120)
+        bench.wait_ready("127.0.0.1", port, proc, 120, context)
+        client = bench.Client("127.0.0.1", port, timeout=120,
+                              ssl_context=context)
         bench.create_table(client, TABLE)
         bench.preload("127.0.0.1", port, TABLE, args.partitions,
-                      args.per_partition, args.seed, workers=2)
+                      args.per_partition, args.seed, workers=2,
+                      ssl_context=context)
         for name, body in requests_for(op, n, args.partitions,
                                        args.per_partition, args.seed):
             status, reply = client.call(name, body)
@@ -105,6 +113,8 @@ def main():
     p.add_argument("--partitions", type=int, default=100)
     p.add_argument("--per-partition", type=int, default=10)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--tls", action="store_true",
+                   help="serve and send over HTTPS (a throwaway certificate)")
     args = p.parse_args()
     binaries = args.eddy_bin or [os.path.join(REPO, "build", "bin", "eddy")]
     ops = [o.strip() for o in args.ops.split(",") if o.strip()]

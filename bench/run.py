@@ -13,6 +13,7 @@ bench/results/<date>.json.
   python3 bench/run.py --targets eddy --duration 5
   python3 bench/run.py --endpoint http://127.0.0.1:8000   # a running server
   python3 bench/run.py --repeat 2              # two rounds, medians reported
+  python3 bench/run.py --targets eddy,eddy_tls --ops get,put   # HTTPS vs HTTP
 
 Standard library only. See bench/README.md for the method.
 """
@@ -28,6 +29,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -57,10 +59,16 @@ GSI_NAME = "by_count"
 # Reads first, so every target's reads see the same 10,000 pre-loaded items
 # whatever its write throughput was.
 DEFAULT_OPS = "get,query,put"
-ALL_TARGETS = ("eddy", "moto", "dynalite")
+# eddy_tls: Eddy serving HTTPS (a throwaway certificate made with the openssl
+# binary), compared with "eddy" (plain HTTP) as eddy_tls/eddy. Not in the
+# default targets.
+ALL_TARGETS = ("eddy", "moto", "dynalite", "eddy_tls")
+DEFAULT_TARGETS = "eddy,moto,dynalite"
 
 # The issue's targets (issue 2, bench/ acceptance point).
 RATIO_TARGETS = {"put": 15.0, "get": 15.0, "query": 20.0}
+# HTTPS with keep-alive against plain HTTP, same run (issue 12).
+TLS_RATIO_TARGET = 0.7
 P99_TARGET_US = 2000
 GENERATOR_LIMIT = 0.90  # wrk above this share of its core = bottleneck
 CONTENTION_LIMIT = 0.10  # other processes' share of the server core
@@ -70,8 +78,14 @@ STARVED_LIMIT = 0.05  # share of the run wrk spent waiting for its core
 # lost up to a third of their throughput (2026-11-27).
 STEAL_LIMIT = 0.02
 
-AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/dynamodb/"
-                 "aws4_request, SignedHeaders=host;x-amz-date, Signature=0")
+# A well-formed SigV4 header (the shape DynamoDB checks before anything
+# else) with a signature of zeros: accepted where signatures are not
+# verified (Eddy without --auth, dynalite, moto). The same as
+# bench/wrk/common.lua's.
+AMZ_DATE = "20250101T000000Z"
+AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=AKIDBENCH/20250101/us-east-1/"
+                 "dynamodb/aws4_request, SignedHeaders=host;x-amz-date, "
+                 "Signature=" + "0" * 64)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -84,10 +98,12 @@ def log(msg):
 
 
 class Client:
-    """One keep-alive connection speaking DynamoDB JSON 1.0."""
+    """One keep-alive connection speaking DynamoDB JSON 1.0 (over TLS when
+    given an ssl_context)."""
 
-    def __init__(self, host, port, timeout=30.0):
+    def __init__(self, host, port, timeout=30.0, ssl_context=None):
         self.host, self.port, self.timeout = host, port, timeout
+        self.ssl_context = ssl_context
         self.conn = None
 
     def call(self, op, body):
@@ -95,11 +111,15 @@ class Client:
         headers = {
             "Content-Type": "application/x-amz-json-1.0",
             "X-Amz-Target": "DynamoDB_20120810." + op,
-            "X-Amz-Date": "20260101T000000Z",
+            "X-Amz-Date": AMZ_DATE,
             "Authorization": AUTHORIZATION,
         }
         for attempt in range(2):
-            if self.conn is None:
+            if self.conn is None and self.ssl_context is not None:
+                self.conn = http.client.HTTPSConnection(
+                    self.host, self.port, timeout=self.timeout,
+                    context=self.ssl_context)
+            elif self.conn is None:
                 self.conn = http.client.HTTPConnection(
                     self.host, self.port, timeout=self.timeout)
             try:
@@ -150,9 +170,9 @@ def item_size(it):
     return size
 
 
-def wait_ready(host, port, proc, timeout):
+def wait_ready(host, port, proc, timeout, ssl_context=None):
     deadline = time.monotonic() + timeout
-    client = Client(host, port, timeout=2.0)
+    client = Client(host, port, timeout=2.0, ssl_context=ssl_context)
     last = None
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -209,7 +229,8 @@ def create_table(client, table, with_gsi=False):
     raise RuntimeError("table %s never became ACTIVE" % table)
 
 
-def preload(host, port, table, partitions, per_partition, seed, workers=8):
+def preload(host, port, table, partitions, per_partition, seed, workers=8,
+            ssl_context=None):
     """PutItem p<i>/s<j> for every i, j with `workers` connections."""
     keys = [(i, j) for i in range(partitions) for j in range(per_partition)]
     local = threading.local()
@@ -218,7 +239,8 @@ def preload(host, port, table, partitions, per_partition, seed, workers=8):
     def put(chunk):
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = Client(host, port)
+            client = local.client = Client(host, port,
+                                           ssl_context=ssl_context)
         rng = random.Random(seed * 1000003 + chunk[0][0])
         for i, j in chunk:
             status, body = client.call("PutItem", {
@@ -468,15 +490,31 @@ def moto_command():
     return beside if os.path.exists(beside) else shutil.which("moto_server")
 
 
-def server_command(target, args, port, data_dir):
+def make_certificate(directory):
+    """A self-signed certificate for 127.0.0.1 (EC P-256, as a TLS server
+    would use); returns (cert, key) paths."""
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def server_command(target, args, port, data_dir, tls=None):
+    """`tls`: (cert, key) for eddy_tls."""
     host = "127.0.0.1"
-    if target == "eddy":
+    if target in ("eddy", "eddy_tls"):
         cmd = [args.eddy_bin, "serve", "--data", data_dir, "--host", host,
                "--port", str(port)]
         threads = args.eddy_threads
         if threads is None:
             threads = 1 if args.pin else 0
         cmd += ["--threads", str(threads)]
+        if target == "eddy_tls":
+            cmd += ["--tls-cert", tls[0], "--tls-key", tls[1]]
         return cmd
     if target == "moto":
         exe = moto_command()
@@ -494,7 +532,7 @@ def server_command(target, args, port, data_dir):
 
 
 def target_versions(target, args):
-    if target == "eddy":
+    if target in ("eddy", "eddy_tls"):
         return eddy_version(args.eddy_bin)
     if target == "moto":
         try:
@@ -520,8 +558,13 @@ class Server:
         self.target = target
         self.tmp = tempfile.mkdtemp(prefix="eddy-bench-%s-" % target)
         self.port = free_port()
+        tls = make_certificate(self.tmp) if target == "eddy_tls" else None
+        # What run.py's own clients use (wrk does not verify).
+        self.ssl_context = (ssl.create_default_context(cafile=tls[0])
+                            if tls else None)
+        self.scheme = "https" if tls else "http"
         cmd = server_command(target, args, self.port,
-                             os.path.join(self.tmp, "data"))
+                             os.path.join(self.tmp, "data"), tls)
         os.makedirs(os.path.join(self.tmp, "data"))
         if args.nice:
             cmd = ["nice", "-n", str(args.nice)] + cmd
@@ -644,20 +687,23 @@ def bench_target(target, args):
     server = Server(target, args)
     info = {"command": server.cmd, "versions": target_versions(target, args)}
     try:
-        wait_ready("127.0.0.1", server.port, server.proc, args.start_timeout)
-        client = Client("127.0.0.1", server.port)
+        wait_ready("127.0.0.1", server.port, server.proc, args.start_timeout,
+                   server.ssl_context)
+        client = Client("127.0.0.1", server.port,
+                        ssl_context=server.ssl_context)
         with_gsi = "query_gsi" in args.ops
         create_table(client, args.table, with_gsi)
         took = preload("127.0.0.1", server.port, args.table, args.partitions,
-                       args.per_partition, args.seed)
+                       args.per_partition, args.seed,
+                       ssl_context=server.ssl_context)
         info["item_size_bytes"] = spot_check(client, args.table,
                                              args.per_partition, with_gsi)
         client.close()
         info["preload_s"] = round(took, 2)
         log("  %s: pre-loaded %d items in %.1fs" % (
             target, args.partitions * args.per_partition, took))
-        info["ops"] = measure(args, target, "http://127.0.0.1:%d/" %
-                              server.port, server.proc.pid)
+        info["ops"] = measure(args, target, "%s://127.0.0.1:%d/" % (
+            server.scheme, server.port), server.proc.pid)
     except Exception as e:  # noqa: BLE001  a target failing must not stop the rest
         info["failed"] = "%s: %s" % (type(e).__name__, e)
         info["server_log_tail"] = server.log_tail()
@@ -670,9 +716,13 @@ def bench_target(target, args):
 
 def bench_endpoint(args):
     parts = urllib.parse.urlsplit(args.endpoint)
-    host, port = parts.hostname, parts.port or 80
+    https = parts.scheme == "https"
+    host, port = parts.hostname, parts.port or (443 if https else 80)
     info = {"endpoint": args.endpoint}
-    client = Client(host, port)
+    # HTTPS: verified against AWS_CA_BUNDLE if set, else the system's CAs.
+    context = (ssl.create_default_context(
+        cafile=os.environ.get("AWS_CA_BUNDLE")) if https else None)
+    client = Client(host, port, ssl_context=context)
     with_gsi = "query_gsi" in args.ops
     create_table(client, args.table, with_gsi)
     status, body = client.call("Query", {
@@ -682,7 +732,7 @@ def bench_endpoint(args):
         "Select": "COUNT"})
     if status != 200 or body.get("Count") != args.per_partition:
         took = preload(host, port, args.table, args.partitions,
-                       args.per_partition, args.seed)
+                       args.per_partition, args.seed, ssl_context=context)
         info["preload_s"] = round(took, 2)
     info["item_size_bytes"] = spot_check(client, args.table,
                                          args.per_partition, with_gsi)
@@ -753,6 +803,13 @@ def summarize(rounds, ops):
                 if e and o and o["requests_per_s"]:
                     ratios.setdefault("eddy/" + other, {})[op] = round(
                         e["requests_per_s"] / o["requests_per_s"], 1)
+    # HTTPS against plain HTTP: Eddy with and without TLS, same run.
+    if "eddy" in summary and "eddy_tls" in summary:
+        for op in ops:
+            e, t = summary["eddy"].get(op), summary["eddy_tls"].get(op)
+            if e and t and e["requests_per_s"]:
+                ratios.setdefault("eddy_tls/eddy", {})[op] = round(
+                    t["requests_per_s"] / e["requests_per_s"], 2)
     # Query on the GSI against Query on the table, per target.
     index_ratios = {}
     for t, per_op in summary.items():
@@ -848,9 +905,17 @@ def print_tables(args, rounds, summary, ops):
         print("| ratio | " + " | ".join(OPS[op][0] for op in ops) + " |")
         print("|---|" + "---:|" * len(ops))
         for name, r in summary["ratios"].items():
+            form = "%.2f×" if name == "eddy_tls/eddy" else "%.1f×"
             print("| %s | %s |" % (name, " | ".join(
-                "%.1f×" % r[op] if op in r else "-" for op in ops)))
+                form % r[op] if op in r else "-" for op in ops)))
         print()
+    for op, r in summary["ratios"].get("eddy_tls/eddy", {}).items():
+        quotable = all(summary["medians"][t][op]["quotable_runs"]
+                       for t in ("eddy", "eddy_tls"))
+        print("%s: HTTPS/HTTP %.2f× (target ≥ %g×: %s)%s" % (
+            OPS[op][0], r, TLS_RATIO_TARGET,
+            "met" if r >= TLS_RATIO_TARGET and quotable else "NOT met",
+            "" if quotable else "  [no quotable round]"))
     for op, t in summary["targets"].items():
         print("%s: Eddy/dynalite %s (target ≥ %g×: %s), p99 %.2f ms "
               "(target < 2 ms: %s)%s" % (
@@ -867,8 +932,10 @@ def print_tables(args, rounds, summary, ops):
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--targets", default=",".join(ALL_TARGETS),
-                   help="comma-separated: eddy,moto,dynalite")
+    p.add_argument("--targets", default=DEFAULT_TARGETS,
+                   help="comma-separated: eddy,moto,dynalite,eddy_tls "
+                   "(eddy over HTTPS; with eddy, the run reports "
+                   "eddy_tls/eddy)")
     p.add_argument("--endpoint", help="benchmark this running endpoint "
                    "instead of starting targets (e.g. http://127.0.0.1:8000)")
     p.add_argument("--ops", default=DEFAULT_OPS,

@@ -14,9 +14,13 @@ out.
 
   python3 bench/instructions.py --eddy-bin /tmp/eddy-before --eddy-bin build/bin/eddy
   python3 bench/instructions.py --ops get,query --n1 500 --n2 2500
-  python3 bench/instructions.py --ops get --tls    # the same over HTTPS
+  python3 bench/instructions.py --ops get,put --auth   # + each with --auth
+  python3 bench/instructions.py --ops get --tls        # all over HTTPS
 
 The first binary is the baseline; later ones are reported as ratios to it.
+With --auth every binary is also measured serving with `--auth` (one
+allow-all identity; every request verified), reported as "<binary> --auth".
+The client signs every request for real either way.
 """
 
 import argparse
@@ -53,20 +57,24 @@ def requests_for(op, n, partitions, per_partition, seed):
             raise ValueError(op)
 
 
-def instructions(binary, op, n, args):
+def instructions(binary, op, n, args, auth=False):
     """Total user-space instructions of a server that served `n` requests."""
     tmp = tempfile.mkdtemp(prefix="eddy-instructions-")
     out = os.path.join(tmp, "callgrind.out")
     port = bench.free_port()
-    tls, context = [], None
+    os.makedirs(os.path.join(tmp, "data"))
+    serve = bench.server_command("eddy-auth" if auth else "eddy", args, port,
+                                 os.path.join(tmp, "data"))
+    serve[0] = binary
+    serve[serve.index("--threads") + 1] = "1"
+    context = None
     if args.tls:
         cert, key = bench.make_certificate(tmp)
-        tls = ["--tls-cert", cert, "--tls-key", key]
+        serve += ["--tls-cert", cert, "--tls-key", key]
         context = bench.ssl.create_default_context(cafile=cert)
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-         binary, "serve", "--data", os.path.join(tmp, "data"),
-         "--host", "127.0.0.1", "--port", str(port), "--threads", "1", *tls],
+         *serve],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         bench.wait_ready("127.0.0.1", port, proc, 120, context)
@@ -113,26 +121,34 @@ def main():
     p.add_argument("--partitions", type=int, default=100)
     p.add_argument("--per-partition", type=int, default=10)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--auth", action="store_true",
+                   help="also measure each binary serving with --auth")
     p.add_argument("--tls", action="store_true",
                    help="serve and send over HTTPS (a throwaway certificate)")
     args = p.parse_args()
+    args.eddy_threads, args.pin = 1, False  # for bench.server_command
     binaries = args.eddy_bin or [os.path.join(REPO, "build", "bin", "eddy")]
     ops = [o.strip() for o in args.ops.split(",") if o.strip()]
+    configs = [(b, False) for b in binaries]
+    if args.auth:
+        configs = [(b, auth) for b in binaries for auth in (False, True)]
     results = {}
     for op in ops:
-        for binary in binaries:
-            lo = instructions(binary, op, args.n1, args)
-            hi = instructions(binary, op, args.n2, args)
+        for binary, auth in configs:
+            lo = instructions(binary, op, args.n1, args, auth)
+            hi = instructions(binary, op, args.n2, args, auth)
             per = (hi - lo) / (args.n2 - args.n1)
-            results[(op, binary)] = per
-            bench.log(f"{op} {binary}: {per:,.0f} instructions/request")
+            results[(op, binary, auth)] = per
+            bench.log(f"{op} {binary}{' --auth' if auth else ''}: "
+                      f"{per:,.0f} instructions/request")
     print("| op | binary | instructions/request | ratio to first |")
     print("|---|---|---:|---:|")
     for op in ops:
-        base = results[(op, binaries[0])]
-        for binary in binaries:
-            per = results[(op, binary)]
-            print(f"| {op} | {binary} | {per:,.0f} | {per / base:.2f} |")
+        base = results[(op, binaries[0], False)]
+        for binary, auth in configs:
+            per = results[(op, binary, auth)]
+            print(f"| {op} | {binary}{' --auth' if auth else ''} | {per:,.0f} "
+                  f"| {per / base:.3f} |")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,11 @@ bench/results/<date>.json.
   python3 bench/run.py --targets eddy --duration 5
   python3 bench/run.py --endpoint http://127.0.0.1:8000   # a running server
   python3 bench/run.py --repeat 2              # two rounds, medians reported
-  python3 bench/run.py --targets eddy,eddy_tls --ops get,put   # HTTPS vs HTTP
+  python3 bench/run.py --targets eddy,eddy-auth --ops get_signed,put_signed
+                       # SigV4 verification's cost: the same pre-signed
+                       # requests against Eddy without and with --auth
+  python3 bench/run.py --targets eddy,eddy-tls --ops get,put
+                       # HTTPS against plain HTTP, same wrk scripts
 
 Standard library only. See bench/README.md for the method.
 """
@@ -21,6 +25,8 @@ Standard library only. See bench/README.md for the method.
 import argparse
 import concurrent.futures
 import datetime
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -51,7 +57,13 @@ OPS = {
     # The same Query on a global secondary index over the same items (see
     # GSI_NAME); not in DEFAULT_OPS: run with --ops query,query_gsi.
     "query_gsi": ("Query IndexName", "query_gsi.lua"),
+    # Pre-signed requests (signed.lua replays them): every request carries a
+    # real SigV4 signature of its own body, so eddy-auth verifies each in
+    # full. Run against eddy and eddy-auth for the cost of authentication.
+    "get_signed": ("GetItem signed", "signed.lua"),
+    "put_signed": ("PutItem signed", "signed.lua"),
 }
+SIGNED_REQUESTS = 20000  # distinct pre-signed requests per signed op
 # The GSI that --ops query_gsi creates with the table: partition key pk, sort
 # key count (each item's number), ALL projection, so that "pk = :p" on it
 # returns the same items as on the table.
@@ -59,11 +71,12 @@ GSI_NAME = "by_count"
 # Reads first, so every target's reads see the same 10,000 pre-loaded items
 # whatever its write throughput was.
 DEFAULT_OPS = "get,query,put"
-# eddy_tls: Eddy serving HTTPS (a throwaway certificate made with the openssl
-# binary), compared with "eddy" (plain HTTP) as eddy_tls/eddy. Not in the
-# default targets.
-ALL_TARGETS = ("eddy", "moto", "dynalite", "eddy_tls")
-DEFAULT_TARGETS = "eddy,moto,dynalite"
+ALL_TARGETS = ("eddy", "moto", "dynalite")
+# Eddy with --auth and one allow-all identity (the bench credentials);
+# only on request (--targets eddy,eddy-auth). eddy-tls: Eddy serving HTTPS
+# (a throwaway certificate from the openssl binary), reported as
+# eddy-tls/eddy (--targets eddy,eddy-tls).
+EXTRA_TARGETS = ("eddy-auth", "eddy-tls")
 
 # The issue's targets (issue 2, bench/ acceptance point).
 RATIO_TARGETS = {"put": 15.0, "get": 15.0, "query": 20.0}
@@ -78,14 +91,10 @@ STARVED_LIMIT = 0.05  # share of the run wrk spent waiting for its core
 # lost up to a third of their throughput (2026-11-27).
 STEAL_LIMIT = 0.02
 
-# A well-formed SigV4 header (the shape DynamoDB checks before anything
-# else) with a signature of zeros: accepted where signatures are not
-# verified (Eddy without --auth, dynalite, moto). The same as
-# bench/wrk/common.lua's.
-AMZ_DATE = "20250101T000000Z"
-AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=AKIDBENCH/20250101/us-east-1/"
-                 "dynamodb/aws4_request, SignedHeaders=host;x-amz-date, "
-                 "Signature=" + "0" * 64)
+# Every request is signed for real with these (eddy-auth's identity);
+# servers without auth accept any signature.
+BENCH_KEY, BENCH_SECRET, BENCH_REGION = ("AKIDBENCH00000000000", "bench-secret",
+                                         "us-east-1")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -94,7 +103,60 @@ def log(msg):
 
 
 # --------------------------------------------------------------------------
-# DynamoDB over plain HTTP (no SDK: nothing checks the signature).
+# DynamoDB over plain HTTP, signed with SigV4 (stdlib only, no SDK).
+
+
+def sigv4_headers(host, op, data):
+    """The headers of a DynamoDB request to `host` ("127.0.0.1:8000") with
+    body `data`, signed now with the bench credentials."""
+    amz_date = datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y%m%dT%H%M%SZ")
+    headers = {
+        "content-type": "application/x-amz-json-1.0",
+        "host": host,
+        "x-amz-date": amz_date,
+        "x-amz-target": "DynamoDB_20120810." + op,
+    }
+    names = sorted(headers)
+    canonical = "\n".join([
+        "POST", "/", "", "".join("%s:%s\n" % (n, headers[n]) for n in names),
+        ";".join(names), hashlib.sha256(data).hexdigest()])
+    scope = "%s/%s/dynamodb/aws4_request" % (amz_date[:8], BENCH_REGION)
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + BENCH_SECRET).encode()
+    for part in (amz_date[:8], BENCH_REGION, "dynamodb", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    headers["authorization"] = (
+        "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
+            BENCH_KEY, scope, ";".join(names),
+            hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()))
+    return headers
+
+
+def write_signed_requests(path, host, op, table, args):
+    """SIGNED_REQUESTS pre-signed GetItem or PutItem requests, as signed.lua
+    reads them. Returns the string a 200 body must contain."""
+    rng = random.Random(args.seed)
+    with open(path, "wb") as f:
+        for n in range(SIGNED_REQUESTS):
+            if op == "get_signed":
+                body = {"TableName": table, "Key": {
+                    "pk": {"S": "p%d" % rng.randrange(args.partitions)},
+                    "sk": {"S": "s%d" % rng.randrange(args.per_partition)}}}
+                name = "GetItem"
+            else:
+                body = {"TableName": table,
+                        "Item": item("w%d" % n, "s0", n, rng)}
+                name = "PutItem"
+            data = json.dumps(body, separators=(",", ":")).encode()
+            headers = sigv4_headers(host, name, data)
+            text = "POST / HTTP/1.1\r\n" + "".join(
+                "%s: %s\r\n" % (k, v) for k, v in headers.items()) + (
+                "content-length: %d\r\n\r\n" % len(data))
+            request = text.encode() + data
+            f.write(b"%d\n" % len(request) + request)
+    return '"Item"' if op == "get_signed" else "{}"
 
 
 class Client:
@@ -108,12 +170,7 @@ class Client:
 
     def call(self, op, body):
         data = json.dumps(body, separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": "DynamoDB_20120810." + op,
-            "X-Amz-Date": AMZ_DATE,
-            "Authorization": AUTHORIZATION,
-        }
+        headers = sigv4_headers("%s:%d" % (self.host, self.port), op, data)
         for attempt in range(2):
             if self.conn is None and self.ssl_context is not None:
                 self.conn = http.client.HTTPSConnection(
@@ -417,6 +474,9 @@ def run_wrk(args, url, op, duration, validate, tag):
                BENCH_INDEX=GSI_NAME,
                BENCH_TAG=tag,
                BENCH_VALIDATE="1" if validate else "0")
+    if op in ("get_signed", "put_signed"):
+        env.update(BENCH_REQUESTS=args.signed_files[op][0],
+                   BENCH_EXPECT=args.signed_files[op][1], BENCH_OP=OPS[op][0])
     with tempfile.TemporaryFile("w+") as out:
         start = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
@@ -503,18 +563,30 @@ def make_certificate(directory):
     return cert, key
 
 
-def server_command(target, args, port, data_dir, tls=None):
-    """`tls`: (cert, key) for eddy_tls."""
+def server_command(target, args, port, data_dir):
+    """eddy-tls makes its certificate beside `data_dir`."""
     host = "127.0.0.1"
-    if target in ("eddy", "eddy_tls"):
+    if target in ("eddy", "eddy-auth", "eddy-tls"):
         cmd = [args.eddy_bin, "serve", "--data", data_dir, "--host", host,
                "--port", str(port)]
+        if target == "eddy-auth":
+            auth = os.path.join(os.path.dirname(data_dir), "auth.json")
+            fd = os.open(auth, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump({"identities": [{
+                    "name": "bench", "accessKeyId": BENCH_KEY,
+                    "secretAccessKey": BENCH_SECRET,
+                    "policy": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Action": "*",
+                        "Resource": "*"}]}}]}, f)
+            cmd += ["--auth", auth]
+        if target == "eddy-tls":
+            cert, key = make_certificate(os.path.dirname(data_dir))
+            cmd += ["--tls-cert", cert, "--tls-key", key]
         threads = args.eddy_threads
         if threads is None:
             threads = 1 if args.pin else 0
         cmd += ["--threads", str(threads)]
-        if target == "eddy_tls":
-            cmd += ["--tls-cert", tls[0], "--tls-key", tls[1]]
         return cmd
     if target == "moto":
         exe = moto_command()
@@ -532,7 +604,7 @@ def server_command(target, args, port, data_dir, tls=None):
 
 
 def target_versions(target, args):
-    if target in ("eddy", "eddy_tls"):
+    if target in ("eddy", "eddy-auth", "eddy-tls"):
         return eddy_version(args.eddy_bin)
     if target == "moto":
         try:
@@ -558,14 +630,15 @@ class Server:
         self.target = target
         self.tmp = tempfile.mkdtemp(prefix="eddy-bench-%s-" % target)
         self.port = free_port()
-        tls = make_certificate(self.tmp) if target == "eddy_tls" else None
-        # What run.py's own clients use (wrk does not verify).
-        self.ssl_context = (ssl.create_default_context(cafile=tls[0])
-                            if tls else None)
-        self.scheme = "https" if tls else "http"
-        cmd = server_command(target, args, self.port,
-                             os.path.join(self.tmp, "data"), tls)
         os.makedirs(os.path.join(self.tmp, "data"))
+        cmd = server_command(target, args, self.port,
+                             os.path.join(self.tmp, "data"))
+        # How run.py's own clients reach it (wrk does not verify).
+        self.scheme, self.ssl_context = "http", None
+        if target == "eddy-tls":
+            self.scheme = "https"
+            self.ssl_context = ssl.create_default_context(
+                cafile=os.path.join(self.tmp, "cert.pem"))
         if args.nice:
             cmd = ["nice", "-n", str(args.nice)] + cmd
         if args.pin:
@@ -601,86 +674,102 @@ def measure(args, label, url, server_pid):
     host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(
         url).port
     results = {}
-    for op in args.ops:
-        tag = "%s%d" % (op, int(time.time() * 1000) % 10**9)
-        if server_pid and not wait_idle(server_pid):
-            log("  %s still busy before %s" % (label, op))
-        if args.quiet_wait > 0:
-            share = wait_machine_quiet(args.quiet_wait)
-            if share >= 0.10:
-                log("  machine still %.0f%% busy after %ds; measuring anyway"
-                    % (100 * share, args.quiet_wait))
-        log("  %s %s: warm-up %ds (validating responses)" % (label, op,
-                                                             args.warmup))
-        warm = run_wrk(args, url, op, args.warmup, True, tag + "w")
-        log("  %s %s: measuring %ds" % (label, op, args.duration))
-        load_before = loadavg()
-        cpus_before = cpu_busy_ticks()
-        ticks_before = process_tree_ticks(server_pid) if server_pid else 0
-        t0 = time.monotonic()
-        res = run_wrk(args, url, op, args.duration, False, tag)
-        wall = time.monotonic() - t0
-        if server_pid:
-            ticks = process_tree_ticks(server_pid) - ticks_before
-            res["server_cpu_share"] = round(ticks / CLK_TCK / wall, 3)
-        cpus_after = cpu_busy_ticks()
-        res["cpu_busy"] = {
-            str(c): round((cpus_after[c][0] - cpus_before[c][0]) /
-                          max(1, cpus_after[c][1] - cpus_before[c][1]), 3)
-            for c in cpus_after if c in cpus_before}
-        res["cpu_steal"] = {
-            str(c): round((cpus_after[c][2] - cpus_before[c][2]) /
-                          max(1, cpus_after[c][1] - cpus_before[c][1]), 3)
-            for c in cpus_after if c in cpus_before}
-        res["loadavg_before"] = load_before
-        res["warmup"] = {k: warm[k] for k in ("requests", "requests_per_s",
-                                              "non_2xx", "errors", "checked",
-                                              "bad_responses", "first_bad")}
-        problems = []
-        errs = sum(res["errors"].values()) + sum(warm["errors"].values())
-        if errs:
-            problems.append("%d socket errors/timeouts" % errs)
-        if res["non_2xx"] or warm["non_2xx"]:
-            problems.append("%d non-2xx" % (res["non_2xx"] + warm["non_2xx"]))
-        if warm["bad_responses"]:
-            problems.append("%d of %d warm-up responses failed the check: %s"
-                            % (warm["bad_responses"], warm["checked"],
-                               warm["first_bad"]))
-        if warm["checked"] == 0:
-            problems.append("warm-up checked no response")
-        if res["requests"] == 0:
-            problems.append("no requests completed")
-        res["valid"] = not problems
-        res["problems"] = problems
-        res["generator_bound"] = res["wrk_cpu_share"] > GENERATOR_LIMIT
-        # Other processes on the server's core (e.g. a compile) skew the
-        # comparison: flag when they took more than 10% of it.
-        res["server_core_other"] = None
-        if server_pid and args.pin:
-            res["server_core_other"] = round(max(
-                0.0, res["cpu_busy"].get(str(args.server_cpu), 0) -
-                res["server_cpu_share"]), 3)
-        res["contended"] = (res["server_core_other"] or 0) > CONTENTION_LIMIT
-        res["generator_starved"] = (res["wrk_runqueue_wait_share"] >
-                                    STARVED_LIMIT)
-        res["stolen"] = None
-        if args.pin:
-            res["stolen"] = max(res["cpu_steal"].get(str(c), 0)
-                                for c in (args.server_cpu, args.client_cpu))
-        res["host_contended"] = (res["stolen"] or 0) > STEAL_LIMIT
-        res["quotable"] = (res["valid"] and not res["generator_bound"]
-                           and not res["contended"]
-                           and not res["generator_starved"]
-                           and not res["host_contended"])
-        log("    %s %s: %.0f req/s p50 %.2f ms p99 %.2f ms, wrk CPU %.0f%% (waited %.0f%%)%s%s"
-            % (label, op, res["requests_per_s"],
-               res["latency_us"]["p50"] / 1000, res["latency_us"]["p99"] / 1000,
-               100 * res["wrk_cpu_share"], 100 * res["wrk_runqueue_wait_share"],
-               ", server CPU %.0f%%" % (100 * res["server_cpu_share"])
-               if server_pid else "",
-               "" if res["valid"] else "  INVALID: " + "; ".join(problems)))
-        results[op] = res
+    args.signed_files = {}
+    signed_dir = tempfile.mkdtemp(prefix="eddy-bench-signed-")
+    try:
+        for op in args.ops:
+            if op in ("get_signed", "put_signed"):
+                # Signed now: valid for the 15 minutes around this run.
+                path = os.path.join(signed_dir, op)
+                expect = write_signed_requests(path, "%s:%d" % (host, port),
+                                               op, args.table, args)
+                args.signed_files[op] = (path, expect)
+            results[op] = measure_op(args, label, url, server_pid, op)
+    finally:
+        shutil.rmtree(signed_dir, ignore_errors=True)
     return results
+
+
+def measure_op(args, label, url, server_pid, op):
+    """Warm-up and measured run of one op."""
+    tag = "%s%d" % (op, int(time.time() * 1000) % 10**9)
+    if server_pid and not wait_idle(server_pid):
+        log("  %s still busy before %s" % (label, op))
+    if args.quiet_wait > 0:
+        share = wait_machine_quiet(args.quiet_wait)
+        if share >= 0.10:
+            log("  machine still %.0f%% busy after %ds; measuring anyway"
+                % (100 * share, args.quiet_wait))
+    log("  %s %s: warm-up %ds (validating responses)" % (label, op,
+                                                         args.warmup))
+    warm = run_wrk(args, url, op, args.warmup, True, tag + "w")
+    log("  %s %s: measuring %ds" % (label, op, args.duration))
+    load_before = loadavg()
+    cpus_before = cpu_busy_ticks()
+    ticks_before = process_tree_ticks(server_pid) if server_pid else 0
+    t0 = time.monotonic()
+    res = run_wrk(args, url, op, args.duration, False, tag)
+    wall = time.monotonic() - t0
+    if server_pid:
+        ticks = process_tree_ticks(server_pid) - ticks_before
+        res["server_cpu_share"] = round(ticks / CLK_TCK / wall, 3)
+    cpus_after = cpu_busy_ticks()
+    res["cpu_busy"] = {
+        str(c): round((cpus_after[c][0] - cpus_before[c][0]) /
+                      max(1, cpus_after[c][1] - cpus_before[c][1]), 3)
+        for c in cpus_after if c in cpus_before}
+    res["cpu_steal"] = {
+        str(c): round((cpus_after[c][2] - cpus_before[c][2]) /
+                      max(1, cpus_after[c][1] - cpus_before[c][1]), 3)
+        for c in cpus_after if c in cpus_before}
+    res["loadavg_before"] = load_before
+    res["warmup"] = {k: warm[k] for k in ("requests", "requests_per_s",
+                                          "non_2xx", "errors", "checked",
+                                          "bad_responses", "first_bad")}
+    problems = []
+    errs = sum(res["errors"].values()) + sum(warm["errors"].values())
+    if errs:
+        problems.append("%d socket errors/timeouts" % errs)
+    if res["non_2xx"] or warm["non_2xx"]:
+        problems.append("%d non-2xx" % (res["non_2xx"] + warm["non_2xx"]))
+    if warm["bad_responses"]:
+        problems.append("%d of %d warm-up responses failed the check: %s"
+                        % (warm["bad_responses"], warm["checked"],
+                           warm["first_bad"]))
+    if warm["checked"] == 0:
+        problems.append("warm-up checked no response")
+    if res["requests"] == 0:
+        problems.append("no requests completed")
+    res["valid"] = not problems
+    res["problems"] = problems
+    res["generator_bound"] = res["wrk_cpu_share"] > GENERATOR_LIMIT
+    # Other processes on the server's core (e.g. a compile) skew the
+    # comparison: flag when they took more than 10% of it.
+    res["server_core_other"] = None
+    if server_pid and args.pin:
+        res["server_core_other"] = round(max(
+            0.0, res["cpu_busy"].get(str(args.server_cpu), 0) -
+            res["server_cpu_share"]), 3)
+    res["contended"] = (res["server_core_other"] or 0) > CONTENTION_LIMIT
+    res["generator_starved"] = (res["wrk_runqueue_wait_share"] >
+                                STARVED_LIMIT)
+    res["stolen"] = None
+    if args.pin:
+        res["stolen"] = max(res["cpu_steal"].get(str(c), 0)
+                            for c in (args.server_cpu, args.client_cpu))
+    res["host_contended"] = (res["stolen"] or 0) > STEAL_LIMIT
+    res["quotable"] = (res["valid"] and not res["generator_bound"]
+                       and not res["contended"]
+                       and not res["generator_starved"]
+                       and not res["host_contended"])
+    log("    %s %s: %.0f req/s p50 %.2f ms p99 %.2f ms, wrk CPU %.0f%% (waited %.0f%%)%s%s"
+        % (label, op, res["requests_per_s"],
+           res["latency_us"]["p50"] / 1000, res["latency_us"]["p99"] / 1000,
+           100 * res["wrk_cpu_share"], 100 * res["wrk_runqueue_wait_share"],
+           ", server CPU %.0f%%" % (100 * res["server_cpu_share"])
+           if server_pid else "",
+           "" if res["valid"] else "  INVALID: " + "; ".join(problems)))
+    return res
 
 
 def bench_target(target, args):
@@ -795,6 +884,19 @@ def summarize(rounds, ops):
                                      r.get("host_contended") for r in runs),
             }
     ratios = {}
+    if "eddy" in summary and "eddy-auth" in summary:
+        for op in ops:
+            e, a = summary["eddy"].get(op), summary["eddy-auth"].get(op)
+            if e and a and e["requests_per_s"]:
+                ratios.setdefault("eddy-auth/eddy", {})[op] = round(
+                    a["requests_per_s"] / e["requests_per_s"], 3)
+    # HTTPS against plain HTTP: Eddy with and without TLS, same run.
+    if "eddy" in summary and "eddy-tls" in summary:
+        for op in ops:
+            e, t = summary["eddy"].get(op), summary["eddy-tls"].get(op)
+            if e and t and e["requests_per_s"]:
+                ratios.setdefault("eddy-tls/eddy", {})[op] = round(
+                    t["requests_per_s"] / e["requests_per_s"], 3)
     if "eddy" in summary:
         for other in ("dynalite", "moto"):
             for op in ops:
@@ -803,13 +905,6 @@ def summarize(rounds, ops):
                 if e and o and o["requests_per_s"]:
                     ratios.setdefault("eddy/" + other, {})[op] = round(
                         e["requests_per_s"] / o["requests_per_s"], 1)
-    # HTTPS against plain HTTP: Eddy with and without TLS, same run.
-    if "eddy" in summary and "eddy_tls" in summary:
-        for op in ops:
-            e, t = summary["eddy"].get(op), summary["eddy_tls"].get(op)
-            if e and t and e["requests_per_s"]:
-                ratios.setdefault("eddy_tls/eddy", {})[op] = round(
-                    t["requests_per_s"] / e["requests_per_s"], 2)
     # Query on the GSI against Query on the table, per target.
     index_ratios = {}
     for t, per_op in summary.items():
@@ -905,13 +1000,13 @@ def print_tables(args, rounds, summary, ops):
         print("| ratio | " + " | ".join(OPS[op][0] for op in ops) + " |")
         print("|---|" + "---:|" * len(ops))
         for name, r in summary["ratios"].items():
-            form = "%.2f×" if name == "eddy_tls/eddy" else "%.1f×"
             print("| %s | %s |" % (name, " | ".join(
-                form % r[op] if op in r else "-" for op in ops)))
+                ("%.3f×" if r[op] < 2 else "%.1f×") % r[op] if op in r else "-"
+                for op in ops)))
         print()
-    for op, r in summary["ratios"].get("eddy_tls/eddy", {}).items():
+    for op, r in summary["ratios"].get("eddy-tls/eddy", {}).items():
         quotable = all(summary["medians"][t][op]["quotable_runs"]
-                       for t in ("eddy", "eddy_tls"))
+                       for t in ("eddy", "eddy-tls"))
         print("%s: HTTPS/HTTP %.2f× (target ≥ %g×: %s)%s" % (
             OPS[op][0], r, TLS_RATIO_TARGET,
             "met" if r >= TLS_RATIO_TARGET and quotable else "NOT met",
@@ -932,16 +1027,15 @@ def print_tables(args, rounds, summary, ops):
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--targets", default=DEFAULT_TARGETS,
-                   help="comma-separated: eddy,moto,dynalite,eddy_tls "
-                   "(eddy over HTTPS; with eddy, the run reports "
-                   "eddy_tls/eddy)")
+    p.add_argument("--targets", default=",".join(ALL_TARGETS),
+                   help="comma-separated: eddy,moto,dynalite,eddy-auth,"
+                   "eddy-tls")
     p.add_argument("--endpoint", help="benchmark this running endpoint "
                    "instead of starting targets (e.g. http://127.0.0.1:8000)")
     p.add_argument("--ops", default=DEFAULT_OPS,
-                   help="comma-separated: get,query,put,query_gsi (run in "
-                   "this order; query_gsi adds the GSI %s to the table)"
-                   % GSI_NAME)
+                   help="comma-separated: get,query,put,query_gsi,get_signed,"
+                   "put_signed (run in this order; query_gsi adds the GSI %s "
+                   "to the table)" % GSI_NAME)
     p.add_argument("--duration", type=int, default=10,
                    help="measured seconds per op")
     p.add_argument("--warmup", type=int, default=2,
@@ -993,7 +1087,7 @@ def main():
             p.error("unknown op %s" % op)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     for t in targets:
-        if t not in ALL_TARGETS:
+        if t not in ALL_TARGETS + EXTRA_TARGETS:
             p.error("unknown target %s" % t)
     if shutil.which("wrk") is None:
         p.error("wrk not found: apt-get install wrk")

@@ -82,7 +82,7 @@ def throughput(args, port, endpoint):
     client = bench.Client("127.0.0.1", port)
     create_table(client, table)
     eddy(["trigger", "create", "--table", table, "--name", "tput",
-          "--handler", os.path.join(args.handlers, "libbench_handler_noop.so"),
+          "--handler", "libbench_handler_noop.so",
           "--batch-size", "100", "--disabled"], args.eddy, endpoint)
     bench.log(f"writing {args.records} records ...")
     preload(port, table, args.records)
@@ -102,7 +102,7 @@ def latency(args, port, endpoint, probe_path):
     client = bench.Client("127.0.0.1", port)
     create_table(client, table)
     eddy(["trigger", "create", "--table", table, "--name", "lat",
-          "--handler", os.path.join(args.handlers, "libbench_handler_latency_probe.so")],
+          "--handler", "libbench_handler_latency_probe.so"],
          args.eddy, endpoint)
     # Warm the workers up.
     client.call("PutItem", {"TableName": table, "Item": {"p": {"S": "warm"}}})
@@ -146,7 +146,9 @@ def run_once(args):
     probe_path = os.path.join(tmp, "probe.txt")
     env = dict(os.environ, TZ="UTC", EDDY_BENCH_PROBE_FILE=probe_path)
     with open(log_path, "wb") as log_file:
-        cmd = [args.eddy, "serve", "--data", os.path.join(tmp, "data"), "--port", str(port)]
+        # The handlers load from the build's library directory.
+        cmd = [args.eddy, "serve", "--data", os.path.join(tmp, "data"), "--port", str(port),
+               "--handler-dir", args.handlers]
         if args.nice:
             cmd = ["nice", "-n", str(args.nice)] + cmd
         proc = subprocess.Popen(cmd, stdout=log_file,
@@ -176,7 +178,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eddy", default=os.path.join(REPO, "build", "bin", "eddy"))
-    parser.add_argument("--handlers", default=os.path.join(REPO, "build", "lib"))
+    parser.add_argument("--handlers", default=os.path.join(REPO, "build", "lib"),
+                        help="the server's --handler-dir, where the bench handlers are built")
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--duration", type=float, default=5.0)

@@ -4,16 +4,18 @@
 //              [--stream-shards N] [--stream-retention 24h]
 //              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
+//              [--handler-dir DIR] [--worker-user USER]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
+//   eddy auth add NAME [--policy FILE | --allow-all] [--auth FILE]
 //
 // The client subcommands take --ca-bundle FILE (else $AWS_CA_BUNDLE) for
 // https:// endpoints and sign every request with the standard AWS
 // credentials chain (eddy/functions/aws_credentials.h).
 //
 // Signals: SIGINT/SIGTERM stop the server; SIGHUP runs the reloads (the TLS
-// certificate and key).
+// certificate and key, the auth file).
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -30,6 +32,9 @@
 #include <vector>
 
 #include "api/api_handler.h"
+#include "auth/authenticator.h"
+#include "auth/identity_store.h"
+#include "cli/auth_cli.h"
 #include "cli/client_flags.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
@@ -53,9 +58,17 @@ struct ServeOptions {
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.
   std::string worker_binary;         // "": eddy-worker beside this binary.
+  std::string auth_file;             // "": anonymous (loopback only).
+  bool allow_anonymous = false;      // Anonymous on a non-loopback address.
+  std::string handler_dir;           // "": <data>/handlers.
+  std::string worker_user;           // "": the server's user.
   std::string tls_cert;              // "": plain HTTP.
   std::string tls_key;
 };
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
 
 // Something SIGHUP re-reads. A failed reload keeps what was loaded before;
 // `run` says why it failed.
@@ -153,15 +166,45 @@ int Serve(const ServeOptions& options) {
         "background TTL sweeper off)");
     return 2;
   }
+  // Trust: an auth file, or anonymous mode on loopback only.
+  if (options.auth_file.empty() && !IsLoopback(options.host) &&
+      !options.allow_anonymous) {
+    server_log->critical(
+        "refusing to listen on {} without authentication: anyone who "
+        "reaches the port could read and change every table and load code. "
+        "Give identities with --auth FILE (create one with `eddy auth add "
+        "admin --allow-all --auth FILE`), or pass --allow-anonymous to accept "
+        "any signature anyway",
+        options.host);
+    return 2;
+  }
+  eddy::runtime::api::EndpointConfig config;
+  config.region = options.region;
+  std::unique_ptr<eddy::runtime::auth::IdentityStore> identities;
+  if (!options.auth_file.empty()) {
+    eddy::runtime::auth::IdentityStore::Options auth_options;
+    auth_options.path = options.auth_file;
+    auth_options.account_id = config.account_id;
+    auth_options.logger = MakeLogger("auth");
+    auto store = eddy::runtime::auth::IdentityStore::Open(auth_options);
+    if (!store.ok()) {
+      server_log->critical("cannot use the auth file: {}",
+                           store.status().message());
+      return 2;
+    }
+    identities = std::move(*store);
+  }
+  eddy::runtime::auth::Authenticator::Options authenticator_options;
+  authenticator_options.store = identities.get();
+  authenticator_options.region = options.region;
+  const eddy::runtime::auth::Authenticator authenticator(authenticator_options);
+
   auto db = eddy::store::Database::Open(db_options);
   if (!db.ok()) {
     server_log->critical("cannot open {}: {}", options.data_dir,
                          db.status().ToString());
     return 1;
   }
-
-  eddy::runtime::api::EndpointConfig config;
-  config.region = options.region;
 
   // Triggers: the dispatcher lives between the database (which it reads)
   // and the HTTP server (whose admin API drives it).
@@ -173,6 +216,8 @@ int Serve(const ServeOptions& options) {
   dispatcher_options.account_id = config.account_id;
   dispatcher_options.worker_endpoint = options.worker_endpoint;
   dispatcher_options.worker_binary = options.worker_binary;
+  dispatcher_options.handler_dir = options.handler_dir;
+  dispatcher_options.worker_user = options.worker_user;
   dispatcher_options.worker_log_level = options.log_level;
   dispatcher_options.record_expiry_ms = db_options.stream_retention_ms;
   dispatcher_options.logger = dispatcher_log;
@@ -180,12 +225,12 @@ int Serve(const ServeOptions& options) {
       eddy::runtime::dispatcher::Dispatcher::Start(dispatcher_options);
   if (!dispatcher.ok()) {
     server_log->critical("cannot start the trigger dispatcher: {}",
-                         dispatcher.status().ToString());
+                         dispatcher.status().message());
     return 1;
   }
 
   auto handler = std::make_shared<eddy::runtime::api::ApiHandler>(
-      db->get(), config, api_log, dispatcher->get());
+      db->get(), config, api_log, &authenticator, dispatcher->get());
 
   eddy::runtime::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -200,8 +245,9 @@ int Serve(const ServeOptions& options) {
         handler->Handle(request, response);
       });
   if (!server.ok()) {
-    server_log->critical("cannot serve {} on {}:{}: {}",
-                         options.tls_cert.empty() ? "HTTP" : "HTTPS",
+    server_log->critical("{} on {}:{}: {}",
+                         options.tls_cert.empty() ? "cannot listen"
+                                                  : "cannot serve HTTPS",
                          options.host, options.port,
                          server.status().ToString());
     return 1;
@@ -213,6 +259,16 @@ int Serve(const ServeOptions& options) {
                    (*server)->port());
   server_log->info("data directory: {}{}", data_path.string(),
                    options.sync ? " (fsync on every write)" : "");
+  if (identities != nullptr) {
+    server_log->info(
+        "authentication: SigV4 against {} (reloaded on change and SIGHUP)",
+        options.auth_file);
+  } else {
+    server_log->warn(
+        "authentication: anonymous (any signature accepted, as DynamoDB "
+        "Local does){}",
+        IsLoopback(options.host) ? "" : " on a non-loopback address");
+  }
 
   // What SIGHUP re-reads; each runs on this thread.
   std::vector<Reload> reloads;
@@ -220,6 +276,10 @@ int Serve(const ServeOptions& options) {
     eddy::runtime::HttpServer* http = server->get();
     reloads.push_back(
         {"TLS certificate", [http] { return http->ReloadTls(); }});
+  }
+  if (identities != nullptr) {
+    eddy::runtime::auth::IdentityStore* store = identities.get();
+    reloads.push_back({"auth file", [store] { return store->Reload(); }});
   }
 
   int received = 0;
@@ -299,6 +359,20 @@ int main(int argc, char** argv) {
                         "ipc://<data>/workers.sock)");
   serve_cmd->add_option("--worker-bin", serve.worker_binary,
                         "eddy-worker binary (default: beside eddy)");
+  serve_cmd->add_option(
+      "--auth", serve.auth_file,
+      "Identities and policies (JSON; see `eddy auth add`): every request "
+      "must be SigV4-signed by one of them");
+  serve_cmd->add_flag("--allow-anonymous", serve.allow_anonymous,
+                      "Without --auth, listen on a non-loopback address "
+                      "anyway (any signature accepted)");
+  serve_cmd->add_option("--handler-dir", serve.handler_dir,
+                        "Trigger handler libraries load only from this "
+                        "directory (default: <data>/handlers, created if "
+                        "missing)");
+  serve_cmd->add_option("--worker-user", serve.worker_user,
+                        "Run trigger workers as this user (needs a server "
+                        "started as root)");
 
   CLI::App* stream_cmd = app.add_subcommand("stream", "Read change streams");
   stream_cmd->require_subcommand(1);
@@ -321,11 +395,13 @@ int main(int argc, char** argv) {
 
   eddy::runtime::cli::TriggerCommands trigger(&app);
   eddy::runtime::cli::TtlCommands ttl(&app);
+  eddy::runtime::cli::AuthCommands auth(&app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
   if (trigger.parsed()) return trigger.Run();
   if (ttl.parsed()) return ttl.Run();
+  if (auth.parsed()) return auth.Run();
   if (tail_cmd->parsed()) {
     tail.from_trim_horizon = from == "trim-horizon";
     static std::atomic<bool> stop{false};

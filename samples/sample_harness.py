@@ -6,8 +6,9 @@ through tests/integration/trigger_harness.py) and runs the sample's README
 verbatim: every ```sh block, in order, in one bash script with `set -e`.
 
 The README is written for a user at the repository root with `scripts/run`
-serving on 127.0.0.1:8000, so the script runs in a scratch directory that
-looks like one:
+serving on 127.0.0.1:8000 with `--handler-dir build/lib`, so the test's
+server loads handlers from this build's library directory too, and the
+script runs in a scratch directory that looks like the repository root:
   scripts/run        a no-op (the test's server is already running)
   build/bin/eddy     this build's eddy, with --endpoint <the test server>
   build/bin/eddy-audit, build/lib/
@@ -56,6 +57,11 @@ def text_blocks(readme):
 
 class SampleTestCase(TriggerTestCase):
     """A server per class, trigger verbs, and the README runner."""
+
+    @classmethod
+    def make_handler_dir(cls):
+        """As scripts/run: the build's library directory."""
+        return LIB_DIR
 
     @classmethod
     def make_checkout(cls, root, tools=()):

@@ -26,7 +26,8 @@ common.validate = os.getenv("BENCH_VALIDATE") == "1"
 -- A well-formed SigV4 Authorization header (DynamoDB checks its shape
 -- before anything else; dynalite rejects requests without one) with a
 -- signature of zeros: fine wherever signatures are not verified (Eddy
--- without --auth, dynalite, moto). The same as bench/run.py's.
+-- without --auth, dynalite, moto). signed.lua replays requests run.py
+-- signed for real, for servers that verify.
 local kAmzDate = "20250101T000000Z"
 local kAuthorization = "AWS4-HMAC-SHA256 "
   .. "Credential=AKIDBENCH/20250101/us-east-1/dynamodb/aws4_request, "

@@ -14,7 +14,12 @@
 //   SweepExpiredItems {TableName?}  -> {DeletedItemCount, TableNames}
 //
 // <options> are TriggerConfig's JSON members (dispatcher/trigger_config.h).
-// A Trigger is those members plus State, StreamArn, CreatedMs, Metrics
+// Handler names a library in the server's handler directory; one that
+// breaks its rules (runtime/handler_dir.h) is a ValidationException saying
+// why and how to fix it.
+// A Trigger is those members plus State ("Enabled", "Disabled",
+// "StreamNotFound", "HandlerRefused"), StateTransitionReason (why, for
+// "HandlerRefused"), StreamArn, CreatedMs, Metrics
 // {Invocations, Errors, Retries, RecordsHandled, DeadLettered, Filtered,
 // SkippedTrimmed, IteratorAgeMs, PendingRecords} and Shards [{ShardId,
 // NextSequenceNumber, LastSequenceNumber}].
@@ -65,6 +70,10 @@ void WriteTrigger(const TriggerStatus& s, JsonWriter* w) {
   dispatcher::WriteTriggerConfigMembers(s.config, w);
   w->Key("State");
   Str(w, s.state);
+  if (!s.state_reason.empty()) {
+    w->Key("StateTransitionReason");
+    Str(w, s.state_reason);
+  }
   w->Key("StreamArn");
   Str(w, s.stream_arn);
   w->Key("CreatedMs");

@@ -4,6 +4,7 @@
 #include <rapidjson/error/en.h>
 
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <random>
 
@@ -56,55 +57,74 @@ bool IsJsonContentType(std::string_view type) {
 
 ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
                        std::shared_ptr<spdlog::logger> logger,
+                       const auth::Authenticator* authenticator,
                        dispatcher::Dispatcher* dispatcher)
     : db_(db),
+      authenticator_(authenticator),
       dispatcher_(dispatcher),
       config_(std::move(config)),
       logger_(std::move(logger)) {
   struct Known {
     const char* target;
     Operation fn;
+    AccessKind access;
   };
+  using A = AccessKind;
   static constexpr Known kOps[] = {
-      {"DynamoDB_20120810.CreateTable", &CreateTable},
-      {"DynamoDB_20120810.DescribeTable", &DescribeTable},
-      {"DynamoDB_20120810.DeleteTable", &DeleteTable},
-      {"DynamoDB_20120810.UpdateTable", &UpdateTable},
-      {"DynamoDB_20120810.ListTables", &ListTables},
-      {"DynamoDB_20120810.PutItem", &PutItem},
-      {"DynamoDB_20120810.GetItem", &GetItem},
-      {"DynamoDB_20120810.DeleteItem", &DeleteItem},
-      {"DynamoDB_20120810.UpdateItem", &UpdateItem},
-      {"DynamoDB_20120810.Query", &Query},
-      {"DynamoDB_20120810.Scan", &Scan},
-      {"DynamoDB_20120810.BatchWriteItem", &BatchWriteItem},
-      {"DynamoDB_20120810.BatchGetItem", &BatchGetItem},
-      {"DynamoDB_20120810.UpdateTimeToLive", &UpdateTimeToLive},
-      {"DynamoDB_20120810.DescribeTimeToLive", &DescribeTimeToLive},
-      {"DynamoDB_20120810.TagResource", &TagResource},
-      {"DynamoDB_20120810.UntagResource", &UntagResource},
-      {"DynamoDB_20120810.ListTagsOfResource", &ListTagsOfResource},
-      {"DynamoDB_20120810.DescribeLimits", &DescribeLimits},
-      {"DynamoDB_20120810.DescribeEndpoints", &DescribeEndpoints},
-      {"DynamoDB_20120810.TransactWriteItems", &TransactWriteItems},
-      {"DynamoDB_20120810.TransactGetItems", &TransactGetItems},
-      {"DynamoDBStreams_20120810.ListStreams", &ListStreams},
-      {"DynamoDBStreams_20120810.DescribeStream", &DescribeStream},
-      {"DynamoDBStreams_20120810.GetShardIterator", &GetShardIterator},
-      {"DynamoDBStreams_20120810.GetRecords", &GetRecords},
-      {"EddyAdmin_20261126.CreateTrigger", &CreateTrigger},
-      {"EddyAdmin_20261126.UpdateTrigger", &UpdateTrigger},
-      {"EddyAdmin_20261126.DeleteTrigger", &DeleteTrigger},
-      {"EddyAdmin_20261126.ListTriggers", &ListTriggers},
-      {"EddyAdmin_20261126.GetTriggerStatus", &GetTriggerStatus},
-      {"EddyAdmin_20261126.WaitForTriggers", &WaitForTriggers},
-      {"EddyAdmin_20261126.SweepExpiredItems", &SweepExpiredItems},
+      {"DynamoDB_20120810.CreateTable", &CreateTable, A::kTable},
+      {"DynamoDB_20120810.DescribeTable", &DescribeTable, A::kTable},
+      {"DynamoDB_20120810.DeleteTable", &DeleteTable, A::kTable},
+      {"DynamoDB_20120810.UpdateTable", &UpdateTable, A::kTable},
+      {"DynamoDB_20120810.ListTables", &ListTables, A::kAccount},
+      {"DynamoDB_20120810.PutItem", &PutItem, A::kItem},
+      {"DynamoDB_20120810.GetItem", &GetItem, A::kItem},
+      {"DynamoDB_20120810.DeleteItem", &DeleteItem, A::kItem},
+      {"DynamoDB_20120810.UpdateItem", &UpdateItem, A::kItem},
+      {"DynamoDB_20120810.Query", &Query, A::kQueryScan},
+      {"DynamoDB_20120810.Scan", &Scan, A::kQueryScan},
+      {"DynamoDB_20120810.BatchWriteItem", &BatchWriteItem, A::kBatchWrite},
+      {"DynamoDB_20120810.BatchGetItem", &BatchGetItem, A::kBatchGet},
+      {"DynamoDB_20120810.UpdateTimeToLive", &UpdateTimeToLive, A::kTable},
+      {"DynamoDB_20120810.DescribeTimeToLive", &DescribeTimeToLive, A::kTable},
+      {"DynamoDB_20120810.TagResource", &TagResource, A::kResourceArn},
+      {"DynamoDB_20120810.UntagResource", &UntagResource, A::kResourceArn},
+      {"DynamoDB_20120810.ListTagsOfResource", &ListTagsOfResource,
+       A::kResourceArn},
+      {"DynamoDB_20120810.DescribeLimits", &DescribeLimits, A::kAccount},
+      // As on DynamoDB, DescribeEndpoints needs no permission.
+      {"DynamoDB_20120810.DescribeEndpoints", &DescribeEndpoints, A::kOpen},
+      {"DynamoDB_20120810.TransactWriteItems", &TransactWriteItems,
+       A::kTransactWrite},
+      {"DynamoDB_20120810.TransactGetItems", &TransactGetItems,
+       A::kTransactGet},
+      {"DynamoDBStreams_20120810.ListStreams", &ListStreams, A::kAccount},
+      {"DynamoDBStreams_20120810.DescribeStream", &DescribeStream, A::kStream},
+      {"DynamoDBStreams_20120810.GetShardIterator", &GetShardIterator,
+       A::kStream},
+      {"DynamoDBStreams_20120810.GetRecords", &GetRecords, A::kShardIterator},
+      {"EddyAdmin_20261126.CreateTrigger", &CreateTrigger, A::kCreateTrigger},
+      {"EddyAdmin_20261126.UpdateTrigger", &UpdateTrigger, A::kTrigger},
+      {"EddyAdmin_20261126.DeleteTrigger", &DeleteTrigger, A::kTrigger},
+      {"EddyAdmin_20261126.ListTriggers", &ListTriggers, A::kAccount},
+      {"EddyAdmin_20261126.GetTriggerStatus", &GetTriggerStatus, A::kTrigger},
+      {"EddyAdmin_20261126.WaitForTriggers", &WaitForTriggers, A::kAccount},
+      {"EddyAdmin_20261126.SweepExpiredItems", &SweepExpiredItems,
+       A::kTableOrAll},
   };
   static_assert(std::size(kOps) == std::tuple_size_v<decltype(operations_)>);
   for (size_t i = 0; i < std::size(kOps); ++i) {
     operations_[i].target = kOps[i].target;
     operations_[i].name = std::strchr(kOps[i].target, '.') + 1;
     operations_[i].fn = kOps[i].fn;
+    operations_[i].access = kOps[i].access;
+    // DynamoDB and DynamoDB Streams actions are dynamodb:<Operation>; the
+    // admin API's are eddy:<Operation>.
+    operations_[i].action =
+        std::string(std::string_view(kOps[i].target).substr(0, 10) ==
+                            "EddyAdmin_"
+                        ? "eddy:"
+                        : "dynamodb:") +
+        operations_[i].name;
     operations_by_target_.emplace(operations_[i].target, &operations_[i]);
   }
 }
@@ -125,6 +145,25 @@ void ApiHandler::Handle(const HttpRequest& request, HttpResponse* response) {
       return;
     }
     if (path == "/metrics") {
+      // Prometheus scrapes without signing: open in anonymous mode; with an
+      // auth file, a signed GET by an identity allowed eddy:GetMetrics.
+      if (!authenticator_->anonymous()) {
+        auth::AuthResult who;
+        ApiStatus status = Authenticate(request, "eddy:GetMetrics", &who);
+        if (status.ok()) {
+          status = AuthorizeOne(who, "eddy:GetMetrics", "*");
+          if (!status.ok()) {
+            metrics_denied_.fetch_add(1, std::memory_order_relaxed);
+          }
+        }
+        if (!status.ok()) {
+          response->status = status.error().http_status;
+          response->body = status.error().Body();
+          response->headers.emplace_back("Content-Type",
+                                         "application/x-amz-json-1.0");
+          return;
+        }
+      }
       Metrics(response);
       return;
     }
@@ -174,7 +213,13 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
       OperationContext ctx{db_, &config_, dispatcher_, &transaction_tokens_,
                            request.Header("host")};
       try {
-        status = entry->fn(ctx, doc, &writer);
+        auth::AuthResult who;
+        status = Authenticate(request, entry->action, &who);
+        if (status.ok() && who.identity != nullptr &&
+            entry->access != AccessKind::kOpen) {
+          status = Authorize(who, entry, ctx, doc);
+        }
+        if (status.ok()) status = entry->fn(ctx, doc, &writer);
       } catch (const std::exception& e) {
         logger_->error("{} failed with an exception: {}", entry->name,
                        e.what());
@@ -208,6 +253,81 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
                                  std::to_string(Crc32(response->body)));
 }
 
+ApiStatus ApiHandler::Authenticate(const HttpRequest& request,
+                                   std::string_view action,
+                                   auth::AuthResult* result) {
+  *result = authenticator_->Authenticate(request, std::time(nullptr));
+  if (result->ok) return ApiStatus();
+  using Kind = auth::AuthFailure::Kind;
+  const auth::AuthFailure& f = result->failure;
+  static constexpr const char* kTypes[] = {
+      "MissingAuthenticationTokenException", "IncompleteSignatureException",
+      "InvalidSignatureException", "UnrecognizedClientException"};
+  const auto kind = static_cast<size_t>(f.kind);
+  static_assert(static_cast<size_t>(Kind::kUnrecognizedClient) == 3);
+  auth_failures_[kind].fetch_add(1, std::memory_order_relaxed);
+  // The audit line: never the signature or a secret.
+  logger_->warn("auth failure: {} key={} action={} reason={}", kTypes[kind],
+                result->access_key_id.empty() ? "-" : result->access_key_id,
+                action, f.reason);
+  return ApiError::Coral(kTypes[kind], f.message);
+}
+
+ApiError ApiHandler::AccessDenied(const auth::AuthResult& who,
+                                  std::string_view action,
+                                  std::string_view resource,
+                                  bool explicit_deny) {
+  const auth::Identity& id = *who.identity;
+  logger_->warn(
+      "access denied: identity={} key={} action={} resource={} reason={}",
+      id.name, who.access_key_id, action, resource,
+      explicit_deny ? "explicit deny" : "no statement allows it");
+  std::string message = "User: " + id.arn + " is not authorized to perform: " +
+                        std::string(action) +
+                        " on resource: " + std::string(resource);
+  if (explicit_deny) {
+    message += " with an explicit deny in an identity-based policy";
+  } else {
+    message += " because no identity-based policy allows the " +
+               std::string(action) + " action";
+  }
+  return ApiError::Coral("AccessDeniedException", std::move(message));
+}
+
+ApiStatus ApiHandler::AuthorizeOne(const auth::AuthResult& who,
+                                   std::string_view action,
+                                   std::string_view resource) {
+  if (who.identity == nullptr) return ApiStatus();  // Anonymous mode.
+  const auth::Identity& id = *who.identity;
+  const auth::Principal principal{id.name, id.name, id.arn};
+  const auth::Decision d =
+      id.policy.Evaluate(action, resource, principal, nullptr);
+  if (d == auth::Decision::kAllow) return ApiStatus();
+  return AccessDenied(who, action, resource,
+                      d == auth::Decision::kExplicitDeny);
+}
+
+ApiStatus ApiHandler::Authorize(const auth::AuthResult& who,
+                                OperationEntry* entry,
+                                const OperationContext& ctx,
+                                const rapidjson::Value& request) {
+  const auth::Identity& id = *who.identity;
+  if (id.policy.allows_everything()) return ApiStatus();
+  const bool facts = id.policy.needs_item_facts();
+  std::vector<AccessEntry> entries;
+  DescribeAccess(entry->access, entry->action, ctx, request, facts, &entries);
+  const auth::Principal principal{id.name, id.name, id.arn};
+  for (const AccessEntry& e : entries) {
+    const auth::Decision d = id.policy.Evaluate(e.action, e.resource, principal,
+                                                facts ? &e.facts : nullptr);
+    if (d == auth::Decision::kAllow) continue;
+    entry->denied.fetch_add(1, std::memory_order_relaxed);
+    return AccessDenied(who, e.action, e.resource,
+                        d == auth::Decision::kExplicitDeny);
+  }
+  return ApiStatus();
+}
+
 void ApiHandler::Metrics(HttpResponse* response) const {
   std::string& out = response->body;
   out += "# HELP eddy_requests_total DynamoDB API requests by operation.\n";
@@ -229,6 +349,30 @@ void ApiHandler::Metrics(HttpResponse* response) const {
   out += "eddy_unknown_operations_total " +
          std::to_string(unknown_operations_.load(std::memory_order_relaxed)) +
          "\n";
+  out +=
+      "# HELP eddy_auth_failures_total Requests refused because their "
+      "signature could not be verified, by error type.\n"
+      "# TYPE eddy_auth_failures_total counter\n";
+  static constexpr const char* kFailureTypes[] = {
+      "MissingAuthenticationTokenException", "IncompleteSignatureException",
+      "InvalidSignatureException", "UnrecognizedClientException"};
+  for (size_t i = 0; i < auth_failures_.size(); ++i) {
+    out += std::string("eddy_auth_failures_total{type=\"") + kFailureTypes[i] +
+           "\"} " +
+           std::to_string(auth_failures_[i].load(std::memory_order_relaxed)) +
+           "\n";
+  }
+  out +=
+      "# HELP eddy_access_denied_total Authenticated requests their "
+      "identity's policy did not allow, by operation.\n"
+      "# TYPE eddy_access_denied_total counter\n";
+  for (const OperationEntry& e : operations_) {
+    out += "eddy_access_denied_total{operation=\"" + std::string(e.name) +
+           "\"} " + std::to_string(e.denied.load(std::memory_order_relaxed)) +
+           "\n";
+  }
+  out += "eddy_access_denied_total{operation=\"GetMetrics\"} " +
+         std::to_string(metrics_denied_.load(std::memory_order_relaxed)) + "\n";
   if (dispatcher_ != nullptr) dispatcher_->AppendMetrics(&out);
   response->headers.emplace_back("Content-Type", "text/plain; version=0.0.4");
 }

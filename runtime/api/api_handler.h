@@ -7,6 +7,15 @@
 // dispatcher's trigger metrics). Every DynamoDB response carries
 // x-amzn-RequestId and x-amz-crc32.
 //
+// Trust: every DynamoDB request is authenticated (auth::Authenticator:
+// SigV4 against the auth file, or anonymous mode) after its JSON and target
+// are read, as DynamoDB orders its checks, and then authorized: each
+// operation declares an AccessKind (access.h) and every (action, resource)
+// the request touches must be allowed by the caller's policy. Failures are
+// DynamoDB's errors, one audit log line each and a /metrics counter.
+// GET / and /healthz are open; /metrics needs eddy:GetMetrics when an auth
+// file is in use.
+//
 // Thread-safety: Handle() may be called concurrently from every loop thread.
 #ifndef EDDY_RUNTIME_API_API_HANDLER_H_
 #define EDDY_RUNTIME_API_API_HANDLER_H_
@@ -20,8 +29,10 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "api/access.h"
 #include "api/operations.h"
 #include "api/transaction_tokens.h"
+#include "auth/authenticator.h"
 #include "eddy/store/database.h"
 #include "http_server.h"
 
@@ -29,9 +40,11 @@ namespace eddy::runtime::api {
 
 class ApiHandler {
  public:
-  // `db` and `dispatcher` (null: no triggers) must outlive the handler.
+  // `db`, `authenticator` and `dispatcher` (null: no triggers) must
+  // outlive the handler.
   ApiHandler(store::Database* db, EndpointConfig config,
              std::shared_ptr<spdlog::logger> logger,
+             const auth::Authenticator* authenticator,
              dispatcher::Dispatcher* dispatcher = nullptr);
 
   void Handle(const HttpRequest& request, HttpResponse* response);
@@ -40,15 +53,31 @@ class ApiHandler {
   struct OperationEntry {
     const char* target;  // The full X-Amz-Target value.
     const char* name;
+    std::string action;  // "dynamodb:GetItem", "eddy:CreateTrigger"
+    AccessKind access;
     Operation fn;
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> errors{0};
+    std::atomic<uint64_t> denied{0};
   };
 
   void HandleDynamo(const HttpRequest& request, HttpResponse* response);
+  // Authenticates the request: OK, or DynamoDB's error (audited).
+  ApiStatus Authenticate(const HttpRequest& request, std::string_view action,
+                         auth::AuthResult* result);
+  // Whether the authenticated caller may do everything the request would.
+  ApiStatus Authorize(const auth::AuthResult& who, OperationEntry* entry,
+                      const OperationContext& ctx,
+                      const rapidjson::Value& request);
+  // The access check of one fixed (action, resource), e.g. GetMetrics.
+  ApiStatus AuthorizeOne(const auth::AuthResult& who, std::string_view action,
+                         std::string_view resource);
+  ApiError AccessDenied(const auth::AuthResult& who, std::string_view action,
+                        std::string_view resource, bool explicit_deny);
   void Metrics(HttpResponse* response) const;
 
   store::Database* db_;
+  const auth::Authenticator* authenticator_;
   dispatcher::Dispatcher* dispatcher_;
   EndpointConfig config_;
   std::shared_ptr<spdlog::logger> logger_;
@@ -57,6 +86,9 @@ class ApiHandler {
   std::unordered_map<std::string_view, OperationEntry*> operations_by_target_;
   TransactionTokens transaction_tokens_;
   std::atomic<uint64_t> unknown_operations_{0};
+  // Authentication failures by AuthFailure::Kind.
+  std::array<std::atomic<uint64_t>, 4> auth_failures_{};
+  std::atomic<uint64_t> metrics_denied_{0};
   std::atomic<uint64_t> bad_requests_{0};
 };
 

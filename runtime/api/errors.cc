@@ -48,6 +48,11 @@ ApiError ApiError::Internal(std::string message) {
               std::move(message));
 }
 
+ApiError ApiError::Coral(std::string_view name, std::string message) {
+  return Make(400, "com.amazon.coral.service#" + std::string(name),
+              std::move(message));
+}
+
 ApiError ApiError::Dynamo(std::string_view name, std::string message) {
   return Make(400, std::string(kDynamoPrefix) + std::string(name),
               std::move(message));

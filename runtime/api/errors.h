@@ -27,6 +27,11 @@ struct ApiError {
   static ApiError ResourceInUse(std::string message);
   static ApiError ConditionalCheckFailed(std::string message);
   static ApiError Internal(std::string message);
+  // Authentication and authorization (all HTTP 400, coral namespace):
+  // MissingAuthenticationTokenException, IncompleteSignatureException,
+  // InvalidSignatureException, UnrecognizedClientException,
+  // AccessDeniedException.
+  static ApiError Coral(std::string_view name, std::string message);
   // Any other DynamoDB error type (HTTP 400), e.g.
   // Dynamo("TransactionCanceledException", ...).
   static ApiError Dynamo(std::string_view name, std::string message);

@@ -103,6 +103,9 @@ ApiStatus GetShardIterator(const OperationContext&, const rapidjson::Value&,
                            JsonWriter*);
 ApiStatus GetRecords(const OperationContext&, const rapidjson::Value&,
                      JsonWriter*);
+// The stream ARN a shard iterator reads ("" when it is malformed), for
+// authorizing GetRecords.
+std::string IteratorStreamArn(const std::string& iterator);
 
 // The admin API for triggers (target prefix EddyAdmin_20261126; see
 // admin_ops.cc).

@@ -1,20 +1,33 @@
 // The DynamoDB Streams API: ListStreams, DescribeStream, GetShardIterator,
-// GetRecords.
+// GetRecords. Identifiers (stream ARNs, shard ids, sequence numbers, shard
+// iterators) have AWS's shapes; stream_format.h defines them.
 //
-// Identifiers have AWS's shapes:
-//   stream ARN     arn:aws:dynamodb:<region>:<account>:table/<T>/stream/<label>
-//   shard id       shardId-<20-digit stream creation ms>-<8 hex digits>
-//   sequence       "1" followed by the shard log's sequence, zero-padded to 20
-//                  digits (21 digits, increasing within a shard)
-//   shard iterator <stream ARN>|1|<shard index>.<position>.<issued ms>.<check>
-// where position is the sequence of the next record to read. Iterators
-// expire 15 minutes after they are issued; every GetRecords answer carries a
-// fresh one.
+// Each operation checks its request in DynamoDB's layers: the members'
+// constraints (all violations in one "N validation errors detected"
+// message), then the operation's own rules, then whether what the request
+// names exists. A malformed stream ARN or shard iterator is a
+// ValidationException; a well-formed one naming no stream or shard (never
+// created, or trimmed after its retention) is a ResourceNotFoundException.
+//
+// Shards are listed in lexical order of their ids, which is their creation
+// order (stream_format.h); DescribeStream pages through that order.
+//
+// A shard's SequenceNumberRange is [StartingSequenceNumber, the newest
+// record] (EndingSequenceNumber once it is closed). StartingSequenceNumber
+// is one below the shard's first record (store/change_stream.h), so AT and
+// AFTER it both read the shard from its beginning, also while it is empty.
+// Positions below the oldest untrimmed record give
+// TrimmedDataAccessException.
+//
+// Iterators expire 15 minutes after they are issued; every GetRecords
+// answer carries a fresh one, except at the end of a closed shard (a
+// disabled stream's, or a deleted table's), where NextShardIterator is
+// absent.
+#include <algorithm>
 #include <chrono>
 
 #include "api/operations.h"
 #include "api/stream_format.h"
-#include "eddy/store/key_codec.h"
 
 namespace eddy::runtime::api {
 namespace {
@@ -38,43 +51,77 @@ void Str(JsonWriter* w, std::string_view s) {
 // A stream named by its ARN.
 ApiStatus FindStream(const OperationContext& ctx, const std::string& arn,
                      std::shared_ptr<ChangeStream>* stream) {
-  const std::string prefix = "arn:aws:dynamodb:" + ctx.config->region + ":" +
-                             ctx.config->account_id + ":table/";
-  const size_t marker = arn.find("/stream/");
-  if (arn.compare(0, prefix.size(), prefix) == 0 &&
-      marker != std::string::npos && marker > prefix.size()) {
-    const std::string table = arn.substr(prefix.size(), marker - prefix.size());
-    const std::string label = arn.substr(marker + 8);
-    *stream = ctx.db->GetStream(table, label);
+  StreamArnParts parts;
+  if (!ParseStreamArn(arn, &parts)) {
+    return ApiError::Validation("Invalid StreamArn");
+  }
+  if (parts.partition == "aws" && parts.region == ctx.config->region &&
+      parts.account == ctx.config->account_id) {
+    *stream = ctx.db->GetStream(parts.table, parts.label);
     if (*stream != nullptr) return ApiStatus();
   }
   return ApiError::ResourceNotFound(
       "Requested resource not found: Stream: " + arn + " not found");
 }
 
-ApiStatus ReadStreamArn(const Params& params, std::string* arn) {
-  std::optional<std::string> value;
-  API_RETURN_IF_ERROR(params.String("StreamArn", &value));
-  ConstraintErrors errors;
+// Adds the length violations of a string member to `errors`.
+void CheckLength(const std::optional<std::string>& value, const char* path,
+                 size_t min, size_t max, bool required,
+                 ConstraintErrors* errors) {
   if (!value) {
-    errors.Add("null", "streamArn", "Member must not be null");
-  } else if (value->size() < 37 || value->size() > 1024) {
-    errors.Add(*value, "streamArn",
-               value->size() < 37
-                   ? "Member must have length greater than or equal to 37"
-                   : "Member must have length less than or equal to 1024");
+    if (required) errors->Add("null", path, "Member must not be null");
+    return;
   }
-  API_RETURN_IF_ERROR(errors.ToStatus());
-  *arn = std::move(*value);
-  return ApiStatus();
+  if (value->size() < min) {
+    errors->Add(*value, path,
+                "Member must have length greater than or equal to " +
+                    std::to_string(min));
+  } else if (value->size() > max) {
+    errors->Add(
+        *value, path,
+        "Member must have length less than or equal to " + std::to_string(max));
+  }
 }
 
-ApiStatus FindShard(const std::shared_ptr<ChangeStream>& stream,
-                    const std::string& shard_id, uint32_t* index) {
-  const StreamDescription d = stream->description();
-  for (uint32_t i = 0; i < stream->shard_count(); ++i) {
-    if (ShardId(d, i) == shard_id) {
-      *index = i;
+void CheckRange(const std::optional<int64_t>& value, const char* path,
+                int64_t min, int64_t max, ConstraintErrors* errors) {
+  if (!value) return;
+  if (*value < min) {
+    errors->Add(std::to_string(*value), path,
+                "Member must have value greater than or equal to " +
+                    std::to_string(min));
+  } else if (*value > max) {
+    errors->Add(
+        std::to_string(*value), path,
+        "Member must have value less than or equal to " + std::to_string(max));
+  }
+}
+
+struct ShardEntry {
+  std::string id;
+  uint32_t index = 0;
+};
+
+// The stream's shards in the order the Streams API lists them: by id, which
+// is creation order.
+std::vector<ShardEntry> ListedShards(const ChangeStream& stream) {
+  const StreamDescription d = stream.description();
+  std::vector<ShardEntry> shards;
+  shards.reserve(stream.shard_count());
+  for (uint32_t i = 0; i < stream.shard_count(); ++i) {
+    shards.push_back({ShardId(d, i), i});
+  }
+  std::sort(
+      shards.begin(), shards.end(),
+      [](const ShardEntry& a, const ShardEntry& b) { return a.id < b.id; });
+  return shards;
+}
+
+ApiStatus FindShard(const ChangeStream& stream, const std::string& shard_id,
+                    uint32_t* index) {
+  for (const ShardEntry& shard : ListedShards(stream)) {
+    if (shard.id == shard_id) {
+      *index = shard.index;
       return ApiStatus();
     }
   }
@@ -82,60 +129,11 @@ ApiStatus FindShard(const std::shared_ptr<ChangeStream>& stream,
       "Requested resource not found: Shard does not exist");
 }
 
-uint64_t IteratorCheck(const std::string& arn, uint32_t shard,
-                       uint64_t position, int64_t issued) {
-  return store::KeyHash(arn + "|" + std::to_string(shard) + "|" +
-                        std::to_string(position) + "|" +
-                        std::to_string(issued));
-}
-
-std::string MakeIterator(const std::string& arn, uint32_t shard,
-                         uint64_t position, int64_t issued) {
-  return arn + "|1|" + std::to_string(shard) + "." + std::to_string(position) +
-         "." + std::to_string(issued) + "." +
-         std::to_string(IteratorCheck(arn, shard, position, issued));
-}
-
-struct Iterator {
-  std::string arn;
-  uint32_t shard = 0;
-  uint64_t position = 0;
-  int64_t issued_ms = 0;
-};
-
-bool ParseIterator(const std::string& text, Iterator* it) {
-  const size_t bar = text.rfind("|1|");
-  if (bar == std::string::npos) return false;
-  it->arn = text.substr(0, bar);
-  uint64_t parts[4];
-  std::string_view rest = std::string_view(text).substr(bar + 3);
-  for (int i = 0; i < 4; ++i) {
-    const size_t dot = rest.find('.');
-    std::string_view part = rest.substr(0, dot);
-    if (part.empty() || part.size() > 20) return false;
-    uint64_t v = 0;
-    for (char c : part) {
-      if (c < '0' || c > '9') return false;
-      v = v * 10 + static_cast<uint64_t>(c - '0');
-    }
-    parts[i] = v;
-    if ((dot == std::string_view::npos) != (i == 3)) return false;
-    if (dot != std::string_view::npos) rest = rest.substr(dot + 1);
-  }
-  it->shard = static_cast<uint32_t>(parts[0]);
-  it->position = parts[1];
-  it->issued_ms = static_cast<int64_t>(parts[2]);
-  return parts[3] ==
-         IteratorCheck(it->arn, it->shard, it->position, it->issued_ms);
-}
-
 ApiError TrimmedError() {
-  ApiError e = ApiError::ResourceNotFound("");
-  e.type = "com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException";
-  e.message =
+  return ApiError::Dynamo(
+      "TrimmedDataAccessException",
       "The operation attempted to read past the oldest stream record in a "
-      "shard.";
-  return e;
+      "shard.");
 }
 
 }  // namespace
@@ -149,18 +147,21 @@ ApiStatus ListStreams(const OperationContext& ctx,
   API_RETURN_IF_ERROR(params.String("ExclusiveStartStreamArn", &start));
   API_RETURN_IF_ERROR(params.Int64("Limit", &limit));
   ConstraintErrors errors;
-  if (limit && (*limit < 1 || *limit > 100)) {
-    errors.Add(std::to_string(*limit), "limit",
-               *limit < 1 ? "Member must have value greater than or equal to 1"
-                          : "Member must have value less than or equal to 100");
-  }
+  CheckLength(start, "exclusiveStartStreamArn", 37, 1024, false, &errors);
+  CheckRange(limit, "limit", 1, 100, &errors);
+  CheckLength(table, "tableName", 3, 255, false, &errors);
   API_RETURN_IF_ERROR(errors.ToStatus());
-  if (table && ctx.db->GetTable(*table) == nullptr) {
+  StreamArnParts start_parts;
+  if (start && !ParseStreamArn(*start, &start_parts)) {
+    return ApiError::Validation("Invalid StreamArn");
+  }
+  // A deleted table's streams stay listed until their retention passes.
+  std::vector<std::shared_ptr<ChangeStream>> streams =
+      ctx.db->ListStreams(table);
+  if (table && streams.empty() && ctx.db->GetTable(*table) == nullptr) {
     return ApiError::ResourceNotFound(
         "Requested resource not found: Table: " + *table + " not found");
   }
-  std::vector<std::shared_ptr<ChangeStream>> streams =
-      ctx.db->ListStreams(table);
   const size_t page = static_cast<size_t>(limit.value_or(100));
   out->StartObject();
   out->Key("Streams");
@@ -203,18 +204,11 @@ ApiStatus ListStreams(const OperationContext& ctx,
 ApiStatus DescribeStream(const OperationContext& ctx,
                          const rapidjson::Value& request, JsonWriter* out) {
   Params params(request);
-  std::string arn;
-  API_RETURN_IF_ERROR(ReadStreamArn(params, &arn));
+  std::optional<std::string> arn, start;
   std::optional<int64_t> limit;
-  std::optional<std::string> start;
+  API_RETURN_IF_ERROR(params.String("StreamArn", &arn));
   API_RETURN_IF_ERROR(params.Int64("Limit", &limit));
   API_RETURN_IF_ERROR(params.String("ExclusiveStartShardId", &start));
-  ConstraintErrors errors;
-  if (limit && (*limit < 1 || *limit > 100)) {
-    errors.Add(std::to_string(*limit), "limit",
-               *limit < 1 ? "Member must have value greater than or equal to 1"
-                          : "Member must have value less than or equal to 100");
-  }
   const rapidjson::Value* filter = nullptr;
   API_RETURN_IF_ERROR(params.Object("ShardFilter", &filter));
   std::optional<std::string> filter_type, filter_shard;
@@ -222,22 +216,30 @@ ApiStatus DescribeStream(const OperationContext& ctx,
     Params fp(*filter);
     API_RETURN_IF_ERROR(fp.String("Type", &filter_type));
     API_RETURN_IF_ERROR(fp.String("ShardId", &filter_shard));
-    if (filter_type && *filter_type != "CHILD_SHARDS") {
+  }
+  ConstraintErrors errors;
+  CheckLength(arn, "streamArn", 37, 1024, true, &errors);
+  CheckRange(limit, "limit", 1, 100, &errors);
+  CheckLength(start, "exclusiveStartShardId", 28, 65, false, &errors);
+  if (filter != nullptr) {
+    if (!filter_type) {
+      errors.Add("null", "shardFilter.type", "Member must not be null");
+    } else if (*filter_type != "CHILD_SHARDS") {
       errors.Add(*filter_type, "shardFilter.type",
                  "Member must satisfy enum value set: [CHILD_SHARDS]");
     }
+    CheckLength(filter_shard, "shardFilter.shardId", 28, 65, false, &errors);
   }
   API_RETURN_IF_ERROR(errors.ToStatus());
   std::shared_ptr<ChangeStream> stream;
-  API_RETURN_IF_ERROR(FindStream(ctx, arn, &stream));
+  API_RETURN_IF_ERROR(FindStream(ctx, *arn, &stream));
   const StreamDescription d = stream->description();
-  std::shared_ptr<store::Table> table = ctx.db->GetTable(d.table_name);
 
   out->StartObject();
   out->Key("StreamDescription");
   out->StartObject();
   out->Key("StreamArn");
-  Str(out, arn);
+  Str(out, *arn);
   out->Key("StreamLabel");
   Str(out, d.label);
   out->Key("StreamStatus");
@@ -248,59 +250,53 @@ ApiStatus DescribeStream(const OperationContext& ctx,
   out->Double(static_cast<double>(d.created_ms) / 1000.0);
   out->Key("TableName");
   Str(out, d.table_name);
-  if (table != nullptr) {
-    const store::TableSchema& s = table->schema();
-    out->Key("KeySchema");
-    out->StartArray();
-    auto element = [out](const std::string& name, const char* type) {
-      out->StartObject();
-      out->Key("AttributeName");
-      Str(out, name);
-      out->Key("KeyType");
-      out->String(type);
-      out->EndObject();
-    };
-    element(s.hash_key.name, "HASH");
-    if (s.range_key) element(s.range_key->name, "RANGE");
-    out->EndArray();
-  }
+  // The key schema the table had: a stream outlives its table.
+  out->Key("KeySchema");
+  out->StartArray();
+  auto element = [out](const std::string& name, const char* type) {
+    out->StartObject();
+    out->Key("AttributeName");
+    Str(out, name);
+    out->Key("KeyType");
+    out->String(type);
+    out->EndObject();
+  };
+  element(d.hash_key, "HASH");
+  if (!d.range_key.empty()) element(d.range_key, "RANGE");
+  out->EndArray();
   out->Key("Shards");
   out->StartArray();
-  // Shards never split here, so no shard has children: CHILD_SHARDS lists
-  // none.
+  // Shards never split or roll over yet, so no shard has children:
+  // CHILD_SHARDS lists none.
   const size_t page = static_cast<size_t>(limit.value_or(100));
-  bool started = !start.has_value();
   size_t written = 0;
   std::string last_id;
   bool more = false;
   if (!filter_type) {
-    for (uint32_t i = 0; i < stream->shard_count(); ++i) {
-      const std::string id = ShardId(d, i);
-      if (!started) {
-        started = id == *start;
-        continue;
-      }
+    for (const ShardEntry& shard : ListedShards(*stream)) {
+      // Lexical, as DynamoDB: an ExclusiveStartShardId that names no shard
+      // still starts after where it would sort.
+      if (start && shard.id <= *start) continue;
       if (written == page) {
         more = true;
         break;
       }
-      streams::ShardLog* log = stream->shard(i);
+      streams::ShardLog* log = stream->shard(shard.index);
       out->StartObject();
       out->Key("ShardId");
-      Str(out, id);
+      Str(out, shard.id);
       out->Key("SequenceNumberRange");
       out->StartObject();
       out->Key("StartingSequenceNumber");
-      Str(out, SequenceString(log->first_sequence()));
+      Str(out, SequenceString(stream->start_sequence(shard.index)));
       if (log->sealed()) {
         out->Key("EndingSequenceNumber");
-        Str(out, SequenceString(
-                     std::max(log->last_sequence(), log->first_sequence())));
+        Str(out, SequenceString(log->last_sequence()));
       }
       out->EndObject();
       out->EndObject();
       ++written;
-      last_id = id;
+      last_id = shard.id;
     }
   }
   out->EndArray();
@@ -316,21 +312,14 @@ ApiStatus DescribeStream(const OperationContext& ctx,
 ApiStatus GetShardIterator(const OperationContext& ctx,
                            const rapidjson::Value& request, JsonWriter* out) {
   Params params(request);
-  std::string arn;
-  API_RETURN_IF_ERROR(ReadStreamArn(params, &arn));
-  std::optional<std::string> shard_id, type, sequence_text;
+  std::optional<std::string> arn, shard_id, type, sequence_text;
+  API_RETURN_IF_ERROR(params.String("StreamArn", &arn));
   API_RETURN_IF_ERROR(params.String("ShardId", &shard_id));
   API_RETURN_IF_ERROR(params.String("ShardIteratorType", &type));
   API_RETURN_IF_ERROR(params.String("SequenceNumber", &sequence_text));
   ConstraintErrors errors;
-  if (!shard_id) {
-    errors.Add("null", "shardId", "Member must not be null");
-  } else if (shard_id->size() < 28 || shard_id->size() > 65) {
-    errors.Add(*shard_id, "shardId",
-               shard_id->size() < 28
-                   ? "Member must have length greater than or equal to 28"
-                   : "Member must have length less than or equal to 65");
-  }
+  CheckLength(arn, "streamArn", 37, 1024, true, &errors);
+  CheckLength(shard_id, "shardId", 28, 65, true, &errors);
   if (!type) {
     errors.Add("null", "shardIteratorType", "Member must not be null");
   } else if (*type != "TRIM_HORIZON" && *type != "LATEST" &&
@@ -340,24 +329,30 @@ ApiStatus GetShardIterator(const OperationContext& ctx,
                "Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, "
                "LATEST, AT_SEQUENCE_NUMBER, TRIM_HORIZON]");
   }
+  CheckLength(sequence_text, "sequenceNumber", 21, 40, false, &errors);
   API_RETURN_IF_ERROR(errors.ToStatus());
   const bool at = *type == "AT_SEQUENCE_NUMBER";
   const bool after = *type == "AFTER_SEQUENCE_NUMBER";
-  uint64_t sequence = 0;
-  if (at || after) {
-    if (!sequence_text) {
-      return ApiError::Validation(
-          "A sequence number is required for the given ShardIteratorType: " +
-          *type);
-    }
-    if (!ParseSequence(*sequence_text, &sequence)) {
-      return ApiError::Validation("Invalid SequenceNumber: " + *sequence_text);
-    }
+  if ((at || after) && !sequence_text) {
+    return ApiError::Validation(
+        "A sequence number is required for the given ShardIteratorType: " +
+        *type);
+  }
+  if (!at && !after && sequence_text) {
+    return ApiError::Validation(
+        "A sequence number may only be given with AT_SEQUENCE_NUMBER or "
+        "AFTER_SEQUENCE_NUMBER, not with ShardIteratorType: " +
+        *type);
+  }
+  if (sequence_text &&
+      !std::all_of(sequence_text->begin(), sequence_text->end(),
+                   [](char c) { return c >= '0' && c <= '9'; })) {
+    return ApiError::Validation("Invalid SequenceNumber: " + *sequence_text);
   }
   std::shared_ptr<ChangeStream> stream;
-  API_RETURN_IF_ERROR(FindStream(ctx, arn, &stream));
+  API_RETURN_IF_ERROR(FindStream(ctx, *arn, &stream));
   uint32_t shard = 0;
-  API_RETURN_IF_ERROR(FindShard(stream, *shard_id, &shard));
+  API_RETURN_IF_ERROR(FindShard(*stream, *shard_id, &shard));
   streams::ShardLog* log = stream->shard(shard);
   uint64_t position = 0;
   if (*type == "TRIM_HORIZON") {
@@ -365,19 +360,32 @@ ApiStatus GetShardIterator(const OperationContext& ctx,
   } else if (*type == "LATEST") {
     position = log->last_sequence() + 1;
   } else {
-    position = at ? sequence : sequence + 1;
-    if (sequence > log->last_sequence()) {
+    // The shard's range: its StartingSequenceNumber up to its newest record
+    // (its EndingSequenceNumber once closed).
+    const uint64_t start = stream->start_sequence(shard);
+    const uint64_t end = log->last_sequence();
+    uint64_t sequence = 0;
+    if (!ParseSequence(*sequence_text, &sequence) || sequence < start ||
+        sequence > end) {
       return ApiError::Validation(
-          "Invalid SequenceNumber: " + *sequence_text + " for shard " +
-          *shard_id + ": it is beyond the last record of the shard");
+          "Invalid SequenceNumber: " + *sequence_text + " is not in the " +
+          "SequenceNumberRange of shard " + *shard_id + " (" +
+          SequenceString(start) + " to " + SequenceString(end) + ")");
     }
+    // No record has the starting number: AT it reads from the first record.
+    position = at ? std::max(sequence, start + 1) : sequence + 1;
     if (position < log->first_sequence()) return TrimmedError();
   }
   out->StartObject();
   out->Key("ShardIterator");
-  Str(out, MakeIterator(arn, shard, position, NowMs()));
+  Str(out, EncodeShardIterator({*arn, shard, position, NowMs()}));
   out->EndObject();
   return ApiStatus();
+}
+
+std::string IteratorStreamArn(const std::string& iterator) {
+  ShardIterator it;
+  return DecodeShardIterator(iterator, &it) ? it.stream_arn : std::string();
 }
 
 ApiStatus GetRecords(const OperationContext& ctx,
@@ -388,40 +396,26 @@ ApiStatus GetRecords(const OperationContext& ctx,
   API_RETURN_IF_ERROR(params.String("ShardIterator", &iterator_text));
   API_RETURN_IF_ERROR(params.Int64("Limit", &limit));
   ConstraintErrors errors;
-  if (!iterator_text) {
-    errors.Add("null", "shardIterator", "Member must not be null");
-  } else if (iterator_text->empty() || iterator_text->size() > 2048) {
-    errors.Add(*iterator_text, "shardIterator",
-               iterator_text->empty()
-                   ? "Member must have length greater than or equal to 1"
-                   : "Member must have length less than or equal to 2048");
-  }
-  if (limit && (*limit < 1 || *limit > 1000)) {
-    errors.Add(std::to_string(*limit), "limit",
-               *limit < 1
-                   ? "Member must have value greater than or equal to 1"
-                   : "Member must have value less than or equal to 1000");
-  }
+  CheckLength(iterator_text, "shardIterator", 1, 2048, true, &errors);
+  CheckRange(limit, "limit", 1, 1000, &errors);
   API_RETURN_IF_ERROR(errors.ToStatus());
-  Iterator it;
-  if (!ParseIterator(*iterator_text, &it)) {
+  ShardIterator it;
+  if (!DecodeShardIterator(*iterator_text, &it)) {
     return ApiError::Validation("Invalid ShardIterator");
   }
   const int64_t now = NowMs();
   if (now - it.issued_ms > kIteratorLifetimeMs) {
-    ApiError e = ApiError::ResourceNotFound("");
-    e.type = "com.amazonaws.dynamodb.v20120810#ExpiredIteratorException";
-    e.message = "Iterator expired. The iterator was created at time " +
-                std::to_string(it.issued_ms / 1000) +
-                " while right now the time is " + std::to_string(now / 1000) +
-                ". Iterators are valid for 15 minutes.";
-    return e;
+    return ApiError::Dynamo(
+        "ExpiredIteratorException",
+        "Iterator expired. The iterator was created at time " +
+            std::to_string(it.issued_ms / 1000) +
+            " while right now the time is " + std::to_string(now / 1000) +
+            ". Iterators are valid for 15 minutes.");
   }
   std::shared_ptr<ChangeStream> stream;
-  API_RETURN_IF_ERROR(FindStream(ctx, it.arn, &stream));
+  API_RETURN_IF_ERROR(FindStream(ctx, it.stream_arn, &stream));
   if (it.shard >= stream->shard_count()) {
-    return ApiError::ResourceNotFound(
-        "Requested resource not found: Shard does not exist");
+    return ApiError::ResourceNotFound("Invalid ShardId in ShardIterator");
   }
   streams::ShardLog* log = stream->shard(it.shard);
   Result<streams::ReadResult> read = log->Read(
@@ -443,11 +437,11 @@ ApiStatus GetRecords(const OperationContext& ctx,
                       "", out);
   }
   out->EndArray();
-  // A sealed shard read to its end has no next iterator.
+  // A closed shard read to its end has no next iterator.
   const bool drained = log->sealed() && next > log->last_sequence();
   if (!drained) {
     out->Key("NextShardIterator");
-    Str(out, MakeIterator(it.arn, it.shard, next, now));
+    Str(out, EncodeShardIterator({it.stream_arn, it.shard, next, now}));
   }
   out->EndObject();
   return ApiStatus();

@@ -68,24 +68,36 @@ int StreamTail(const StreamTailOptions& options, std::FILE* out,
     return 1;
   }
   const std::string arn = table["LatestStreamArn"].GetString();
-  if (!Call(&*client, std::string(kStreams) + "DescribeStream",
-            "{\"StreamArn\":" + Quote(arn) + "}", &doc)) {
-    return 1;
-  }
+  // Every shard: DescribeStream answers at most 100 a page.
   std::vector<std::string> iterators;
-  for (const auto& shard : doc["StreamDescription"]["Shards"].GetArray()) {
-    rapidjson::Document it;
-    const std::string type =
-        options.from_trim_horizon ? "TRIM_HORIZON" : "LATEST";
-    if (!Call(&*client, std::string(kStreams) + "GetShardIterator",
-              "{\"StreamArn\":" + Quote(arn) +
-                  ",\"ShardId\":" + Quote(shard["ShardId"].GetString()) +
-                  ",\"ShardIteratorType\":\"" + type + "\"}",
-              &it)) {
+  std::string start;
+  do {
+    std::string request = "{\"StreamArn\":" + Quote(arn);
+    if (!start.empty()) {
+      request += ",\"ExclusiveStartShardId\":" + Quote(start);
+    }
+    if (!Call(&*client, std::string(kStreams) + "DescribeStream", request + "}",
+              &doc)) {
       return 1;
     }
-    iterators.push_back(it["ShardIterator"].GetString());
-  }
+    const auto& description = doc["StreamDescription"];
+    for (const auto& shard : description["Shards"].GetArray()) {
+      rapidjson::Document it;
+      const std::string type =
+          options.from_trim_horizon ? "TRIM_HORIZON" : "LATEST";
+      if (!Call(&*client, std::string(kStreams) + "GetShardIterator",
+                "{\"StreamArn\":" + Quote(arn) +
+                    ",\"ShardId\":" + Quote(shard["ShardId"].GetString()) +
+                    ",\"ShardIteratorType\":\"" + type + "\"}",
+                &it)) {
+        return 1;
+      }
+      iterators.push_back(it["ShardIterator"].GetString());
+    }
+    start = description.HasMember("LastEvaluatedShardId")
+                ? description["LastEvaluatedShardId"].GetString()
+                : "";
+  } while (!start.empty());
 
   long printed = 0;
   while (!stop.load() && !iterators.empty()) {

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "cli/client_flags.h"
 #include "http_client.h"
@@ -53,9 +55,11 @@ std::optional<HttpClient> Connect(const std::string& endpoint,
   return std::move(*client);
 }
 
-// Calls an admin operation; on failure prints the error and returns false.
+// Calls an admin operation; on failure prints the error (and keeps its
+// message in *error, if given) and returns false.
 bool Call(HttpClient* client, const std::string& operation,
-          const std::string& body, rapidjson::Document* out) {
+          const std::string& body, rapidjson::Document* out,
+          std::string* error = nullptr) {
   Result<HttpClientResponse> response =
       client->PostJson(std::string(kAdmin) + operation, body);
   if (!response.ok()) {
@@ -77,6 +81,7 @@ bool Call(HttpClient* client, const std::string& operation,
     }
     std::fprintf(stderr, "eddy: %s failed: %s\n", operation.c_str(),
                  message.c_str());
+    if (error != nullptr) *error = message;
     return false;
   }
   return true;
@@ -85,9 +90,9 @@ bool Call(HttpClient* client, const std::string& operation,
 // Connects, then calls once.
 bool Call(const std::string& endpoint, const std::string& ca_bundle,
           const std::string& operation, const std::string& body,
-          rapidjson::Document* out) {
+          rapidjson::Document* out, std::string* error = nullptr) {
   std::optional<HttpClient> client = Connect(endpoint, ca_bundle);
-  return client.has_value() && Call(&*client, operation, body, out);
+  return client.has_value() && Call(&*client, operation, body, out, error);
 }
 
 const rapidjson::Value* Member(const rapidjson::Value& v, const char* name) {
@@ -107,6 +112,29 @@ std::string StringOf(const rapidjson::Value& v, const char* name) {
   return m != nullptr && m->IsString() ? m->GetString() : "";
 }
 
+// `--handler` names a file in the server's handler directory, not one here.
+// When the server did not find a relative path and a file of that name
+// exists here (the CLI used to resolve it against the current directory),
+// say what to do with it.
+void HintAtHandlerDir(const std::string& handler, const std::string& error) {
+  std::error_code ec;
+  const bool not_there =
+      error.find("Handler library not found") != std::string::npos ||
+      error.find("outside the handler directory") != std::string::npos;
+  // (An absolute path outside is already answered by the server.)
+  if (handler.empty() || handler[0] == '/' || !not_there ||
+      !std::filesystem::is_regular_file(handler, ec)) {
+    return;
+  }
+  std::fprintf(stderr,
+               "eddy: note: --handler names a library in the server's handler "
+               "directory (eddy serve --handler-dir; default <data>/handlers), "
+               "not a file on this machine: copy %s into that directory and "
+               "pass --handler %s\n",
+               handler.c_str(),
+               std::filesystem::path(handler).filename().string().c_str());
+}
+
 }  // namespace
 
 TriggerCommands::TriggerCommands(CLI::App* app) {
@@ -120,7 +148,10 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
   create_ = trigger_->add_subcommand("create", "Create a trigger");
   create_->add_option("--table", o_.table, "Table whose stream drives it")
       ->required();
-  create_->add_option("--handler", o_.handler, "Handler library (.so)")
+  create_
+      ->add_option("--handler", o_.handler,
+                   "Handler library: its file name in the server's handler "
+                   "directory (eddy serve --handler-dir), or a path inside it")
       ->required();
   create_->add_option("--name", o_.name,
                       "Trigger name (default: <table>-<handler stem>)");
@@ -133,7 +164,9 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
 
   update_ = trigger_->add_subcommand("update", "Change a trigger's options");
   update_->add_option("name", o_.name, "Trigger name")->required();
-  update_->add_option("--handler", o_.handler, "New handler library (.so)");
+  update_->add_option("--handler", o_.handler,
+                      "New handler library, in the server's handler "
+                      "directory");
   AddConfigOptions(update_, true);
   auto* enable = update_->add_flag("--enable", o_.enabled, "Enable it");
   update_
@@ -211,7 +244,8 @@ std::string TriggerCommands::ConfigJson(CLI::App* cmd, bool for_update) {
   w.StartObject();
   if (!o_.name.empty()) str("Name", o_.name);
   if (!for_update) str("TableName", o_.table);
-  if (!o_.handler.empty()) str("Handler", Absolute(o_.handler));
+  // Resolved by the server, in its handler directory.
+  if (!o_.handler.empty()) str("Handler", o_.handler);
   if (!for_update && !o_.starting_position.empty()) {
     str("StartingPosition", o_.starting_position);
   }
@@ -274,8 +308,10 @@ int TriggerCommands::Run() {
 
 int TriggerCommands::Create() {
   rapidjson::Document doc;
+  std::string error;
   if (!Call(endpoint_, ca_bundle_, "CreateTrigger", ConfigJson(create_, false),
-            &doc)) {
+            &doc, &error)) {
+    HintAtHandlerDir(o_.handler, error);
     return 1;
   }
   std::printf("%s\n", Pretty(doc["Trigger"]).c_str());
@@ -284,8 +320,10 @@ int TriggerCommands::Create() {
 
 int TriggerCommands::Update() {
   rapidjson::Document doc;
+  std::string error;
   if (!Call(endpoint_, ca_bundle_, "UpdateTrigger", ConfigJson(update_, true),
-            &doc)) {
+            &doc, &error)) {
+    HintAtHandlerDir(o_.handler, error);
     return 1;
   }
   std::printf("%s\n", Pretty(doc["Trigger"]).c_str());

@@ -23,8 +23,14 @@ struct Trigger {
   std::vector<std::unique_ptr<ShardDelivery>> deliveries;
   std::string worker_group;
   TriggerMetrics metrics;
+  // The library's resolved path, once it passed the handler directory's
+  // rules; otherwise `refused` says why and nothing is delivered.
+  std::string handler_path;
+  std::string refused;
 
-  bool active() const { return config.enabled && stream != nullptr; }
+  bool active() const {
+    return config.enabled && stream != nullptr && refused.empty();
+  }
 };
 
 namespace {
@@ -80,18 +86,6 @@ Status CheckFailureTable(store::Database* db, const TriggerConfig& config) {
   return Status::OK();
 }
 
-Status CheckHandlerFile(const std::string& path) {
-  if (path.empty() || path[0] != '/') {
-    return Status::InvalidArgument("Handler must be an absolute path, got '" +
-                                   path + "'");
-  }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Status::InvalidArgument("Handler library not found: " + path);
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 Dispatcher::Dispatcher(Options options) : options_(std::move(options)) {}
@@ -100,10 +94,19 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(Options options) {
   if (options.worker_binary.empty()) {
     options.worker_binary = DefaultWorkerBinary();
   }
-  if (options.worker_endpoint.empty()) {
+  if (options.worker_endpoint.empty() && options.worker_user.empty()) {
+    // With a worker user the pool makes a private directory for it.
     options.worker_endpoint = DefaultEndpoint(options.data_dir);
   }
+  if (options.handler_dir.empty()) {
+    options.handler_dir = options.data_dir + "/handlers";
+  }
   std::unique_ptr<Dispatcher> d(new Dispatcher(std::move(options)));
+  EDDY_ASSIGN_OR_RETURN(
+      d->handler_dir_,
+      HandlerDir::Open(d->options_.handler_dir, ::geteuid(), /*create=*/true));
+  d->options_.logger->info("handler libraries load from {}",
+                           d->handler_dir_->path());
   d->store_ = std::make_unique<TriggerStore>(
       d->options_.data_dir + "/triggers", d->options_.sync, d->options_.logger);
   EDDY_RETURN_IF_ERROR(d->store_->Init());
@@ -111,8 +114,18 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(Options options) {
   pool_options.endpoint = d->options_.worker_endpoint;
   pool_options.worker_binary = d->options_.worker_binary;
   pool_options.worker_log_level = d->options_.worker_log_level;
+  pool_options.handler_dir = d->handler_dir_->path();
+  pool_options.handler_owner = d->handler_dir_->owner();
+  pool_options.worker_user = d->options_.worker_user;
+  pool_options.private_paths = {d->options_.data_dir};
   pool_options.logger = d->options_.logger;
   EDDY_ASSIGN_OR_RETURN(d->pool_, WorkerPool::Start(std::move(pool_options)));
+  if (auto identity = d->pool_->worker_identity()) {
+    d->handler_dir_->set_reader(identity->first, identity->second);
+    d->options_.logger->info("workers run as {} (uid {}, gid {})",
+                             d->options_.worker_user, identity->first,
+                             identity->second);
+  }
   EDDY_RETURN_IF_ERROR(d->Load());
   return d;
 }
@@ -159,6 +172,19 @@ Status Dispatcher::Load() {
       options_.logger->warn("trigger {}: the stream {} of table {} is gone",
                             t->config.name, t->stream_label, t->config.table);
     }
+    // Never run a library the rules refuse (one stored by an earlier Eddy
+    // from anywhere on disk, or a file changed since); keep the trigger
+    // listed, with the reason, and its checkpoints.
+    Result<std::string> handler = CheckHandler(t->config);
+    if (handler.ok()) {
+      t->handler_path = std::move(*handler);
+    } else {
+      t->refused = handler.status().message();
+      options_.logger->error(
+          "trigger {}: its handler is refused, so it does not run until "
+          "`eddy trigger update {} --handler ...` passes the check: {}",
+          t->config.name, t->config.name, t->refused);
+    }
     StartDelivery(t.get());
     options_.logger->info("trigger {} on {} loaded ({})", t->config.name,
                           t->config.table,
@@ -185,6 +211,7 @@ void Dispatcher::StartDelivery(Trigger* t) {
   for (uint32_t i = 0; i < t->shard_count; ++i) {
     ShardDeliveryContext ctx;
     ctx.config = t->config;
+    ctx.config.handler = t->handler_path;  // Resolved in the handler dir.
     ctx.stream = t->stream;
     ctx.shard = i;
     ctx.shard_id = api::ShardId(description, i);
@@ -236,6 +263,14 @@ void Dispatcher::NotifyProgress() {
   progress_cv_.notify_all();
 }
 
+Result<std::string> Dispatcher::CheckHandler(const TriggerConfig& config) const {
+  Result<std::string> path = handler_dir_->Check(config.handler);
+  if (path.ok()) return path;
+  // Whatever the cause (missing, refused, unreadable), it is the request's
+  // Handler that is wrong: a ValidationException.
+  return Status::InvalidArgument(path.status().message());
+}
+
 Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
   std::lock_guard<std::mutex> admin(admin_mu_);
   if (stopped_) return Status::Busy("the dispatcher is stopping");
@@ -259,7 +294,7 @@ Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
         "Table " + config.table +
         " has no enabled stream; enable one with StreamSpecification");
   }
-  EDDY_RETURN_IF_ERROR(CheckHandlerFile(config.handler));
+  EDDY_ASSIGN_OR_RETURN(std::string handler_path, CheckHandler(config));
   EDDY_RETURN_IF_ERROR(CheckFailureTable(options_.db, config));
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -269,6 +304,7 @@ Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
   }
   auto t = std::make_shared<Trigger>();
   t->config = std::move(config);
+  t->handler_path = std::move(handler_path);
   t->stream = stream;
   t->stream_label = stream->description().label;
   t->shard_count = stream->shard_count();
@@ -291,7 +327,7 @@ Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
   EDDY_RETURN_IF_ERROR(store_->Save(stored, /*with_checkpoints=*/true));
   StartDelivery(t.get());
   options_.logger->info("trigger {} created on {} (handler {})", t->config.name,
-                        t->config.table, t->config.handler);
+                        t->config.table, t->handler_path);
   TriggerStatus status = StatusOf(t.get());
   std::lock_guard<std::mutex> lock(mu_);
   triggers_[t->config.name] = std::move(t);
@@ -318,9 +354,9 @@ Result<TriggerStatus> Dispatcher::UpdateTrigger(
   config.table = t->config.table;
   config.starting_position = t->config.starting_position;
   EDDY_RETURN_IF_ERROR(ValidateTriggerConfig(config));
-  if (config.handler != t->config.handler) {
-    EDDY_RETURN_IF_ERROR(CheckHandlerFile(config.handler));
-  }
+  // Checked even when unchanged: the file may have changed since, and this
+  // is how a refused trigger is let run again.
+  EDDY_ASSIGN_OR_RETURN(std::string handler_path, CheckHandler(config));
   EDDY_RETURN_IF_ERROR(CheckFailureTable(options_.db, config));
   StopDelivery(t.get());
   StoredTrigger stored;
@@ -332,6 +368,8 @@ Result<TriggerStatus> Dispatcher::UpdateTrigger(
   if (saved.ok()) {
     std::lock_guard<std::mutex> lock(mu_);  // Readers copy it under mu_.
     t->config = std::move(config);
+    t->handler_path = std::move(handler_path);
+    t->refused.clear();
   }
   StartDelivery(t.get());
   NotifyProgress();  // A disabled trigger no longer holds barriers.
@@ -367,10 +405,12 @@ TriggerStatus Dispatcher::StatusOf(Trigger* t) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     s.config = t->config;
+    s.state_reason = t->refused;
   }
-  s.state = t->stream == nullptr ? "StreamNotFound"
-            : s.config.enabled   ? "Enabled"
-                                 : "Disabled";
+  s.state = t->stream == nullptr      ? "StreamNotFound"
+            : !s.state_reason.empty() ? "HandlerRefused"
+            : s.config.enabled        ? "Enabled"
+                                      : "Disabled";
   s.stream_arn = StreamArnOf(*t);
   s.created_ms = t->created_ms;
   const TriggerMetrics& m = t->metrics;

@@ -9,6 +9,14 @@
 // Triggers whose stream no longer exists stay listed with state
 // "StreamNotFound" and deliver nothing.
 //
+// Handler libraries load only from the handler directory (HandlerDir): a
+// trigger's Handler is checked against its rules when the trigger is
+// created or updated, and again when the server loads it. A persisted
+// trigger whose handler fails them (written by an earlier Eddy with a
+// library anywhere on disk, or a file changed since) is not run: it stays
+// listed with state "HandlerRefused" and the reason, keeps its
+// checkpoints, and runs again once an UpdateTrigger passes the check.
+//
 // Drain barrier (WaitForTriggers): Barrier() notes, for every enabled
 // trigger (of one table, or all), each shard's newest sequence number at the
 // time of the call; WaitForBarrier() returns once every trigger's
@@ -35,6 +43,7 @@
 #include "dispatcher/trigger_config.h"
 #include "eddy/result.h"
 #include "eddy/store/database.h"
+#include "handler_dir.h"
 
 namespace eddy::runtime::dispatcher {
 
@@ -50,7 +59,9 @@ struct ShardStatus {
 
 struct TriggerStatus {
   TriggerConfig config;
-  std::string state;  // "Enabled", "Disabled" or "StreamNotFound".
+  // "Enabled", "Disabled", "StreamNotFound" or "HandlerRefused".
+  std::string state;
+  std::string state_reason;  // Why, for "HandlerRefused"; else "".
   std::string stream_arn;
   int64_t created_ms = 0;
   uint64_t invocations = 0;
@@ -84,6 +95,11 @@ class Dispatcher {
     std::string worker_endpoint;
     std::string worker_binary;  // "" means eddy-worker beside this program.
     std::string worker_log_level = "info";
+    // Where handler libraries load from; "" means <data_dir>/handlers.
+    // Created if missing; Start fails if it breaks HandlerDir's rules.
+    std::string handler_dir;
+    // Run workers as this user ("" : the server's); see WorkerPool.
+    std::string worker_user;
     // Records older than this are dead-lettered when a trigger's
     // MaximumRecordAgeInSeconds is -1 (the stream retention).
     int64_t record_expiry_ms = 24LL * 3600 * 1000;
@@ -100,10 +116,13 @@ class Dispatcher {
   void Stop();
 
   // NotFound: no such table. InvalidArgument: bad options, no enabled
-  // stream, handler file missing. AlreadyExists: the name is taken.
+  // stream, a handler that HandlerDir refuses (missing, outside the
+  // directory, ...). AlreadyExists: the name is taken.
   Result<TriggerStatus> CreateTrigger(TriggerConfig config);
-  // `change` edits a copy of the current config; the result is validated.
-  // Delivery restarts from the checkpoints with the new settings.
+  // `change` edits a copy of the current config; the result is validated
+  // and its handler checked again (so an update is how a "HandlerRefused"
+  // trigger runs again). Delivery restarts from the checkpoints with the
+  // new settings.
   Result<TriggerStatus> UpdateTrigger(
       const std::string& name,
       const std::function<Status(TriggerConfig*)>& change);
@@ -130,9 +149,13 @@ class Dispatcher {
   TriggerStatus StatusOf(Trigger* trigger);
   std::string StreamArnOf(const Trigger& trigger) const;
   std::vector<BarrierTarget> Unreached(std::vector<BarrierTarget> targets);
+  // The handler's resolved path, or InvalidArgument saying why it may not
+  // be loaded.
+  Result<std::string> CheckHandler(const TriggerConfig& config) const;
   void NotifyProgress();
 
   Options options_;
+  std::optional<HandlerDir> handler_dir_;  // Set by Start.
   std::unique_ptr<TriggerStore> store_;
   std::unique_ptr<WorkerPool> pool_;
 

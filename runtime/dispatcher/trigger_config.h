@@ -36,7 +36,9 @@ struct TriggerConfig {
   // "<table>-<handler file stem>".
   std::string name;
   std::string table;
-  std::string handler;       // Path of the handler library (made absolute).
+  // The handler library as given: a file name or path inside the server's
+  // handler directory, or an absolute path in it (runtime/handler_dir.h).
+  std::string handler;
   int64_t batch_size = 100;  // 1..10000
   int64_t batching_window_ms = 0;  // 0..300000
   StartingPosition starting_position = StartingPosition::kTrimHorizon;

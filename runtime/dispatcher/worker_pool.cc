@@ -1,5 +1,7 @@
 #include "dispatcher/worker_pool.h"
 
+#include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -8,12 +10,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
@@ -31,6 +37,25 @@ int PidfdOpen(pid_t pid) {
 }
 void PidfdKill(int pidfd) {
   ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+}
+
+// Becomes uid/gid with no supplementary groups. Raw system calls: this runs
+// in a forked child of a threaded process, where only async-signal-safe
+// calls are allowed (glibc's wrappers would try to reach other threads).
+int SwitchUser(uid_t uid, gid_t gid) {
+  if (::syscall(SYS_setgroups, 0, nullptr) != 0) return -1;
+  if (::syscall(SYS_setresgid, gid, gid, gid) != 0) return -1;
+  if (::syscall(SYS_setresuid, uid, uid, uid) != 0) return -1;
+  return 0;
+}
+
+// The file of an ipc:// endpoint ("" for tcp:// and abstract sockets).
+std::string IpcPath(const std::string& endpoint) {
+  constexpr std::string_view kIpc = "ipc://";
+  if (endpoint.compare(0, kIpc.size(), kIpc) != 0) return "";
+  std::string path = endpoint.substr(kIpc.size());
+  if (path.empty() || path[0] == '@') return "";
+  return path;
 }
 
 struct Request {
@@ -95,16 +120,49 @@ class WorkerPool::Impl {
           "run handlers",
           options_.worker_binary);
     }
+    EDDY_RETURN_IF_ERROR(ResolveWorkerUser());
+    // Can we switch at all (and can the user reach the binary and the
+    // handlers)? Asked first, so the answer is not an odd chown failure.
+    if (switch_user_) EDDY_RETURN_IF_ERROR(TryWorkerUser(""));
+    devnull_ = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull_ < 0) {
+      return Status::IOError(std::string("cannot open /dev/null: ") +
+                             strerror(errno));
+    }
+    struct rlimit files {};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    max_open_files_ = files.rlim_max == RLIM_INFINITY
+                          ? options_.max_open_files
+                          : std::min<rlim_t>(options_.max_open_files,
+                                             files.rlim_max);
+    std::string endpoint = options_.endpoint;
+    if (endpoint.empty()) {
+      EDDY_ASSIGN_OR_RETURN(private_dir_, MakePrivateDir());
+      endpoint = "ipc://" + private_dir_ + "/workers.sock";
+    }
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) return Status::IOError("eventfd failed");
     try {
       router_.set(zmq::sockopt::linger, 0);
       router_.set(zmq::sockopt::router_mandatory, 1);
-      router_.bind(options_.endpoint);
+      router_.bind(endpoint);
       endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     } catch (const zmq::error_t& e) {
-      return Status::IOError("cannot bind the worker socket " +
-                             options_.endpoint + ": " + e.what());
+      return Status::IOError("cannot bind the worker socket " + endpoint +
+                             ": " + e.what());
+    }
+    socket_path_ = IpcPath(endpoint_);
+    if (switch_user_) {
+      // connect() needs write permission on the socket file.
+      if (!socket_path_.empty() &&
+          ::chown(socket_path_.c_str(), worker_uid_, worker_gid_) != 0) {
+        return Status::IOError("cannot give the worker socket " +
+                               socket_path_ + " to the worker user: " +
+                               strerror(errno));
+      }
+      if (!socket_path_.empty()) {
+        EDDY_RETURN_IF_ERROR(TryWorkerUser(socket_path_));
+      }
     }
     thread_ = std::thread([this] { Run(); });
     return Status::OK();
@@ -120,6 +178,15 @@ class WorkerPool::Impl {
     if (wake_fd_ >= 0) {
       ::close(wake_fd_);
       wake_fd_ = -1;
+    }
+    if (devnull_ >= 0) {
+      ::close(devnull_);
+      devnull_ = -1;
+    }
+    if (!private_dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(private_dir_, ec);
+      private_dir_.clear();
     }
   }
 
@@ -160,7 +227,166 @@ class WorkerPool::Impl {
 
   std::string endpoint() const { return endpoint_; }
 
+  std::optional<std::pair<uid_t, gid_t>> worker_identity() const {
+    if (!switch_user_) return std::nullopt;
+    return std::make_pair(worker_uid_, worker_gid_);
+  }
+
  private:
+  // Options::worker_user -> worker_uid_/worker_gid_ (switch_user_ unless it
+  // is the server's own user).
+  Status ResolveWorkerUser() {
+    const std::string& name = options_.worker_user;
+    if (name.empty()) return Status::OK();
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    std::vector<char> buf(16384);
+    ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
+    if (found != nullptr) {
+      worker_uid_ = found->pw_uid;
+      worker_gid_ = found->pw_gid;
+    } else if (!name.empty() &&
+               name.find_first_not_of("0123456789") == std::string::npos) {
+      worker_uid_ = static_cast<uid_t>(std::strtoul(name.c_str(), nullptr, 10));
+      ::getpwuid_r(worker_uid_, &pw, buf.data(), buf.size(), &found);
+      worker_gid_ = found != nullptr ? found->pw_gid
+                                     : static_cast<gid_t>(worker_uid_);
+    } else {
+      return Status::InvalidArgument("--worker-user " + name +
+                                     ": no such user (give a user name from "
+                                     "/etc/passwd or a numeric uid)");
+    }
+    switch_user_ = worker_uid_ != ::geteuid() || worker_gid_ != ::getegid();
+    return Status::OK();
+  }
+
+  // A fresh directory for the worker socket that only the worker user (and
+  // root) can enter.
+  Result<std::string> MakePrivateDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern =
+        std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") +
+        "/eddy-workers-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return Status::IOError("cannot create a directory for the worker "
+                             "socket (" + pattern + "): " + strerror(errno));
+    }
+    if (switch_user_ &&
+        ::chown(pattern.c_str(), worker_uid_, worker_gid_) != 0) {
+      const int err = errno;
+      ::rmdir(pattern.c_str());
+      return Status::IOError("cannot give " + pattern +
+                             " to the worker user: " + strerror(err));
+    }
+    return pattern;
+  }
+
+  // Before any worker starts: can this process become the worker user, and
+  // can that user run the worker, read the handler directory and connect to
+  // the socket at `socket_path` (if not "")? Each refusal says how to fix
+  // it.
+  Status TryWorkerUser(const std::string& socket_path) {
+    struct Outcome {
+      int step = 0;  // 0: all fine; else the check that failed.
+      int err = 0;
+      uint32_t reachable = 0;  // Bit i: the user can enter private_paths[i].
+    };
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      return Status::IOError(std::string("pipe: ") + strerror(errno));
+    }
+    const char* binary = options_.worker_binary.c_str();
+    const char* handlers = options_.handler_dir.c_str();
+    const char* socket = socket_path.c_str();
+    const bool has_socket = !socket_path.empty();
+    const uid_t uid = worker_uid_;
+    const gid_t gid = worker_gid_;
+    std::vector<const char*> private_paths;
+    if (socket_path.empty()) {
+      for (const std::string& path : options_.private_paths) {
+        if (private_paths.size() < 32) private_paths.push_back(path.c_str());
+      }
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      const int err = errno;
+      ::close(fds[0]);
+      ::close(fds[1]);
+      return Status::IOError(std::string("fork: ") + strerror(err));
+    }
+    if (pid == 0) {
+      // Child: async-signal-safe calls only.
+      Outcome o;
+      if (SwitchUser(uid, gid) != 0) {
+        o = {1, errno};
+      } else if (::access(binary, X_OK) != 0) {
+        o = {2, errno};
+      } else if (::access(handlers, R_OK | X_OK) != 0) {
+        o = {3, errno};
+      } else if (has_socket && ::access(socket, W_OK) != 0) {
+        o = {4, errno};
+      }
+      for (size_t i = 0; o.step == 0 && i < private_paths.size(); ++i) {
+        if (::access(private_paths[i], X_OK) == 0) o.reachable |= 1u << i;
+      }
+      ssize_t n = ::write(fds[1], &o, sizeof(o));
+      ::_exit(n == sizeof(o) ? 0 : 1);
+    }
+    ::close(fds[1]);
+    Outcome o;
+    ssize_t n;
+    while ((n = ::read(fds[0], &o, sizeof(o))) < 0 && errno == EINTR) {
+    }
+    ::close(fds[0]);
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (n != sizeof(o)) {
+      return Status::Internal("the check of --worker-user died");
+    }
+    const std::string user = "--worker-user " + options_.worker_user +
+                             " (uid " + std::to_string(worker_uid_) +
+                             ", gid " + std::to_string(worker_gid_) + ")";
+    const std::string why = o.err != 0 ? strerror(o.err) : "";
+    switch (o.step) {
+      case 0:
+        for (size_t i = 0; i < private_paths.size(); ++i) {
+          if ((o.reachable & (1u << i)) == 0) continue;
+          options_.logger->warn(
+              "workers run as {}, but it can enter {}: handlers could read "
+              "what it holds (tables, stream logs). Fix: chmod 700 {}",
+              options_.worker_user, private_paths[i], private_paths[i]);
+        }
+        return Status::OK();
+      case 1:
+        return Status::InvalidArgument(
+            user + ": the server cannot switch to that user (" + why +
+            "). Running workers as another user needs a server started as "
+            "root (or with CAP_SETUID and CAP_SETGID); without those, leave "
+            "--worker-user out");
+      case 2:
+        return Status::InvalidArgument(
+            user + " cannot execute the worker binary " +
+            options_.worker_binary + " (" + why +
+            "): make it, and every directory above it, executable by that "
+            "user (chmod o+x), or pass --worker-bin with a copy it can run");
+      case 3:
+        return Status::InvalidArgument(
+            user + " cannot read the handler directory " +
+            options_.handler_dir + " (" + why +
+            "): make it readable and searchable by that user, and every "
+            "directory above it searchable (chmod o+rx " +
+            options_.handler_dir + "; chmod o+x on its parents), or pass "
+            "another --handler-dir");
+      default:
+        return Status::InvalidArgument(
+            user + " cannot connect to the worker socket " + socket_path +
+            " (" + why +
+            "): pass a --worker-endpoint in a directory that user can "
+            "reach, or leave --worker-endpoint out (a private directory is "
+            "then made for it)");
+    }
+  }
+
   void Wake() {
     if (wake_fd_ < 0) return;
     const uint64_t one = 1;
@@ -430,24 +656,45 @@ class WorkerPool::Impl {
                                      id,
                                      "--parent-pid",
                                      parent,
+                                     "--handler-dir",
+                                     options_.handler_dir,
+                                     "--handler-owner",
+                                     std::to_string(options_.handler_owner),
                                      "--log-level",
                                      options_.worker_log_level};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    struct rlimit limit;
-    limit.rlim_cur = limit.rlim_max = limits.memory_bytes;
+    struct rlimit memory;
+    memory.rlim_cur = memory.rlim_max = limits.memory_bytes;
+    struct rlimit no_core {};
+    struct rlimit files;
+    files.rlim_cur = files.rlim_max = max_open_files_;
+    const bool switch_user = switch_user_;
+    const uid_t uid = worker_uid_;
+    const gid_t gid = worker_gid_;
+    const int devnull = devnull_;
 
     const pid_t pid = ::fork();
     if (pid < 0)
       return Status::IOError(std::string("fork: ") + strerror(errno));
     if (pid == 0) {
-      // Child: async-signal-safe calls only, then exec.
+      // Child: async-signal-safe calls only, then exec. The sandbox is
+      // described in worker_pool.h; a step that fails ends the child (the
+      // pool reports a worker that exited before it was ready).
       sigset_t all;
       sigemptyset(&all);
       sigprocmask(SIG_SETMASK, &all, nullptr);
+      if (::setrlimit(RLIMIT_AS, &memory) != 0 ||
+          ::setrlimit(RLIMIT_CORE, &no_core) != 0 ||
+          ::setrlimit(RLIMIT_NOFILE, &files) != 0) {
+        ::_exit(126);
+      }
+      if (switch_user && SwitchUser(uid, gid) != 0) ::_exit(126);
+      // After the user switch, which clears it.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      ::setrlimit(RLIMIT_AS, &limit);
+      if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(126);
+      if (::dup2(devnull, 0) != 0) ::_exit(126);
       ::close_range(3, ~0u, 0);
       ::execv(argv[0], argv.data());
       ::_exit(127);
@@ -537,7 +784,14 @@ class WorkerPool::Impl {
   zmq::context_t context_;
   zmq::socket_t router_;
   std::string endpoint_;
+  std::string socket_path_;  // The file of an ipc:// endpoint, or "".
+  std::string private_dir_;  // Made for the socket (Options::endpoint "").
   int wake_fd_ = -1;
+  int devnull_ = -1;           // The workers' stdin.
+  rlim_t max_open_files_ = 0;  // Their RLIMIT_NOFILE.
+  bool switch_user_ = false;   // Workers run as worker_uid_/worker_gid_.
+  uid_t worker_uid_ = 0;
+  gid_t worker_gid_ = 0;
   std::thread thread_;
 
   mutable std::mutex mu_;
@@ -583,5 +837,8 @@ void WorkerPool::RetireGroup(const std::string& group) {
 
 WorkerPool::Stats WorkerPool::stats() const { return impl_->stats(); }
 std::string WorkerPool::endpoint() const { return impl_->endpoint(); }
+std::optional<std::pair<uid_t, gid_t>> WorkerPool::worker_identity() const {
+  return impl_->worker_identity();
+}
 
 }  // namespace eddy::runtime::dispatcher

@@ -9,6 +9,18 @@
 // with fork/exec, RLIMIT_AS = memory_bytes and PR_SET_PDEATHSIG = SIGKILL (a
 // SIGKILLed server leaves no workers behind).
 //
+// The sandbox of a worker process, set up between fork and exec:
+//   - PR_SET_NO_NEW_PRIVS: neither the worker nor anything it executes can
+//     gain privileges (setuid binaries, file capabilities);
+//   - only descriptors 0 (/dev/null), 1 and 2 (the server's stdout and
+//     stderr, for logs) stay open; everything else the server holds (data
+//     files, client sockets, the listening socket) is closed;
+//   - RLIMIT_CORE 0, RLIMIT_NOFILE Options::max_open_files, RLIMIT_AS the
+//     group's memory_bytes;
+//   - with Options::worker_user, the user's uid and gid and no
+//     supplementary groups (setgroups, setresgid, setresuid).
+// The environment is the server's, inherited as is.
+//
 // Failure handling (DESIGN.md invariant 5: user code never takes the server
 // down). Each of these completes the invocation with a FAILURE result, never
 // an error Status, and the process is replaced on the next demand:
@@ -26,10 +38,15 @@
 
 #include <spdlog/logger.h>
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "eddy/result.h"
 #include "eddy/worker.pb.h"
@@ -45,9 +62,25 @@ class WorkerPool {
  public:
   struct Options {
     // Where the ROUTER binds: "ipc:///path/workers.sock" or "tcp://...".
+    // "": ipc:// in a private directory of the pool's (under $TMPDIR or
+    // /tmp, mode 0700, owned by the worker user if any, removed by Stop),
+    // which the worker user reaches whatever the data directory's
+    // permissions, and other users do not.
     std::string endpoint;
     std::string worker_binary;  // Path of eddy-worker.
     std::string worker_log_level = "info";
+    // Where workers load handler libraries from (HandlerDir::path()) and
+    // whose files they trust (besides root's): given to each worker.
+    std::string handler_dir;
+    uid_t handler_owner = 0;
+    // Run workers as this user (a name, or a numeric uid); "" keeps the
+    // server's. Start fails if the server cannot switch to it or the user
+    // cannot reach the worker binary, the handler directory or the socket.
+    std::string worker_user;
+    // Directories the worker user should not reach (the data directory):
+    // Start warns, with the fix, about each it can enter.
+    std::vector<std::string> private_paths;
+    uint64_t max_open_files = 1024;  // RLIMIT_NOFILE (as Lambda's).
     std::shared_ptr<spdlog::logger> logger;
   };
 
@@ -60,7 +93,8 @@ class WorkerPool {
   };
 
   // Binds the socket and starts the supervisor thread. IOError if the
-  // endpoint cannot be bound. A missing worker binary is logged, and each
+  // endpoint cannot be bound; InvalidArgument, saying how to fix it, if the
+  // worker user cannot be used. A missing worker binary is logged, and each
   // invocation then fails as a worker that could not start.
   static Result<std::unique_ptr<WorkerPool>> Start(Options options);
 
@@ -92,6 +126,9 @@ class WorkerPool {
   void RetireGroup(const std::string& group);
 
   Stats stats() const;
+  // The uid and gid workers run as, when Options::worker_user switches
+  // users.
+  std::optional<std::pair<uid_t, gid_t>> worker_identity() const;
   // The bound endpoint (the actual port for tcp://...:0).
   std::string endpoint() const;
 

@@ -2,7 +2,12 @@
 // starts it; not meant to be run by hand.
 //
 //   eddy-worker --connect ipc:///data/workers.sock --id w3.1
+//               --handler-dir DIR --handler-owner UID
 //               [--parent-pid PID] [--log-level info]
+//
+// The server starts it sandboxed (dispatcher/worker_pool.h): no new
+// privileges, descriptors 3 and up closed, its own rlimits, and optionally
+// another user.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -21,6 +26,12 @@ int main(int argc, char** argv) {
   app.add_option("--connect", options.endpoint, "The dispatcher's endpoint")
       ->required();
   app.add_option("--id", options.id, "Routing id given by the dispatcher")
+      ->required();
+  app.add_option("--handler-dir", options.handler_dir,
+                 "Load handler libraries only from this directory")
+      ->required();
+  app.add_option("--handler-owner", options.handler_owner,
+                 "The server's uid: libraries must belong to it or root")
       ->required();
   app.add_option("--parent-pid", parent_pid,
                  "Exit at once if the parent is not this process");

@@ -23,16 +23,11 @@ std::string ErrnoText(const std::string& what, int err) {
   return what + ": " + std::strerror(err);
 }
 
-// Copies the file at `path` into a fresh memfd; returns its fd.
-Result<int> CopyToMemfd(const std::string& path, HandlerVersion* version) {
-  const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) {
-    const int err = errno;
-    if (err == ENOENT) {
-      return Status::NotFound("handler library not found: " + path);
-    }
-    return Status::IOError(ErrnoText("cannot open " + path, err));
-  }
+// Copies the open library `in` (checked by HandlerDir::OpenLibrary; closed
+// here) into a fresh memfd; returns its fd. A zero *version is set to the
+// file's.
+Result<int> CopyToMemfd(int in, const std::string& path,
+                        HandlerVersion* version) {
   struct stat st {};
   if (::fstat(in, &st) != 0) {
     const int err = errno;
@@ -107,7 +102,10 @@ Result<functions::HandlerLibrary*> HandlerCache::Get(const std::string& path,
     logger_->info("reloading handler {}", path);
     entries_.erase(it);
   }
-  Result<int> fd = CopyToMemfd(path, &version);
+  // What is loaded is a copy of the very file the rules were checked on.
+  Result<int> opened = dir_->OpenLibrary(path);
+  if (!opened.ok()) return opened.status();
+  Result<int> fd = CopyToMemfd(*opened, path, &version);
   if (!fd.ok()) return fd.status();
   const std::string fd_path = "/proc/self/fd/" + std::to_string(*fd);
   functions::HandlerLibrary::Options options;
@@ -172,6 +170,14 @@ proto::InvokeResult RunInvocation(HandlerCache* cache,
 int RunWorker(const WorkerOptions& options) noexcept {
   const std::shared_ptr<spdlog::logger>& log = options.logger;
   try {
+    // The server checked the directory before starting us; checking it
+    // again costs one stat and guards a worker started by hand.
+    Result<HandlerDir> dir =
+        HandlerDir::Open(options.handler_dir, options.handler_owner, false);
+    if (!dir.ok()) {
+      log->error("worker {}: {}", options.id, dir.status().message());
+      return 1;
+    }
     zmq::context_t context(1);
     zmq::socket_t socket(context, zmq::socket_type::dealer);
     socket.set(zmq::sockopt::routing_id, options.id);
@@ -192,7 +198,7 @@ int RunWorker(const WorkerOptions& options) noexcept {
     }
     log->debug("worker {} connected to {}", options.id, options.endpoint);
 
-    HandlerCache cache(log);
+    HandlerCache cache(&*dir, log);
     while (true) {
       zmq::message_t frame;
       if (!socket.recv(frame, zmq::recv_flags::none)) continue;

@@ -3,6 +3,11 @@
 // loads handler libraries through the functions host, runs each InvokeBatch
 // and answers with an InvokeResult.
 //
+// Handler libraries load only from the server's handler directory: each is
+// opened and checked again here (HandlerDir::OpenLibrary) before it is
+// copied and loaded, so a file swapped after CreateTrigger checked it is
+// refused, not run.
+//
 // Handler libraries are cached per path and reloaded when the version the
 // dispatcher saw (mtime, inode, size) changes, so rebuilding a handler is
 // picked up without a restart. Each version is loaded from a private
@@ -27,12 +32,15 @@
 #include "eddy/functions/handler_library.h"
 #include "eddy/result.h"
 #include "eddy/worker.pb.h"
+#include "handler_dir.h"
 
 namespace eddy::runtime::worker {
 
 struct WorkerOptions {
   std::string endpoint;  // ipc://... or tcp://...
   std::string id;        // ZeroMQ routing id, as the dispatcher named us.
+  std::string handler_dir;  // The server's --handler-dir (canonical).
+  uid_t handler_owner = 0;  // Libraries must belong to this uid or root.
   std::shared_ptr<spdlog::logger> logger;
 };
 
@@ -47,13 +55,14 @@ struct HandlerVersion {
 // Loaded handler libraries, one per path, at the newest version asked for.
 class HandlerCache {
  public:
-  explicit HandlerCache(std::shared_ptr<spdlog::logger> logger)
-      : logger_(std::move(logger)) {}
+  // REQUIRES: `dir` outlives the cache.
+  HandlerCache(const HandlerDir* dir, std::shared_ptr<spdlog::logger> logger)
+      : dir_(dir), logger_(std::move(logger)) {}
 
   // The library at `path`, loaded at `version` (a zero version means "stat
   // the file now"). A different version than the cached one unloads the old
-  // library first. Errors are the host's (NotFound, InvalidArgument) and
-  // name `path`.
+  // library first. Errors: the handler directory's rules (HandlerDir), then
+  // the host's (NotFound, InvalidArgument); all name `path`.
   Result<functions::HandlerLibrary*> Get(const std::string& path,
                                          HandlerVersion version);
 
@@ -62,6 +71,7 @@ class HandlerCache {
     HandlerVersion version;
     std::unique_ptr<functions::HandlerLibrary> library;
   };
+  const HandlerDir* dir_;
   std::shared_ptr<spdlog::logger> logger_;
   std::map<std::string, Entry> entries_;
 };

@@ -51,6 +51,40 @@ uint64_t ReadBigEndian64(std::string_view in) {
   return v;
 }
 
+std::string RetainedStreamKey(uint64_t table_id, std::string_view label) {
+  std::string key(1, kRetainedPrefix);
+  AppendBigEndian64(table_id, &key);
+  key.append(label);
+  return key;
+}
+
+void ToStreamMeta(const StreamDescription& d, proto::StreamMeta* m) {
+  m->set_label(d.label);
+  m->set_view_type(static_cast<uint32_t>(d.view_type));
+  m->set_created_ms(d.created_ms);
+  m->set_disabled_ms(d.disabled_ms);
+  m->set_shard_count(d.shard_count);
+  m->set_shard_naming(static_cast<uint32_t>(d.shard_naming));
+  m->set_hash_key(d.hash_key);
+  m->set_range_key(d.range_key);
+}
+
+StreamDescription FromStreamMeta(const proto::StreamMeta& m,
+                                 const std::string& table_name) {
+  StreamDescription d;
+  d.table_name = table_name;
+  d.label = m.label();
+  d.view_type = static_cast<StreamViewType>(m.view_type());
+  d.created_ms = m.created_ms();
+  d.disabled_ms = m.disabled_ms();
+  d.shard_count = m.shard_count();
+  d.shard_naming =
+      m.shard_naming() == 0 ? ShardNaming::kHashed : ShardNaming::kOrdered;
+  d.hash_key = m.hash_key();
+  d.range_key = m.range_key();
+  return d;
+}
+
 proto::TableRecord ToRecord(const TableInfo& info, uint64_t id) {
   proto::TableRecord r;
   const TableSchema& s = info.schema;
@@ -81,12 +115,7 @@ proto::TableRecord ToRecord(const TableInfo& info, uint64_t id) {
   r.set_item_count(info.item_count);
   r.set_size_bytes(info.size_bytes);
   for (const StreamDescription& d : info.streams) {
-    proto::StreamMeta* m = r.add_streams();
-    m->set_label(d.label);
-    m->set_view_type(static_cast<uint32_t>(d.view_type));
-    m->set_created_ms(d.created_ms);
-    m->set_disabled_ms(d.disabled_ms);
-    m->set_shard_count(d.shard_count);
+    ToStreamMeta(d, r.add_streams());
   }
   if (info.ttl_attribute) r.set_ttl_attribute(*info.ttl_attribute);
   r.mutable_tags()->insert(info.tags.begin(), info.tags.end());
@@ -147,13 +176,11 @@ TableInfo FromRecord(const proto::TableRecord& r) {
   info.item_count = r.item_count();
   info.size_bytes = r.size_bytes();
   for (const proto::StreamMeta& m : r.streams()) {
-    StreamDescription d;
-    d.table_name = s.name;
-    d.label = m.label();
-    d.view_type = static_cast<StreamViewType>(m.view_type());
-    d.created_ms = m.created_ms();
-    d.disabled_ms = m.disabled_ms();
-    d.shard_count = m.shard_count();
+    StreamDescription d = FromStreamMeta(m, s.name);
+    if (d.hash_key.empty()) {  // A record from before the names were kept.
+      d.hash_key = s.hash_key.name;
+      d.range_key = s.range_key ? s.range_key->name : "";
+    }
     info.streams.push_back(std::move(d));
   }
   if (!r.ttl_attribute().empty()) info.ttl_attribute = r.ttl_attribute();

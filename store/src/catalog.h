@@ -25,6 +25,9 @@ inline constexpr char kAppliedPrefix = 'a';
 inline constexpr char kIndexPrefix = 'g';
 // "x" <transaction id u64> -> TransactionIntent (transaction_intent.proto).
 inline constexpr char kIntentPrefix = 'x';
+// "s" <table id u64> <stream label> -> RetainedStream: a deleted table's
+// stream, readable until its retention period passes.
+inline constexpr char kRetainedPrefix = 's';
 
 std::string CatalogKey(std::string_view table_name);
 std::string DroppedKey(uint64_t table_id);
@@ -34,6 +37,7 @@ std::string TableItemPrefix(uint64_t table_id);
 // "g" <table id>: every index entry of the table; and of one index.
 std::string IndexEntryPrefix(uint64_t table_id);
 std::string IndexEntryPrefix(uint64_t table_id, uint32_t index_id);
+std::string RetainedStreamKey(uint64_t table_id, std::string_view label);
 
 void AppendBigEndian64(uint64_t v, std::string* out);
 void AppendBigEndian32(uint32_t v, std::string* out);
@@ -41,6 +45,9 @@ uint64_t ReadBigEndian64(std::string_view in);
 
 proto::TableRecord ToRecord(const TableInfo& info, uint64_t id);
 TableInfo FromRecord(const proto::TableRecord& record);
+void ToStreamMeta(const StreamDescription& d, proto::StreamMeta* m);
+StreamDescription FromStreamMeta(const proto::StreamMeta& m,
+                                 const std::string& table_name);
 
 // A random RFC 4122 version-4 UUID, as DynamoDB's TableId.
 std::string NewUuid();

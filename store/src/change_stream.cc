@@ -86,6 +86,7 @@ Result<std::shared_ptr<ChangeStreamImpl>> ChangeStreamImpl::Open(
   options.dir = dir;
   options.shard_count = description.shard_count;
   options.shard_options.logger = logger;
+  options.shard_options.first_sequence = kFirstRecordSequence;
   Result<std::unique_ptr<streams::StreamLog>> log =
       streams::StreamLog::Open(options);
   if (!log.ok()) return log.status();

@@ -70,18 +70,33 @@ class DatabaseImpl final : public Database {
  private:
   Status PutRecord(const TableInfo& info, uint64_t id);
   std::shared_ptr<TableImpl> FindTable(const std::string& name);
+  // The wall clock for stream bookkeeping (Options::clock_ms).
+  int64_t Now() const {
+    return options_.clock_ms ? options_.clock_ms() : NowMillis();
+  }
   static Status TableNotFound(const std::string& name) {
     return Status::NotFound("Requested resource not found: Table: " + name +
                             " not found");
   }
   std::string StreamDir(uint64_t table_id, const std::string& label) const;
-  // Creates a new enabled stream for a table (not yet attached to it).
-  Result<std::shared_ptr<ChangeStreamImpl>> NewStream(
-      uint64_t table_id, const std::string& table_name, StreamViewType view,
-      int64_t not_before_ms);
+  // Creates a new enabled stream for a table (not yet attached to it). Its
+  // label (creation time) is later than that of every stream of a table of
+  // that name still known, also of a deleted one, so that stream ARNs are
+  // never reused. REQUIRES: catalog_mu_ held.
+  Result<std::shared_ptr<ChangeStreamImpl>> NewStream(uint64_t table_id,
+                                                      const TableSchema& schema,
+                                                      StreamViewType view,
+                                                      int64_t now);
   // Opens the streams a table's catalog record lists and attaches the
   // enabled one.
   Status OpenStreams(const std::shared_ptr<TableImpl>& table);
+  // Opens the retained streams of deleted tables ("s" keys).
+  Status OpenRetainedStreams();
+  // Removes a disabled stream past its retention period: from its table's
+  // catalog record, or its retained-stream record when the table is gone,
+  // then its files. REQUIRES: catalog_mu_ held.
+  Status RemoveStream(const std::string& table_name,
+                      const std::shared_ptr<ChangeStreamImpl>& stream);
   // Finishes interrupted transactions, then replays the records of every
   // enabled stream that LevelDB lacks. Returns how many transactions it
   // finished.
@@ -114,7 +129,8 @@ class DatabaseImpl final : public Database {
   std::mutex catalog_mu_;
   std::shared_mutex tables_mu_;  // Guards tables_.
   std::map<std::string, std::shared_ptr<TableImpl>> tables_;
-  // Every table's streams, latest first (guarded by tables_mu_).
+  // Every table name's streams, latest first, including those of deleted
+  // tables of that name still within retention (guarded by tables_mu_).
   std::map<std::string, std::vector<std::shared_ptr<ChangeStreamImpl>>>
       streams_;
   uint64_t next_table_id_ = 1;  // Guarded by catalog_mu_.
@@ -203,6 +219,7 @@ Status DatabaseImpl::Open() {
   s = db_->Get({}, MetaKey("clean"), &value);
   const bool clean = s.ok();
   for (auto& [name, table] : tables_) EDDY_RETURN_IF_ERROR(OpenStreams(table));
+  EDDY_RETURN_IF_ERROR(OpenRetainedStreams());
   Result<int> finished = RecoverStreams();
   if (!finished.ok()) return finished.status();
   next_transaction_id_ = static_cast<uint64_t>(NowMillis()) * 1000;
@@ -319,8 +336,8 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
   const uint64_t id = next_table_id_++;
   std::shared_ptr<ChangeStreamImpl> stream;
   if (schema.stream_view_type) {
-    Result<std::shared_ptr<ChangeStreamImpl>> created = NewStream(
-        id, schema.name, *schema.stream_view_type, info.creation_time_ms);
+    Result<std::shared_ptr<ChangeStreamImpl>> created =
+        NewStream(id, schema, *schema.stream_view_type, Now());
     if (!created.ok()) return created.status();
     stream = std::move(*created);
     info.streams.push_back(stream->description());
@@ -349,9 +366,11 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
   {
     std::unique_lock<std::shared_mutex> write(tables_mu_);
     tables_[schema.name] = table;
-    streams_[schema.name] =
-        stream ? std::vector{stream}
-               : std::vector<std::shared_ptr<ChangeStreamImpl>>{};
+    // A deleted table of this name may have left streams (still readable).
+    if (stream) {
+      auto& list = streams_[schema.name];
+      list.insert(list.begin(), stream);
+    }
   }
   logger_->info("created table {} (id {})", schema.name, id);
   return info;
@@ -367,30 +386,43 @@ Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
         "deletion. Disable deletion protection first.");
   }
   // From here on no write of the table is in flight, so the dropper removes
-  // every item the table will ever have.
+  // every item the table will ever have, and the stream's logs are complete.
   table->MarkDropped();
+  // The table's streams stay readable, DISABLED, until their retention
+  // period passes (DynamoDB keeps a deleted table's stream for 24 hours):
+  // each is recorded under a retained-stream key in the same batch that
+  // drops the table.
+  const int64_t now = Now();
+  std::shared_ptr<ChangeStreamImpl> enabled = table->stream();
   leveldb::WriteBatch batch;
   batch.Delete(CatalogKey(name));
   proto::DroppedTable dropped;
   dropped.set_id(table->id());
   batch.Put(DroppedKey(table->id()), dropped.SerializeAsString());
+  for (StreamDescription d : table->Describe().streams) {
+    if (d.enabled()) d.disabled_ms = now;
+    proto::RetainedStream retained;
+    retained.set_table_name(name);
+    retained.set_table_id(table->id());
+    ToStreamMeta(d, retained.mutable_stream());
+    batch.Put(RetainedStreamKey(table->id(), d.label),
+              retained.SerializeAsString());
+  }
   leveldb::WriteOptions sync;
   sync.sync = true;
   leveldb::Status s = db_->Write(sync, &batch);
   if (!s.ok()) return Status::IOError(s.ToString());
-  std::vector<std::shared_ptr<ChangeStreamImpl>> streams;
   {
     std::unique_lock<std::shared_mutex> write(tables_mu_);
     tables_.erase(name);
-    streams = std::move(streams_[name]);
-    streams_.erase(name);
   }
-  // The table's streams go with it.
-  for (auto& stream : streams) {
-    Status destroyed = stream->Destroy();
-    if (!destroyed.ok()) {
-      logger_->warn("removing stream files of table {}: {}", name,
-                    destroyed.ToString());
+  // Sealed after the batch: a crash in between leaves a disabled stream
+  // that Open seals (ChangeStreamImpl::Open).
+  if (enabled) {
+    Status sealed = enabled->Disable(now);
+    if (!sealed.ok()) {
+      logger_->warn("closing the stream of deleted table {}: {}", name,
+                    sealed.ToString());
     }
   }
   {
@@ -398,7 +430,8 @@ Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
     drop_queue_.push_back({table->id(), std::nullopt});
   }
   drop_cv_.notify_one();
-  logger_->info("deleted table {} (id {})", name, table->id());
+  logger_->info("deleted table {} (id {}); its streams stay readable for {} ms",
+                name, table->id(), options_.stream_retention_ms);
   TableInfo info = table->Describe();
   info.status = TableStatus::kDeleting;
   return info;
@@ -409,7 +442,7 @@ Result<TableInfo> DatabaseImpl::UpdateTable(const std::string& name,
   std::lock_guard<std::mutex> lock(catalog_mu_);
   std::shared_ptr<TableImpl> table = FindTable(name);
   if (!table) return TableNotFound(name);
-  const int64_t now = NowMillis();
+  const int64_t now = Now();
   if (update.stream) {
     EDDY_RETURN_IF_ERROR(UpdateStream(table, *update.stream, now));
   }
@@ -679,15 +712,28 @@ std::string DatabaseImpl::StreamDir(uint64_t table_id,
 }
 
 Result<std::shared_ptr<ChangeStreamImpl>> DatabaseImpl::NewStream(
-    uint64_t table_id, const std::string& table_name, StreamViewType view,
-    int64_t not_before_ms) {
+    uint64_t table_id, const TableSchema& schema, StreamViewType view,
+    int64_t now) {
   StreamDescription d;
-  d.table_name = table_name;
-  // Labels are creation times and must differ between a table's streams.
-  d.created_ms = std::max(NowMillis(), not_before_ms);
+  d.table_name = schema.name;
+  // Labels are creation times and must differ between the streams of a
+  // table name (ARNs name a stream by table name and label).
+  d.created_ms = now;
+  {
+    std::shared_lock<std::shared_mutex> read(tables_mu_);
+    auto it = streams_.find(schema.name);
+    if (it != streams_.end()) {
+      for (const auto& s : it->second) {
+        d.created_ms = std::max(d.created_ms, s->description().created_ms + 1);
+      }
+    }
+  }
   d.label = StreamLabel(d.created_ms);
   d.view_type = view;
   d.shard_count = options_.stream_shards;
+  d.shard_naming = ShardNaming::kOrdered;
+  d.hash_key = schema.hash_key.name;
+  d.range_key = schema.range_key ? schema.range_key->name : "";
   return ChangeStreamImpl::Open(StreamDir(table_id, d.label), table_id, d,
                                 logger_);
 }
@@ -707,7 +753,45 @@ Status DatabaseImpl::OpenStreams(const std::shared_ptr<TableImpl>& table) {
     }
     opened.push_back(std::move(*stream));
   }
-  streams_[info.schema.name] = std::move(opened);
+  auto& list = streams_[info.schema.name];
+  list.insert(list.end(), opened.begin(), opened.end());
+  return Status::OK();
+}
+
+Status DatabaseImpl::OpenRetainedStreams() {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+  size_t count = 0;
+  for (it->Seek(std::string(1, kRetainedPrefix));
+       it->Valid() && it->key()[0] == kRetainedPrefix; it->Next()) {
+    proto::RetainedStream retained;
+    if (!retained.ParseFromArray(it->value().data(),
+                                 static_cast<int>(it->value().size()))) {
+      return Status::Corruption("bad retained stream entry " +
+                                it->key().ToString());
+    }
+    StreamDescription d =
+        FromStreamMeta(retained.stream(), retained.table_name());
+    Result<std::shared_ptr<ChangeStreamImpl>> stream =
+        ChangeStreamImpl::Open(StreamDir(retained.table_id(), d.label),
+                               retained.table_id(), d, logger_);
+    if (!stream.ok()) return stream.status();
+    streams_[retained.table_name()].push_back(std::move(*stream));
+    ++count;
+  }
+  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  // Latest first within each table name.
+  for (auto& [name, list] : streams_) {
+    std::stable_sort(
+        list.begin(), list.end(), [](const auto& a, const auto& b) {
+          return a->description().created_ms > b->description().created_ms;
+        });
+  }
+  if (count > 0) {
+    logger_->info(
+        "{} streams of deleted tables are readable until their "
+        "retention passes",
+        count);
+  }
   return Status::OK();
 }
 
@@ -820,15 +904,8 @@ Status DatabaseImpl::UpdateStream(const std::shared_ptr<TableImpl>& table,
         return Status::InvalidArgument(
             "Table already has an enabled stream: TableName: " + name);
       }
-      int64_t not_before = now;
-      {
-        std::shared_lock<std::shared_mutex> read(tables_mu_);
-        for (const auto& s : streams_[name]) {
-          not_before = std::max(not_before, s->description().created_ms + 1);
-        }
-      }
       Result<std::shared_ptr<ChangeStreamImpl>> stream =
-          NewStream(table->id(), name, update.view_type, not_before);
+          NewStream(table->id(), table->schema(), update.view_type, now);
       if (!stream.ok()) return stream.status();
       TableInfo info = table->ChangeInfo([&](TableInfo* t) {
         t->streams.insert(t->streams.begin(), (*stream)->description());
@@ -893,8 +970,7 @@ std::shared_ptr<ChangeStream> DatabaseImpl::GetStream(
 }
 
 Status DatabaseImpl::TrimStreams() {
-  const int64_t now = NowMillis();
-  const int64_t horizon = now - options_.stream_retention_ms;
+  const int64_t horizon = Now() - options_.stream_retention_ms;
   std::vector<std::pair<std::string, std::shared_ptr<ChangeStreamImpl>>> all;
   {
     std::shared_lock<std::shared_mutex> read(tables_mu_);
@@ -908,32 +984,60 @@ Status DatabaseImpl::TrimStreams() {
     if (!d.enabled() && d.disabled_ms < horizon) {
       // A disabled stream past retention disappears.
       std::lock_guard<std::mutex> lock(catalog_mu_);
-      std::shared_ptr<TableImpl> table;
-      {
-        std::unique_lock<std::shared_mutex> write(tables_mu_);
-        auto& list = streams_[name];
-        list.erase(std::remove(list.begin(), list.end(), stream), list.end());
-        auto it = tables_.find(name);
-        if (it != tables_.end()) table = it->second;
-      }
-      if (table) {
-        TableInfo info = table->ChangeInfo([&](TableInfo* t) {
-          std::erase_if(t->streams, [&](const StreamDescription& x) {
-            return x.label == d.label;
-          });
-        });
-        Status s = PutRecord(info, table->id());
-        if (!s.ok()) result = s;
-      }
-      Status destroyed = stream->Destroy();
-      if (!destroyed.ok()) result = destroyed;
-      logger_->info("removed stream {} of table {} after its retention period",
-                    d.label, name);
+      Status removed = RemoveStream(name, stream);
+      if (!removed.ok()) result = removed;
       continue;
     }
     Status trimmed = stream->TrimBefore(horizon);
     if (!trimmed.ok()) result = trimmed;
   }
+  return result;
+}
+
+Status DatabaseImpl::RemoveStream(
+    const std::string& name, const std::shared_ptr<ChangeStreamImpl>& stream) {
+  const StreamDescription d = stream->description();
+  std::shared_ptr<TableImpl> table;
+  {
+    std::unique_lock<std::shared_mutex> write(tables_mu_);
+    auto& list = streams_[name];
+    list.erase(std::remove(list.begin(), list.end(), stream), list.end());
+    if (list.empty()) streams_.erase(name);
+    auto it = tables_.find(name);
+    if (it != tables_.end() && it->second->id() == stream->table_id()) {
+      table = it->second;
+    }
+  }
+  leveldb::WriteBatch batch;
+  if (table) {
+    TableInfo info = table->ChangeInfo([&](TableInfo* t) {
+      std::erase_if(t->streams, [&](const StreamDescription& x) {
+        return x.label == d.label;
+      });
+    });
+    std::string data;
+    ToRecord(info, table->id()).SerializeToString(&data);
+    batch.Put(CatalogKey(name), data);
+  } else {
+    batch.Delete(RetainedStreamKey(stream->table_id(), d.label));
+  }
+  // A disabled stream is never replayed: its applied markers go too.
+  for (uint32_t i = 0; i < stream->shard_count(); ++i) {
+    batch.Delete(stream->MarkerKey(i));
+  }
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  leveldb::Status s = db_->Write(sync, &batch);
+  Status result = s.ok() ? Status::OK() : Status::IOError(s.ToString());
+  Status destroyed = stream->Destroy();
+  if (!destroyed.ok() && result.ok()) result = destroyed;
+  // The table's stream directory goes with its last stream (fails, harmlessly,
+  // while other streams of the table remain).
+  std::error_code ec;
+  std::filesystem::remove(
+      options_.path + "/streams/" + std::to_string(stream->table_id()), ec);
+  logger_->info("removed stream {} of {}table {} after its retention period",
+                d.label, table ? "" : "deleted ", name);
   return result;
 }
 

@@ -18,6 +18,7 @@ verbs (create_table, put, get, ...) so that test bodies read like a spec.
 import contextlib
 import datetime
 import decimal
+import json
 import os
 import shutil
 import signal
@@ -46,6 +47,34 @@ ACCOUNT_ID = "000000000000"
 ACCESS_KEY = "AKIDEXAMPLEEDDYTEST"
 SECRET_KEY = "eddy-test-secret-key"
 STARTUP_TIMEOUT_S = 10.0
+AUTH_MODE = os.environ.get("EDDY_TEST_AUTH") == "1"
+
+# Every client a test starts (boto3, the AWS CLI, the eddy CLI, trigger
+# workers) signs with the test identity, whatever the developer's own
+# environment holds.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+    "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+    "AWS_DEFAULT_REGION": REGION,
+})
+os.environ.pop("AWS_SESSION_TOKEN", None)
+os.environ.pop("AWS_PROFILE", None)
+
+
+def write_auth_file(path, identities):
+    """Write an auth file (mode 0600) with [(name, key, secret, policy)]."""
+    doc = {"identities": [
+        {"name": name, "accessKeyId": key, "secretAccessKey": secret, "policy": policy}
+        for name, key, secret, policy in identities]}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(doc, f)
+    os.chmod(path, 0o600)
+    return path
+
+
+ALLOW_ALL = {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
 def free_port(host="127.0.0.1"):
@@ -88,7 +117,7 @@ class EddyServer:
 
     def __init__(self, data_dir=None, extra_args=(), binary=None, port=None,
                  host="127.0.0.1", startup_timeout=STARTUP_TIMEOUT_S,
-                 tls_cert=None, tls_key=None, ca_bundle=None):
+                 anonymous=False, tls_cert=None, tls_key=None, ca_bundle=None):
         """tls_cert/tls_key: PEM files to serve HTTPS with; ca_bundle: the
         CA the clients verify the server against."""
         self.external_endpoint = os.environ.get("EDDY_ENDPOINT")
@@ -100,6 +129,8 @@ class EddyServer:
         self.port = port
         self.extra_args = list(extra_args)
         self.startup_timeout = startup_timeout
+        # Anonymous even with EDDY_TEST_AUTH=1 (tests of anonymous mode).
+        self.anonymous = anonymous
         self._own_tmp = None
         if data_dir is None and not self.external_endpoint:
             self._own_tmp = tempfile.mkdtemp(prefix="eddy-test-")
@@ -109,6 +140,7 @@ class EddyServer:
                                       f"eddy-{uuid.uuid4().hex[:8]}.log"))
         self.process = None
         self._log_file = None
+        self._auth_file = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -125,11 +157,22 @@ class EddyServer:
         return f"{scheme}://{self.host}:{self.port}"
 
     def command(self):
-        tls = ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)] \
-            if self.tls_cert else []
-        return [str(self.binary), "serve", "--data", str(self.data_dir),
-                "--host", self.host, "--port", str(self.port), *tls,
-                *self.extra_args]
+        args = [str(self.binary), "serve", "--data", str(self.data_dir),
+                "--host", self.host, "--port", str(self.port), *self.extra_args]
+        if self.tls_cert:
+            args += ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)]
+        if AUTH_MODE and not self.anonymous and "--auth" not in self.extra_args:
+            args += ["--auth", self.default_auth_file()]
+        return args
+
+    def default_auth_file(self):
+        """The auth file of EDDY_TEST_AUTH=1: the test identity may do all."""
+        if self._auth_file is None:
+            directory = self._own_tmp or tempfile.mkdtemp(prefix="eddy-auth-")
+            self._auth_file = write_auth_file(
+                os.path.join(directory, "test-auth.json"),
+                [("tester", ACCESS_KEY, SECRET_KEY, ALLOW_ALL)])
+        return self._auth_file
 
     def start(self):
         if self.external:
@@ -253,8 +296,9 @@ class EddyServer:
 
     # -- clients -------------------------------------------------------------
 
-    def client(self, service="dynamodb", max_attempts=1, **config):
-        """A boto3 client with dummy credentials and no retries by default.
+    def client(self, service="dynamodb", max_attempts=1, access_key=ACCESS_KEY,
+               secret_key=SECRET_KEY, **config):
+        """A boto3 client with the test credentials and no retries by default.
 
         Client-side parameter validation is off so that the server's own
         validation (and its error messages) is what the tests see.
@@ -267,7 +311,7 @@ class EddyServer:
             max_pool_connections=config.pop("max_pool_connections", 10),
             **config)
         session = boto3.session.Session(
-            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key,
             region_name=REGION)
         verify = self.ca_bundle if self.tls_cert else None
         return session.client(service, endpoint_url=self.endpoint, config=cfg,
@@ -363,11 +407,12 @@ class EddyTestCase(unittest.TestCase):
     """One server per test class, plus the verbs the tests are written in."""
 
     server_args = ()
+    anonymous = False  # True: no --auth even with EDDY_TEST_AUTH=1.
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = EddyServer(extra_args=cls.server_args)
+        cls.server = EddyServer(extra_args=cls.server_args, anonymous=cls.anonymous)
         cls.server.start()
         cls.ddb = cls.server.client()
         cls._class_tables = []

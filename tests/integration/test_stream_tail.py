@@ -98,6 +98,30 @@ class StreamTailTest(unittest.TestCase):
         self.assertIn("has no enabled stream", done.stderr)
 
 
+class StreamTailManyShardsTest(unittest.TestCase):
+    """A stream of more shards than one DescribeStream page (100): the tail
+    pages through them all."""
+
+    def test_tail_reads_every_shard(self):
+        server = EddyServer(extra_args=("--stream-shards", "150")).start()
+        try:
+            ddb = server.client("dynamodb")
+            table = create_streamed_table(ddb)
+            keys = {f"k{n}" for n in range(300)}
+            for key in sorted(keys):
+                ddb.put_item(TableName=table, Item={"id": {"S": key}})
+            done = subprocess.run(
+                [server.binary, "stream", "tail", table, "--endpoint", server.endpoint,
+                 "--from", "trim-horizon", "--no-follow"],
+                capture_output=True, text=True, timeout=120)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            got = [json.loads(line)["dynamodb"]["Keys"]["id"]["S"]
+                   for line in done.stdout.splitlines()]
+            self.assertEqual(sorted(got), sorted(keys))
+        finally:
+            server.stop()
+
+
 class StreamRetentionTest(unittest.TestCase):
     """Records older than --stream-retention are trimmed in the background."""
 

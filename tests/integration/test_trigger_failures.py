@@ -8,7 +8,7 @@ audit that every record was handled or dead-lettered."""
 import json
 import urllib.request
 
-from trigger_harness import TriggerTestCase, handler_path
+from trigger_harness import TriggerTestCase
 
 RECORDS = 6
 
@@ -155,7 +155,7 @@ class TriggerFailuresIntegrationTest(TriggerTestCase):
         ranged = self.create_table(hash_key=("id", "S"), range_key=("n", "N"))
         for bad in (f"table:{ranged}", "table:no-such-table"):
             r = self.eddy("trigger", "create", "--table", table, "--handler",
-                          handler_path("ok"), "--on-failure", bad, check=False)
+                          self.handler("ok"), "--on-failure", bad, check=False)
             self.assertIn("OnFailureDestination table", r.stderr)
 
     # A failing trigger does not hold back a healthy one on the same table.

@@ -9,7 +9,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from trigger_harness import TriggerTestCase
+from trigger_harness import TriggerTestCase, install_library
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = Path(os.environ.get("EDDY_BUILD_DIR") or REPO_ROOT / "build")
@@ -32,7 +32,7 @@ class OutOfTreeHandlerTest(TriggerTestCase):
             done = subprocess.run(command, capture_output=True, text=True, timeout=300)
             if done.returncode != 0:
                 raise RuntimeError(f"{command}: {done.stdout}\n{done.stderr}")
-        cls.handler = str(build / "libaudit.so")
+        cls.library = build / "libaudit.so"
         cls.env = dict(os.environ, AWS_ACCESS_KEY_ID="dummy", AWS_SECRET_ACCESS_KEY="dummy",
                        AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
 
@@ -51,7 +51,8 @@ class OutOfTreeHandlerTest(TriggerTestCase):
         # The handler reads the key attribute "id".
         table = self.create_table(hash_key=("id", "S"), StreamSpecification={
             "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-        self.create_trigger(table, self.handler)
+        # Deployed as a user would: copied into the server's handler directory.
+        self.create_trigger(table, install_library(self.library, self.handler_dir))
         self.aws("dynamodb", "put-item", "--table-name", table,
                  "--item", '{"id":{"S":"o1"},"n":{"N":"1"}}')
         self.aws("dynamodb", "update-item", "--table-name", table,

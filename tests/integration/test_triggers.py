@@ -4,10 +4,9 @@ worker processes, with Lambda's event source mapping semantics (DESIGN.md
 trigger wait` is the barrier."""
 
 import json
-import shutil
 import urllib.request
 
-from trigger_harness import TriggerTestCase, handler_path
+from trigger_harness import TriggerTestCase, built_handler, install_library
 
 
 class TriggersIntegrationTest(TriggerTestCase):
@@ -118,17 +117,16 @@ class TriggersIntegrationTest(TriggerTestCase):
     # Rebuilding the handler file is picked up without a restart.
     def test_rebuilt_handler_is_reloaded(self):
         table = self.stream_table()
-        lib = self.tmp / f"{table}.so"
-        shutil.copy(handler_path("ok"), lib)
+        lib = install_library(built_handler("ok"), self.handler_dir, f"lib{table}.so")
         dlq = self.dlq_path(table)
-        self.create_trigger(table, str(lib), "--max-retries", "0",
+        self.create_trigger(table, lib, "--max-retries", "0",
                             "--on-failure", f"file:{dlq}")
         self.put(table, {"p": "v1"})
         self.wait_triggers(table)
         # "Rebuild": a new file (new inode) under the same name.
-        tmp = self.tmp / f"{table}.new"
-        shutil.copy(handler_path("returns_failure"), tmp)
-        tmp.replace(lib)
+        new = install_library(built_handler("returns_failure"), self.handler_dir,
+                              f"lib{table}.new")
+        (self.handler_dir / new).replace(self.handler_dir / lib)
         self.put(table, {"p": "v2"})
         self.wait_triggers(table)
         self.assertEqual(len(self.handled_records(table)), 1)
@@ -225,7 +223,7 @@ class TriggersIntegrationTest(TriggerTestCase):
     # Lambda's ranges, and options not built yet, are refused with a reason.
     def test_invalid_options_are_refused(self):
         table = self.stream_table()
-        ok = handler_path("ok")
+        ok = self.handler("ok")
         cases = [
             (["--batch-size", "0"], "BatchSize"),
             (["--batch-size", "10001"], "BatchSize"),
@@ -253,5 +251,5 @@ class TriggersIntegrationTest(TriggerTestCase):
                       check=False)
         self.assertIn("no enabled stream", r.stderr)
         r = self.eddy("trigger", "create", "--table", table, "--handler",
-                      "/nonexistent/h.so", check=False)
+                      "libnone.so", check=False)
         self.assertIn("Handler library not found", r.stderr)

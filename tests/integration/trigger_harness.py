@@ -2,10 +2,13 @@
 
 The tests run the real server, its dispatcher and eddy-worker processes,
 with the handler libraries of tests/handlers/ (built into
-$EDDY_HANDLER_DIR, default build/lib). They manage triggers with the
-`eddy trigger` CLI and never sleep to wait for delivery: `eddy trigger
-wait` returns once every record committed before it is handled, filtered or
-dead-lettered.
+$EDDY_HANDLER_DIR, default build/lib). A server loads handler libraries
+only from its handler directory (`eddy serve --handler-dir`): each test
+class gets a fresh one, and handler(name) copies the library a test uses
+into it and returns the name to pass to `eddy trigger create --handler`.
+They manage triggers with the `eddy trigger` CLI and never sleep to wait
+for delivery: `eddy trigger wait` returns once every record committed
+before it is handled, filtered or dead-lettered.
 
 What a handler saw: the `ok` handler logs every record it receives as
 Lambda's record JSON through the host; the worker writes those lines to
@@ -16,8 +19,10 @@ handled_records() parses them back.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import unittest
 from pathlib import Path
@@ -28,25 +33,64 @@ from eddy_server import (REPO_ROOT, EddyTestCase, item_av,  # noqa: E402
                          test_environment)
 from test_streams import read_stream  # noqa: E402
 
-HANDLER_DIR = Path(os.environ.get("EDDY_HANDLER_DIR") or REPO_ROOT / "build" / "lib")
+# Where the build put the test handlers (not where servers load them from).
+BUILT_HANDLERS = Path(os.environ.get("EDDY_HANDLER_DIR") or REPO_ROOT / "build" / "lib")
 
 
-def handler_path(name):
-    path = HANDLER_DIR / f"libtest_handler_{name}.so"
+def built_handler(name):
+    """The built library of tests/handlers/<name>.cc, or skip the test."""
+    path = BUILT_HANDLERS / f"libtest_handler_{name}.so"
     if not path.exists():
         raise unittest.SkipTest(f"test handler not built: {path}")
-    return str(path)
+    return path
+
+
+def install_library(source, directory, name=None):
+    """Copies a library into a handler directory the way the server accepts
+    it (owned by us, mode 0755); returns its file name there."""
+    source = Path(source)
+    target = Path(directory) / (name or source.name)
+    if target.exists() and target.samefile(source):
+        return target.name
+    shutil.copyfile(source, target)
+    target.chmod(0o755)
+    return target.name
 
 
 class TriggerTestCase(EddyTestCase):
-    """A server per class plus trigger verbs."""
+    """A server per class, with a handler directory of its own, plus
+    trigger verbs."""
+
+    @classmethod
+    def make_handler_dir(cls):
+        """The server's --handler-dir: a fresh directory per class."""
+        path = Path(tempfile.mkdtemp(prefix="eddy-handlers-"))
+        path.chmod(0o755)
+        cls.addClassCleanup(shutil.rmtree, path, True)
+        return path
 
     @classmethod
     def setUpClass(cls):
-        super().setUpClass()
+        cls.handler_dir = cls.make_handler_dir()
+        # This class's server gets the directory; subclasses get their own.
+        own = cls.__dict__.get("server_args")
+        cls.server_args = (*cls.server_args, "--handler-dir", str(cls.handler_dir))
+        try:
+            super().setUpClass()
+        finally:
+            if own is None:
+                del cls.server_args
+            else:
+                cls.server_args = own
         cls.server.require_process()
         cls.streams = cls.server.client("dynamodbstreams")
         cls.tmp = Path(cls.server._own_tmp)
+
+    @classmethod
+    def handler(cls, name):
+        """Installs tests/handlers/<name>.cc's library in the handler
+        directory; returns the name to pass to --handler."""
+        return install_library(built_handler(name), cls.handler_dir)
 
     # -- tables and writes -----------------------------------------------------
 
@@ -89,10 +133,10 @@ class TriggerTestCase(EddyTestCase):
 
     # -- the CLI ---------------------------------------------------------------
 
-    def eddy(self, *args, check=True, timeout=300):
+    def eddy(self, *args, check=True, timeout=300, cwd=None):
         command = [str(self.server.binary), *args, "--endpoint", self.server.endpoint]
         result = subprocess.run(command, capture_output=True, text=True,
-                                timeout=timeout, stdin=subprocess.DEVNULL,
+                                timeout=timeout, stdin=subprocess.DEVNULL, cwd=cwd,
                                 env=test_environment())
         if check and result.returncode != 0:
             self.fail(f"{' '.join(command)} exited {result.returncode}:\n"
@@ -101,9 +145,12 @@ class TriggerTestCase(EddyTestCase):
         return result
 
     def create_trigger(self, table, handler, *options):
-        """Create a trigger with `eddy trigger create`; returns its JSON."""
-        path = handler if handler.startswith("/") else handler_path(handler)
-        out = self.eddy("trigger", "create", "--table", table, "--handler", path,
+        """Create a trigger with `eddy trigger create`; returns its JSON.
+        `handler`: a test handler's name ("ok"), or a library file name or
+        path as --handler takes it ("libx.so", "/abs/inside/libx.so")."""
+        if "/" not in handler and not handler.endswith(".so"):
+            handler = self.handler(handler)
+        out = self.eddy("trigger", "create", "--table", table, "--handler", handler,
                         *options)
         return json.loads(out.stdout)
 

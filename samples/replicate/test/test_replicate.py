@@ -51,7 +51,7 @@ class PeerServer(EddyServer):
     the settings are the server's environment, which its workers inherit."""
 
     def __init__(self, origin, port, peer_port):
-        super().__init__(port=port)
+        super().__init__(port=port, extra_args=("--handler-dir", str(LIB_DIR)))
         self.origin = origin
         self.settings = {
             "REPLICATE_TARGET": f"http://127.0.0.1:{peer_port}",

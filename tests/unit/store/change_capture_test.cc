@@ -6,6 +6,8 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 
@@ -25,15 +27,22 @@ class ChangeCaptureTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::FreshTestDir("eddy_capture_test_");
+    now_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
     Open();
+    ASSERT_TRUE(db_->CreateTable(OrdersSchema()).ok());
+    table_ = db_->GetTable("Orders");
+  }
+
+  static TableSchema OrdersSchema() {
     TableSchema schema;
     schema.name = "Orders";
     schema.hash_key = {"id", ValueType::kS};
     schema.attribute_definitions = {{"id", ValueType::kS}};
     schema.billing_mode = BillingMode::kPayPerRequest;
     schema.stream_view_type = StreamViewType::kNewAndOldImages;
-    ASSERT_TRUE(db_->CreateTable(schema).ok());
-    table_ = db_->GetTable("Orders");
+    return schema;
   }
 
   void TearDown() override {
@@ -46,6 +55,8 @@ class ChangeCaptureTest : public ::testing::Test {
     Database::Options options;
     options.path = dir_.string();
     options.stream_shards = 2;
+    options.clock_ms = [this] { return now_ms_.load(); };
+    options.maintenance_interval_ms = 3600 * 1000;  // Trim when the test says.
     auto db = Database::Open(options);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
@@ -77,12 +88,16 @@ class ChangeCaptureTest : public ::testing::Test {
     return table_->Delete(Item{{"id", S(id)}}, nullptr, &out);
   }
 
-  // Every record of the table's stream, all shards, in shard order.
-  std::vector<ChangeRecord> Records() {
+  // Every record of the table's stream (the latest one, or `stream`), all
+  // shards, in shard order.
+  std::vector<ChangeRecord> Records(std::shared_ptr<ChangeStream> stream = {}) {
     std::vector<ChangeRecord> out;
-    auto streams = db_->ListStreams(std::string("Orders"));
-    EXPECT_FALSE(streams.empty());
-    auto& stream = streams.front();
+    if (!stream) {
+      auto streams = db_->ListStreams(std::string("Orders"));
+      EXPECT_FALSE(streams.empty());
+      if (streams.empty()) return out;
+      stream = streams.front();
+    }
     for (uint32_t i = 0; i < stream->shard_count(); ++i) {
       auto read = stream->shard(i)->Read(stream->shard(i)->first_sequence(),
                                          100000, 64 << 20);
@@ -105,6 +120,7 @@ class ChangeCaptureTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::atomic<int64_t> now_ms_{0};  // The store's clock (Options::clock_ms).
   std::unique_ptr<Database> db_;
   std::shared_ptr<Table> table_;
 };
@@ -240,6 +256,116 @@ TEST_F(ChangeCaptureTest, RecordsSurviveRestart) {
   auto records = Records();
   ASSERT_EQ(records.size(), 2u);
   EXPECT_LT(records[0].sequence, records[1].sequence);
+}
+
+// DeleteTable keeps the table's stream: listed, disabled, sealed and
+// readable, also after a restart, until the retention period passes; then
+// it is removed with its files. A table re-created with the same name gets
+// a stream with another label, and the old one stays readable beside it.
+TEST_F(ChangeCaptureTest, DeletedTablesStreamStaysReadableUntilRetention) {
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  ASSERT_TRUE(Put({{"id", S("a")}, {"v", N("1")}}).ok());
+  ASSERT_TRUE(Delete("a").ok());
+  const std::string old_label =
+      db_->ListStreams(std::string("Orders")).at(0)->description().label;
+  table_.reset();
+  ASSERT_TRUE(db_->DeleteTable("Orders").ok());
+  EXPECT_EQ(db_->GetTable("Orders"), nullptr);
+
+  auto check_old_stream = [&](const char* when) {
+    SCOPED_TRACE(when);
+    std::shared_ptr<ChangeStream> old = db_->GetStream("Orders", old_label);
+    ASSERT_NE(old, nullptr);
+    const StreamDescription d = old->description();
+    EXPECT_FALSE(d.enabled());
+    EXPECT_EQ(d.hash_key, "id");
+    EXPECT_EQ(d.range_key, "");
+    for (uint32_t i = 0; i < old->shard_count(); ++i) {
+      EXPECT_TRUE(old->shard(i)->sealed());
+    }
+    EXPECT_EQ(Records(old).size(), 2u);
+  };
+  check_old_stream("after DeleteTable");
+  Close();
+  Open();
+  check_old_stream("after a restart");
+
+  now_ms_ += 1000;
+  ASSERT_TRUE(db_->CreateTable(OrdersSchema()).ok());
+  table_ = db_->GetTable("Orders");
+  ASSERT_TRUE(Put({{"id", S("b")}}).ok());
+  auto streams = db_->ListStreams(std::string("Orders"));
+  ASSERT_EQ(streams.size(), 2u);
+  EXPECT_TRUE(streams[0]->description().enabled());
+  EXPECT_NE(streams[0]->description().label, old_label);
+  EXPECT_EQ(streams[1]->description().label, old_label);
+  check_old_stream("beside the new table's stream");
+  EXPECT_EQ(Records().size(), 1u);  // The new stream has only its own.
+
+  // Just before the retention passes it is still there.
+  now_ms_ += kDay - 2000;
+  ASSERT_TRUE(db_->TrimStreams().ok());
+  check_old_stream("just before the retention passes");
+  now_ms_ += 2000;
+  ASSERT_TRUE(db_->TrimStreams().ok());
+  EXPECT_EQ(db_->GetStream("Orders", old_label), nullptr);
+  ASSERT_EQ(db_->ListStreams(std::string("Orders")).size(), 1u);
+  streams.clear();  // Holding a stream keeps its logs open.
+  Close();
+  Open();
+  EXPECT_EQ(db_->GetStream("Orders", old_label), nullptr);
+  streams = db_->ListStreams(std::string("Orders"));
+  ASSERT_EQ(streams.size(), 1u);
+  EXPECT_TRUE(streams[0]->description().enabled());
+  // The deleted table's stream files are gone (table ids start at 1).
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "streams" / "1"));
+}
+
+// A deleted table's disabled (not latest) streams are retained too, each
+// until its own retention passes.
+TEST_F(ChangeCaptureTest, DeleteTableRetainsEveryStreamOfTheTable) {
+  TableUpdate off;
+  off.stream = StreamUpdate{false, StreamViewType::kNewAndOldImages};
+  TableUpdate on;
+  on.stream = StreamUpdate{true, StreamViewType::kKeysOnly};
+  ASSERT_TRUE(db_->UpdateTable("Orders", off).ok());
+  now_ms_ += 10;
+  ASSERT_TRUE(db_->UpdateTable("Orders", on).ok());
+  table_.reset();
+  ASSERT_TRUE(db_->DeleteTable("Orders").ok());
+  auto streams = db_->ListStreams(std::string("Orders"));
+  ASSERT_EQ(streams.size(), 2u);
+  EXPECT_EQ(streams[0]->description().view_type, StreamViewType::kKeysOnly);
+  for (const auto& stream : streams) {
+    EXPECT_FALSE(stream->description().enabled());
+  }
+  streams.clear();
+  Close();
+  Open();
+  EXPECT_EQ(db_->ListStreams(std::string("Orders")).size(), 2u);
+  // Disabled at T and T + 10 ms; now T + 10: past the first one only.
+  now_ms_ += 24LL * 3600 * 1000 - 5;
+  ASSERT_TRUE(db_->TrimStreams().ok());
+  streams = db_->ListStreams(std::string("Orders"));
+  ASSERT_EQ(streams.size(), 1u);
+  EXPECT_EQ(streams[0]->description().view_type, StreamViewType::kKeysOnly);
+}
+
+// New streams name their shards in creation order; the naming survives a
+// restart.
+TEST_F(ChangeCaptureTest, NewStreamsUseOrderedShardNaming) {
+  auto streams = db_->ListStreams(std::string("Orders"));
+  ASSERT_EQ(streams.size(), 1u);
+  EXPECT_EQ(streams[0]->description().shard_naming, ShardNaming::kOrdered);
+  EXPECT_EQ(streams[0]->start_sequence(0), kFirstRecordSequence - 1);
+  ASSERT_TRUE(Put({{"id", S("a")}}).ok());
+  EXPECT_EQ(Records()[0].sequence, kFirstRecordSequence);
+  streams.clear();
+  Close();
+  Open();
+  streams = db_->ListStreams(std::string("Orders"));
+  EXPECT_EQ(streams[0]->description().shard_naming, ShardNaming::kOrdered);
+  EXPECT_EQ(streams[0]->description().hash_key, "id");
 }
 
 }  // namespace

@@ -4,8 +4,14 @@
 // Every item of the table maps to one shard (KeyHash of its encoded
 // partition key modulo the shard count), so all changes of one item are in
 // one shard, in commit order (DESIGN.md invariant 2). A stream is enabled
-// until UpdateTable disables it; then its shards are sealed and it stays
-// readable until the retention period passes.
+// until UpdateTable disables it or DeleteTable deletes its table; then its
+// shards are sealed and it stays readable until the retention period passes
+// (also after its table is gone, as on DynamoDB).
+//
+// Shard numbering: a shard's first record gets kFirstRecordSequence, and
+// its StartingSequenceNumber (start_sequence()) is one below: a number no
+// record has, so that reading AT or AFTER it reads the whole shard, also
+// while the shard is still empty.
 //
 // Thread-safety: all methods may be called concurrently. The ShardLog
 // pointers stay valid as long as the ChangeStream is alive.
@@ -35,6 +41,21 @@ std::string_view StreamViewTypeName(StreamViewType type);
 bool ParseStreamViewType(std::string_view text, StreamViewType* type);
 
 enum class ChangeEvent : uint8_t { kInsert = 1, kModify = 2, kRemove = 3 };
+
+// How the Streams API names a stream's shards (runtime/api/stream_format.h
+// has the formats). Persisted with the stream; only ever added to.
+enum class ShardNaming : uint8_t {
+  // Streams created before shard ids sorted in creation order: the stream's
+  // creation time and a hash. Kept so that an earlier Eddy's streams keep
+  // their shard ids (consumers may have stored them).
+  kHashed = 0,
+  // The shard's creation time and its index: lexical order is creation
+  // order, across any number of later generations of shards.
+  kOrdered = 1,
+};
+
+// The sequence number of a shard's first record.
+inline constexpr uint64_t kFirstRecordSequence = 1;
 // "INSERT", "MODIFY", "REMOVE".
 std::string_view ChangeEventName(ChangeEvent event);
 
@@ -45,6 +66,12 @@ struct StreamDescription {
   int64_t created_ms = 0;
   int64_t disabled_ms = 0;  // 0 while enabled.
   uint32_t shard_count = 0;
+  ShardNaming shard_naming = ShardNaming::kOrdered;
+  // The table's key attribute names when the stream was created
+  // (DescribeStream's KeySchema; a stream outlives its table). range_key is
+  // empty for a hash-only table.
+  std::string hash_key;
+  std::string range_key;
 
   bool enabled() const { return disabled_ms == 0; }
 };
@@ -74,6 +101,12 @@ class ChangeStream {
   virtual streams::ShardLog* shard(uint32_t index) const = 0;
   // The shard holding items whose encoded partition key hashes to `hash`.
   uint32_t ShardFor(uint32_t hash) const { return hash % shard_count(); }
+  // The shard's StartingSequenceNumber: one below its first record's
+  // number (see the header comment). Never changes, also not by trimming.
+  // REQUIRES: index < shard_count().
+  uint64_t start_sequence(uint32_t /*index*/) const {
+    return kFirstRecordSequence - 1;
+  }
 
   // Decodes a record read from one of this stream's shards; images are
   // filtered by the view type (KEYS_ONLY carries neither).

@@ -11,6 +11,8 @@
 //   "g" <table id u64> <index id u32> <hash u32> <enc(index pk)>
 //       [<enc(index sk)>] <enc(pk)> [<enc(sk)>] -> EncodeItem(projected item)
 //   "x" <transaction id u64>         -> TransactionIntent (transaction.h)
+//   "s" <table id u64> <stream label> -> RetainedStream: a stream of a
+//       deleted table, readable (DISABLED) until its retention passes
 // where hash = KeyHash(enc(pk)) spreads partitions (Scan order and parallel
 // Scan segments follow it, as in DynamoDB) and enc() is the order-preserving
 // key encoding of key_codec.h, so one partition's items are contiguous and
@@ -34,6 +36,7 @@
 
 #include <spdlog/logger.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -98,6 +101,11 @@ class Database {
     // Stream records older than this are trimmed, and disabled streams are
     // removed this long after they were disabled (DynamoDB: 24 hours).
     int64_t stream_retention_ms = 24LL * 60 * 60 * 1000;
+    // Wall clock in ms since the epoch for stream bookkeeping: stream
+    // creation (labels), disabling, and the retention of records and of
+    // disabled streams. Defaults to std::chrono::system_clock; tests inject
+    // one. Must be thread-safe.
+    std::function<int64_t()> clock_ms;
     // How often the background maintenance (trimming) runs.
     int64_t maintenance_interval_ms = 60 * 1000;
     // How often the background TTL sweeper deletes the expired items of the
@@ -112,7 +120,10 @@ class Database {
 
   // Fails with AlreadyExists ("Table already exists: <name>").
   virtual Result<TableInfo> CreateTable(const TableSchema& schema) = 0;
-  // Fails with NotFound. Items are removed in the background.
+  // Fails with NotFound. Items are removed in the background. The table's
+  // streams stay readable (ListStreams, GetStream), disabled, until
+  // stream_retention_ms after the deletion, as on DynamoDB; a new table of
+  // the same name gets streams with other labels.
   virtual Result<TableInfo> DeleteTable(const std::string& name) = 0;
   virtual Result<TableInfo> UpdateTable(const std::string& name,
                                         const TableUpdate& update) = 0;
@@ -149,11 +160,13 @@ class Database {
   // nullptr when there is no such table.
   virtual std::shared_ptr<Table> GetTable(const std::string& name) = 0;
 
-  // The streams of `table` (of every table when absent), each table's
-  // latest first, including disabled streams still within retention.
+  // The streams of `table` (of every table when absent), each table name's
+  // latest first, including disabled streams still within retention, also
+  // those of deleted tables.
   virtual std::vector<std::shared_ptr<ChangeStream>> ListStreams(
       const std::optional<std::string>& table) = 0;
-  // nullptr when the table has no stream with that label.
+  // nullptr when no stream of a table of that name (existing or deleted
+  // within retention) has that label.
   virtual std::shared_ptr<ChangeStream> GetStream(const std::string& table,
                                                   const std::string& label) = 0;
   // Trims stream records older than the retention period and removes

@@ -40,7 +40,7 @@ std::string OpenSslErrors() {
 
 // Encrypted keys would make OpenSSL prompt on the terminal; refuse them.
 int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/,
-                 void* /*userdata*/) {
+                 void* /*userdata*/) noexcept {
   return -1;
 }
 

@@ -243,8 +243,6 @@ class CliPagingTest(ContractTestCase):
     def aws(self, *args):
         with tempfile.TemporaryDirectory(prefix="eddy-cli-home-") as home:
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
-                   # The test identity: with EDDY_TEST_AUTH=1 the server
-                   # knows only it.
                    "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
                    "AWS_DEFAULT_REGION": REGION, "AWS_DEFAULT_OUTPUT": "json",
                    "AWS_PAGER": "", "AWS_EC2_METADATA_DISABLED": "true",

@@ -15,6 +15,7 @@ out.
   python3 bench/instructions.py --eddy-bin /tmp/eddy-before --eddy-bin build/bin/eddy
   python3 bench/instructions.py --ops get,query --n1 500 --n2 2500
   python3 bench/instructions.py --ops get,put --auth   # + each with --auth
+  python3 bench/instructions.py --ops get --tls        # all over HTTPS
 
 The first binary is the baseline; later ones are reported as ratios to it.
 With --auth every binary is also measured serving with `--auth` (one
@@ -66,16 +67,23 @@ def instructions(binary, op, n, args, auth=False):
                                  os.path.join(tmp, "data"))
     serve[0] = binary
     serve[serve.index("--threads") + 1] = "1"
+    context = None
+    if args.tls:
+        cert, key = bench.make_certificate(tmp)
+        serve += ["--tls-cert", cert, "--tls-key", key]
+        context = bench.ssl.create_default_context(cafile=cert)
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
          *serve],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        bench.wait_ready("127.0.0.1", port, proc, 120)
-        client = bench.Client("127.0.0.1", port, timeout=120)
+        bench.wait_ready("127.0.0.1", port, proc, 120, context)
+        client = bench.Client("127.0.0.1", port, timeout=120,
+                              ssl_context=context)
         bench.create_table(client, TABLE)
         bench.preload("127.0.0.1", port, TABLE, args.partitions,
-                      args.per_partition, args.seed, workers=2)
+                      args.per_partition, args.seed, workers=2,
+                      ssl_context=context)
         for name, body in requests_for(op, n, args.partitions,
                                        args.per_partition, args.seed):
             status, reply = client.call(name, body)
@@ -115,6 +123,8 @@ def main():
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--auth", action="store_true",
                    help="also measure each binary serving with --auth")
+    p.add_argument("--tls", action="store_true",
+                   help="serve and send over HTTPS (a throwaway certificate)")
     args = p.parse_args()
     args.eddy_threads, args.pin = 1, False  # for bench.server_command
     binaries = args.eddy_bin or [os.path.join(REPO, "build", "bin", "eddy")]

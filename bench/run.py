@@ -16,6 +16,8 @@ bench/results/<date>.json.
   python3 bench/run.py --targets eddy,eddy-auth --ops get_signed,put_signed
                        # SigV4 verification's cost: the same pre-signed
                        # requests against Eddy without and with --auth
+  python3 bench/run.py --targets eddy,eddy-tls --ops get,put
+                       # HTTPS against plain HTTP, same wrk scripts
 
 Standard library only. See bench/README.md for the method.
 """
@@ -33,6 +35,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -70,11 +73,15 @@ GSI_NAME = "by_count"
 DEFAULT_OPS = "get,query,put"
 ALL_TARGETS = ("eddy", "moto", "dynalite")
 # Eddy with --auth and one allow-all identity (the bench credentials);
-# only on request (--targets eddy,eddy-auth).
-EXTRA_TARGETS = ("eddy-auth",)
+# only on request (--targets eddy,eddy-auth). eddy-tls: Eddy serving HTTPS
+# (a throwaway certificate from the openssl binary), reported as
+# eddy-tls/eddy (--targets eddy,eddy-tls).
+EXTRA_TARGETS = ("eddy-auth", "eddy-tls")
 
 # The issue's targets (issue 2, bench/ acceptance point).
 RATIO_TARGETS = {"put": 15.0, "get": 15.0, "query": 20.0}
+# HTTPS with keep-alive against plain HTTP, same run (issue 12).
+TLS_RATIO_TARGET = 0.7
 P99_TARGET_US = 2000
 GENERATOR_LIMIT = 0.90  # wrk above this share of its core = bottleneck
 CONTENTION_LIMIT = 0.10  # other processes' share of the server core
@@ -153,17 +160,23 @@ def write_signed_requests(path, host, op, table, args):
 
 
 class Client:
-    """One keep-alive connection speaking DynamoDB JSON 1.0."""
+    """One keep-alive connection speaking DynamoDB JSON 1.0 (over TLS when
+    given an ssl_context)."""
 
-    def __init__(self, host, port, timeout=30.0):
+    def __init__(self, host, port, timeout=30.0, ssl_context=None):
         self.host, self.port, self.timeout = host, port, timeout
+        self.ssl_context = ssl_context
         self.conn = None
 
     def call(self, op, body):
         data = json.dumps(body, separators=(",", ":")).encode()
         headers = sigv4_headers("%s:%d" % (self.host, self.port), op, data)
         for attempt in range(2):
-            if self.conn is None:
+            if self.conn is None and self.ssl_context is not None:
+                self.conn = http.client.HTTPSConnection(
+                    self.host, self.port, timeout=self.timeout,
+                    context=self.ssl_context)
+            elif self.conn is None:
                 self.conn = http.client.HTTPConnection(
                     self.host, self.port, timeout=self.timeout)
             try:
@@ -214,9 +227,9 @@ def item_size(it):
     return size
 
 
-def wait_ready(host, port, proc, timeout):
+def wait_ready(host, port, proc, timeout, ssl_context=None):
     deadline = time.monotonic() + timeout
-    client = Client(host, port, timeout=2.0)
+    client = Client(host, port, timeout=2.0, ssl_context=ssl_context)
     last = None
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -273,7 +286,8 @@ def create_table(client, table, with_gsi=False):
     raise RuntimeError("table %s never became ACTIVE" % table)
 
 
-def preload(host, port, table, partitions, per_partition, seed, workers=8):
+def preload(host, port, table, partitions, per_partition, seed, workers=8,
+            ssl_context=None):
     """PutItem p<i>/s<j> for every i, j with `workers` connections."""
     keys = [(i, j) for i in range(partitions) for j in range(per_partition)]
     local = threading.local()
@@ -282,7 +296,8 @@ def preload(host, port, table, partitions, per_partition, seed, workers=8):
     def put(chunk):
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = Client(host, port)
+            client = local.client = Client(host, port,
+                                           ssl_context=ssl_context)
         rng = random.Random(seed * 1000003 + chunk[0][0])
         for i, j in chunk:
             status, body = client.call("PutItem", {
@@ -535,9 +550,23 @@ def moto_command():
     return beside if os.path.exists(beside) else shutil.which("moto_server")
 
 
+def make_certificate(directory):
+    """A self-signed certificate for 127.0.0.1 (EC P-256, as a TLS server
+    would use); returns (cert, key) paths."""
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
 def server_command(target, args, port, data_dir):
+    """eddy-tls makes its certificate beside `data_dir`."""
     host = "127.0.0.1"
-    if target in ("eddy", "eddy-auth"):
+    if target in ("eddy", "eddy-auth", "eddy-tls"):
         cmd = [args.eddy_bin, "serve", "--data", data_dir, "--host", host,
                "--port", str(port)]
         if target == "eddy-auth":
@@ -551,6 +580,9 @@ def server_command(target, args, port, data_dir):
                         "Effect": "Allow", "Action": "*",
                         "Resource": "*"}]}}]}, f)
             cmd += ["--auth", auth]
+        if target == "eddy-tls":
+            cert, key = make_certificate(os.path.dirname(data_dir))
+            cmd += ["--tls-cert", cert, "--tls-key", key]
         threads = args.eddy_threads
         if threads is None:
             threads = 1 if args.pin else 0
@@ -572,7 +604,7 @@ def server_command(target, args, port, data_dir):
 
 
 def target_versions(target, args):
-    if target in ("eddy", "eddy-auth"):
+    if target in ("eddy", "eddy-auth", "eddy-tls"):
         return eddy_version(args.eddy_bin)
     if target == "moto":
         try:
@@ -601,6 +633,12 @@ class Server:
         os.makedirs(os.path.join(self.tmp, "data"))
         cmd = server_command(target, args, self.port,
                              os.path.join(self.tmp, "data"))
+        # How run.py's own clients reach it (wrk does not verify).
+        self.scheme, self.ssl_context = "http", None
+        if target == "eddy-tls":
+            self.scheme = "https"
+            self.ssl_context = ssl.create_default_context(
+                cafile=os.path.join(self.tmp, "cert.pem"))
         if args.nice:
             cmd = ["nice", "-n", str(args.nice)] + cmd
         if args.pin:
@@ -738,20 +776,23 @@ def bench_target(target, args):
     server = Server(target, args)
     info = {"command": server.cmd, "versions": target_versions(target, args)}
     try:
-        wait_ready("127.0.0.1", server.port, server.proc, args.start_timeout)
-        client = Client("127.0.0.1", server.port)
+        wait_ready("127.0.0.1", server.port, server.proc, args.start_timeout,
+                   server.ssl_context)
+        client = Client("127.0.0.1", server.port,
+                        ssl_context=server.ssl_context)
         with_gsi = "query_gsi" in args.ops
         create_table(client, args.table, with_gsi)
         took = preload("127.0.0.1", server.port, args.table, args.partitions,
-                       args.per_partition, args.seed)
+                       args.per_partition, args.seed,
+                       ssl_context=server.ssl_context)
         info["item_size_bytes"] = spot_check(client, args.table,
                                              args.per_partition, with_gsi)
         client.close()
         info["preload_s"] = round(took, 2)
         log("  %s: pre-loaded %d items in %.1fs" % (
             target, args.partitions * args.per_partition, took))
-        info["ops"] = measure(args, target, "http://127.0.0.1:%d/" %
-                              server.port, server.proc.pid)
+        info["ops"] = measure(args, target, "%s://127.0.0.1:%d/" % (
+            server.scheme, server.port), server.proc.pid)
     except Exception as e:  # noqa: BLE001  a target failing must not stop the rest
         info["failed"] = "%s: %s" % (type(e).__name__, e)
         info["server_log_tail"] = server.log_tail()
@@ -764,9 +805,13 @@ def bench_target(target, args):
 
 def bench_endpoint(args):
     parts = urllib.parse.urlsplit(args.endpoint)
-    host, port = parts.hostname, parts.port or 80
+    https = parts.scheme == "https"
+    host, port = parts.hostname, parts.port or (443 if https else 80)
     info = {"endpoint": args.endpoint}
-    client = Client(host, port)
+    # HTTPS: verified against AWS_CA_BUNDLE if set, else the system's CAs.
+    context = (ssl.create_default_context(
+        cafile=os.environ.get("AWS_CA_BUNDLE")) if https else None)
+    client = Client(host, port, ssl_context=context)
     with_gsi = "query_gsi" in args.ops
     create_table(client, args.table, with_gsi)
     status, body = client.call("Query", {
@@ -776,7 +821,7 @@ def bench_endpoint(args):
         "Select": "COUNT"})
     if status != 200 or body.get("Count") != args.per_partition:
         took = preload(host, port, args.table, args.partitions,
-                       args.per_partition, args.seed)
+                       args.per_partition, args.seed, ssl_context=context)
         info["preload_s"] = round(took, 2)
     info["item_size_bytes"] = spot_check(client, args.table,
                                          args.per_partition, with_gsi)
@@ -845,6 +890,13 @@ def summarize(rounds, ops):
             if e and a and e["requests_per_s"]:
                 ratios.setdefault("eddy-auth/eddy", {})[op] = round(
                     a["requests_per_s"] / e["requests_per_s"], 3)
+    # HTTPS against plain HTTP: Eddy with and without TLS, same run.
+    if "eddy" in summary and "eddy-tls" in summary:
+        for op in ops:
+            e, t = summary["eddy"].get(op), summary["eddy-tls"].get(op)
+            if e and t and e["requests_per_s"]:
+                ratios.setdefault("eddy-tls/eddy", {})[op] = round(
+                    t["requests_per_s"] / e["requests_per_s"], 3)
     if "eddy" in summary:
         for other in ("dynalite", "moto"):
             for op in ops:
@@ -952,6 +1004,13 @@ def print_tables(args, rounds, summary, ops):
                 ("%.3f×" if r[op] < 2 else "%.1f×") % r[op] if op in r else "-"
                 for op in ops)))
         print()
+    for op, r in summary["ratios"].get("eddy-tls/eddy", {}).items():
+        quotable = all(summary["medians"][t][op]["quotable_runs"]
+                       for t in ("eddy", "eddy-tls"))
+        print("%s: HTTPS/HTTP %.2f× (target ≥ %g×: %s)%s" % (
+            OPS[op][0], r, TLS_RATIO_TARGET,
+            "met" if r >= TLS_RATIO_TARGET and quotable else "NOT met",
+            "" if quotable else "  [no quotable round]"))
     for op, t in summary["targets"].items():
         print("%s: Eddy/dynalite %s (target ≥ %g×: %s), p99 %.2f ms "
               "(target < 2 ms: %s)%s" % (
@@ -969,7 +1028,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--targets", default=",".join(ALL_TARGETS),
-                   help="comma-separated: eddy,moto,dynalite,eddy-auth")
+                   help="comma-separated: eddy,moto,dynalite,eddy-auth,"
+                   "eddy-tls")
     p.add_argument("--endpoint", help="benchmark this running endpoint "
                    "instead of starting targets (e.g. http://127.0.0.1:8000)")
     p.add_argument("--ops", default=DEFAULT_OPS,

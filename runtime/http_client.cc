@@ -1,179 +1,166 @@
 #include "http_client.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <curl/curl.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <ctime>
+#include <fstream>
+#include <mutex>
+#include <utility>
 
-#include "auth/sigv4.h"
+#include "eddy/functions/aws_credentials.h"
 
 namespace eddy::runtime {
+namespace {
 
-Result<HttpClient> HttpClient::Create(std::string_view endpoint) {
-  std::string_view rest = endpoint;
-  if (rest.substr(0, 7) == "http://") rest.remove_prefix(7);
-  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  const size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
+size_t AppendBody(char* data, size_t size, size_t count, void* out) noexcept {
+  try {
+    static_cast<std::string*>(out)->append(data, size * count);
+    return size * count;
+  } catch (...) {
+    return 0;  // libcurl fails the transfer.
+  }
+}
+
+// "https://host:port" from what the user typed; InvalidArgument for another
+// scheme.
+Result<std::string> NormalizeEndpoint(std::string endpoint) {
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  const size_t scheme_end = endpoint.find("://");
+  if (scheme_end == std::string::npos) endpoint = "http://" + endpoint;
+  if (endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0) {
     return Status::InvalidArgument(
-        "endpoint must look like http://HOST:PORT: " + std::string(endpoint));
+        "endpoint must be http://HOST:PORT or https://HOST:PORT: " + endpoint);
   }
-  const std::string port_text(rest.substr(colon + 1));
-  char* end = nullptr;
-  const long port = std::strtol(port_text.c_str(), &end, 10);
-  if (end == port_text.c_str() || *end != '\0' || port <= 0 || port > 65535) {
-    return Status::InvalidArgument("bad port in endpoint " +
-                                   std::string(endpoint));
+  if (endpoint.size() == endpoint.find("://") + 3) {
+    return Status::InvalidArgument("endpoint has no host: " + endpoint);
   }
-  std::string host(rest.substr(0, colon));
-  if (host == "localhost") host = "127.0.0.1";
-  return HttpClient(std::move(host), static_cast<int>(port));
+  return endpoint;
 }
 
-HttpClient::HttpClient(HttpClient&& other) noexcept
-    : host_(std::move(other.host_)), port_(other.port_), fd_(other.fd_) {
-  other.fd_ = -1;
+}  // namespace
+
+struct HttpClient::State {
+  HttpClientOptions options;
+  std::string url;    // endpoint + "/"
+  std::string sigv4;  // "aws:amz:<region>:dynamodb"
+  CURL* curl = nullptr;
+  curl_slist* base_headers = nullptr;  // Content-Type, security token.
+
+  ~State() {
+    curl_slist_free_all(base_headers);
+    if (curl != nullptr) curl_easy_cleanup(curl);
+  }
+};
+
+HttpClient::HttpClient(std::unique_ptr<State> state)
+    : state_(std::move(state)) {}
+HttpClient::HttpClient(HttpClient&& other) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&& other) noexcept = default;
+HttpClient::~HttpClient() = default;
+
+const std::string& HttpClient::endpoint() const {
+  return state_->options.endpoint;
 }
 
-HttpClient& HttpClient::operator=(HttpClient&& other) noexcept {
-  if (this != &other) {
-    Disconnect();
-    host_ = std::move(other.host_);
-    port_ = other.port_;
-    fd_ = other.fd_;
-    other.fd_ = -1;
+Result<HttpClient> HttpClient::Create(HttpClientOptions options) {
+  EDDY_ASSIGN_OR_RETURN(options.endpoint, NormalizeEndpoint(options.endpoint));
+  if (options.ca_bundle.empty()) {
+    if (const char* env = std::getenv("AWS_CA_BUNDLE")) options.ca_bundle = env;
   }
-  return *this;
-}
-
-HttpClient::~HttpClient() { Disconnect(); }
-
-void HttpClient::Disconnect() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
-Status HttpClient::Connect() {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(port_);
-  if (getaddrinfo(host_.c_str(), port.c_str(), &hints, &found) != 0 ||
-      found == nullptr) {
-    return Status::InvalidArgument("cannot resolve " + host_);
+  if (!options.ca_bundle.empty() && !std::ifstream(options.ca_bundle)) {
+    return Status::InvalidArgument("cannot read the CA bundle " +
+                                   options.ca_bundle);
   }
-  fd_ = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int rc = fd_ < 0 ? -1 : ::connect(fd_, found->ai_addr, found->ai_addrlen);
-  freeaddrinfo(found);
-  if (rc != 0) {
-    const std::string why = std::strerror(errno);
-    Disconnect();
-    return Status::IOError("cannot connect to " + host_ + ":" + port + ": " +
-                           why);
+  if (options.access_key_id.empty()) {
+    aws::credentials_lookup found = aws::resolve_credentials();
+    if (!found.credentials) return Status::InvalidArgument(found.error);
+    options.access_key_id = found.credentials->access_key_id;
+    options.secret_access_key = found.credentials->secret_access_key;
+    options.session_token = found.credentials->session_token;
   }
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  return Status::OK();
+  if (options.region.empty()) options.region = aws::resolve_region();
+
+  static std::once_flag global_init;
+  CURLcode init = CURLE_OK;
+  std::call_once(global_init,
+                 [&init] { init = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (init != CURLE_OK) {
+    return Status::Internal(std::string("curl_global_init: ") +
+                            curl_easy_strerror(init));
+  }
+  auto state = std::make_unique<State>();
+  state->curl = curl_easy_init();
+  if (state->curl == nullptr) return Status::Internal("curl_easy_init failed");
+  state->options = std::move(options);
+  const HttpClientOptions& o = state->options;
+  state->url = o.endpoint + "/";
+  state->sigv4 = "aws:amz:" + o.region + ":dynamodb";
+  // libcurl's SigV4 signs every header in the list (and only those), so it
+  // holds real headers only: no "Expect:" to suppress a default.
+  state->base_headers =
+      curl_slist_append(nullptr, "Content-Type: application/x-amz-json-1.0");
+  if (!o.session_token.empty()) {
+    state->base_headers =
+        curl_slist_append(state->base_headers,
+                          ("X-Amz-Security-Token: " + o.session_token).c_str());
+  }
+
+  CURL* curl = state->curl;
+  curl_easy_setopt(curl, CURLOPT_URL, state->url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
+  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, state->sigv4.c_str());
+  curl_easy_setopt(curl, CURLOPT_USERNAME, o.access_key_id.c_str());
+  curl_easy_setopt(curl, CURLOPT_PASSWORD, o.secret_access_key.c_str());
+  if (!o.ca_bundle.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_bundle.c_str());
+  }
+  return HttpClient(std::move(state));
 }
 
 Result<HttpClientResponse> HttpClient::PostJson(std::string_view target,
                                                 std::string_view body) {
-  // A kept-alive connection the server closed is retried once.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool fresh = fd_ < 0;
-    if (fresh) EDDY_RETURN_IF_ERROR(Connect());
-    // Signed with SigV4 (credentials from the environment, as the AWS
-    // CLI reads them first), since the server requires a signature.
-    const std::string host = host_ + ":" + std::to_string(port_);
-    const std::string amz_date = auth::FormatAmzDate(std::time(nullptr));
-    const auth::HeaderList headers = {
-        {"content-type", "application/x-amz-json-1.0"},
-        {"host", host},
-        {"x-amz-date", amz_date},
-        {"x-amz-target", std::string(target)}};
-    auto env = [](const char* name, const char* fallback) {
-      const char* v = std::getenv(name);
-      return std::string(v != nullptr && *v != '\0' ? v : fallback);
-    };
-    const std::string key = env("AWS_ACCESS_KEY_ID", "anonymous");
-    const std::string secret = env("AWS_SECRET_ACCESS_KEY", "anonymous");
-    const std::string region =
-        env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1").c_str());
-    auth::SigningInput signing;
-    signing.headers = &headers;
-    signing.body = body;
-    signing.access_key_id = key;
-    signing.secret_access_key = secret;
-    signing.region = region;
-    signing.amz_date = amz_date;
-    std::string request = "POST / HTTP/1.1\r\n";
-    for (const auto& [name, value] : headers) {
-      request += name + ": " + value + "\r\n";
-    }
-    request += "Authorization: " + auth::SignAuthorization(signing) +
-               "\r\nContent-Length: " + std::to_string(body.size()) +
-               "\r\n\r\n";
-    request.append(body);
-    size_t sent = 0;
-    bool failed = false;
-    while (sent < request.size()) {
-      ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent,
-                         MSG_NOSIGNAL);
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) continue;
-        failed = true;
-        break;
-      }
-      sent += static_cast<size_t>(n);
-    }
-    std::string in;
-    size_t header_end = std::string::npos;
-    size_t content_length = 0;
-    char buf[65536];
-    while (!failed) {
-      if (header_end != std::string::npos &&
-          in.size() >= header_end + 4 + content_length) {
-        break;
-      }
-      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) continue;
-        failed = true;
-        break;
-      }
-      in.append(buf, static_cast<size_t>(n));
-      if (header_end == std::string::npos) {
-        header_end = in.find("\r\n\r\n");
-        if (header_end != std::string::npos) {
-          std::string headers = in.substr(0, header_end);
-          for (char& c : headers) c = static_cast<char>(std::tolower(c));
-          const size_t cl = headers.find("content-length:");
-          if (cl != std::string::npos) {
-            content_length =
-                std::strtoull(headers.c_str() + cl + 15, nullptr, 10);
-          }
-        }
-      }
-    }
-    if (failed) {
-      Disconnect();
-      if (fresh) return Status::IOError("connection to the server failed");
-      continue;
-    }
-    HttpClientResponse response;
-    // "HTTP/1.1 200 OK"
-    response.status = std::atoi(in.c_str() + 9);
-    response.body = in.substr(header_end + 4, content_length);
-    return response;
+  CURL* curl = state_->curl;
+  curl_slist* headers = nullptr;
+  for (const curl_slist* h = state_->base_headers; h != nullptr; h = h->next) {
+    headers = curl_slist_append(headers, h->data);
   }
-  return Status::IOError("connection to the server failed");
+  headers = curl_slist_append(headers,
+                              ("X-Amz-Target: " + std::string(target)).c_str());
+  struct FreeHeaders {
+    curl_slist* list;
+    ~FreeHeaders() { curl_slist_free_all(list); }
+  } free_headers{headers};
+  if (headers == nullptr) return Status::Internal("out of memory");
+  HttpClientResponse response;
+  char error[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                   static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  const CURLcode code = curl_easy_perform(curl);
+  // Nothing may point at this frame after the call.
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, nullptr);
+  if (code != CURLE_OK) {
+    std::string why = error[0] != '\0' ? error : curl_easy_strerror(code);
+    if (code == CURLE_PEER_FAILED_VERIFICATION ||
+        code == CURLE_SSL_CACERT_BADFILE) {
+      why +=
+          " (is the server's CA certificate in --ca-bundle or "
+          "AWS_CA_BUNDLE?)";
+    }
+    return Status::IOError(why);
+  }
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  response.status = static_cast<int>(status);
+  return response;
 }
 
 }  // namespace eddy::runtime

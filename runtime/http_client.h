@@ -1,19 +1,36 @@
-// HttpClient: a small blocking HTTP/1.1 client for Eddy's own command-line
-// tools (eddy stream tail, ...). One keep-alive connection, Content-Length
-// bodies only (what Eddy's server sends).
+// HttpClient: the blocking client of Eddy's own command-line tools (eddy
+// stream tail, trigger, ttl sweep), on libcurl. http:// and https://
+// endpoints; one connection, kept alive between calls; every request signed
+// with AWS Signature Version 4 (service "dynamodb") as the AWS CLI signs
+// it, with credentials and region from the standard AWS chain
+// (eddy/functions/aws_credentials.h) unless the options give them.
 //
 // Thread-safety: one client per thread.
 #ifndef EDDY_RUNTIME_HTTP_CLIENT_H_
 #define EDDY_RUNTIME_HTTP_CLIENT_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "eddy/result.h"
 
 namespace eddy::runtime {
+
+struct HttpClientOptions {
+  // "http://host:port" or "https://host:port"; without a scheme, http://.
+  std::string endpoint = "http://127.0.0.1:8000";
+  // PEM file of the CA certificates an https:// server is verified against;
+  // "" means $AWS_CA_BUNDLE, else the system's store (as the AWS CLI).
+  std::string ca_bundle;
+  // The signing identity. Empty access_key_id: the standard chain.
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
+  // The signing region. Empty: the standard chain, else us-east-1.
+  std::string region;
+  long connect_timeout_ms = 10'000;
+};
 
 struct HttpClientResponse {
   int status = 0;
@@ -22,8 +39,10 @@ struct HttpClientResponse {
 
 class HttpClient {
  public:
-  // `endpoint` is "http://host:port" (host numeric or "localhost").
-  static Result<HttpClient> Create(std::string_view endpoint);
+  // Checks the endpoint and the CA bundle and resolves the credentials.
+  // InvalidArgument says what is wrong; without credentials it is the
+  // chain's "Unable to locate credentials. ..." with where to put them.
+  static Result<HttpClient> Create(HttpClientOptions options);
 
   HttpClient(HttpClient&& other) noexcept;
   HttpClient& operator=(HttpClient&& other) noexcept;
@@ -31,19 +50,19 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
   ~HttpClient();
 
-  // POSTs a DynamoDB JSON 1.0 request with X-Amz-Target `target`.
+  const std::string& endpoint() const;
+
+  // POSTs a DynamoDB JSON 1.0 request with X-Amz-Target `target`, signed.
+  // IOError when the server cannot be reached or its certificate is not
+  // trusted; any HTTP answer (errors included) is a response.
   Result<HttpClientResponse> PostJson(std::string_view target,
                                       std::string_view body);
 
  private:
-  HttpClient(std::string host, int port)
-      : host_(std::move(host)), port_(port) {}
-  Status Connect();
-  void Disconnect();
+  struct State;
+  explicit HttpClient(std::unique_ptr<State> state);
 
-  std::string host_;
-  int port_ = 0;
-  int fd_ = -1;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace eddy::runtime

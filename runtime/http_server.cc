@@ -17,8 +17,19 @@
 // with uv_try_write and queues any remainder with uv_write (one write in
 // flight at a time; pipelined responses coalesce into the next write). When
 // queued output passes kMaxPendingOutput, the parser is paused, the unparsed
-// input is kept in pending_input_ and reading stops until the output drains:
-// a client that pipelines without reading cannot grow our memory unbounded.
+// input is kept in pending_input_, input_held_ is set and reading stops
+// until the output drains: a client that pipelines without reading cannot
+// grow our memory unbounded.
+//
+// HTTPS: a connection of a TLS server has a TlsSession (tls_context.h).
+// Ciphertext read from the socket goes into it and the plaintext it yields
+// is fed to the parser exactly as plain input is; Flush() first encrypts
+// out_ into the session's output and writes that instead of out_. When
+// backpressure holds the input, decrypted input that was not parsed waits
+// in pending_input_ and undecrypted records stay in the session until
+// Progress() resumes both, in that order. Before the TCP shutdown of
+// kClosing, close_notify is sent. Plain connections skip all of this on one
+// null check.
 #include "http_server.h"
 
 #include <http_parser.h>
@@ -40,6 +51,7 @@
 
 #include "spdlog/sinks/null_sink.h"
 #include "spdlog/spdlog.h"
+#include "tls_context.h"
 
 namespace eddy::runtime {
 namespace {
@@ -61,6 +73,12 @@ constexpr int kListenBacklog = 4096;
 constexpr size_t kHeaderLineOverhead = 4;
 
 constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// Every TLS connection opens with a handshake record (content type 22).
+constexpr unsigned char kTlsHandshakeRecord = 0x16;
+// What nginx answers, and what clients and people search for.
+constexpr std::string_view kPlainHttpToHttpsPort =
+    "The plain HTTP request was sent to HTTPS port";
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
@@ -212,12 +230,27 @@ void AppendResponse(std::string* out, int status, const HttpResponse& response,
 }
 
 // State shared by all loops of one server; immutable after Start except for
-// the connection count.
+// the connection count and the TLS context.
 struct ServerContext {
   HttpServerOptions options;
   HttpHandler handler;
   std::shared_ptr<spdlog::logger> logger;  // Never null.
   std::atomic<int> connections{0};
+  bool tls_enabled = false;
+
+  // The TLS context new connections use (null when !tls_enabled).
+  std::shared_ptr<const TlsContext> CurrentTls() {
+    std::lock_guard<std::mutex> lock(tls_mutex);
+    return tls;
+  }
+  void SetTls(std::shared_ptr<const TlsContext> context) {
+    std::lock_guard<std::mutex> lock(tls_mutex);
+    tls = std::move(context);
+  }
+
+ private:
+  std::mutex tls_mutex;
+  std::shared_ptr<const TlsContext> tls;  // Guarded by tls_mutex.
 };
 
 class Connection;
@@ -248,6 +281,9 @@ class EventLoop {
   spdlog::logger& logger() { return *context_->logger; }
   uint64_t Now() { return uv_now(&loop_); }
   HttpResponse* scratch_response() { return &scratch_response_; }
+  // The loop's read buffer (kReadBufferSize bytes). TLS connections reuse
+  // it for plaintext once the ciphertext read into it is in their session.
+  char* read_buffer() { return read_buffer_.get(); }
   // "Date: <IMF-fixdate>\r\n", recomputed at most once a second.
   std::string_view DateLine();
 
@@ -292,6 +328,10 @@ class Connection {
   uv_tcp_t* tcp() { return &tcp_; }
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
 
+  // Makes this an HTTPS connection. REQUIRES: before Begin().
+  void EnableTls(std::unique_ptr<TlsSession> session) {
+    tls_ = std::move(session);
+  }
   // Called right after uv_accept succeeded.
   void Begin();
   // Closes the socket now, dropping unsent output. Idempotent.
@@ -327,6 +367,14 @@ class Connection {
   void HandleEof();
   // Parses `data`, answering each complete request.
   void Feed(const char* data, size_t size);
+  // TLS: takes ciphertext from the socket and feeds what it decrypts.
+  void ReceiveTls(const char* data, size_t size);
+  // TLS: feeds plaintext from the session until it needs more input, the
+  // parser is held back, or the connection ends.
+  void DecryptInput();
+  // TLS: encrypts out_ into the session's output. Returns false if the
+  // connection was closed.
+  bool EncryptOutput();
   // Runs the handler and queues its response.
   void Dispatch();
   // Queues an error response and moves to kClosing.
@@ -346,12 +394,17 @@ class Connection {
   uv_write_t write_req_{};
   uv_shutdown_t shutdown_req_{};
   http_parser parser_{};
+  std::unique_ptr<TlsSession> tls_;  // Null for plain HTTP.
   State state_ = State::kOpen;
   bool reading_ = false;
   bool write_in_flight_ = false;
   bool peer_eof_ = false;
   bool in_request_ = false;
   bool last_was_value_ = false;
+  // Backpressure paused the parser: input waits in pending_input_ (and, for
+  // TLS, in tls_) until the output drains.
+  bool input_held_ = false;
+  bool handshake_done_ = false;
   int error_status_ = 0;
   size_t header_count_ = 0;  // Entries of request_.headers in use.
   size_t header_bytes_ = 0;
@@ -416,6 +469,11 @@ Connection::Connection(EventLoop* loop) : loop_(loop) {
 void Connection::Begin() {
   uv_tcp_nodelay(&tcp_, 1);
   last_activity_ms_ = loop_->Now();
+  if (tls_ != nullptr) {
+    // The handshake is bounded by the request timeout, as a request is.
+    in_request_ = true;
+    request_start_ms_ = last_activity_ms_;
+  }
   StartReading();
 }
 
@@ -476,8 +534,67 @@ void Connection::HandleRead(ssize_t nread, const uv_buf_t* buf) {
   }
   last_activity_ms_ = loop_->Now();
   // In kClosing/kLingering input is discarded.
-  if (state_ == State::kOpen) Feed(buf->base, static_cast<size_t>(nread));
+  if (state_ == State::kOpen) {
+    if (tls_ == nullptr) {
+      Feed(buf->base, static_cast<size_t>(nread));
+    } else {
+      ReceiveTls(buf->base, static_cast<size_t>(nread));
+    }
+  }
   Progress();
+}
+
+void Connection::ReceiveTls(const char* data, size_t size) {
+  if (!tls_->started() &&
+      static_cast<unsigned char>(data[0]) != kTlsHandshakeRecord) {
+    // Not TLS: most likely plain HTTP. Say so in plain HTTP, then close.
+    loop_->logger().debug("plain HTTP (or garbage) on the HTTPS port");
+    tls_.reset();
+    FailRequest(400, kPlainHttpToHttpsPort);
+    return;
+  }
+  tls_->Receive(data, size);
+  DecryptInput();
+}
+
+void Connection::DecryptInput() {
+  // The ciphertext is in the session now, so the read buffer is free.
+  char* buffer = loop_->read_buffer();
+  // While input is held, the rest stays in the session.
+  while (state_ == State::kOpen && !input_held_) {
+    size_t size = 0;
+    TlsSession::ReadStatus status = tls_->Read(buffer, kReadBufferSize, &size);
+    if (!handshake_done_ && tls_->established()) {
+      // From here on the request timeout runs per request again.
+      handshake_done_ = true;
+      in_request_ = false;
+    }
+    switch (status) {
+      case TlsSession::ReadStatus::kData:
+        Feed(buffer, size);
+        break;
+      case TlsSession::ReadStatus::kNeedInput:
+        return;
+      case TlsSession::ReadStatus::kClosedByPeer:
+        // As a half-close: complete requests are still answered.
+        state_ = State::kClosing;
+        in_request_ = false;
+        pending_input_.clear();
+        input_held_ = false;
+        return;
+      case TlsSession::ReadStatus::kFailed:
+        // A failed handshake (the alert is in the session's output) or a
+        // broken record: nothing more can be read or answered.
+        loop_->logger().debug("TLS {} failed: {}",
+                              handshake_done_ ? "connection" : "handshake",
+                              tls_->error());
+        state_ = State::kClosing;
+        in_request_ = false;
+        pending_input_.clear();
+        input_held_ = false;
+        return;
+    }
+  }
 }
 
 void Connection::HandleEof() {
@@ -489,6 +606,7 @@ void Connection::HandleEof() {
       // partial request is dropped.
       state_ = State::kClosing;
       pending_input_.clear();
+      input_held_ = false;
       Progress();
       break;
     case State::kClosing:
@@ -527,6 +645,7 @@ void Connection::Feed(const char* data, size_t size) {
     // Paused for backpressure: keep the rest for when output drains.
     http_parser_pause(&parser_, 0);
     pending_input_.assign(data + parsed, size - parsed);
+    input_held_ = true;
     StopReading();
     return;
   }
@@ -558,6 +677,7 @@ void Connection::FailRequest(int status, std::string_view message) {
   state_ = State::kClosing;
   in_request_ = false;
   pending_input_.clear();
+  input_held_ = false;
 }
 
 int Connection::OnMessageBegin() {
@@ -713,10 +833,17 @@ void Connection::Dispatch() {
 }
 
 bool Connection::Flush() {
-  if (write_in_flight_ || out_.empty()) return true;
+  if (write_in_flight_) return true;
+  // What goes on the wire: out_ itself, or its encryption.
+  std::string* wire = &out_;
+  if (tls_ != nullptr) {
+    if (!EncryptOutput()) return false;
+    wire = &tls_->output();
+  }
+  if (wire->empty()) return true;
   uv_buf_t buf;
-  buf.base = out_.data();
-  buf.len = out_.size();
+  buf.base = wire->data();
+  buf.len = wire->size();
   int written = uv_try_write(stream(), &buf, 1);
   if (written == UV_EAGAIN) written = 0;
   if (written < 0) {
@@ -725,18 +852,18 @@ bool Connection::Flush() {
     return false;
   }
   auto done = static_cast<size_t>(written);
-  if (done == out_.size()) {
-    out_.clear();
+  if (done == wire->size()) {
+    wire->clear();
     last_activity_ms_ = loop_->Now();
     return true;
   }
   // The socket is full: queue the rest and let libuv finish it.
   if (done == 0) {
-    in_flight_.swap(out_);
+    in_flight_.swap(*wire);
   } else {
-    in_flight_.assign(out_, done);
+    in_flight_.assign(*wire, done);
   }
-  out_.clear();
+  wire->clear();
   buf.base = in_flight_.data();
   buf.len = in_flight_.size();
   int rc = uv_write(&write_req_, stream(), &buf, 1, &Connection::OnWrite);
@@ -747,6 +874,23 @@ bool Connection::Flush() {
     return false;
   }
   write_in_flight_ = true;
+  return true;
+}
+
+bool Connection::EncryptOutput() {
+  if (out_.empty()) return true;
+  if (!tls_->established()) {
+    // Nothing can be encrypted before the handshake or after a failure
+    // (the connection is closing then, with only an alert to send).
+    out_.clear();
+    return true;
+  }
+  if (!tls_->Write(out_)) {
+    loop_->logger().debug("TLS write failed: {}", tls_->error());
+    Close();
+    return false;
+  }
+  out_.clear();
   return true;
 }
 
@@ -779,15 +923,31 @@ void Connection::Progress() {
   for (;;) {
     if (!Flush()) return;
     if (write_in_flight_) return;  // OnWrite resumes.
-    if (state_ != State::kOpen || pending_input_.empty()) break;
-    // Output drained: parse what backpressure held back. Feed may hold
-    // back a new remainder, hence the local copy.
-    std::string input;
-    input.swap(pending_input_);
-    Feed(input.data(), input.size());
+    if (state_ != State::kOpen) {
+      // TLS: close_notify goes out (through Flush) before the shutdown.
+      if (state_ == State::kClosing && tls_ != nullptr &&
+          tls_->SendCloseNotify()) {
+        continue;
+      }
+      break;
+    }
+    if (!input_held_) break;
+    // Output drained: resume the input backpressure held back. Feed may
+    // hold back a new remainder, hence the local copy.
+    input_held_ = false;
+    if (!pending_input_.empty()) {
+      std::string input;
+      input.swap(pending_input_);
+      Feed(input.data(), input.size());
+    }
+    // TLS: then the records that arrived behind it.
+    if (tls_ != nullptr) DecryptInput();
     if (state_ == State::kClosed) return;
   }
   if (out_.capacity() > kMaxRetainedCapacity) std::string().swap(out_);
+  if (tls_ != nullptr && tls_->output().capacity() > kMaxRetainedCapacity) {
+    std::string().swap(tls_->output());
+  }
   switch (state_) {
     case State::kOpen:
       StartReading();  // No-op unless backpressure had stopped it.
@@ -839,6 +999,12 @@ void Connection::Sweep(uint64_t now) {
   if (state_ == State::kOpen && in_request_ && options.request_timeout_ms > 0 &&
       now - request_start_ms_ >=
           static_cast<uint64_t>(options.request_timeout_ms)) {
+    if (tls_ != nullptr && !tls_->established()) {
+      // Mid-handshake: there is no channel for a 408.
+      loop_->logger().debug("TLS handshake timed out");
+      Close();
+      return;
+    }
     FailRequest(408, "Request timeout");
     Progress();
   }
@@ -972,6 +1138,15 @@ void EventLoop::Accept() {
                   context_->options.max_connections);
     raw->Close();
     return;
+  }
+  if (context_->tls_enabled) {
+    std::unique_ptr<TlsSession> session = context_->CurrentTls()->NewSession();
+    if (session == nullptr) {
+      logger().warn("http accept failed: no memory for a TLS session");
+      raw->Close();
+      return;
+    }
+    raw->EnableTls(std::move(session));
   }
   raw->Begin();
 }
@@ -1154,6 +1329,21 @@ HttpServer::~HttpServer() { Stop(); }
 
 int HttpServer::port() const { return impl_->port_; }
 
+bool HttpServer::tls() const { return impl_->context_.tls_enabled; }
+
+Status HttpServer::ReloadTls() {
+  ServerContext& context = impl_->context_;
+  if (!context.tls_enabled) {
+    return Status::InvalidArgument("the server does not use TLS");
+  }
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<TlsContext> tls,
+                        TlsContext::Load(context.options.tls_cert_file,
+                                         context.options.tls_key_file));
+  context.logger->info("TLS certificate reloaded: {}", tls->description());
+  context.SetTls(std::move(tls));
+  return Status::OK();
+}
+
 void HttpServer::Stop() { impl_->Stop(); }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
@@ -1166,6 +1356,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
   if (options.threads < 0 || options.max_body_bytes == 0 ||
       options.max_header_bytes == 0 || options.max_connections <= 0) {
     return Status::InvalidArgument("invalid HttpServerOptions");
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return Status::InvalidArgument(
+        "TLS needs both a certificate and a private key file");
   }
   EDDY_ASSIGN_OR_RETURN(sockaddr_storage addr,
                         ResolveHost(options.host, options.port));
@@ -1184,6 +1378,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
   impl->context_.handler = std::move(handler);
   impl->context_.options = std::move(options);
   const std::string& host = impl->context_.options.host;
+  if (!impl->context_.options.tls_cert_file.empty()) {
+    EDDY_ASSIGN_OR_RETURN(
+        std::shared_ptr<TlsContext> tls,
+        TlsContext::Load(impl->context_.options.tls_cert_file,
+                         impl->context_.options.tls_key_file));
+    impl->context_.logger->info("TLS certificate: {}", tls->description());
+    impl->context_.SetTls(std::move(tls));
+    impl->context_.tls_enabled = true;
+  }
 
   EDDY_ASSIGN_OR_RETURN(impl->port_, ProbePort(addr, host));
   SetPort(&addr, impl->port_);
@@ -1195,7 +1398,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
     EDDY_RETURN_IF_ERROR(impl->loops_.back()->Init(fd));
   }
   for (auto& loop : impl->loops_) loop->StartThread();
-  impl->context_.logger->info("HTTP server listening on {} ({} threads)",
+  impl->context_.logger->info("{} server listening on {} ({} threads)",
+                              impl->context_.tls_enabled ? "HTTPS" : "HTTP",
                               Describe(host, impl->port_), threads);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

@@ -14,14 +14,25 @@
 // not completed within request_timeout_ms gets 408. Each of these closes the
 // connection. Idle connections close after idle_timeout_ms.
 //
+// HTTPS: with a certificate and key (HttpServerOptions::tls_cert_file and
+// tls_key_file) the port speaks TLS only (tls_context.h says which
+// versions and suites), with everything above unchanged inside it. The
+// request timeout also bounds the handshake. A connection whose first byte
+// is not a TLS handshake record (plain HTTP sent to the HTTPS port) gets a
+// plaintext 400 "The plain HTTP request was sent to HTTPS port" and is
+// closed; a failed handshake gets OpenSSL's alert (e.g. protocol_version
+// for TLS 1.1) and is closed. ReloadTls() swaps the certificate for new
+// connections.
+//
 // Every response carries Content-Length, Connection (keep-alive or close) and
 // Date, plus the handler's headers. Anything protocol-specific (x-amz-crc32,
 // x-amzn-RequestId, Content-Type) is the handler's business.
 //
-// Thread-safety: Start(), port() and Stop() may be called from any thread,
-// but Stop() and the destructor must not be called from inside a handler
-// (they join the loop threads). The handler runs concurrently on several
-// loop threads, so whatever it touches must be thread-safe.
+// Thread-safety: Start(), port(), ReloadTls() and Stop() may be called from
+// any thread, but Stop() and the destructor must not be called from inside a
+// handler (they join the loop threads). The handler runs concurrently on
+// several loop threads, so whatever it touches must be thread-safe. The
+// process must ignore SIGPIPE (libuv writes without MSG_NOSIGNAL).
 #ifndef EDDY_RUNTIME_HTTP_SERVER_H_
 #define EDDY_RUNTIME_HTTP_SERVER_H_
 
@@ -91,6 +102,10 @@ struct HttpServerOptions {
   int request_timeout_ms = 60'000;
   // Connections beyond this (over all loops) are accepted and closed at once.
   int max_connections = 10'000;
+  // HTTPS: PEM files of the certificate (chain) and of its unencrypted
+  // private key. Both or neither; empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Optional; nothing is logged when null.
   std::shared_ptr<spdlog::logger> logger;
 };
@@ -112,6 +127,15 @@ class HttpServer {
 
   // The bound port (the chosen one when options.port was 0).
   int port() const;
+
+  // True when the server speaks HTTPS.
+  bool tls() const;
+
+  // Re-reads the certificate and key files named in the options; new
+  // connections use them, open ones keep theirs. On error (a missing or bad
+  // file, a key that does not match) the current certificate stays and the
+  // Status says why. InvalidArgument if the server has no TLS.
+  Status ReloadTls();
 
   // Stops accepting, closes every connection (dropping requests in flight
   // and unsent responses), and joins the loop threads. Idempotent.

@@ -2,13 +2,20 @@
 //
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
 //              [--stream-shards N] [--stream-retention 24h]
-//              [--ttl-interval 60s]
+//              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //              [--handler-dir DIR] [--worker-user USER]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
 //   eddy auth add NAME [--policy FILE | --allow-all] [--auth FILE]
+//
+// The client subcommands take --ca-bundle FILE (else $AWS_CA_BUNDLE) for
+// https:// endpoints and sign every request with the standard AWS
+// credentials chain (eddy/functions/aws_credentials.h).
+//
+// Signals: SIGINT/SIGTERM stop the server; SIGHUP runs the reloads (the TLS
+// certificate and key, the auth file).
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -19,13 +26,16 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/api_handler.h"
 #include "auth/authenticator.h"
 #include "auth/identity_store.h"
 #include "cli/auth_cli.h"
+#include "cli/client_flags.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
 #include "cli/ttl_cli.h"
@@ -52,10 +62,36 @@ struct ServeOptions {
   bool allow_anonymous = false;      // Anonymous on a non-loopback address.
   std::string handler_dir;           // "": <data>/handlers.
   std::string worker_user;           // "": the server's user.
+  std::string tls_cert;              // "": plain HTTP.
+  std::string tls_key;
 };
 
 bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// Something SIGHUP re-reads. A failed reload keeps what was loaded before;
+// `run` says why it failed.
+struct Reload {
+  std::string what;  // For the log: "TLS certificate".
+  std::function<eddy::Status()> run;
+};
+
+// Runs every reload, logging each outcome.
+void RunReloads(const std::vector<Reload>& reloads, spdlog::logger& log) {
+  if (reloads.empty()) {
+    log.info("received SIGHUP; nothing to reload");
+    return;
+  }
+  for (const Reload& reload : reloads) {
+    eddy::Status status = reload.run();
+    if (status.ok()) {
+      log.info("SIGHUP: reloaded the {}", reload.what);
+    } else {
+      log.error("SIGHUP: reloading the {} failed, keeping the current one: {}",
+                reload.what, status.ToString());
+    }
+  }
 }
 
 // "24h", "90m", "30s", "500ms" or plain seconds -> milliseconds; -1 if bad.
@@ -91,8 +127,8 @@ int Serve(const ServeOptions& options) {
   auto http_log = MakeLogger("http");
   auto dispatcher_log = MakeLogger("dispatcher");
 
-  // Block the shutdown signals in every thread; the main thread waits for
-  // them with sigwait below.
+  // Block the shutdown and reload signals in every thread; the main thread
+  // waits for them with sigwait below.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -118,6 +154,12 @@ int Serve(const ServeOptions& options) {
     return 2;
   }
   db_options.ttl_sweep_interval_ms = ParseDuration(options.ttl_interval);
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    server_log->critical(
+        "--tls-cert and --tls-key go together: give both (PEM files) to "
+        "serve HTTPS, or neither");
+    return 2;
+  }
   if (db_options.ttl_sweep_interval_ms < 0) {
     server_log->critical(
         "--ttl-interval must be a duration (e.g. 60, 60s, 10m; 0 turns the "
@@ -195,19 +237,25 @@ int Serve(const ServeOptions& options) {
   http_options.port = options.port;
   http_options.threads = options.threads;
   http_options.logger = http_log;
+  http_options.tls_cert_file = options.tls_cert;
+  http_options.tls_key_file = options.tls_key;
   auto server = eddy::runtime::HttpServer::Start(
       http_options, [handler](const eddy::runtime::HttpRequest& request,
                               eddy::runtime::HttpResponse* response) {
         handler->Handle(request, response);
       });
   if (!server.ok()) {
-    server_log->critical("cannot listen on {}:{}: {}", options.host,
-                         options.port, server.status().ToString());
+    server_log->critical("{} on {}:{}: {}",
+                         options.tls_cert.empty() ? "cannot listen"
+                                                  : "cannot serve HTTPS",
+                         options.host, options.port,
+                         server.status().ToString());
     return 1;
   }
   std::error_code ec;
   const auto data_path = std::filesystem::absolute(options.data_dir, ec);
-  server_log->info("Eddy listening on http://{}:{}", options.host,
+  server_log->info("Eddy listening on {}://{}:{}",
+                   (*server)->tls() ? "https" : "http", options.host,
                    (*server)->port());
   server_log->info("data directory: {}{}", data_path.string(),
                    options.sync ? " (fsync on every write)" : "");
@@ -222,14 +270,23 @@ int Serve(const ServeOptions& options) {
         IsLoopback(options.host) ? "" : " on a non-loopback address");
   }
 
+  // What SIGHUP re-reads; each runs on this thread.
+  std::vector<Reload> reloads;
+  if ((*server)->tls()) {
+    eddy::runtime::HttpServer* http = server->get();
+    reloads.push_back(
+        {"TLS certificate", [http] { return http->ReloadTls(); }});
+  }
+  if (identities != nullptr) {
+    eddy::runtime::auth::IdentityStore* store = identities.get();
+    reloads.push_back({"auth file", [store] { return store->Reload(); }});
+  }
+
   int received = 0;
-  while (true) {
+  for (;;) {
     sigwait(&signals, &received);
     if (received != SIGHUP) break;
-    server_log->info("SIGHUP: reloading");
-    if (identities != nullptr) {
-      identities->Reload().IgnoreError();  // Logged; the old set stays.
-    }
+    RunReloads(reloads, *server_log);
   }
   server_log->info("received {}, shutting down", strsignal(received));
   (*server)->Stop();
@@ -287,6 +344,16 @@ int main(int argc, char** argv) {
                    "as 30s, 10m, 1h (0: only by `eddy ttl sweep`)")
       ->capture_default_str();
 
+  serve_cmd
+      ->add_option("--tls-cert", serve.tls_cert,
+                   "Serve HTTPS with this PEM certificate (chain); needs "
+                   "--tls-key. SIGHUP re-reads both")
+      ->check(CLI::ExistingFile);
+  serve_cmd
+      ->add_option("--tls-key", serve.tls_key,
+                   "The certificate's PEM private key (no passphrase)")
+      ->check(CLI::ExistingFile);
+
   serve_cmd->add_option("--worker-endpoint", serve.worker_endpoint,
                         "ZeroMQ endpoint for trigger workers (default: "
                         "ipc://<data>/workers.sock)");
@@ -319,6 +386,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   tail_cmd->add_option("--endpoint", tail.endpoint, "Eddy's endpoint")
       ->capture_default_str();
+  tail_cmd->add_option("--ca-bundle", tail.ca_bundle,
+                       eddy::runtime::cli::kCaBundleHelp);
   tail_cmd->add_option("-n,--max-records", tail.max_records,
                        "Exit after this many records");
   tail_cmd->add_flag("--no-follow", tail.no_follow,

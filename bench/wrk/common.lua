@@ -23,11 +23,15 @@ common.seed = tonumber(os.getenv("BENCH_SEED") or "42")
 common.tag = os.getenv("BENCH_TAG") or "run"
 common.validate = os.getenv("BENCH_VALIDATE") == "1"
 
--- dynalite rejects requests without an Authorization header; nobody checks
--- the signature.
+-- A well-formed SigV4 Authorization header (DynamoDB checks its shape
+-- before anything else; dynalite rejects requests without one) with a
+-- signature of zeros: fine wherever signatures are not verified (Eddy
+-- without --auth, dynalite, moto). signed.lua replays requests run.py
+-- signed for real, for servers that verify.
+local kAmzDate = "20250101T000000Z"
 local kAuthorization = "AWS4-HMAC-SHA256 "
-  .. "Credential=x/20260101/us-east-1/dynamodb/aws4_request, "
-  .. "SignedHeaders=host;x-amz-date, Signature=0"
+  .. "Credential=AKIDBENCH/20250101/us-east-1/dynamodb/aws4_request, "
+  .. "SignedHeaders=host;x-amz-date, Signature=" .. string.rep("0", 64)
 
 -- Everything of the request up to the Content-Length value; request() only
 -- appends the length and the body.
@@ -36,7 +40,7 @@ function common.prefix(op)
     .. "Host: " .. wrk.headers["Host"] .. "\r\n"
     .. "Content-Type: application/x-amz-json-1.0\r\n"
     .. "X-Amz-Target: DynamoDB_20120810." .. op .. "\r\n"
-    .. "X-Amz-Date: 20260101T000000Z\r\n"
+    .. "X-Amz-Date: " .. kAmzDate .. "\r\n"
     .. "Authorization: " .. kAuthorization .. "\r\n"
     .. "Content-Length: "
 end

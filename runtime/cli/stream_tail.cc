@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "http_client.h"
@@ -28,7 +29,9 @@ bool Call(HttpClient* client, const std::string& target,
           const std::string& body, rapidjson::Document* out) {
   Result<HttpClientResponse> response = client->PostJson(target, body);
   if (!response.ok()) {
-    std::fprintf(stderr, "eddy: %s\n", response.status().ToString().c_str());
+    std::fprintf(stderr, "eddy: cannot reach %s: %s\n",
+                 client->endpoint().c_str(),
+                 response.status().ToString().c_str());
     return false;
   }
   out->Parse(response->body.c_str());
@@ -44,7 +47,10 @@ bool Call(HttpClient* client, const std::string& target,
 
 int StreamTail(const StreamTailOptions& options, std::FILE* out,
                const std::atomic<bool>& stop) {
-  Result<HttpClient> client = HttpClient::Create(options.endpoint);
+  HttpClientOptions client_options;
+  client_options.endpoint = options.endpoint;
+  client_options.ca_bundle = options.ca_bundle;
+  Result<HttpClient> client = HttpClient::Create(std::move(client_options));
   if (!client.ok()) {
     std::fprintf(stderr, "eddy: %s\n", client.status().message().c_str());
     return 2;

@@ -11,6 +11,7 @@ namespace eddy::runtime::cli {
 
 struct StreamTailOptions {
   std::string endpoint = "http://127.0.0.1:8000";
+  std::string ca_bundle;  // "": $AWS_CA_BUNDLE, else the system's CAs.
   std::string table;
   bool from_trim_horizon = false;  // Else from the latest record.
   // Stop after this many records (0: run until interrupted).

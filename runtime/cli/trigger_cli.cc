@@ -8,8 +8,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
+#include <utility>
 
+#include "cli/client_flags.h"
 #include "http_client.h"
 
 namespace eddy::runtime::cli {
@@ -38,25 +41,30 @@ std::string Pretty(const rapidjson::Value& value) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+// A client for the endpoint; on failure prints why and returns nullopt.
+std::optional<HttpClient> Connect(const std::string& endpoint,
+                                  const std::string& ca_bundle) {
+  HttpClientOptions options;
+  options.endpoint = endpoint;
+  options.ca_bundle = ca_bundle;
+  Result<HttpClient> client = HttpClient::Create(std::move(options));
+  if (!client.ok()) {
+    std::fprintf(stderr, "eddy: %s\n", client.status().message().c_str());
+    return std::nullopt;
+  }
+  return std::move(*client);
+}
+
 // Calls an admin operation; on failure prints the error (and keeps its
 // message in *error, if given) and returns false.
-bool Call(const std::string& endpoint, const std::string& operation,
+bool Call(HttpClient* client, const std::string& operation,
           const std::string& body, rapidjson::Document* out,
-          HttpClient* reuse = nullptr, std::string* error = nullptr) {
-  std::optional<HttpClient> own;
-  if (reuse == nullptr) {
-    Result<HttpClient> client = HttpClient::Create(endpoint);
-    if (!client.ok()) {
-      std::fprintf(stderr, "eddy: %s\n", client.status().message().c_str());
-      return false;
-    }
-    own.emplace(std::move(*client));
-    reuse = &*own;
-  }
+          std::string* error = nullptr) {
   Result<HttpClientResponse> response =
-      reuse->PostJson(std::string(kAdmin) + operation, body);
+      client->PostJson(std::string(kAdmin) + operation, body);
   if (!response.ok()) {
-    std::fprintf(stderr, "eddy: cannot reach %s: %s\n", endpoint.c_str(),
+    std::fprintf(stderr, "eddy: cannot reach %s: %s\n",
+                 client->endpoint().c_str(),
                  response.status().ToString().c_str());
     return false;
   }
@@ -77,6 +85,14 @@ bool Call(const std::string& endpoint, const std::string& operation,
     return false;
   }
   return true;
+}
+
+// Connects, then calls once.
+bool Call(const std::string& endpoint, const std::string& ca_bundle,
+          const std::string& operation, const std::string& body,
+          rapidjson::Document* out, std::string* error = nullptr) {
+  std::optional<HttpClient> client = Connect(endpoint, ca_bundle);
+  return client.has_value() && Call(&*client, operation, body, out, error);
 }
 
 const rapidjson::Value* Member(const rapidjson::Value& v, const char* name) {
@@ -127,6 +143,7 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
   trigger_->require_subcommand(1);
   trigger_->add_option("--endpoint", endpoint_, "Eddy's endpoint")
       ->capture_default_str();
+  trigger_->add_option("--ca-bundle", ca_bundle_, kCaBundleHelp);
 
   create_ = trigger_->add_subcommand("create", "Create a trigger");
   create_->add_option("--table", o_.table, "Table whose stream drives it")
@@ -174,7 +191,7 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
   wait_->add_option("--table", o_.table, "Only this table's triggers");
   wait_->add_option("--timeout", wait_timeout_s_, "Give up after S seconds")
       ->capture_default_str();
-  // `--endpoint` may follow the subcommand's own options.
+  // `--endpoint` and `--ca-bundle` may follow the subcommand's own options.
   for (CLI::App* cmd : {create_, update_, delete_, list_, status_, wait_}) {
     cmd->fallthrough();
   }
@@ -292,8 +309,8 @@ int TriggerCommands::Run() {
 int TriggerCommands::Create() {
   rapidjson::Document doc;
   std::string error;
-  if (!Call(endpoint_, "CreateTrigger", ConfigJson(create_, false), &doc,
-            nullptr, &error)) {
+  if (!Call(endpoint_, ca_bundle_, "CreateTrigger", ConfigJson(create_, false),
+            &doc, &error)) {
     HintAtHandlerDir(o_.handler, error);
     return 1;
   }
@@ -304,8 +321,8 @@ int TriggerCommands::Create() {
 int TriggerCommands::Update() {
   rapidjson::Document doc;
   std::string error;
-  if (!Call(endpoint_, "UpdateTrigger", ConfigJson(update_, true), &doc,
-            nullptr, &error)) {
+  if (!Call(endpoint_, ca_bundle_, "UpdateTrigger", ConfigJson(update_, true),
+            &doc, &error)) {
     HintAtHandlerDir(o_.handler, error);
     return 1;
   }
@@ -321,7 +338,8 @@ int TriggerCommands::Delete() {
   w.Key("Name");
   w.String(o_.name.c_str());
   w.EndObject();
-  if (!Call(endpoint_, "DeleteTrigger", buf.GetString(), &doc)) return 1;
+  if (!Call(endpoint_, ca_bundle_, "DeleteTrigger", buf.GetString(), &doc))
+    return 1;
   std::printf("deleted trigger %s\n", o_.name.c_str());
   return 0;
 }
@@ -336,7 +354,8 @@ int TriggerCommands::List() {
   }
   w.EndObject();
   rapidjson::Document doc;
-  if (!Call(endpoint_, "ListTriggers", buf.GetString(), &doc)) return 1;
+  if (!Call(endpoint_, ca_bundle_, "ListTriggers", buf.GetString(), &doc))
+    return 1;
   if (json_) {
     std::printf("%s\n", Pretty(doc).c_str());
     return 0;
@@ -363,17 +382,15 @@ int TriggerCommands::Status() {
   w.String(o_.name.c_str());
   w.EndObject();
   rapidjson::Document doc;
-  if (!Call(endpoint_, "GetTriggerStatus", buf.GetString(), &doc)) return 1;
+  if (!Call(endpoint_, ca_bundle_, "GetTriggerStatus", buf.GetString(), &doc))
+    return 1;
   std::printf("%s\n", Pretty(doc["Trigger"]).c_str());
   return 0;
 }
 
 int TriggerCommands::Wait() {
-  Result<HttpClient> client = HttpClient::Create(endpoint_);
-  if (!client.ok()) {
-    std::fprintf(stderr, "eddy: %s\n", client.status().message().c_str());
-    return 2;
-  }
+  std::optional<HttpClient> client = Connect(endpoint_, ca_bundle_);
+  if (!client.has_value()) return 2;
   const auto deadline =
       std::chrono::steady_clock::now() +
       std::chrono::milliseconds(static_cast<int64_t>(wait_timeout_s_ * 1000));
@@ -394,7 +411,7 @@ int TriggerCommands::Wait() {
     w.Int(0);
     w.EndObject();
     rapidjson::Document doc;
-    if (!Call(endpoint_, "WaitForTriggers", buf.GetString(), &doc, &*client)) {
+    if (!Call(&*client, "WaitForTriggers", buf.GetString(), &doc)) {
       return 1;
     }
     if (doc["Done"].GetBool()) return 0;

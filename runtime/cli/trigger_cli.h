@@ -59,6 +59,7 @@ class TriggerCommands {
   CLI::App* status_;
   CLI::App* wait_;
   std::string endpoint_ = "http://127.0.0.1:8000";
+  std::string ca_bundle_;
   Options o_;
   double wait_timeout_s_ = 300;
   bool json_ = false;

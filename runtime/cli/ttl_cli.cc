@@ -5,7 +5,9 @@
 #include <rapidjson/writer.h>
 
 #include <cstdio>
+#include <utility>
 
+#include "cli/client_flags.h"
 #include "http_client.h"
 
 namespace eddy::runtime::cli {
@@ -35,13 +37,15 @@ TtlCommands::TtlCommands(CLI::App* app) {
   ttl_->require_subcommand(1);
   ttl_->add_option("--endpoint-url,--endpoint", endpoint_, "Eddy's endpoint")
       ->capture_default_str();
+  ttl_->add_option("--ca-bundle", ca_bundle_, kCaBundleHelp);
   sweep_ = ttl_->add_subcommand(
       "sweep",
       "Delete expired items now (of every table with TTL enabled, or of "
       "--table)");
   sweep_->add_option("--table", table_, "Only this table");
   sweep_->add_flag("--json", json_, "Print the admin API's JSON answer");
-  // `--endpoint-url` may follow the subcommand's own options.
+  // `--endpoint-url` and `--ca-bundle` may follow the subcommand's own
+  // options.
   sweep_->fallthrough();
 }
 
@@ -60,7 +64,10 @@ int TtlCommands::Sweep() {
   }
   w.EndObject();
 
-  Result<HttpClient> client = HttpClient::Create(endpoint_);
+  HttpClientOptions options;
+  options.endpoint = endpoint_;
+  options.ca_bundle = ca_bundle_;
+  Result<HttpClient> client = HttpClient::Create(std::move(options));
   if (!client.ok()) {
     std::fprintf(stderr, "eddy: %s\n", client.status().message().c_str());
     return 1;

@@ -28,6 +28,7 @@ class TtlCommands {
   CLI::App* ttl_;
   CLI::App* sweep_;
   std::string endpoint_ = "http://127.0.0.1:8000";
+  std::string ca_bundle_;
   std::string table_;
   bool json_ = false;
 };

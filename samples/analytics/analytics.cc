@@ -20,6 +20,10 @@
 //   EDDY_ANALYTICS_ENDPOINT  where the Aggregates table is, default
 //                            http://127.0.0.1:8000
 //   EDDY_ANALYTICS_TABLE     its name, default Aggregates
+//   AWS credentials and region to sign its requests with, from the
+//   standard chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else
+//   ~/.aws/credentials; AWS_REGION, else us-east-1); AWS_CA_BUNDLE for an
+//   https:// endpoint with its own CA
 #include <cstdlib>
 #include <ctime>
 #include <memory>

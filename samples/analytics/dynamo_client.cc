@@ -6,6 +6,8 @@
 #include <mutex>
 #include <utility>
 
+#include "eddy/functions/aws_credentials.h"
+
 namespace analytics {
 
 namespace {
@@ -26,6 +28,13 @@ std::string Member(const rapidjson::Document& doc, const char* name) {
 
 DynamoClient::DynamoClient(std::string endpoint)
     : endpoint_(std::move(endpoint)), curl_(nullptr) {
+  eddy::aws::credentials_lookup found = eddy::aws::resolve_credentials();
+  if (!found.credentials) throw std::runtime_error(found.error);
+  access_key_id_ = found.credentials->access_key_id;
+  secret_access_key_ = found.credentials->secret_access_key;
+  session_token_ = found.credentials->session_token;
+  sigv4_ = "aws:amz:" + eddy::aws::resolve_region() + ":dynamodb";
+  if (const char* ca = std::getenv("AWS_CA_BUNDLE")) ca_bundle_ = ca;
   static std::once_flag global_init;
   std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   curl_ = curl_easy_init();
@@ -40,13 +49,15 @@ rapidjson::Document DynamoClient::Call(std::string_view operation,
   std::string answer;
   const std::string target =
       "X-Amz-Target: DynamoDB_20120810." + std::string(operation);
+  // libcurl's SigV4 signs every header of the list, even "Expect:" (which
+  // only removes a default), so the list holds real headers only.
   curl_slist* headers = nullptr;
   headers =
       curl_slist_append(headers, "Content-Type: application/x-amz-json-1.0");
   headers = curl_slist_append(headers, target.c_str());
-  // No "Expect:" to turn 100-continue off: libcurl's SigV4 would sign the
-  // removed header, which the server then finds missing (see the replicate
-  // sample). Bodies here are small; the server answers 100-continue anyway.
+  const std::string token = "X-Amz-Security-Token: " + session_token_;
+  if (!session_token_.empty())
+    headers = curl_slist_append(headers, token.c_str());
   struct FreeHeaders {
     curl_slist* list;
     ~FreeHeaders() { curl_slist_free_all(list); }
@@ -62,18 +73,14 @@ rapidjson::Document DynamoClient::Call(std::string_view operation,
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  // Servers require a SigV4 signature: credentials from the environment.
-  const char* key = std::getenv("AWS_ACCESS_KEY_ID");
-  const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
-  const char* region = std::getenv("AWS_REGION");
-  if (region == nullptr) region = std::getenv("AWS_DEFAULT_REGION");
-  const std::string sigv4 = std::string("aws:amz:") +
-                            (region != nullptr ? region : "us-east-1") +
-                            ":dynamodb";
-  const std::string userpwd = std::string(key != nullptr ? key : "anonymous") +
-                              ":" + (secret != nullptr ? secret : "anonymous");
-  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
-  curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
+  // No 100-continue round trip before a body (a header would be signed).
+  curl_easy_setopt(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
+  if (!ca_bundle_.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_bundle_.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4_.c_str());
+  curl_easy_setopt(curl, CURLOPT_USERNAME, access_key_id_.c_str());
+  curl_easy_setopt(curl, CURLOPT_PASSWORD, secret_access_key_.c_str());
   const CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
     throw std::runtime_error(std::string(operation) + " to " + endpoint_ +

@@ -1,6 +1,9 @@
 // dynamo_client.h: a minimal client of the DynamoDB JSON API (Eddy's, or
-// any DynamoDB endpoint that accepts unsigned requests) over HTTP with
-// libcurl. One connection, kept alive between calls.
+// DynamoDB's) over HTTP or HTTPS with libcurl, every request signed with
+// SigV4 (libcurl's CURLOPT_AWS_SIGV4) with credentials and region from the
+// standard AWS chain (eddy/functions/aws_credentials.h) and, for https://,
+// the CA bundle in AWS_CA_BUNDLE if set. One connection, kept alive between
+// calls.
 //
 // Not thread-safe: one client per thread (the handler has one per worker
 // process, which runs one call at a time).
@@ -30,7 +33,8 @@ class DynamoError : public std::runtime_error {
 class DynamoClient {
  public:
   // `endpoint`: e.g. "http://127.0.0.1:8000". Throws std::runtime_error if
-  // libcurl cannot be set up.
+  // there are no credentials (saying where to put them) or libcurl cannot
+  // be set up.
   explicit DynamoClient(std::string endpoint);
   ~DynamoClient();
   DynamoClient(const DynamoClient&) = delete;
@@ -46,7 +50,12 @@ class DynamoClient {
 
  private:
   std::string endpoint_;
-  void* curl_;  // CURL*
+  std::string access_key_id_;
+  std::string secret_access_key_;
+  std::string session_token_;
+  std::string sigv4_;      // "aws:amz:<region>:dynamodb"
+  std::string ca_bundle_;  // "": the system's CAs.
+  void* curl_;             // CURL*
 };
 
 }  // namespace analytics

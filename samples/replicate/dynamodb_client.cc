@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "eddy/functions/aws_credentials.h"
+
 namespace replicate {
 
 namespace {
@@ -61,17 +63,23 @@ std::string DynamoDbClient::Response::describe() const {
 DynamoDbClient::Options DynamoDbClient::FromEnvironment(std::string endpoint) {
   Options options;
   options.endpoint = std::move(endpoint);
-  options.access_key_id = Env("AWS_ACCESS_KEY_ID");
-  options.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
-  options.session_token = Env("AWS_SESSION_TOKEN");
-  std::string region = Env("AWS_REGION");
-  if (region.empty()) region = Env("AWS_DEFAULT_REGION");
-  if (!region.empty()) options.region = region;
+  eddy::aws::credentials_lookup found = eddy::aws::resolve_credentials();
+  if (!found.credentials) throw std::runtime_error(found.error);
+  options.access_key_id = found.credentials->access_key_id;
+  options.secret_access_key = found.credentials->secret_access_key;
+  options.session_token = found.credentials->session_token;
+  options.credentials_source = found.credentials->source;
+  options.region = eddy::aws::resolve_region();
+  options.ca_bundle = Env("AWS_CA_BUNDLE");
   return options;
 }
 
 DynamoDbClient::DynamoDbClient(Options options)
-    : options_(std::move(options)), curl_(curl_easy_init()) {
+    : options_(std::move(options)), curl_(nullptr) {
+  if (options_.access_key_id.empty() || options_.secret_access_key.empty()) {
+    throw std::runtime_error("DynamoDbClient: no credentials to sign with");
+  }
+  curl_ = curl_easy_init();
   if (curl_ == nullptr) throw std::runtime_error("curl_easy_init failed");
 }
 
@@ -115,14 +123,14 @@ DynamoDbClient::Response DynamoDbClient::Call(std::string_view operation,
                    options_.connect_timeout_ms);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip if offered
-  const std::string sigv4 = "aws:amz:" + options_.region + ":dynamodb";
-  if (!options_.access_key_id.empty()) {
-    // libcurl signs the method, path, the headers above and the body.
-    curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
-    curl_easy_setopt(curl, CURLOPT_USERNAME, options_.access_key_id.c_str());
-    curl_easy_setopt(curl, CURLOPT_PASSWORD,
-                     options_.secret_access_key.c_str());
+  if (!options_.ca_bundle.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
   }
+  // libcurl signs the method, path, the headers above and the body.
+  const std::string sigv4 = "aws:amz:" + options_.region + ":dynamodb";
+  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl_easy_setopt(curl, CURLOPT_USERNAME, options_.access_key_id.c_str());
+  curl_easy_setopt(curl, CURLOPT_PASSWORD, options_.secret_access_key.c_str());
 
   const CURLcode code = curl_easy_perform(curl);
   if (code == CURLE_OK) {

@@ -1,9 +1,9 @@
 // DynamoDbClient: the smallest DynamoDB client that replication needs. It
 // POSTs a JSON request body to one endpoint with
-// `X-Amz-Target: DynamoDB_20120810.<Operation>` over libcurl, signed with
-// AWS Signature Version 4 (libcurl's CURLOPT_AWS_SIGV4) when credentials are
-// given, so the same code talks to another Eddy (which accepts any
-// credentials) and to DynamoDB itself.
+// `X-Amz-Target: DynamoDB_20120810.<Operation>` over libcurl (http:// or
+// https://), signed with AWS Signature Version 4 (libcurl's
+// CURLOPT_AWS_SIGV4), so the same code talks to another Eddy and to DynamoDB
+// itself.
 //
 // Thread-safety: none. One client holds one libcurl handle (and its
 // keep-alive connection); use it from one thread at a time. A trigger
@@ -22,10 +22,13 @@ class DynamoDbClient {
     // "http://127.0.0.1:8001", "https://dynamodb.eu-west-1.amazonaws.com".
     std::string endpoint;
     std::string region = "us-east-1";  // signing region
-    // Credentials. Without an access key the requests are not signed.
+    // Credentials (required: every request is signed).
     std::string access_key_id;
     std::string secret_access_key;
     std::string session_token;  // temporary credentials: X-Amz-Security-Token
+    std::string credentials_source;  // for logs: "environment", a file
+    // PEM CA certificates for an https:// endpoint; "": the system's.
+    std::string ca_bundle;
     long connect_timeout_ms = 2000;
     long timeout_ms = 10000;  // whole request
   };
@@ -46,12 +49,15 @@ class DynamoDbClient {
     std::string describe() const;
   };
 
-  // Fills Options from the environment the way the AWS SDKs do:
-  // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, and the
-  // region from AWS_REGION or AWS_DEFAULT_REGION (else us-east-1).
+  // Fills Options the way the AWS CLI does: credentials and region from the
+  // standard chain (eddy/functions/aws_credentials.h: the environment, then
+  // ~/.aws/credentials, then ~/.aws/config; region else us-east-1), and the
+  // CA bundle from AWS_CA_BUNDLE. Throws std::runtime_error saying where to
+  // put credentials when there are none.
   static Options FromEnvironment(std::string endpoint);
 
-  // REQUIRES: curl_global_init() was called.
+  // REQUIRES: curl_global_init() was called. Throws std::runtime_error
+  // without credentials.
   explicit DynamoDbClient(Options options);
   ~DynamoDbClient();
   DynamoDbClient(const DynamoDbClient&) = delete;

@@ -8,9 +8,11 @@
 //   REPLICATE_TARGET   the peer's endpoint, e.g. http://127.0.0.1:8001
 //   REPLICATE_ORIGIN   this side's name, e.g. "a"; what local writes put in
 //                      their `origin` attribute
-//   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION
-//   (or AWS_DEFAULT_REGION): credentials and region to sign requests to the
-//   peer with (Eddy accepts any; DynamoDB checks them).
+//   Credentials and region to sign requests to the peer with, from the
+//   standard AWS chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+//   AWS_SESSION_TOKEN, else ~/.aws/credentials (AWS_PROFILE); AWS_REGION,
+//   AWS_DEFAULT_REGION, else ~/.aws/config, else us-east-1. AWS_CA_BUNDLE
+//   for an https:// peer with its own CA.
 //
 // The rules (README.md explains why they converge):
 //   - Every write of an item sets a numeric `version` and the writer's side
@@ -201,10 +203,8 @@ void Init() {
       replicate::DynamoDbClient::FromEnvironment(settings.target));
   const auto& options = Peer()->options();
   log_info("replicating local writes (origin \"" + settings.origin + "\") to " +
-           settings.target + " (" +
-           (options.access_key_id.empty() ? std::string("unsigned")
-                                          : "signed for " + options.region) +
-           ")");
+           settings.target + " (signed for " + options.region +
+           " with credentials from " + options.credentials_source + ")");
 }
 
 invocation_response Handle(const invocation_request& request) {

@@ -2,7 +2,11 @@
 
 EddyServer runs build/bin/eddy (or $EDDY_BIN) on 127.0.0.1 with a free
 port and a temporary data directory, waits until `GET /` answers, and hands
-out boto3 clients. If $EDDY_ENDPOINT is set, no process is started and the
+out boto3 clients. With tls_cert/tls_key/ca_bundle it serves HTTPS and the
+clients verify it against the CA. The server and the command lines the tests
+run get the test identity (ACCESS_KEY) in their environment
+(test_environment()), so the eddy CLI and handlers that call back sign with
+it. If $EDDY_ENDPOINT is set, no process is started and the
 tests run against that endpoint instead (for example `moto_server -p 5005`,
 to debug the tests themselves; moto's messages are not DynamoDB's). Set
 EDDY_KEEP_DATA=1 to keep each server's data directory and log.
@@ -19,6 +23,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -83,6 +88,18 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def test_environment(base=None):
+    """The environment (os.environ, or `base`) with the test identity first
+    in the standard AWS credentials chain: for the eddy CLI, the AWS CLI, and
+    the server, whose trigger workers inherit it."""
+    env = dict(os.environ if base is None else base)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
+        env.pop(name, None)
+    env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+               AWS_DEFAULT_REGION=REGION)
+    return env
+
+
 def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
     """Poll predicate() until it is truthy; return its value or fail."""
     deadline = time.monotonic() + timeout
@@ -104,8 +121,13 @@ class EddyServer:
 
     def __init__(self, data_dir=None, extra_args=(), binary=None, port=None,
                  host="127.0.0.1", startup_timeout=STARTUP_TIMEOUT_S,
-                 anonymous=False):
+                 anonymous=False, tls_cert=None, tls_key=None, ca_bundle=None):
+        """tls_cert/tls_key: PEM files to serve HTTPS with; ca_bundle: the
+        CA the clients verify the server against."""
         self.external_endpoint = os.environ.get("EDDY_ENDPOINT")
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
+        self.ca_bundle = ca_bundle
         self.binary = Path(binary or os.environ.get("EDDY_BIN") or DEFAULT_BINARY)
         self.host = host
         self.port = port
@@ -135,11 +157,14 @@ class EddyServer:
     def endpoint(self):
         if self.external:
             return self.external_endpoint.rstrip("/")
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_cert else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def command(self):
         args = [str(self.binary), "serve", "--data", str(self.data_dir),
                 "--host", self.host, "--port", str(self.port), *self.extra_args]
+        if self.tls_cert:
+            args += ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)]
         if AUTH_MODE and not self.anonymous and "--auth" not in self.extra_args:
             args += ["--auth", self.default_auth_file()]
         return args
@@ -169,7 +194,8 @@ class EddyServer:
         self._log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             self.command(), stdout=self._log_file, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            stdin=subprocess.DEVNULL, start_new_session=True,
+            env=test_environment())
         try:
             self._wait_healthy(check_process=True)
         except BaseException:
@@ -186,7 +212,11 @@ class EddyServer:
                 raise RuntimeError(
                     f"eddy exited with code {self.process.returncode} during startup")
             try:
-                with urllib.request.urlopen(self.endpoint + "/", timeout=1) as r:
+                context = None
+                if self.endpoint.startswith("https://"):
+                    context = ssl.create_default_context(cafile=self.ca_bundle)
+                with urllib.request.urlopen(self.endpoint + "/", timeout=1,
+                                            context=context) as r:
                     if r.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, OSError) as e:
@@ -290,7 +320,9 @@ class EddyServer:
         session = boto3.session.Session(
             aws_access_key_id=access_key, aws_secret_access_key=secret_key,
             region_name=REGION)
-        return session.client(service, endpoint_url=self.endpoint, config=cfg)
+        verify = self.ca_bundle if self.tls_cert else None
+        return session.client(service, endpoint_url=self.endpoint, config=cfg,
+                              verify=verify)
 
     def metrics(self):
         """GET /metrics, signed (servers with --auth require eddy:GetMetrics)."""

@@ -11,7 +11,8 @@ import subprocess
 import time
 import unittest
 
-from eddy_server import REPO_ROOT, EddyTestCase, item_av, item_py, wait_until
+from eddy_server import (REPO_ROOT, EddyTestCase, item_av, item_py, test_environment,
+                         wait_until)
 import test_streams as streams_util
 
 SERVICE_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
@@ -38,7 +39,7 @@ class TtlTestCase(EddyTestCase):
         self.server.require_process()
         done = subprocess.run(
             [eddy_binary(), "ttl", "sweep", *args, "--endpoint-url", self.server.endpoint],
-            capture_output=True, text=True, timeout=120)
+            capture_output=True, text=True, timeout=120, env=test_environment())
         if check:
             self.assertEqual(done.returncode, 0, f"eddy ttl sweep failed: {done.stderr}")
         return done
@@ -256,7 +257,7 @@ class TtlSweepTest(TtlTestCase, streams_util.StreamTestCase):
         self.server.require_process()
         done = subprocess.run(
             [eddy_binary(), "ttl", "sweep", "--endpoint-url", "http://127.0.0.1:1"],
-            capture_output=True, text=True, timeout=60)
+            capture_output=True, text=True, timeout=60, env=test_environment())
         self.assertEqual(done.returncode, 1)
         self.assertIn("cannot reach", done.stderr)
 

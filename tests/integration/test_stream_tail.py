@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compat"))
 
-from eddy_server import EddyServer, wait_until  # noqa: E402
+from eddy_server import EddyServer, test_environment, wait_until  # noqa: E402
 
 
 def create_streamed_table(ddb):
@@ -47,7 +47,8 @@ class StreamTailTest(unittest.TestCase):
         self.ddb.put_item(TableName=table, Item={"id": {"S": "a"}, "v": {"N": "2"}})
         self.ddb.delete_item(TableName=table, Key={"id": {"S": "a"}})
         done = subprocess.run(self.tail(table, "--from", "trim-horizon", "--no-follow"),
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=30,
+                              env=test_environment())
         self.assertEqual(done.returncode, 0, done.stderr)
         records = [json.loads(line) for line in done.stdout.splitlines()]
         self.assertEqual([r["eventName"] for r in records], ["INSERT", "MODIFY", "REMOVE"])
@@ -58,7 +59,8 @@ class StreamTailTest(unittest.TestCase):
         table = create_streamed_table(self.ddb)
         self.ddb.put_item(TableName=table, Item={"id": {"S": "old"}})
         proc = subprocess.Popen(self.tail(table, "--from", "latest", "-n", "2"),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=test_environment())
         written = []
         try:
             # The tail reads from LATEST once it has its iterators, which this
@@ -90,7 +92,8 @@ class StreamTailTest(unittest.TestCase):
                               AttributeDefinitions=[{"AttributeName": "id",
                                                      "AttributeType": "S"}],
                               BillingMode="PAY_PER_REQUEST")
-        done = subprocess.run(self.tail(name), capture_output=True, text=True, timeout=30)
+        done = subprocess.run(self.tail(name), capture_output=True, text=True, timeout=30,
+                              env=test_environment())
         self.assertNotEqual(done.returncode, 0)
         self.assertIn("has no enabled stream", done.stderr)
 

@@ -29,7 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compat"))
 
-from eddy_server import REPO_ROOT, EddyTestCase, item_av  # noqa: E402
+from eddy_server import (REPO_ROOT, EddyTestCase, item_av,  # noqa: E402
+                         test_environment)
 from test_streams import read_stream  # noqa: E402
 
 # Where the build put the test handlers (not where servers load them from).
@@ -135,7 +136,8 @@ class TriggerTestCase(EddyTestCase):
     def eddy(self, *args, check=True, timeout=300, cwd=None):
         command = [str(self.server.binary), *args, "--endpoint", self.server.endpoint]
         result = subprocess.run(command, capture_output=True, text=True,
-                                timeout=timeout, stdin=subprocess.DEVNULL, cwd=cwd)
+                                timeout=timeout, stdin=subprocess.DEVNULL, cwd=cwd,
+                                env=test_environment())
         if check and result.returncode != 0:
             self.fail(f"{' '.join(command)} exited {result.returncode}:\n"
                       f"{result.stdout}\n{result.stderr}\n--- server log tail ---\n"

@@ -35,7 +35,8 @@ SAMPLE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(SAMPLE_DIR.parent))
 
 from sample_harness import LIB_DIR, sample_library, shell_blocks, text_blocks  # noqa: E402
-from eddy_server import EddyServer, free_port, item_py, wait_until  # noqa: E402
+from eddy_server import (EddyServer, free_port, item_py,  # noqa: E402
+                         test_environment, wait_until)
 from botocore.exceptions import ClientError  # noqa: E402
 
 README = SAMPLE_DIR / "README.md"
@@ -167,7 +168,8 @@ class ReplicateSampleTest(unittest.TestCase):
     def eddy(self, server, *args, timeout=300):
         command = [str(server.binary), *args, "--endpoint", server.endpoint]
         done = subprocess.run(command, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+                              timeout=timeout, stdin=subprocess.DEVNULL,
+                              env=test_environment())
         if done.returncode != 0:
             self.fail(f"{' '.join(command)} exited {done.returncode}:\n"
                       f"{done.stdout}\n{done.stderr}\n"

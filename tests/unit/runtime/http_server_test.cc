@@ -1,12 +1,20 @@
 // HttpServer over real sockets on 127.0.0.1 (port 0), driven by a small
-// blocking client. No sleeps: waits are blocking reads with a timeout.
+// blocking client, in plain HTTP and over TLS (a throwaway certificate made
+// with the OpenSSL API). No sleeps: waits are blocking reads with a timeout.
 #include "http_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +22,10 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,8 +56,30 @@ struct Response {
   }
 };
 
+// OpenSSL's queued errors as one line (and the queue emptied).
+std::string OpenSslErrors() {
+  std::string out;
+  while (unsigned long code = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(code, text, sizeof(text));
+    out += out.empty() ? "" : "; ";
+    out += text;
+  }
+  return out;
+}
+
+// How the test client speaks TLS.
+struct TlsClientOptions {
+  int min_version = TLS1_2_VERSION;
+  int max_version = 0;      // 0: the highest the library has.
+  std::string ciphers;      // TLS 1.2 cipher list; "": OpenSSL's default.
+  int security_level = -1;  // -1: the system default.
+  std::string ca_file;      // Verify the server against it ("": no check).
+};
+
 // A blocking HTTP/1.1 client that sends raw bytes and parses responses with
-// Content-Length bodies (all this server sends).
+// Content-Length bodies (all this server sends), over plain TCP or, after
+// StartTls(), over TLS.
 class Client {
  public:
   explicit Client(int port) {
@@ -57,9 +91,15 @@ class Client {
     if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
       close(fd_);
       fd_ = -1;
+      return;
     }
+    // Bounds the blocking TLS calls (handshake, record reads).
+    timeval timeout{kClientTimeoutMs / 1000, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   }
   ~Client() {
+    SSL_free(ssl_);
+    SSL_CTX_free(ctx_);
     if (fd_ >= 0) close(fd_);
   }
   Client(const Client&) = delete;
@@ -67,17 +107,67 @@ class Client {
 
   bool connected() const { return fd_ >= 0; }
 
+  // Runs a TLS handshake. Returns "" on success, else OpenSSL's errors.
+  std::string StartTls(const TlsClientOptions& options) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (options.security_level >= 0) {
+      SSL_CTX_set_security_level(ctx_, options.security_level);
+    }
+    SSL_CTX_set_min_proto_version(ctx_, options.min_version);
+    SSL_CTX_set_max_proto_version(ctx_, options.max_version);
+    if (!options.ciphers.empty() &&
+        SSL_CTX_set_cipher_list(ctx_, options.ciphers.c_str()) != 1) {
+      return "bad cipher list: " + OpenSslErrors();
+    }
+    if (!options.ca_file.empty()) {
+      SSL_CTX_load_verify_locations(ctx_, options.ca_file.c_str(), nullptr);
+      SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    }
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    if (!options.ca_file.empty()) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), "127.0.0.1");
+    }
+    ERR_clear_error();
+    if (SSL_connect(ssl_) != 1) {
+      std::string errors = OpenSslErrors();
+      return errors.empty() ? "handshake failed (no alert; " +
+                                  std::string(strerror(errno)) + ")"
+                            : errors;
+    }
+    return "";
+  }
+
+  SSL* ssl() const { return ssl_; }
+
+  // The serial number of the server's certificate (TLS only).
+  long PeerSerial() const {
+    X509* cert = SSL_get1_peer_certificate(ssl_);
+    if (cert == nullptr) return -1;
+    long serial = ASN1_INTEGER_get(X509_get0_serialNumber(cert));
+    X509_free(cert);
+    return serial;
+  }
+
   bool Send(std::string_view data) {
     while (!data.empty()) {
-      ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
+      ssize_t n;
+      if (ssl_ != nullptr) {
+        n = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+      } else {
+        n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+      }
       if (n <= 0) return false;
       data.remove_prefix(static_cast<size_t>(n));
     }
     return true;
   }
 
-  void ShutdownWrite() { shutdown(fd_, SHUT_WR); }
+  void ShutdownWrite() {
+    if (ssl_ != nullptr) SSL_shutdown(ssl_);  // close_notify.
+    shutdown(fd_, SHUT_WR);
+  }
 
   // Reads one response (a 1xx counts as one); nullopt on EOF, reset,
   // timeout or a malformed response.
@@ -120,26 +210,36 @@ class Client {
   bool WaitForClose(int timeout_ms = kClientTimeoutMs) {
     buffer_.clear();
     while (true) {
-      pollfd pfd{fd_, POLLIN, 0};
-      if (poll(&pfd, 1, timeout_ms) <= 0) return false;
+      if (ssl_ == nullptr || SSL_pending(ssl_) == 0) {
+        pollfd pfd{fd_, POLLIN, 0};
+        if (poll(&pfd, 1, timeout_ms) <= 0) return false;
+      }
       char chunk[4096];
-      ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-      if (n <= 0) return true;
+      if (Receive(chunk, sizeof(chunk)) <= 0) return true;
     }
   }
 
  private:
+  ssize_t Receive(char* buffer, size_t size) {
+    if (ssl_ == nullptr) return recv(fd_, buffer, size, 0);
+    return SSL_read(ssl_, buffer, static_cast<int>(size));
+  }
+
   bool Fill() {
-    pollfd pfd{fd_, POLLIN, 0};
-    if (poll(&pfd, 1, kClientTimeoutMs) <= 0) return false;
+    if (ssl_ == nullptr || SSL_pending(ssl_) == 0) {
+      pollfd pfd{fd_, POLLIN, 0};
+      if (poll(&pfd, 1, kClientTimeoutMs) <= 0) return false;
+    }
     char chunk[64 * 1024];
-    ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+    ssize_t n = Receive(chunk, sizeof(chunk));
     if (n <= 0) return false;
     buffer_.append(chunk, static_cast<size_t>(n));
     return true;
   }
 
   int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
   std::string buffer_;
 };
 
@@ -158,6 +258,10 @@ std::string Get(std::string_view target, std::string_view extra_headers = "") {
 
 class HttpServerTest : public ::testing::Test {
  protected:
+  // As in the eddy binary: writes to a socket the peer closed (a TLS
+  // session ticket after a client hung up, say) must fail with EPIPE, not
+  // kill the process.
+  HttpServerTest() { std::signal(SIGPIPE, SIG_IGN); }
   ~HttpServerTest() override {
     if (server_ != nullptr) server_->Stop();
   }
@@ -645,6 +749,414 @@ TEST_F(HttpServerTest, InvalidOptionsAreRejected) {
   EXPECT_TRUE(HttpServer::Start(DefaultOptions(), nullptr)
                   .status()
                   .IsInvalidArgument());
+}
+
+// ---------------------------------------------------------------------------
+// HTTPS.
+
+// Writes a fresh RSA key and a self-signed certificate for 127.0.0.1 (CN
+// and IP SAN) with serial `serial` to <dir>/<name>.key and <name>.pem.
+struct TestCertificate {
+  std::string cert_file;
+  std::string key_file;
+  long serial = 0;
+};
+
+TestCertificate MakeCertificate(const std::string& dir, const std::string& name,
+                                long serial) {
+  TestCertificate out{dir + "/" + name + ".pem", dir + "/" + name + ".key",
+                      serial};
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* subject = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(
+      subject, "CN", MBSTRING_ASC,
+      reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert, subject);
+  X509V3_CTX v3;
+  X509V3_set_ctx_nodb(&v3);
+  X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* san =
+      X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, "IP:127.0.0.1");
+  X509_add_ext(cert, san, -1);
+  X509_EXTENSION_free(san);
+  X509_sign(cert, key, EVP_sha256());
+  FILE* f = fopen(out.cert_file.c_str(), "w");
+  PEM_write_X509(f, cert);
+  fclose(f);
+  f = fopen(out.key_file.c_str(), "w");
+  PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+  fclose(f);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return out;
+}
+
+class HttpServerTlsTest : public HttpServerTest {
+ protected:
+  // Two certificates for the whole suite: RSA key generation is slow.
+  static void SetUpTestSuite() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "eddy-tls-XXXXXX").string();
+    dir_ = mkdtemp(pattern.data());
+    first_ = MakeCertificate(dir_, "first", 1001);
+    second_ = MakeCertificate(dir_, "second", 2002);
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  static HttpServerOptions TlsOptions(const TestCertificate& cert = first_) {
+    HttpServerOptions options = DefaultOptions();
+    options.tls_cert_file = cert.cert_file;
+    options.tls_key_file = cert.key_file;
+    return options;
+  }
+
+  // A TLS connection (verified against `ca`), or a failed assertion.
+  std::unique_ptr<Client> ConnectTls(TlsClientOptions options = {},
+                                     const TestCertificate& ca = first_) {
+    auto client = Connect();
+    options.ca_file = ca.cert_file;
+    std::string error = client->StartTls(options);
+    EXPECT_EQ(error, "");
+    return client;
+  }
+
+  // Copies `from` over the files the server was started with.
+  static void Replace(const TestCertificate& target,
+                      const TestCertificate& from) {
+    std::filesystem::copy_file(
+        from.cert_file, target.cert_file,
+        std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(
+        from.key_file, target.key_file,
+        std::filesystem::copy_options::overwrite_existing);
+  }
+
+  static inline std::string dir_;
+  static inline TestCertificate first_;
+  static inline TestCertificate second_;
+};
+
+// TLS 1.2 and 1.3 both negotiate (pinned on the client, as Alternator's
+// test_https.py does); TLS 1.2 lands on a forward-secret AEAD suite.
+TEST_F(HttpServerTlsTest, Tls12AndTls13BothWork) {
+  StartServer(TlsOptions());
+  EXPECT_TRUE(server_->tls());
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    TlsClientOptions options;
+    options.min_version = options.max_version = version;
+    auto client = ConnectTls(options);
+    ASSERT_NE(client->ssl(), nullptr);
+    EXPECT_EQ(SSL_version(client->ssl()), version);
+    const std::string cipher = SSL_get_cipher_name(client->ssl());
+    if (version == TLS1_2_VERSION) {
+      EXPECT_THAT(cipher, ::testing::StartsWith("ECDHE-"));
+      EXPECT_THAT(cipher, ::testing::AnyOf(::testing::HasSubstr("GCM"),
+                                           ::testing::HasSubstr("CHACHA20")));
+    }
+    ASSERT_TRUE(client->Send(Post("/", "over tls " + cipher)));
+    auto response = client->Read();
+    ASSERT_TRUE(response.has_value()) << cipher;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "over tls " + cipher);
+    EXPECT_EQ(client->PeerSerial(), first_.serial);
+  }
+}
+
+// TLS 1.2 suites without forward secrecy (RSA key exchange) or without
+// AEAD (CBC) are refused.
+TEST_F(HttpServerTlsTest, WeakTls12SuitesAreRefused) {
+  StartServer(TlsOptions());
+  for (const char* cipher : {"AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA",
+                             "ECDHE-RSA-AES256-SHA384"}) {
+    auto client = Connect();
+    TlsClientOptions options;
+    options.max_version = TLS1_2_VERSION;
+    options.ciphers = cipher;
+    EXPECT_THAT(client->StartTls(options),
+                ::testing::HasSubstr("handshake failure"))
+        << cipher;
+  }
+  auto response = RoundTrip(Post("/", "x"));  // Plain: refused, see below.
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 400);
+}
+
+// A TLS 1.1 client gets a protocol_version alert, not a reset: it can tell
+// the user why.
+TEST_F(HttpServerTlsTest, Tls11ClientGetsProtocolVersionAlert) {
+  StartServer(TlsOptions());
+  auto client = Connect();
+  TlsClientOptions options;
+  options.min_version = options.max_version = TLS1_1_VERSION;
+  options.security_level = 0;  // Else OpenSSL 3 will not offer TLS 1.1.
+  options.ciphers = "DEFAULT:@SECLEVEL=0";
+  EXPECT_THAT(client->StartTls(options),
+              ::testing::HasSubstr("tlsv1 alert protocol version"));
+  EXPECT_TRUE(client->WaitForClose());
+}
+
+// Plain HTTP sent to the HTTPS port gets a readable 400 and a close; the
+// server goes on serving TLS.
+TEST_F(HttpServerTlsTest, PlainHttpToTlsPortGets400) {
+  StartServer(TlsOptions());
+  auto client = Connect();
+  ASSERT_TRUE(client->Send(Post("/", "plain")));
+  auto response = client->Read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(response->body, "The plain HTTP request was sent to HTTPS port");
+  EXPECT_EQ(response->Header("connection"), "close");
+  EXPECT_TRUE(client->WaitForClose());
+  EXPECT_EQ(requests_.load(), 0);
+
+  auto tls = ConnectTls();
+  ASSERT_TRUE(tls->Send(Post("/", "still here")));
+  auto next = tls->Read();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body, "still here");
+}
+
+// Keep-alive and pipelining work inside TLS: pipelined requests in one
+// record, and in one record each, are answered in order.
+TEST_F(HttpServerTlsTest, PipelinedRequestsOverTlsAreAnsweredInOrder) {
+  StartServer(TlsOptions());
+  auto client = ConnectTls();
+  std::string batch;
+  for (int i = 0; i < 20; ++i) batch += Post("/", "body-" + std::to_string(i));
+  ASSERT_TRUE(client->Send(batch));
+  for (int i = 20; i < 40; ++i) {
+    ASSERT_TRUE(client->Send(Post("/", "body-" + std::to_string(i))));
+  }
+  for (int i = 0; i < 40; ++i) {
+    auto response = client->Read();
+    ASSERT_TRUE(response.has_value()) << i;
+    EXPECT_EQ(response->body, "body-" + std::to_string(i));
+    EXPECT_EQ(response->Header("connection"), "keep-alive");
+  }
+  EXPECT_EQ(requests_.load(), 40);
+}
+
+// Backpressure over TLS: a client pipelining 20 MB of responses without
+// reading is throttled; requests held back inside undecrypted records (one
+// record per request here) are all answered, in order, once it reads. (One
+// thread: an SSL object must not be read and written concurrently. The
+// 200 requests, ~20 KB, fit in the socket buffers.)
+TEST_F(HttpServerTlsTest, PipelinedRequestsBeyondOutputBufferOverTls) {
+  StartServer(TlsOptions());
+  auto client = ConnectTls();
+  constexpr int kRequests = 200;
+  constexpr size_t kSize = 100'000;
+  for (int i = 0; i < kRequests; ++i) {
+    ASSERT_TRUE(client->Send(Get("/big?n=" + std::to_string(kSize),
+                                 "X-Seq: " + std::to_string(i) + "\r\n")));
+  }
+  for (int i = 0; i < kRequests; ++i) {
+    auto response = client->Read();
+    ASSERT_TRUE(response.has_value()) << i;
+    EXPECT_EQ(response->Header("x-seq"), std::to_string(i));
+    EXPECT_EQ(response->body.size(), kSize);
+  }
+}
+
+// A large response is encrypted in pieces and arrives whole.
+TEST_F(HttpServerTlsTest, LargeResponseOverTlsArrivesWhole) {
+  StartServer(TlsOptions());
+  auto client = ConnectTls();
+  ASSERT_TRUE(client->Send(Get("/big?n=8000000")));
+  auto response = client->Read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->body, std::string(8'000'000, 'b'));
+}
+
+// The transport's limits hold inside TLS: 413 from the Content-Length, 431
+// for oversized headers, each followed by a close.
+TEST_F(HttpServerTlsTest, LimitsApplyOverTls) {
+  StartServer(TlsOptions());
+  auto client = ConnectTls();
+  ASSERT_TRUE(client->Send(
+      "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 17825792\r\n\r\n"));
+  auto response = client->Read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 413);
+  EXPECT_TRUE(client->WaitForClose());
+
+  client = ConnectTls();
+  ASSERT_TRUE(client->Send(
+      "GET / HTTP/1.1\r\nX-Big: " + std::string(70 * 1024, 'h') + "\r\n\r\n"));
+  response = client->Read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 431);
+  EXPECT_TRUE(client->WaitForClose());
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+// A request that trickles in inside TLS gets its 408 over TLS.
+TEST_F(HttpServerTlsTest, SlowRequestOverTlsGets408) {
+  HttpServerOptions options = TlsOptions();
+  options.request_timeout_ms = 200;
+  StartServer(options);
+  auto client = ConnectTls();
+  ASSERT_TRUE(client->Send("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"));
+  auto response = client->Read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 408);
+  EXPECT_TRUE(client->WaitForClose());
+}
+
+// A client that stops mid-handshake (or never starts) is cut off by the
+// request timeout, even though the idle timeout is long.
+TEST_F(HttpServerTlsTest, StalledHandshakeIsClosedByRequestTimeout) {
+  HttpServerOptions options = TlsOptions();
+  options.request_timeout_ms = 50;
+  options.idle_timeout_ms = 60'000;
+  StartServer(options);
+  auto truncated = Connect();
+  // The first bytes of a ClientHello record, and nothing more.
+  ASSERT_TRUE(truncated->Send(std::string("\x16\x03\x01\x02\x00\x01", 6)));
+  auto silent = Connect();
+  EXPECT_TRUE(truncated->WaitForClose(5000));
+  EXPECT_TRUE(silent->WaitForClose(5000));
+}
+
+// Random bytes, TLS-looking garbage and truncated handshakes never crash
+// the server or keep it from serving (a fuzzing smoke test).
+TEST_F(HttpServerTlsTest, GarbageOnTlsPortNeverBreaksServer) {
+  StartServer(TlsOptions());
+  // A real ClientHello to cut short and corrupt.
+  std::string hello;
+  {
+    int fds[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fds[0]);
+    SSL_set_connect_state(ssl);
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    SSL_do_handshake(ssl);  // Writes the ClientHello, then would block.
+    char buffer[4096];
+    ssize_t n = recv(fds[1], buffer, sizeof(buffer), MSG_DONTWAIT);
+    ASSERT_GT(n, 0);
+    hello.assign(buffer, static_cast<size_t>(n));
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fds[0]);
+    close(fds[1]);
+  }
+  std::mt19937 rng(7);
+  for (int i = 0; i < 150; ++i) {
+    std::string input;
+    switch (i % 3) {
+      case 0:  // Random bytes.
+        input.resize(rng() % 512 + 1);
+        for (char& c : input) c = static_cast<char>(rng());
+        break;
+      case 1:  // A handshake record header followed by garbage.
+        input = std::string("\x16\x03\x01", 3);
+        input.resize(rng() % 512 + 3);
+        for (size_t j = 3; j < input.size(); ++j) {
+          input[j] = static_cast<char>(rng());
+        }
+        break;
+      case 2:  // A truncated or corrupted ClientHello.
+        input = hello.substr(0, rng() % hello.size() + 1);
+        if (rng() % 2 == 0) {
+          input[rng() % input.size()] = static_cast<char>(rng());
+        }
+        break;
+    }
+    auto client = Connect();
+    client->Send(input);
+    client->ShutdownWrite();
+    ASSERT_TRUE(client->WaitForClose()) << i;
+  }
+  auto client = ConnectTls();
+  ASSERT_TRUE(client->Send(Post("/", "alive")));
+  auto response = client->Read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->body, "alive");
+  EXPECT_EQ(requests_.load(), 1);
+}
+
+// A client's close_notify after its requests still gets their responses,
+// then the server's own close_notify.
+TEST_F(HttpServerTlsTest, CloseNotifyAfterRequestsStillGetsResponses) {
+  StartServer(TlsOptions());
+  auto client = ConnectTls();
+  ASSERT_TRUE(client->Send(Post("/", "one") + Post("/", "two")));
+  client->ShutdownWrite();
+  auto first = client->Read();
+  auto second = client->Read();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(first->body, "one");
+  EXPECT_EQ(second->body, "two");
+  EXPECT_TRUE(client->WaitForClose());
+  EXPECT_EQ(SSL_get_shutdown(client->ssl()) & SSL_RECEIVED_SHUTDOWN,
+            SSL_RECEIVED_SHUTDOWN);
+}
+
+// ReloadTls: new connections get the new certificate, open ones keep
+// working; a bad file leaves the current certificate in place.
+TEST_F(HttpServerTlsTest, ReloadSwapsCertificateForNewConnections) {
+  TestCertificate live{dir_ + "/live.pem", dir_ + "/live.key", 0};
+  Replace(live, first_);
+  StartServer(TlsOptions(live));
+  auto old_connection = ConnectTls({}, first_);
+  EXPECT_EQ(old_connection->PeerSerial(), first_.serial);
+
+  Replace(live, second_);
+  ASSERT_THAT(server_->ReloadTls(), IsOk());
+  auto new_connection = ConnectTls({}, second_);
+  EXPECT_EQ(new_connection->PeerSerial(), second_.serial);
+  for (Client* client : {old_connection.get(), new_connection.get()}) {
+    ASSERT_TRUE(client->Send(Post("/", "after reload")));
+    auto response = client->Read();
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->body, "after reload");
+  }
+
+  // A truncated certificate, then a key that does not match: refused.
+  std::filesystem::resize_file(live.cert_file, 100);
+  Status bad = server_->ReloadTls();
+  EXPECT_TRUE(bad.IsInvalidArgument()) << bad.ToString();
+  EXPECT_THAT(bad.ToString(), ::testing::HasSubstr(live.cert_file));
+  std::filesystem::copy_file(second_.cert_file, live.cert_file,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(first_.key_file, live.key_file,
+                             std::filesystem::copy_options::overwrite_existing);
+  bad = server_->ReloadTls();
+  EXPECT_THAT(bad.ToString(), ::testing::HasSubstr("does not match"));
+  EXPECT_EQ(ConnectTls({}, second_)->PeerSerial(), second_.serial);
+}
+
+// A server cannot start with TLS half-configured or with unusable files.
+TEST_F(HttpServerTlsTest, BadTlsOptionsAreRejectedAtStart) {
+  auto noop = [](const HttpRequest&, HttpResponse*) {};
+  HttpServerOptions no_key = TlsOptions();
+  no_key.tls_key_file.clear();
+  EXPECT_TRUE(HttpServer::Start(no_key, noop).status().IsInvalidArgument());
+  HttpServerOptions missing = TlsOptions();
+  missing.tls_cert_file = dir_ + "/missing.pem";
+  auto started = HttpServer::Start(missing, noop);
+  EXPECT_TRUE(started.status().IsInvalidArgument());
+  EXPECT_THAT(started.status().ToString(),
+              ::testing::HasSubstr(missing.tls_cert_file));
+  HttpServerOptions mismatched = TlsOptions();
+  mismatched.tls_key_file = second_.key_file;
+  EXPECT_TRUE(HttpServer::Start(mismatched, noop).status().IsInvalidArgument());
+  // A plain server has nothing to reload.
+  StartServer();
+  EXPECT_FALSE(server_->tls());
+  EXPECT_TRUE(server_->ReloadTls().IsInvalidArgument());
 }
 
 }  // namespace

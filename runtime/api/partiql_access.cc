@@ -5,7 +5,8 @@
 // equality a write or a keyed SELECT names, with its parameters bound;
 // every value for a Scan or a read of a GSI), dynamodb:Attributes from the
 // names it mentions (every attribute for SELECT * and RETURNING ALL),
-// dynamodb:ReturnValues from RETURNING, and dynamodb:EnclosingOperation
+// dynamodb:ReturnValues from RETURNING, dynamodb:FullTableScan for a SELECT
+// (whether it scans rather than queries), and dynamodb:EnclosingOperation
 // "ExecuteTransaction" inside a transaction.
 #include "api/access.h"
 #include "api/partiql_support.h"
@@ -65,6 +66,23 @@ ValueSet LeadingKeys(const OperationContext& ctx, const Statement& st,
   return ValueSet::Known(std::move(keys));
 }
 
+// Whether a SELECT reads every partition (nullopt: its table, index or plan
+// is unknown, and the operation will refuse it).
+std::optional<bool> FullTableScan(const OperationContext& ctx,
+                                  const Statement& st) {
+  std::shared_ptr<store::Table> table = ctx.db->GetTable(st.table);
+  if (table == nullptr) return std::nullopt;
+  partiql::KeySchema keys = partiql::KeySchema::Of(table->schema());
+  if (st.index) {
+    std::optional<store::IndexInfo> index = table->DescribeIndex(*st.index);
+    if (!index) return std::nullopt;
+    keys = partiql::KeySchema::Of(index->schema);
+  }
+  Result<partiql::ReadPlan> plan = partiql::PlanRead(st, keys);
+  if (!plan.ok()) return std::nullopt;
+  return plan->scan;
+}
+
 void Describe(const OperationContext& ctx, const rapidjson::Value& member,
               bool in_transaction, const std::optional<std::string>& capacity,
               bool with_facts, std::vector<AccessEntry>* out) {
@@ -95,6 +113,11 @@ void Describe(const OperationContext& ctx, const rapidjson::Value& member,
   }
   bound = bound && partiql::BindParameters(parameters, &st).ok();
   facts.leading_keys = LeadingKeys(ctx, st, bound);
+  if (st.kind == partiql::StatementKind::kSelect && bound) {
+    if (std::optional<bool> scan = FullTableScan(ctx, st)) {
+      facts.full_table_scan = *scan ? "true" : "false";
+    }
+  }
   std::optional<std::vector<std::string>> names = partiql::AttributeNames(st);
   facts.attributes =
       names ? ValueSet::Known(std::move(*names)) : ValueSet::Unbounded();

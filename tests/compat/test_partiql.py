@@ -848,6 +848,7 @@ SELECT_KEY, SELECT_SECRET = "AKIDPQLSELECT000TEST", "select-secret"
 OWNER_KEY, OWNER_SECRET = "AKIDPQLOWNER0000TEST", "owner-secret"
 TX_KEY, TX_SECRET = "AKIDPQLTXONLY000TEST", "tx-secret"
 INDEX_KEY, INDEX_SECRET = "AKIDPQLINDEX0000TEST", "index-secret"
+NOSCAN_KEY, NOSCAN_SECRET = "AKIDPQLNOSCAN000TEST", "noscan-secret"
 
 
 def policy(*statements):
@@ -881,6 +882,13 @@ class PartiqlAuthTest(unittest.TestCase):
             ("indexer", INDEX_KEY, INDEX_SECRET, policy(
                 {"Effect": "Allow", "Action": "dynamodb:PartiQLSelect",
                  "Resource": TABLE_ARN + "Music/index/*"})),
+            # DynamoDB's example: SELECTs allowed, full table scans denied.
+            ("noscan", NOSCAN_KEY, NOSCAN_SECRET, policy(
+                {"Effect": "Deny", "Action": "dynamodb:PartiQLSelect",
+                 "Resource": TABLE_ARN + "Music",
+                 "Condition": {"Bool": {"dynamodb:FullTableScan": ["true"]}}},
+                {"Effect": "Allow", "Action": "dynamodb:PartiQLSelect",
+                 "Resource": TABLE_ARN + "Music"})),
         ]
         path = write_auth_file(os.path.join(cls.dir.name, "auth.json"), identities)
         cls.server = EddyServer(extra_args=("--auth", path))
@@ -912,8 +920,10 @@ class PartiqlAuthTest(unittest.TestCase):
     def as_(self, key, secret):
         return self.server.client(access_key=key, secret_key=secret)
 
-    def assertDenied(self, identity, action, resource):
+    def assertDenied(self, identity, action, resource, explicit=False):
         test = self
+        why = (" with an explicit deny in an identity-based policy" if explicit else
+               f" because no identity-based policy allows the {action} action")
 
         class Denied:
             def __enter__(self):
@@ -926,8 +936,7 @@ class PartiqlAuthTest(unittest.TestCase):
                 test.assertEqual(
                     e["Message"],
                     f"User: arn:aws:iam::000000000000:user/{identity} is not authorized to "
-                    f"perform: {action} on resource: {resource} because no identity-based "
-                    f"policy allows the {action} action")
+                    f"perform: {action} on resource: {resource}{why}")
                 return True
         return Denied()
 
@@ -983,6 +992,15 @@ class PartiqlAuthTest(unittest.TestCase):
                 {"Statement": "INSERT INTO Games VALUE {'player': 'intruder'}"}])
         other = self.admin.get_item(TableName="Games", Key=item_av({"player": "other"}))
         self.assertEqual(item_py(other["Item"])["score"], 2)
+
+    def test_full_table_scan_condition(self):
+        noscan = self.as_(NOSCAN_KEY, NOSCAN_SECRET)
+        got = noscan.execute_statement(
+            Statement="SELECT * FROM Music WHERE Artist = 'Acme' OR Artist = 'x'")
+        self.assertEqual(len(got["Items"]), 1)
+        with self.assertDenied("noscan", "dynamodb:PartiQLSelect", TABLE_ARN + "Music",
+                               explicit=True):
+            noscan.execute_statement(Statement="SELECT * FROM Music WHERE Genre = 'rock'")
 
     def test_enclosing_operation(self):
         tx = self.as_(TX_KEY, TX_SECRET)

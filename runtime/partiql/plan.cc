@@ -629,6 +629,22 @@ Status ExpressionBuilder::AppendCondition(const Expr& e, std::string* out) {
     case Kind::kCall:
       return AppendOperand(e, false, out);
     case Kind::kIs: {
+      if (e.args[0].kind == Kind::kValue) {
+        // A literal's type is known now: the test is a constant.
+        const ValueType type = e.args[0].value.type();
+        bool holds = e.name == "NULL"      ? type == ValueType::kNULL
+                     : e.name == "STRING"  ? type == ValueType::kS
+                     : e.name == "NUMERIC" ? type == ValueType::kN
+                     : e.name == "BLOB"    ? type == ValueType::kB
+                     : e.name == "BOOLEAN" ? type == ValueType::kBOOL
+                     : e.name == "LIST"    ? type == ValueType::kL
+                     : e.name == "MISSING" ? false
+                                           : type == ValueType::kM;
+        if (e.negated) holds = !holds;
+        const AttributeValue yes = AttributeValue::Bool(true);
+        *out += ValueRef(yes) + (holds ? " = " : " <> ") + ValueRef(yes);
+        return Status::OK();
+      }
       if (e.args[0].kind != Kind::kPath) {
         return Invalid(
             "The left hand side argument to IS must be a Variable Reference, "

@@ -250,6 +250,10 @@ TEST_F(PartiqlPlanTest, ConditionsEvaluateAsDynamoDBDoes) {
   EXPECT_TRUE(Holds("(n = 1 OR n = 5) AND NOT (s = 'a' OR s = 'b')", item));
   EXPECT_FALSE(Holds("n > 5 OR s < 'a'", item));
   EXPECT_FALSE(Holds("n = '5'", item));  // Types differ: false.
+  // A literal's IS test is a constant.
+  EXPECT_TRUE(
+      Holds("'x' IS STRING AND 1 IS NOT MISSING AND null IS NULL", item));
+  EXPECT_FALSE(Holds("'x' IS NUMERIC OR [1] IS MISSING", item));
 }
 
 TEST_F(PartiqlPlanTest, ConditionErrorsAreDynamoDBs) {

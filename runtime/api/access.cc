@@ -482,6 +482,11 @@ void DescribeAccess(AccessKind kind, std::string_view action,
         add(action, TriggerArn(config, *name));
       }
       return;
+    case AccessKind::kPartiqlStatement:
+    case AccessKind::kPartiqlBatch:
+    case AccessKind::kPartiqlTransaction:
+      DescribePartiqlAccess(kind, ctx, request, with_facts, out);
+      return;
     case AccessKind::kCreateTrigger: {
       std::optional<std::string> name = StringMember(request, "Name");
       if (!name && table) {

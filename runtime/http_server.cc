@@ -32,7 +32,6 @@
 // null check.
 #include "http_server.h"
 
-#include <http_parser.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -51,6 +50,7 @@
 
 #include "spdlog/sinks/null_sink.h"
 #include "spdlog/spdlog.h"
+#include "http_request_parser.h"
 #include "tls_context.h"
 
 namespace eddy::runtime {
@@ -59,9 +59,6 @@ namespace {
 // Per-loop read buffer; every read is parsed (and copied out) before the
 // next one, so one buffer serves all of a loop's connections.
 constexpr size_t kReadBufferSize = 64 * 1024;
-// Up-front reservation for a Content-Length body is capped so that a client
-// announcing 16 MiB and sending nothing does not pin 16 MiB.
-constexpr size_t kMaxBodyReserve = 1024 * 1024;
 // Buffers that grew past this for one big request/response are released
 // afterwards instead of being kept for the connection's lifetime.
 constexpr size_t kMaxRetainedCapacity = 256 * 1024;
@@ -69,8 +66,6 @@ constexpr size_t kMaxRetainedCapacity = 256 * 1024;
 constexpr size_t kMaxPendingOutput = 1024 * 1024;
 constexpr uint64_t kLingerMs = 2000;
 constexpr int kListenBacklog = 4096;
-// Approximate framing bytes per header line (": " and CRLF).
-constexpr size_t kHeaderLineOverhead = 4;
 
 constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -169,12 +164,6 @@ bool HasToken(std::string_view list, std::string_view token) {
   return false;
 }
 
-void TrimTrailingWhitespace(std::string* s) {
-  size_t end = s->size();
-  while (end > 0 && ((*s)[end - 1] == ' ' || (*s)[end - 1] == '\t')) --end;
-  s->resize(end);
-}
-
 void AppendDecimal(std::string* out, uint64_t value) {
   char digits[24];
   auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
@@ -202,7 +191,7 @@ void AppendResponse(std::string* out, int status, const HttpResponse& response,
                     std::string_view date_line) {
   size_t needed = 96 + date_line.size() + response.body.size();
   for (const auto& [name, value] : response.headers) {
-    needed += name.size() + value.size() + kHeaderLineOverhead;
+    needed += name.size() + value.size() + 4;  // ": " and CRLF.
   }
   out->reserve(out->size() + needed);
   out->append("HTTP/1.1 ");
@@ -318,7 +307,7 @@ class EventLoop {
   friend class Connection;
 };
 
-class Connection {
+class Connection final : private HttpRequestParser::Listener {
  public:
   explicit Connection(EventLoop* loop);
   Connection(const Connection&) = delete;
@@ -351,16 +340,10 @@ class Connection {
   static void OnShutdown(uv_shutdown_t* req, int status) noexcept;
   static void OnClose(uv_handle_t* handle) noexcept;
 
-  // http_parser callbacks (via trampolines in kParserSettings). Nonzero
-  // aborts parsing; error_status_ then says what to answer.
-  friend struct ParserCallbacks;
-  int OnMessageBegin();
-  int OnUrl(const char* at, size_t length);
-  int OnHeaderField(const char* at, size_t length);
-  int OnHeaderValue(const char* at, size_t length);
-  int OnHeadersComplete();
-  int OnBody(const char* at, size_t length);
-  int OnMessageComplete();
+  // HttpRequestParser::Listener.
+  void OnRequestBegin() override;
+  void OnContinue() override;
+  bool OnRequest(const HttpRequest& request, bool keep_alive) override;
 
   void HandleRead(ssize_t nread, const uv_buf_t* buf);
   void HandleWrite(int status);
@@ -376,7 +359,7 @@ class Connection {
   // connection was closed.
   bool EncryptOutput();
   // Runs the handler and queues its response.
-  void Dispatch();
+  void Dispatch(const HttpRequest& request, bool keep_alive);
   // Queues an error response and moves to kClosing.
   void FailRequest(int status, std::string_view message);
   // Writes what can be written; feeds input held back by backpressure once
@@ -385,7 +368,6 @@ class Connection {
   // Starts sending out_ unless a write is in flight. Returns false if the
   // connection was closed because of a write error.
   bool Flush();
-  bool AddHeaderBytes(size_t length);
   void StartReading();
   void StopReading();
 
@@ -393,85 +375,41 @@ class Connection {
   uv_tcp_t tcp_{};
   uv_write_t write_req_{};
   uv_shutdown_t shutdown_req_{};
-  http_parser parser_{};
+  HttpRequestParser parser_;
   std::unique_ptr<TlsSession> tls_;  // Null for plain HTTP.
   State state_ = State::kOpen;
   bool reading_ = false;
   bool write_in_flight_ = false;
   bool peer_eof_ = false;
-  bool in_request_ = false;
-  bool last_was_value_ = false;
   // Backpressure paused the parser: input waits in pending_input_ (and, for
   // TLS, in tls_) until the output drains.
   bool input_held_ = false;
   bool handshake_done_ = false;
-  int error_status_ = 0;
-  size_t header_count_ = 0;  // Entries of request_.headers in use.
-  size_t header_bytes_ = 0;
+  // TLS: the handshake is under way (bounded by the request timeout).
+  bool in_handshake_ = false;
   uint64_t last_activity_ms_ = 0;
   uint64_t request_start_ms_ = 0;
   uint64_t linger_deadline_ms_ = 0;
-  HttpRequest request_;
   std::string out_;            // Queued, not yet handed to the socket.
   std::string in_flight_;      // Owned by the pending uv_write.
   std::string pending_input_;  // Unparsed input held back by backpressure.
 };
 
-// C-callable trampolines: http_parser is C, so nothing may throw through it.
-struct ParserCallbacks {
-  static Connection* Of(http_parser* parser) {
-    return static_cast<Connection*>(parser->data);
-  }
-  template <int (Connection::*Method)()>
-  static int Notify(http_parser* parser) noexcept {
-    Connection* connection = Of(parser);
-    try {
-      return (connection->*Method)();
-    } catch (...) {
-      connection->error_status_ = 500;
-      return 1;
-    }
-  }
-  template <int (Connection::*Method)(const char*, size_t)>
-  static int Data(http_parser* parser, const char* at, size_t length) noexcept {
-    Connection* connection = Of(parser);
-    try {
-      return (connection->*Method)(at, length);
-    } catch (...) {
-      connection->error_status_ = 500;
-      return 1;
-    }
-  }
-  static http_parser_settings Make() {
-    http_parser_settings settings;
-    http_parser_settings_init(&settings);
-    settings.on_message_begin = &Notify<&Connection::OnMessageBegin>;
-    settings.on_url = &Data<&Connection::OnUrl>;
-    settings.on_header_field = &Data<&Connection::OnHeaderField>;
-    settings.on_header_value = &Data<&Connection::OnHeaderValue>;
-    settings.on_headers_complete = &Notify<&Connection::OnHeadersComplete>;
-    settings.on_body = &Data<&Connection::OnBody>;
-    settings.on_message_complete = &Notify<&Connection::OnMessageComplete>;
-    return settings;
-  }
-};
-
-const http_parser_settings kParserSettings = ParserCallbacks::Make();
-
 // ---------------------------------------------------------------------------
 // Connection.
 
-Connection::Connection(EventLoop* loop) : loop_(loop) {
-  http_parser_init(&parser_, HTTP_REQUEST);
-  parser_.data = this;
-}
+Connection::Connection(EventLoop* loop)
+    : loop_(loop),
+      parser_({loop->context().options.max_body_bytes,
+               loop->context().options.max_header_bytes},
+              this) {}
 
 void Connection::Begin() {
   uv_tcp_nodelay(&tcp_, 1);
   last_activity_ms_ = loop_->Now();
   if (tls_ != nullptr) {
     // The handshake is bounded by the request timeout, as a request is.
-    in_request_ = true;
+    in_handshake_ = true;
     request_start_ms_ = last_activity_ms_;
   }
   StartReading();
@@ -567,7 +505,7 @@ void Connection::DecryptInput() {
     if (!handshake_done_ && tls_->established()) {
       // From here on the request timeout runs per request again.
       handshake_done_ = true;
-      in_request_ = false;
+      in_handshake_ = false;
     }
     switch (status) {
       case TlsSession::ReadStatus::kData:
@@ -578,7 +516,7 @@ void Connection::DecryptInput() {
       case TlsSession::ReadStatus::kClosedByPeer:
         // As a half-close: complete requests are still answered.
         state_ = State::kClosing;
-        in_request_ = false;
+        parser_.AbandonRequest();
         pending_input_.clear();
         input_held_ = false;
         return;
@@ -589,7 +527,8 @@ void Connection::DecryptInput() {
                               handshake_done_ ? "connection" : "handshake",
                               tls_->error());
         state_ = State::kClosing;
-        in_request_ = false;
+        in_handshake_ = false;
+        parser_.AbandonRequest();
         pending_input_.clear();
         input_held_ = false;
         return;
@@ -621,48 +560,41 @@ void Connection::HandleEof() {
 }
 
 void Connection::Feed(const char* data, size_t size) {
-  size_t parsed = http_parser_execute(&parser_, &kParserSettings, data, size);
+  HttpRequestParser::FeedResult result = parser_.Feed(data, size);
   if (state_ == State::kClosed) return;
-  http_errno error = HTTP_PARSER_ERRNO(&parser_);
-  if (error_status_ != 0) {
-    int status = error_status_;
-    error_status_ = 0;
-    switch (status) {
-      case 413:
-        FailRequest(413, "Request entity too large");
-        break;
-      case 431:
-        FailRequest(431, "Request header fields too large");
-        break;
-      default:
-        FailRequest(500, "Internal server error");
-        break;
-    }
-    return;
-  }
-  if (error == HPE_PAUSED) {
-    if (state_ != State::kOpen) return;  // Answered with close; rest ignored.
-    // Paused for backpressure: keep the rest for when output drains.
-    http_parser_pause(&parser_, 0);
-    pending_input_.assign(data + parsed, size - parsed);
-    input_held_ = true;
-    StopReading();
-    return;
-  }
-  if (error != HPE_OK) {
-    if (state_ != State::kOpen) return;
-    if (error == HPE_HEADER_OVERFLOW) {
-      FailRequest(431, "Request header fields too large");
-    } else {
-      loop_->logger().debug("malformed HTTP request: {}",
-                            http_errno_description(error));
-      FailRequest(400, "Bad request");
-    }
-    return;
-  }
-  if (parser_.upgrade && state_ == State::kOpen) {
-    // Upgrade/CONNECT: not supported; bytes after the request are not HTTP.
-    state_ = State::kClosing;
+  switch (result.outcome) {
+    case HttpRequestParser::Outcome::kConsumed:
+      return;
+    case HttpRequestParser::Outcome::kPaused:
+      if (state_ != State::kOpen) return;  // Answered with close; rest ignored.
+      // Paused for backpressure: keep the rest for when output drains.
+      pending_input_.assign(data + result.consumed, size - result.consumed);
+      input_held_ = true;
+      StopReading();
+      return;
+    case HttpRequestParser::Outcome::kUpgrade:
+      // Upgrade/CONNECT: not supported; bytes after the request are not HTTP.
+      if (state_ == State::kOpen) state_ = State::kClosing;
+      return;
+    case HttpRequestParser::Outcome::kError:
+      if (state_ != State::kOpen) return;
+      switch (result.error_status) {
+        case 400:
+          loop_->logger().debug("malformed HTTP request: {}",
+                                result.error_detail);
+          FailRequest(400, "Bad request");
+          break;
+        case 413:
+          FailRequest(413, "Request entity too large");
+          break;
+        case 431:
+          FailRequest(431, "Request header fields too large");
+          break;
+        default:
+          FailRequest(500, "Internal server error");
+          break;
+      }
+      return;
   }
 }
 
@@ -675,136 +607,40 @@ void Connection::FailRequest(int status, std::string_view message) {
   AppendResponse(&out_, status, *response, /*keep_alive=*/false,
                  /*omit_body=*/false, loop_->DateLine());
   state_ = State::kClosing;
-  in_request_ = false;
+  parser_.AbandonRequest();
   pending_input_.clear();
   input_held_ = false;
 }
 
-int Connection::OnMessageBegin() {
-  in_request_ = true;
-  request_start_ms_ = loop_->Now();
-  request_.method.clear();
-  request_.target.clear();
-  request_.body.clear();
-  header_count_ = 0;
-  header_bytes_ = 0;
-  last_was_value_ = false;
-  return 0;
+void Connection::OnRequestBegin() { request_start_ms_ = loop_->Now(); }
+
+void Connection::OnContinue() { out_.append(kContinueResponse); }
+
+bool Connection::OnRequest(const HttpRequest& request, bool keep_alive) {
+  Dispatch(request, keep_alive);
+  // Stop parsing if the connection is ending (later input is ignored) or
+  // output is backing up (Feed keeps the rest of the input for later).
+  return state_ == State::kOpen &&
+         out_.size() + in_flight_.size() < kMaxPendingOutput;
 }
 
-bool Connection::AddHeaderBytes(size_t length) {
-  header_bytes_ += length;
-  if (header_bytes_ > loop_->context().options.max_header_bytes) {
-    error_status_ = 431;
-    return false;
-  }
-  return true;
-}
-
-int Connection::OnUrl(const char* at, size_t length) {
-  if (!AddHeaderBytes(length)) return 1;
-  request_.target.append(at, length);
-  return 0;
-}
-
-int Connection::OnHeaderField(const char* at, size_t length) {
-  if (!AddHeaderBytes(length + kHeaderLineOverhead)) return 1;
-  auto& headers = request_.headers;
-  if (header_count_ == 0 || last_was_value_) {
-    // A new header. Entries past header_count_ are leftovers from the
-    // previous request, reused to keep their string capacity.
-    if (header_count_ == headers.size()) headers.emplace_back();
-    headers[header_count_].first.clear();
-    headers[header_count_].second.clear();
-    ++header_count_;
-    last_was_value_ = false;
-  }
-  std::string& name = headers[header_count_ - 1].first;
-  size_t old_size = name.size();
-  name.resize(old_size + length);
-  std::transform(at, at + length,
-                 name.begin() + static_cast<ptrdiff_t>(old_size), ToLowerAscii);
-  return 0;
-}
-
-int Connection::OnHeaderValue(const char* at, size_t length) {
-  if (!AddHeaderBytes(length)) return 1;
-  // http_parser calls on_header_field before any value, so an entry exists.
-  request_.headers[header_count_ - 1].second.append(at, length);
-  last_was_value_ = true;
-  return 0;
-}
-
-int Connection::OnHeadersComplete() {
-  auto& headers = request_.headers;
-  headers.resize(header_count_);
-  for (auto& header : headers) TrimTrailingWhitespace(&header.second);
-  request_.method = http_method_str(static_cast<http_method>(parser_.method));
-  request_.http_major = parser_.http_major;
-  request_.http_minor = parser_.http_minor;
-
-  const size_t max_body = loop_->context().options.max_body_bytes;
-  const bool has_length = (parser_.flags & F_CONTENTLENGTH) != 0 &&
-                          (parser_.flags & F_CHUNKED) == 0;
-  if (has_length && parser_.content_length > max_body) {
-    // Answer now; the body is never read (see kLingering).
-    error_status_ = 413;
-    http_parser_pause(&parser_, 1);
-    return 0;
-  }
-  if (has_length) {
-    request_.body.reserve(static_cast<size_t>(
-        std::min<uint64_t>(parser_.content_length, kMaxBodyReserve)));
-  }
-  if (request_.http_major == 1 && request_.http_minor >= 1 &&
-      EqualsIgnoreCase(request_.Header("expect"), "100-continue") &&
-      !(has_length && parser_.content_length == 0)) {
-    out_.append(kContinueResponse);
-  }
-  return 0;
-}
-
-int Connection::OnBody(const char* at, size_t length) {
-  if (request_.body.size() + length > loop_->context().options.max_body_bytes) {
-    error_status_ = 413;  // Chunked (or lying) body past the limit.
-    return 1;
-  }
-  request_.body.append(at, length);
-  return 0;
-}
-
-int Connection::OnMessageComplete() {
-  in_request_ = false;
-  Dispatch();
-  if (state_ != State::kOpen ||
-      out_.size() + in_flight_.size() >= kMaxPendingOutput) {
-    // Either the connection is ending (later input is ignored) or output is
-    // backing up (Feed keeps the rest of the input for later).
-    http_parser_pause(&parser_, 1);
-  }
-  if (request_.body.capacity() > kMaxRetainedCapacity) {
-    std::string().swap(request_.body);
-  }
-  return 0;
-}
-
-void Connection::Dispatch() {
+void Connection::Dispatch(const HttpRequest& request, bool keep_alive) {
   HttpResponse* response = loop_->scratch_response();
   response->status = 200;
   response->headers.clear();
   response->body.clear();
   ServerContext& context = loop_->context();
   try {
-    context.handler(request_, response);
+    context.handler(request, response);
   } catch (const std::exception& e) {
-    context.logger->error("HTTP handler threw for {} {}: {}", request_.method,
-                          request_.target, e.what());
+    context.logger->error("HTTP handler threw for {} {}: {}", request.method,
+                          request.target, e.what());
     response->status = 500;
     response->headers.clear();
     response->body.assign("Internal server error");
   } catch (...) {
-    context.logger->error("HTTP handler threw for {} {}", request_.method,
-                          request_.target);
+    context.logger->error("HTTP handler threw for {} {}", request.method,
+                          request.target);
     response->status = 500;
     response->headers.clear();
     response->body.assign("Internal server error");
@@ -813,10 +649,9 @@ void Connection::Dispatch() {
   if (status < 200 || status > 999) {
     // 1xx would leave the client waiting for a final response.
     context.logger->error("HTTP handler returned status {} for {} {}", status,
-                          request_.method, request_.target);
+                          request.method, request.target);
     status = 500;
   }
-  bool keep_alive = http_should_keep_alive(&parser_) != 0 && !parser_.upgrade;
   if (keep_alive) {
     for (const auto& [name, value] : response->headers) {
       if (EqualsIgnoreCase(name, "connection") && HasToken(value, "close")) {
@@ -825,7 +660,7 @@ void Connection::Dispatch() {
     }
   }
   AppendResponse(&out_, status, *response, keep_alive,
-                 /*omit_body=*/request_.method == "HEAD", loop_->DateLine());
+                 /*omit_body=*/request.method == "HEAD", loop_->DateLine());
   if (!keep_alive) state_ = State::kClosing;
   if (response->body.capacity() > kMaxRetainedCapacity) {
     std::string().swap(response->body);
@@ -996,7 +831,8 @@ void Connection::Sweep(uint64_t now) {
     Close();
     return;
   }
-  if (state_ == State::kOpen && in_request_ && options.request_timeout_ms > 0 &&
+  if (state_ == State::kOpen && (parser_.in_request() || in_handshake_) &&
+      options.request_timeout_ms > 0 &&
       now - request_start_ms_ >=
           static_cast<uint64_t>(options.request_timeout_ms)) {
     if (tls_ != nullptr && !tls_->established()) {

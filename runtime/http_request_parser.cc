@@ -99,6 +99,11 @@ HttpRequestParser::FeedResult HttpRequestParser::Feed(const char* data,
     in_request_ = false;
     return result;
   }
+  if (upgraded_) {
+    // Whatever follows the upgrade request is not HTTP.
+    result.outcome = Outcome::kUpgrade;
+    return result;
+  }
   if (error == HPE_PAUSED) {
     http_parser_pause(&parser_, 0);
     result.outcome = Outcome::kPaused;
@@ -111,7 +116,6 @@ HttpRequestParser::FeedResult HttpRequestParser::Feed(const char* data,
     in_request_ = false;
     return result;
   }
-  if (parser_.upgrade) result.outcome = Outcome::kUpgrade;
   return result;
 }
 
@@ -209,6 +213,9 @@ int HttpRequestParser::OnBody(const char* at, size_t length) {
 
 int HttpRequestParser::OnMessageComplete() {
   in_request_ = false;
+  // http-parser sets `upgrade` at the end of the headers, but an upgrade
+  // request with a body ends only here.
+  upgraded_ = parser_.upgrade != 0;
   const bool keep_alive =
       http_should_keep_alive(&parser_) != 0 && !parser_.upgrade;
   const bool go_on = listener_->OnRequest(request_, keep_alive);

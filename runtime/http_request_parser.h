@@ -103,6 +103,8 @@ class HttpRequestParser {
   HttpRequest request_;
   bool in_request_ = false;
   bool last_was_value_ = false;
+  // An Upgrade or CONNECT request was completed: the end of HTTP.
+  bool upgraded_ = false;
   // Set by a callback that stops the parser: the status to answer (413,
   // 431, 500), or 0.
   int error_status_ = 0;

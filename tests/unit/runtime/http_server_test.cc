@@ -435,6 +435,28 @@ TEST_F(HttpServerTest, ExpectContinueGets100BeforeBody) {
   EXPECT_EQ(response->body, "data");
 }
 
+// An Upgrade request (not supported) is still answered before the
+// connection closes, also when its body arrives in a later read than its
+// headers (the 100 Continue proves the headers were read alone).
+TEST_F(HttpServerTest, UpgradeRequestWithLateBodyIsAnswered) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send(
+      "POST / HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\n"
+      "Upgrade: websocket\r\nExpect: 100-continue\r\n"
+      "Content-Length: 4\r\n\r\n"));
+  auto interim = client->Read();
+  ASSERT_TRUE(interim.has_value());
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client->Send("data"));
+  auto response = client->Read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "data");
+  EXPECT_EQ(response->Header("connection"), "close");
+  EXPECT_TRUE(client->WaitForClose());
+}
+
 // An oversized body announced with Expect gets the final 413 instead of
 // 100, so the client never sends it.
 TEST_F(HttpServerTest, ExpectContinueWithOversizedBodyGets413) {

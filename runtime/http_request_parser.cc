@@ -147,9 +147,14 @@ int HttpRequestParser::OnUrl(const char* at, size_t length) {
 }
 
 int HttpRequestParser::OnHeaderField(const char* at, size_t length) {
-  if (!AddHeaderBytes(length + kHeaderLineOverhead)) return 1;
+  // A name may come in several calls (one per read it spans): its line's
+  // framing counts once, or the limit would depend on how reads split.
+  const bool new_header = header_count_ == 0 || last_was_value_;
+  if (!AddHeaderBytes(length + (new_header ? kHeaderLineOverhead : 0))) {
+    return 1;
+  }
   auto& headers = request_.headers;
-  if (header_count_ == 0 || last_was_value_) {
+  if (new_header) {
     // A new header. Entries past header_count_ are leftovers from the
     // previous request, reused to keep their string capacity.
     if (header_count_ == headers.size()) headers.emplace_back();

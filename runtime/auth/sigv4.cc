@@ -151,10 +151,18 @@ bool ParseAmzDate(std::string_view text, int64_t* epoch_s) {
   const int year = Digits(text, 0, 4), month = Digits(text, 4, 2),
             day = Digits(text, 6, 2), hour = Digits(text, 9, 2),
             minute = Digits(text, 11, 2), second = Digits(text, 13, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 ||
-      hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
+  if (year < 0 || month < 1 || month > 12 || hour < 0 || hour > 23 ||
+      minute < 0 || minute > 59 || second < 0 || second > 59) {
     return false;
   }
+  // Only days the month has: "20150231" is no date (it would silently
+  // mean 3 March), and neither is a leap second (Unix time has none).
+  static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30,
+                                         31, 31, 30, 31, 30, 31};
+  const bool leap_year = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+  const int days_in_month =
+      kDaysInMonth[month - 1] + (month == 2 && leap_year ? 1 : 0);
+  if (day < 1 || day > days_in_month) return false;
   // Days since 1970-01-01 of the proleptic Gregorian date (H. Hinnant's
   // days_from_civil): timegm() would consult the time zone machinery.
   const int64_t y = year - (month <= 2 ? 1 : 0);

@@ -263,9 +263,15 @@ TEST(SigV4Test, AmzDatesRoundTripAndRejectNonsense) {
   ASSERT_TRUE(ParseAmzDate("20150830T123600Z", &t));
   EXPECT_EQ(t, 1440938160);
   EXPECT_EQ(FormatAmzDate(t), "20150830T123600Z");
+  ASSERT_TRUE(ParseAmzDate("20160229T235959Z", &t));  // A leap day.
+  EXPECT_EQ(FormatAmzDate(t), "20160229T235959Z");
   for (const char* bad :
        {"201", "20151330T123600Z", "20150830 123600Z", "2015-08-30T12:36:00Z",
-        "20150830T123600", "20150830T253600Z"}) {
+        "20150830T123600", "20150830T253600Z",
+        // Days the month lacks, and leap seconds (found by the sigv4
+        // fuzz target: they parsed to another time than they name).
+        "20150231T000000Z", "20150229T000000Z", "20150431T000000Z",
+        "20150830T123660Z"}) {
     EXPECT_FALSE(ParseAmzDate(bad, &t)) << bad;
   }
 }

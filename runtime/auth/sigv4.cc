@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 
 namespace eddy::runtime::auth {
@@ -179,8 +180,11 @@ std::string FormatAmzDate(int64_t epoch_s) {
   const time_t t = static_cast<time_t>(epoch_s);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
+  // Not strftime's %Y: it does not pad years before 1000 to four digits.
+  char buf[80];  // Room for any int fields, as the compiler demands.
+  std::snprintf(buf, sizeof(buf), "%04d%02d%02dT%02d%02d%02dZ",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
   return buf;
 }
 

@@ -265,6 +265,9 @@ TEST(SigV4Test, AmzDatesRoundTripAndRejectNonsense) {
   EXPECT_EQ(FormatAmzDate(t), "20150830T123600Z");
   ASSERT_TRUE(ParseAmzDate("20160229T235959Z", &t));  // A leap day.
   EXPECT_EQ(FormatAmzDate(t), "20160229T235959Z");
+  // Four-digit years also before 1000 (found by the sigv4 fuzz target).
+  ASSERT_TRUE(ParseAmzDate("00150830T123600Z", &t));
+  EXPECT_EQ(FormatAmzDate(t), "00150830T123600Z");
   for (const char* bad :
        {"201", "20151330T123600Z", "20150830 123600Z", "2015-08-30T12:36:00Z",
         "20150830T123600", "20150830T253600Z",

@@ -379,6 +379,35 @@ TEST_F(HandlerTest, EmptyFinalWindowBatchRuns) {
                 R"("isWindowTerminatedEarly":false})");
 }
 
+// A window state is embedded in payload() only when it is one well-formed
+// JSON object; anything else (even braces around garbage) becomes {}, so
+// the payload always parses. (Found by the worker_batch fuzz target.)
+TEST_F(HandlerTest, PayloadEmbedsOnlyWellFormedStateObjects) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"( {"a":[1,-2.5e3,true,null,"x\u00e9\n"],"b":{}} )",
+       R"( {"a":[1,-2.5e3,true,null,"x\u00e9\n"],"b":{}} )"},
+      {R"({"total":"10*})", "{}"},
+      {R"({"a":1}{"b":2})", "{}"},
+      {R"({"a":01})", "{}"},
+      {R"({"a":"\q"})", "{}"},
+      {R"([1,2])", "{}"},
+      {std::string(100, '{') + std::string(100, '}'), "{}"},
+  };
+  for (const auto& [state, embedded] : cases) {
+    HostBatch batch = Batch({});
+    batch.window = HostWindow{1596128400000, 1596128460000, state, true, false};
+    std::string payload;
+    Handle([&](const h::invocation_request& request) {
+      payload = request.payload();
+      return h::invocation_response::success().with_state("");
+    });
+    Run(batch);
+    EXPECT_NE(payload.find(R"("state":)" + embedded + R"(,"shardId")"),
+              std::string::npos)
+        << state << " -> " << payload;
+  }
+}
+
 // Handlers log through the host's function table, never by linking a
 // logging library; the host routes lines with their level.
 TEST_F(HandlerTest, LogsGoThroughTheHost) {

@@ -495,7 +495,8 @@ class invocation_request {
   // The batch as Lambda's DynamoDB event JSON ({"Records":[...]}, plus the
   // window fields of a tumbling window), for code ported from Lambda that
   // parses its payload. Built on each call. The window state is embedded
-  // as-is if it is a JSON object (what a ported handler returns), else {}.
+  // as-is if it is one well-formed JSON object (what a ported handler
+  // returns), else {}.
   std::string payload() const;
 
   const eddy_batch_t& raw() const noexcept { return *b_; }
@@ -628,6 +629,134 @@ inline std::optional<double> parse_double(std::string_view text) {
   return d;
 #endif
 }
+
+// Whether `text` is exactly one JSON object (RFC 8259 syntax, at most 64
+// levels deep), so that payload() may embed a window state as-is: one that
+// only starts with '{' and ends with '}' would break the whole payload.
+class json_object_checker {
+ public:
+  explicit json_object_checker(std::string_view text) : s_(text) {}
+
+  bool check() {
+    skip_space();
+    if (i_ >= s_.size() || s_[i_] != '{' || !value(0)) return false;
+    skip_space();
+    return i_ == s_.size();
+  }
+
+ private:
+  static constexpr int kMaxDepth = 64;
+
+  void skip_space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' ||
+                              s_[i_] == '\n' || s_[i_] == '\r')) {
+      ++i_;
+    }
+  }
+  bool consume(char c) {
+    skip_space();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  static bool digit(char c) { return c >= '0' && c <= '9'; }
+  bool digits() {
+    const std::size_t start = i_;
+    while (i_ < s_.size() && digit(s_[i_])) ++i_;
+    return i_ > start;
+  }
+  bool value(int depth) {
+    if (depth > kMaxDepth) return false;
+    skip_space();
+    if (i_ >= s_.size()) return false;
+    switch (s_[i_]) {
+      case '{':
+        return members(depth);
+      case '[':
+        return elements(depth);
+      case '"':
+        return string();
+      case 't':
+        return word("true");
+      case 'f':
+        return word("false");
+      case 'n':
+        return word("null");
+      default:
+        return number();
+    }
+  }
+  bool members(int depth) {
+    ++i_;
+    if (consume('}')) return true;
+    do {
+      skip_space();
+      if (!string() || !consume(':') || !value(depth + 1)) return false;
+    } while (consume(','));
+    return consume('}');
+  }
+  bool elements(int depth) {
+    ++i_;
+    if (consume(']')) return true;
+    do {
+      if (!value(depth + 1)) return false;
+    } while (consume(','));
+    return consume(']');
+  }
+  bool string() {
+    if (i_ >= s_.size() || s_[i_] != '"') return false;
+    ++i_;
+    while (i_ < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[i_++]);
+      if (c == '"') return true;
+      if (c < 0x20) return false;
+      if (c != '\\') continue;
+      if (i_ >= s_.size()) return false;
+      const char escape = s_[i_++];
+      if (escape == 'u') {
+        for (int k = 0; k < 4; ++k, ++i_) {
+          if (i_ >= s_.size()) return false;
+          const char h = s_[i_];
+          if (!digit(h) && !(h >= 'a' && h <= 'f') && !(h >= 'A' && h <= 'F')) {
+            return false;
+          }
+        }
+      } else if (std::string_view("\"\\/bfnrt").find(escape) ==
+                 std::string_view::npos) {
+        return false;
+      }
+    }
+    return false;
+  }
+  bool number() {
+    if (i_ < s_.size() && s_[i_] == '-') ++i_;
+    if (i_ < s_.size() && s_[i_] == '0') {
+      ++i_;
+    } else if (!digits()) {
+      return false;
+    }
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      if (!digits()) return false;
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (!digits()) return false;
+    }
+    return true;
+  }
+  bool word(std::string_view w) {
+    if (s_.substr(i_, w.size()) != w) return false;
+    i_ += w.size();
+    return true;
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
 
 inline void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -925,7 +1054,7 @@ inline std::string invocation_request::payload() const {
            "\",\"end\":\"" + detail::iso8601(w->end_ms()) + "\"}";
     const std::string_view state = w->state();
     out += ",\"state\":";
-    if (!state.empty() && state.front() == '{' && state.back() == '}') {
+    if (detail::json_object_checker(state).check()) {
       out += state;
     } else {
       out += "{}";

@@ -33,6 +33,7 @@
 #include "http_server.h"
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -51,6 +52,7 @@
 #include "spdlog/sinks/null_sink.h"
 #include "spdlog/spdlog.h"
 #include "http_request_parser.h"
+#include "resource_limits.h"
 #include "tls_context.h"
 
 namespace eddy::runtime {
@@ -65,6 +67,13 @@ constexpr size_t kMaxRetainedCapacity = 256 * 1024;
 // Backpressure threshold for queued output per connection.
 constexpr size_t kMaxPendingOutput = 1024 * 1024;
 constexpr uint64_t kLingerMs = 2000;
+// Connections refused at max_connections that may be answered (and linger)
+// at once; beyond this they are closed without an answer, so that a flood
+// of connections cannot hold many descriptors past the cap.
+constexpr int kMaxRefusing = 64;
+// Overload warnings (shed requests, refused connections, failed accepts)
+// are logged at most this often per loop, with their counts.
+constexpr uint64_t kWarningIntervalMs = 10'000;
 constexpr int kListenBacklog = 4096;
 
 constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -218,13 +227,44 @@ void AppendResponse(std::string* out, int status, const HttpResponse& response,
   if (!omit_body) out->append(response.body);
 }
 
+// Counts occurrences of something worth a warning and says when to log:
+// the first time, then at most once per kWarningIntervalMs, with the count
+// since the last line.
+class ThrottledWarning {
+ public:
+  // Counts one occurrence at `now_ms`; returns how many to report if a line
+  // is due now, else 0.
+  uint64_t Count(uint64_t now_ms) {
+    ++pending_;
+    return Due(now_ms);
+  }
+  // The count to report if a line is due (for a periodic flush), else 0.
+  uint64_t Due(uint64_t now_ms) {
+    if (pending_ == 0 || (logged_ && now_ms - last_ms_ < kWarningIntervalMs)) {
+      return 0;
+    }
+    logged_ = true;
+    last_ms_ = now_ms;
+    const uint64_t count = pending_;
+    pending_ = 0;
+    return count;
+  }
+
+ private:
+  bool logged_ = false;
+  uint64_t last_ms_ = 0;
+  uint64_t pending_ = 0;
+};
+
 // State shared by all loops of one server; immutable after Start except for
-// the connection count and the TLS context.
+// the connection counts and the TLS context.
 struct ServerContext {
   HttpServerOptions options;
   HttpHandler handler;
   std::shared_ptr<spdlog::logger> logger;  // Never null.
   std::atomic<int> connections{0};
+  // Connections being answered at max_connections (kMaxRefusing at most).
+  std::atomic<int> refusing{0};
   bool tls_enabled = false;
 
   // The TLS context new connections use (null when !tls_enabled).
@@ -279,14 +319,23 @@ class EventLoop {
   void Link(Connection* connection);
   void Unlink(Connection* connection);
 
+  // Whether a request that just arrived may run: false once this turn of
+  // the loop has taken max_inflight_requests (the caller sheds it).
+  bool AdmitRequest();
+
  private:
   static void OnConnection(uv_stream_t* server, int status) noexcept;
+  static void OnTurn(uv_prepare_t* prepare) noexcept;
   static void OnStop(uv_async_t* async) noexcept;
   static void OnSweep(uv_timer_t* timer) noexcept;
   static void OnAlloc(uv_handle_t* handle, size_t suggested,
                       uv_buf_t* buf) noexcept;
   void Accept();
   void CloseEverything();
+  // Logs the overload warnings that are due.
+  void FlushWarnings(uint64_t now);
+  void WarnShed(uint64_t count);
+  void WarnRefused(uint64_t count);
 
   ServerContext* context_;
   int index_;
@@ -294,6 +343,8 @@ class EventLoop {
   uv_loop_t loop_{};
   uv_async_t stop_async_{};
   uv_timer_t sweep_timer_{};
+  // Runs before each poll for I/O: a new turn.
+  uv_prepare_t turn_prepare_{};
   uv_tcp_t listener_{};
   bool loop_initialized_ = false;
   bool handles_initialized_ = false;
@@ -303,6 +354,11 @@ class EventLoop {
   HttpResponse scratch_response_;
   time_t date_second_ = -1;
   std::string date_line_;
+  // Requests taken on in this turn (reset by OnTurn).
+  int requests_this_turn_ = 0;
+  ThrottledWarning shed_warning_;
+  ThrottledWarning refused_warning_;
+  ThrottledWarning accept_warning_;
 
   friend class Connection;
 };
@@ -323,6 +379,11 @@ class Connection final : private HttpRequestParser::Listener {
   }
   // Called right after uv_accept succeeded.
   void Begin();
+  // Instead of Begin(), at max_connections: answers with the overload
+  // response and `Connection: close`, then closes (lingering, so that the
+  // request the client may already have sent does not turn the close into a
+  // reset that loses the answer). REQUIRES: plain HTTP.
+  void Refuse();
   // Closes the socket now, dropping unsent output. Idempotent.
   void Close();
   // Called periodically by the loop to enforce timeouts.
@@ -385,6 +446,8 @@ class Connection final : private HttpRequestParser::Listener {
   // TLS, in tls_) until the output drains.
   bool input_held_ = false;
   bool handshake_done_ = false;
+  // Counted in ServerContext::refusing until closed.
+  bool refused_ = false;
   // TLS: the handshake is under way (bounded by the request timeout).
   bool in_handshake_ = false;
   uint64_t last_activity_ms_ = 0;
@@ -425,9 +488,48 @@ void Connection::Close() {
 
 void Connection::OnClose(uv_handle_t* handle) noexcept {
   auto* connection = static_cast<Connection*>(handle->data);
-  connection->loop_->context().connections.fetch_sub(1,
-                                                     std::memory_order_relaxed);
+  ServerContext& context = connection->loop_->context();
+  context.connections.fetch_sub(1, std::memory_order_relaxed);
+  if (connection->refused_) {
+    context.refusing.fetch_sub(1, std::memory_order_relaxed);
+  }
   delete connection;
+}
+
+// The overload answer, from the overload_handler or the default.
+void OverloadResponse(ServerContext& context, const HttpRequest& request,
+                      HttpResponse* response) {
+  response->status = 503;
+  response->headers.clear();
+  response->body.clear();
+  if (context.options.overload_handler) {
+    try {
+      context.options.overload_handler(request, response);
+      return;
+    } catch (const std::exception& e) {
+      context.logger->error("HTTP overload handler threw: {}", e.what());
+    } catch (...) {
+      context.logger->error("HTTP overload handler threw");
+    }
+  }
+  response->status = 503;
+  response->headers.clear();
+  response->headers.emplace_back("Content-Type", "text/plain");
+  response->body.assign("Service unavailable: too many requests");
+}
+
+void Connection::Refuse() {
+  refused_ = true;
+  static const HttpRequest kNoRequest;
+  HttpResponse* response = loop_->scratch_response();
+  ServerContext& context = loop_->context();
+  OverloadResponse(context, kNoRequest, response);
+  AppendResponse(&out_, response->status, *response, /*keep_alive=*/false,
+                 /*omit_body=*/false, loop_->DateLine());
+  state_ = State::kClosing;
+  uv_tcp_nodelay(&tcp_, 1);
+  last_activity_ms_ = loop_->Now();
+  Progress();
 }
 
 void Connection::StartReading() {
@@ -626,10 +728,18 @@ bool Connection::OnRequest(const HttpRequest& request, bool keep_alive) {
 
 void Connection::Dispatch(const HttpRequest& request, bool keep_alive) {
   HttpResponse* response = loop_->scratch_response();
+  ServerContext& context = loop_->context();
+  if (!loop_->AdmitRequest()) {
+    // Shed: answered now, without running the handler.
+    OverloadResponse(context, request, response);
+    AppendResponse(&out_, response->status, *response, keep_alive,
+                   /*omit_body=*/request.method == "HEAD", loop_->DateLine());
+    if (!keep_alive) state_ = State::kClosing;
+    return;
+  }
   response->status = 200;
   response->headers.clear();
   response->body.clear();
-  ServerContext& context = loop_->context();
   try {
     context.handler(request, response);
   } catch (const std::exception& e) {
@@ -862,6 +972,8 @@ Status EventLoop::Init(int listen_fd) {
   stop_async_.data = this;
   uv_timer_init(&loop_, &sweep_timer_);
   sweep_timer_.data = this;
+  uv_prepare_init(&loop_, &turn_prepare_);
+  turn_prepare_.data = this;
   uv_tcp_init(&loop_, &listener_);
   listener_.data = this;
   handles_initialized_ = true;
@@ -890,11 +1002,53 @@ Status EventLoop::Init(int listen_fd) {
   }
   interval = std::max<uint64_t>(interval, 10);
   uv_timer_start(&sweep_timer_, &EventLoop::OnSweep, interval, interval);
+  if (context_->options.max_inflight_requests > 0) {
+    uv_prepare_start(&turn_prepare_, &EventLoop::OnTurn);
+  }
   return Status::OK();
+}
+
+void EventLoop::OnTurn(uv_prepare_t* prepare) noexcept {
+  static_cast<EventLoop*>(prepare->data)->requests_this_turn_ = 0;
+}
+
+bool EventLoop::AdmitRequest() {
+  const int limit = context_->options.max_inflight_requests;
+  if (limit <= 0 || ++requests_this_turn_ <= limit) return true;
+  if (uint64_t count = shed_warning_.Count(Now()); count > 0) WarnShed(count);
+  return false;
+}
+
+void EventLoop::WarnShed(uint64_t count) {
+  logger().warn(
+      "http loop {}: overloaded: {} request(s) answered 503 without being run "
+      "(more than {} arrived at once; --max-inflight)",
+      index_, count, context_->options.max_inflight_requests);
+}
+
+void EventLoop::WarnRefused(uint64_t count) {
+  logger().warn(
+      "http loop {}: connection limit ({}) reached: {} connection(s) refused "
+      "(--max-connections)",
+      index_, context_->options.max_connections, count);
+}
+
+void EventLoop::FlushWarnings(uint64_t now) {
+  if (uint64_t count = shed_warning_.Due(now); count > 0) WarnShed(count);
+  if (uint64_t count = refused_warning_.Due(now); count > 0) {
+    WarnRefused(count);
+  }
+  if (uint64_t count = accept_warning_.Due(now); count > 0) {
+    logger().warn("http loop {}: {} accept(s) failed (file descriptors?)",
+                  index_, count);
+  }
 }
 
 void EventLoop::StartThread() {
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  // "eddy-http-0": how ps, top and the tests tell the loops apart.
+  const std::string name = "eddy-http-" + std::to_string(index_);
+  pthread_setname_np(thread_.native_handle(), name.substr(0, 15).c_str());
 }
 
 void EventLoop::RequestStop() {
@@ -931,6 +1085,7 @@ void EventLoop::CloseEverything() {
   };
   close_handle(&listener_);
   close_handle(&sweep_timer_);
+  close_handle(&turn_prepare_);
   close_handle(&stop_async_);
   while (connections_ != nullptr) connections_->Close();  // Unlinks itself.
 }
@@ -938,7 +1093,11 @@ void EventLoop::CloseEverything() {
 void EventLoop::OnConnection(uv_stream_t* server, int status) noexcept {
   auto* self = static_cast<EventLoop*>(server->data);
   if (status < 0) {
-    self->logger().warn("http accept failed: {}", uv_strerror(status));
+    // EMFILE and friends come once per connection attempt: count them.
+    if (uint64_t count = self->accept_warning_.Count(self->Now()); count > 0) {
+      self->logger().warn("http loop {}: accept failed: {} ({} time(s))",
+                          self->index_, uv_strerror(status), count);
+    }
     return;
   }
   try {
@@ -970,9 +1129,21 @@ void EventLoop::Accept() {
   }
   if (context_->connections.load(std::memory_order_relaxed) >
       context_->options.max_connections) {
-    logger().warn("http connection limit ({}) reached; refusing a connection",
-                  context_->options.max_connections);
-    raw->Close();
+    if (uint64_t count = refused_warning_.Count(Now()); count > 0) {
+      WarnRefused(count);
+    }
+    // Answered while few are; on TLS there is no channel before a
+    // handshake, which is not worth its cost here.
+    if (!context_->tls_enabled &&
+        context_->refusing.fetch_add(1, std::memory_order_relaxed) <
+            kMaxRefusing) {
+      raw->Refuse();
+    } else {
+      if (!context_->tls_enabled) {
+        context_->refusing.fetch_sub(1, std::memory_order_relaxed);
+      }
+      raw->Close();
+    }
     return;
   }
   if (context_->tls_enabled) {
@@ -996,6 +1167,7 @@ void EventLoop::OnSweep(uv_timer_t* timer) noexcept {
       c->Sweep(now);
       c = next;
     }
+    self->FlushWarnings(now);
   } catch (const std::exception& e) {
     self->logger().error("http sweep failed: {}", e.what());
   } catch (...) {
@@ -1190,7 +1362,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
                                    std::to_string(options.port));
   }
   if (options.threads < 0 || options.max_body_bytes == 0 ||
-      options.max_header_bytes == 0 || options.max_connections <= 0) {
+      options.max_header_bytes == 0 || options.max_connections <= 0 ||
+      options.max_inflight_requests < 0) {
     return Status::InvalidArgument("invalid HttpServerOptions");
   }
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
@@ -1200,10 +1373,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
   EDDY_ASSIGN_OR_RETURN(sockaddr_storage addr,
                         ResolveHost(options.host, options.port));
   int threads = options.threads;
-  if (threads == 0) {
-    threads = static_cast<int>(
-        std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
-  }
+  if (threads == 0) threads = DefaultLoopThreads(ProbeCpus(CpuProbe::System()));
 
   auto impl = std::make_unique<Impl>();
   impl->context_.logger =

@@ -14,6 +14,15 @@
 // not completed within request_timeout_ms gets 408. Each of these closes the
 // connection. Idle connections close after idle_timeout_ms.
 //
+// Overload: each loop serves at most max_inflight_requests of the requests
+// that arrive together (in one turn of its event loop); requests beyond
+// that would wait behind them, so they are answered at once by
+// overload_handler (503) without running the handler, and the connection
+// stays open for the retry. A connection beyond max_connections gets the
+// overload_handler's answer too (plain HTTP only) and is then closed; past
+// a reserve of such refusals in progress, and on HTTPS, it is closed at
+// once. Both are logged at most once every 10 s per loop, with counts.
+//
 // HTTPS: with a certificate and key (HttpServerOptions::tls_cert_file and
 // tls_key_file) the port speaks TLS only (tls_context.h says which
 // versions and suites), with everything above unchanged inside it. The
@@ -87,7 +96,8 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   // 0 picks a free port; read it back with HttpServer::port().
   int port = 8000;
-  // Event-loop threads; 0 means min(hardware_concurrency, 4).
+  // Event-loop threads; 0 means one per CPU the process may use, at most
+  // 4 (resource_limits.h: the affinity mask and the cgroup CPU quota).
   int threads = 0;
   // DynamoDB's request limit is 16 MiB (413 above it).
   size_t max_body_bytes = 16 * 1024 * 1024;
@@ -100,8 +110,17 @@ struct HttpServerOptions {
   // A request must be complete (headers and body) this long after its first
   // byte, else 408 and close: bounds slow-drip clients. 0 disables.
   int request_timeout_ms = 60'000;
-  // Connections beyond this (over all loops) are accepted and closed at once.
+  // Connections beyond this (over all loops) are accepted, answered by
+  // overload_handler with `Connection: close` and closed.
   int max_connections = 10'000;
+  // Requests one loop takes on per turn; beyond that they are answered by
+  // overload_handler at once. 0: no limit.
+  int max_inflight_requests = 0;
+  // Answers a request shed for overload, on the loop thread, instead of the
+  // handler; `response` starts as an empty 503. For a connection refused at
+  // max_connections the request is empty (method ""): it was not read. Must
+  // be cheap and thread-safe, like the handler. Unset: a plain-text 503.
+  HttpHandler overload_handler;
   // HTTPS: PEM files of the certificate (chain) and of its unencrypted
   // private key. Both or neither; empty: plain HTTP.
   std::string tls_cert_file;

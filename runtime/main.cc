@@ -1,6 +1,8 @@
 // eddy: the server and its command line.
 //
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
+//              [--max-connections N] [--max-inflight N]
+//              [--idle-timeout 60s] [--request-timeout 60s]
 //              [--stream-shards N] [--stream-retention 24h]
 //              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
@@ -42,6 +44,7 @@
 #include "dispatcher/dispatcher.h"
 #include "eddy/store/database.h"
 #include "http_server.h"
+#include "resource_limits.h"
 
 namespace {
 
@@ -50,7 +53,13 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   bool sync = false;
-  int threads = 0;
+  int threads = 0;  // 0: one per CPU the process may use, at most 4.
+  // Overload (HttpServerOptions): connections at once, requests a loop
+  // takes on at once, and the connection timeouts.
+  int max_connections = 10'000;
+  int max_inflight = 256;
+  std::string idle_timeout = "60s";
+  std::string request_timeout = "60s";
   std::string region = "us-east-1";
   std::string log_level = "info";
   uint32_t stream_shards = 4;
@@ -100,7 +109,9 @@ int64_t ParseDuration(const std::string& text) {
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
     ++i;
   }
-  if (i == 0) return -1;
+  // More than 12 digits is more than 30 years in ms: refuse, rather than
+  // overflow.
+  if (i == 0 || i > 12) return -1;
   const int64_t n = std::stoll(text.substr(0, i));
   const std::string unit = text.substr(i);
   if (unit == "ms") return n;
@@ -110,6 +121,13 @@ int64_t ParseDuration(const std::string& text) {
   if (unit == "d") return n * 24 * 60 * 60 * 1000;
   return -1;
 }
+
+// Descriptors kept for everything but connections: LevelDB keeps up to
+// 1000 table files open, and stream segments, logs and worker sockets take
+// some more.
+constexpr long kDescriptorReserve = 1100;
+constexpr long kMinConnections = 64;
+constexpr int64_t kMaxTimeoutMs = 24LL * 60 * 60 * 1000;
 
 std::shared_ptr<spdlog::logger> MakeLogger(const std::string& name) {
   auto logger = spdlog::get(name);
@@ -158,6 +176,21 @@ int Serve(const ServeOptions& options) {
     server_log->critical(
         "--tls-cert and --tls-key go together: give both (PEM files) to "
         "serve HTTPS, or neither");
+    return 2;
+  }
+  const int64_t idle_timeout_ms = ParseDuration(options.idle_timeout);
+  const int64_t request_timeout_ms = ParseDuration(options.request_timeout);
+  if (idle_timeout_ms < 0 || request_timeout_ms < 0 ||
+      idle_timeout_ms > kMaxTimeoutMs || request_timeout_ms > kMaxTimeoutMs) {
+    server_log->critical(
+        "--idle-timeout and --request-timeout must be durations up to 24h "
+        "(e.g. 60s, 5m, 500ms; 0 turns the timeout off)");
+    return 2;
+  }
+  if (options.max_connections <= 0 || options.max_inflight < 0) {
+    server_log->critical(
+        "--max-connections must be positive and --max-inflight zero (no "
+        "limit) or positive");
     return 2;
   }
   if (db_options.ttl_sweep_interval_ms < 0) {
@@ -236,9 +269,50 @@ int Serve(const ServeOptions& options) {
   http_options.host = options.host;
   http_options.port = options.port;
   http_options.threads = options.threads;
+  if (options.threads == 0) {
+    // Two loops on one core fight over it: as many as the CPUs we may use.
+    const eddy::runtime::CpuBudget cpus =
+        eddy::runtime::ProbeCpus(eddy::runtime::CpuProbe::System());
+    http_options.threads = eddy::runtime::DefaultLoopThreads(cpus);
+    server_log->info(
+        "event-loop threads: {} (one per CPU this process may use, at most "
+        "{}: {}; --threads overrides)",
+        http_options.threads, eddy::runtime::kMaxDefaultLoopThreads,
+        cpus.Describe());
+  } else {
+    server_log->info("event-loop threads: {} (--threads)", options.threads);
+  }
+  http_options.max_connections = options.max_connections;
+  http_options.max_inflight_requests = options.max_inflight;
+  http_options.idle_timeout_ms = static_cast<int>(idle_timeout_ms);
+  http_options.request_timeout_ms = static_cast<int>(request_timeout_ms);
+  // Every connection is a descriptor: make the cap reachable before the
+  // process runs out of them (accept would fail instead of answering 503).
+  const long open_files = eddy::runtime::RaiseOpenFileLimit();
+  if (open_files > 0 &&
+      http_options.max_connections > open_files - kDescriptorReserve) {
+    const int cap = static_cast<int>(
+        std::max<long>(kMinConnections, open_files - kDescriptorReserve));
+    server_log->warn(
+        "--max-connections {} is more than the open-file limit ({}) leaves "
+        "room for; using {} (raise `ulimit -n` for more)",
+        http_options.max_connections, open_files, cap);
+    http_options.max_connections = cap;
+  }
+  server_log->info(
+      "overload limits: {} connections, {} requests per loop at once{}, idle "
+      "timeout {}, request timeout {}",
+      http_options.max_connections, http_options.max_inflight_requests,
+      http_options.max_inflight_requests == 0 ? " (no limit)" : "",
+      options.idle_timeout, options.request_timeout);
   http_options.logger = http_log;
   http_options.tls_cert_file = options.tls_cert;
   http_options.tls_key_file = options.tls_key;
+  http_options.overload_handler =
+      [handler](const eddy::runtime::HttpRequest& request,
+                eddy::runtime::HttpResponse* response) {
+        handler->Overloaded(request, response);
+      };
   auto server = eddy::runtime::HttpServer::Start(
       http_options, [handler](const eddy::runtime::HttpRequest& request,
                               eddy::runtime::HttpResponse* response) {
@@ -320,7 +394,28 @@ int main(int argc, char** argv) {
                       "fsync every write before acknowledging it");
   serve_cmd
       ->add_option("--threads", serve.threads,
-                   "Event-loop threads (0: one per core, up to 4)")
+                   "Event-loop threads (0: one per CPU the process may use "
+                   "by its affinity mask and cgroup CPU quota, up to 4)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-connections", serve.max_connections,
+                   "Connections at once; more are answered 503 "
+                   "ThrottlingException and closed")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-inflight", serve.max_inflight,
+                   "Requests an event loop takes on at once; more arriving "
+                   "together are answered 503 ThrottlingException at once, "
+                   "which the AWS SDKs retry (0: no limit)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--idle-timeout", serve.idle_timeout,
+                   "Close connections idle this long (e.g. 60s, 5m; 0: never)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--request-timeout", serve.request_timeout,
+                   "A request must arrive whole within this, else 408 (e.g. "
+                   "60s; 0: no limit)")
       ->capture_default_str();
   serve_cmd->add_option("--region", serve.region, "Region used in ARNs")
       ->capture_default_str();

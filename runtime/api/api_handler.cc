@@ -187,6 +187,30 @@ void ApiHandler::Handle(const HttpRequest& request, HttpResponse* response) {
   HandleDynamo(request, response);
 }
 
+void ApiHandler::Overloaded(const HttpRequest& request,
+                            HttpResponse* response) {
+  if (request.method == "GET") {
+    response->status = 200;
+    Handle(request, response);
+    return;
+  }
+  throttled_.fetch_add(1, std::memory_order_relaxed);
+  // DynamoDB's own throttling error type; the message says what to do.
+  static const std::string kBody =
+      ApiError{503, "com.amazon.coral.availability#ThrottlingException",
+               "Too many requests at once for this server: retry with "
+               "exponential backoff (the AWS SDKs do)",
+               ""}
+          .Body();
+  static const std::string kCrc32 = std::to_string(Crc32(kBody));
+  response->status = 503;
+  response->body = kBody;
+  response->headers.reserve(3);
+  response->headers.emplace_back("Content-Type", "application/x-amz-json-1.0");
+  response->headers.emplace_back("x-amzn-RequestId", NewRequestId());
+  response->headers.emplace_back("x-amz-crc32", kCrc32);
+}
+
 void ApiHandler::HandleDynamo(const HttpRequest& request,
                               HttpResponse* response) {
   const std::string request_id = NewRequestId();
@@ -338,6 +362,13 @@ ApiStatus ApiHandler::Authorize(const auth::AuthResult& who,
 
 void ApiHandler::Metrics(HttpResponse* response) const {
   std::string& out = response->body;
+  out +=
+      "# HELP eddy_requests_throttled_total Requests answered 503 "
+      "ThrottlingException under overload without being run "
+      "(--max-inflight, --max-connections).\n"
+      "# TYPE eddy_requests_throttled_total counter\n";
+  out += "eddy_requests_throttled_total " +
+         std::to_string(throttled_.load(std::memory_order_relaxed)) + "\n";
   out += "# HELP eddy_requests_total DynamoDB API requests by operation.\n";
   out += "# TYPE eddy_requests_total counter\n";
   for (const OperationEntry& e : operations_) {

@@ -49,6 +49,15 @@ class ApiHandler {
 
   void Handle(const HttpRequest& request, HttpResponse* response);
 
+  // The answer to a request the transport sheds under overload
+  // (HttpServerOptions::overload_handler; the request is empty for a
+  // connection refused at the connection cap): HTTP 503 with a DynamoDB
+  // ThrottlingException body, which the AWS SDKs retry with backoff
+  // (botocore retries both the 503 and the code, in every retry mode).
+  // Nothing is parsed or authenticated. GET /, /healthz and /metrics are
+  // answered as usual: they are cheap and matter most under overload.
+  void Overloaded(const HttpRequest& request, HttpResponse* response);
+
  private:
   struct OperationEntry {
     const char* target;  // The full X-Amz-Target value.
@@ -90,6 +99,7 @@ class ApiHandler {
   std::array<std::atomic<uint64_t>, 4> auth_failures_{};
   std::atomic<uint64_t> metrics_denied_{0};
   std::atomic<uint64_t> bad_requests_{0};
+  std::atomic<uint64_t> throttled_{0};
 };
 
 }  // namespace eddy::runtime::api

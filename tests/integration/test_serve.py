@@ -2,6 +2,9 @@
 health check, shuts down cleanly on SIGTERM and SIGINT, and owns its data
 directory alone."""
 
+import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +68,70 @@ class ServeIntegrationTest(unittest.TestCase):
         except subprocess.TimeoutExpired:
             self.fail("a second server kept running on a port that is in use")
         self.assertNotEqual(other.returncode, 0)
+
+
+class PinnedServer(EddyServer):
+    """An EddyServer started under `taskset -c <cpus>`."""
+
+    def __init__(self, cpus, **kwargs):
+        super().__init__(**kwargs)
+        self.cpus = cpus
+
+    def command(self):
+        return ["taskset", "-c", self.cpus, *super().command()]
+
+
+def loop_threads(pid):
+    """Names of the process's event-loop threads (eddy-http-<n>)."""
+    names = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+        except FileNotFoundError:
+            continue  # The thread ended meanwhile.
+        if name.startswith("eddy-http-"):
+            names.append(name)
+    return sorted(names)
+
+
+@unittest.skipIf(os.environ.get("EDDY_ENDPOINT"), "needs server processes")
+class ServeThreadsIntegrationTest(unittest.TestCase):
+    """--threads defaults to the CPUs the process may use (affinity mask and
+    cgroup quota), at most 4, and the log says how many and why."""
+
+    def start(self, server):
+        server.start()
+        self.addCleanup(server.stop)
+        return server
+
+    @unittest.skipUnless(shutil.which("taskset"), "needs taskset (util-linux)")
+    def test_pinned_to_one_cpu_starts_one_loop(self):
+        """Under `taskset -c 0` the server runs one event loop, not one per
+        core of the machine (two loops on one core only fight over it)."""
+        cpu = str(min(os.sched_getaffinity(0)))
+        server = self.start(PinnedServer(cpu))
+        self.assertEqual(loop_threads(server.process.pid), ["eddy-http-0"])
+        log = server.log_text()
+        self.assertRegex(log, r"event-loop threads: 1 \(one per CPU this process "
+                              r"may use, at most 4: 1 CPU in the affinity mask")
+        server.client().list_tables()
+
+    def test_threads_flag_overrides_the_default(self):
+        """--threads N starts N loops whatever the CPUs, and says so."""
+        server = self.start(EddyServer(extra_args=["--threads", "3"]))
+        self.assertEqual(loop_threads(server.process.pid),
+                         ["eddy-http-0", "eddy-http-1", "eddy-http-2"])
+        self.assertIn("event-loop threads: 3 (--threads)", server.log_text())
+
+    def test_default_matches_the_logged_cpu_budget(self):
+        """Unpinned, the loops are as many as the CPUs the log names, at most 4."""
+        server = self.start(EddyServer())
+        match = re.search(r"event-loop threads: (\d+) \(one per CPU", server.log_text())
+        self.assertIsNotNone(match, server.log_text())
+        threads = int(match.group(1))
+        self.assertGreaterEqual(threads, 1)
+        self.assertLessEqual(threads, min(4, len(os.sched_getaffinity(0))))
+        self.assertEqual(len(loop_threads(server.process.pid)), threads)
 
 
 if __name__ == "__main__":

@@ -738,7 +738,8 @@ TEST_F(HttpServerTest, SlowRequestGets408) {
   EXPECT_TRUE(client->WaitForClose());
 }
 
-// Connections beyond max_connections are closed at once; the ones already
+// Connections beyond max_connections get the overload answer (a 503 the
+// SDKs retry) with `Connection: close`, then are closed; the ones already
 // open keep working.
 TEST_F(HttpServerTest, ConnectionsBeyondLimitAreRefused) {
   HttpServerOptions options = DefaultOptions();
@@ -752,11 +753,91 @@ TEST_F(HttpServerTest, ConnectionsBeyondLimitAreRefused) {
   ASSERT_TRUE(second->Read().has_value());
   auto third = Connect();
   third->Send(Post("/", "3"));
+  auto refused = third->Read();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->Header("connection"), "close");
   EXPECT_TRUE(third->WaitForClose());
+  EXPECT_EQ(requests_.load(), 2);
   ASSERT_TRUE(first->Send(Post("/", "again")));
   auto response = first->Read();
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->body, "again");
+}
+
+// Requests arriving together beyond max_inflight_requests are shed: answered
+// 503 at once without running the handler, on a connection that stays open
+// for the retry. Five pipelined requests in one write arrive in one read,
+// so in one turn of the loop.
+TEST_F(HttpServerTest, RequestsBeyondInflightLimitAreShed) {
+  HttpServerOptions options = DefaultOptions();
+  options.threads = 1;
+  options.max_inflight_requests = 2;
+  StartServer(options);
+  auto client = Connect();
+  std::string burst;
+  for (int i = 0; i < 5; ++i) {
+    burst += Post("/", "r" + std::to_string(i),
+                  "X-Seq: " + std::to_string(i) + "\r\n");
+  }
+  ASSERT_TRUE(client->Send(burst));
+  std::vector<int> statuses;
+  for (int i = 0; i < 5; ++i) {
+    auto response = client->Read();
+    ASSERT_TRUE(response.has_value()) << i;
+    statuses.push_back(response->status);
+    if (response->status == 200) {
+      EXPECT_EQ(response->Header("x-seq"), std::to_string(i));
+    } else {
+      EXPECT_EQ(response->Header("connection"), "keep-alive");
+    }
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 503, 503, 503}));
+  EXPECT_EQ(requests_.load(), 2);
+  // The next turn takes requests again, on the same connection.
+  ASSERT_TRUE(client->Send(Post("/", "retry")));
+  auto retried = client->Read();
+  ASSERT_TRUE(retried.has_value());
+  EXPECT_EQ(retried->status, 200);
+  EXPECT_EQ(retried->body, "retry");
+}
+
+// The overload_handler shapes the answer to shed requests (Eddy's is a
+// DynamoDB ThrottlingException) and to refused connections (no request).
+TEST_F(HttpServerTest, OverloadHandlerShapesTheAnswer) {
+  HttpServerOptions options = DefaultOptions();
+  options.threads = 1;
+  options.max_inflight_requests = 1;
+  options.max_connections = 1;
+  std::atomic<int> shed_with_target{0};
+  options.overload_handler = [&shed_with_target](const HttpRequest& request,
+                                                 HttpResponse* response) {
+    EXPECT_EQ(response->status, 503);
+    if (!request.method.empty()) shed_with_target.fetch_add(1);
+    response->headers.emplace_back("X-Overload", request.method.empty()
+                                                     ? "connection"
+                                                     : request.target);
+    response->body = "slow down";
+  };
+  StartServer(options);
+  auto client = Connect();
+  ASSERT_TRUE(client->Send(Post("/a", "1") + Post("/b", "2")));
+  auto served = client->Read();
+  ASSERT_TRUE(served.has_value());
+  EXPECT_EQ(served->status, 200);
+  auto shed = client->Read();
+  ASSERT_TRUE(shed.has_value());
+  EXPECT_EQ(shed->status, 503);
+  EXPECT_EQ(shed->Header("x-overload"), "/b");
+  EXPECT_EQ(shed->body, "slow down");
+  EXPECT_EQ(shed_with_target.load(), 1);
+
+  auto second = Connect();
+  auto refused = second->Read();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->Header("x-overload"), "connection");
+  EXPECT_TRUE(second->WaitForClose());
 }
 
 // Options that cannot work are rejected up front, not at the first request.
@@ -768,6 +849,10 @@ TEST_F(HttpServerTest, InvalidOptionsAreRejected) {
   HttpServerOptions bad_port = DefaultOptions();
   bad_port.port = 70000;
   EXPECT_TRUE(HttpServer::Start(bad_port, noop).status().IsInvalidArgument());
+  HttpServerOptions bad_inflight = DefaultOptions();
+  bad_inflight.max_inflight_requests = -1;
+  EXPECT_TRUE(
+      HttpServer::Start(bad_inflight, noop).status().IsInvalidArgument());
   EXPECT_TRUE(HttpServer::Start(DefaultOptions(), nullptr)
                   .status()
                   .IsInvalidArgument());

@@ -203,6 +203,17 @@ class OverloadIntegrationTest(unittest.TestCase):
         wait_until(lambda: "connection limit (2) reached" in server.log_text(),
                    timeout=10, what="the connection-limit warning in the log")
 
+    def test_idle_connections_are_closed(self):
+        """A connection that sends nothing for --idle-timeout is closed by the
+        server (it holds a descriptor and memory), and the server goes on
+        serving new ones."""
+        server = self.start_server("--idle-timeout", "300ms")
+        idle = self.connect(server)
+        self.assertEqual(idle.recv(1), b"")  # Blocks until the server closes it.
+        fresh = self.connect(server)
+        fresh.sendall(self.raw_request(
+            server, "GetItem", {"TableName": TABLE, "Key": {"pk": {"S": "a"}}}))
+        self.assertEqual(read_response(fresh, bytearray())[0], 200)
 
 if __name__ == "__main__":
     unittest.main()

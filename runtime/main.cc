@@ -5,6 +5,7 @@
 //              [--ttl-interval 60s]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //              [--handler-dir DIR] [--worker-user USER]
+//              [--cors-origins '*'|ORIGIN,...|none]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/api_handler.h"
@@ -52,6 +54,9 @@ struct ServeOptions {
   bool allow_anonymous = false;      // Anonymous on a non-loopback address.
   std::string handler_dir;           // "": <data>/handlers.
   std::string worker_user;           // "": the server's user.
+  // Browser origins allowed by CORS; unset: "*" when anonymous on a
+  // loopback address, none with --auth.
+  std::optional<std::string> cors_origins;
 };
 
 bool IsLoopback(const std::string& host) {
@@ -187,8 +192,18 @@ int Serve(const ServeOptions& options) {
     return 1;
   }
 
+  // CORS for browser clients: by default any origin may call an anonymous
+  // server on loopback (DynamoDB answers every origin); with --auth only
+  // the origins given.
+  const std::string cors_list = options.cors_origins.value_or(
+      options.auth_file.empty() && IsLoopback(options.host) ? "*" : "");
+  auto cors = eddy::runtime::api::CorsPolicy::Parse(cors_list);
+  if (!cors.ok()) {
+    server_log->critical("{}", cors.status().message());
+    return 2;
+  }
   auto handler = std::make_shared<eddy::runtime::api::ApiHandler>(
-      db->get(), config, api_log, &authenticator, dispatcher->get());
+      db->get(), config, api_log, &authenticator, dispatcher->get(), *cors);
 
   eddy::runtime::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -221,6 +236,8 @@ int Serve(const ServeOptions& options) {
         "Local does){}",
         IsLoopback(options.host) ? "" : " on a non-loopback address");
   }
+
+  server_log->info("CORS origins: {}", cors->ToString());
 
   int received = 0;
   while (true) {
@@ -306,6 +323,11 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--worker-user", serve.worker_user,
                         "Run trigger workers as this user (needs a server "
                         "started as root)");
+  serve_cmd->add_option(
+      "--cors-origins", serve.cors_origins,
+      "Browser origins allowed to call the API (CORS): '*', a comma-separated "
+      "list of scheme://host[:port], or 'none' (default: '*' when anonymous "
+      "on loopback, none with --auth)");
 
   CLI::App* stream_cmd = app.add_subcommand("stream", "Read change streams");
   stream_cmd->require_subcommand(1);

@@ -43,23 +43,14 @@ void WriteBase64(std::string_view bytes, char* out) {
   }
 }
 
+// The name DynamoDB's deserializer gives a JSON scalar token.
 const char* JsonTypeName(const rapidjson::Value& v) {
-  switch (v.GetType()) {
-    case rapidjson::kNullType:
-      return "NULL_VALUE";
-    case rapidjson::kFalseType:
-    case rapidjson::kTrueType:
-      return "BOOLEAN_VALUE";
-    case rapidjson::kObjectType:
-      return "START_OBJECT";
-    case rapidjson::kArrayType:
-      return "START_ARRAY";
-    case rapidjson::kStringType:
-      return "VALUE_STRING";
-    case rapidjson::kNumberType:
-      return "NUMBER_VALUE";
-  }
-  return "UNKNOWN";
+  if (v.IsTrue()) return "TRUE_VALUE";
+  if (v.IsFalse()) return "FALSE_VALUE";
+  if (v.IsString()) return "STRING_VALUE";
+  if (v.IsNull()) return "NULL_VALUE";
+  if (v.IsInt64() || v.IsUint64()) return "NUMBER_VALUE";
+  return "DECIMAL_VALUE";
 }
 
 std::string_view View(const rapidjson::Value& v) {
@@ -98,12 +89,25 @@ ApiStatus ReadSetMembers(const rapidjson::Value& json, bool binary,
 }  // namespace
 
 ApiError WrongType(const rapidjson::Value& value, std::string_view expected) {
+  // DynamoDB's deserializer's texts (request_schema.cc has the full set).
   if (value.IsObject()) {
     return ApiError::Serialization(
-        "Start of structure or map found where not expected.");
+        "Start of structure or map found where not expected");
   }
+  const bool scalar_expected = expected == "String" || expected == "Boolean" ||
+                               expected == "Long" || expected == "Integer";
   if (value.IsArray()) {
-    return ApiError::Serialization("Start of list found where not expected");
+    return ApiError::Serialization(
+        scalar_expected
+            ? "Unrecognized collection type class java.lang." +
+                  std::string(expected)
+            : std::string("Unexpected field type"));
+  }
+  if (!scalar_expected) {
+    return ApiError::Serialization("Unexpected field type");
+  }
+  if (value.IsString() && expected == "Boolean") {
+    return ApiError::Serialization("Unexpected token received from parser");
   }
   return ApiError::Serialization(std::string(JsonTypeName(value)) +
                                  " cannot be converted to " +
@@ -662,8 +666,17 @@ ApiStatus Params::Int64(const char* name, std::optional<int64_t>* out) const {
     *out = v->GetInt64();
     return ApiStatus();
   }
-  if (v->IsNumber()) {
-    return ApiError::Serialization("NUMBER_VALUE cannot be converted to Long");
+  if (v->IsDouble()) {
+    // A decimal where an integer is expected is truncated, as DynamoDB's
+    // deserializer does (and a value beyond the range is clamped).
+    const double d = v->GetDouble();
+    *out = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN
+                                                 : static_cast<int64_t>(d);
+    return ApiStatus();
+  }
+  if (v->IsUint64()) {
+    *out = INT64_MAX;
+    return ApiStatus();
   }
   return WrongType(*v, "Long");
 }

@@ -153,6 +153,33 @@ struct ExpressionInputs {
 ApiStatus ReadExpressionInputs(const Params& params, bool used_expressions,
                                ExpressionInputs* out);
 
+// The first of DynamoDB's semantic checks of a request with expressions,
+// before any of its values is read: the legacy parameters and the
+// expressions are not mixed ("Can not use both expression and
+// non-expression parameters in the same request: ..."; KeyConditions only
+// counts against a KeyConditionExpression), ExpressionAttributeNames come
+// with an expression, and ExpressionAttributeValues with an expression that
+// takes values ("ExpressionAttributeValues can only be specified when using
+// expressions: FilterExpression and KeyConditionExpression are null").
+// Both lists in DynamoDB's order.
+ApiStatus CheckExpressionParams(const Params& params,
+                                std::initializer_list<const char*> expressions,
+                                std::initializer_list<const char*> legacy);
+
+// The expression maps, as DynamoDB checks them once the request's own
+// values are read: "ExpressionAttributeNames must not be empty", each name
+// "#[0-9a-zA-Z_]+" ("ExpressionAttributeNames contains invalid key: Syntax
+// error; key: \"a\""), then the same for the values (":...") and each
+// value ("ExpressionAttributeValues contains invalid value: ... for key
+// :v"). Without `with_values` (GetItem, BatchGetItem), the values are not
+// read (they are not a member of those requests).
+ApiStatus ReadExpressionMaps(const Params& params, ExpressionInputs* out,
+                             bool with_values = true);
+
+// "Invalid <name>: The expression can not be empty;" for an empty text.
+ApiStatus CheckExpressionNotEmpty(const char* name,
+                                  const std::optional<std::string>& text);
+
 // Reads ExpressionAttributeNames/Values and parses the UpdateExpression and
 // ConditionExpression texts (either may be absent) against them; unused
 // names or values are errors, as in DynamoDB.

@@ -120,12 +120,14 @@ class TimeToLiveApiTest(TtlTestCase):
             self.ddb.update_time_to_live(TableName=self.table)
 
     def test_empty_specification(self):
+        # DynamoDB's member order (recorded against it in 2026: attributeName
+        # first; see test_validation_tables.py).
         with self.assertValidationError(
                 "2 validation errors detected: "
-                "Value null at 'timeToLiveSpecification.enabled' failed to satisfy "
-                "constraint: Member must not be null; "
                 "Value null at 'timeToLiveSpecification.attributeName' failed to "
-                "satisfy constraint: Member must not be null"):
+                "satisfy constraint: Member must not be null; "
+                "Value null at 'timeToLiveSpecification.enabled' failed to satisfy "
+                "constraint: Member must not be null"):
             self.ddb.update_time_to_live(TableName=self.table, TimeToLiveSpecification={})
 
     def test_attribute_name_length(self):

@@ -1,0 +1,732 @@
+#include "api/request_schema.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "api/json_codec.h"
+
+namespace eddy::runtime::api {
+namespace {
+
+using Kind = Shape::Kind;
+using Constraint = Shape::Constraint;
+
+// At most this many violations are listed in one message, as by DynamoDB.
+constexpr size_t kMaxReportedViolations = 10;
+// Members of one structure the validator can hold (the largest request
+// shape, Query, has 17).
+constexpr size_t kMaxMembers = 32;
+
+constexpr char kModelPrefix[] = "com.amazonaws.dynamodb.v20120810.";
+
+std::string_view View(const rapidjson::Value& v) {
+  return std::string_view(v.GetString(), v.GetStringLength());
+}
+
+ApiError Serialization(std::string message) {
+  return ApiError::Serialization(std::move(message));
+}
+
+// -- layer 1: JSON types ------------------------------------------------------
+
+// The name DynamoDB's deserializer gives a JSON scalar token.
+const char* TokenName(const rapidjson::Value& v) {
+  if (v.IsTrue()) return "TRUE_VALUE";
+  if (v.IsFalse()) return "FALSE_VALUE";
+  if (v.IsString()) return "STRING_VALUE";
+  if (v.IsInt64() || v.IsUint64()) return "NUMBER_VALUE";
+  return "DECIMAL_VALUE";
+}
+
+// DynamoDB's text for a JSON value of the wrong type where a scalar of
+// `java_type` ("String", "Boolean", "Integer", "Long") was expected.
+ApiError ScalarTypeError(const rapidjson::Value& v, const char* java_type) {
+  if (v.IsObject()) {
+    return Serialization("Start of structure or map found where not expected");
+  }
+  if (v.IsArray()) {
+    return Serialization(std::string("Unrecognized collection type class java.lang.") +
+                         java_type);
+  }
+  if (v.IsString() && std::strcmp(java_type, "Boolean") == 0) {
+    return Serialization("Unexpected token received from parser");
+  }
+  return Serialization(std::string(TokenName(v)) + " cannot be converted to " +
+                       java_type);
+}
+
+// Where a value sits decides some of the texts: a structure's member
+// ("field") or a list element / map value ("value").
+enum class Position { kField, kValue };
+
+// Jackson's message when a scalar meets a parameterized collection type (a
+// list that is a map value, a map that is a list element).
+constexpr char kParameterizedCast[] =
+    "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl "
+    "cannot be cast to class java.lang.Class "
+    "(sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and "
+    "java.lang.Class are in module java.base of loader 'bootstrap')";
+
+// 0: valid base64; 1: length not a multiple of 4; 2: invalid characters,
+// padding, or non-zero bits after the last character (DynamoDB's decoder
+// is strict).
+int Base64Problem(std::string_view text) {
+  if (text.size() % 4 != 0) return 1;
+  static const std::array<int8_t, 256> kTable = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    const char* alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) {
+      t[static_cast<uint8_t>(alphabet[i])] = static_cast<int8_t>(i);
+    }
+    return t;
+  }();
+  size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') {
+    ++pad;
+  }
+  const size_t data = text.size() - pad;
+  for (size_t i = 0; i < data; ++i) {
+    if (kTable[static_cast<uint8_t>(text[i])] < 0) return 2;
+  }
+  if (pad > 0) {
+    // The last data character carries 2 (one '=') or 4 (two) unused bits.
+    const int last = kTable[static_cast<uint8_t>(text[data - 1])];
+    const int unused_mask = pad == 1 ? 0x3 : 0xF;
+    if ((last & unused_mask) != 0) return 2;
+    if (data % 4 < 2) return 2;  // "=" too early in its group.
+  }
+  return 0;
+}
+
+ApiStatus CheckBlob(const rapidjson::Value& v) {
+  if (v.IsObject()) {
+    return Serialization("Start of structure or map found where not expected");
+  }
+  if (v.IsArray()) {
+    return Serialization(
+        "Unrecognized collection type class java.nio.ByteBuffer");
+  }
+  if (!v.IsString()) {
+    return Serialization("only base-64-encoded strings are convertible to bytes");
+  }
+  switch (Base64Problem(View(v))) {
+    case 1:
+      return Serialization(
+          "Base64 encoded length is expected a multiple of 4 bytes but found: " +
+          std::to_string(v.GetStringLength()));
+    case 2:
+      return Serialization("Invalid last non-pad Base64 character dectected");
+    default:
+      return ApiStatus();
+  }
+}
+
+// A structure (or AttributeValue) met something other than an object.
+ApiError StructureTypeError(const rapidjson::Value& v,
+                            const std::string& type_name, Position pos) {
+  if (v.IsArray()) {
+    return Serialization("Unrecognized collection type class " +
+                         std::string(kModelPrefix) + type_name);
+  }
+  return Serialization(pos == Position::kField
+                           ? "Unexpected field type"
+                           : "Unexpected value type in payload");
+}
+
+ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v,
+                    Position pos, int depth);
+
+// The members of an AttributeValue object: S, N (strings), B (base64),
+// BOOL, NULL (booleans), SS, NS (lists of strings), BS (list of base64),
+// L (list of AttributeValues), M (map of AttributeValues). Others are
+// ignored here (the value's own validation reports an empty value).
+ApiStatus CheckAttributeValue(const rapidjson::Value& v, Position pos,
+                              int depth) {
+  if (!v.IsObject()) return StructureTypeError(v, "AttributeValue", pos);
+  // Deeper than DynamoDB's nesting limit: the value's validation reports
+  // the nesting; the walk stops (bounded stack for any input).
+  if (depth > kMaxNestingDepth + 1) return ApiStatus();
+  for (const auto& m : v.GetObject()) {
+    const rapidjson::Value& x = m.value;
+    if (x.IsNull()) continue;
+    const std::string_view name = View(m.name);
+    if (name == "S" || name == "N") {
+      if (!x.IsString()) return ScalarTypeError(x, "String");
+    } else if (name == "B") {
+      API_RETURN_IF_ERROR(CheckBlob(x));
+    } else if (name == "BOOL" || name == "NULL") {
+      if (!x.IsBool()) return ScalarTypeError(x, "Boolean");
+    } else if (name == "SS" || name == "NS" || name == "BS" || name == "L") {
+      if (!x.IsArray()) {
+        return Serialization(x.IsObject()
+                                 ? "Start of structure or map found where not "
+                                   "expected"
+                                 : "Unexpected field type");
+      }
+      for (const rapidjson::Value& e : x.GetArray()) {
+        if (e.IsNull()) continue;
+        if (name == "L") {
+          API_RETURN_IF_ERROR(CheckAttributeValue(e, Position::kValue, depth + 1));
+        } else if (name == "BS") {
+          API_RETURN_IF_ERROR(CheckBlob(e));
+        } else if (!e.IsString()) {
+          return ScalarTypeError(e, "String");
+        }
+      }
+    } else if (name == "M") {
+      if (!x.IsObject()) {
+        if (x.IsArray()) {
+          return Serialization(
+              "Unrecognized collection type java.util.Map<java.lang.String, "
+              "com.amazonaws.dynamodb.v20120810.AttributeValue>");
+        }
+        return Serialization("Unexpected field type");
+      }
+      for (const auto& e : x.GetObject()) {
+        if (e.value.IsNull()) continue;
+        API_RETURN_IF_ERROR(
+            CheckAttributeValue(e.value, Position::kValue, depth + 1));
+      }
+    }
+  }
+  return ApiStatus();
+}
+
+// The members of `object` matched to `shape`'s members: slots[i] is the
+// value of members()[i], or null when absent (or JSON null).
+void MatchMembers(const Shape& shape, const rapidjson::Value& object,
+                  std::array<const rapidjson::Value*, kMaxMembers>* slots) {
+  slots->fill(nullptr);
+  const std::vector<Shape::Member>& members = shape.members();
+  for (const auto& m : object.GetObject()) {
+    if (m.value.IsNull()) continue;
+    const std::string_view name = View(m.name);
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (members[i].name == name) {
+        (*slots)[i] = &m.value;
+        break;
+      }
+    }
+  }
+}
+
+ApiStatus CheckStructureMembers(const Shape& shape,
+                                const rapidjson::Value& object, int depth) {
+  // Document order: the first wrong member in the stream is the one
+  // reported.
+  const std::vector<Shape::Member>& members = shape.members();
+  for (const auto& m : object.GetObject()) {
+    if (m.value.IsNull()) continue;
+    const std::string_view name = View(m.name);
+    for (const Shape::Member& member : members) {
+      if (member.name == name) {
+        API_RETURN_IF_ERROR(
+            CheckType(*member.shape, m.value, Position::kField, depth));
+        break;
+      }
+    }
+  }
+  return ApiStatus();
+}
+
+ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v,
+                    Position pos, int depth) {
+  switch (shape.kind()) {
+    case Kind::kString:
+      if (!v.IsString()) return ScalarTypeError(v, "String");
+      return ApiStatus();
+    case Kind::kBoolean:
+      if (!v.IsBool()) return ScalarTypeError(v, "Boolean");
+      return ApiStatus();
+    case Kind::kInteger:
+    case Kind::kLong:
+      if (!v.IsNumber()) {
+        return ScalarTypeError(v,
+                               shape.kind() == Kind::kInteger ? "Integer" : "Long");
+      }
+      return ApiStatus();
+    case Kind::kBlob:
+      return CheckBlob(v);
+    case Kind::kList:
+      if (!v.IsArray()) {
+        if (v.IsObject()) {
+          return Serialization(
+              "Start of structure or map found where not expected");
+        }
+        return Serialization(pos == Position::kField ? "Unexpected field type"
+                                                     : kParameterizedCast);
+      }
+      for (const rapidjson::Value& e : v.GetArray()) {
+        if (e.IsNull()) continue;
+        API_RETURN_IF_ERROR(
+            CheckType(*shape.element(), e, Position::kValue, depth + 1));
+      }
+      return ApiStatus();
+    case Kind::kMap:
+      if (!v.IsObject()) {
+        if (v.IsArray()) {
+          // A map inside a list is always of AttributeValues here.
+          return Serialization(
+              "Unrecognized collection type java.util.Map<java.lang.String, " +
+              (pos == Position::kField
+                   ? shape.type_name()
+                   : std::string(kModelPrefix) + "AttributeValue") +
+              ">");
+        }
+        return Serialization(pos == Position::kField ? "Unexpected field type"
+                                                     : kParameterizedCast);
+      }
+      for (const auto& e : v.GetObject()) {
+        if (e.value.IsNull()) continue;
+        API_RETURN_IF_ERROR(
+            CheckType(*shape.element(), e.value, Position::kValue, depth + 1));
+      }
+      return ApiStatus();
+    case Kind::kStructure:
+      if (!v.IsObject()) return StructureTypeError(v, shape.type_name(), pos);
+      return CheckStructureMembers(shape, v, depth + 1);
+    case Kind::kAttributeValue:
+      return CheckAttributeValue(v, pos, 1);
+  }
+  return ApiStatus();
+}
+
+// -- layer 2: constraints -----------------------------------------------------
+
+// Length as Java counts it (UTF-16 code units) for strings; entries for
+// lists and maps.
+int64_t LengthOf(const rapidjson::Value& v) {
+  if (v.IsArray()) return v.Size();
+  if (v.IsObject()) return v.MemberCount();
+  if (!v.IsString()) return 0;
+  int64_t units = 0;
+  for (const char c : View(v)) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b & 0xC0) != 0x80) units += b >= 0xF0 ? 2 : 1;
+  }
+  return units;
+}
+
+int64_t IntegerOf(const rapidjson::Value& v) {
+  if (v.IsInt64()) return v.GetInt64();
+  if (v.IsUint64()) return INT64_MAX;
+  return static_cast<int64_t>(v.GetDouble());  // Truncates, as Jackson does.
+}
+
+bool TableNameChars(std::string_view s) {
+  if (s.empty()) return false;
+  for (const char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Whether `v` satisfies one (non-map) constraint.
+bool Satisfies(const Constraint& c, const rapidjson::Value& v) {
+  switch (c.type) {
+    case Constraint::Type::kMinLength:
+      return LengthOf(v) >= c.bound;
+    case Constraint::Type::kMaxLength:
+      return LengthOf(v) <= c.bound;
+    case Constraint::Type::kMinValue:
+      return !v.IsNumber() || IntegerOf(v) >= c.bound;
+    case Constraint::Type::kMaxValue:
+      return !v.IsNumber() || IntegerOf(v) <= c.bound;
+    case Constraint::Type::kTableNamePattern:
+      return v.IsString() && TableNameChars(View(v));
+    case Constraint::Type::kEnum:
+      if (!v.IsString()) return false;
+      for (const std::string& value : c.values) {
+        if (value == View(v)) return true;
+      }
+      return false;
+    case Constraint::Type::kMapKeys:
+    case Constraint::Type::kMapValues:
+      return true;  // Checked entry by entry (CheckMember).
+  }
+  return true;
+}
+
+std::string Describe(const Constraint& c) {
+  switch (c.type) {
+    case Constraint::Type::kMinLength:
+      return "Member must have length greater than or equal to " +
+             std::to_string(c.bound);
+    case Constraint::Type::kMaxLength:
+      return "Member must have length less than or equal to " +
+             std::to_string(c.bound);
+    case Constraint::Type::kMinValue:
+      return "Member must have value greater than or equal to " +
+             std::to_string(c.bound);
+    case Constraint::Type::kMaxValue:
+      return "Member must have value less than or equal to " +
+             std::to_string(c.bound);
+    case Constraint::Type::kTableNamePattern:
+      return "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+";
+    case Constraint::Type::kEnum: {
+      std::string s = "Member must satisfy enum value set: [";
+      for (size_t i = 0; i < c.values.size(); ++i) {
+        if (i > 0) s += ", ";
+        s += c.values[i];
+      }
+      return s + "]";
+    }
+    case Constraint::Type::kMapKeys:
+    case Constraint::Type::kMapValues: {
+      std::string s = c.type == Constraint::Type::kMapKeys
+                          ? "Map keys must satisfy constraint: ["
+                          : "Map value must satisfy constraint: [";
+      for (size_t i = 0; i < c.nested.size(); ++i) {
+        if (i > 0) s += ", ";
+        s += Describe(c.nested[i]);
+      }
+      return s + "]";
+    }
+  }
+  return "";
+}
+
+// A value as DynamoDB quotes it in "Value '...' at": strings as they are,
+// lists as [a, b], maps as {k=v}, structures as {Name: value,Name: value}.
+void Render(const rapidjson::Value& v, const Shape* shape, std::string* out) {
+  if (v.IsNull()) {
+    *out += "null";
+  } else if (v.IsString()) {
+    out->append(v.GetString(), v.GetStringLength());
+  } else if (v.IsBool()) {
+    *out += v.GetBool() ? "true" : "false";
+  } else if (v.IsNumber()) {
+    if (v.IsInt64()) {
+      *out += std::to_string(v.GetInt64());
+    } else if (v.IsUint64()) {
+      *out += std::to_string(v.GetUint64());
+    } else {
+      *out += std::to_string(v.GetDouble());
+    }
+  } else if (v.IsArray()) {
+    *out += '[';
+    bool first = true;
+    for (const rapidjson::Value& e : v.GetArray()) {
+      if (!first) *out += ", ";
+      first = false;
+      Render(e, shape != nullptr ? shape->element() : nullptr, out);
+    }
+    *out += ']';
+  } else {
+    const bool structure =
+        shape != nullptr && (shape->kind() == Kind::kStructure ||
+                             shape->kind() == Kind::kAttributeValue);
+    *out += '{';
+    bool first = true;
+    for (const auto& m : v.GetObject()) {
+      if (!first) *out += structure ? "," : ", ";
+      first = false;
+      out->append(m.name.GetString(), m.name.GetStringLength());
+      *out += structure ? ": " : "=";
+      const Shape* child = nullptr;
+      if (shape != nullptr && shape->kind() == Kind::kMap) {
+        child = shape->element();
+      } else if (structure) {
+        for (const Shape::Member& member : shape->members()) {
+          if (member.name == View(m.name)) child = member.shape;
+        }
+      }
+      Render(m.value, child, out);
+    }
+    *out += '}';
+  }
+}
+
+// Collects violations: in probe mode only whether there is any (no
+// strings are built); in report mode each one's text, up to ten.
+class Violations {
+ public:
+  explicit Violations(bool report) : report_(report) {}
+
+  bool report() const { return report_; }
+  bool full() const {
+    return report_ ? lines_.size() >= kMaxReportedViolations : any_;
+  }
+  bool any() const { return any_; }
+
+  // `path` segments joined by dots.
+  void Add(const rapidjson::Value* value, const Shape* shape,
+           const std::vector<std::string>& path, const std::string& what) {
+    any_ = true;
+    if (!report_ || full()) return;
+    std::string line = "Value ";
+    if (value == nullptr) {
+      line += "null";
+    } else {
+      line += '\'';
+      Render(*value, shape, &line);
+      line += '\'';
+    }
+    line += " at '";
+    for (size_t i = 0; i < path.size(); ++i) {
+      if (i > 0) line += '.';
+      line += path[i];
+    }
+    line += "' failed to satisfy constraint: ";
+    line += what;
+    lines_.push_back(std::move(line));
+  }
+
+  ApiStatus ToStatus() const {
+    if (lines_.empty()) return ApiStatus();
+    std::string msg = std::to_string(lines_.size()) +
+                      (lines_.size() == 1 ? " validation error detected: "
+                                          : " validation errors detected: ");
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      if (i > 0) msg += "; ";
+      msg += lines_[i];
+    }
+    return ApiError::Validation(std::move(msg));
+  }
+
+ private:
+  bool report_;
+  bool any_ = false;
+  std::vector<std::string> lines_;
+};
+
+void CheckShape(const Shape& shape, const rapidjson::Value& v,
+                std::vector<std::string>* path, Violations* out);
+
+// One member (or list element / map value) `v` of `shape` at `path`, with
+// its own constraints.
+void CheckMember(const Shape::Member& member, const rapidjson::Value* v,
+                 std::vector<std::string>* path, Violations* out) {
+  if (out->full()) return;
+  if (v == nullptr) {
+    if (member.required) {
+      out->Add(nullptr, member.shape, *path, "Member must not be null");
+    }
+    return;
+  }
+  for (const Constraint& c : member.constraints) {
+    if (out->full()) return;
+    if (c.type == Constraint::Type::kMapKeys && v->IsObject()) {
+      for (const auto& e : v->GetObject()) {
+        bool ok = true;
+        for (const Constraint& k : c.nested) ok = ok && Satisfies(k, e.name);
+        if (!ok) out->Add(v, member.shape, *path, Describe(c));
+      }
+    } else if (c.type == Constraint::Type::kMapValues && v->IsObject()) {
+      for (const auto& e : v->GetObject()) {
+        bool ok = true;
+        for (const Constraint& k : c.nested) ok = ok && Satisfies(k, e.value);
+        if (!ok) out->Add(v, member.shape, *path, Describe(c));
+      }
+    } else if (!Satisfies(c, *v)) {
+      out->Add(v, member.shape, *path, Describe(c));
+    }
+  }
+  CheckShape(*member.shape, *v, path, out);
+}
+
+void CheckShape(const Shape& shape, const rapidjson::Value& v,
+                std::vector<std::string>* path, Violations* out) {
+  if (out->full()) return;
+  switch (shape.kind()) {
+    case Kind::kStructure: {
+      if (!v.IsObject()) return;
+      std::array<const rapidjson::Value*, kMaxMembers> slots;
+      MatchMembers(shape, v, &slots);
+      for (const size_t i : shape.visit_order()) {
+        const Shape::Member& member = shape.members()[i];
+        path->push_back(member.path_name);
+        CheckMember(member, slots[i], path, out);
+        path->pop_back();
+        if (out->full()) return;
+      }
+      return;
+    }
+    case Kind::kList: {
+      if (!v.IsArray() || shape.element()->kind() != Kind::kStructure) return;
+      Shape::Member element;
+      element.shape = shape.element();
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        if (v[i].IsNull()) continue;
+        path->push_back(std::to_string(i + 1));
+        path->push_back("member");
+        CheckMember(element, &v[i], path, out);
+        path->resize(path->size() - 2);
+        if (out->full()) return;
+      }
+      return;
+    }
+    case Kind::kMap: {
+      if (!v.IsObject()) return;
+      const Kind value_kind = shape.element()->kind();
+      if (value_kind != Kind::kStructure && value_kind != Kind::kList) return;
+      Shape::Member value;
+      value.shape = shape.element();
+      // Entries in DynamoDB's (HashMap) order when reporting.
+      std::vector<const rapidjson::Value::Member*> entries;
+      for (const auto& e : v.GetObject()) entries.push_back(&e);
+      if (out->report()) {
+        std::vector<std::string> keys;
+        for (const auto* e : entries) {
+          keys.emplace_back(e->name.GetString(), e->name.GetStringLength());
+        }
+        std::vector<const rapidjson::Value::Member*> ordered;
+        for (const size_t i : JavaHashMapOrder(keys)) {
+          ordered.push_back(entries[i]);
+        }
+        entries = std::move(ordered);
+      }
+      for (const auto* e : entries) {
+        if (e->value.IsNull()) continue;
+        path->emplace_back(e->name.GetString(), e->name.GetStringLength());
+        path->push_back("member");
+        CheckMember(value, &e->value, path, out);
+        path->resize(path->size() - 2);
+        if (out->full()) return;
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+// Java's String.hashCode over the UTF-16 code units of UTF-8 `s`.
+int32_t JavaStringHash(std::string_view s) {
+  uint32_t h = 0;
+  auto unit = [&h](uint32_t u) { h = 31 * h + u; };
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    uint32_t cp = b;
+    size_t len = 1;
+    if (b >= 0xF0 && i + 3 < s.size()) {
+      cp = ((b & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) |
+           ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu);
+      len = 4;
+    } else if (b >= 0xE0 && i + 2 < s.size()) {
+      cp = ((b & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+      len = 3;
+    } else if (b >= 0xC0 && i + 1 < s.size()) {
+      cp = ((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
+      len = 2;
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      unit(0xD800 + (cp >> 10));
+      unit(0xDC00 + (cp & 0x3FF));
+    } else {
+      unit(cp);
+    }
+    i += len;
+  }
+  return static_cast<int32_t>(h);
+}
+
+std::string LowerFirst(const std::string& name) {
+  std::string s = name;
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+
+}  // namespace
+
+std::vector<size_t> JavaHashMapOrder(const std::vector<std::string>& names) {
+  // HashMap's table grows from 16 slots, doubling while the entries exceed
+  // three quarters of it; an entry's slot is its spread hash modulo the
+  // table size, and entries sharing a slot keep their insertion order.
+  size_t capacity = 16;
+  while (names.size() * 4 > capacity * 3) capacity *= 2;
+  std::vector<std::pair<size_t, size_t>> slots;  // (slot, index)
+  slots.reserve(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto h = static_cast<uint32_t>(JavaStringHash(names[i]));
+    const uint32_t spread = h ^ (h >> 16);
+    slots.emplace_back(spread & (capacity - 1), i);
+  }
+  std::stable_sort(slots.begin(), slots.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<size_t> order;
+  order.reserve(names.size());
+  for (const auto& [slot, index] : slots) order.push_back(index);
+  return order;
+}
+
+std::unique_ptr<Shape> Shape::Scalar(Kind kind) {
+  return std::unique_ptr<Shape>(new Shape(kind));
+}
+
+std::unique_ptr<Shape> Shape::List(const Shape* element) {
+  auto s = std::unique_ptr<Shape>(new Shape(Kind::kList));
+  s->element_ = element;
+  return s;
+}
+
+std::unique_ptr<Shape> Shape::Map(const Shape* value, std::string value_type) {
+  auto s = std::unique_ptr<Shape>(new Shape(Kind::kMap));
+  s->element_ = value;
+  s->type_name_ = std::move(value_type);
+  return s;
+}
+
+std::unique_ptr<Shape> Shape::Structure(std::string type_name,
+                                        std::vector<Member> members,
+                                        bool declared_order) {
+  auto s = std::unique_ptr<Shape>(new Shape(Kind::kStructure));
+  s->type_name_ = std::move(type_name);
+  std::vector<std::string> names;
+  for (Member& m : members) {
+    if (m.path_name.empty()) m.path_name = LowerFirst(m.name);
+    names.push_back(m.path_name);
+  }
+  s->members_ = std::move(members);
+  if (declared_order) {
+    for (size_t i = 0; i < names.size(); ++i) s->visit_order_.push_back(i);
+  } else {
+    s->visit_order_ = JavaHashMapOrder(names);
+  }
+  return s;
+}
+
+std::unique_ptr<Shape> Shape::AttributeValue() {
+  auto s = std::unique_ptr<Shape>(new Shape(Kind::kAttributeValue));
+  s->type_name_ = "AttributeValue";
+  return s;
+}
+
+RequestSchema::RequestSchema(std::vector<std::unique_ptr<Shape>> shapes,
+                             const Shape* root, bool table_name_prechecks)
+    : shapes_(std::move(shapes)),
+      root_(root),
+      table_name_prechecks_(table_name_prechecks) {}
+
+ApiStatus RequestSchema::Validate(const rapidjson::Value& request) const {
+  API_RETURN_IF_ERROR(CheckStructureMembers(*root_, request, 0));
+  if (table_name_prechecks_) {
+    auto it = request.FindMember("TableName");
+    if (it == request.MemberEnd() || it->value.IsNull()) {
+      return ApiError::Validation(
+          "The parameter 'TableName' is required but was not present in the "
+          "request");
+    }
+    const int64_t length = LengthOf(it->value);
+    if (length < 3 || length > 255) {
+      return ApiError::Validation(
+          "TableName must be at least 3 characters long and at most 255 "
+          "characters long");
+    }
+  }
+  std::vector<std::string> path;
+  Violations probe(/*report=*/false);
+  CheckShape(*root_, request, &path, &probe);
+  if (!probe.any()) return ApiStatus();
+  Violations report(/*report=*/true);
+  CheckShape(*root_, request, &path, &report);
+  return report.ToStatus();
+}
+
+}  // namespace eddy::runtime::api

@@ -63,6 +63,15 @@ ApiError Nesting() {
       "have nested levels beyond supported limit");
 }
 
+// A number's text, with DynamoDB's text for an empty one (no value quoted).
+Result<store::Number> ParseNumber(std::string_view text) {
+  if (text.empty()) {
+    return Status::InvalidArgument(
+        "The parameter cannot be converted to a numeric value");
+  }
+  return store::Number::Parse(text);
+}
+
 // Reads the members of a SS/NS/BS array as strings (B members decoded).
 ApiStatus ReadSetMembers(const rapidjson::Value& json, bool binary,
                          std::vector<std::string>* out) {
@@ -87,6 +96,27 @@ ApiStatus ReadSetMembers(const rapidjson::Value& json, bool binary,
 }
 
 }  // namespace
+
+bool ReadBoolean(const rapidjson::Value& value, bool* out) {
+  if (value.IsBool()) {
+    *out = value.GetBool();
+    return true;
+  }
+  if (!value.IsString() || value.GetStringLength() > 5) return false;
+  std::string upper(View(value));
+  for (char& c : upper) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  if (upper == "TRUE" || upper == "YES" || upper == "1") {
+    *out = true;
+    return true;
+  }
+  if (upper == "FALSE" || upper == "NO" || upper == "0") {
+    *out = false;
+    return true;
+  }
+  return false;
+}
 
 ApiError WrongType(const rapidjson::Value& value, std::string_view expected) {
   // DynamoDB's deserializer's texts (request_schema.cc has the full set).
@@ -114,42 +144,17 @@ ApiError WrongType(const rapidjson::Value& value, std::string_view expected) {
                                  std::string(expected));
 }
 
-ApiStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
-                             AttributeValue* out) {
-  if (!json.IsObject()) return WrongType(json, "AttributeValue");
-  if (depth > kMaxNestingDepth) return Nesting();
-  const rapidjson::Value* found = nullptr;
-  std::string_view type;
-  int count = 0;
-  for (const auto& member : json.GetObject()) {
-    if (member.value.IsNull()) continue;
-    std::string_view name = View(member.name);
-    static constexpr std::array<std::string_view, 10> kTypes = {
-        "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
-    bool known = false;
-    for (std::string_view t : kTypes) known = known || t == name;
-    if (!known) continue;  // Unknown members are ignored, as by DynamoDB.
-    ++count;
-    found = &member.value;
-    type = name;
-  }
-  if (count == 0) {
-    return ApiError::Validation(
-        "Supplied AttributeValue is empty, must contain exactly one of the "
-        "supported datatypes");
-  }
-  if (count > 1) {
-    return ApiError::Validation(
-        "Supplied AttributeValue has more than one datatypes set, must "
-        "contain exactly one of the supported datatypes");
-  }
-  const rapidjson::Value& v = *found;
+namespace {
+
+// One member of an AttributeValue object, `type` being one of the ten.
+ApiStatus ReadTypedValue(std::string_view type, const rapidjson::Value& v,
+                         int depth, AttributeValue* out) {
   if (type == "S") {
     if (!v.IsString()) return WrongType(v, "String");
     *out = AttributeValue::String(std::string(View(v)));
   } else if (type == "N") {
     if (!v.IsString()) return WrongType(v, "String");
-    Result<store::Number> n = store::Number::Parse(View(v));
+    Result<store::Number> n = ParseNumber(View(v));
     if (!n.ok()) return n.status();
     *out = AttributeValue::Num(*n);
   } else if (type == "B") {
@@ -163,11 +168,13 @@ ApiStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
     }
     *out = AttributeValue::Binary(std::move(bytes));
   } else if (type == "BOOL") {
-    if (!v.IsBool()) return WrongType(v, "Boolean");
-    *out = AttributeValue::Bool(v.GetBool());
+    bool b = false;
+    if (!ReadBoolean(v, &b)) return WrongType(v, "Boolean");
+    *out = AttributeValue::Bool(b);
   } else if (type == "NULL") {
-    if (!v.IsBool()) return WrongType(v, "Boolean");
-    if (!v.GetBool()) {
+    bool b = false;
+    if (!ReadBoolean(v, &b)) return WrongType(v, "Boolean");
+    if (!b) {
       return ApiError::Validation(
           "One or more parameter values were invalid: Null attribute value "
           "types must have the value of true");
@@ -197,14 +204,85 @@ ApiStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
   } else {
     std::vector<std::string> members;
     API_RETURN_IF_ERROR(ReadSetMembers(v, type == "BS", &members));
+    if (type == "NS") {
+      for (const std::string& m : members) {
+        Result<store::Number> n = ParseNumber(m);
+        if (!n.ok()) return n.status();
+      }
+    }
     Result<AttributeValue> set =
         type == "SS"   ? AttributeValue::StringSet(std::move(members))
         : type == "NS" ? AttributeValue::NumberSet(members)
                        : AttributeValue::BinarySet(std::move(members));
-    if (!set.ok()) return set.status();
+    if (!set.ok()) {
+      const Status& s = set.status();
+      // DynamoDB words duplicates differently per set type (recorded):
+      // "Input collection contains duplicates" for numbers, "... [Yg==,
+      // Yg==]of type BS contains duplicates." (base64, sic) for binaries.
+      if (s.message().find("contains duplicates") != std::string::npos) {
+        if (type == "NS") {
+          return ApiError::Validation("Input collection contains duplicates");
+        }
+        if (type == "BS") {
+          std::string listed;
+          for (const rapidjson::Value& m : v.GetArray()) {
+            listed += (listed.empty() ? "" : ", ") + std::string(View(m));
+          }
+          return ApiError::Validation(
+              "One or more parameter values were invalid: Input collection [" +
+              listed + "]of type BS contains duplicates.");
+        }
+      }
+      return s;
+    }
     *out = std::move(*set);
   }
   return ApiStatus();
+}
+
+}  // namespace
+
+ApiStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
+                             AttributeValue* out) {
+  if (!json.IsObject()) return WrongType(json, "AttributeValue");
+  if (depth > kMaxNestingDepth) return Nesting();
+  static constexpr std::array<std::string_view, 10> kTypes = {
+      "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
+  const rapidjson::Value* found = nullptr;
+  std::string_view type;
+  int count = 0;
+  for (const auto& member : json.GetObject()) {
+    if (member.value.IsNull()) continue;
+    std::string_view name = View(member.name);
+    bool known = false;
+    for (std::string_view t : kTypes) known = known || t == name;
+    if (!known) continue;  // Unknown members are ignored, as by DynamoDB.
+    ++count;
+    found = &member.value;
+    type = name;
+  }
+  if (count == 0) {
+    return ApiError::Validation(
+        "Supplied AttributeValue is empty, must contain exactly one of the "
+        "supported datatypes");
+  }
+  if (count > 1) {
+    // DynamoDB checks each value first ({"S": "a", "N": "b"} is about the
+    // number), then that there is only one.
+    for (const auto& member : json.GetObject()) {
+      if (member.value.IsNull()) continue;
+      const std::string_view name = View(member.name);
+      bool known = false;
+      for (std::string_view t : kTypes) known = known || t == name;
+      if (!known) continue;
+      AttributeValue ignored;
+      API_RETURN_IF_ERROR(ReadTypedValue(name, member.value, depth, &ignored));
+    }
+    return ApiError::Validation(
+        "Supplied AttributeValue has more than one datatypes set, must "
+        "contain exactly one of the supported datatypes");
+  }
+  return ReadTypedValue(type, *found, depth, out);
 }
 
 ApiStatus ReadItem(const rapidjson::Value& json, Item* out) {
@@ -654,8 +732,9 @@ ApiStatus Params::String(const char* name,
 ApiStatus Params::Bool(const char* name, std::optional<bool>* out) const {
   const rapidjson::Value* v = Get(name);
   if (v == nullptr) return ApiStatus();
-  if (!v->IsBool()) return WrongType(*v, "Boolean");
-  *out = v->GetBool();
+  bool b = false;
+  if (!ReadBoolean(*v, &b)) return WrongType(*v, "Boolean");
+  *out = b;
   return ApiStatus();
 }
 

@@ -100,6 +100,11 @@ class Params {
 // "NUMBER_VALUE cannot be converted to String" and friends.
 ApiError WrongType(const rapidjson::Value& value, std::string_view expected);
 
+// A JSON boolean, or one of the strings DynamoDB's deserializer reads as
+// one ("true", "yes", "1" / "false", "no", "0", in any case). False for
+// anything else.
+bool ReadBoolean(const rapidjson::Value& value, bool* out);
+
 // Collects constraint violations into DynamoDB's aggregated message:
 // "2 validation errors detected: Value '0' at 'limit' failed to satisfy
 // constraint: Member must have value greater than or equal to 1; Value ...".

@@ -284,6 +284,10 @@ ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
   std::optional<std::vector<legacy::AttributeCondition>> key_conditions;
   if (!key_text) {
     API_RETURN_IF_ERROR(legacy::ReadKeyConditions(params, &key_conditions));
+    if (key_conditions &&
+        (key_conditions->empty() || key_conditions->size() > 2)) {
+      return ApiError::Validation("Conditions can be of length 1 or 2 only");
+    }
   }
   std::optional<std::string> select;
   API_RETURN_IF_ERROR(params.String("Select", &select));

@@ -158,7 +158,8 @@ ApiStatus CheckAttributeValue(const rapidjson::Value& v, Position pos,
     } else if (name == "B") {
       API_RETURN_IF_ERROR(CheckBlob(x));
     } else if (name == "BOOL" || name == "NULL") {
-      if (!x.IsBool()) return ScalarTypeError(x, "Boolean");
+      bool ignored;
+      if (!ReadBoolean(x, &ignored)) return ScalarTypeError(x, "Boolean");
     } else if (name == "SS" || name == "NS" || name == "BS" || name == "L") {
       if (!x.IsArray()) {
         return Serialization(x.IsObject()
@@ -238,9 +239,11 @@ ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v,
     case Kind::kString:
       if (!v.IsString()) return ScalarTypeError(v, "String");
       return ApiStatus();
-    case Kind::kBoolean:
-      if (!v.IsBool()) return ScalarTypeError(v, "Boolean");
+    case Kind::kBoolean: {
+      bool ignored;
+      if (!ReadBoolean(v, &ignored)) return ScalarTypeError(v, "Boolean");
       return ApiStatus();
+    }
     case Kind::kInteger:
     case Kind::kLong:
       if (!v.IsNumber()) {

@@ -134,7 +134,8 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
 }
 
 void ApiHandler::Handle(const HttpRequest& request, HttpResponse* response) {
-  if (cors_.enabled() && cors_.HandlePreflight(request, response)) {
+  if (request.method == "OPTIONS" && cors_.enabled() &&
+      cors_.HandlePreflight(request, response)) {
     response->headers.emplace_back("x-amzn-RequestId", NewRequestId());
     return;
   }
@@ -238,7 +239,7 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
   if (entry != nullptr) {
     entry->requests.fetch_add(1, std::memory_order_relaxed);
     OperationContext ctx{db_, &config_, dispatcher_, &transaction_tokens_,
-                         request.Header("host")};
+                         request.Header("host"), request.body.size()};
     try {
       auth::AuthResult who;
       status = Authenticate(request, entry->action, &who);

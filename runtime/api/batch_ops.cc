@@ -121,7 +121,8 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
         return errors.ToStatus();
       }
       // Before any table is looked up, as DynamoDB does.
-      if (pending.is_put && store::ItemSize(*value) > store::kMaxItemSize) {
+      if (pending.is_put && ctx.request_bytes > store::kMaxItemSize &&
+          store::ItemSize(*value) > store::kMaxItemSize) {
         return ApiError::Validation(
             "Item size has exceeded the maximum allowed size");
       }

@@ -60,14 +60,14 @@ Result<CorsPolicy> CorsPolicy::Parse(std::string_view list) {
       policy.any_ = true;
       continue;
     }
-    if (!ValidOrigin(item)) {
+    std::string_view origin = item;
+    if (origin.size() > 1 && origin.back() == '/') origin.remove_suffix(1);
+    if (!ValidOrigin(origin)) {
       return Status::InvalidArgument(
           "--cors-origins: '" + std::string(item) +
           "' is not an origin (scheme://host[:port], or *)");
     }
-    std::string origin(item);
-    while (!origin.empty() && origin.back() == '/') origin.pop_back();
-    policy.origins_.push_back(std::move(origin));
+    policy.origins_.emplace_back(origin);
   }
   return policy;
 }

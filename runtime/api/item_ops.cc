@@ -201,26 +201,55 @@ bool ValidSubstitutionKey(std::string_view key, char marker) {
 
 }  // namespace
 
-ApiStatus CheckExpressionParams(const Params& params,
-                                std::initializer_list<const char*> expressions,
-                                std::initializer_list<const char*> legacy) {
-  const bool key_conditions_only =
-      params.Get("KeyConditions") != nullptr &&
-      params.Get("KeyConditionExpression") == nullptr;
-  std::string used_expressions, used_legacy;
-  for (const char* name : expressions) {
-    if (params.Get(name) == nullptr) continue;
-    used_expressions += (used_expressions.empty() ? "" : ", ");
-    used_expressions += name;
+ApiStatus CheckExpressionParams(
+    const Params& params, std::initializer_list<std::string_view> expressions,
+    std::initializer_list<std::string_view> legacy) {
+  // One pass over the request's members (a handful) records which of the
+  // named parameters are present: bit i for expressions[i], bit 16 + i for
+  // legacy[i].
+  static constexpr uint32_t kLegacyShift = 16;
+  uint32_t present = 0;
+  bool names = false, values = false;
+  bool key_conditions = false, key_condition_expression = false;
+  for (const auto& m : params.object().GetObject()) {
+    if (m.value.IsNull()) continue;
+    const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    uint32_t bit = 0;
+    for (const std::string_view e : expressions) {
+      if (name == e) present |= 1u << bit;
+      ++bit;
+    }
+    bit = kLegacyShift;
+    for (const std::string_view l : legacy) {
+      if (name == l) present |= 1u << bit;
+      ++bit;
+    }
+    names = names || name == "ExpressionAttributeNames";
+    values = values || name == "ExpressionAttributeValues";
+    key_conditions = key_conditions || name == "KeyConditions";
+    key_condition_expression =
+        key_condition_expression || name == "KeyConditionExpression";
   }
-  if (!used_expressions.empty()) {
-    for (const char* name : legacy) {
-      if (params.Get(name) == nullptr) continue;
-      if (key_conditions_only && std::string_view(name) == "KeyConditions") {
+  const uint32_t expression_bits = present & ((1u << kLegacyShift) - 1);
+  if (expression_bits != 0) {
+    std::string used_expressions, used_legacy;
+    uint32_t bit = 0;
+    for (const std::string_view e : expressions) {
+      if ((present >> bit++) & 1) {
+        used_expressions += (used_expressions.empty() ? "" : ", ");
+        used_expressions += e;
+      }
+    }
+    bit = kLegacyShift;
+    for (const std::string_view l : legacy) {
+      const bool used = (present >> bit++) & 1;
+      // KeyConditions only counts against a KeyConditionExpression.
+      if (!used || (l == "KeyConditions" &&
+                    key_conditions && !key_condition_expression)) {
         continue;
       }
       used_legacy += (used_legacy.empty() ? "" : ", ");
-      used_legacy += name;
+      used_legacy += l;
     }
     if (!used_legacy.empty()) {
       return ApiError::Validation(
@@ -229,24 +258,25 @@ ApiStatus CheckExpressionParams(const Params& params,
           used_legacy + "} Expression parameters: {" + used_expressions + "}");
     }
   }
-  if (params.Get("ExpressionAttributeNames") != nullptr &&
-      used_expressions.empty()) {
+  if (names && expression_bits == 0) {
     return ApiError::Validation(
         "ExpressionAttributeNames can only be specified when using "
         "expressions");
   }
+  if (!values) return ApiStatus();
   // The expressions that take values (a projection takes none).
   std::string value_expressions;
   bool any_value_expression = false;
   size_t count = 0;
-  for (const char* name : expressions) {
-    if (std::string_view(name) == "ProjectionExpression") continue;
+  uint32_t bit = 0;
+  for (const std::string_view name : expressions) {
+    const bool used = (present >> bit++) & 1;
+    if (name == "ProjectionExpression") continue;
     value_expressions += (count++ > 0 ? " and " : "");
     value_expressions += name;
-    any_value_expression = any_value_expression || params.Get(name) != nullptr;
+    any_value_expression = any_value_expression || used;
   }
-  if (count > 0 && params.Get("ExpressionAttributeValues") != nullptr &&
-      !any_value_expression) {
+  if (count > 0 && !any_value_expression) {
     return ApiError::Validation(
         "ExpressionAttributeValues can only be specified when using "
         "expressions: " +
@@ -533,7 +563,8 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
   WriteRequest write;
   API_RETURN_IF_ERROR(write.Read(params, /*allow_update_modes=*/false));
   // Before the table is looked up, as DynamoDB does.
-  if (store::ItemSize(*item) > store::kMaxItemSize) {
+  if (ctx.request_bytes > store::kMaxItemSize &&
+      store::ItemSize(*item) > store::kMaxItemSize) {
     return ApiError::Validation(
         "Item size has exceeded the maximum allowed size");
   }

@@ -78,6 +78,7 @@ class Params {
   // REQUIRES: object.IsObject().
   explicit Params(const rapidjson::Value& object) : object_(object) {}
 
+  const rapidjson::Value& object() const { return object_; }
   const rapidjson::Value* Get(const char* name) const;
   ApiStatus String(const char* name, std::optional<std::string>* out) const;
   ApiStatus Bool(const char* name, std::optional<bool>* out) const;

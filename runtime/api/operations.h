@@ -3,6 +3,7 @@
 #ifndef EDDY_RUNTIME_API_OPERATIONS_H_
 #define EDDY_RUNTIME_API_OPERATIONS_H_
 
+#include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -39,6 +40,9 @@ struct OperationContext {
   TransactionTokens* transaction_tokens = nullptr;
   // The request's Host header ("" when absent), for DescribeEndpoints.
   std::string_view host;
+  // The size of the request's body: no item in it can be larger (an item's
+  // size never exceeds its JSON's), which spares measuring small items.
+  size_t request_bytes = SIZE_MAX;
 };
 
 // Every operation has this shape. `request` is the parsed body (an object);
@@ -162,9 +166,9 @@ ApiStatus ReadExpressionInputs(const Params& params, bool used_expressions,
 // takes values ("ExpressionAttributeValues can only be specified when using
 // expressions: FilterExpression and KeyConditionExpression are null").
 // Both lists in DynamoDB's order.
-ApiStatus CheckExpressionParams(const Params& params,
-                                std::initializer_list<const char*> expressions,
-                                std::initializer_list<const char*> legacy);
+ApiStatus CheckExpressionParams(
+    const Params& params, std::initializer_list<std::string_view> expressions,
+    std::initializer_list<std::string_view> legacy);
 
 // The expression maps, as DynamoDB checks them once the request's own
 // values are read: "ExpressionAttributeNames must not be empty", each name

@@ -137,7 +137,7 @@ ApiError StructureTypeError(const rapidjson::Value& v,
 }
 
 ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v,
-                    Position pos, int depth);
+                    Position pos, int depth, bool* violation);
 
 // The members of an AttributeValue object: S, N (strings), B (base64),
 // BOOL, NULL (booleans), SS, NS (lists of strings), BS (list of base64),
@@ -153,44 +153,85 @@ ApiStatus CheckAttributeValue(const rapidjson::Value& v, Position pos,
     const rapidjson::Value& x = m.value;
     if (x.IsNull()) continue;
     const std::string_view name = View(m.name);
-    if (name == "S" || name == "N") {
-      if (!x.IsString()) return ScalarTypeError(x, "String");
-    } else if (name == "B") {
-      API_RETURN_IF_ERROR(CheckBlob(x));
+    // Dispatch on the type's name: S N B M L, BOOL NULL, SS NS BS.
+    char kind = 0;  // 's' string, 'b' blob, 'o' boolean, 'l' list, 'm' map.
+    char element = 0;
+    if (name.size() == 1) {
+      switch (name[0]) {
+        case 'S':
+        case 'N':
+          kind = 's';
+          break;
+        case 'B':
+          kind = 'b';
+          break;
+        case 'L':
+          kind = 'l';
+          element = 'v';
+          break;
+        case 'M':
+          kind = 'm';
+          break;
+      }
+    } else if (name.size() == 2 && name[1] == 'S') {
+      if (name[0] == 'S' || name[0] == 'N') {
+        kind = 'l';
+        element = 's';
+      } else if (name[0] == 'B') {
+        kind = 'l';
+        element = 'b';
+      }
     } else if (name == "BOOL" || name == "NULL") {
-      bool ignored;
-      if (!ReadBoolean(x, &ignored)) return ScalarTypeError(x, "Boolean");
-    } else if (name == "SS" || name == "NS" || name == "BS" || name == "L") {
-      if (!x.IsArray()) {
-        return Serialization(x.IsObject()
-                                 ? "Start of structure or map found where not "
-                                   "expected"
-                                 : "Unexpected field type");
+      kind = 'o';
+    }
+    switch (kind) {
+      case 's':
+        if (!x.IsString()) return ScalarTypeError(x, "String");
+        break;
+      case 'b':
+        API_RETURN_IF_ERROR(CheckBlob(x));
+        break;
+      case 'o': {
+        bool ignored;
+        if (!ReadBoolean(x, &ignored)) return ScalarTypeError(x, "Boolean");
+        break;
       }
-      for (const rapidjson::Value& e : x.GetArray()) {
-        if (e.IsNull()) continue;
-        if (name == "L") {
-          API_RETURN_IF_ERROR(CheckAttributeValue(e, Position::kValue, depth + 1));
-        } else if (name == "BS") {
-          API_RETURN_IF_ERROR(CheckBlob(e));
-        } else if (!e.IsString()) {
-          return ScalarTypeError(e, "String");
+      case 'l':
+        if (!x.IsArray()) {
+          return Serialization(x.IsObject()
+                                   ? "Start of structure or map found where "
+                                     "not expected"
+                                   : "Unexpected field type");
         }
-      }
-    } else if (name == "M") {
-      if (!x.IsObject()) {
-        if (x.IsArray()) {
-          return Serialization(
-              "Unrecognized collection type java.util.Map<java.lang.String, "
-              "com.amazonaws.dynamodb.v20120810.AttributeValue>");
+        for (const rapidjson::Value& e : x.GetArray()) {
+          if (e.IsNull()) continue;
+          if (element == 'v') {
+            API_RETURN_IF_ERROR(
+                CheckAttributeValue(e, Position::kValue, depth + 1));
+          } else if (element == 'b') {
+            API_RETURN_IF_ERROR(CheckBlob(e));
+          } else if (!e.IsString()) {
+            return ScalarTypeError(e, "String");
+          }
         }
-        return Serialization("Unexpected field type");
-      }
-      for (const auto& e : x.GetObject()) {
-        if (e.value.IsNull()) continue;
-        API_RETURN_IF_ERROR(
-            CheckAttributeValue(e.value, Position::kValue, depth + 1));
-      }
+        break;
+      case 'm':
+        if (!x.IsObject()) {
+          if (x.IsArray()) {
+            return Serialization(
+                "Unrecognized collection type java.util.Map<java.lang.String, "
+                "com.amazonaws.dynamodb.v20120810.AttributeValue>");
+          }
+          return Serialization("Unexpected field type");
+        }
+        for (const auto& e : x.GetObject()) {
+          if (e.value.IsNull()) continue;
+          API_RETURN_IF_ERROR(
+              CheckAttributeValue(e.value, Position::kValue, depth + 1));
+        }
+        break;
+      default:
+        break;  // Not a type: the value's own validation reports it.
     }
   }
   return ApiStatus();
@@ -214,27 +255,69 @@ void MatchMembers(const Shape& shape, const rapidjson::Value& object,
   }
 }
 
+bool Satisfies(const Constraint& c, const rapidjson::Value& v);
+int64_t LengthOf(const rapidjson::Value& v);
+
+// Whether `v`, the value of `member`, violates one of the member's own
+// constraints.
+bool ViolatesConstraints(const Shape::Member& member,
+                         const rapidjson::Value& v) {
+  int64_t length = -1;  // Computed once, when a length constraint needs it.
+  for (const Constraint& c : member.constraints) {
+    if (c.type == Constraint::Type::kMinLength ||
+        c.type == Constraint::Type::kMaxLength) {
+      if (length < 0) length = LengthOf(v);
+      if (c.type == Constraint::Type::kMinLength ? length < c.bound
+                                                 : length > c.bound) {
+        return true;
+      }
+      continue;
+    }
+    if (c.type == Constraint::Type::kMapKeys ||
+        c.type == Constraint::Type::kMapValues) {
+      if (!v.IsObject()) continue;
+      for (const auto& e : v.GetObject()) {
+        const rapidjson::Value& x =
+            c.type == Constraint::Type::kMapKeys ? e.name : e.value;
+        for (const Constraint& k : c.nested) {
+          if (!Satisfies(k, x)) return true;
+        }
+      }
+    } else if (!Satisfies(c, v)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Layer 1 for a structure's members, in document order (the first wrong
+// one is the answer), and, while at it, whether any constraint of layer 2
+// is violated (*violation; the violations are then listed by CheckShape).
 ApiStatus CheckStructureMembers(const Shape& shape,
-                                const rapidjson::Value& object, int depth) {
-  // Document order: the first wrong member in the stream is the one
-  // reported.
+                                const rapidjson::Value& object, int depth,
+                                bool* violation) {
   const std::vector<Shape::Member>& members = shape.members();
+  size_t required_present = 0;
   for (const auto& m : object.GetObject()) {
     if (m.value.IsNull()) continue;
     const std::string_view name = View(m.name);
     for (const Shape::Member& member : members) {
-      if (member.name == name) {
-        API_RETURN_IF_ERROR(
-            CheckType(*member.shape, m.value, Position::kField, depth));
-        break;
+      if (member.name.size() != name.size() || member.name != name) continue;
+      API_RETURN_IF_ERROR(CheckType(*member.shape, m.value, Position::kField,
+                                    depth, violation));
+      if (member.required) ++required_present;
+      if (!*violation && ViolatesConstraints(member, m.value)) {
+        *violation = true;
       }
+      break;
     }
   }
+  if (required_present < shape.required_count()) *violation = true;
   return ApiStatus();
 }
 
 ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v,
-                    Position pos, int depth) {
+                    Position pos, int depth, bool* violation) {
   switch (shape.kind()) {
     case Kind::kString:
       if (!v.IsString()) return ScalarTypeError(v, "String");
@@ -264,8 +347,8 @@ ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v,
       }
       for (const rapidjson::Value& e : v.GetArray()) {
         if (e.IsNull()) continue;
-        API_RETURN_IF_ERROR(
-            CheckType(*shape.element(), e, Position::kValue, depth + 1));
+        API_RETURN_IF_ERROR(CheckType(*shape.element(), e, Position::kValue,
+                                      depth + 1, violation));
       }
       return ApiStatus();
     case Kind::kMap:
@@ -284,13 +367,13 @@ ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v,
       }
       for (const auto& e : v.GetObject()) {
         if (e.value.IsNull()) continue;
-        API_RETURN_IF_ERROR(
-            CheckType(*shape.element(), e.value, Position::kValue, depth + 1));
+        API_RETURN_IF_ERROR(CheckType(*shape.element(), e.value,
+                                      Position::kValue, depth + 1, violation));
       }
       return ApiStatus();
     case Kind::kStructure:
       if (!v.IsObject()) return StructureTypeError(v, shape.type_name(), pos);
-      return CheckStructureMembers(shape, v, depth + 1);
+      return CheckStructureMembers(shape, v, depth + 1, violation);
     case Kind::kAttributeValue:
       return CheckAttributeValue(v, pos, 1);
   }
@@ -320,11 +403,17 @@ int64_t IntegerOf(const rapidjson::Value& v) {
 }
 
 bool TableNameChars(std::string_view s) {
+  static constexpr std::array<bool, 256> kAllowed = [] {
+    std::array<bool, 256> t{};
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    t['_'] = t['-'] = t['.'] = true;
+    return t;
+  }();
   if (s.empty()) return false;
   for (const char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-    if (!ok) return false;
+    if (!kAllowed[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }
@@ -445,23 +534,15 @@ void Render(const rapidjson::Value& v, const Shape* shape, std::string* out) {
   }
 }
 
-// Collects violations: in probe mode only whether there is any (no
-// strings are built); in report mode each one's text, up to ten.
+// Collects the violations' texts, up to ten.
 class Violations {
  public:
-  explicit Violations(bool report) : report_(report) {}
-
-  bool report() const { return report_; }
-  bool full() const {
-    return report_ ? lines_.size() >= kMaxReportedViolations : any_;
-  }
-  bool any() const { return any_; }
+  bool full() const { return lines_.size() >= kMaxReportedViolations; }
 
   // `path` segments joined by dots.
   void Add(const rapidjson::Value* value, const Shape* shape,
            const std::vector<std::string>& path, const std::string& what) {
-    any_ = true;
-    if (!report_ || full()) return;
+    if (full()) return;
     std::string line = "Value ";
     if (value == nullptr) {
       line += "null";
@@ -493,8 +574,6 @@ class Violations {
   }
 
  private:
-  bool report_;
-  bool any_ = false;
   std::vector<std::string> lines_;
 };
 
@@ -570,20 +649,16 @@ void CheckShape(const Shape& shape, const rapidjson::Value& v,
       if (value_kind != Kind::kStructure && value_kind != Kind::kList) return;
       Shape::Member value;
       value.shape = shape.element();
-      // Entries in DynamoDB's (HashMap) order when reporting.
+      // Entries in DynamoDB's (HashMap) order.
       std::vector<const rapidjson::Value::Member*> entries;
-      for (const auto& e : v.GetObject()) entries.push_back(&e);
-      if (out->report()) {
-        std::vector<std::string> keys;
-        for (const auto* e : entries) {
-          keys.emplace_back(e->name.GetString(), e->name.GetStringLength());
-        }
-        std::vector<const rapidjson::Value::Member*> ordered;
-        for (const size_t i : JavaHashMapOrder(keys)) {
-          ordered.push_back(entries[i]);
-        }
-        entries = std::move(ordered);
+      std::vector<std::string> keys;
+      for (const auto& e : v.GetObject()) {
+        entries.push_back(&e);
+        keys.emplace_back(e.name.GetString(), e.name.GetStringLength());
       }
+      std::vector<const rapidjson::Value::Member*> ordered;
+      for (const size_t i : JavaHashMapOrder(keys)) ordered.push_back(entries[i]);
+      entries = std::move(ordered);
       for (const auto* e : entries) {
         if (e->value.IsNull()) continue;
         path->emplace_back(e->name.GetString(), e->name.GetStringLength());
@@ -677,8 +752,7 @@ std::unique_ptr<Shape> Shape::Map(const Shape* value, std::string value_type) {
 }
 
 std::unique_ptr<Shape> Shape::Structure(std::string type_name,
-                                        std::vector<Member> members,
-                                        bool declared_order) {
+                                        std::vector<Member> members) {
   auto s = std::unique_ptr<Shape>(new Shape(Kind::kStructure));
   s->type_name_ = std::move(type_name);
   std::vector<std::string> names;
@@ -687,11 +761,8 @@ std::unique_ptr<Shape> Shape::Structure(std::string type_name,
     names.push_back(m.path_name);
   }
   s->members_ = std::move(members);
-  if (declared_order) {
-    for (size_t i = 0; i < names.size(); ++i) s->visit_order_.push_back(i);
-  } else {
-    s->visit_order_ = JavaHashMapOrder(names);
-  }
+  for (const Member& m : s->members_) s->required_count_ += m.required ? 1 : 0;
+  s->visit_order_ = JavaHashMapOrder(names);
   return s;
 }
 
@@ -708,7 +779,8 @@ RequestSchema::RequestSchema(std::vector<std::unique_ptr<Shape>> shapes,
       table_name_prechecks_(table_name_prechecks) {}
 
 ApiStatus RequestSchema::Validate(const rapidjson::Value& request) const {
-  API_RETURN_IF_ERROR(CheckStructureMembers(*root_, request, 0));
+  bool violation = false;
+  API_RETURN_IF_ERROR(CheckStructureMembers(*root_, request, 0, &violation));
   if (table_name_prechecks_) {
     auto it = request.FindMember("TableName");
     if (it == request.MemberEnd() || it->value.IsNull()) {
@@ -723,11 +795,9 @@ ApiStatus RequestSchema::Validate(const rapidjson::Value& request) const {
           "characters long");
     }
   }
+  if (!violation) return ApiStatus();
   std::vector<std::string> path;
-  Violations probe(/*report=*/false);
-  CheckShape(*root_, request, &path, &probe);
-  if (!probe.any()) return ApiStatus();
-  Violations report(/*report=*/true);
+  Violations report;
   CheckShape(*root_, request, &path, &report);
   return report.ToStatus();
 }

@@ -106,12 +106,10 @@ class Shape {
   // "java.lang.String" for strings).
   static std::unique_ptr<Shape> List(const Shape* element);
   static std::unique_ptr<Shape> Map(const Shape* value, std::string value_type);
-  // Members are visited in DynamoDB's HashMap order unless
-  // `declared_order` (an operation DynamoDB validates member by member in
-  // a fixed order, e.g. CreateTable).
+  // `members` in the model's order (which breaks ties in DynamoDB's
+  // HashMap order of visiting them).
   static std::unique_ptr<Shape> Structure(std::string type_name,
-                                          std::vector<Member> members,
-                                          bool declared_order = false);
+                                          std::vector<Member> members);
   static std::unique_ptr<Shape> AttributeValue();
 
   // Internal to the validator; public for the schema tables.
@@ -119,6 +117,7 @@ class Shape {
   // Indexes into members() in DynamoDB's visiting order.
   const std::vector<size_t>& visit_order() const { return visit_order_; }
   const Shape* element() const { return element_; }
+  size_t required_count() const { return required_count_; }
   const std::string& type_name() const { return type_name_; }
 
  private:
@@ -129,6 +128,7 @@ class Shape {
   std::string type_name_;
   std::vector<Member> members_;
   std::vector<size_t> visit_order_;
+  size_t required_count_ = 0;
 };
 
 // The schema of one operation's request.

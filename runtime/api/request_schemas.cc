@@ -80,10 +80,8 @@ class Builder {
   const Shape* Map(const Shape* value, std::string value_type) {
     return Keep(Shape::Map(value, std::move(value_type)));
   }
-  const Shape* Structure(std::string type, std::vector<Member> members,
-                         bool declared_order = false) {
-    return Keep(
-        Shape::Structure(std::move(type), std::move(members), declared_order));
+  const Shape* Structure(std::string type, std::vector<Member> members) {
+    return Keep(Shape::Structure(std::move(type), std::move(members)));
   }
 
   // Map<String, AttributeValue>: Item, Key, ExclusiveStartKey,

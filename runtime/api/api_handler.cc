@@ -238,8 +238,12 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
   }
   if (entry != nullptr) {
     entry->requests.fetch_add(1, std::memory_order_relaxed);
-    OperationContext ctx{db_, &config_, dispatcher_, &transaction_tokens_,
-                         request.Header("host"), request.body.size()};
+    OperationContext ctx{db_,
+                         &config_,
+                         dispatcher_,
+                         &transaction_tokens_,
+                         request.Header("host"),
+                         request.body.size()};
     try {
       auth::AuthResult who;
       status = Authenticate(request, entry->action, &who);

@@ -169,7 +169,8 @@ ApiStatus ParseWriteExpressions(
   store::ExpressionContext ectx(inputs->names ? &*inputs->names : nullptr,
                                 inputs->values ? &*inputs->values : nullptr);
   if (update_text) {
-    API_RETURN_IF_ERROR(CheckExpressionNotEmpty("UpdateExpression", update_text));
+    API_RETURN_IF_ERROR(
+        CheckExpressionNotEmpty("UpdateExpression", update_text));
     Result<std::unique_ptr<store::Update>> u =
         store::Update::Parse(*update_text, &ectx);
     if (!u.ok()) return u.status();
@@ -244,8 +245,8 @@ ApiStatus CheckExpressionParams(
     for (const std::string_view l : legacy) {
       const bool used = (present >> bit++) & 1;
       // KeyConditions only counts against a KeyConditionExpression.
-      if (!used || (l == "KeyConditions" &&
-                    key_conditions && !key_condition_expression)) {
+      if (!used || (l == "KeyConditions" && key_conditions &&
+                    !key_condition_expression)) {
         continue;
       }
       used_legacy += (used_legacy.empty() ? "" : ", ");
@@ -568,7 +569,8 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
     return ApiError::Validation(
         "Item size has exceeded the maximum allowed size");
   }
-  API_RETURN_IF_ERROR(write.ReadConditions(params, /*allow_update_modes=*/false));
+  API_RETURN_IF_ERROR(
+      write.ReadConditions(params, /*allow_update_modes=*/false));
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
@@ -654,7 +656,8 @@ ApiStatus DeleteItem(const OperationContext& ctx,
   API_RETURN_IF_ERROR(RequireKey(params, &key));
   WriteRequest write;
   API_RETURN_IF_ERROR(write.Read(params, /*allow_update_modes=*/false));
-  API_RETURN_IF_ERROR(write.ReadConditions(params, /*allow_update_modes=*/false));
+  API_RETURN_IF_ERROR(
+      write.ReadConditions(params, /*allow_update_modes=*/false));
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
@@ -684,7 +687,8 @@ ApiStatus UpdateItem(const OperationContext& ctx,
   API_RETURN_IF_ERROR(RequireKey(params, &key));
   WriteRequest write;
   API_RETURN_IF_ERROR(write.Read(params, /*allow_update_modes=*/true));
-  API_RETURN_IF_ERROR(write.ReadConditions(params, /*allow_update_modes=*/true));
+  API_RETURN_IF_ERROR(
+      write.ReadConditions(params, /*allow_update_modes=*/true));
   const store::Update* update = write.update.get();
   const ReturnValues rv = write.return_values;
 

@@ -128,10 +128,9 @@ ApiError WrongType(const rapidjson::Value& value, std::string_view expected) {
                                expected == "Long" || expected == "Integer";
   if (value.IsArray()) {
     return ApiError::Serialization(
-        scalar_expected
-            ? "Unrecognized collection type class java.lang." +
-                  std::string(expected)
-            : std::string("Unexpected field type"));
+        scalar_expected ? "Unrecognized collection type class java.lang." +
+                              std::string(expected)
+                        : std::string("Unexpected field type"));
   }
   if (!scalar_expected) {
     return ApiError::Serialization("Unexpected field type");
@@ -749,8 +748,9 @@ ApiStatus Params::Int64(const char* name, std::optional<int64_t>* out) const {
     // A decimal where an integer is expected is truncated, as DynamoDB's
     // deserializer does (and a value beyond the range is clamped).
     const double d = v->GetDouble();
-    *out = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN
-                                                 : static_cast<int64_t>(d);
+    *out = d >= 9.2e18    ? INT64_MAX
+           : d <= -9.2e18 ? INT64_MIN
+                          : static_cast<int64_t>(d);
     return ApiStatus();
   }
   if (v->IsUint64()) {

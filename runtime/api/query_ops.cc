@@ -1,6 +1,5 @@
 // Query and Scan.
 #include <algorithm>
-#include <cctype>
 
 #include "api/item_writer.h"
 #include "api/legacy_params.h"
@@ -117,7 +116,8 @@ ApiStatus ParseReadExpressions(const ReadParams& p,
                                std::unique_ptr<store::Condition>* filter,
                                std::optional<store::Projection>* projection) {
   if (p.filter_text) {
-    API_RETURN_IF_ERROR(CheckExpressionNotEmpty("FilterExpression", p.filter_text));
+    API_RETURN_IF_ERROR(
+        CheckExpressionNotEmpty("FilterExpression", p.filter_text));
     Result<std::unique_ptr<store::Condition>> c =
         store::Condition::Parse(*p.filter_text, "FilterExpression", ectx);
     if (!c.ok()) return c.status();
@@ -255,8 +255,10 @@ ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
   std::optional<bool> forward;
   API_RETURN_IF_ERROR(params.Bool("ScanIndexForward", &forward));
   API_RETURN_IF_ERROR(CheckExpressionParams(
-      params, {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"},
-      {"AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"}));
+      params,
+      {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"},
+      {"AttributesToGet", "QueryFilter", "ConditionalOperator",
+       "KeyConditions"}));
   std::unique_ptr<store::Condition> filter;
   if (!p.filter_text) {
     API_RETURN_IF_ERROR(legacy::ReadFilter(params, "QueryFilter", &filter));
@@ -277,7 +279,8 @@ ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
   API_RETURN_IF_ERROR(ReadExpressionMaps(params, &p.inputs));
   store::ExpressionContext ectx(p.inputs.names ? &*p.inputs.names : nullptr,
                                 p.inputs.values ? &*p.inputs.values : nullptr);
-  API_RETURN_IF_ERROR(CheckExpressionNotEmpty("KeyConditionExpression", key_text));
+  API_RETURN_IF_ERROR(
+      CheckExpressionNotEmpty("KeyConditionExpression", key_text));
   std::optional<store::Projection> projection;
   API_RETURN_IF_ERROR(ParseReadExpressions(p, &ectx, &filter, &projection));
   // The legacy KeyConditions.

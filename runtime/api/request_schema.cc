@@ -46,8 +46,9 @@ ApiError ScalarTypeError(const rapidjson::Value& v, const char* java_type) {
     return Serialization("Start of structure or map found where not expected");
   }
   if (v.IsArray()) {
-    return Serialization(std::string("Unrecognized collection type class java.lang.") +
-                         java_type);
+    return Serialization(
+        std::string("Unrecognized collection type class java.lang.") +
+        java_type);
   }
   if (v.IsString() && std::strcmp(java_type, "Boolean") == 0) {
     return Serialization("Unexpected token received from parser");
@@ -110,12 +111,14 @@ ApiStatus CheckBlob(const rapidjson::Value& v) {
         "Unrecognized collection type class java.nio.ByteBuffer");
   }
   if (!v.IsString()) {
-    return Serialization("only base-64-encoded strings are convertible to bytes");
+    return Serialization(
+        "only base-64-encoded strings are convertible to bytes");
   }
   switch (Base64Problem(View(v))) {
     case 1:
       return Serialization(
-          "Base64 encoded length is expected a multiple of 4 bytes but found: " +
+          "Base64 encoded length is expected a multiple of 4 bytes but "
+          "found: " +
           std::to_string(v.GetStringLength()));
     case 2:
       return Serialization("Invalid last non-pad Base64 character dectected");
@@ -136,8 +139,8 @@ ApiError StructureTypeError(const rapidjson::Value& v,
                            : "Unexpected value type in payload");
 }
 
-ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v,
-                    Position pos, int depth, bool* violation);
+ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v, Position pos,
+                    int depth, bool* violation);
 
 // The members of an AttributeValue object: S, N (strings), B (base64),
 // BOOL, NULL (booleans), SS, NS (lists of strings), BS (list of base64),
@@ -316,8 +319,8 @@ ApiStatus CheckStructureMembers(const Shape& shape,
   return ApiStatus();
 }
 
-ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v,
-                    Position pos, int depth, bool* violation) {
+ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v, Position pos,
+                    int depth, bool* violation) {
   switch (shape.kind()) {
     case Kind::kString:
       if (!v.IsString()) return ScalarTypeError(v, "String");
@@ -330,8 +333,8 @@ ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v,
     case Kind::kInteger:
     case Kind::kLong:
       if (!v.IsNumber()) {
-        return ScalarTypeError(v,
-                               shape.kind() == Kind::kInteger ? "Integer" : "Long");
+        return ScalarTypeError(
+            v, shape.kind() == Kind::kInteger ? "Integer" : "Long");
       }
       return ApiStatus();
     case Kind::kBlob:
@@ -657,7 +660,8 @@ void CheckShape(const Shape& shape, const rapidjson::Value& v,
         keys.emplace_back(e.name.GetString(), e.name.GetStringLength());
       }
       std::vector<const rapidjson::Value::Member*> ordered;
-      for (const size_t i : JavaHashMapOrder(keys)) ordered.push_back(entries[i]);
+      for (const size_t i : JavaHashMapOrder(keys))
+        ordered.push_back(entries[i]);
       entries = std::move(ordered);
       for (const auto* e : entries) {
         if (e->value.IsNull()) continue;
@@ -707,7 +711,8 @@ int32_t JavaStringHash(std::string_view s) {
 
 std::string LowerFirst(const std::string& name) {
   std::string s = name;
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z')
+    s[0] = static_cast<char>(s[0] - 'A' + 'a');
   return s;
 }
 
@@ -726,8 +731,9 @@ std::vector<size_t> JavaHashMapOrder(const std::vector<std::string>& names) {
     const uint32_t spread = h ^ (h >> 16);
     slots.emplace_back(spread & (capacity - 1), i);
   }
-  std::stable_sort(slots.begin(), slots.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(
+      slots.begin(), slots.end(),
+      [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<size_t> order;
   order.reserve(names.size());
   for (const auto& [slot, index] : slots) order.push_back(index);

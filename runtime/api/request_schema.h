@@ -89,10 +89,10 @@ class Shape {
   };
 
   struct Member {
-    std::string name;        // As in the JSON: "TableName".
-    std::string path_name;   // DynamoDB's camelCase: "tableName".
+    std::string name;       // As in the JSON: "TableName".
+    std::string path_name;  // DynamoDB's camelCase: "tableName".
     const Shape* shape = nullptr;
-    bool required = false;   // "Member must not be null".
+    bool required = false;  // "Member must not be null".
     std::vector<Constraint> constraints;
   };
 

@@ -46,20 +46,19 @@ std::vector<Constraint> NameRules() {
 }
 
 const std::vector<std::string> kComparisonOperators = {
-    "IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT",
-    "NOT_NULL", "NE", "LE", "BEGINS_WITH", "GE", "CONTAINS"};
+    "IN", "NULL", "BETWEEN",     "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL",
+    "NE", "LE",   "BEGINS_WITH", "GE", "CONTAINS"};
 const std::vector<std::string> kReturnConsumedCapacity = {"INDEXES", "TOTAL",
                                                           "NONE"};
 const std::vector<std::string> kReturnValues = {
     "ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"};
-const std::vector<std::string> kReturnItemCollectionMetrics = {"SIZE",
-                                                               "NONE"};
+const std::vector<std::string> kReturnItemCollectionMetrics = {"SIZE", "NONE"};
 const std::vector<std::string> kConditionalOperator = {"OR", "AND"};
 const std::vector<std::string> kReturnValuesOnConditionCheckFailure = {
     "ALL_OLD", "NONE"};
-const std::vector<std::string> kSelect = {
-    "SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES",
-    "ALL_PROJECTED_ATTRIBUTES"};
+const std::vector<std::string> kSelect = {"SPECIFIC_ATTRIBUTES", "COUNT",
+                                          "ALL_ATTRIBUTES",
+                                          "ALL_PROJECTED_ATTRIBUTES"};
 
 // Builds the schemas; shapes shared by several operations are built once
 // per schema so that each RequestSchema owns its whole tree.
@@ -74,9 +73,7 @@ class Builder {
   const Shape* Integer() { return Keep(Shape::Scalar(Kind::kInteger)); }
   const Shape* Long() { return Keep(Shape::Scalar(Kind::kLong)); }
   const Shape* Value() { return Keep(Shape::AttributeValue()); }
-  const Shape* List(const Shape* element) {
-    return Keep(Shape::List(element));
-  }
+  const Shape* List(const Shape* element) { return Keep(Shape::List(element)); }
   const Shape* Map(const Shape* value, std::string value_type) {
     return Keep(Shape::Map(value, std::move(value_type)));
   }
@@ -94,11 +91,10 @@ class Builder {
   const Shape* StringList() { return List(String()); }
   // QueryFilter, ScanFilter, KeyConditions.
   const Shape* ConditionMap() {
-    const Shape* condition = Structure(
-        "Condition",
-        {M("AttributeValueList", List(Value())),
-         Required("ComparisonOperator", String(),
-                  {Enum(kComparisonOperators)})});
+    const Shape* condition =
+        Structure("Condition", {M("AttributeValueList", List(Value())),
+                                Required("ComparisonOperator", String(),
+                                         {Enum(kComparisonOperators)})});
     return Map(condition, "com.amazonaws.dynamodb.v20120810.Condition");
   }
   // Expected.
@@ -135,12 +131,11 @@ class Builder {
          Required("AttributeType", String(), {Enum({"B", "N", "S"})})}));
   }
   const Shape* StreamSpecification() {
-    return Structure(
-        "StreamSpecification",
-        {Required("StreamEnabled", Boolean()),
-         M("StreamViewType", String(),
-           {Enum({"OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES",
-                  "NEW_IMAGE"})})});
+    return Structure("StreamSpecification",
+                     {Required("StreamEnabled", Boolean()),
+                      M("StreamViewType", String(),
+                        {Enum({"OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES",
+                               "NEW_IMAGE"})})});
   }
   const Shape* SseSpecification() {
     return Structure("SSESpecification",
@@ -159,8 +154,7 @@ class Builder {
   // Tags: the keys and values are checked by the tag rules (TagResource's
   // texts, "The Tag Key provided is invalid, Key: null"), not here.
   const Shape* Tags() {
-    return List(
-        Structure("Tag", {M("Key", String()), M("Value", String())}));
+    return List(Structure("Tag", {M("Key", String()), M("Value", String())}));
   }
 
   std::unique_ptr<RequestSchema> Finish(const Shape* root,
@@ -192,8 +186,7 @@ std::unique_ptr<RequestSchema> PutItemSchema() {
   const Shape* root = b.Structure(
       "PutItemInput",
       {Required("TableName", b.String(), NameRules()),
-       Required("Item", b.ValueMap()),
-       M("Expected", b.ExpectedMap()),
+       Required("Item", b.ValueMap()), M("Expected", b.ExpectedMap()),
        M("ReturnValues", b.String(), {Enum(kReturnValues)}),
        M("ReturnConsumedCapacity", b.String(), {Enum(kReturnConsumedCapacity)}),
        M("ReturnItemCollectionMetrics", b.String(),
@@ -212,8 +205,7 @@ std::unique_ptr<RequestSchema> DeleteItemSchema() {
   const Shape* root = b.Structure(
       "DeleteItemInput",
       {Required("TableName", b.String(), NameRules()),
-       Required("Key", b.ValueMap()),
-       M("Expected", b.ExpectedMap()),
+       Required("Key", b.ValueMap()), M("Expected", b.ExpectedMap()),
        M("ConditionalOperator", b.String(), {Enum(kConditionalOperator)}),
        M("ReturnValues", b.String(), {Enum(kReturnValues)}),
        M("ReturnConsumedCapacity", b.String(), {Enum(kReturnConsumedCapacity)}),
@@ -229,24 +221,24 @@ std::unique_ptr<RequestSchema> DeleteItemSchema() {
 
 std::unique_ptr<RequestSchema> UpdateItemSchema() {
   Builder b;
-  const Shape* update = b.Structure(
-      "AttributeValueUpdate",
-      {M("Value", b.Value()),
-       M("Action", b.String(), {Enum({"ADD", "PUT", "DELETE"})})});
+  const Shape* update =
+      b.Structure("AttributeValueUpdate",
+                  {M("Value", b.Value()),
+                   M("Action", b.String(), {Enum({"ADD", "PUT", "DELETE"})})});
   const Shape* root = b.Structure(
       "UpdateItemInput",
       {Required("TableName", b.String(), NameRules()),
        Required("Key", b.ValueMap()),
        M("AttributeUpdates",
-         b.Map(update, "com.amazonaws.dynamodb.v20120810.AttributeValueUpdate")),
+         b.Map(update,
+               "com.amazonaws.dynamodb.v20120810.AttributeValueUpdate")),
        M("Expected", b.ExpectedMap()),
        M("ConditionalOperator", b.String(), {Enum(kConditionalOperator)}),
        M("ReturnValues", b.String(), {Enum(kReturnValues)}),
        M("ReturnConsumedCapacity", b.String(), {Enum(kReturnConsumedCapacity)}),
        M("ReturnItemCollectionMetrics", b.String(),
          {Enum(kReturnItemCollectionMetrics)}),
-       M("UpdateExpression", b.String()),
-       M("ConditionExpression", b.String()),
+       M("UpdateExpression", b.String()), M("ConditionExpression", b.String()),
        M("ExpressionAttributeNames", b.NameMap()),
        M("ExpressionAttributeValues", b.ValueMap()),
        M("ReturnValuesOnConditionCheckFailure", b.String(),
@@ -264,16 +256,13 @@ std::unique_ptr<RequestSchema> QuerySchema() {
        M("IndexName", b.String(), NameRules()),
        M("Select", b.String(), {Enum(kSelect)}),
        M("AttributesToGet", b.StringList(), {MinLen(1)}),
-       M("Limit", b.Integer(), {MinVal(1)}),
-       M("ConsistentRead", b.Boolean()),
+       M("Limit", b.Integer(), {MinVal(1)}), M("ConsistentRead", b.Boolean()),
        M("KeyConditions", b.ConditionMap()),
        M("ReturnConsumedCapacity", b.String(), {Enum(kReturnConsumedCapacity)}),
        M("QueryFilter", b.ConditionMap()),
        M("ConditionalOperator", b.String(), {Enum(kConditionalOperator)}),
-       M("ScanIndexForward", b.Boolean()),
-       M("ExclusiveStartKey", b.ValueMap()),
-       M("ProjectionExpression", b.String()),
-       M("FilterExpression", b.String()),
+       M("ScanIndexForward", b.Boolean()), M("ExclusiveStartKey", b.ValueMap()),
+       M("ProjectionExpression", b.String()), M("FilterExpression", b.String()),
        M("KeyConditionExpression", b.String()),
        M("ExpressionAttributeNames", b.NameMap()),
        M("ExpressionAttributeValues", b.ValueMap())});
@@ -295,8 +284,7 @@ std::unique_ptr<RequestSchema> ScanSchema() {
        M("ReturnConsumedCapacity", b.String(), {Enum(kReturnConsumedCapacity)}),
        M("TotalSegments", b.Integer(), {MinVal(1), MaxVal(1000000)}),
        M("Segment", b.Integer(), {MinVal(0), MaxVal(999999)}),
-       M("ProjectionExpression", b.String()),
-       M("FilterExpression", b.String()),
+       M("ProjectionExpression", b.String()), M("FilterExpression", b.String()),
        M("ExpressionAttributeNames", b.NameMap()),
        M("ExpressionAttributeValues", b.ValueMap()),
        M("ConsistentRead", b.Boolean())});
@@ -304,7 +292,8 @@ std::unique_ptr<RequestSchema> ScanSchema() {
 }
 
 std::vector<Constraint> RequestItemsKeys() {
-  Constraint keys{CType::kMapKeys, 0, {}, {MaxLen(255), MinLen(3), NamePattern()}};
+  Constraint keys{
+      CType::kMapKeys, 0, {}, {MaxLen(255), MinLen(3), NamePattern()}};
   return {MinLen(1), keys};
 }
 
@@ -314,8 +303,7 @@ std::unique_ptr<RequestSchema> BatchGetItemSchema() {
       "KeysAndAttributes",
       {Required("Keys", b.List(b.ValueMap()), {MinLen(1), MaxLen(100)}),
        M("AttributesToGet", b.StringList(), {MinLen(1)}),
-       M("ConsistentRead", b.Boolean()),
-       M("ProjectionExpression", b.String()),
+       M("ConsistentRead", b.Boolean()), M("ProjectionExpression", b.String()),
        M("ExpressionAttributeNames", b.NameMap())});
   const Shape* root = b.Structure(
       "BatchGetItemInput",
@@ -353,19 +341,19 @@ std::unique_ptr<RequestSchema> BatchWriteItemSchema() {
 
 std::unique_ptr<RequestSchema> CreateTableSchema() {
   Builder b;
-  const Shape* local_index = b.Structure(
-      "LocalSecondaryIndex",
-      {Required("IndexName", b.String(), NameRules()),
-       Required("KeySchema", b.KeySchema(), {MinLen(1), MaxLen(2)}),
-       Required("Projection", b.Projection())});
-  const Shape* global_index = b.Structure(
-      "GlobalSecondaryIndex",
-      {Required("IndexName", b.String(), NameRules()),
-       Required("KeySchema", b.KeySchema(), {MinLen(1), MaxLen(2)}),
-       Required("Projection", b.Projection()),
-       M("ProvisionedThroughput", b.Throughput()),
-       M("OnDemandThroughput", b.OnDemandThroughput()),
-       M("WarmThroughput", b.WarmThroughput())});
+  const Shape* local_index =
+      b.Structure("LocalSecondaryIndex",
+                  {Required("IndexName", b.String(), NameRules()),
+                   Required("KeySchema", b.KeySchema(), {MinLen(1), MaxLen(2)}),
+                   Required("Projection", b.Projection())});
+  const Shape* global_index =
+      b.Structure("GlobalSecondaryIndex",
+                  {Required("IndexName", b.String(), NameRules()),
+                   Required("KeySchema", b.KeySchema(), {MinLen(1), MaxLen(2)}),
+                   Required("Projection", b.Projection()),
+                   M("ProvisionedThroughput", b.Throughput()),
+                   M("OnDemandThroughput", b.OnDemandThroughput()),
+                   M("WarmThroughput", b.WarmThroughput())});
   // Every member of today's model is listed (unsupported ones too): their
   // number sizes DynamoDB's HashMap and so decides its order. The
   // table-name pre-checks come first (dynalite's record).
@@ -379,13 +367,11 @@ std::unique_ptr<RequestSchema> CreateTableSchema() {
        M("BillingMode", b.String(), {Enum({"PROVISIONED", "PAY_PER_REQUEST"})}),
        M("ProvisionedThroughput", b.Throughput()),
        M("StreamSpecification", b.StreamSpecification()),
-       M("SSESpecification", b.SseSpecification()),
-       M("Tags", b.Tags()),
+       M("SSESpecification", b.SseSpecification()), M("Tags", b.Tags()),
        M("TableClass", b.String(),
          {Enum({"STANDARD", "STANDARD_INFREQUENT_ACCESS"})}),
        M("DeletionProtectionEnabled", b.Boolean()),
-       M("WarmThroughput", b.WarmThroughput()),
-       M("ResourcePolicy", b.String()),
+       M("WarmThroughput", b.WarmThroughput()), M("ResourcePolicy", b.String()),
        M("OnDemandThroughput", b.OnDemandThroughput())});
   return b.Finish(root, /*table_name_prechecks=*/true);
 }
@@ -394,20 +380,18 @@ std::unique_ptr<RequestSchema> UpdateTableSchema() {
   Builder b;
   const Shape* index_update = b.Structure(
       "GlobalSecondaryIndexUpdate",
-      {M("Update",
-         b.Structure("UpdateGlobalSecondaryIndexAction",
-                     {Required("IndexName", b.String(), NameRules()),
-                      M("ProvisionedThroughput", b.Throughput())})),
-       M("Create",
-         b.Structure("CreateGlobalSecondaryIndexAction",
-                     {Required("IndexName", b.String(), NameRules()),
-                      Required("KeySchema", b.KeySchema(),
-                               {MinLen(1), MaxLen(2)}),
-                      Required("Projection", b.Projection()),
-                      M("ProvisionedThroughput", b.Throughput())})),
-       M("Delete", b.Structure("DeleteGlobalSecondaryIndexAction",
-                               {Required("IndexName", b.String(),
-                                         NameRules())}))});
+      {M("Update", b.Structure("UpdateGlobalSecondaryIndexAction",
+                               {Required("IndexName", b.String(), NameRules()),
+                                M("ProvisionedThroughput", b.Throughput())})),
+       M("Create", b.Structure("CreateGlobalSecondaryIndexAction",
+                               {Required("IndexName", b.String(), NameRules()),
+                                Required("KeySchema", b.KeySchema(),
+                                         {MinLen(1), MaxLen(2)}),
+                                Required("Projection", b.Projection()),
+                                M("ProvisionedThroughput", b.Throughput())})),
+       M("Delete",
+         b.Structure("DeleteGlobalSecondaryIndexAction",
+                     {Required("IndexName", b.String(), NameRules())}))});
   const Shape* root = b.Structure(
       "UpdateTableInput",
       {Required("TableName", b.String(), NameRules()),
@@ -417,8 +401,7 @@ std::unique_ptr<RequestSchema> UpdateTableSchema() {
        M("GlobalSecondaryIndexUpdates", b.List(index_update)),
        M("StreamSpecification", b.StreamSpecification()),
        M("SSESpecification", b.SseSpecification()),
-       M("ReplicaUpdates",
-         b.List(b.Structure("ReplicationGroupUpdate", {}))),
+       M("ReplicaUpdates", b.List(b.Structure("ReplicationGroupUpdate", {}))),
        M("TableClass", b.String(),
          {Enum({"STANDARD", "STANDARD_INFREQUENT_ACCESS"})}),
        M("DeletionProtectionEnabled", b.Boolean()),
@@ -441,10 +424,9 @@ std::unique_ptr<RequestSchema> TableNameSchema(const char* type) {
 std::unique_ptr<RequestSchema> ListTablesSchema() {
   Builder b;
   const Shape* root = b.Structure(
-      "ListTablesInput",
-      {M("ExclusiveStartTableName", b.String(),
-         {NamePattern(), MinLen(3), MaxLen(255)}),
-       M("Limit", b.Integer(), {MinVal(1), MaxVal(100)})});
+      "ListTablesInput", {M("ExclusiveStartTableName", b.String(),
+                            {NamePattern(), MinLen(3), MaxLen(255)}),
+                          M("Limit", b.Integer(), {MinVal(1), MaxVal(100)})});
   return b.Finish(root);
 }
 
@@ -454,10 +436,9 @@ std::unique_ptr<RequestSchema> UpdateTimeToLiveSchema() {
       "TimeToLiveSpecification",
       {Required("AttributeName", b.String(), {MinLen(1), MaxLen(255)}),
        Required("Enabled", b.Boolean())});
-  const Shape* root = b.Structure(
-      "UpdateTimeToLiveInput",
-      {M("TableName", b.String(), {NamePattern()}),
-       Required("TimeToLiveSpecification", spec)});
+  const Shape* root = b.Structure("UpdateTimeToLiveInput",
+                                  {M("TableName", b.String(), {NamePattern()}),
+                                   Required("TimeToLiveSpecification", spec)});
   return b.Finish(root, /*table_name_prechecks=*/true);
 }
 
@@ -473,17 +454,16 @@ std::unique_ptr<RequestSchema> DescribeTimeToLiveSchema() {
 // TableArn", "Atleast one Tag needs to be provided as Input.").
 std::unique_ptr<RequestSchema> TagResourceSchema() {
   Builder b;
-  const Shape* root =
-      b.Structure("TagResourceInput",
-                  {M("ResourceArn", b.String()), M("Tags", b.Tags())});
+  const Shape* root = b.Structure(
+      "TagResourceInput", {M("ResourceArn", b.String()), M("Tags", b.Tags())});
   return b.Finish(root);
 }
 
 std::unique_ptr<RequestSchema> UntagResourceSchema() {
   Builder b;
-  const Shape* root = b.Structure(
-      "UntagResourceInput",
-      {M("ResourceArn", b.String()), M("TagKeys", b.StringList())});
+  const Shape* root =
+      b.Structure("UntagResourceInput",
+                  {M("ResourceArn", b.String()), M("TagKeys", b.StringList())});
   return b.Finish(root);
 }
 

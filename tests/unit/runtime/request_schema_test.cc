@@ -37,23 +37,43 @@ std::vector<std::string> Ordered(const std::vector<std::string>& names) {
 TEST(RequestSchemaTest, HashMapOrderMatchesDynamoDBsRecordedOrders) {
   // Scan's sixteen members: DynamoDB lists its violations in this order
   // (recorded against the service by dynalite).
-  const std::vector<std::string> scan = {
-      "tableName", "indexName", "attributesToGet", "limit", "select",
-      "scanFilter", "conditionalOperator", "exclusiveStartKey",
-      "returnConsumedCapacity", "totalSegments", "segment",
-      "projectionExpression", "filterExpression", "expressionAttributeNames",
-      "expressionAttributeValues", "consistentRead"};
-  const std::vector<std::string> expected = {
-      "select", "expressionAttributeNames", "indexName", "exclusiveStartKey",
-      "totalSegments", "projectionExpression", "returnConsumedCapacity",
-      "tableName", "conditionalOperator", "scanFilter",
-      "expressionAttributeValues", "segment", "consistentRead",
-      "attributesToGet", "limit", "filterExpression"};
+  const std::vector<std::string> scan = {"tableName",
+                                         "indexName",
+                                         "attributesToGet",
+                                         "limit",
+                                         "select",
+                                         "scanFilter",
+                                         "conditionalOperator",
+                                         "exclusiveStartKey",
+                                         "returnConsumedCapacity",
+                                         "totalSegments",
+                                         "segment",
+                                         "projectionExpression",
+                                         "filterExpression",
+                                         "expressionAttributeNames",
+                                         "expressionAttributeValues",
+                                         "consistentRead"};
+  const std::vector<std::string> expected = {"select",
+                                             "expressionAttributeNames",
+                                             "indexName",
+                                             "exclusiveStartKey",
+                                             "totalSegments",
+                                             "projectionExpression",
+                                             "returnConsumedCapacity",
+                                             "tableName",
+                                             "conditionalOperator",
+                                             "scanFilter",
+                                             "expressionAttributeValues",
+                                             "segment",
+                                             "consistentRead",
+                                             "attributesToGet",
+                                             "limit",
+                                             "filterExpression"};
   EXPECT_EQ(Ordered(scan), expected);
   // Small structures: 16 slots.
-  EXPECT_EQ(Ordered({"readCapacityUnits", "writeCapacityUnits"}),
-            (std::vector<std::string>{"writeCapacityUnits",
-                                      "readCapacityUnits"}));
+  EXPECT_EQ(
+      Ordered({"readCapacityUnits", "writeCapacityUnits"}),
+      (std::vector<std::string>{"writeCapacityUnits", "readCapacityUnits"}));
   EXPECT_EQ(Ordered({"attributeName", "attributeType"}),
             (std::vector<std::string>{"attributeType", "attributeName"}));
   EXPECT_EQ(Ordered({"attributeName", "enabled"}),
@@ -61,10 +81,12 @@ TEST(RequestSchemaTest, HashMapOrderMatchesDynamoDBsRecordedOrders) {
 }
 
 TEST(RequestSchemaTest, WrongJsonTypesAreSerializationErrors) {
-  EXPECT_EQ(Check("GetItem", R"({"TableName": 5})"),
-            "SerializationException|NUMBER_VALUE cannot be converted to String");
-  EXPECT_EQ(Check("GetItem", R"({"TableName": 1.5})"),
-            "SerializationException|DECIMAL_VALUE cannot be converted to String");
+  EXPECT_EQ(
+      Check("GetItem", R"({"TableName": 5})"),
+      "SerializationException|NUMBER_VALUE cannot be converted to String");
+  EXPECT_EQ(
+      Check("GetItem", R"({"TableName": 1.5})"),
+      "SerializationException|DECIMAL_VALUE cannot be converted to String");
   EXPECT_EQ(Check("GetItem", R"({"TableName": false})"),
             "SerializationException|FALSE_VALUE cannot be converted to String");
   EXPECT_EQ(Check("GetItem", R"({"ConsistentRead": "maybe"})"),
@@ -73,13 +95,15 @@ TEST(RequestSchemaTest, WrongJsonTypesAreSerializationErrors) {
             "SerializationException|Unexpected field type");
   EXPECT_EQ(Check("GetItem", R"({"Key": {"a": 5}})"),
             "SerializationException|Unexpected value type in payload");
-  EXPECT_EQ(Check("Query", R"({"Limit": "5"})"),
-            "SerializationException|STRING_VALUE cannot be converted to Integer");
+  EXPECT_EQ(
+      Check("Query", R"({"Limit": "5"})"),
+      "SerializationException|STRING_VALUE cannot be converted to Integer");
   EXPECT_EQ(Check("PutItem", R"({"Item": {"a": {"B": "+/+="}}})"),
             "SerializationException|Invalid last non-pad Base64 character "
             "dectected");
-  EXPECT_EQ(Check("PutItem", R"({"Item": {"a": {"L": [{"M": {"b": {"N": 1}}}]}}})"),
-            "SerializationException|NUMBER_VALUE cannot be converted to String");
+  EXPECT_EQ(
+      Check("PutItem", R"({"Item": {"a": {"L": [{"M": {"b": {"N": 1}}}]}}})"),
+      "SerializationException|NUMBER_VALUE cannot be converted to String");
 }
 
 TEST(RequestSchemaTest, TypesComeBeforeConstraintsInDocumentOrder) {
@@ -95,17 +119,19 @@ TEST(RequestSchemaTest, TypesComeBeforeConstraintsInDocumentOrder) {
 }
 
 TEST(RequestSchemaTest, ConstraintsAreCollectedInOneMessage) {
-  EXPECT_EQ(Check("GetItem", "{}"),
-            "ValidationException|2 validation errors detected: Value null at "
-            "'key' failed to satisfy constraint: Member must not be null; Value "
-            "null at 'tableName' failed to satisfy constraint: Member must not be "
-            "null");
-  EXPECT_EQ(Check("DescribeTable", R"({"TableName": ""})"),
-            "ValidationException|2 validation errors detected: Value '' at "
-            "'tableName' failed to satisfy constraint: Member must have length "
-            "greater than or equal to 3; Value '' at 'tableName' failed to "
-            "satisfy constraint: Member must satisfy regular expression pattern: "
-            "[a-zA-Z0-9_.-]+");
+  EXPECT_EQ(
+      Check("GetItem", "{}"),
+      "ValidationException|2 validation errors detected: Value null at "
+      "'key' failed to satisfy constraint: Member must not be null; Value "
+      "null at 'tableName' failed to satisfy constraint: Member must not be "
+      "null");
+  EXPECT_EQ(
+      Check("DescribeTable", R"({"TableName": ""})"),
+      "ValidationException|2 validation errors detected: Value '' at "
+      "'tableName' failed to satisfy constraint: Member must have length "
+      "greater than or equal to 3; Value '' at 'tableName' failed to "
+      "satisfy constraint: Member must satisfy regular expression pattern: "
+      "[a-zA-Z0-9_.-]+");
   EXPECT_EQ(Check("CreateTable", R"({"TableName": "ab"})"),
             "ValidationException|TableName must be at least 3 characters long "
             "and at most 255 characters long");
@@ -122,9 +148,9 @@ TEST(RequestSchemaTest, AtMostTenViolationsAreListed) {
       "CreateTable",
       R"({"TableName": "abc", "AttributeDefinitions": [], "KeySchema": [{}],
           "LocalSecondaryIndexes": [{}, {}, {}, {}, {}]})");
-  EXPECT_EQ(result.rfind("ValidationException|10 validation errors detected: ",
-                         0),
-            0u)
+  EXPECT_EQ(
+      result.rfind("ValidationException|10 validation errors detected: ", 0),
+      0u)
       << result;
 }
 
@@ -132,7 +158,8 @@ TEST(CorsPolicyTest, ParsesOriginLists) {
   EXPECT_FALSE(CorsPolicy::Parse("").value().enabled());
   EXPECT_FALSE(CorsPolicy::Parse("none").value().enabled());
   EXPECT_EQ(CorsPolicy::Parse(" * ").value().ToString(), "*");
-  EXPECT_EQ(CorsPolicy::Parse("https://a.test, http://b.test:8080/").value()
+  EXPECT_EQ(CorsPolicy::Parse("https://a.test, http://b.test:8080/")
+                .value()
                 .ToString(),
             "https://a.test,http://b.test:8080");
   EXPECT_FALSE(CorsPolicy::Parse("a.test").ok());

@@ -250,14 +250,22 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
       if (status.ok() && request.body.empty()) {
         status = ApiError::Bare("SerializationException");
       }
+      bool validated = false;
       if (status.ok() && entry->schema != nullptr) {
         status = entry->schema->Validate(doc);
+        validated = status.ok();
       }
       if (status.ok() && who.identity != nullptr &&
           entry->access != AccessKind::kOpen) {
         status = Authorize(who, entry, ctx, doc);
       }
       if (status.ok()) status = entry->fn(ctx, doc, &writer);
+      // A wrong JSON type inside an AttributeValue comes before anything
+      // found after the schema (RequestSchema::Validate).
+      if (!status.ok() && validated && status.error().http_status == 400) {
+        ApiStatus types = entry->schema->CheckValueTypes(doc);
+        if (!types.ok()) status = std::move(types);
+      }
     } catch (const std::exception& e) {
       logger_->error("{} failed with an exception: {}", entry->name, e.what());
       status = ApiError::Internal("Internal server error");

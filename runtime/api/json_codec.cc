@@ -81,7 +81,7 @@ ApiStatus ReadSetMembers(const rapidjson::Value& json, bool binary,
     if (!m.IsString()) return WrongType(m, "String");
     if (binary) {
       std::string bytes;
-      if (!Base64Decode(View(m), &bytes)) {
+      if (Base64Problem(View(m)) != 0 || !Base64Decode(View(m), &bytes)) {
         return ApiError::Serialization(
             "Base64 encoded length is expected a multiple of 4 bytes but "
             "found: " +
@@ -159,7 +159,7 @@ ApiStatus ReadTypedValue(std::string_view type, const rapidjson::Value& v,
   } else if (type == "B") {
     if (!v.IsString()) return WrongType(v, "Blob");
     std::string bytes;
-    if (!Base64Decode(View(v), &bytes)) {
+    if (Base64Problem(View(v)) != 0 || !Base64Decode(View(v), &bytes)) {
       return ApiError::Serialization(
           "Base64 encoded length is expected a multiple of 4 bytes but "
           "found: " +
@@ -672,6 +672,33 @@ std::string Base64Encode(std::string_view bytes) {
   std::string out(Base64Length(bytes.size()), '\0');
   WriteBase64(bytes, out.data());
   return out;
+}
+
+int Base64Problem(std::string_view text) {
+  if (text.size() % 4 != 0) return 1;
+  static const std::array<int8_t, 256> kTable = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int i = 0; i < 64; ++i) {
+      t[static_cast<uint8_t>(kBase64Alphabet[i])] = static_cast<int8_t>(i);
+    }
+    return t;
+  }();
+  size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') {
+    ++pad;
+  }
+  const size_t data = text.size() - pad;
+  for (size_t i = 0; i < data; ++i) {
+    if (kTable[static_cast<uint8_t>(text[i])] < 0) return 2;
+  }
+  if (pad > 0) {
+    if (data % 4 < 2) return 2;  // "=" too early in its group.
+    // The last data character carries 2 (one '=') or 4 (two) unused bits.
+    const int last = kTable[static_cast<uint8_t>(text[data - 1])];
+    if ((last & (pad == 1 ? 0x3 : 0xF)) != 0) return 2;
+  }
+  return 0;
 }
 
 bool Base64Decode(std::string_view text, std::string* out) {

@@ -67,6 +67,10 @@ Result<size_t> WriteEncodedItem(std::string_view encoded,
                                 JsonWriter* w);
 
 std::string Base64Encode(std::string_view bytes);
+// Whether `text` is base64 as DynamoDB's decoder accepts it: 0 valid; 1
+// its length is not a multiple of 4; 2 an invalid character, misplaced
+// padding, or non-zero bits after the last character.
+int Base64Problem(std::string_view text);
 // Returns false on invalid input.
 bool Base64Decode(std::string_view text, std::string* out);
 

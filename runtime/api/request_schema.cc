@@ -69,39 +69,6 @@ constexpr char kParameterizedCast[] =
     "(sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and "
     "java.lang.Class are in module java.base of loader 'bootstrap')";
 
-// 0: valid base64; 1: length not a multiple of 4; 2: invalid characters,
-// padding, or non-zero bits after the last character (DynamoDB's decoder
-// is strict).
-int Base64Problem(std::string_view text) {
-  if (text.size() % 4 != 0) return 1;
-  static const std::array<int8_t, 256> kTable = [] {
-    std::array<int8_t, 256> t{};
-    t.fill(-1);
-    const char* alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 64; ++i) {
-      t[static_cast<uint8_t>(alphabet[i])] = static_cast<int8_t>(i);
-    }
-    return t;
-  }();
-  size_t pad = 0;
-  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') {
-    ++pad;
-  }
-  const size_t data = text.size() - pad;
-  for (size_t i = 0; i < data; ++i) {
-    if (kTable[static_cast<uint8_t>(text[i])] < 0) return 2;
-  }
-  if (pad > 0) {
-    // The last data character carries 2 (one '=') or 4 (two) unused bits.
-    const int last = kTable[static_cast<uint8_t>(text[data - 1])];
-    const int unused_mask = pad == 1 ? 0x3 : 0xF;
-    if ((last & unused_mask) != 0) return 2;
-    if (data % 4 < 2) return 2;  // "=" too early in its group.
-  }
-  return 0;
-}
-
 ApiStatus CheckBlob(const rapidjson::Value& v) {
   if (v.IsObject()) {
     return Serialization("Start of structure or map found where not expected");
@@ -139,8 +106,14 @@ ApiError StructureTypeError(const rapidjson::Value& v,
                            : "Unexpected value type in payload");
 }
 
+// How deep layer 1 looks: `deep` walks inside AttributeValues too.
+struct Walk {
+  bool deep;
+  bool* violation;
+};
+
 ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v, Position pos,
-                    int depth, bool* violation);
+                    int depth, Walk walk);
 
 // The members of an AttributeValue object: S, N (strings), B (base64),
 // BOOL, NULL (booleans), SS, NS (lists of strings), BS (list of base64),
@@ -298,7 +271,7 @@ bool ViolatesConstraints(const Shape::Member& member,
 // is violated (*violation; the violations are then listed by CheckShape).
 ApiStatus CheckStructureMembers(const Shape& shape,
                                 const rapidjson::Value& object, int depth,
-                                bool* violation) {
+                                Walk walk) {
   const std::vector<Shape::Member>& members = shape.members();
   size_t required_present = 0;
   for (const auto& m : object.GetObject()) {
@@ -306,21 +279,21 @@ ApiStatus CheckStructureMembers(const Shape& shape,
     const std::string_view name = View(m.name);
     for (const Shape::Member& member : members) {
       if (member.name.size() != name.size() || member.name != name) continue;
-      API_RETURN_IF_ERROR(CheckType(*member.shape, m.value, Position::kField,
-                                    depth, violation));
+      API_RETURN_IF_ERROR(
+          CheckType(*member.shape, m.value, Position::kField, depth, walk));
       if (member.required) ++required_present;
-      if (!*violation && ViolatesConstraints(member, m.value)) {
-        *violation = true;
+      if (!*walk.violation && ViolatesConstraints(member, m.value)) {
+        *walk.violation = true;
       }
       break;
     }
   }
-  if (required_present < shape.required_count()) *violation = true;
+  if (required_present < shape.required_count()) *walk.violation = true;
   return ApiStatus();
 }
 
 ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v, Position pos,
-                    int depth, bool* violation) {
+                    int depth, Walk walk) {
   switch (shape.kind()) {
     case Kind::kString:
       if (!v.IsString()) return ScalarTypeError(v, "String");
@@ -350,8 +323,8 @@ ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v, Position pos,
       }
       for (const rapidjson::Value& e : v.GetArray()) {
         if (e.IsNull()) continue;
-        API_RETURN_IF_ERROR(CheckType(*shape.element(), e, Position::kValue,
-                                      depth + 1, violation));
+        API_RETURN_IF_ERROR(
+            CheckType(*shape.element(), e, Position::kValue, depth + 1, walk));
       }
       return ApiStatus();
     case Kind::kMap:
@@ -371,13 +344,18 @@ ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v, Position pos,
       for (const auto& e : v.GetObject()) {
         if (e.value.IsNull()) continue;
         API_RETURN_IF_ERROR(CheckType(*shape.element(), e.value,
-                                      Position::kValue, depth + 1, violation));
+                                      Position::kValue, depth + 1, walk));
       }
       return ApiStatus();
     case Kind::kStructure:
       if (!v.IsObject()) return StructureTypeError(v, shape.type_name(), pos);
-      return CheckStructureMembers(shape, v, depth + 1, violation);
+      return CheckStructureMembers(shape, v, depth + 1, walk);
     case Kind::kAttributeValue:
+      if (!walk.deep) {
+        // Inside an AttributeValue later (RequestSchema::Validate).
+        if (!v.IsObject()) return StructureTypeError(v, "AttributeValue", pos);
+        return ApiStatus();
+      }
       return CheckAttributeValue(v, pos, 1);
   }
   return ApiStatus();
@@ -785,27 +763,42 @@ RequestSchema::RequestSchema(std::vector<std::unique_ptr<Shape>> shapes,
       table_name_prechecks_(table_name_prechecks) {}
 
 ApiStatus RequestSchema::Validate(const rapidjson::Value& request) const {
+  // Layer 1 without the AttributeValues' insides: a valid request's values
+  // are type-checked as the operation decodes them, and CheckValueTypes
+  // restores DynamoDB's order whenever anything fails (here or later).
   bool violation = false;
-  API_RETURN_IF_ERROR(CheckStructureMembers(*root_, request, 0, &violation));
+  API_RETURN_IF_ERROR(CheckStructureMembers(*root_, request, 0,
+                                            Walk{/*deep=*/false, &violation}));
+  ApiStatus precheck;
   if (table_name_prechecks_) {
     auto it = request.FindMember("TableName");
     if (it == request.MemberEnd() || it->value.IsNull()) {
-      return ApiError::Validation(
+      precheck = ApiError::Validation(
           "The parameter 'TableName' is required but was not present in the "
           "request");
-    }
-    const int64_t length = LengthOf(it->value);
-    if (length < 3 || length > 255) {
-      return ApiError::Validation(
-          "TableName must be at least 3 characters long and at most 255 "
-          "characters long");
+    } else {
+      const int64_t length = LengthOf(it->value);
+      if (length < 3 || length > 255) {
+        precheck = ApiError::Validation(
+            "TableName must be at least 3 characters long and at most 255 "
+            "characters long");
+      }
     }
   }
-  if (!violation) return ApiStatus();
+  if (!violation && precheck.ok()) return ApiStatus();
+  API_RETURN_IF_ERROR(CheckValueTypes(request));
+  if (!precheck.ok()) return precheck;
   std::vector<std::string> path;
   Violations report;
   CheckShape(*root_, request, &path, &report);
   return report.ToStatus();
+}
+
+ApiStatus RequestSchema::CheckValueTypes(
+    const rapidjson::Value& request) const {
+  bool ignored = false;
+  return CheckStructureMembers(*root_, request, 0,
+                               Walk{/*deep=*/true, &ignored});
 }
 
 }  // namespace eddy::runtime::api

@@ -28,8 +28,9 @@
 // The operation's own (semantic) checks and the data come after, in the
 // operation (see operations.h).
 //
-// Cost: a request that passes costs one walk over its JSON (no allocation);
-// messages, paths and orders are only computed when something is wrong.
+// Cost: a request that passes costs one walk over its members, not into
+// its AttributeValues (no allocation); messages, paths, orders and the
+// AttributeValues' type walk only happen when something is wrong.
 //
 // Thread-safety: schemas are immutable after construction (static, built on
 // first use); Validate() may be called concurrently.
@@ -139,8 +140,16 @@ class RequestSchema {
   static const RequestSchema* Find(std::string_view name);
 
   // Layers 1 and 2 above for `request` (an object): OK, or the
-  // SerializationException or ValidationException DynamoDB answers.
+  // SerializationException or ValidationException DynamoDB answers. The
+  // inside of AttributeValues is only type-checked when something is
+  // wrong: a valid request's values are checked as the operation decodes
+  // them (ReadAttributeValue is as strict), so whoever gets an error from
+  // a later layer calls CheckValueTypes, whose error then wins.
   ApiStatus Validate(const rapidjson::Value& request) const;
+
+  // Layer 1 in full, AttributeValues included: the first wrong JSON type
+  // in the document, or OK.
+  ApiStatus CheckValueTypes(const rapidjson::Value& request) const;
 
   // For the schema tables.
   RequestSchema(std::vector<std::unique_ptr<Shape>> shapes, const Shape* root,

@@ -206,6 +206,24 @@ PUT_CASES = (
     + type_cases(PUT, "ExpressionAttributeValues", "Map<AttributeValue>", limit=5)[-1:]
     + type_cases(PUT, "ExpressionAttributeNames.Attr", "String", limit=2)
     + [
+        # Layer 1 comes first whatever else is wrong, however deep the value.
+        case("a type error deep in the item beats mixing the parameters", PUT,
+             {"TableName": "abc", "Item": {"a": {"L": [{"M": {"b": {"N": 5}}}]}},
+              "Expected": {"a": {}}, "ConditionExpression": "a = b"},
+             "com.amazon.coral.service#SerializationException",
+             "NUMBER_VALUE cannot be converted to String"),
+        case("a type error in the item beats a missing table", PUT,
+             {"TableName": "{missing}", "Item": {"a": {"S": "k"}, "b": {"BOOL": "maybe"}}},
+             "com.amazon.coral.service#SerializationException",
+             "Unexpected token received from parser"),
+        case("non-canonical base64 on an existing table", PUT,
+             {"TableName": "{hash}", "Item": {"a": {"S": "k"}, "b": {"B": "+/+="}}},
+             "com.amazon.coral.service#SerializationException",
+             "Invalid last non-pad Base64 character dectected"),
+        case("a type error in the key beats the key schema", GET,
+             {"TableName": "{range}", "Key": {"a": {"S": "k"}, "c": {"SS": ["x", 1]}}},
+             "com.amazon.coral.service#SerializationException",
+             "NUMBER_VALUE cannot be converted to String"),
         validation("no TableName and no Item", PUT, {},
                    Unordered([violation(None, "tableName", NOT_NULL),
                               violation(None, "item", NOT_NULL)])),

@@ -288,9 +288,21 @@ ApiStatus CheckExpressionParams(
 
 ApiStatus ReadExpressionMaps(const Params& params, ExpressionInputs* out,
                              bool with_values) {
-  API_RETURN_IF_ERROR(
-      params.StringMap("ExpressionAttributeNames", &out->names));
-  if (out->names) {
+  // Both maps in one pass over the request's members.
+  const rapidjson::Value* names = nullptr;
+  const rapidjson::Value* values = nullptr;
+  for (const auto& m : params.object().GetObject()) {
+    if (m.value.IsNull()) continue;
+    const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (name == "ExpressionAttributeNames") {
+      names = &m.value;
+    } else if (with_values && name == "ExpressionAttributeValues") {
+      values = &m.value;
+    }
+  }
+  if (names != nullptr) {
+    API_RETURN_IF_ERROR(
+        params.StringMap("ExpressionAttributeNames", &out->names));
     if (out->names->empty()) {
       return ApiError::Validation("ExpressionAttributeNames must not be empty");
     }
@@ -303,24 +315,24 @@ ApiStatus ReadExpressionMaps(const Params& params, ExpressionInputs* out,
       }
     }
   }
-  if (!with_values) return ApiStatus();
-  const rapidjson::Value* values = params.Get("ExpressionAttributeValues");
-  if (values != nullptr && values->IsObject()) {
-    if (values->MemberCount() == 0) {
+  if (values == nullptr) return ApiStatus();
+  if (!values->IsObject()) return WrongType(*values, "Map");
+  if (values->MemberCount() == 0) {
+    return ApiError::Validation("ExpressionAttributeValues must not be empty");
+  }
+  for (const auto& m : values->GetObject()) {
+    const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    if (!ValidSubstitutionKey(key, ':')) {
       return ApiError::Validation(
-          "ExpressionAttributeValues must not be empty");
-    }
-    for (const auto& m : values->GetObject()) {
-      const std::string_view key(m.name.GetString(), m.name.GetStringLength());
-      if (!ValidSubstitutionKey(key, ':')) {
-        return ApiError::Validation(
-            "ExpressionAttributeValues contains invalid key: Syntax error; "
-            "key: \"" +
-            std::string(key) + "\"");
-      }
+          "ExpressionAttributeValues contains invalid key: Syntax error; "
+          "key: \"" +
+          std::string(key) + "\"");
     }
   }
-  return params.ItemMember("ExpressionAttributeValues", &out->values);
+  store::Item item;
+  API_RETURN_IF_ERROR(ReadExpressionValues(*values, &item));
+  out->values = std::move(item);
+  return ApiStatus();
 }
 
 ApiStatus CheckExpressionNotEmpty(const char* name,
@@ -551,7 +563,7 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
   // PutItem's own checks, in DynamoDB's order.
   Params params(request);
   std::string table_name;
-  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(ReadCheckedTableName(params, &table_name));
   API_RETURN_IF_ERROR(CheckExpressionParams(
       params, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
   std::optional<Item> item;
@@ -594,7 +606,7 @@ ApiStatus GetItem(const OperationContext& ctx, const rapidjson::Value& request,
   // GetItem's own checks, in DynamoDB's order, after the schema's.
   Params params(request);
   std::string table_name;
-  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(ReadCheckedTableName(params, &table_name));
   API_RETURN_IF_ERROR(CheckExpressionParams(params, {"ProjectionExpression"},
                                             {"AttributesToGet"}));
   std::optional<Item> key;
@@ -649,7 +661,7 @@ ApiStatus DeleteItem(const OperationContext& ctx,
                      const rapidjson::Value& request, JsonWriter* out) {
   Params params(request);
   std::string table_name;
-  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(ReadCheckedTableName(params, &table_name));
   API_RETURN_IF_ERROR(CheckExpressionParams(
       params, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
   std::optional<Item> key;
@@ -679,7 +691,7 @@ ApiStatus UpdateItem(const OperationContext& ctx,
                      const rapidjson::Value& request, JsonWriter* out) {
   Params params(request);
   std::string table_name;
-  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(ReadCheckedTableName(params, &table_name));
   API_RETURN_IF_ERROR(CheckExpressionParams(
       params, {"UpdateExpression", "ConditionExpression"},
       {"AttributeUpdates", "Expected", "ConditionalOperator"}));

@@ -140,6 +140,8 @@ std::string StreamArn(const EndpointConfig& config, const std::string& table,
 
 // Reads and validates TableName (required; 3..255 chars of [a-zA-Z0-9_.-]).
 ApiStatus ReadTableName(const Params& params, std::string* name);
+// Reads TableName that the operation's RequestSchema has already validated.
+ApiStatus ReadCheckedTableName(const Params& params, std::string* name);
 // The same checks for a table name given elsewhere (batch request maps).
 ApiStatus ValidateTableName(const std::string& name);
 // Looks the table up; ResourceNotFoundException when missing.

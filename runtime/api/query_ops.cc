@@ -97,7 +97,7 @@ ApiStatus CheckSelect(const std::optional<std::string>& select,
 // The plain members Query and Scan share (their types and constraints
 // already checked by the schema).
 ApiStatus ReadCommon(const Params& params, ReadParams* out) {
-  API_RETURN_IF_ERROR(ReadTableName(params, &out->table_name));
+  API_RETURN_IF_ERROR(ReadCheckedTableName(params, &out->table_name));
   API_RETURN_IF_ERROR(params.String("IndexName", &out->index_name));
   API_RETURN_IF_ERROR(params.Int64("Limit", &out->limit));
   std::optional<bool> consistent;

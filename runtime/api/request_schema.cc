@@ -218,16 +218,10 @@ ApiStatus CheckAttributeValue(const rapidjson::Value& v, Position pos,
 void MatchMembers(const Shape& shape, const rapidjson::Value& object,
                   std::array<const rapidjson::Value*, kMaxMembers>* slots) {
   slots->fill(nullptr);
-  const std::vector<Shape::Member>& members = shape.members();
   for (const auto& m : object.GetObject()) {
     if (m.value.IsNull()) continue;
-    const std::string_view name = View(m.name);
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (members[i].name == name) {
-        (*slots)[i] = &m.value;
-        break;
-      }
-    }
+    const int i = shape.FindMember(View(m.name));
+    if (i >= 0) (*slots)[i] = &m.value;
   }
 }
 
@@ -272,20 +266,17 @@ bool ViolatesConstraints(const Shape::Member& member,
 ApiStatus CheckStructureMembers(const Shape& shape,
                                 const rapidjson::Value& object, int depth,
                                 Walk walk) {
-  const std::vector<Shape::Member>& members = shape.members();
   size_t required_present = 0;
   for (const auto& m : object.GetObject()) {
     if (m.value.IsNull()) continue;
-    const std::string_view name = View(m.name);
-    for (const Shape::Member& member : members) {
-      if (member.name.size() != name.size() || member.name != name) continue;
-      API_RETURN_IF_ERROR(
-          CheckType(*member.shape, m.value, Position::kField, depth, walk));
-      if (member.required) ++required_present;
-      if (!*walk.violation && ViolatesConstraints(member, m.value)) {
-        *walk.violation = true;
-      }
-      break;
+    const int i = shape.FindMember(View(m.name));
+    if (i < 0) continue;  // Not a member: ignored, as by DynamoDB.
+    const Shape::Member& member = shape.members()[i];
+    API_RETURN_IF_ERROR(
+        CheckType(*member.shape, m.value, Position::kField, depth, walk));
+    if (member.required) ++required_present;
+    if (!*walk.violation && ViolatesConstraints(member, m.value)) {
+      *walk.violation = true;
     }
   }
   if (required_present < shape.required_count()) *walk.violation = true;
@@ -340,6 +331,16 @@ ApiStatus CheckType(const Shape& shape, const rapidjson::Value& v, Position pos,
         }
         return Serialization(pos == Position::kField ? "Unexpected field type"
                                                      : kParameterizedCast);
+      }
+      if (!walk.deep && shape.element()->kind() == Kind::kAttributeValue) {
+        // An item's values: only their shape for now (see Validate).
+        for (const auto& e : v.GetObject()) {
+          if (!e.value.IsObject() && !e.value.IsNull()) {
+            return StructureTypeError(e.value, "AttributeValue",
+                                      Position::kValue);
+          }
+        }
+        return ApiStatus();
       }
       for (const auto& e : v.GetObject()) {
         if (e.value.IsNull()) continue;
@@ -718,6 +719,16 @@ std::vector<size_t> JavaHashMapOrder(const std::vector<std::string>& names) {
   return order;
 }
 
+int Shape::FindMember(std::string_view name) const {
+  if (name.size() >= kMaxNameLength) return -1;
+  for (int i = first_of_length_[name.size()]; i >= 0; i = next_of_length_[i]) {
+    if (std::memcmp(members_[i].name.data(), name.data(), name.size()) == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
 std::unique_ptr<Shape> Shape::Scalar(Kind kind) {
   return std::unique_ptr<Shape>(new Shape(kind));
 }
@@ -746,6 +757,14 @@ std::unique_ptr<Shape> Shape::Structure(std::string type_name,
   }
   s->members_ = std::move(members);
   for (const Member& m : s->members_) s->required_count_ += m.required ? 1 : 0;
+  s->first_of_length_.fill(-1);
+  s->next_of_length_.assign(s->members_.size(), -1);
+  for (size_t i = s->members_.size(); i-- > 0;) {
+    const size_t length = s->members_[i].name.size();
+    if (length >= kMaxNameLength) continue;  // Never matched (none are).
+    s->next_of_length_[i] = s->first_of_length_[length];
+    s->first_of_length_[length] = static_cast<int8_t>(i);
+  }
   s->visit_order_ = JavaHashMapOrder(names);
   return s;
 }

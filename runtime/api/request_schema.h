@@ -39,6 +39,7 @@
 
 #include <rapidjson/document.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -119,6 +120,8 @@ class Shape {
   const std::vector<size_t>& visit_order() const { return visit_order_; }
   const Shape* element() const { return element_; }
   size_t required_count() const { return required_count_; }
+  // The index in members() of the member called `name`, or -1.
+  int FindMember(std::string_view name) const;
   const std::string& type_name() const { return type_name_; }
 
  private:
@@ -130,6 +133,11 @@ class Shape {
   std::vector<Member> members_;
   std::vector<size_t> visit_order_;
   size_t required_count_ = 0;
+  // Members by name length (names are short): the first member of each
+  // length, and the next one of the same length; -1 ends.
+  static constexpr size_t kMaxNameLength = 64;
+  std::array<int8_t, kMaxNameLength> first_of_length_{};
+  std::vector<int8_t> next_of_length_;
 };
 
 // The schema of one operation's request.

@@ -247,6 +247,14 @@ ApiStatus ReadTableName(const Params& params, std::string* name) {
   return ApiStatus();
 }
 
+ApiStatus ReadCheckedTableName(const Params& params, std::string* name) {
+  std::optional<std::string> value;
+  API_RETURN_IF_ERROR(params.String("TableName", &value));
+  if (!value) return ReadTableName(params, name);  // Not checked after all.
+  *name = std::move(*value);
+  return ApiStatus();
+}
+
 ApiStatus ValidateTableName(const std::string& name) {
   ConstraintErrors errors;
   bool pattern_ok = !name.empty();

@@ -39,7 +39,8 @@ class StreamLog {
   static Result<std::unique_ptr<StreamLog>> Open(Options options);
   // Removes the stream's files: every shard (ShardLog::DestroyLog), STREAM,
   // and the directory if that leaves it empty. OK if `dir` does not exist.
-  static Status DestroyStream(const std::string& dir);
+  static Status DestroyStream(const std::string& dir,
+                              FileSystem* file_system = nullptr);
 
   StreamLog(const StreamLog&) = delete;
   StreamLog& operator=(const StreamLog&) = delete;
@@ -65,9 +66,11 @@ class StreamLog {
   Status Destroy();
 
  private:
-  StreamLog(std::string dir, std::vector<std::unique_ptr<ShardLog>> shards);
+  StreamLog(std::string dir, FileSystem* fs,
+            std::vector<std::unique_ptr<ShardLog>> shards);
 
   const std::string dir_;
+  FileSystem* const fs_;
   const std::vector<std::unique_ptr<ShardLog>> shards_;
 };
 

@@ -65,7 +65,7 @@ Status DatabaseImpl::Open() {
   }
   store_env_ = NewStoreEnv(env);
   lo.env = store_env_.get();
-  lo.write_buffer_size = 32 * 1024 * 1024;
+  lo.write_buffer_size = options_.write_buffer_bytes;
   lo.max_file_size = 8 * 1024 * 1024;
   db_ = std::make_unique<DbHandle>(options_.path + "/leveldb", lo, logger_);
   EDDY_RETURN_IF_ERROR(db_->Open());

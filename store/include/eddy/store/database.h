@@ -114,6 +114,9 @@ class Database {
     // fsync every write before it returns (survives power loss).
     bool sync = false;
     size_t block_cache_bytes = 64 * 1024 * 1024;
+    // LevelDB's memtable: written to a table file when it is this full.
+    // After a crash its write-ahead log (up to this size) is replayed.
+    size_t write_buffer_bytes = 32 * 1024 * 1024;
     // LevelDB's background thread (flushes, compactions) yields the CPU
     // after writing this much table data, so that it delays requests on a
     // shared core by short turns instead of whole time slices (see

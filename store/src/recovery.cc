@@ -158,7 +158,7 @@ Status DatabaseImpl::Replay(leveldb::DB* db, ChangeStreamImpl* stream) {
 Status DatabaseImpl::ProbeSpace() {
   // What a reopen writes: the logs as a table, a manifest, a new log.
   const uint64_t bytes =
-      std::min<uint64_t>(db_->LogBytes() + (4u << 20), 256u << 20);
+      std::min<uint64_t>(db_->LogBytes() + (256u << 10), 256u << 20);
   const std::string path = options_.path + "/" + kProbeFileName;
   const int fd =
       ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

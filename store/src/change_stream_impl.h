@@ -100,6 +100,8 @@ class ChangeStreamImpl final : public ChangeStream {
   Status SealIfDisabled();
   // Removes the stream's files (the table or the stream is gone).
   Status Destroy() { return log_->Destroy(); }
+  // Checkpoints the shard logs: a restart scans only later records.
+  Status Checkpoint() { return log_->Checkpoint(); }
   Status TrimBefore(int64_t timestamp_ms) {
     return log_->TrimBefore(timestamp_ms);
   }

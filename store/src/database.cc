@@ -796,6 +796,22 @@ Status DatabaseImpl::TrimStreams() {
   return result;
 }
 
+Status DatabaseImpl::CheckpointStreams() {
+  std::vector<std::shared_ptr<ChangeStreamImpl>> enabled;
+  {
+    std::shared_lock<std::shared_mutex> read(tables_mu_);
+    for (const auto& [name, table] : tables_) {
+      if (auto stream = table->stream()) enabled.push_back(std::move(stream));
+    }
+  }
+  Status result;
+  for (const auto& stream : enabled) {
+    Status s = stream->Checkpoint();
+    if (!s.ok()) result = s;
+  }
+  return result;
+}
+
 Status DatabaseImpl::RemoveStream(
     const std::string& name, const std::shared_ptr<ChangeStreamImpl>& stream) {
   const StreamDescription d = stream->description();
@@ -861,6 +877,8 @@ void DatabaseImpl::DropperLoop() {
         if (!s.ok()) {
           logger_->warn("writing back table statistics: {}", s.ToString());
         }
+        s = CheckpointStreams();
+        if (!s.ok()) logger_->warn("checkpointing streams: {}", s.ToString());
         continue;
       }
       work = drop_queue_.front();

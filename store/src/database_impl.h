@@ -106,6 +106,9 @@ class DatabaseImpl final : public Database {
                       const std::shared_ptr<ChangeStreamImpl>& stream);
   Status UpdateStream(const std::shared_ptr<TableImpl>& table,
                       const StreamUpdate& update, int64_t now);
+  // Checkpoints the enabled streams' logs (maintenance): after a crash
+  // Open scans only the records appended since.
+  Status CheckpointStreams();
   void DropperLoop();
   // Runs SweepExpired every ttl_sweep_interval_ms until Close.
   void SweeperLoop();

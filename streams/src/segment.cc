@@ -125,7 +125,13 @@ ScanOutcome ScanSegment(FileSystem* fs, const File& file,
   *summary = SegmentSummary{};
   summary->last_sequence = base - 1;
   summary->end_offset = kSegmentHeaderSize;
-  RecordScanner scanner(fs, file, path, kSegmentHeaderSize, limit, 1u << 20);
+  return ScanSegmentFrom(fs, file, path, base, limit, summary);
+}
+
+ScanOutcome ScanSegmentFrom(FileSystem* fs, const File& file,
+                            const std::string& path, uint64_t base,
+                            uint64_t limit, SegmentSummary* summary) {
+  RecordScanner scanner(fs, file, path, summary->end_offset, limit, 1u << 20);
   RecordView record;
   while (true) {
     const RecordScanner::Outcome outcome = scanner.Next(&record);

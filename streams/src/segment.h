@@ -132,6 +132,13 @@ ScanOutcome ScanSegment(FileSystem* fs, const File& file,
                         const std::string& path, uint64_t base, uint64_t limit,
                         SegmentSummary* summary);
 
+// Continues a scan of the segment at summary->end_offset (a record
+// boundary, after summary->last_sequence) up to `limit`, adding to
+// *summary; same outcomes as ScanSegment.
+ScanOutcome ScanSegmentFrom(FileSystem* fs, const File& file,
+                            const std::string& path, uint64_t base,
+                            uint64_t limit, SegmentSummary* summary);
+
 // Whether any intact record numbered `expected` or `expected + 1` starts
 // after `offset` and ends by `limit`: tells a torn tail (none) from damage in
 // the middle of the segment.

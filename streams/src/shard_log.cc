@@ -78,6 +78,8 @@ Status ShardLog::DestroyLog(const std::string& dir, FileSystem* fs) {
   }
   EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::kSealedFileName));
   EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::kSealedTempFileName));
+  EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::kCheckpointFileName));
+  EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::kCheckpointTempFileName));
   EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::kLockFileName));
   lock.Reset();
   if (::rmdir(dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST) {
@@ -135,6 +137,7 @@ Status ShardLogImpl::Recover() {
                         ListSegments(options_.dir));
   int64_t sealed_at_ms = 0;
   EDDY_ASSIGN_OR_RETURN(bool sealed, ReadSealMarker(&sealed_at_ms));
+  const std::optional<format::Checkpoint> checkpoint = ReadCheckpoint();
 
   MutexLock lock(&mu_);
   if (bases.empty()) {
@@ -156,7 +159,7 @@ Status ShardLogImpl::Recover() {
                             fs_->Open(path, last ? O_RDWR : O_RDONLY, 0));
       auto segment = std::make_shared<Segment>(base, path, std::move(file));
       if (last) {
-        EDDY_RETURN_IF_ERROR(RecoverLastSegment(segment.get()));
+        EDDY_RETURN_IF_ERROR(RecoverLastSegment(segment.get(), checkpoint));
       } else {
         if (base == 0)
           return Status::Corruption("segment with base 0: " + path);
@@ -197,13 +200,78 @@ Status ShardLogImpl::Recover() {
     }
     first_timestamp_ms_ = record.timestamp_ms;
   }
+  opened_ = true;
   logger_->debug("opened shard log {}: {} segments, sequences {}..{}{}",
                  options_.dir, segments_.size(), segments_.front()->base,
                  last_written_, sealed_ ? " (sealed)" : "");
   return Status::OK();
 }
 
-Status ShardLogImpl::RecoverLastSegment(Segment* segment) {
+std::optional<format::Checkpoint> ShardLogImpl::ReadCheckpoint() {
+  fs_->Remove(options_.dir + "/" + format::kCheckpointTempFileName)
+      .IgnoreError();
+  const std::string path = options_.dir + "/" + format::kCheckpointFileName;
+  if (::access(path.c_str(), F_OK) != 0) return std::nullopt;
+  Result<File> file = fs_->Open(path, O_RDONLY, 0);
+  if (!file.ok()) return std::nullopt;
+  Result<uint64_t> size = fs_->Size(*file, path);
+  if (!size.ok() || *size > (64u << 20)) return std::nullopt;
+  std::string bytes(static_cast<size_t>(*size), '\0');
+  size_t got = 0;
+  if (!fs_->Read(*file, path, bytes.data(), bytes.size(), 0, &got).ok() ||
+      got != bytes.size()) {
+    return std::nullopt;
+  }
+  std::optional<format::Checkpoint> checkpoint =
+      format::DecodeCheckpoint(bytes);
+  if (!checkpoint) {
+    logger_->warn("{}: damaged checkpoint ignored; scanning the whole segment",
+                  path);
+  }
+  return checkpoint;
+}
+
+Status ShardLogImpl::UseCheckpoint(const Segment& segment,
+                                   const format::Checkpoint& c,
+                                   SegmentSummary* summary) {
+  summary->last_sequence = c.last_sequence;
+  summary->end_offset = c.end_offset;
+  summary->first_timestamp_ms = c.first_timestamp_ms;
+  summary->max_timestamp_ms = c.max_timestamp_ms;
+  summary->index = c.index;
+  if (c.last_sequence < segment.base) {
+    if (c.end_offset != kSegmentHeaderSize) {
+      return Status::Corruption("an empty checkpoint ends past the header");
+    }
+    return Status::OK();
+  }
+  // Check that it describes this file: the records from the last indexed
+  // one on are intact, numbered on, and end exactly where it says.
+  const uint64_t k = c.index.size() - 1;
+  uint64_t expected = segment.base + k * format::kIndexInterval;
+  RecordScanner scanner(fs_, segment.file, segment.path, c.index[k],
+                        c.end_offset, 64 * 1024);
+  RecordView record;
+  while (true) {
+    const RecordScanner::Outcome outcome = scanner.Next(&record);
+    if (outcome == RecordScanner::Outcome::kEnd) break;
+    if (outcome == RecordScanner::Outcome::kIOError) return scanner.io_status();
+    if (outcome != RecordScanner::Outcome::kRecord ||
+        record.sequence != expected) {
+      return Status::Corruption("checkpoint does not match " + segment.path +
+                                " at offset " +
+                                std::to_string(scanner.offset()));
+    }
+    ++expected;
+  }
+  if (expected != c.last_sequence + 1) {
+    return Status::Corruption("checkpoint does not match " + segment.path);
+  }
+  return Status::OK();
+}
+
+Status ShardLogImpl::RecoverLastSegment(
+    Segment* segment, const std::optional<format::Checkpoint>& checkpoint) {
   const std::string& path = segment->path;
   const File& file = segment->file;
   EDDY_ASSIGN_OR_RETURN(uint64_t size, fs_->Size(file, path));
@@ -221,9 +289,24 @@ Status ShardLogImpl::RecoverLastSegment(Segment* segment) {
     EDDY_RETURN_IF_ERROR(CheckSegmentHeader(fs_, file, path, segment->base));
   }
 
+  // Only what follows the checkpoint (if it matches this segment) is
+  // scanned now; the records before it are checked when read, as those of
+  // closed segments are.
   SegmentSummary summary;
+  bool resumed = false;
+  if (checkpoint && checkpoint->base == segment->base &&
+      checkpoint->end_offset <= size) {
+    Status usable = UseCheckpoint(*segment, *checkpoint, &summary);
+    if (usable.ok()) {
+      resumed = true;
+    } else {
+      logger_->warn("{}: checkpoint not used ({}); scanning the whole segment",
+                    path, usable.ToString());
+    }
+  }
   const ScanOutcome scan =
-      ScanSegment(fs_, file, path, segment->base, size, &summary);
+      resumed ? ScanSegmentFrom(fs_, file, path, segment->base, size, &summary)
+              : ScanSegment(fs_, file, path, segment->base, size, &summary);
   switch (scan.outcome) {
     case RecordScanner::Outcome::kEnd:
     case RecordScanner::Outcome::kRecord:
@@ -405,6 +488,52 @@ Status ShardLogImpl::RewriteUnsyncedLocked(const Segment& active) {
         fs_->Write(active.file, active.path, buf.get(), n, offset));
     offset += n;
   }
+  return Status::OK();
+}
+
+format::Checkpoint ShardLogImpl::CheckpointOfLocked(const Segment& segment) {
+  format::Checkpoint c;
+  c.base = segment.base;
+  c.end_offset = segment.summary.end_offset;
+  c.last_sequence = segment.summary.last_sequence;
+  c.first_timestamp_ms = segment.summary.first_timestamp_ms;
+  c.max_timestamp_ms = segment.summary.max_timestamp_ms;
+  c.index = segment.summary.index;
+  return c;
+}
+
+Status ShardLogImpl::WriteCheckpoint(const format::Checkpoint& checkpoint) {
+  // No fsync: it only covers records that are, and a lost or torn one is
+  // ignored at open (a full scan then).
+  const std::string tmp = options_.dir + "/" + format::kCheckpointTempFileName;
+  const std::string bytes = format::EncodeCheckpoint(checkpoint);
+  {
+    EDDY_ASSIGN_OR_RETURN(File file,
+                          fs_->Open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    EDDY_RETURN_IF_ERROR(fs_->Write(file, tmp, bytes.data(), bytes.size(), 0));
+  }
+  return fs_->Rename(tmp, options_.dir + "/" + format::kCheckpointFileName);
+}
+
+Status ShardLogImpl::Checkpoint() {
+  MutexLock checkpoint_lock(&checkpoint_mu_);
+  format::Checkpoint checkpoint;
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return Status::IOError("shard log is closed: " + options_.dir);
+    const Segment& active = *segments_.back();
+    if (active.summary.end_offset == checkpointed_offset_ &&
+        active.base == checkpointed_base_) {
+      return Status::OK();  // Nothing new.
+    }
+    checkpoint = CheckpointOfLocked(active);
+  }
+  // Durable first: a checkpoint only ever covers fsync'ed records.
+  EDDY_RETURN_IF_ERROR(Sync(checkpoint.last_sequence));
+  EDDY_RETURN_IF_ERROR(WriteCheckpoint(checkpoint));
+  MutexLock lock(&mu_);
+  checkpointed_base_ = checkpoint.base;
+  checkpointed_offset_ = checkpoint.end_offset;
   return Status::OK();
 }
 
@@ -938,6 +1067,10 @@ Status ShardLogImpl::Close() {
   closed_ = true;
   visible_cv_.SignalAll();
   while (sync_in_progress_) sync_cv_.Wait();
+  if (!opened_) {  // Open failed part way: leave the files as they are.
+    lock_file_.Reset();
+    return Status::OK();
+  }
   // A failed log is repaired (its unsynced records written again) if it
   // can be; otherwise what the OS has is what a reopen finds.
   Status s = RepairLocked();
@@ -947,6 +1080,14 @@ Status ShardLogImpl::Close() {
       synced_ = last_written_;
     } else {
       FailLocked(s, /*sync_failed=*/true);
+    }
+  }
+  // Everything is durable: the next open need not scan the active segment.
+  if (s.ok()) {
+    Status written = WriteCheckpoint(CheckpointOfLocked(*segments_.back()));
+    if (!written.ok()) {
+      logger_->warn("shard log {}: checkpoint not written: {}", options_.dir,
+                    written.ToString());
     }
   }
   sync_cv_.SignalAll();

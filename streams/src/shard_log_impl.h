@@ -29,12 +29,14 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "eddy/streams/file_system.h"
 #include "eddy/streams/shard_log.h"
+#include "log_format.h"
 #include "mutex.h"
 #include "posix_file.h"
 #include "segment.h"
@@ -63,6 +65,7 @@ class ShardLogImpl final : public ShardLog {
   int64_t sealed_timestamp_ms() const override;
   Status status() const override;
   Status Repair() override;
+  Status Checkpoint() override;
   uint64_t WaitForRecordsAfter(uint64_t sequence,
                                std::chrono::milliseconds timeout) override;
   SubscriptionId Subscribe(
@@ -86,7 +89,18 @@ class ShardLogImpl final : public ShardLog {
 
   // Loads the segments and recovers the newest one (Open).
   Status Recover();
-  Status RecoverLastSegment(Segment* segment) EDDY_REQUIRES(mu_);
+  Status RecoverLastSegment(Segment* segment,
+                            const std::optional<format::Checkpoint>& checkpoint)
+      EDDY_REQUIRES(mu_);
+  // The CHECKPOINT file's content, if there is an intact one.
+  std::optional<format::Checkpoint> ReadCheckpoint();
+  // Fills *summary from a checkpoint of `segment` after checking it against
+  // the file (the records from its last index entry to its end).
+  Status UseCheckpoint(const Segment& segment, const format::Checkpoint& c,
+                       SegmentSummary* summary);
+  format::Checkpoint CheckpointOfLocked(const Segment& segment)
+      EDDY_REQUIRES(mu_);
+  Status WriteCheckpoint(const format::Checkpoint& checkpoint);
   Result<bool> ReadSealMarker(int64_t* sealed_at_ms);
   Status WriteSealMarker(int64_t sealed_at_ms);
 
@@ -123,7 +137,8 @@ class ShardLogImpl final : public ShardLog {
   const std::shared_ptr<spdlog::logger> logger_;
   FileSystem* const fs_;
 
-  Mutex trim_mu_;  // Serialises TrimBefore.
+  Mutex trim_mu_;        // Serialises TrimBefore.
+  Mutex checkpoint_mu_;  // Serialises Checkpoint.
 
   mutable Mutex mu_;
   CondVar visible_cv_{&mu_};  // visible_ grew, or sealed / closed.
@@ -139,10 +154,14 @@ class ShardLogImpl final : public ShardLog {
   bool sync_in_progress_ EDDY_GUARDED_BY(mu_) = false;
   bool sealed_ EDDY_GUARDED_BY(mu_) = false;
   int64_t sealed_at_ms_ EDDY_GUARDED_BY(mu_) = 0;
+  bool opened_ EDDY_GUARDED_BY(mu_) = false;  // Recover succeeded.
   bool closed_ EDDY_GUARDED_BY(mu_) = false;
   // Not OK: the log needs a repair before the next write.
   Status failed_ EDDY_GUARDED_BY(mu_);
   bool sync_failed_ EDDY_GUARDED_BY(mu_) = false;
+  // What the last Checkpoint() wrote.
+  uint64_t checkpointed_base_ EDDY_GUARDED_BY(mu_) = 0;
+  uint64_t checkpointed_offset_ EDDY_GUARDED_BY(mu_) = 0;
   // A half-made segment file a failed roll could not remove.
   std::string stray_segment_ EDDY_GUARDED_BY(mu_);
   int waiters_ EDDY_GUARDED_BY(mu_) = 0;

@@ -131,6 +131,15 @@ StreamLog::StreamLog(std::string dir, FileSystem* fs,
 
 StreamLog::~StreamLog() { Close().IgnoreError(); }
 
+Status StreamLog::Checkpoint() {
+  Status first_error;
+  for (const auto& shard : shards_) {
+    Status s = shard->Checkpoint();
+    if (!s.ok() && first_error.ok()) first_error = std::move(s);
+  }
+  return first_error;
+}
+
 Status StreamLog::Seal() {
   for (const auto& shard : shards_) EDDY_RETURN_IF_ERROR(shard->Seal());
   return Status::OK();

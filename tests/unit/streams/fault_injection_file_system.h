@@ -102,6 +102,11 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
     std::lock_guard<std::mutex> lock(mu_);
     return failures_[Index(op)];
   }
+  // Bytes successful reads returned.
+  uint64_t BytesRead() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_read_;
+  }
   // Bytes that reached the target through successful or partial writes.
   uint64_t BytesWritten() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -119,7 +124,12 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
       *got = 0;
       return Fail("read", path, *f);
     }
-    return target()->Read(file, path, buf, n, offset, got);
+    Status s = target()->Read(file, path, buf, n, offset, got);
+    if (s.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      bytes_read_ += *got;
+    }
+    return s;
   }
   Status Write(const File& file, const std::string& path, const char* buf,
                size_t n, uint64_t offset) override {
@@ -216,6 +226,7 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
   std::array<uint64_t, static_cast<size_t>(Op::kCount_)> calls_{};
   std::array<uint64_t, static_cast<size_t>(Op::kCount_)> failures_{};
   uint64_t bytes_written_ = 0;
+  uint64_t bytes_read_ = 0;
 };
 
 }  // namespace eddy::streams

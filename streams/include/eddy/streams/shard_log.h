@@ -128,7 +128,9 @@ class ShardLog {
     FileSystem* file_system = nullptr;
   };
 
-  // Opens the log in options.dir, creating it if there is none. Recovery:
+  // Opens the log in options.dir, creating it if there is none. Its cost is
+  // that of the records appended since the last Checkpoint (or Close), not
+  // of the log's size. Recovery:
   // a torn record at the end of the newest segment (a write cut short by a
   // crash: partial header or payload, or a checksum mismatch with no valid
   // record after it) is cut off and logged at warn with its byte count;
@@ -212,6 +214,12 @@ class ShardLog {
 
   // OK, or the failure the next write will first try to repair.
   virtual Status status() const = 0;
+  // Makes the records appended so far durable (fsync) and records where
+  // they end in the log's CHECKPOINT file, so that the next Open, after a
+  // crash too, scans only the records appended after it instead of the
+  // whole active segment. Close does it too. Cheap when nothing was
+  // appended since the last one.
+  virtual Status Checkpoint() = 0;
   // Repairs a failed log now (Append, Sync, Seal and Close also do it
   // first): OK if the log is fine afterwards, else the repair's error.
   virtual Status Repair() = 0;

@@ -52,6 +52,9 @@ class StreamLog {
   // Owned by the StreamLog. REQUIRES: index < shard_count().
   ShardLog* shard(uint32_t index) const { return shards_[index].get(); }
 
+  // ShardLog::Checkpoint on every shard; returns the first error after
+  // trying all.
+  Status Checkpoint();
   // Seals every shard (stream disabled). Stops at the first error; calling
   // it again seals the rest (ShardLog::Seal is idempotent).
   Status Seal();

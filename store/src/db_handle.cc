@@ -1,6 +1,5 @@
 #include "db_handle.h"
 
-#include <array>
 #include <filesystem>
 #include <system_error>
 #include <thread>
@@ -11,28 +10,12 @@
 namespace eddy::store {
 namespace {
 
-// The Uses this thread holds, per handle: a nested Use (or one taken by the
-// thread that holds the gate closed) passes straight through.
-struct Held {
-  const DbHandle* handle = nullptr;
-  int depth = 0;
-};
-thread_local std::array<Held, 4> held_uses;
-
-Held* FindHeld(const DbHandle* handle, bool create) {
-  for (Held& h : held_uses) {
-    if (h.handle == handle) return &h;
-  }
-  if (!create) return nullptr;
-  for (Held& h : held_uses) {
-    if (h.handle == nullptr) {
-      h.handle = handle;
-      h.depth = 0;
-      return &h;
-    }
-  }
-  return nullptr;  // More than 4 handles at once: untracked (not nested).
-}
+// The Use this thread holds: a nested Use (or one taken by the thread that
+// holds the gate closed) passes straight through. One handle per thread is
+// tracked (a thread holding Uses of two handles at once — two databases —
+// does not nest on the second).
+thread_local const DbHandle* held_handle = nullptr;
+thread_local int held_depth = 0;
 
 }  // namespace
 
@@ -60,8 +43,11 @@ void DbHandle::Close() {
 
 size_t DbHandle::SlotIndex() {
   static std::atomic<size_t> next{0};
-  thread_local const size_t index =
-      next.fetch_add(1, std::memory_order_relaxed) % kSlots;
+  constexpr size_t kUnassigned = ~size_t{0};
+  thread_local size_t index = kUnassigned;  // Constant-initialised: no guard.
+  if (index == kUnassigned) {
+    index = next.fetch_add(1, std::memory_order_relaxed) % kSlots;
+  }
   return index;
 }
 
@@ -74,8 +60,12 @@ int64_t DbHandle::ActiveUses() const {
 }
 
 void DbHandle::Enter() {
-  Held* held = FindHeld(this, /*create=*/true);
-  if (held != nullptr && held->depth++ > 0) return;
+  if (held_handle == this) {
+    if (held_depth++ > 0) return;  // Nested.
+  } else if (held_depth == 0) {
+    held_handle = this;
+    held_depth = 1;
+  }
   Slot& slot = slots_[SlotIndex()];
   for (;;) {
     // Dekker with Reopen: we publish our Use, then look at the gate; it
@@ -90,10 +80,9 @@ void DbHandle::Enter() {
 }
 
 void DbHandle::Exit() {
-  Held* held = FindHeld(this, /*create=*/false);
-  if (held != nullptr) {
-    if (--held->depth > 0) return;
-    held->handle = nullptr;
+  if (held_handle == this) {
+    if (--held_depth > 0) return;
+    held_handle = nullptr;
   }
   slots_[SlotIndex()].uses.fetch_sub(1, std::memory_order_seq_cst);
   if (closed_.load(std::memory_order_seq_cst)) {
@@ -168,8 +157,9 @@ Status DbHandle::Reopen(const std::function<Status(leveldb::DB*)>& redo) {
     gate_cv_.wait(lock, [&] { return ActiveUses() == 0; });
   }
   // Uses this thread takes from here on (the redo's) pass through.
-  Held* held = FindHeld(this, /*create=*/true);
-  if (held != nullptr) held->depth = 1;
+  // REQUIRES (as for every caller of Reopen): no Use held by this thread.
+  held_handle = this;
+  held_depth = 1;
 
   delete db_.exchange(nullptr, std::memory_order_acq_rel);
   leveldb::DB* raw = nullptr;
@@ -188,10 +178,8 @@ Status DbHandle::Reopen(const std::function<Status(leveldb::DB*)>& redo) {
     generation_.fetch_add(1, std::memory_order_acq_rel);
   }
 
-  if (held != nullptr) {
-    held->depth = 0;
-    held->handle = nullptr;
-  }
+  held_handle = nullptr;
+  held_depth = 0;
   {
     std::lock_guard<std::mutex> lock(gate_mu_);
     closed_.store(false, std::memory_order_seq_cst);

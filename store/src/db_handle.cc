@@ -109,8 +109,20 @@ Status DbHandle::Write(const Use& use, const leveldb::WriteOptions& options,
   EDDY_RETURN_IF_ERROR(use.status());
   leveldb::Status s = use.db()->Write(options, batch);
   if (s.ok()) return Status::OK();
-  Status status = FromLevelDb(s);
+  Status status = Error(s);
   Fail(status);
+  return status;
+}
+
+Status DbHandle::Error(const leveldb::Status& s) {
+  Status status = FromLevelDb(s);
+  if (status.IsCorruption()) {
+    std::lock_guard<std::mutex> lock(damage_mu_);
+    if (status.message() != reported_damage_) {
+      reported_damage_ = status.message();
+      logger_->error("damaged data in {}: {}", path_, reported_damage_);
+    }
+  }
   return status;
 }
 

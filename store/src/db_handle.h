@@ -92,6 +92,11 @@ class DbHandle {
   Status Write(const Use& use, const leveldb::WriteOptions& options,
                leveldb::WriteBatch* batch);
 
+  // A LevelDB error as an eddy Status (FromLevelDb); damage (Corruption,
+  // naming the file and offset) is logged too, once per place, since the
+  // request only tells its client "InternalServerError".
+  Status Error(const leveldb::Status& s);
+
   // OK while writes may proceed; otherwise IOError naming the failure being
   // recovered from.
   Status CheckWritable() const;
@@ -151,6 +156,9 @@ class DbHandle {
   std::atomic<bool> closed_{false};
   std::mutex gate_mu_;
   std::condition_variable gate_cv_;
+
+  std::mutex damage_mu_;
+  std::string reported_damage_;  // Guarded by damage_mu_.
 
   mutable std::mutex failure_mu_;
   std::condition_variable failure_cv_;

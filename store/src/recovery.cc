@@ -290,7 +290,7 @@ Status DatabaseImpl::RecountTable(const std::shared_ptr<TableImpl>& table) {
       // Leave the CPU to requests now and then: this is background work.
       if (++n % 4096 == 0) std::this_thread::yield();
     }
-    return it->status().ok() ? Status::OK() : FromLevelDb(it->status());
+    return it->status().ok() ? Status::OK() : db_->Error(it->status());
   };
   status = count(table->item_prefix(), &exact.item_count, &exact.size_bytes);
   for (const auto& [id, counted] : at.indexes) {

@@ -405,7 +405,7 @@ Result<bool> TableImpl::ReadEncoded(const std::string& db_key,
   options.snapshot = snapshot;
   leveldb::Status s = db->Get(options, db_key, encoded);
   if (s.IsNotFound()) return false;
-  if (!s.ok()) return FromLevelDb(s);
+  if (!s.ok()) return db_->Error(s);
   return true;
 }
 
@@ -856,7 +856,7 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
       break;
     }
   }
-  if (!it->status().ok()) return FromLevelDb(it->status());
+  if (!it->status().ok()) return db_->Error(it->status());
   return page;
 }
 
@@ -1079,7 +1079,7 @@ Result<int64_t> TableImpl::ItemCollectionSize(
       bytes += static_cast<int64_t>(ItemSize(*item));
     }
   }
-  if (!it->status().ok()) return FromLevelDb(it->status());
+  if (!it->status().ok()) return db_->Error(it->status());
   return bytes;
 }
 
@@ -1113,7 +1113,7 @@ Status TableImpl::BackfillIndex(uint32_t index_id,
            it->Next()) {
         keys.push_back(it->key().ToString());
       }
-      if (!it->status().ok()) return FromLevelDb(it->status());
+      if (!it->status().ok()) return db_->Error(it->status());
     }
     if (keys.empty()) break;
     for (const std::string& key : keys) {
@@ -1189,7 +1189,7 @@ Status TableImpl::BackfillIndex(uint32_t index_id,
       bytes += static_cast<int64_t>(ItemSize(*entry));
     }
     if (counted.ok() && !it->status().ok()) {
-      counted = FromLevelDb(it->status());
+      counted = db_->Error(it->status());
     }
   }
   use.db()->ReleaseSnapshot(snapshot);

@@ -769,6 +769,22 @@ Status ShardLogImpl::EnsureScanned(const std::shared_ptr<Segment>& segment) {
 
 Result<ReadResult> ShardLogImpl::Read(uint64_t from_sequence,
                                       size_t max_records, size_t max_bytes) {
+  Result<ReadResult> result =
+      ReadRecords(from_sequence, max_records, max_bytes);
+  if (!result.ok() && result.status().IsCorruption()) {
+    // Readers may retry forever (a trigger does); say it once per damage.
+    MutexLock lock(&damage_mu_);
+    if (result.status().message() != reported_damage_) {
+      reported_damage_ = result.status().message();
+      logger_->error("shard log {}: {}", options_.dir, reported_damage_);
+    }
+  }
+  return result;
+}
+
+Result<ReadResult> ShardLogImpl::ReadRecords(uint64_t from_sequence,
+                                             size_t max_records,
+                                             size_t max_bytes) {
   ReadResult result;
   result.next_sequence = from_sequence;
 

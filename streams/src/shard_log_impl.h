@@ -87,6 +87,9 @@ class ShardLogImpl final : public ShardLog {
  private:
   ShardLogImpl(Options options, File lock_file);
 
+  // Read, without reporting damage.
+  Result<ReadResult> ReadRecords(uint64_t from_sequence, size_t max_records,
+                                 size_t max_bytes);
   // Loads the segments and recovers the newest one (Open).
   Status Recover();
   Status RecoverLastSegment(Segment* segment,
@@ -167,6 +170,9 @@ class ShardLogImpl final : public ShardLog {
   int waiters_ EDDY_GUARDED_BY(mu_) = 0;
   // Mirrors !subscribers_.empty(), readable under mu_ alone.
   bool has_subscribers_ EDDY_GUARDED_BY(mu_) = false;
+
+  Mutex damage_mu_;
+  std::string reported_damage_ EDDY_GUARDED_BY(damage_mu_);
 
   Mutex cb_mu_;
   std::vector<std::pair<SubscriptionId, std::function<void(uint64_t)>>>

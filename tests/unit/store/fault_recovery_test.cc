@@ -309,6 +309,43 @@ TEST_F(FaultRecoveryTest, FailedReopenIsRetried) {
   EXPECT_EQ(CheckStream().records, 3u);
 }
 
+// The reopen writes a new manifest and renames it into CURRENT: when that
+// rename fails the reopen fails, and is retried until it works.
+TEST_F(FaultRecoveryTest, FailedManifestRenameAtReopenIsRetried) {
+  ASSERT_TRUE(Put("a", "1").ok());
+  env_.Inject(EnvFault::On(EnvOp::kAppend, EIO).OnPath(".log"));
+  env_.Inject(EnvFault::On(EnvOp::kRename, EIO).OnPath("dbtmp").Times(2));
+  EXPECT_TRUE(Put("b", "1").IsIOError());
+  ASSERT_TRUE(Recovered()) << db_->health().ToString();
+  EXPECT_EQ(env_.Failures(EnvOp::kRename), 2u);
+  ASSERT_TRUE(Put("c", "1").ok());
+  EXPECT_EQ(CheckStream().records, 3u);
+}
+
+// EIO on reading a table file fails that read only (IOError): writes are
+// not stopped, and the same read works once the error is gone.
+TEST_F(FaultRecoveryTest, ReadErrorFailsOnlyThatRead) {
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(Put("k" + std::to_string(i), "1").ok());
+  }
+  db_.reset();
+  Open();  // LevelDB turns its log into a table file.
+  env_.Inject(EnvFault::On(EnvOp::kRead, EIO).OnPath(".ldb"));
+  std::vector<int> failed;
+  for (int i = 0; i < 2000; ++i) {
+    auto got = T()->Get(Item{{"id", S("k" + std::to_string(i))}});
+    if (!got.ok()) {
+      EXPECT_TRUE(got.status().IsIOError()) << got.status().ToString();
+      failed.push_back(i);
+    }
+  }
+  ASSERT_EQ(failed.size(), 1u) << "the first block read from the file failed";
+  EXPECT_EQ(env_.Failures(EnvOp::kRead), 1u);
+  EXPECT_TRUE(db_->health().ok());
+  EXPECT_EQ(Get("k" + std::to_string(failed[0])), "1");
+  ASSERT_TRUE(Put("after", "1").ok());
+}
+
 // A transaction whose second record cannot be appended fails after its
 // commit point (the intent is stored): the request fails, the store stops
 // writes, and the recovery finishes the transaction from its intent — all

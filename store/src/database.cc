@@ -50,6 +50,7 @@ Status DatabaseImpl::Open() {
     return Status::IOError("cannot create data directory " + options_.path +
                            ": " + ec.message());
   }
+  std::filesystem::remove(ProbePath(), ec);  // A crash may have left it.
   cache_.reset(leveldb::NewLRUCache(options_.block_cache_bytes));
   filter_.reset(leveldb::NewBloomFilterPolicy(10));
   leveldb::Options lo;

@@ -139,6 +139,8 @@ class DatabaseImpl final : public Database {
   // Reserves and syncs a file of the size a reopen needs (LevelDB's logs,
   // turned into a table), then removes it: fails while the disk is full.
   Status ProbeSpace();
+  // The probe's file (removed by Open if a crash left it).
+  std::string ProbePath() const { return options_.path + "/RECOVERY-PROBE"; }
   // Recounts every table's items and sizes in the background after a crash
   // (recount_pending_), correcting the counters kept since Open.
   void RecountLoop();

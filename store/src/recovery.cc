@@ -43,7 +43,6 @@
 namespace eddy::store {
 namespace {
 
-constexpr char kProbeFileName[] = "RECOVERY-PROBE";
 
 Status ErrnoError(const std::string& what, int err) {
   return Status::IOError(what + ": " + std::strerror(err));
@@ -159,7 +158,7 @@ Status DatabaseImpl::ProbeSpace() {
   // What a reopen writes: the logs as a table, a manifest, a new log.
   const uint64_t bytes =
       std::min<uint64_t>(db_->LogBytes() + (256u << 10), 256u << 20);
-  const std::string path = options_.path + "/" + kProbeFileName;
+  const std::string path = ProbePath();
   const int fd =
       ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("create " + path, errno);

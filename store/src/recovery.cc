@@ -329,21 +329,25 @@ void DatabaseImpl::RecountLoop() {
 }
 
 Status DatabaseImpl::PersistStatistics() {
-  std::vector<std::shared_ptr<TableImpl>> tables;
+  // One batch (one fsync) for every table, under the catalog lock so that no
+  // catalog change is overwritten by an older TableInfo.
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  DbHandle::Use use(db_.get());
+  EDDY_RETURN_IF_ERROR(use.status());
+  EDDY_RETURN_IF_ERROR(db_->CheckWritable());
+  leveldb::WriteBatch batch;
   {
     std::shared_lock<std::shared_mutex> read(tables_mu_);
-    for (const auto& [name, table] : tables_) tables.push_back(table);
+    if (tables_.empty()) return Status::OK();
+    for (const auto& [name, table] : tables_) {
+      std::string data;
+      ToRecord(table->Describe(), table->id()).SerializeToString(&data);
+      batch.Put(CatalogKey(name), data);
+    }
   }
-  Status result;
-  for (const std::shared_ptr<TableImpl>& table : tables) {
-    // Under the catalog lock, so that no catalog change is overwritten by
-    // an older TableInfo; a table deleted meanwhile is skipped.
-    std::lock_guard<std::mutex> lock(catalog_mu_);
-    if (FindTable(table->schema().name) != table) continue;
-    Status s = PutRecord(table->Describe(), table->id());
-    if (!s.ok()) result = s;
-  }
-  return result;
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  return db_->Write(use, sync, &batch);
 }
 
 }  // namespace eddy::store

@@ -67,6 +67,10 @@ Result<size_t> WriteEncodedItem(std::string_view encoded,
                                 JsonWriter* w);
 
 std::string Base64Encode(std::string_view bytes);
+// Whether `text` is base64 as DynamoDB's decoder accepts it: 0 valid; 1
+// its length is not a multiple of 4; 2 an invalid character, misplaced
+// padding, or non-zero bits after the last character.
+int Base64Problem(std::string_view text);
 // Returns false on invalid input.
 bool Base64Decode(std::string_view text, std::string* out);
 
@@ -78,6 +82,7 @@ class Params {
   // REQUIRES: object.IsObject().
   explicit Params(const rapidjson::Value& object) : object_(object) {}
 
+  const rapidjson::Value& object() const { return object_; }
   const rapidjson::Value* Get(const char* name) const;
   ApiStatus String(const char* name, std::optional<std::string>* out) const;
   ApiStatus Bool(const char* name, std::optional<bool>* out) const;
@@ -99,6 +104,11 @@ class Params {
 
 // "NUMBER_VALUE cannot be converted to String" and friends.
 ApiError WrongType(const rapidjson::Value& value, std::string_view expected);
+
+// A JSON boolean, or one of the strings DynamoDB's deserializer reads as
+// one ("true", "yes", "1" / "false", "no", "0", in any case). False for
+// anything else.
+bool ReadBoolean(const rapidjson::Value& value, bool* out);
 
 // Collects constraint violations into DynamoDB's aggregated message:
 // "2 validation errors detected: Value '0' at 'limit' failed to satisfy

@@ -80,13 +80,14 @@ ChangeStreamImpl::ChangeStreamImpl(std::string dir, uint64_t table_id,
 
 Result<std::shared_ptr<ChangeStreamImpl>> ChangeStreamImpl::Open(
     std::string dir, uint64_t table_id, StreamDescription description,
-    std::shared_ptr<spdlog::logger> logger) {
+    std::shared_ptr<spdlog::logger> logger, streams::FileSystem* file_system) {
   const bool disabled = !description.enabled();
   streams::StreamLog::Options options;
   options.dir = dir;
   options.shard_count = description.shard_count;
   options.shard_options.logger = logger;
   options.shard_options.first_sequence = kFirstRecordSequence;
+  options.shard_options.file_system = file_system;
   Result<std::unique_ptr<streams::StreamLog>> log =
       streams::StreamLog::Open(options);
   if (!log.ok()) return log.status();
@@ -222,6 +223,18 @@ void ChangeStreamImpl::Applied(const Ticket& ticket) {
   Shard& shard = *shards_[ticket.shard];
   std::lock_guard<std::mutex> lock(shard.mu);
   shard.inflight.erase(ticket.sequence);
+}
+
+Status ChangeStreamImpl::SealIfDisabled() {
+  if (description().enabled() || log_->sealed()) return Status::OK();
+  return log_->Seal();
+}
+
+void ChangeStreamImpl::ResetInflight() {
+  for (const auto& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard->mu);
+    shard->inflight.clear();
+  }
 }
 
 Status ChangeStreamImpl::Disable(int64_t disabled_ms) {

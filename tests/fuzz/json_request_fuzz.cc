@@ -1,9 +1,14 @@
-// Fuzz target: the DynamoDB JSON request decoder (runtime/api/json_codec.h):
-// a request body parsed as ApiHandler parses it, its members read through
-// Params, and items and attribute values through ReadItem /
-// ReadAttributeValue / ReadExpressionValues.
+// Fuzz target: the DynamoDB JSON request decoder: a request body parsed as
+// ApiHandler parses it, checked against every operation's request schema
+// (runtime/api/request_schema.h: JSON types, then constraints) as the
+// server does first, its members read through Params, and items and
+// attribute values through ReadItem / ReadAttributeValue /
+// ReadExpressionValues (runtime/api/json_codec.h).
 //
-// Properties: whatever decodes must survive the way back. An item read
+// Properties: a schema's answer is OK or a 400 SerializationException or
+// ValidationException whose body is well-formed JSON (its message quotes
+// the request's own values), the same every time. Whatever decodes must
+// survive the way back. An item read
 // from JSON is written (WriteItem), read again and compared; encoded for
 // the store (EncodeItem), decoded and compared; and the encoded form
 // written without decoding (WriteEncodedItem) must be byte for byte what
@@ -15,7 +20,9 @@
 #include <optional>
 #include <string>
 
+#include "api/errors.h"
 #include "api/json_codec.h"
+#include "api/request_schema.h"
 #include "eddy/store/item_codec.h"
 #include "fuzz_util.h"
 
@@ -52,6 +59,49 @@ void CheckItem(const store::Item& item) {
   EDDY_FUZZ_CHECK(*size == store::ItemSize(item));
   EDDY_FUZZ_CHECK(std::string_view(buffer.GetString(), buffer.GetSize()) ==
                   json);
+}
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() &&
+         text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// An error of the schema layers, as it goes on the wire.
+void CheckSchemaError(const ApiError& error) {
+  EDDY_FUZZ_CHECK(error.http_status == 400);
+  EDDY_FUZZ_CHECK(EndsWith(error.type, "#SerializationException") ||
+                  EndsWith(error.type, "#ValidationException"));
+  const std::string body = error.Body();
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  EDDY_FUZZ_CHECK(!doc.HasParseError() && doc.IsObject());
+}
+
+// Layers 1 and 2 of every operation that declares a schema, twice.
+void CheckSchemas(const rapidjson::Value& request) {
+  static constexpr const char* kOperations[] = {
+      "GetItem",          "PutItem",        "DeleteItem",
+      "UpdateItem",       "Query",          "Scan",
+      "BatchGetItem",     "BatchWriteItem", "CreateTable",
+      "UpdateTable",      "DescribeTable",  "DeleteTable",
+      "ListTables",       "UpdateTimeToLive", "DescribeTimeToLive",
+      "TagResource",      "UntagResource",  "ListTagsOfResource"};
+  for (const char* operation : kOperations) {
+    const RequestSchema* schema = RequestSchema::Find(operation);
+    EDDY_FUZZ_CHECK(schema != nullptr);
+    const ApiStatus first = schema->Validate(request);
+    const ApiStatus again = schema->Validate(request);
+    EDDY_FUZZ_CHECK(first.ok() == again.ok());
+    if (!first.ok()) {
+      CheckSchemaError(first.error());
+      EDDY_FUZZ_CHECK(first.error().message == again.error().message);
+    }
+    const ApiStatus types = schema->CheckValueTypes(request);
+    if (!types.ok()) {
+      CheckSchemaError(types.error());
+      EDDY_FUZZ_CHECK(EndsWith(types.error().type, "#SerializationException"));
+    }
+  }
 }
 
 void ReadMembers(const rapidjson::Value& request) {
@@ -93,6 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                             size);
   if (doc.HasParseError()) return 0;
   if (doc.IsObject()) {
+    CheckSchemas(doc);
     ReadMembers(doc);
     // The whole body as an item, and as one attribute value.
     eddy::store::Item item;

@@ -381,7 +381,12 @@ int64_t LengthOf(const rapidjson::Value& v) {
 int64_t IntegerOf(const rapidjson::Value& v) {
   if (v.IsInt64()) return v.GetInt64();
   if (v.IsUint64()) return INT64_MAX;
-  return static_cast<int64_t>(v.GetDouble());  // Truncates, as Jackson does.
+  // Truncates, as Jackson does, and clamps beyond the range as Java's cast
+  // does (casting such a double is undefined behaviour in C++).
+  const double d = v.GetDouble();
+  if (d >= 9.2e18) return INT64_MAX;
+  if (d <= -9.2e18) return INT64_MIN;
+  return static_cast<int64_t>(d);
 }
 
 bool TableNameChars(std::string_view s) {

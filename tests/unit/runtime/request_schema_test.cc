@@ -118,6 +118,24 @@ TEST(RequestSchemaTest, TypesComeBeforeConstraintsInDocumentOrder) {
             "ok");
 }
 
+TEST(RequestSchemaTest, NumbersBeyondLongAreClampedForRangeChecks) {
+  // Found by fuzzing: 1e30 was cast to int64_t (undefined; INT64_MIN on
+  // x86, which passed the maximum).
+  const std::string over = Check("Scan", R"({"TableName": "abc",
+      "Segment": 1e30, "TotalSegments": 2})");
+  EXPECT_NE(over.find("at 'segment' failed to satisfy constraint: Member "
+                      "must have value less than or equal to 999999"),
+            std::string::npos)
+      << over;
+  const std::string under = Check("Query", R"({"TableName": "abc",
+      "KeyConditionExpression": "a = :a", "Limit": -1e30})");
+  EXPECT_NE(under.find("at 'limit' failed to satisfy constraint: Member "
+                       "must have value greater than or equal to 1"),
+            std::string::npos)
+      << under;
+  EXPECT_EQ(Check("Query", R"({"TableName": "abc", "Limit": 1e30})"), "ok");
+}
+
 TEST(RequestSchemaTest, ConstraintsAreCollectedInOneMessage) {
   EXPECT_EQ(
       Check("GetItem", "{}"),

@@ -54,6 +54,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -430,7 +431,7 @@ class StreamView:
             if record.get("userIdentity") == SERVICE:
                 when = record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
                 check("exp" in old and int(old["exp"]) <= when + 1,
-                    f"{where}: TTL removed an item that had not expired: {old}")
+                      f"{where}: TTL removed an item that had not expired: {old}")
                 self.expired[old["w"]] = record
             else:
                 check("userIdentity" not in record, f"{where}: {record.get('userIdentity')}")
@@ -439,9 +440,6 @@ class StreamView:
                       f"{where}: REMOVE of {key}, which no delete was sent for")
                 self.removed[old["w"]] = record
             self.folded.pop(key, None)
-
-    def all_records(self):
-        return [r for shard in sorted(self.records) for r in self.records[shard]]
 
 
 def scan(client, table, index=None):
@@ -472,6 +470,8 @@ class Soak:
         self.torn_lines = 0
         self.restart_seconds = []
         self.cycle = 0
+        self.server = None
+        self.handler_dir = None
 
     # -- setup ---------------------------------------------------------------
 
@@ -520,11 +520,11 @@ class Soak:
 
     def stop(self):
         try:
-            self.server.stop()
+            if self.server is not None:
+                self.server.stop()
         finally:
-            for path in self.handler_dir.iterdir():
-                path.unlink()
-            self.handler_dir.rmdir()
+            if self.handler_dir is not None:
+                shutil.rmtree(self.handler_dir, ignore_errors=True)
 
     def eddy(self, *args, timeout=300):
         command = [str(self.server.binary), *args, "--endpoint", self.server.endpoint]
@@ -540,8 +540,8 @@ class Soak:
         self.log(f"soak: seed {self.seed}, "
                  + (f"{self.cycles} cycles" if self.cycles else f"{self.minutes} minutes"))
         started = time.monotonic()
-        self.start()
         try:
+            self.start()
             while True:
                 elapsed = time.monotonic() - started
                 if self.cycles is not None and self.cycle >= self.cycles:
@@ -555,6 +555,8 @@ class Soak:
                     raise SoakFailure(f"cycle {self.cycle} (seed {self.seed}): {e}") from e
             self.finish()
         except BaseException:
+            if self.server is None:
+                raise
             tail = [line[:300] for line in self.server.log_text().splitlines()[-40:]]
             self.log(f"--- server log tail ({self.server.log_path}) ---\n"
                      + "\n".join(tail))

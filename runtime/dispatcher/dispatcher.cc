@@ -6,10 +6,10 @@
 #include <atomic>
 #include <filesystem>
 
-#include "api/stream_format.h"
 #include "dispatcher/shard_delivery.h"
 #include "dispatcher/trigger_store.h"
 #include "dispatcher/worker_pool.h"
+#include "wire/stream_record.h"
 
 namespace eddy::runtime::dispatcher {
 
@@ -214,7 +214,7 @@ void Dispatcher::StartDelivery(Trigger* t) {
     ctx.config.handler = t->handler_path;  // Resolved in the handler dir.
     ctx.stream = t->stream;
     ctx.shard = i;
-    ctx.shard_id = api::ShardId(description, i);
+    ctx.shard_id = wire::ShardId(description, i);
     ctx.stream_arn = StreamArnOf(*t);
     ctx.function_arn = "arn:aws:lambda:" + options_.region + ":" +
                        options_.account_id + ":function:" + t->config.name;
@@ -263,7 +263,8 @@ void Dispatcher::NotifyProgress() {
   progress_cv_.notify_all();
 }
 
-Result<std::string> Dispatcher::CheckHandler(const TriggerConfig& config) const {
+Result<std::string> Dispatcher::CheckHandler(
+    const TriggerConfig& config) const {
   Result<std::string> path = handler_dir_->Check(config.handler);
   if (path.ok()) return path;
   // Whatever the cause (missing, refused, unreadable), it is the request's
@@ -426,7 +427,7 @@ TriggerStatus Dispatcher::StatusOf(Trigger* t) {
     const store::StreamDescription description = t->stream->description();
     for (uint32_t i = 0; i < t->shard_count; ++i) {
       ShardStatus shard;
-      shard.shard_id = api::ShardId(description, i);
+      shard.shard_id = wire::ShardId(description, i);
       shard.checkpoint = t->checkpoints[i].load();
       shard.last_sequence = t->stream->shard(i)->last_sequence();
       if (shard.last_sequence >= shard.checkpoint) {

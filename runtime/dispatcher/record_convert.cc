@@ -2,7 +2,7 @@
 
 #include <google/protobuf/arena.h>
 
-#include "api/stream_format.h"
+#include "wire/stream_record.h"
 
 namespace eddy::runtime::dispatcher {
 
@@ -72,7 +72,7 @@ void ToStreamRecordProto(const store::ChangeRecord& record, uint64_t sequence,
       break;
   }
   out->set_event_id(record.event_id);
-  out->set_sequence_number(api::SequenceString(sequence));
+  out->set_sequence_number(wire::SequenceString(sequence));
   out->set_approximate_creation_time_ms(record.timestamp_ms);
   out->set_size_bytes(record.size_bytes);
   out->set_ttl_delete(record.service_delete);

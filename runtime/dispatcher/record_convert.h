@@ -17,7 +17,7 @@ void ToAttributeValueProto(const store::AttributeValue& value,
                            proto::AttributeValueProto* out);
 void ToMapValueProto(const store::Item& item, proto::MapValueProto* out);
 // `sequence` is the shard log's number; the record carries it as the
-// Streams API shows it (api::SequenceString).
+// Streams API shows it (wire::SequenceString).
 void ToStreamRecordProto(const store::ChangeRecord& record, uint64_t sequence,
                          proto::StreamRecordProto* out);
 // The record serialised (a StreamRecordProto), as a batch carries it.

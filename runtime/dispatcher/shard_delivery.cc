@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <chrono>
 
-#include "api/stream_format.h"
 #include "dispatcher/failure_document.h"
 #include "dispatcher/record_convert.h"
 #include "eddy/store/key_codec.h"
+#include "wire/stream_record.h"
 
 namespace eddy::runtime::dispatcher {
 namespace {
@@ -101,9 +101,10 @@ bool ShardDelivery::PassesFilters(const store::ChangeRecord& record,
   if (filter_ == nullptr) return true;
   // Filters see the record exactly as the handler's event shows it.
   rapidjson::StringBuffer buffer;
-  api::JsonWriter writer(buffer);
-  api::WriteStreamRecord(record, sequence, ctx_.stream->description().view_type,
-                         ctx_.region, ctx_.stream_arn, &writer);
+  wire::JsonWriter writer(buffer);
+  wire::WriteStreamRecord(record, sequence,
+                          ctx_.stream->description().view_type, ctx_.region,
+                          ctx_.stream_arn, &writer);
   rapidjson::Document doc;
   doc.Parse(buffer.GetString(), buffer.GetSize());
   return !doc.HasParseError() && filter_->Matches(doc);
@@ -283,7 +284,7 @@ void ShardDelivery::ReadLoop() {
       entry.timestamp_ms = raw.timestamp_ms;
       entry.record = std::move(*record);
       entry.wire = EncodeStreamRecord(entry.record, raw.sequence);
-      entry.sequence_text = api::SequenceString(raw.sequence);
+      entry.sequence_text = wire::SequenceString(raw.sequence);
       slots.push_back(Slot{raw.sequence, false});
       const size_t lane = LaneOf(entry.record);
       routed.emplace_back(lane, std::move(entry));
@@ -584,10 +585,10 @@ Status ShardDelivery::DeadLetter(const std::vector<Entry>& entries,
     return DeadLetterToTable(table, entries, range,
                              FailureDocument(info, nullptr));
   }
-  const std::string document = FailureDocument(info, [&](api::JsonWriter* w) {
+  const std::string document = FailureDocument(info, [&](wire::JsonWriter* w) {
     for (size_t i = range.begin; i < range.end; ++i) {
-      api::WriteStreamRecord(entries[i].record, entries[i].sequence, view,
-                             ctx_.region, ctx_.stream_arn, w);
+      wire::WriteStreamRecord(entries[i].record, entries[i].sequence, view,
+                              ctx_.region, ctx_.stream_arn, w);
     }
   });
   return AppendLineDurably(path, document);
@@ -610,9 +611,9 @@ Status ShardDelivery::DeadLetterToTable(const std::string& table_name,
   const store::StreamViewType view = ctx_.stream->description().view_type;
   for (size_t i = range.begin; i < range.end; ++i) {
     rapidjson::StringBuffer buffer;
-    api::JsonWriter w(buffer);
-    api::WriteStreamRecord(entries[i].record, entries[i].sequence, view,
-                           ctx_.region, ctx_.stream_arn, &w);
+    wire::JsonWriter w(buffer);
+    wire::WriteStreamRecord(entries[i].record, entries[i].sequence, view,
+                            ctx_.region, ctx_.stream_arn, &w);
     // The key names the record, so a batch given up twice (a crash before
     // the checkpoint moved) overwrites rather than duplicates.
     store::Item item;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 
+#include "dispatcher/local_stream_source.h"
 #include "dispatcher/shard_delivery.h"
 #include "dispatcher/trigger_store.h"
 #include "dispatcher/worker_pool.h"
@@ -19,6 +20,7 @@ struct Trigger {
   uint32_t shard_count = 0;
   int64_t created_ms = 0;
   std::shared_ptr<store::ChangeStream> stream;  // Null if it is gone.
+  std::unique_ptr<LocalStreamSource> source;    // While delivering.
   std::unique_ptr<std::atomic<uint64_t>[]> checkpoints;
   std::vector<std::unique_ptr<ShardDelivery>> deliveries;
   std::string worker_group;
@@ -84,6 +86,26 @@ Status CheckFailureTable(store::Database* db, const TriggerConfig& config) {
         " must have a string (S) hash key and no range key");
   }
   return Status::OK();
+}
+
+// A "table:" on-failure destination: one item per record, keyed by it.
+Status PutFailureItem(store::Database* db, const FailureItem& f) {
+  std::shared_ptr<store::Table> table = db->GetTable(f.table);
+  if (table == nullptr) {
+    return Status::NotFound("on-failure table not found: " + f.table);
+  }
+  const store::TableSchema& schema = table->schema();
+  if (schema.range_key || schema.hash_key.type != store::ValueType::kS) {
+    return Status::InvalidArgument("on-failure table " + f.table +
+                                   " must have a string hash key only");
+  }
+  store::Item item;
+  item[schema.hash_key.name] = store::AttributeValue::String(f.id);
+  item["trigger"] = store::AttributeValue::String(f.trigger);
+  item["failure"] = store::AttributeValue::String(f.failure);
+  item["record"] = store::AttributeValue::String(f.record);
+  store::WriteOutcome outcome;
+  return table->Put(std::move(item), nullptr, &outcome);
 }
 
 }  // namespace
@@ -203,24 +225,31 @@ std::string Dispatcher::StreamArnOf(const Trigger& t) const {
 void Dispatcher::StartDelivery(Trigger* t) {
   if (!t->active()) return;
   t->worker_group = t->config.name + "#" + std::to_string(++generation_);
+  t->source = std::make_unique<LocalStreamSource>(t->stream, StreamArnOf(*t),
+                                                  options_.logger);
   const store::StreamDescription description = t->stream->description();
-  std::string partition_key;
+  StreamInfo info;
+  info.stream_arn = StreamArnOf(*t);
+  info.table = t->config.table;
+  info.view_type = description.view_type;
+  info.hash_key = description.hash_key;
   if (auto table = options_.db->GetTable(t->config.table); table != nullptr) {
-    partition_key = table->schema().hash_key.name;
+    info.hash_key = table->schema().hash_key.name;
   }
+  store::Database* db = options_.db;
   for (uint32_t i = 0; i < t->shard_count; ++i) {
     ShardDeliveryContext ctx;
     ctx.config = t->config;
     ctx.config.handler = t->handler_path;  // Resolved in the handler dir.
-    ctx.stream = t->stream;
-    ctx.shard = i;
+    ctx.source = t->source.get();
+    ctx.stream = info;
     ctx.shard_id = wire::ShardId(description, i);
-    ctx.stream_arn = StreamArnOf(*t);
+    ctx.start = ShardPosition::At(wire::SequenceString(t->checkpoints[i]));
+    ctx.reader = t->source->OpenShardIndex(i, ctx.start);
     ctx.function_arn = "arn:aws:lambda:" + options_.region + ":" +
                        options_.account_id + ":function:" + t->config.name;
     ctx.region = options_.region;
     ctx.worker_group = t->worker_group;
-    ctx.partition_key = partition_key;
     if (t->config.tumbling_window_s > 0) {
       // The open window lives in the checkpoint file (trigger_store.h).
       uint64_t next = 0;
@@ -235,11 +264,22 @@ void Dispatcher::StartDelivery(Trigger* t) {
                              static_cast<size_t>(t->config.parallelization);
     ctx.limits.memory_bytes = static_cast<uint64_t>(t->config.memory_mb) << 20;
     ctx.pool = pool_.get();
-    ctx.db = options_.db;
-    ctx.store = store_.get();
     ctx.metrics = &t->metrics;
-    ctx.checkpoint = &t->checkpoints[i];
-    ctx.on_progress = [this] { NotifyProgress(); };
+    // Checkpoints stay the shard log's number of the next record to read
+    // (trigger_store.h).
+    ctx.save_checkpoint = [this, t, i,
+                           name = t->config.name](const ShardCheckpoint& cp) {
+      Result<uint64_t> next =
+          LocalStreamSource::NextSequence(*t->stream->shard(i), cp.position);
+      if (!next.ok()) return next.status();
+      EDDY_RETURN_IF_ERROR(store_->SaveCheckpoint(name, i, *next, cp.window));
+      t->checkpoints[i].store(*next);
+      NotifyProgress();
+      return Status::OK();
+    };
+    ctx.put_failure_item = [db](const FailureItem& f) {
+      return PutFailureItem(db, f);
+    };
     ctx.record_expiry_ms = options_.record_expiry_ms;
     ctx.logger = options_.logger;
     t->deliveries.push_back(std::make_unique<ShardDelivery>(std::move(ctx)));
@@ -252,6 +292,7 @@ void Dispatcher::StopDelivery(Trigger* t) {
   if (!t->worker_group.empty() && pool_) pool_->RetireGroup(t->worker_group);
   for (auto& delivery : t->deliveries) delivery->Stop();
   t->deliveries.clear();
+  t->source.reset();
   t->worker_group.clear();
 }
 

@@ -9,6 +9,10 @@
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
 //   eddy auth add NAME [--policy FILE | --allow-all] [--auth FILE]
+//   eddy runner --endpoint URL --table T --handler LIB.so --group NAME
+//               [--lease-duration 10s] [--metrics-port P] [every option of
+//               trigger create]
+//   eddy runner status --group NAME --endpoint URL [--json]
 //
 // The client subcommands take --ca-bundle FILE (else $AWS_CA_BUNDLE) for
 // https:// endpoints and sign every request with the standard AWS
@@ -36,6 +40,7 @@
 #include "auth/identity_store.h"
 #include "cli/auth_cli.h"
 #include "cli/client_flags.h"
+#include "cli/runner_cli.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
 #include "cli/ttl_cli.h"
@@ -396,12 +401,14 @@ int main(int argc, char** argv) {
   eddy::runtime::cli::TriggerCommands trigger(&app);
   eddy::runtime::cli::TtlCommands ttl(&app);
   eddy::runtime::cli::AuthCommands auth(&app);
+  eddy::runtime::cli::RunnerCommands runner(&app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
   if (trigger.parsed()) return trigger.Run();
   if (ttl.parsed()) return ttl.Run();
   if (auth.parsed()) return auth.Run();
+  if (runner.parsed()) return runner.Run();
   if (tail_cmd->parsed()) {
     tail.from_trim_horizon = from == "trim-horizon";
     static std::atomic<bool> stop{false};

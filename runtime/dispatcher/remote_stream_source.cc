@@ -213,6 +213,12 @@ class RemoteShardReader : public ShardReader {
 
 Result<std::unique_ptr<RemoteStreamSource>> RemoteStreamSource::Open(
     Options options) {
+  if (!options.stream_arn.empty()) {
+    std::unique_ptr<RemoteStreamSource> source(
+        new RemoteStreamSource(std::move(options)));
+    source->stream_arn_ = source->options_.stream_arn;
+    return source;
+  }
   const std::string table = options.table;
   Result<rapidjson::Document> described =
       CallDynamo(options.tables.get(), DynamoTarget("DescribeTable"),

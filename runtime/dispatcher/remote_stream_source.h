@@ -46,6 +46,8 @@ class RemoteStreamSource : public StreamSource {
     std::shared_ptr<DynamoTransport> tables;
     std::shared_ptr<DynamoTransport> streams;
     std::string table;
+    // When set, this stream is read and DescribeTable is not called.
+    std::string stream_arn;
     // Records per GetRecords (1..1000).
     int limit = 1000;
     std::shared_ptr<spdlog::logger> logger;

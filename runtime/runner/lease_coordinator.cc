@@ -155,6 +155,7 @@ void LeaseCoordinator::RenewLeases() {
       continue;
     }
     bool renewed = false;
+    const char* why = "taken by another runner";
     for (int attempt = 0; attempt < 2 && !renewed; ++attempt) {
       const int64_t start = options_.clock_ms();
       Lease copy = h->lease;
@@ -179,11 +180,12 @@ void LeaseCoordinator::RenewLeases() {
       // Not renewed for a whole lease duration: another runner may take it
       // now, so this one must not deliver it any more.
       h->lost.store(true);
+      why = "not renewed within the lease duration";
     }
     if (h->lost.load()) {
       lock.unlock();
       stats_.lost.fetch_add(1);
-      Drop(id, renewed ? "lost" : "not renewed within the lease duration");
+      Drop(id, why);
     }
   }
 }

@@ -128,6 +128,7 @@ Result<Lease> LeaseFromItem(const Item& item, const std::string& table) {
                                    "): was it written by something else?");
   };
   lease.owner = StringOf(item, "leaseOwner");
+  lease.pending_owner = StringOf(item, "pendingOwner");
   int64_t counter = 0;
   if (!IntOf(item, "leaseCounter", &counter) || counter < 0) {
     return bad("no leaseCounter");
@@ -498,18 +499,49 @@ Status DynamoLeaseStore::Take(Lease* lease, const std::string& new_owner) {
   Lease copy = *lease;
   EDDY_RETURN_IF_ERROR(UpdateLease(
       transport_.get(), table_, &copy,
-      "SET #c = :next, #o = :new, ownerSwitchesSinceCheckpoint = :switches",
+      "SET #c = :next, #o = :new, ownerSwitchesSinceCheckpoint = :switches "
+      "REMOVE pendingOwner",
       {{":new", S(new_owner)}, {":switches", N(lease->owner_switches + 1)}}));
   *lease = std::move(copy);
   lease->owner = new_owner;
+  lease->pending_owner.clear();
+  ++lease->owner_switches;
+  return Status::OK();
+}
+
+Status DynamoLeaseStore::RequestHandoff(Lease* lease, const std::string& to) {
+  EDDY_RETURN_IF_ERROR(UpdateLease(transport_.get(), table_, lease,
+                                   "SET #c = :next, pendingOwner = :to",
+                                   {{":to", S(to)}}));
+  lease->pending_owner = to;
+  return Status::OK();
+}
+
+Status DynamoLeaseStore::Transfer(Lease* lease) {
+  if (lease->pending_owner.empty()) {
+    return Status::ConditionFailed("lease " + lease->shard_id +
+                                   " has no pending owner");
+  }
+  const std::string to = lease->pending_owner;
+  Lease copy = *lease;
+  EDDY_RETURN_IF_ERROR(UpdateLease(
+      transport_.get(), table_, &copy,
+      "SET #c = :next, #o = :to, ownerSwitchesSinceCheckpoint = :switches "
+      "REMOVE pendingOwner",
+      {{":to", S(to)}, {":switches", N(lease->owner_switches + 1)}}));
+  *lease = std::move(copy);
+  lease->owner = to;
+  lease->pending_owner.clear();
   ++lease->owner_switches;
   return Status::OK();
 }
 
 Status DynamoLeaseStore::Release(Lease* lease) {
   EDDY_RETURN_IF_ERROR(UpdateLease(transport_.get(), table_, lease,
-                                   "SET #c = :next REMOVE #o", {}));
+                                   "SET #c = :next REMOVE #o, pendingOwner",
+                                   {}));
   lease->owner.clear();
+  lease->pending_owner.clear();
   return Status::OK();
 }
 

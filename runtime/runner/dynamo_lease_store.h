@@ -6,7 +6,8 @@
 // Items (attribute names follow the Kinesis Client Library's lease table
 // where the meaning is the same):
 //   lease   leaseKey = <shard id>, eddyGroup, leaseOwner (absent when
-//           free), leaseCounter (N), checkpoint (S: TRIM_HORIZON, LATEST,
+//           free), pendingOwner (a runner it is being handed to; absent
+//           when none), leaseCounter (N), checkpoint (S: TRIM_HORIZON, LATEST,
 //           SHARD_END, AT_SEQUENCE_NUMBER:<n>, AFTER_SEQUENCE_NUMBER:<n>),
 //           parentShardIds (L of S), ownerSwitchesSinceCheckpoint (N),
 //           checkpointTime and iteratorAgeMs (N, ms), and with an open
@@ -50,6 +51,8 @@ class DynamoLeaseStore : public LeaseStore {
   Status CreateLease(const Lease& lease) override;
   Status Renew(Lease* lease) override;
   Status Take(Lease* lease, const std::string& new_owner) override;
+  Status RequestHandoff(Lease* lease, const std::string& to) override;
+  Status Transfer(Lease* lease) override;
   Status Release(Lease* lease) override;
   Status Checkpoint(Lease* lease, const ShardCheckpoint& checkpoint,
                     int64_t now_ms) override;

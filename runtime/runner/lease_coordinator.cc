@@ -50,15 +50,17 @@ std::vector<std::string> LeaseCoordinator::HeldShards() {
 
 bool LeaseCoordinator::Holds(const std::string& shard_id) {
   std::shared_ptr<Held> held = Find(shard_id);
-  return held != nullptr && !held->lost.load() &&
+  return held != nullptr && !held->lost.load() && !held->handoff.load() &&
          options_.clock_ms() - held->renewed_ms.load() <
              options_.lease_duration_ms;
 }
 
 void LeaseCoordinator::DeliveryStopped(const std::string& shard_id,
                                        bool not_owner) {
+  // (A delivery stopped for a handoff says "not owner" too; the lease is
+  // still ours until it is transferred.)
   if (std::shared_ptr<Held> held = Find(shard_id);
-      held != nullptr && not_owner) {
+      held != nullptr && not_owner && !held->handoff.load()) {
     held->lost.store(true);
   }
   if (options_.wake) options_.wake();
@@ -154,6 +156,23 @@ void LeaseCoordinator::RenewLeases() {
       Drop(id, "taken by another runner");
       continue;
     }
+    if (h->handoff.load() && shards_->Stopped(id)) {
+      // Stopped and checkpointed: the pending owner takes over from here.
+      Lease copy = h->lease;
+      Status s = store_->Transfer(&copy);
+      if (s.ok() || s.IsConditionFailed()) {
+        lock.unlock();
+        {
+          std::lock_guard<std::mutex> guard(mu_);
+          held_.erase(id);
+        }
+        if (s.ok()) stats_.handed_off.fetch_add(1);
+        options_.logger->info("lease {}: handed over to {}", id,
+                              h->lease.pending_owner);
+        continue;
+      }
+      stats_.store_errors.fetch_add(1);
+    }
     bool renewed = false;
     const char* why = "taken by another runner";
     for (int attempt = 0; attempt < 2 && !renewed; ++attempt) {
@@ -186,17 +205,26 @@ void LeaseCoordinator::RenewLeases() {
       lock.unlock();
       stats_.lost.fetch_add(1);
       Drop(id, why);
+      continue;
+    }
+    const std::string& to = h->lease.pending_owner;
+    if (!to.empty() && to != options_.owner && !h->handoff.load()) {
+      // Another runner asked for it: stop before the next invocation; the
+      // lease is transferred once the delivery has stopped.
+      h->handoff.store(true);
+      options_.logger->info("lease {}: handing over to {} (balancing)", id, to);
+      lock.unlock();
+      shards_->Stop(id);
     }
   }
 }
 
 void LeaseCoordinator::StartDue() {
-  const int64_t now = options_.clock_ms();
   std::vector<Lease> due;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, h] : held_) {
-      if (h->started || h->lost.load() || now < h->start_at_ms) continue;
+      if (h->started || h->lost.load() || h->handoff.load()) continue;
       h->started = true;
       std::lock_guard<std::mutex> guard(h->mu);
       due.push_back(h->lease);
@@ -256,8 +284,7 @@ Status LeaseCoordinator::SyncShards(const LeaseTableSnapshot& snapshot,
   return Status::OK();
 }
 
-bool LeaseCoordinator::TryTake(const Lease& lease, int64_t start_at_ms,
-                               const char* how) {
+bool LeaseCoordinator::TryTake(const Lease& lease, const char* how) {
   Lease copy = lease;
   const int64_t start = options_.clock_ms();
   Status s = store_->Take(&copy, options_.owner);
@@ -268,7 +295,6 @@ bool LeaseCoordinator::TryTake(const Lease& lease, int64_t start_at_ms,
   auto held = std::make_shared<Held>();
   held->lease = std::move(copy);
   held->renewed_ms.store(start);
-  held->start_at_ms = start_at_ms;
   {
     std::lock_guard<std::mutex> lock(mu_);
     held_[lease.shard_id] = std::move(held);
@@ -321,6 +347,7 @@ void LeaseCoordinator::TakeLeases(const LeaseTableSnapshot& snapshot) {
   std::map<std::string, std::vector<const Lease*>> load;
   std::vector<const Lease*> available;
   size_t count = 0;
+  size_t incoming = 0;  // Leases being handed over to this runner.
   for (const Lease& lease : snapshot.leases) {
     if (!eligible(lease)) continue;
     ++count;
@@ -331,32 +358,44 @@ void LeaseCoordinator::TakeLeases(const LeaseTableSnapshot& snapshot) {
       continue;
     }
     runners.insert(lease.owner);
-    load[lease.owner].push_back(&lease);
+    if (lease.pending_owner == options_.owner) {
+      ++incoming;
+    } else if (lease.pending_owner.empty()) {
+      load[lease.owner].push_back(&lease);
+    }
   }
-  size_t held_eligible = 0;
+  size_t held_eligible = incoming;
   for (const std::string& id : mine) {
     auto it = by_id.find(id);
     if (it != by_id.end() && eligible(*it->second)) ++held_eligible;
   }
   const size_t target = (count + runners.size() - 1) / runners.size();
-  if (held_eligible >= target) return;
-  size_t need = target - held_eligible;
+  size_t need = held_eligible >= target ? 0 : target - held_eligible;
   // Unowned first (released or new: nobody is delivering them), then
-  // expired; older shards first.
-  std::stable_sort(available.begin(), available.end(),
-                   [](const Lease* a, const Lease* b) {
-                     return a->owner.empty() > b->owner.empty();
-                   });
+  // expired; older shards first. One handed over to this runner is taken
+  // whatever the target (it was asked for).
+  std::stable_sort(
+      available.begin(), available.end(),
+      [this](const Lease* a, const Lease* b) {
+        auto rank = [this](const Lease* l) {
+          return l->owner == options_.owner ? 0 : l->owner.empty() ? 1 : 2;
+        };
+        return rank(a) < rank(b);
+      });
   const bool any_available = !available.empty();
   for (const Lease* lease : available) {
-    if (need == 0) break;
-    if (TryTake(*lease, now, lease->owner.empty() ? "unowned" : "expired")) {
+    const bool ours = lease->owner == options_.owner;
+    if (need == 0 && !ours) continue;
+    const char* how = ours                   ? "handed over"
+                      : lease->owner.empty() ? "unowned"
+                                             : "expired";
+    if (TryTake(*lease, how)) {
       stats_.takes.fetch_add(1);
-      --need;
+      if (need > 0) --need;
     }
   }
-  if (need == 0 || any_available) return;
-  // Steal one lease from the busiest runner if that evens the load.
+  if (need == 0 || any_available || incoming > 0) return;
+  // Ask the busiest runner for one lease if that evens the load.
   const std::vector<const Lease*>* busiest = nullptr;
   for (const auto& [owner, leases] : load) {
     if (busiest == nullptr || leases.size() > busiest->size()) {
@@ -369,10 +408,15 @@ void LeaseCoordinator::TakeLeases(const LeaseTableSnapshot& snapshot) {
   for (const Lease* lease : *busiest) {
     if (lease->shard_id > victim->shard_id) victim = lease;
   }
-  // Its owner stops invoking at most a lease duration after its last
-  // write, which came before this runner first saw the counter it takes.
-  const int64_t start_at = seen_[victim->shard_id].since_ms + duration;
-  if (TryTake(*victim, start_at, "stolen")) stats_.steals.fetch_add(1);
+  Lease copy = *victim;
+  Status asked = store_->RequestHandoff(&copy, options_.owner);
+  if (asked.ok()) {
+    stats_.handoffs_requested.fetch_add(1);
+    options_.logger->info("lease {}: asked {} to hand it over (balancing)",
+                          victim->shard_id, victim->owner);
+  } else if (!asked.IsConditionFailed()) {
+    stats_.store_errors.fetch_add(1);
+  }
 }
 
 void LeaseCoordinator::RunOnce() {

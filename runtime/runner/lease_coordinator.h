@@ -34,9 +34,9 @@
 // before anyone can take its leases (another runner takes an expired lease
 // only after watching its counter stand still for lease_duration).
 // Checkpoint() is a conditional write: after a take it fails
-// (ConditionFailed) and the delivery stops. A stolen lease is started
-// only once its previous owner must have stopped invoking (lease_duration
-// after the counter value the thief took it at was first seen).
+// (ConditionFailed) and the delivery stops. A handed-over lease is started
+// only after its previous owner stopped (handoff), so no record is
+// delivered twice when runners rebalance.
 //
 // Thread-safety: RunOnce, ReleaseAll from one thread (the runner's
 // coordinator thread); Checkpoint, Holds and DeliveryStopped from any.
@@ -88,13 +88,17 @@ class LeaseCoordinator {
     virtual void Start(const Lease& lease) = 0;
     // Stop delivering it before the next invocation.
     virtual void Stop(const std::string& shard_id) = 0;
+    // Whether nothing of the shard runs any more (its invocation in flight
+    // and final checkpoint are done).
+    virtual bool Stopped(const std::string& shard_id) = 0;
   };
 
   struct Stats {
     std::atomic<uint64_t> rounds{0};
-    std::atomic<uint64_t> takes{0};   // Unowned or expired leases taken.
-    std::atomic<uint64_t> steals{0};  // Leases taken from a live runner.
-    std::atomic<uint64_t> lost{0};    // Held leases given up or taken away.
+    std::atomic<uint64_t> takes{0};  // Unowned or expired leases taken.
+    std::atomic<uint64_t> handoffs_requested{0};  // Asked of busier runners.
+    std::atomic<uint64_t> handed_off{0};  // Transferred to another runner.
+    std::atomic<uint64_t> lost{0};        // Held leases given up or taken away.
     std::atomic<uint64_t> released{0};
     std::atomic<uint64_t> finished{0};  // Shards delivered to SHARD_END.
     std::atomic<uint64_t> store_errors{0};
@@ -131,8 +135,8 @@ class LeaseCoordinator {
     std::atomic<int64_t> renewed_ms{0};  // Start of the last good write.
     std::atomic<bool> lost{false};
     std::atomic<bool> finished{false};  // SHARD_END checkpointed.
-    int64_t start_at_ms = 0;  // Delivery starts then (coordinator thread).
-    bool started = false;     // Coordinator thread only.
+    std::atomic<bool> handoff{false};   // Being handed to pending_owner.
+    bool started = false;               // Coordinator thread only.
   };
   // What this runner saw of a lease, and since when (expiry).
   struct Seen {
@@ -146,8 +150,8 @@ class LeaseCoordinator {
   void StartDue();
   Status SyncShards(const LeaseTableSnapshot& snapshot, bool* created);
   void TakeLeases(const LeaseTableSnapshot& snapshot);
-  // Takes `lease`; `start_at_ms` delays its delivery. False if refused.
-  bool TryTake(const Lease& lease, int64_t start_at_ms, const char* how);
+  // Takes `lease`. False if refused.
+  bool TryTake(const Lease& lease, const char* how);
   // Re-reads a lease after a refused write: true (and *lease updated) if
   // it is still ours.
   bool StillOurs(Lease* lease);

@@ -44,6 +44,8 @@ using dispatcher::WindowCheckpoint;
 struct Lease {
   std::string shard_id;
   std::string owner;  // "" when no runner holds it.
+  // A runner the owner is asked to hand the lease to (balancing), or "".
+  std::string pending_owner;
   uint64_t counter = 0;
   ShardPosition checkpoint;
   std::optional<WindowCheckpoint> window;
@@ -108,10 +110,15 @@ class LeaseStore {
   // success updates `*lease` to what was written; otherwise
   // ConditionFailed and nothing changes.
   virtual Status Renew(Lease* lease) = 0;
-  // The owner becomes `new_owner` (taking an unowned or expired lease, or
-  // stealing one); owner_switches grows by one.
+  // The owner becomes `new_owner` (taking an unowned or expired lease);
+  // any pending owner is cleared; owner_switches grows by one.
   virtual Status Take(Lease* lease, const std::string& new_owner) = 0;
-  // The lease has no owner afterwards.
+  // Asks the owner to hand the lease over to `to` (pending_owner).
+  virtual Status RequestHandoff(Lease* lease, const std::string& to) = 0;
+  // The pending owner becomes the owner (the old owner has stopped and
+  // checkpointed). REQUIRES: !lease->pending_owner.empty().
+  virtual Status Transfer(Lease* lease) = 0;
+  // The lease has no owner (and no pending owner) afterwards.
   virtual Status Release(Lease* lease) = 0;
   // Sets the checkpoint; owner_switches back to 0.
   virtual Status Checkpoint(Lease* lease, const ShardCheckpoint& checkpoint,

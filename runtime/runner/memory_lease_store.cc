@@ -98,6 +98,33 @@ Status MemoryLeaseStore::Take(Lease* lease, const std::string& new_owner) {
   EDDY_ASSIGN_OR_RETURN(Lease * stored, Matching(*lease));
   ++stored->counter;
   stored->owner = new_owner;
+  stored->pending_owner.clear();
+  ++stored->owner_switches;
+  *lease = *stored;
+  return Status::OK();
+}
+
+Status MemoryLeaseStore::RequestHandoff(Lease* lease, const std::string& to) {
+  std::lock_guard<std::mutex> lock(mu_);
+  EDDY_RETURN_IF_ERROR(Fault());
+  EDDY_ASSIGN_OR_RETURN(Lease * stored, Matching(*lease));
+  ++stored->counter;
+  stored->pending_owner = to;
+  *lease = *stored;
+  return Status::OK();
+}
+
+Status MemoryLeaseStore::Transfer(Lease* lease) {
+  std::lock_guard<std::mutex> lock(mu_);
+  EDDY_RETURN_IF_ERROR(Fault());
+  EDDY_ASSIGN_OR_RETURN(Lease * stored, Matching(*lease));
+  if (stored->pending_owner.empty()) {
+    return Status::ConditionFailed("lease " + lease->shard_id +
+                                   " has no pending owner");
+  }
+  ++stored->counter;
+  stored->owner = stored->pending_owner;
+  stored->pending_owner.clear();
   ++stored->owner_switches;
   *lease = *stored;
   return Status::OK();
@@ -109,6 +136,7 @@ Status MemoryLeaseStore::Release(Lease* lease) {
   EDDY_ASSIGN_OR_RETURN(Lease * stored, Matching(*lease));
   ++stored->counter;
   stored->owner.clear();
+  stored->pending_owner.clear();
   *lease = *stored;
   return Status::OK();
 }

@@ -25,6 +25,8 @@ class MemoryLeaseStore : public LeaseStore {
   Status CreateLease(const Lease& lease) override;
   Status Renew(Lease* lease) override;
   Status Take(Lease* lease, const std::string& new_owner) override;
+  Status RequestHandoff(Lease* lease, const std::string& to) override;
+  Status Transfer(Lease* lease) override;
   Status Release(Lease* lease) override;
   Status Checkpoint(Lease* lease, const ShardCheckpoint& checkpoint,
                     int64_t now_ms) override;

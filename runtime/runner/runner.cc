@@ -435,6 +435,15 @@ void Runner::Start(const Lease& lease) {
   deliveries_[id] = std::move(delivery);
 }
 
+bool Runner::Stopped(const std::string& shard_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (deliveries_.count(shard_id) != 0) return false;
+  for (const auto& delivery : stopping_) {
+    if (delivery->shard_id() == shard_id && !delivery->finished()) return false;
+  }
+  return true;
+}
+
 void Runner::Stop(const std::string& shard_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = deliveries_.find(shard_id);
@@ -499,9 +508,12 @@ std::string Runner::MetricsText() {
     metric("eddy_runner_lease_takes_total", "counter",
            "Unowned or expired leases taken.",
            static_cast<int64_t>(s.takes.load()));
-    metric("eddy_runner_lease_steals_total", "counter",
-           "Leases taken from a busier live runner.",
-           static_cast<int64_t>(s.steals.load()));
+    metric("eddy_runner_handoffs_requested_total", "counter",
+           "Leases this runner asked a busier runner to hand over.",
+           static_cast<int64_t>(s.handoffs_requested.load()));
+    metric("eddy_runner_leases_handed_off_total", "counter",
+           "Leases handed over to another runner after stopping cleanly.",
+           static_cast<int64_t>(s.handed_off.load()));
     metric("eddy_runner_leases_lost_total", "counter",
            "Held leases taken away or not renewed in time.",
            static_cast<int64_t>(s.lost.load()));

@@ -97,6 +97,7 @@ class Runner : private LeaseCoordinator::Shards {
   // LeaseCoordinator::Shards
   void Start(const Lease& lease) override;
   void Stop(const std::string& shard_id) override;
+  bool Stopped(const std::string& shard_id) override;
 
   RunnerOptions options_;
   std::string region_;

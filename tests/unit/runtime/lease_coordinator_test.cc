@@ -37,6 +37,9 @@ class FakeShards : public LeaseCoordinator::Shards {
     running.erase(shard_id);
     ++stops;
   }
+  bool Stopped(const std::string& shard_id) override {
+    return running.count(shard_id) == 0;
+  }
   std::map<std::string, ShardPosition> running;
   int starts = 0;
   int stops = 0;
@@ -160,11 +163,7 @@ TEST_F(LeaseCoordinatorTest, DeadRunnersLeasesAreTakenAfterTheDuration) {
   }
   EXPECT_GE(now_ - killed, kDuration);
   EXPECT_EQ(OwnerOf("shardId-00"), "b");
-  // (b may have stolen one while a was alive; that one too starts only a
-  // lease duration after b saw its counter.)
-  EXPECT_EQ(b.coordinator->stats().takes.load() +
-                b.coordinator->stats().steals.load(),
-            2u);
+  EXPECT_EQ(b.coordinator->stats().takes.load(), 2u);
 }
 
 // Fencing of invocations: a runner cut off from the lease table stops
@@ -268,26 +267,60 @@ TEST_F(LeaseCoordinatorTest, ChildStartsAfterItsParentIsFinished) {
   EXPECT_THAT(Running("a"), ElementsAre("shardId-2"));
 }
 
-// A runner with far fewer leases steals one, and its delivery starts only
-// when the previous owner must have stopped invoking; the previous owner
-// stops at its next renewal.
-TEST_F(LeaseCoordinatorTest, StealIsDelayedUntilThePreviousOwnerStopped) {
+// Balancing hands a lease over without two runners delivering it: the
+// busy runner stops the shard, then transfers the lease, and only then does
+// the new owner start it (from the last checkpoint).
+TEST_F(LeaseCoordinatorTest, HandoffStopsTheOwnerBeforeTheNewOneStarts) {
   AddShards(4);
+  Runner& a = NewRunner("a");
+  Round({"a"});
+  Runner& b = NewRunner("b");
+  b.coordinator->RunOnce();
+  EXPECT_EQ(b.coordinator->stats().handoffs_requested.load(), 1u);
+  std::string moving;
+  for (int i = 0; i < 4; ++i) {
+    std::optional<Lease> lease = store_.Peek("shardId-0" + std::to_string(i));
+    if (lease->pending_owner == "b") moving = lease->shard_id;
+  }
+  ASSERT_FALSE(moving.empty());
+  EXPECT_TRUE(a.coordinator->Holds(moving));
+  a.coordinator->RunOnce();  // Sees the request: stops the shard.
+  EXPECT_EQ(Running("a").count(moving), 0u);
+  EXPECT_FALSE(a.coordinator->Holds(moving));
+  // Its last checkpoint still goes through while it hands over.
+  EXPECT_TRUE(a.coordinator
+                  ->Checkpoint(
+                      moving, At(ShardPosition::After("100000000000000000003")))
+                  .ok());
+  EXPECT_EQ(OwnerOf(moving), "a");
+  EXPECT_THAT(Running("b"), IsEmpty());
+  a.coordinator->RunOnce();  // Stopped: transfers.
+  EXPECT_EQ(OwnerOf(moving), "b");
+  EXPECT_EQ(a.coordinator->stats().handed_off.load(), 1u);
+  b.coordinator->RunOnce();
+  EXPECT_THAT(Running("b"), ElementsAre(moving));
+  EXPECT_EQ(b.shards.running.at(moving),
+            ShardPosition::After("100000000000000000003"));
+  EXPECT_EQ(Running("a").size(), 3u);
+  EXPECT_EQ(a.shards.stops, 1);
+}
+
+// A handoff asked of a runner that then dies: the lease expires and the
+// asking runner takes it.
+TEST_F(LeaseCoordinatorTest, HandoffFromADeadRunnerFallsBackToExpiry) {
+  AddShards(2);
   NewRunner("a");
   Round({"a"});
   Runner& b = NewRunner("b");
   b.coordinator->RunOnce();
-  EXPECT_EQ(b.coordinator->stats().steals.load(), 1u);
-  ASSERT_EQ(b.coordinator->HeldShards().size(), 1u);
-  const std::string stolen = b.coordinator->HeldShards()[0];
-  EXPECT_THAT(Running("b"), IsEmpty()) << "started before a stopped";
-  runners_.at("a")->coordinator->RunOnce();
-  EXPECT_EQ(Running("a").count(stolen), 0u);
+  ASSERT_EQ(b.coordinator->stats().handoffs_requested.load(), 1u);
+  const int64_t asked = now_;
   while (Running("b").empty()) {
-    now_ += 500;
+    now_ += kDuration / 3;
     b.coordinator->RunOnce();
+    ASSERT_LT(now_ - asked, 2 * kDuration);
   }
-  EXPECT_THAT(Running("b"), ElementsAre(stolen));
+  EXPECT_EQ(Running("b").size(), 1u);
 }
 
 // A lease table that cannot be reached: held leases survive short outages

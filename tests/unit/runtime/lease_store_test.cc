@@ -100,6 +100,27 @@ TYPED_TEST(LeaseStoreTest, WritesAreConditionalOnOwnerAndCounter) {
   EXPECT_EQ(this->store_->GetLease("shardId-1")->owner, "runner-b");
 }
 
+// Balancing: a handoff request names the next owner without changing the
+// owner; the owner's transfer makes it the owner; a take clears a request.
+TYPED_TEST(LeaseStoreTest, HandoffIsRequestedThenTransferred) {
+  Lease owner_view = this->NewLease("shardId-1");
+  ASSERT_TRUE(this->store_->Take(&owner_view, "busy").ok());
+  Lease asker_view = *this->store_->GetLease("shardId-1");
+  ASSERT_TRUE(this->store_->RequestHandoff(&asker_view, "idle").ok());
+  Lease stored = *this->store_->GetLease("shardId-1");
+  EXPECT_EQ(stored.owner, "busy");
+  EXPECT_EQ(stored.pending_owner, "idle");
+  // The owner's stale view fails; re-read, it transfers.
+  EXPECT_TRUE(this->store_->Transfer(&owner_view).IsConditionFailed());
+  ASSERT_TRUE(this->store_->Transfer(&stored).ok());
+  stored = *this->store_->GetLease("shardId-1");
+  EXPECT_EQ(stored.owner, "idle");
+  EXPECT_EQ(stored.pending_owner, "");
+  ASSERT_TRUE(this->store_->RequestHandoff(&stored, "third").ok());
+  ASSERT_TRUE(this->store_->Take(&stored, "fourth").ok());
+  EXPECT_EQ(this->store_->GetLease("shardId-1")->pending_owner, "");
+}
+
 TYPED_TEST(LeaseStoreTest, CheckpointKeepsPositionWindowAndAge) {
   Lease lease = this->NewLease("shardId-1");
   ASSERT_TRUE(this->store_->Take(&lease, "r").ok());

@@ -323,6 +323,19 @@ std::string OperationName(std::string_view action) {
   return std::string(action.substr(action.find(':') + 1));
 }
 
+// A trigger's "table:<name>" OnFailureDestination: dynamodb:PutItem on it.
+template <typename Add>
+void AddDestination(const OperationContext& ctx,
+                    const rapidjson::Value& request, Add&& add) {
+  constexpr std::string_view kTable = "table:";
+  const std::optional<std::string> destination =
+      StringMember(request, "OnFailureDestination");
+  if (destination && destination->compare(0, kTable.size(), kTable) == 0) {
+    add("dynamodb:PutItem",
+        TableArn(*ctx.config, destination->substr(kTable.size())));
+  }
+}
+
 }  // namespace
 
 std::string TriggerArn(const EndpointConfig& config, std::string_view name) {
@@ -481,6 +494,12 @@ void DescribeAccess(AccessKind kind, std::string_view action,
       if (auto name = StringMember(request, "Name")) {
         add(action, TriggerArn(config, *name));
       }
+      if (action == "eddy:UpdateTrigger") AddDestination(ctx, request, add);
+      return;
+    case AccessKind::kPartiqlStatement:
+    case AccessKind::kPartiqlBatch:
+    case AccessKind::kPartiqlTransaction:
+      DescribePartiqlAccess(kind, ctx, request, with_facts, out);
       return;
     case AccessKind::kCreateTrigger: {
       std::optional<std::string> name = StringMember(request, "Name");
@@ -493,6 +512,19 @@ void DescribeAccess(AccessKind kind, std::string_view action,
         name = *table + "-" + (stem.empty() ? "h" : stem);
       }
       if (name) add(action, TriggerArn(config, *name));
+      // The trigger reads the table's stream and may write failed batches
+      // to a table: the caller must be allowed both, or CreateTrigger would
+      // lend it the server's rights.
+      if (table) {
+        std::shared_ptr<store::Table> t = ctx.db->GetTable(*table);
+        const store::TableInfo info =
+            t != nullptr ? t->Describe() : store::TableInfo{};
+        add("dynamodb:GetRecords",
+            info.streams.empty()
+                ? TableArn(config, *table) + "/stream/*"
+                : StreamArn(config, *table, info.streams.front().label));
+      }
+      AddDestination(ctx, request, add);
       return;
     }
   }

@@ -42,6 +42,12 @@ enum class AccessKind : uint8_t {
   kShardIterator,  // GetRecords: the stream of ShardIterator.
   kTrigger,        // Trigger admin operations: trigger/<Name>.
   kCreateTrigger,  // CreateTrigger: trigger/<Name or table-handler>.
+  // PartiQL: dynamodb:PartiQLSelect/Insert/Update/Delete per statement on
+  // its table (or table/T/index/I); a statement that does not parse has no
+  // entry (the operation rejects it).
+  kPartiqlStatement,    // ExecuteStatement: Statement.
+  kPartiqlBatch,        // BatchExecuteStatement: each of Statements.
+  kPartiqlTransaction,  // ExecuteTransaction: each of TransactStatements.
 };
 
 struct AccessEntry {
@@ -57,6 +63,11 @@ void DescribeAccess(AccessKind kind, std::string_view action,
                     const OperationContext& ctx,
                     const rapidjson::Value& request, bool with_facts,
                     std::vector<AccessEntry>* out);
+
+// The entries of the PartiQL kinds (partiql_access.cc).
+void DescribePartiqlAccess(AccessKind kind, const OperationContext& ctx,
+                           const rapidjson::Value& request, bool with_facts,
+                           std::vector<AccessEntry>* out);
 
 // arn:eddy:<region>:<account>:trigger/<name>
 std::string TriggerArn(const EndpointConfig& config, std::string_view name);

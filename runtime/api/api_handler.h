@@ -81,7 +81,7 @@ class ApiHandler {
   dispatcher::Dispatcher* dispatcher_;
   EndpointConfig config_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::array<OperationEntry, 33> operations_;
+  std::array<OperationEntry, 36> operations_;
   // X-Amz-Target -> its entry in operations_.
   std::unordered_map<std::string_view, OperationEntry*> operations_by_target_;
   TransactionTokens transaction_tokens_;

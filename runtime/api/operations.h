@@ -75,6 +75,13 @@ ApiStatus TransactWriteItems(const OperationContext&, const rapidjson::Value&,
                              JsonWriter*);
 ApiStatus TransactGetItems(const OperationContext&, const rapidjson::Value&,
                            JsonWriter*);
+// PartiQL (partiql_ops.cc, partiql_batch_ops.cc).
+ApiStatus ExecuteStatement(const OperationContext&, const rapidjson::Value&,
+                           JsonWriter*);
+ApiStatus BatchExecuteStatement(const OperationContext&,
+                                const rapidjson::Value&, JsonWriter*);
+ApiStatus ExecuteTransaction(const OperationContext&, const rapidjson::Value&,
+                             JsonWriter*);
 
 // Time to Live (ttl_ops.cc).
 ApiStatus UpdateTimeToLive(const OperationContext&, const rapidjson::Value&,

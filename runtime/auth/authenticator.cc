@@ -16,7 +16,7 @@ AuthResult Fail(Kind kind, std::string message, std::string reason,
   r.failure.kind = kind;
   r.failure.message = std::move(message);
   r.failure.reason = std::move(reason);
-  r.access_key_id = std::string(access_key_id);
+  r.access_key_id = access_key_id;
   return r;
 }
 
@@ -180,7 +180,7 @@ AuthResult Authenticator::Authenticate(const HttpRequest& request,
   if (!verify) {
     AuthResult ok;
     ok.ok = true;
-    ok.access_key_id = std::string(scope.access_key_id);
+    ok.access_key_id = scope.access_key_id;
     return ok;
   }
   // 8. Scope.
@@ -226,8 +226,12 @@ AuthResult Authenticator::Authenticate(const HttpRequest& request,
                 "The security token included in the request is invalid.",
                 "unknown access key", scope.access_key_id);
   }
-  // 10. The payload hash and the signature.
-  const std::string body_hash_hex = Hex(Sha256(request.body));
+  // 10. The payload hash and the signature. Nothing is allocated on this
+  // path (the canonical request goes into a per-thread buffer); the string
+  // to sign is only built for the error message.
+  char body_hash[64];
+  WriteHex(Sha256(request.body), body_hash);
+  const std::string_view body_hash_hex(body_hash, sizeof(body_hash));
   const std::string_view claimed = request.Header("x-amz-content-sha256");
   if (!claimed.empty() && claimed != body_hash_hex) {
     return Fail(Kind::kInvalidSignature,
@@ -248,19 +252,18 @@ AuthResult Authenticator::Authenticate(const HttpRequest& request,
                 "signed header " + missing + " is not in the request",
                 scope.access_key_id);
   }
-  const std::string_view credential_scope =
+  std::string_view credential_scope =
       auth.credential.substr(scope.access_key_id.size() + 1);
-  const std::string to_sign =
-      StringToSign(amz_date,
-                   credential_scope.back() == '/'
-                       ? credential_scope.substr(0, credential_scope.size() - 1)
-                       : credential_scope,
-                   canonical);
-  std::string expected;
-  expected.reserve(64);
-  AppendHex(cache.SigningKey(*identity, scope.date, scope.region).Mac(to_sign),
-            &expected);
-  if (!ConstantTimeEquals(expected, auth.signature)) {
+  if (credential_scope.back() == '/') credential_scope.remove_suffix(1);
+  char canonical_hash[64];
+  WriteHex(Sha256(canonical), canonical_hash);
+  char expected[64];
+  WriteHex(cache.SigningKey(*identity, scope.date, scope.region)
+               .Mac({kAlgorithm, "\n", amz_date, "\n", credential_scope, "\n",
+                     std::string_view(canonical_hash, sizeof(canonical_hash))}),
+           expected);
+  if (!ConstantTimeEquals(std::string_view(expected, sizeof(expected)),
+                          auth.signature)) {
     return Fail(Kind::kInvalidSignature,
                 "The request signature we calculated does not match the "
                 "signature you provided. Check your AWS Secret Access Key and "
@@ -268,7 +271,7 @@ AuthResult Authenticator::Authenticate(const HttpRequest& request,
                 "details.\n\nThe Canonical String for this request should "
                 "have been\n'" +
                     canonical + "'\n\nThe String-to-Sign should have been\n'" +
-                    to_sign + "'\n",
+                    StringToSign(amz_date, credential_scope, canonical) + "'\n",
                 "signature mismatch", scope.access_key_id);
   }
   // 11. Temporary credentials.
@@ -283,7 +286,7 @@ AuthResult Authenticator::Authenticate(const HttpRequest& request,
   AuthResult ok;
   ok.ok = true;
   ok.identity = identity;
-  ok.access_key_id = std::string(scope.access_key_id);
+  ok.access_key_id = scope.access_key_id;
   return ok;
 }
 

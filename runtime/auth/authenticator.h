@@ -52,7 +52,9 @@ struct AuthResult {
   bool ok = false;
   AuthFailure failure;                 // When !ok.
   const Identity* identity = nullptr;  // When ok and not anonymous.
-  std::string access_key_id;           // As sent, when it could be read.
+  // As sent, when it could be read: a view into the request's
+  // Authorization header, valid while the request is.
+  std::string_view access_key_id;
 };
 
 class Authenticator {

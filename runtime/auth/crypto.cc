@@ -43,10 +43,14 @@ HmacKey::HmacKey(std::string_view key) {
   OPENSSL_cleanse(pad, sizeof(pad));
 }
 
-Digest HmacKey::Mac(std::string_view message) const {
+Digest HmacKey::Mac(std::string_view message) const { return Mac({message}); }
+
+Digest HmacKey::Mac(std::initializer_list<std::string_view> parts) const {
   Digest inner_hash;
   SHA256_CTX ctx = inner_;
-  SHA256_Update(&ctx, message.data(), message.size());
+  for (std::string_view part : parts) {
+    SHA256_Update(&ctx, part.data(), part.size());
+  }
   SHA256_Final(inner_hash.data(), &ctx);
   Digest out;
   ctx = outer_;
@@ -55,7 +59,7 @@ Digest HmacKey::Mac(std::string_view message) const {
   return out;
 }
 
-void AppendHex(const Digest& digest, std::string* out) {
+void WriteHex(const Digest& digest, char* out) {
   // Two characters per byte from one table lookup.
   static const auto kPairs = [] {
     std::array<char, 512> t{};
@@ -66,10 +70,14 @@ void AppendHex(const Digest& digest, std::string* out) {
     }
     return t;
   }();
-  char buf[2 * sizeof(Digest)];
   for (size_t i = 0; i < digest.size(); ++i) {
-    std::memcpy(buf + 2 * i, &kPairs[2 * digest[i]], 2);
+    std::memcpy(out + 2 * i, &kPairs[2 * digest[i]], 2);
   }
+}
+
+void AppendHex(const Digest& digest, std::string* out) {
+  char buf[2 * sizeof(Digest)];
+  WriteHex(digest, buf);
   out->append(buf, sizeof(buf));
 }
 

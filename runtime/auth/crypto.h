@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,8 @@ class HmacKey {
                                  key.size())) {}
 
   Digest Mac(std::string_view message) const;
+  // The MAC of the concatenation of `parts`, without building it.
+  Digest Mac(std::initializer_list<std::string_view> parts) const;
 
  private:
   SHA256_CTX inner_{};
@@ -45,6 +48,8 @@ inline Digest HmacSha256(std::string_view key, std::string_view message) {
 // Lower-case hex of the 32 bytes.
 std::string Hex(const Digest& digest);
 void AppendHex(const Digest& digest, std::string* out);
+// Writes the 64 hex characters to out[0..63].
+void WriteHex(const Digest& digest, char* out);
 
 // True when a and b are equal, in time that depends only on their lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

@@ -25,6 +25,7 @@ enum class Key : uint8_t {
   kReturnValues,
   kReturnConsumedCapacity,
   kEnclosingOperation,
+  kFullTableScan,
   kUsername,
   kUserid,
   kPrincipalArn,
@@ -41,6 +42,7 @@ constexpr KeyName kKeys[] = {
     {"dynamodb:ReturnValues", Key::kReturnValues},
     {"dynamodb:ReturnConsumedCapacity", Key::kReturnConsumedCapacity},
     {"dynamodb:EnclosingOperation", Key::kEnclosingOperation},
+    {"dynamodb:FullTableScan", Key::kFullTableScan},
     {"aws:username", Key::kUsername},
     {"aws:userid", Key::kUserid},
     {"aws:PrincipalArn", Key::kPrincipalArn},
@@ -59,6 +61,7 @@ enum class Op : uint8_t {
   kLike,
   kNotLike,
   kNull,
+  kBool,
 };
 enum class SetOp : uint8_t { kNone, kForAllValues, kForAnyValue };
 
@@ -74,6 +77,7 @@ constexpr OpName kOps[] = {
     {"StringLike", Op::kLike},
     {"StringNotLike", Op::kNotLike},
     {"Null", Op::kNull},
+    {"Bool", Op::kBool},
 };
 
 bool Negated(Op op) {
@@ -93,6 +97,8 @@ bool PositiveMatch(Op op, std::string_view pattern, std::string_view value) {
     case Op::kLike:
     case Op::kNotLike:
       return WildcardMatch(pattern, value, false);
+    case Op::kBool:
+      return EqualsIgnoreCase(pattern, value);
     case Op::kNull:
       return false;
   }
@@ -246,13 +252,15 @@ Status ParseConditionBlock(const rapidjson::Value& block,
       if (candidate.name == op_text) op = &candidate;
     }
     if (op == nullptr ||
-        (op->op == Op::kNull && (base.if_exists || base.set != SetOp::kNone))) {
+        (op->op == Op::kNull && (base.if_exists || base.set != SetOp::kNone)) ||
+        (op->op == Op::kBool && base.set != SetOp::kNone)) {
       return Status::InvalidArgument(
           op_where +
           ": unsupported condition operator (supported: StringEquals, "
           "StringNotEquals, StringEqualsIgnoreCase, "
           "StringNotEqualsIgnoreCase, StringLike, StringNotLike, with "
-          "IfExists and ForAllValues:/ForAnyValue:, and Null)");
+          "IfExists and ForAllValues:/ForAnyValue:, Bool[IfExists] and "
+          "Null)");
     }
     base.op = op->op;
     if (!op_member.value.IsObject() || op_member.value.ObjectEmpty()) {
@@ -273,7 +281,8 @@ Status ParseConditionBlock(const rapidjson::Value& block,
             ": unsupported condition key (supported: dynamodb:LeadingKeys, "
             "dynamodb:Attributes, dynamodb:Select, dynamodb:ReturnValues, "
             "dynamodb:ReturnConsumedCapacity, dynamodb:EnclosingOperation, "
-            "aws:username, aws:userid, aws:PrincipalArn)");
+            "dynamodb:FullTableScan, aws:username, aws:userid, "
+            "aws:PrincipalArn)");
       }
       Condition c = base;
       c.key = key->key;
@@ -282,11 +291,16 @@ Status ParseConditionBlock(const rapidjson::Value& block,
           !s.ok()) {
         return s;
       }
-      if (c.op == Op::kNull) {
+      if (c.op == Op::kNull || c.op == Op::kBool) {
         for (const Pattern& p : c.values) {
-          if (p.text != "true" && p.text != "false") {
+          const bool boolean = c.op == Op::kNull
+                                   ? p.text == "true" || p.text == "false"
+                                   : EqualsIgnoreCase(p.text, "true") ||
+                                         EqualsIgnoreCase(p.text, "false");
+          if (!boolean) {
             return Status::InvalidArgument(
-                key_where + ": Null takes \"true\" or \"false\"");
+                key_where + (c.op == Op::kNull ? ": Null" : ": Bool") +
+                " takes \"true\" or \"false\"");
           }
         }
       }
@@ -519,6 +533,9 @@ Values Lookup(Key key, const Principal& p, const RequestFacts& f) {
       break;
     case Key::kEnclosingOperation:
       optional(f.enclosing_operation);
+      break;
+    case Key::kFullTableScan:
+      optional(f.full_table_scan);
       break;
     case Key::kUsername:
       single(p.username);

@@ -16,10 +16,11 @@
 // Condition operators: StringEquals, StringNotEquals,
 // StringEqualsIgnoreCase, StringNotEqualsIgnoreCase, StringLike,
 // StringNotLike, each optionally with the IfExists suffix and the
-// ForAllValues: / ForAnyValue: prefixes, and Null. Condition keys:
-// dynamodb:LeadingKeys, dynamodb:Attributes, dynamodb:Select,
-// dynamodb:ReturnValues, dynamodb:ReturnConsumedCapacity,
-// dynamodb:EnclosingOperation, aws:username, aws:userid, aws:PrincipalArn.
+// ForAllValues: / ForAnyValue: prefixes, Bool (optionally IfExists) and
+// Null. Condition keys: dynamodb:LeadingKeys, dynamodb:Attributes,
+// dynamodb:Select, dynamodb:ReturnValues, dynamodb:ReturnConsumedCapacity,
+// dynamodb:EnclosingOperation, dynamodb:FullTableScan (PartiQL SELECTs),
+// aws:username, aws:userid, aws:PrincipalArn.
 // With Version 2012-10-17, ${aws:username}, ${aws:userid} and
 // ${aws:PrincipalArn} (and ${*}, ${?}, ${$}) are substituted in resources and
 // condition values.
@@ -71,6 +72,9 @@ struct RequestFacts {
   std::optional<std::string> return_values;
   std::optional<std::string> return_consumed_capacity;
   std::optional<std::string> enclosing_operation;
+  // "true" or "false" for a PartiQL SELECT: whether it scans the table (or
+  // index) rather than querying partitions.
+  std::optional<std::string> full_table_scan;
 };
 
 // Who is asking (the policy variables and aws: keys).

@@ -92,23 +92,25 @@ int Digits(std::string_view s, size_t at, size_t n) {
 
 SigV4Authorization ParseAuthorization(std::string_view header) {
   SigV4Authorization out;
-  auto is_separator = [](char c) { return c == ' ' || c == ',' || c == '\t'; };
-  size_t i = 0;
-  while (i < header.size() && IsSpace(header[i])) ++i;
-  size_t end = i;
-  while (end < header.size() && !is_separator(header[end])) ++end;
-  out.algorithm = header.substr(i, end - i);
-  i = end;
-  while (i < header.size()) {
-    while (i < header.size() && is_separator(header[i])) ++i;
-    end = i;
-    while (end < header.size() && !is_separator(header[end])) ++end;
-    const std::string_view member = header.substr(i, end - i);
-    i = end;
-    const size_t eq = member.find('=');
-    if (eq == std::string_view::npos) continue;
-    const std::string_view name = member.substr(0, eq);
-    const std::string_view value = member.substr(eq + 1);
+  const char* p = header.data();
+  const char* const end = p + header.size();
+  auto separator = [](char c) { return c == ' ' || c == ',' || c == '\t'; };
+  while (p < end && IsSpace(*p)) ++p;
+  const char* start = p;
+  while (p < end && !separator(*p)) ++p;
+  out.algorithm = std::string_view(start, static_cast<size_t>(p - start));
+  // Members: one pass, noting each one's '=' on the way.
+  while (p < end) {
+    while (p < end && separator(*p)) ++p;
+    start = p;
+    const char* eq = nullptr;
+    while (p < end && !separator(*p)) {
+      if (*p == '=' && eq == nullptr) eq = p;
+      ++p;
+    }
+    if (eq == nullptr) continue;
+    const std::string_view name(start, static_cast<size_t>(eq - start));
+    const std::string_view value(eq + 1, static_cast<size_t>(p - eq - 1));
     if (name == "Credential") {
       out.credential = value;
       out.has_credential = !value.empty();

@@ -18,6 +18,8 @@ verbs (create_table, put, get, ...) so that test bodies read like a spec.
 import contextlib
 import datetime
 import decimal
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -345,6 +347,47 @@ class EddyServer:
         creds = botocore.credentials.Credentials(ACCESS_KEY, SECRET_KEY)
         botocore.auth.SigV4Auth(creds, "dynamodb", REGION).add_auth(request)
         return dict(request.headers.items())
+
+
+def sigv4_problem(method, path, headers, body, secret, region=None,
+                  required=("host", "x-amz-date", "x-amz-target")):
+    """Checks an AWS Signature Version 4 Authorization header the way AWS
+    does (docs: "Create a signed AWS API request"), for fake servers that
+    record what clients send: None if it is a valid signature of the request
+    with `secret` (scoped to `region` when given, with every `required`
+    header signed), else what is wrong. `headers`: {lower-case name: value}."""
+    auth = headers.get("authorization", "")
+    algorithm, _, rest = auth.partition(" ")
+    if algorithm != "AWS4-HMAC-SHA256":
+        return f"not a SigV4 Authorization header: {auth!r}"
+    fields = dict(part.strip().split("=", 1) for part in rest.split(","))
+    _, date, scope_region, service, terminal = fields["Credential"].split("/")
+    signed = fields["SignedHeaders"].split(";")
+    for name in required:
+        if name not in signed:
+            return f"{name} is not signed: {signed}"
+    if "x-amz-security-token" in headers and "x-amz-security-token" not in signed:
+        return "x-amz-security-token is not signed"
+    if region is not None and (scope_region, service, terminal) != (
+            region, "dynamodb", "aws4_request"):
+        return f"wrong scope {date}/{scope_region}/{service}/{terminal}"
+    amz_date = headers["x-amz-date"]
+    if not amz_date.startswith(date):
+        return f"x-amz-date {amz_date} is not of {date}"
+    canonical = "\n".join([
+        method, path, "",
+        *(f"{h}:{' '.join(headers[h].split())}" for h in signed), "",
+        fields["SignedHeaders"], hashlib.sha256(body).hexdigest()])
+    scope = f"{date}/{scope_region}/{service}/{terminal}"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in (date, scope_region, service, terminal):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    if fields["Signature"] != expected:
+        return f"bad signature; canonical request was:\n{canonical}"
+    return None
 
 
 # -- DynamoDB JSON <-> Python values -----------------------------------------

@@ -33,6 +33,7 @@ READER_KEY, READER_SECRET = "AKIDREADER000000TEST", "reader-secret"
 ALICE_KEY, ALICE_SECRET = "AKIDALICE0000000TEST", "alice-secret"
 BOB_KEY, BOB_SECRET = "AKIDBOB000000000TEST", "bob-secret"
 PUBLIC_KEY, PUBLIC_SECRET = "AKIDPUBLIC000000TEST", "public-secret"
+OPERATOR_KEY, OPERATOR_SECRET = "AKIDOPERATOR0000TEST", "operator-secret"
 
 
 def policy(*statements):
@@ -75,6 +76,13 @@ PUBLIC = policy(allow(
                "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}}))
 
 
+# May manage triggers, and read Games' stream and write Other, nothing else.
+OPERATOR = policy(
+    allow("eddy:*"),
+    allow("dynamodb:GetRecords", "arn:aws:dynamodb:*:*:table/Games/stream/*"),
+    allow("dynamodb:PutItem", "arn:aws:dynamodb:*:*:table/Other"))
+
+
 def sigv4(method, path, headers, body, key, secret, amz_date, region=REGION,
           service="dynamodb", signed=None):
     """An independent SigV4 signer (hashlib/hmac) for requests botocore
@@ -111,6 +119,7 @@ class AuthServerTestCase(EddyTestCase):
         ("alice", ALICE_KEY, ALICE_SECRET, OWN_ROWS),
         ("bob", BOB_KEY, BOB_SECRET, OWN_ROWS),
         ("public", PUBLIC_KEY, PUBLIC_SECRET, PUBLIC),
+        ("operator", OPERATOR_KEY, OPERATOR_SECRET, OPERATOR),
     ]
 
     @classmethod
@@ -451,6 +460,32 @@ class PolicyTest(AuthServerTestCase):
                                 self.server.endpoint], capture_output=True, text=True,
                                timeout=60)
         self.assertEqual(admin.returncode, 0, admin.stdout + admin.stderr)
+
+    def test_creating_a_trigger_needs_the_rights_it_would_use(self):
+        # A trigger reads its table's stream and may write failed batches to
+        # a table: eddy:CreateTrigger alone must not lend the server's rights.
+        eddy = str(self.server.binary)
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=OPERATOR_KEY,
+                   AWS_SECRET_ACCESS_KEY=OPERATOR_SECRET)
+
+        def create(*args):
+            done = subprocess.run([eddy, "trigger", "create", "--handler",
+                                   "libanything.so", *args, "--endpoint",
+                                   self.server.endpoint], env=env,
+                                  capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(done.returncode, 0)
+            return done.stdout + done.stderr
+        out = create("--table", "Games", "--on-failure", "table:Secrets")
+        self.assertIn("AccessDeniedException", out)
+        self.assertIn("dynamodb:PutItem on resource: " + self.arn("Secrets"), out)
+        out = create("--table", "Secrets")
+        self.assertIn("dynamodb:GetRecords on resource: " + self.arn("Secrets") +
+                      "/stream/*", out)
+        # With both rights the request reaches the trigger checks themselves
+        # (here: the library is not in the handler directory).
+        out = create("--table", "Games", "--on-failure", "table:Other")
+        self.assertNotIn("AccessDeniedException", out)
+        self.assertIn("libanything.so", out)
 
 
 class AuthFileTest(unittest.TestCase):

@@ -8,8 +8,6 @@ AWS does and answers the admin API with canned JSON, so the test sees
 exactly what the CLI sends.
 """
 
-import hashlib
-import hmac
 import http.server
 import json
 import os
@@ -24,43 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compat"))
 
-from eddy_server import REPO_ROOT  # noqa: E402
+from eddy_server import REPO_ROOT, sigv4_problem  # noqa: E402
 
 EDDY = os.environ.get("EDDY_BIN") or str(REPO_ROOT / "build" / "bin" / "eddy")
-
-
-def sigv4_problem(method, path, headers, body, secret):
-    """None if the Authorization header is a valid SigV4 signature of the
-    request with `secret`, else what is wrong. `headers`: {lower name: value}."""
-    auth = headers.get("authorization", "")
-    algorithm, _, rest = auth.partition(" ")
-    if algorithm != "AWS4-HMAC-SHA256":
-        return f"not a SigV4 Authorization header: {auth!r}"
-    fields = dict(part.strip().split("=", 1) for part in rest.split(","))
-    _, date, region, service, terminal = fields["Credential"].split("/")
-    signed = fields["SignedHeaders"].split(";")
-    for required in ("host", "x-amz-date", "x-amz-target"):
-        if required not in signed:
-            return f"{required} is not signed: {signed}"
-    if "x-amz-security-token" in headers and "x-amz-security-token" not in signed:
-        return "x-amz-security-token is not signed"
-    amz_date = headers["x-amz-date"]
-    if not amz_date.startswith(date):
-        return f"x-amz-date {amz_date} is not of {date}"
-    canonical = "\n".join([
-        method, path, "",
-        *(f"{h}:{' '.join(headers[h].split())}" for h in signed), "",
-        fields["SignedHeaders"], hashlib.sha256(body).hexdigest()])
-    scope = f"{date}/{region}/{service}/{terminal}"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
-                         hashlib.sha256(canonical.encode()).hexdigest()])
-    key = ("AWS4" + secret).encode()
-    for part in (date, region, service, terminal):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    if fields["Signature"] != expected:
-        return f"bad signature; canonical request was:\n{canonical}"
-    return None
 
 
 class FakeEddy(http.server.ThreadingHTTPServer):

@@ -13,8 +13,6 @@ running libreplicate.so that sends its local writes to the other.
   endpoint), so the handler works against AWS too.
 """
 
-import hashlib
-import hmac
 import http.server
 import itertools
 import json
@@ -36,7 +34,7 @@ sys.path.insert(0, str(SAMPLE_DIR.parent))
 
 from sample_harness import LIB_DIR, sample_library, shell_blocks, text_blocks  # noqa: E402
 from eddy_server import (EddyServer, free_port, item_py,  # noqa: E402
-                         test_environment, wait_until)
+                         sigv4_problem, test_environment, wait_until)
 from botocore.exceptions import ClientError  # noqa: E402
 
 README = SAMPLE_DIR / "README.md"
@@ -75,43 +73,6 @@ def two_free_ports():
             return a, b
 
 
-def sigv4_problem(method, path, headers, body, secret):
-    """Checks an AWS Signature Version 4 Authorization header the way AWS
-    does (docs: "Create a signed AWS API request"); None if it is valid,
-    else what is wrong. `headers`: {lower-case name: value}."""
-    auth = headers.get("authorization", "")
-    algorithm, _, rest = auth.partition(" ")
-    if algorithm != "AWS4-HMAC-SHA256":
-        return f"not a SigV4 Authorization header: {auth!r}"
-    fields = dict(part.strip().split("=", 1) for part in rest.split(","))
-    _, date, region, service, terminal = fields["Credential"].split("/")
-    signed = fields["SignedHeaders"].split(";")
-    for required in ("host", "x-amz-date", "x-amz-target", "content-type"):
-        if required not in signed:
-            return f"{required} is not signed: {signed}"
-    if "x-amz-security-token" in headers and "x-amz-security-token" not in signed:
-        return "x-amz-security-token is not signed"
-    amz_date = headers["x-amz-date"]
-    canonical = "\n".join([
-        method, path, "",
-        *(f"{h}:{' '.join(headers[h].split())}" for h in signed), "",
-        fields["SignedHeaders"], hashlib.sha256(body).hexdigest()])
-    scope = f"{date}/{region}/{service}/{terminal}"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
-                         hashlib.sha256(canonical.encode()).hexdigest()])
-    key = ("AWS4" + secret).encode()
-    for part in (date, region, service, terminal):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    if (region, service, terminal) != ("eu-west-1", "dynamodb", "aws4_request"):
-        return f"wrong scope {scope}"
-    if not amz_date.startswith(date):
-        return f"x-amz-date {amz_date} is not of {date}"
-    if fields["Signature"] != expected:
-        return f"bad signature; canonical request was:\n{canonical}"
-    return None
-
-
 class FakeDynamoDb(http.server.ThreadingHTTPServer):
     """An endpoint that checks each request's signature, records it, and
     answers {} (a successful PutItem)."""
@@ -131,8 +92,10 @@ class FakeDynamoDb(http.server.ThreadingHTTPServer):
                        "token": headers.get("x-amz-security-token")}
             try:
                 request["body"] = json.loads(body)
-                request["problem"] = sigv4_problem("POST", self.path, headers,
-                                                   body, self.server.secret)
+                request["problem"] = sigv4_problem(
+                    "POST", self.path, headers, body, self.server.secret,
+                    region="eu-west-1",
+                    required=("host", "x-amz-date", "x-amz-target", "content-type"))
             except Exception:  # noqa: BLE001 - the test reports it
                 request["problem"] = traceback.format_exc()
             self.server.requests.append(request)

@@ -212,6 +212,31 @@ TEST_F(PolicyTest, EnclosingOperationAndNull) {
   EXPECT_FALSE(Allowed(p, "dynamodb:PutItem", kTable, &in_transaction));
 }
 
+// DynamoDB's example: PartiQL SELECTs allowed, full table scans denied.
+TEST_F(PolicyTest, BoolOnFullTableScan) {
+  const Policy p = Load(R"({"Version":"2012-10-17","Statement":[
+      {"Effect":"Deny","Action":"dynamodb:PartiQLSelect","Resource":"*",
+       "Condition":{"Bool":{"dynamodb:FullTableScan":["true"]}}},
+      {"Effect":"Allow","Action":"dynamodb:PartiQLSelect","Resource":"*"}]})");
+  EXPECT_TRUE(p.needs_item_facts());
+  RequestFacts query, scan;
+  query.full_table_scan = "false";
+  scan.full_table_scan = "true";
+  EXPECT_TRUE(Allowed(p, "dynamodb:PartiQLSelect", kTable, &query));
+  EXPECT_EQ(Eval(p, "dynamodb:PartiQLSelect", kTable, &scan),
+            Decision::kExplicitDeny);
+  // Without facts the Deny is assumed to apply (fail closed).
+  EXPECT_EQ(Eval(p, "dynamodb:PartiQLSelect", kTable, nullptr),
+            Decision::kExplicitDeny);
+  EXPECT_THAT(LoadError(R"({"Statement":[{"Effect":"Allow","Action":"*",
+      "Resource":"*","Condition":{"Bool":{"dynamodb:FullTableScan":"yes"}}}]})"),
+              ::testing::HasSubstr("Bool takes \"true\" or \"false\""));
+  EXPECT_THAT(LoadError(R"({"Statement":[{"Effect":"Allow","Action":"*",
+      "Resource":"*","Condition":{"ForAllValues:Bool":
+      {"dynamodb:FullTableScan":"true"}}}]})"),
+              ::testing::HasSubstr("unsupported condition operator"));
+}
+
 TEST_F(PolicyTest, PrincipalKeysNeedNoFacts) {
   const Policy p = Load(R"({"Version":"2012-10-17","Statement":[
       {"Effect":"Allow","Action":"*","Resource":"*",

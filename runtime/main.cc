@@ -2,6 +2,7 @@
 //
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
 //              [--stream-shards N] [--stream-retention 24h]
+//              [--stream-shard-rollover 4h]
 //              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //              [--handler-dir DIR] [--worker-user USER]
@@ -60,6 +61,7 @@ struct ServeOptions {
   std::string log_level = "info";
   uint32_t stream_shards = 4;
   std::string stream_retention = "24h";
+  std::string stream_rollover = "4h";  // "0": shards never roll over.
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.
   std::string worker_binary;         // "": eddy-worker beside this binary.
@@ -148,10 +150,22 @@ int Serve(const ServeOptions& options) {
   db_options.logger = store_log;
   db_options.stream_shards = options.stream_shards;
   db_options.stream_retention_ms = ParseDuration(options.stream_retention);
-  // Trim at least four times per retention period (and at most once a
-  // minute), so a short retention in tests takes effect promptly.
+  db_options.stream_rollover_ms = ParseDuration(options.stream_rollover);
+  if (db_options.stream_rollover_ms < 0) {
+    server_log->critical(
+        "--stream-shard-rollover must be a duration (e.g. 4h, 30s; 0 turns "
+        "rollovers off)");
+    return 2;
+  }
+  // Trim at least four times per retention period and check rollovers
+  // four times per rollover period (and at most once a minute), so short
+  // periods in tests take effect promptly.
+  int64_t period = db_options.stream_retention_ms;
+  if (db_options.stream_rollover_ms > 0) {
+    period = std::min(period, db_options.stream_rollover_ms);
+  }
   db_options.maintenance_interval_ms =
-      std::clamp<int64_t>(db_options.stream_retention_ms / 4, 100, 60 * 1000);
+      std::clamp<int64_t>(period / 4, 100, 60 * 1000);
   if (db_options.stream_retention_ms <= 0 || options.stream_shards == 0) {
     server_log->critical(
         "--stream-retention and --stream-shards must be "
@@ -341,6 +355,12 @@ int main(int argc, char** argv) {
   serve_cmd
       ->add_option("--stream-retention", serve.stream_retention,
                    "How long stream records are kept (e.g. 24h, 90m)")
+      ->capture_default_str();
+
+  serve_cmd
+      ->add_option("--stream-shard-rollover", serve.stream_rollover,
+                   "Close every open stream shard and open a child of it "
+                   "this often, as DynamoDB does (e.g. 4h, 30s; 0: never)")
       ->capture_default_str();
 
   serve_cmd

@@ -43,14 +43,13 @@ std::string HashedShardId(const std::string& label, int64_t created_ms,
 }
 
 std::string ShardId(const store::StreamDescription& d, uint32_t index) {
-  switch (d.shard_naming) {
-    case store::ShardNaming::kHashed:
-      return HashedShardId(d.label, d.created_ms, index);
-    case store::ShardNaming::kOrdered:
-      break;
+  // Generation 0 of a stream from before ordered ids keeps its hashed ids;
+  // every later generation is named by the ordered scheme, with its own
+  // (later) creation time.
+  if (d.shard_naming == store::ShardNaming::kHashed && index < d.shard_count) {
+    return HashedShardId(d.label, d.created_ms, index);
   }
-  // Every shard of a stream is created with it (no rollover yet).
-  return OrderedShardId(d.created_ms, index);
+  return OrderedShardId(d.shard_created_ms(index), index);
 }
 
 bool IsSequenceNumber(std::string_view text) {

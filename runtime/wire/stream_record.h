@@ -56,8 +56,8 @@ bool IsSequenceNumber(std::string_view text);
 // strings of digits without leading zeros.
 int CompareSequenceNumbers(std::string_view a, std::string_view b);
 
-// The id of shard `index` of `stream`, by its naming scheme, for a shard
-// created with the stream.
+// The id of shard `index` of `stream`, by its naming scheme and the
+// creation time of the shard's generation.
 std::string ShardId(const store::StreamDescription& stream, uint32_t index);
 // kOrdered: the shard created at `created_ms` with index `index`.
 std::string OrderedShardId(int64_t created_ms, uint32_t index);

@@ -61,6 +61,7 @@ class DatabaseImpl final : public Database {
   std::shared_ptr<ChangeStream> GetStream(const std::string& table,
                                           const std::string& label) override;
   Status TrimStreams() override;
+  Status RollOverStreams() override;
   Result<TransactWriteResult> TransactWrite(
       const std::vector<TransactWriteAction>& actions) override;
   Result<std::vector<std::optional<Item>>> TransactGet(
@@ -102,6 +103,11 @@ class DatabaseImpl final : public Database {
   // finished.
   Result<int> RecoverStreams();
   Status Replay(ChangeStreamImpl* stream);
+  // Retires the closed generations of an enabled stream whose records all
+  // expired: the catalog first, then the files. REQUIRES: catalog_mu_.
+  Status RetireGenerations(const std::string& name,
+                           const std::shared_ptr<ChangeStreamImpl>& stream,
+                           int64_t horizon);
   Status UpdateStream(const std::shared_ptr<TableImpl>& table,
                       const StreamUpdate& update, int64_t now);
   // Recounts items and bytes of every table (after an unclean shutdown).
@@ -731,6 +737,7 @@ Result<std::shared_ptr<ChangeStreamImpl>> DatabaseImpl::NewStream(
   d.label = StreamLabel(d.created_ms);
   d.view_type = view;
   d.shard_count = options_.stream_shards;
+  d.generations = {d.created_ms};
   d.shard_naming = ShardNaming::kOrdered;
   d.hash_key = schema.hash_key.name;
   d.range_key = schema.range_key ? schema.range_key->name : "";
@@ -834,7 +841,10 @@ Status DatabaseImpl::Replay(ChangeStreamImpl* stream) {
   }
   if (!table) return Status::Internal("stream of an unknown table");
   uint64_t replayed = 0;
-  for (uint32_t shard = 0; shard < stream->shard_count(); ++shard) {
+  // Every live shard, parents before children (index order), so an item's
+  // records are applied in commit order across a rollover.
+  for (uint32_t shard = stream->first_shard(); shard < stream->shard_count();
+       ++shard) {
     const std::string marker_key = stream->MarkerKey(shard);
     std::string value;
     uint64_t applied = 0;
@@ -932,7 +942,7 @@ Status DatabaseImpl::UpdateStream(const std::shared_ptr<TableImpl>& table,
     ToRecord(info, table->id()).SerializeToString(&data);
     leveldb::WriteBatch batch;
     batch.Put(CatalogKey(name), data);
-    for (uint32_t i = 0; i < current->shard_count(); ++i) {
+    for (uint32_t i = current->first_shard(); i < current->shard_count(); ++i) {
       std::string marker;
       AppendBigEndian64(current->shard(i)->last_sequence(), &marker);
       batch.Put(current->MarkerKey(i), marker);
@@ -990,6 +1000,105 @@ Status DatabaseImpl::TrimStreams() {
     }
     Status trimmed = stream->TrimBefore(horizon);
     if (!trimmed.ok()) result = trimmed;
+    if (d.enabled() && stream->RetirableBefore(horizon) > d.first_generation) {
+      std::lock_guard<std::mutex> lock(catalog_mu_);
+      Status retired = RetireGenerations(name, stream, horizon);
+      if (!retired.ok()) result = retired;
+    }
+  }
+  return result;
+}
+
+Status DatabaseImpl::RetireGenerations(
+    const std::string& name, const std::shared_ptr<ChangeStreamImpl>& stream,
+    int64_t horizon) {
+  std::shared_ptr<TableImpl> table = FindTable(name);
+  if (!table || table->stream() != stream) return Status::OK();
+  const uint32_t first = stream->RetirableBefore(horizon);
+  const StreamDescription before = stream->description();
+  if (first <= before.first_generation) return Status::OK();
+  TableInfo info = table->ChangeInfo([&](TableInfo* t) {
+    for (StreamDescription& d : t->streams) {
+      if (d.label == before.label) d.first_generation = first;
+    }
+  });
+  std::string data;
+  ToRecord(info, table->id()).SerializeToString(&data);
+  leveldb::WriteBatch batch;
+  batch.Put(CatalogKey(name), data);
+  for (uint32_t i = before.first_generation * stream->width();
+       i < first * stream->width(); ++i) {
+    batch.Delete(stream->MarkerKey(i));
+  }
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  leveldb::Status s = db_->Write(sync, &batch);
+  if (!s.ok()) return Status::IOError(s.ToString());
+  logger_->info(
+      "stream {} of table {}: shards {}..{} retired (closed, every record "
+      "expired)",
+      before.label, name, before.first_generation * stream->width(),
+      first * stream->width() - 1);
+  return stream->Retire(first);
+}
+
+Status DatabaseImpl::RollOverStreams() {
+  if (options_.stream_rollover_ms <= 0) return Status::OK();
+  const int64_t now = Now();
+  std::vector<std::shared_ptr<TableImpl>> tables;
+  {
+    std::shared_lock<std::shared_mutex> read(tables_mu_);
+    for (const auto& [name, table] : tables_) tables.push_back(table);
+  }
+  Status result;
+  for (const std::shared_ptr<TableImpl>& table : tables) {
+    std::shared_ptr<ChangeStreamImpl> stream = table->stream();
+    if (!stream || now - stream->description().generations.back() <
+                       options_.stream_rollover_ms) {
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(catalog_mu_);
+    const std::string& name = table->schema().name;
+    Status s = table->WithWritesPaused([&]() -> Status {
+      if (table->stream_while_locked() != stream) return Status::OK();
+      const uint32_t closing = stream->shard_count() - stream->width();
+      EDDY_ASSIGN_OR_RETURN(StreamDescription next,
+                            stream->PrepareRollover(now));
+      TableInfo info = table->ChangeInfo([&](TableInfo* t) {
+        for (StreamDescription& d : t->streams) {
+          if (d.label == next.label) {
+            d.generations = next.generations;
+          }
+        }
+      });
+      // No write is in flight: the closing shards' exact markers go into
+      // the catalog's batch, so they are never replayed.
+      std::string data;
+      ToRecord(info, table->id()).SerializeToString(&data);
+      leveldb::WriteBatch batch;
+      batch.Put(CatalogKey(name), data);
+      for (uint32_t i = closing; i < stream->shard_count(); ++i) {
+        std::string marker;
+        AppendBigEndian64(stream->shard(i)->last_sequence(), &marker);
+        batch.Put(stream->MarkerKey(i), marker);
+      }
+      leveldb::WriteOptions sync;
+      sync.sync = true;
+      leveldb::Status ls = db_->Write(sync, &batch);
+      if (!ls.ok()) return Status::IOError(ls.ToString());
+      EDDY_RETURN_IF_ERROR(stream->CommitRollover());
+      logger_->info(
+          "stream {} of table {} rolled over: shards {}..{} closed, {}..{} "
+          "opened",
+          next.label, name, closing, closing + stream->width() - 1,
+          closing + stream->width(), closing + 2 * stream->width() - 1);
+      return Status::OK();
+    });
+    if (!s.ok()) {
+      logger_->error("rolling over the stream of table {}: {}", name,
+                     s.ToString());
+      result = s;
+    }
   }
   return result;
 }
@@ -1052,6 +1161,10 @@ void DatabaseImpl::DropperLoop() {
       if (closing_) return;
       if (!woken) {
         lock.unlock();
+        Status rolled = RollOverStreams();
+        if (!rolled.ok()) {
+          logger_->warn("rolling over streams: {}", rolled.ToString());
+        }
         Status s = TrimStreams();
         if (!s.ok()) logger_->warn("trimming streams: {}", s.ToString());
         continue;
@@ -1142,7 +1255,8 @@ Status DatabaseImpl::Close() {
       if (!s.ok()) result = s;
       // Nothing is in flight any more: every record is applied.
       if (auto stream = table->stream()) {
-        for (uint32_t i = 0; i < stream->shard_count(); ++i) {
+        for (uint32_t i = stream->first_shard(); i < stream->shard_count();
+             ++i) {
           std::string marker;
           AppendBigEndian64(stream->shard(i)->last_sequence(), &marker);
           leveldb::WriteOptions sync;

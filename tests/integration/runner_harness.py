@@ -128,6 +128,23 @@ class RunnerProcess:
         return out
 
 
+def shards_of(runner_logs):
+    """{eventID: shard id} from the `ok` handler's batch lines."""
+    out = {}
+    for text in runner_logs:
+        for line in text.splitlines():
+            at = line.find("] batch shardId-")
+            if at < 0 or "[handler " not in line:
+                continue
+            parts = line[at + 8:].split(" ")
+            if len(parts) < 2:
+                continue
+            for event_id in parts[1].split(","):
+                if event_id:
+                    out[event_id] = parts[0]
+    return out
+
+
 def parse_seconds(text):
     if text.endswith("ms"):
         return int(text[:-2]) / 1000

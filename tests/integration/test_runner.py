@@ -24,7 +24,8 @@ from pathlib import Path
 import urllib.error
 import urllib.request
 
-from runner_harness import RunnerProcess, Writer, key_version, runner_environment
+from runner_harness import (RunnerProcess, Writer, key_version, runner_environment,
+                            shards_of)
 from trigger_harness import TriggerTestCase, built_handler, install_library
 
 from eddy_server import (ACCESS_KEY, SECRET_KEY, free_port, item_av,  # noqa: E402
@@ -91,11 +92,14 @@ class RunnerTestCase(TriggerTestCase):
         wait_until(balanced, timeout, interval=0.2, what=f"group {group} balanced")
 
     def deliveries(self, runners, table):
-        """{(key, version): [(time, runner name)]} over all runners' logs."""
+        """{(key, version): [(time, runner name, shard id)]} over all runners'
+        logs."""
+        shards = shards_of(r.log_text() for r in runners)
         out = {}
         for r in runners:
             for stamp, record in r.handled(table):
-                out.setdefault(key_version(record), []).append((stamp, r.name))
+                out.setdefault(key_version(record), []).append(
+                    (stamp, r.name, shards.get(record["eventID"], "?")))
         return out
 
     def wait_handled(self, runners, table, expected, timeout=180):
@@ -113,26 +117,31 @@ class RunnerTestCase(TriggerTestCase):
                                  f"{sorted(missing)[:5]}")
 
     def assertPerKeyOrder(self, deliveries):
-        """Per key, first deliveries in version (commit) order, and no key
-        delivered by two runners taking turns (A, B, A)."""
-        per_key = {}
+        """Per key, first deliveries in version (commit) order (across
+        shard splits too), and no shard delivered by two runners taking
+        turns (A, B, A): one runner at a time."""
+        per_key, per_shard = {}, {}
         for (key, version), events in deliveries.items():
-            for stamp, name in events:
-                per_key.setdefault(key, []).append((stamp, version, name))
+            for stamp, name, shard in events:
+                per_key.setdefault(key, []).append((stamp, version))
+                per_shard.setdefault(shard, []).append((stamp, name))
         for key, events in per_key.items():
             events.sort()
             seen, firsts = set(), []
-            for _, version, _ in events:
+            for _, version in events:
                 if version not in seen:
                     seen.add(version)
                     firsts.append(version)
             self.assertEqual(firsts, sorted(firsts), f"order of {key}")
+        self.assertNotIn("?", per_shard, "a record without its batch line")
+        for shard, events in per_shard.items():
+            events.sort()
             owners = []
-            for _, _, name in events:
+            for _, name in events:
                 if not owners or owners[-1] != name:
                     owners.append(name)
             self.assertEqual(len(owners), len(set(owners)),
-                             f"{key} was delivered by runners taking turns: {owners}")
+                             f"{shard} was delivered by runners taking turns: {owners}")
 
 
 class RunnerIntegrationTest(RunnerTestCase):
@@ -154,7 +163,7 @@ class RunnerIntegrationTest(RunnerTestCase):
         self.assertPerKeyOrder(delivered)
         # Balanced, so nothing moved: exactly once.
         self.assertEqual(sum(len(v) for v in delivered.values()), len(writer.written))
-        busy = {name for events in delivered.values() for _, name in events}
+        busy = {name for events in delivered.values() for _, name, _ in events}
         self.assertEqual(len(busy), 3, "every runner delivered a share")
         status = self.status(group)
         self.assertEqual(status["Table"], table)
@@ -257,6 +266,76 @@ class RunnerIntegrationTest(RunnerTestCase):
                    what="the runner to handle every record")
         in_runner = {r["eventID"]: r for _, r in runner.handled(table)}
         self.assertEqual(in_runner, in_server)
+
+
+class RolloverIntegrationTest(RunnerTestCase):
+    """The source rolls its shards over every few seconds (closing each and
+    opening a child, as DynamoDB does): runners and in-server triggers
+    finish a parent before its child, so per-key order holds across
+    splits."""
+
+    server_args = ("--stream-shard-rollover", "3s")
+
+    def generations(self, table):
+        arn = self.ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        return len(shards) // 4
+
+    # The acceptance test: one Eddy as the remote endpoint rolling over
+    # every few seconds, three runners, a writer over many keys; a runner
+    # is killed on the way. Every record is handled at least once, per key
+    # in commit order across splits, one runner at a time per key.
+    def test_three_runners_across_shard_splits(self):
+        table = self.stream_table()
+        group = "splits"
+        runners = [self.runner(table, group, n) for n in "abc"]
+        self.wait_balanced(group, runners)
+        writer = Writer(self.server.client, table, keys=60, versions=50, pause_s=0.15)
+        writer.start()
+        wait_until(lambda: self.generations(table) >= 3, timeout=120, interval=0.2,
+                   what="two rollovers")
+        victim = max(runners, key=lambda r: r.metric("eddy_runner_leases_held"))
+        victim.kill9()
+        writer.join(300)
+        self.assertEqual(writer.errors, [])
+        self.assertGreaterEqual(self.generations(table), 4)
+        self.wait_handled(runners, table, writer.written)
+        self.assertPerKeyOrder(self.deliveries(runners, table))
+        status = self.status(group)
+        finished = [s for s in status["Shards"] if s["Finished"]]
+        self.assertGreaterEqual(len(finished), 8, "parents were finished")
+        for shard in status["Shards"]:
+            if shard["Parents"]:
+                self.assertIn(shard["Parents"][0],
+                              {s["ShardId"] for s in status["Shards"]})
+        self.assertGreater(sum(r.metric("eddy_runner_shards_finished_total")
+                               for r in runners if r.running()), 0)
+
+    # The server's own triggers follow the rollovers too: exactly once, in
+    # order per key.
+    def test_in_server_trigger_follows_rollovers(self):
+        table = self.stream_table()
+        self.create_trigger(table, "ok", "--name", f"{table}-splits")
+        writer = Writer(self.server.client, table, keys=40, versions=40, pause_s=0.15)
+        writer.start()
+        writer.join(300)
+        self.assertEqual(writer.errors, [])
+        self.assertGreaterEqual(self.generations(table), 2)
+        self.wait_triggers(table)
+        seen = self.handled_records(table)
+        self.assertEqual(len(seen), len(writer.written))
+        self.assertEqual(len({r["eventID"] for r in seen}), len(seen))
+        per_key = {}
+        for record in seen:
+            key, version = key_version(record)
+            per_key.setdefault(key, []).append(version)
+        for key, versions in per_key.items():
+            self.assertEqual(versions, list(range(40)), f"order of {key}")
+        status = self.status_of(f"{table}-splits")
+        self.assertEqual(status["Metrics"]["PendingRecords"], 0)
+
+    def status_of(self, trigger):
+        return json.loads(self.eddy("trigger", "status", trigger).stdout)
 
 
 class ThrottlingProxy:

@@ -174,6 +174,12 @@ void ShardDelivery::RunReader() noexcept {
         }
         cv_.notify_all();
       });
+      if (!push_) {
+        // A pull source pays a round trip per read: read ahead a whole
+        // GetRecords answer (up to 1,000 records) while the lanes deliver.
+        std::lock_guard<std::mutex> lock(mu_);
+        max_pending_ = std::max<size_t>(max_pending_, 2000);
+      }
       ReadLoop();
     }
   } catch (const std::exception& e) {

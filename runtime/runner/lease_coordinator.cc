@@ -338,11 +338,21 @@ void LeaseCoordinator::TakeLeases(const LeaseTableSnapshot& snapshot) {
     return true;
   };
   // Live runners: this one, those with a recent heartbeat, and the owners
-  // of leases that have not expired.
+  // of leases that have not expired; not a runner that let a lease expire
+  // (dead or cut off, whatever its last heartbeat says), so that its
+  // leases are taken at once rather than once its heartbeat is old.
+  std::set<std::string> lapsed;
+  for (const Lease& lease : snapshot.leases) {
+    if (expired(lease) && lease.owner != options_.owner) {
+      lapsed.insert(lease.owner);
+    }
+  }
   std::set<std::string> runners = {options_.owner};
   const int64_t wall = options_.wall_ms();
   for (const RunnerRecord& r : snapshot.runners) {
-    if (wall - r.heartbeat_ms < 2 * duration) runners.insert(r.id);
+    if (wall - r.heartbeat_ms < 2 * duration && lapsed.count(r.id) == 0) {
+      runners.insert(r.id);
+    }
   }
   std::map<std::string, std::vector<const Lease*>> load;
   std::vector<const Lease*> available;

@@ -168,7 +168,7 @@ class LeaseCoordinator {
   std::map<std::string, std::shared_ptr<Held>> held_;  // Guarded by mu_.
   // Coordinator thread only:
   std::map<std::string, Seen> seen_;
-  bool last_round_ok_ = true;
+  bool last_round_ok_ = false;  // The first round only looks.
 };
 
 }  // namespace eddy::runtime::runner

@@ -115,6 +115,12 @@ RunnerCommands::RunnerCommands(CLI::App* app) {
       "Show a group's runners, shards, owners, checkpoints and lag (from its "
       "lease table)");
   status_->add_flag("--json", json_, "Print JSON");
+  status_->footer(
+      "Usage: eddy runner status --group NAME --endpoint URL [--json]; also "
+      "--lease-endpoint, --streams-endpoint, --region and --ca-bundle as for "
+      "`eddy runner`. PENDING is the number of records after a shard's "
+      "checkpoint (up to 1000), LAG the age of the oldest of them, AGE the "
+      "iterator age at the last checkpoint.");
   // Shares --group, --endpoint, ... with `runner`.
   status_->fallthrough();
 }

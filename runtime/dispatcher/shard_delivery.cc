@@ -374,7 +374,9 @@ void ShardDelivery::ReadLoop() {
       rung_ = false;  // A commit from now on rings again.
     }
     Result<ShardBatch> batch =
-        reader_->Read(std::min(room, batch_size * lanes_.size()),
+        // A push source reads what the lanes can take next; a pull source
+        // as much as one call returns (it pays a round trip per read).
+        reader_->Read(push_ ? std::min(room, batch_size * lanes_.size()) : room,
                       kMaxBatchBytes * lanes_.size());
     ctx_.metrics->reads.fetch_add(1);
     if (!batch.ok()) {

@@ -6,6 +6,7 @@
 //              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //              [--handler-dir DIR] [--worker-user USER]
+//              [--cors-origins '*'|ORIGIN,...|none]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
@@ -33,6 +34,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,9 @@ struct ServeOptions {
   std::string worker_user;           // "": the server's user.
   std::string tls_cert;              // "": plain HTTP.
   std::string tls_key;
+  // Browser origins allowed by CORS; unset: "*" when anonymous on a
+  // loopback address, none with --auth.
+  std::optional<std::string> cors_origins;
 };
 
 bool IsLoopback(const std::string& host) {
@@ -248,8 +253,18 @@ int Serve(const ServeOptions& options) {
     return 1;
   }
 
+  // CORS for browser clients: by default any origin may call an anonymous
+  // server on loopback (DynamoDB answers every origin); with --auth only
+  // the origins given.
+  const std::string cors_list = options.cors_origins.value_or(
+      options.auth_file.empty() && IsLoopback(options.host) ? "*" : "");
+  auto cors = eddy::runtime::api::CorsPolicy::Parse(cors_list);
+  if (!cors.ok()) {
+    server_log->critical("{}", cors.status().message());
+    return 2;
+  }
   auto handler = std::make_shared<eddy::runtime::api::ApiHandler>(
-      db->get(), config, api_log, &authenticator, dispatcher->get());
+      db->get(), config, api_log, &authenticator, dispatcher->get(), *cors);
 
   eddy::runtime::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -300,6 +315,7 @@ int Serve(const ServeOptions& options) {
     eddy::runtime::auth::IdentityStore* store = identities.get();
     reloads.push_back({"auth file", [store] { return store->Reload(); }});
   }
+  server_log->info("CORS origins: {}", cors->ToString());
 
   int received = 0;
   for (;;) {
@@ -398,6 +414,11 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--worker-user", serve.worker_user,
                         "Run trigger workers as this user (needs a server "
                         "started as root)");
+  serve_cmd->add_option(
+      "--cors-origins", serve.cors_origins,
+      "Browser origins allowed to call the API (CORS): '*', a comma-separated "
+      "list of scheme://host[:port], or 'none' (default: '*' when anonymous "
+      "on loopback, none with --auth)");
 
   CLI::App* stream_cmd = app.add_subcommand("stream", "Read change streams");
   stream_cmd->require_subcommand(1);

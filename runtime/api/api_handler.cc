@@ -45,12 +45,12 @@ struct RequestScratch {
 };
 thread_local RequestScratch t_scratch;
 
+// The JSON protocols DynamoDB accepts (a charset or other parameter after
+// the type is tolerated).
 bool IsJsonContentType(std::string_view type) {
-  if (type.empty()) return true;  // Lenient: some clients omit it.
-  auto starts = [&](std::string_view prefix) {
-    return type.substr(0, prefix.size()) == prefix;
-  };
-  return starts("application/x-amz-json-1.0") || starts("application/json");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type == "application/x-amz-json-1.0" || type == "application/json";
 }
 
 }  // namespace
@@ -58,11 +58,12 @@ bool IsJsonContentType(std::string_view type) {
 ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
                        std::shared_ptr<spdlog::logger> logger,
                        const auth::Authenticator* authenticator,
-                       dispatcher::Dispatcher* dispatcher)
+                       dispatcher::Dispatcher* dispatcher, CorsPolicy cors)
     : db_(db),
       authenticator_(authenticator),
       dispatcher_(dispatcher),
       config_(std::move(config)),
+      cors_(std::move(cors)),
       logger_(std::move(logger)) {
   struct Known {
     const char* target;
@@ -125,6 +126,9 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
     operations_[i].name = std::strchr(kOps[i].target, '.') + 1;
     operations_[i].fn = kOps[i].fn;
     operations_[i].access = kOps[i].access;
+    if (std::string_view(kOps[i].target).starts_with("DynamoDB_")) {
+      operations_[i].schema = RequestSchema::Find(operations_[i].name);
+    }
     // DynamoDB and DynamoDB Streams actions are dynamodb:<Operation>; the
     // admin API's are eddy:<Operation>.
     operations_[i].action =
@@ -138,6 +142,11 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
 }
 
 void ApiHandler::Handle(const HttpRequest& request, HttpResponse* response) {
+  if (request.method == "OPTIONS" && cors_.enabled() &&
+      cors_.HandlePreflight(request, response)) {
+    response->headers.emplace_back("x-amzn-RequestId", NewRequestId());
+    return;
+  }
   if (request.method == "GET") {
     std::string_view path = request.target;
     path = path.substr(0, path.find('?'));
@@ -145,11 +154,13 @@ void ApiHandler::Handle(const HttpRequest& request, HttpResponse* response) {
       response->body =
           "healthy: dynamodb." + config_.region + ".amazonaws.com ";
       response->headers.emplace_back("Content-Type", "text/plain");
+      cors_.AddResponseHeaders(request, response);
       return;
     }
     if (path == "/healthz") {
       response->body = "ok\n";
       response->headers.emplace_back("Content-Type", "text/plain");
+      cors_.AddResponseHeaders(request, response);
       return;
     }
     if (path == "/metrics") {
@@ -176,63 +187,96 @@ void ApiHandler::Handle(const HttpRequest& request, HttpResponse* response) {
       return;
     }
   }
+  // DynamoDB's first check: a POST, whose body (if any) is JSON.
   if (request.method != "POST" ||
-      !IsJsonContentType(request.Header("content-type"))) {
-    bad_requests_.fetch_add(1, std::memory_order_relaxed);
-    response->status = 404;
-    response->body = "<UnknownOperationException/>\n";
-    response->headers.emplace_back("Content-Type", "text/xml");
+      (!request.body.empty() &&
+       !IsJsonContentType(request.Header("content-type")))) {
+    NotFound(request, response);
     return;
   }
   HandleDynamo(request, response);
+  cors_.AddResponseHeaders(request, response);
+}
+
+void ApiHandler::NotFound(const HttpRequest& request, HttpResponse* response) {
+  bad_requests_.fetch_add(1, std::memory_order_relaxed);
+  response->status = 404;
+  response->body = "<UnknownOperationException/>\n";
+  response->headers.emplace_back("Content-Type", "text/xml");
+  response->headers.emplace_back("x-amzn-RequestId", NewRequestId());
+  response->headers.emplace_back("x-amz-crc32",
+                                 std::to_string(Crc32(response->body)));
+  cors_.AddResponseHeaders(request, response);
 }
 
 void ApiHandler::HandleDynamo(const HttpRequest& request,
                               HttpResponse* response) {
   const std::string request_id = NewRequestId();
+  // The response's type echoes the request's (application/json when none).
   std::string_view content_type = request.Header("content-type");
-  if (content_type.empty()) content_type = "application/x-amz-json-1.0";
+  if (content_type.empty()) content_type = "application/json";
 
   ApiStatus status;
   rapidjson::StringBuffer& buffer = t_scratch.response;
   buffer.Clear();
   JsonWriter writer(buffer);
-  auto found = operations_by_target_.find(request.Header("x-amz-target"));
-  OperationEntry* entry =
-      found == operations_by_target_.end() ? nullptr : found->second;
-  if (entry == nullptr) {
-    unknown_operations_.fetch_add(1, std::memory_order_relaxed);
-    status = ApiError::UnknownOperation("");
+  rapidjson::MemoryPoolAllocator<> pool(t_scratch.parse_block.get(),
+                                        kParseBlockBytes);
+  rapidjson::Document doc(&pool);
+  if (request.body.empty()) {
+    doc.SetObject();
   } else {
-    entry->requests.fetch_add(1, std::memory_order_relaxed);
-    rapidjson::MemoryPoolAllocator<> pool(t_scratch.parse_block.get(),
-                                          kParseBlockBytes);
-    rapidjson::Document doc(&pool);
     // Iterative parsing: a deeply nested body cannot exhaust the stack.
     doc.Parse<rapidjson::kParseIterativeFlag>(request.body.data(),
                                               request.body.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
-      status = ApiError::Serialization(
-          doc.HasParseError()
-              ? std::string("Malformed request body: ") +
-                    rapidjson::GetParseError_En(doc.GetParseError())
-              : std::string("Request body must be a JSON object (structure)"));
-    } else {
-      OperationContext ctx{db_, &config_, dispatcher_, &transaction_tokens_,
-                           request.Header("host")};
-      try {
-        auth::AuthResult who;
-        status = Authenticate(request, entry->action, &who);
-        if (status.ok() && who.identity != nullptr &&
-            entry->access != AccessKind::kOpen) {
-          status = Authorize(who, entry, ctx, doc);
-        }
-        if (status.ok()) status = entry->fn(ctx, doc, &writer);
-      } catch (const std::exception& e) {
-        logger_->error("{} failed with an exception: {}", entry->name,
-                       e.what());
-        status = ApiError::Internal("Internal server error");
+    // JSON null reads as an empty request; any other non-object is not a
+    // request at all.
+    if (!doc.HasParseError() && doc.IsNull()) doc.SetObject();
+  }
+  OperationEntry* entry = nullptr;
+  if (doc.HasParseError() || !doc.IsObject()) {
+    status = ApiError::Bare("SerializationException");
+  } else {
+    auto found = operations_by_target_.find(request.Header("x-amz-target"));
+    entry = found == operations_by_target_.end() ? nullptr : found->second;
+    if (entry == nullptr) {
+      unknown_operations_.fetch_add(1, std::memory_order_relaxed);
+      status = ApiError::Bare("UnknownOperationException");
+    }
+  }
+  if (entry != nullptr) {
+    entry->requests.fetch_add(1, std::memory_order_relaxed);
+    OperationContext ctx{db_,
+                         &config_,
+                         dispatcher_,
+                         &transaction_tokens_,
+                         request.Header("host"),
+                         request.body.size()};
+    try {
+      auth::AuthResult who;
+      status = Authenticate(request, entry->action, &who);
+      if (status.ok() && request.body.empty()) {
+        status = ApiError::Bare("SerializationException");
       }
+      bool validated = false;
+      if (status.ok() && entry->schema != nullptr) {
+        status = entry->schema->Validate(doc);
+        validated = status.ok();
+      }
+      if (status.ok() && who.identity != nullptr &&
+          entry->access != AccessKind::kOpen) {
+        status = Authorize(who, entry, ctx, doc);
+      }
+      if (status.ok()) status = entry->fn(ctx, doc, &writer);
+      // A wrong JSON type inside an AttributeValue comes before anything
+      // found after the schema (RequestSchema::Validate).
+      if (!status.ok() && validated && status.error().http_status == 400) {
+        ApiStatus types = entry->schema->CheckValueTypes(doc);
+        if (!types.ok()) status = std::move(types);
+      }
+    } catch (const std::exception& e) {
+      logger_->error("{} failed with an exception: {}", entry->name, e.what());
+      status = ApiError::Internal("Internal server error");
     }
     if (!status.ok()) entry->errors.fetch_add(1, std::memory_order_relaxed);
   }
@@ -254,7 +298,7 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
                      error.message);
     }
   }
-  response->headers.reserve(3);
+  response->headers.reserve(5);
   response->headers.emplace_back("Content-Type", std::string(content_type));
   response->headers.emplace_back("x-amzn-RequestId", request_id);
   response->headers.emplace_back("x-amz-crc32",

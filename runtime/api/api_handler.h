@@ -7,6 +7,27 @@
 // dispatcher's trigger metrics). Every DynamoDB response carries
 // x-amzn-RequestId and x-amz-crc32.
 //
+// A request is checked in DynamoDB's order (as dynalite recorded it against
+// DynamoDB), and the first failure is the answer:
+//   1. method and content type: anything but POST (and the GETs above), or
+//      a body whose Content-Type is not application/x-amz-json-1.0 or
+//      application/json: 404 "<UnknownOperationException/>";
+//   2. the body parses as JSON: else 400 SerializationException (no
+//      message);
+//   3. X-Amz-Target names an operation: else 400 UnknownOperationException
+//      (no message);
+//   4. authentication (SigV4);
+//   5. an empty body: SerializationException;
+//   6. the operation's RequestSchema: JSON types (SerializationException),
+//      then constraints (one aggregated ValidationException);
+//   7. authorization (the caller's policy);
+//   8. the operation: its semantic checks in DynamoDB's order, then the
+//      data.
+// CORS (CorsPolicy): an OPTIONS preflight from an allowed Origin is
+// answered 200 without authentication; every response to a request from an
+// allowed Origin carries Access-Control-Allow-Origin and
+// Access-Control-Expose-Headers.
+//
 // Trust: every DynamoDB request is authenticated (auth::Authenticator:
 // SigV4 against the auth file, or anonymous mode) after its JSON and target
 // are read, as DynamoDB orders its checks, and then authorized: each
@@ -30,7 +51,9 @@
 #include <unordered_map>
 
 #include "api/access.h"
+#include "api/cors.h"
 #include "api/operations.h"
+#include "api/request_schema.h"
 #include "api/transaction_tokens.h"
 #include "auth/authenticator.h"
 #include "eddy/store/database.h"
@@ -45,7 +68,8 @@ class ApiHandler {
   ApiHandler(store::Database* db, EndpointConfig config,
              std::shared_ptr<spdlog::logger> logger,
              const auth::Authenticator* authenticator,
-             dispatcher::Dispatcher* dispatcher = nullptr);
+             dispatcher::Dispatcher* dispatcher = nullptr,
+             CorsPolicy cors = CorsPolicy());
 
   void Handle(const HttpRequest& request, HttpResponse* response);
 
@@ -56,12 +80,16 @@ class ApiHandler {
     std::string action;  // "dynamodb:GetItem", "eddy:CreateTrigger"
     AccessKind access;
     Operation fn;
+    // The request's schema (null: the operation reads its members itself).
+    const RequestSchema* schema = nullptr;
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> errors{0};
     std::atomic<uint64_t> denied{0};
   };
 
   void HandleDynamo(const HttpRequest& request, HttpResponse* response);
+  // DynamoDB's answer to a request that is not a JSON POST.
+  void NotFound(const HttpRequest& request, HttpResponse* response);
   // Authenticates the request: OK, or DynamoDB's error (audited).
   ApiStatus Authenticate(const HttpRequest& request, std::string_view action,
                          auth::AuthResult* result);
@@ -80,6 +108,7 @@ class ApiHandler {
   const auth::Authenticator* authenticator_;
   dispatcher::Dispatcher* dispatcher_;
   EndpointConfig config_;
+  CorsPolicy cors_;
   std::shared_ptr<spdlog::logger> logger_;
   std::array<OperationEntry, 36> operations_;
   // X-Amz-Target -> its entry in operations_.

@@ -89,7 +89,15 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
                  "than or equal to 1]");
       return errors.ToStatus();
     }
-    std::shared_ptr<store::Table> table;
+    // A WriteRequest with neither member: DynamoDB's (recorded) text.
+    for (const rapidjson::Value& w : member.value.GetArray()) {
+      if (w.IsObject() && Params(w).Get("PutRequest") == nullptr &&
+          Params(w).Get("DeleteRequest") == nullptr) {
+        return ApiError::Validation(
+            "Supplied AttributeValue has more than one datatypes set, must "
+            "contain exactly one of the supported datatypes");
+      }
+    }
     for (const rapidjson::Value& w : member.value.GetArray()) {
       if (!w.IsObject()) return WrongType(w, "Structure");
       Params wp(w);
@@ -97,7 +105,7 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
       const rapidjson::Value* del = nullptr;
       API_RETURN_IF_ERROR(wp.Object("PutRequest", &put));
       API_RETURN_IF_ERROR(wp.Object("DeleteRequest", &del));
-      if ((put == nullptr) == (del == nullptr)) {
+      if (put != nullptr && del != nullptr) {
         return ApiError::Validation(
             "Supplied WriteRequest must contain exactly one of PutRequest or "
             "DeleteRequest");
@@ -111,6 +119,12 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
       if (!value) {
         errors.Add("null", put ? "item" : "key", "Member must not be null");
         return errors.ToStatus();
+      }
+      // Before any table is looked up, as DynamoDB does.
+      if (pending.is_put && ctx.request_bytes > store::kMaxItemSize &&
+          store::ItemSize(*value) > store::kMaxItemSize) {
+        return ApiError::Validation(
+            "Item size has exceeded the maximum allowed size");
       }
       pending.item = std::move(*value);
       writes.push_back(std::move(pending));
@@ -198,21 +212,16 @@ ApiStatus BatchGetItem(const OperationContext& ctx,
     r.name.assign(member.name.GetString(), member.name.GetStringLength());
     if (!member.value.IsObject()) return WrongType(member.value, "Structure");
     r.json = &member.value;
+    // Each table's own checks, in DynamoDB's order (the schema has checked
+    // types and constraints).
     Params tp(member.value);
-    API_RETURN_IF_ERROR(legacy::CheckNotMixed(tp, {"AttributesToGet"},
-                                              {"ProjectionExpression"}));
+    API_RETURN_IF_ERROR(CheckExpressionParams(tp, {"ProjectionExpression"},
+                                              {"AttributesToGet"}));
     const rapidjson::Value* keys = nullptr;
     API_RETURN_IF_ERROR(tp.Array("Keys", &keys));
     if (keys == nullptr) {
       errors.Add("null", "requestItems." + r.name + ".member.keys",
                  "Member must not be null");
-      return errors.ToStatus();
-    }
-    if (keys->Size() < 1 || keys->Size() > kMaxBatchGetKeys) {
-      errors.Add("[...]", "requestItems." + r.name + ".member.keys",
-                 keys->Size() < 1
-                     ? "Member must have length greater than or equal to 1"
-                     : "Member must have length less than or equal to 100");
       return errors.ToStatus();
     }
     for (const rapidjson::Value& k : keys->GetArray()) {
@@ -221,27 +230,33 @@ ApiStatus BatchGetItem(const OperationContext& ctx,
       r.keys.push_back(std::move(key));
     }
     total_keys += r.keys.size();
+    API_RETURN_IF_ERROR(legacy::ReadAttributesToGet(
+        tp, "requestItems." + r.name + ".member.attributesToGet",
+        &r.projection));
     std::optional<bool> consistent;
     API_RETURN_IF_ERROR(tp.Bool("ConsistentRead", &consistent));
     r.consistent = consistent.value_or(false);
     std::optional<std::string> projection_text;
+    API_RETURN_IF_ERROR(tp.String("ProjectionExpression", &projection_text));
     API_RETURN_IF_ERROR(
-        ReadExpressionText(tp, "ProjectionExpression", &projection_text));
-    API_RETURN_IF_ERROR(
-        ReadExpressionInputs(tp, projection_text.has_value(), &r.inputs));
+        ReadExpressionMaps(tp, &r.inputs, /*with_values=*/false));
     store::ExpressionContext ectx(r.inputs.names ? &*r.inputs.names : nullptr,
                                   nullptr);
     if (projection_text) {
+      API_RETURN_IF_ERROR(
+          CheckExpressionNotEmpty("ProjectionExpression", projection_text));
       Result<store::Projection> p =
           store::Projection::Parse(*projection_text, &ectx);
       if (!p.ok()) return p.status();
       r.projection = std::move(*p);
     }
     API_RETURN_IF_ERROR(ectx.CheckAllUsed());
-    if (!projection_text) {
-      API_RETURN_IF_ERROR(legacy::ReadAttributesToGet(
-          tp, "requestItems." + r.name + ".member.attributesToGet",
-          &r.projection));
+    // Duplicates are found without the key schema: the same attributes
+    // with the same values.
+    for (size_t i = 0; i < r.keys.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (r.keys[j] == r.keys[i]) return Duplicates();
+      }
     }
     reads.push_back(std::move(r));
   }
@@ -252,11 +267,8 @@ ApiStatus BatchGetItem(const OperationContext& ctx,
   for (TableRead& r : reads) {
     API_RETURN_IF_ERROR(ValidateTableName(r.name));
     API_RETURN_IF_ERROR(FindTable(ctx, r.name, &r.table));
-    for (size_t i = 0; i < r.keys.size(); ++i) {
-      API_RETURN_IF_ERROR(r.table->ValidateKey(r.keys[i]));
-      for (size_t j = 0; j < i; ++j) {
-        if (r.keys[j] == r.keys[i]) return Duplicates();
-      }
+    for (const Item& key : r.keys) {
+      API_RETURN_IF_ERROR(r.table->ValidateKey(key));
     }
   }
 

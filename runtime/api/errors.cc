@@ -23,8 +23,17 @@ ApiError ApiError::Validation(std::string message) {
               std::move(message));
 }
 ApiError ApiError::Serialization(std::string message) {
-  return Make(400, "com.amazon.coral.service#SerializationException",
-              std::move(message));
+  ApiError e = Make(400, "com.amazon.coral.service#SerializationException",
+                    std::move(message));
+  e.message_key = MessageKey::kUpper;
+  return e;
+}
+
+ApiError ApiError::Bare(std::string_view coral_name) {
+  ApiError e =
+      Make(400, "com.amazon.coral.service#" + std::string(coral_name), "");
+  e.message_key = MessageKey::kNone;
+  return e;
 }
 ApiError ApiError::UnknownOperation(std::string message) {
   return Make(400, "com.amazon.coral.service#UnknownOperationException",
@@ -79,8 +88,10 @@ std::string ApiError::Body() const {
   w.StartObject();
   w.Key("__type");
   w.String(type.data(), static_cast<rapidjson::SizeType>(type.size()));
-  w.Key("message");
-  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  if (message_key != MessageKey::kNone) {
+    w.Key(message_key == MessageKey::kUpper ? "Message" : "message");
+    w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  }
   w.EndObject();
   std::string body(buf.GetString(), buf.GetSize());
   if (!extra_json.empty()) {

@@ -4,6 +4,7 @@
 #ifndef EDDY_RUNTIME_API_ERRORS_H_
 #define EDDY_RUNTIME_API_ERRORS_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,10 +20,20 @@ struct ApiError {
   std::string message;
   // Extra members for the error body, already JSON ("\"Item\":{...}"), or "".
   std::string extra_json;
+  // How the body carries the message: DynamoDB's own errors and validation
+  // as "message", coral's deserializer (SerializationException) as
+  // "Message", and the protocol layer's bare errors not at all.
+  enum class MessageKey : uint8_t { kLower, kUpper, kNone };
+  MessageKey message_key = MessageKey::kLower;
 
   static ApiError Validation(std::string message);
+  // SerializationException, with its message as "Message".
   static ApiError Serialization(std::string message);
   static ApiError UnknownOperation(std::string message);
+  // A coral error with no message at all, as DynamoDB's protocol layer
+  // answers a body that is not JSON ({"__type":"...#SerializationException"})
+  // or a missing or unknown X-Amz-Target (UnknownOperationException).
+  static ApiError Bare(std::string_view coral_name);
   static ApiError ResourceNotFound(std::string message);
   static ApiError ResourceInUse(std::string message);
   static ApiError ConditionalCheckFailed(std::string message);

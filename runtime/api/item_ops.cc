@@ -86,17 +86,12 @@ struct WriteRequest {
     return WriteCollectionMetrics(table, item, out);
   }
 
+  // The request's parameters other than the item or key, in DynamoDB's
+  // order of checks once the item or key is read: ReturnValues' rule, then
+  // the legacy AttributeUpdates and Expected, then the expressions.
   // `allow_update_modes`: UPDATED_*/ALL_NEW are allowed (UpdateItem only).
+  // REQUIRES: CheckExpressionParams passed.
   ApiStatus Read(const Params& params, bool allow_update_modes) {
-    if (allow_update_modes) {
-      API_RETURN_IF_ERROR(legacy::CheckNotMixed(
-          params, {"AttributeUpdates", "Expected", "ConditionalOperator"},
-          {"UpdateExpression", "ConditionExpression"}));
-    } else {
-      API_RETURN_IF_ERROR(
-          legacy::CheckNotMixed(params, {"Expected", "ConditionalOperator"},
-                                {"ConditionExpression"}));
-    }
     API_RETURN_IF_ERROR(ReadReturnValues(params, &return_values));
     if (!allow_update_modes && return_values != ReturnValues::kNone &&
         return_values != ReturnValues::kAllOld) {
@@ -105,22 +100,24 @@ struct WriteRequest {
     API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &return_old_on_failure));
     API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
     API_RETURN_IF_ERROR(ReadCollectionMetrics(params, &collection_metrics));
+    return ApiStatus();
+  }
+
+  // The conditions and updates, after the item's own checks (PutItem's size).
+  ApiStatus ReadConditions(const Params& params, bool allow_update_modes) {
     std::optional<std::string> update_text, condition_text;
     if (allow_update_modes) {
-      API_RETURN_IF_ERROR(
-          ReadExpressionText(params, "UpdateExpression", &update_text));
+      API_RETURN_IF_ERROR(params.String("UpdateExpression", &update_text));
+      if (!update_text) {
+        API_RETURN_IF_ERROR(legacy::ReadAttributeUpdates(params, &update));
+      }
     }
-    API_RETURN_IF_ERROR(
-        ReadExpressionText(params, "ConditionExpression", &condition_text));
-    API_RETURN_IF_ERROR(ParseWriteExpressions(
-        params, update_text, condition_text, &inputs, &update, &condition));
-    if (allow_update_modes && !update_text) {
-      API_RETURN_IF_ERROR(legacy::ReadAttributeUpdates(params, &update));
-    }
+    API_RETURN_IF_ERROR(params.String("ConditionExpression", &condition_text));
     if (!condition_text) {
       API_RETURN_IF_ERROR(legacy::ReadExpected(params, &condition));
     }
-    return ApiStatus();
+    return ParseWriteExpressions(params, update_text, condition_text, &inputs,
+                                 &update, &condition);
   }
 };
 
@@ -168,23 +165,183 @@ ApiStatus ParseWriteExpressions(
     const std::optional<std::string>& condition_text, ExpressionInputs* inputs,
     std::unique_ptr<store::Update>* update,
     std::unique_ptr<store::Condition>* condition) {
-  API_RETURN_IF_ERROR(ReadExpressionInputs(
-      params, update_text.has_value() || condition_text.has_value(), inputs));
+  API_RETURN_IF_ERROR(ReadExpressionMaps(params, inputs));
   store::ExpressionContext ectx(inputs->names ? &*inputs->names : nullptr,
                                 inputs->values ? &*inputs->values : nullptr);
   if (update_text) {
+    API_RETURN_IF_ERROR(
+        CheckExpressionNotEmpty("UpdateExpression", update_text));
     Result<std::unique_ptr<store::Update>> u =
         store::Update::Parse(*update_text, &ectx);
     if (!u.ok()) return u.status();
     *update = std::move(*u);
   }
   if (condition_text) {
+    API_RETURN_IF_ERROR(
+        CheckExpressionNotEmpty("ConditionExpression", condition_text));
     Result<std::unique_ptr<store::Condition>> c =
         store::Condition::Parse(*condition_text, "ConditionExpression", &ectx);
     if (!c.ok()) return c.status();
     *condition = std::move(*c);
   }
   return ectx.CheckAllUsed();
+}
+
+namespace {
+
+// "#name" / ":value": the marker and one or more of [0-9a-zA-Z_].
+bool ValidSubstitutionKey(std::string_view key, char marker) {
+  if (key.size() < 2 || key[0] != marker) return false;
+  for (const char c : key.substr(1)) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ApiStatus CheckExpressionParams(
+    const Params& params, std::initializer_list<std::string_view> expressions,
+    std::initializer_list<std::string_view> legacy) {
+  // One pass over the request's members (a handful) records which of the
+  // named parameters are present: bit i for expressions[i], bit 16 + i for
+  // legacy[i].
+  static constexpr uint32_t kLegacyShift = 16;
+  uint32_t present = 0;
+  bool names = false, values = false;
+  bool key_conditions = false, key_condition_expression = false;
+  for (const auto& m : params.object().GetObject()) {
+    if (m.value.IsNull()) continue;
+    const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    uint32_t bit = 0;
+    for (const std::string_view e : expressions) {
+      if (name == e) present |= 1u << bit;
+      ++bit;
+    }
+    bit = kLegacyShift;
+    for (const std::string_view l : legacy) {
+      if (name == l) present |= 1u << bit;
+      ++bit;
+    }
+    names = names || name == "ExpressionAttributeNames";
+    values = values || name == "ExpressionAttributeValues";
+    key_conditions = key_conditions || name == "KeyConditions";
+    key_condition_expression =
+        key_condition_expression || name == "KeyConditionExpression";
+  }
+  const uint32_t expression_bits = present & ((1u << kLegacyShift) - 1);
+  if (expression_bits != 0) {
+    std::string used_expressions, used_legacy;
+    uint32_t bit = 0;
+    for (const std::string_view e : expressions) {
+      if ((present >> bit++) & 1) {
+        used_expressions += (used_expressions.empty() ? "" : ", ");
+        used_expressions += e;
+      }
+    }
+    bit = kLegacyShift;
+    for (const std::string_view l : legacy) {
+      const bool used = (present >> bit++) & 1;
+      // KeyConditions only counts against a KeyConditionExpression.
+      if (!used || (l == "KeyConditions" && key_conditions &&
+                    !key_condition_expression)) {
+        continue;
+      }
+      used_legacy += (used_legacy.empty() ? "" : ", ");
+      used_legacy += l;
+    }
+    if (!used_legacy.empty()) {
+      return ApiError::Validation(
+          "Can not use both expression and non-expression parameters in the "
+          "same request: Non-expression parameters: {" +
+          used_legacy + "} Expression parameters: {" + used_expressions + "}");
+    }
+  }
+  if (names && expression_bits == 0) {
+    return ApiError::Validation(
+        "ExpressionAttributeNames can only be specified when using "
+        "expressions");
+  }
+  if (!values) return ApiStatus();
+  // The expressions that take values (a projection takes none).
+  std::string value_expressions;
+  bool any_value_expression = false;
+  size_t count = 0;
+  uint32_t bit = 0;
+  for (const std::string_view name : expressions) {
+    const bool used = (present >> bit++) & 1;
+    if (name == "ProjectionExpression") continue;
+    value_expressions += (count++ > 0 ? " and " : "");
+    value_expressions += name;
+    any_value_expression = any_value_expression || used;
+  }
+  if (count > 0 && !any_value_expression) {
+    return ApiError::Validation(
+        "ExpressionAttributeValues can only be specified when using "
+        "expressions: " +
+        value_expressions + (count > 1 ? " are null" : " is null"));
+  }
+  return ApiStatus();
+}
+
+ApiStatus ReadExpressionMaps(const Params& params, ExpressionInputs* out,
+                             bool with_values) {
+  // Both maps in one pass over the request's members.
+  const rapidjson::Value* names = nullptr;
+  const rapidjson::Value* values = nullptr;
+  for (const auto& m : params.object().GetObject()) {
+    if (m.value.IsNull()) continue;
+    const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (name == "ExpressionAttributeNames") {
+      names = &m.value;
+    } else if (with_values && name == "ExpressionAttributeValues") {
+      values = &m.value;
+    }
+  }
+  if (names != nullptr) {
+    API_RETURN_IF_ERROR(
+        params.StringMap("ExpressionAttributeNames", &out->names));
+    if (out->names->empty()) {
+      return ApiError::Validation("ExpressionAttributeNames must not be empty");
+    }
+    for (const auto& [key, name] : *out->names) {
+      if (!ValidSubstitutionKey(key, '#')) {
+        return ApiError::Validation(
+            "ExpressionAttributeNames contains invalid key: Syntax error; "
+            "key: \"" +
+            key + "\"");
+      }
+    }
+  }
+  if (values == nullptr) return ApiStatus();
+  if (!values->IsObject()) return WrongType(*values, "Map");
+  if (values->MemberCount() == 0) {
+    return ApiError::Validation("ExpressionAttributeValues must not be empty");
+  }
+  for (const auto& m : values->GetObject()) {
+    const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    if (!ValidSubstitutionKey(key, ':')) {
+      return ApiError::Validation(
+          "ExpressionAttributeValues contains invalid key: Syntax error; "
+          "key: \"" +
+          std::string(key) + "\"");
+    }
+  }
+  store::Item item;
+  API_RETURN_IF_ERROR(ReadExpressionValues(*values, &item));
+  out->values = std::move(item);
+  return ApiStatus();
+}
+
+ApiStatus CheckExpressionNotEmpty(const char* name,
+                                  const std::optional<std::string>& text) {
+  if (text && text->empty()) {
+    return ApiError::Validation(std::string("Invalid ") + name +
+                                ": The expression can not be empty;");
+  }
+  return ApiStatus();
 }
 
 ApiStatus ReadExpressionText(const Params& params, const char* name,
@@ -402,9 +559,13 @@ ApiStatus RejectUnsupported(const Params& params,
 
 ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
                   JsonWriter* out) {
+  // The schema has checked the members' types and constraints; these are
+  // PutItem's own checks, in DynamoDB's order.
   Params params(request);
   std::string table_name;
-  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(ReadCheckedTableName(params, &table_name));
+  API_RETURN_IF_ERROR(CheckExpressionParams(
+      params, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
   std::optional<Item> item;
   API_RETURN_IF_ERROR(params.ItemMember("Item", &item));
   if (!item) {
@@ -414,6 +575,14 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
   }
   WriteRequest write;
   API_RETURN_IF_ERROR(write.Read(params, /*allow_update_modes=*/false));
+  // Before the table is looked up, as DynamoDB does.
+  if (ctx.request_bytes > store::kMaxItemSize &&
+      store::ItemSize(*item) > store::kMaxItemSize) {
+    return ApiError::Validation(
+        "Item size has exceeded the maximum allowed size");
+  }
+  API_RETURN_IF_ERROR(
+      write.ReadConditions(params, /*allow_update_modes=*/false));
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
@@ -434,48 +603,39 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
 
 ApiStatus GetItem(const OperationContext& ctx, const rapidjson::Value& request,
                   JsonWriter* out) {
+  // GetItem's own checks, in DynamoDB's order, after the schema's.
   Params params(request);
   std::string table_name;
-  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
-  API_RETURN_IF_ERROR(legacy::CheckNotMixed(params, {"AttributesToGet"},
-                                            {"ProjectionExpression"}));
+  API_RETURN_IF_ERROR(ReadCheckedTableName(params, &table_name));
+  API_RETURN_IF_ERROR(CheckExpressionParams(params, {"ProjectionExpression"},
+                                            {"AttributesToGet"}));
   std::optional<Item> key;
   API_RETURN_IF_ERROR(RequireKey(params, &key));
+  std::optional<store::Projection> projection;
+  API_RETURN_IF_ERROR(
+      legacy::ReadAttributesToGet(params, "attributesToGet", &projection));
   std::optional<bool> consistent;
   API_RETURN_IF_ERROR(params.Bool("ConsistentRead", &consistent));
   CapacityMode capacity;
   API_RETURN_IF_ERROR(ReadCapacityMode(params, &capacity));
   std::optional<std::string> projection_text;
-  API_RETURN_IF_ERROR(
-      ReadExpressionText(params, "ProjectionExpression", &projection_text));
+  API_RETURN_IF_ERROR(params.String("ProjectionExpression", &projection_text));
+  // GetItem has no ExpressionAttributeValues (ignored, as any unknown
+  // member).
   ExpressionInputs inputs;
   API_RETURN_IF_ERROR(
-      ReadExpressionInputs(params, projection_text.has_value(), &inputs));
-  if (inputs.values) {
-    // Projections take no values, so any value is unused.
-    std::string keys;
-    for (const auto& [k, v] : *inputs.values) {
-      keys += (keys.empty() ? "" : ", ") + k;
-    }
-    return ApiError::Validation(
-        "Value provided in ExpressionAttributeValues unused in expressions: "
-        "keys: {" +
-        keys + "}");
-  }
+      ReadExpressionMaps(params, &inputs, /*with_values=*/false));
   store::ExpressionContext ectx(inputs.names ? &*inputs.names : nullptr,
                                 nullptr);
-  std::optional<store::Projection> projection;
   if (projection_text) {
+    API_RETURN_IF_ERROR(
+        CheckExpressionNotEmpty("ProjectionExpression", projection_text));
     Result<store::Projection> p =
         store::Projection::Parse(*projection_text, &ectx);
     if (!p.ok()) return p.status();
     projection = std::move(*p);
   }
   API_RETURN_IF_ERROR(ectx.CheckAllUsed());
-  if (!projection_text) {
-    API_RETURN_IF_ERROR(
-        legacy::ReadAttributesToGet(params, "attributesToGet", &projection));
-  }
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
@@ -501,11 +661,15 @@ ApiStatus DeleteItem(const OperationContext& ctx,
                      const rapidjson::Value& request, JsonWriter* out) {
   Params params(request);
   std::string table_name;
-  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(ReadCheckedTableName(params, &table_name));
+  API_RETURN_IF_ERROR(CheckExpressionParams(
+      params, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
   std::optional<Item> key;
   API_RETURN_IF_ERROR(RequireKey(params, &key));
   WriteRequest write;
   API_RETURN_IF_ERROR(write.Read(params, /*allow_update_modes=*/false));
+  API_RETURN_IF_ERROR(
+      write.ReadConditions(params, /*allow_update_modes=*/false));
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
@@ -527,11 +691,16 @@ ApiStatus UpdateItem(const OperationContext& ctx,
                      const rapidjson::Value& request, JsonWriter* out) {
   Params params(request);
   std::string table_name;
-  API_RETURN_IF_ERROR(ReadTableName(params, &table_name));
+  API_RETURN_IF_ERROR(ReadCheckedTableName(params, &table_name));
+  API_RETURN_IF_ERROR(CheckExpressionParams(
+      params, {"UpdateExpression", "ConditionExpression"},
+      {"AttributeUpdates", "Expected", "ConditionalOperator"}));
   std::optional<Item> key;
   API_RETURN_IF_ERROR(RequireKey(params, &key));
   WriteRequest write;
   API_RETURN_IF_ERROR(write.Read(params, /*allow_update_modes=*/true));
+  API_RETURN_IF_ERROR(
+      write.ReadConditions(params, /*allow_update_modes=*/true));
   const store::Update* update = write.update.get();
   const ReturnValues rv = write.return_values;
 

@@ -67,8 +67,9 @@ ApiStatus Params::String(const char* name,
 ApiStatus Params::Bool(const char* name, std::optional<bool>* out) const {
   const rapidjson::Value* v = Get(name);
   if (v == nullptr) return ApiStatus();
-  if (!v->IsBool()) return WrongType(*v, "Boolean");
-  *out = v->GetBool();
+  bool b = false;
+  if (!ReadBoolean(*v, &b)) return WrongType(*v, "Boolean");
+  *out = b;
   return ApiStatus();
 }
 
@@ -79,8 +80,18 @@ ApiStatus Params::Int64(const char* name, std::optional<int64_t>* out) const {
     *out = v->GetInt64();
     return ApiStatus();
   }
-  if (v->IsNumber()) {
-    return ApiError::Serialization("NUMBER_VALUE cannot be converted to Long");
+  if (v->IsDouble()) {
+    // A decimal where an integer is expected is truncated, as DynamoDB's
+    // deserializer does (and a value beyond the range is clamped).
+    const double d = v->GetDouble();
+    *out = d >= 9.2e18    ? INT64_MAX
+           : d <= -9.2e18 ? INT64_MIN
+                          : static_cast<int64_t>(d);
+    return ApiStatus();
+  }
+  if (v->IsUint64()) {
+    *out = INT64_MAX;
+    return ApiStatus();
   }
   return WrongType(*v, "Long");
 }

@@ -22,9 +22,11 @@ namespace eddy::runtime::api {
 
 using wire::Base64Decode;
 using wire::Base64Encode;
+using wire::Base64Problem;
 using wire::JsonWriter;
 using wire::kMaxAttributeNameBytes;
 using wire::kMaxNestingDepth;
+using wire::ReadBoolean;
 using wire::WriteAttributeValue;
 using wire::WriteEncodedItem;
 using wire::WriteItem;
@@ -51,6 +53,7 @@ class Params {
   // REQUIRES: object.IsObject().
   explicit Params(const rapidjson::Value& object) : object_(object) {}
 
+  const rapidjson::Value& object() const { return object_; }
   const rapidjson::Value* Get(const char* name) const;
   ApiStatus String(const char* name, std::optional<std::string>* out) const;
   ApiStatus Bool(const char* name, std::optional<bool>* out) const;

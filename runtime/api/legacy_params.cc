@@ -600,28 +600,6 @@ Result<store::KeyCondition> MakeKeyCondition(
   return key;
 }
 
-ApiStatus CheckNotMixed(const Params& params,
-                        std::initializer_list<const char*> legacy_params,
-                        std::initializer_list<const char*> expression_params) {
-  auto present = [&](std::initializer_list<const char*> names) {
-    std::string list;
-    for (const char* name : names) {
-      if (params.Get(name) == nullptr) continue;
-      if (!list.empty()) list += ", ";
-      list += name;
-    }
-    return list;
-  };
-  const std::string expressions = present(expression_params);
-  if (expressions.empty()) return ApiStatus();
-  const std::string legacy = present(legacy_params);
-  if (legacy.empty()) return ApiStatus();
-  return ApiError::Validation(
-      "Can not use both expression and non-expression parameters in the same "
-      "request: Non-expression parameters: {" +
-      legacy + "} Expression parameters: {" + expressions + "}");
-}
-
 ApiStatus ReadExpected(const Params& params,
                        std::unique_ptr<store::Condition>* out) {
   const rapidjson::Value* map = nullptr;

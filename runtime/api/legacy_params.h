@@ -30,7 +30,6 @@
 #ifndef EDDY_RUNTIME_API_LEGACY_PARAMS_H_
 #define EDDY_RUNTIME_API_LEGACY_PARAMS_H_
 
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -140,15 +139,8 @@ Result<store::KeyCondition> MakeKeyCondition(
 // ---------------------------------------------------------------------------
 // Reading the parameters of a request.
 
-// DynamoDB's rule that a request uses either the legacy parameters or the
-// expressions: when any of `expression_params` and any of `legacy_params`
-// are present, "Can not use both expression and non-expression parameters
-// in the same request: Non-expression parameters: {AttributesToGet}
-// Expression parameters: {ProjectionExpression}" (both lists in the order
-// given, which callers take from DynamoDB).
-ApiStatus CheckNotMixed(const Params& params,
-                        std::initializer_list<const char*> legacy_params,
-                        std::initializer_list<const char*> expression_params);
+// (Whether a request mixes these with expressions is checked by
+// CheckExpressionParams, operations.h.)
 
 // Expected and ConditionalOperator (PutItem, UpdateItem, DeleteItem). *out
 // stays null when there is no Expected (or it is empty).

@@ -3,6 +3,7 @@
 #ifndef EDDY_RUNTIME_API_OPERATIONS_H_
 #define EDDY_RUNTIME_API_OPERATIONS_H_
 
+#include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -39,6 +40,9 @@ struct OperationContext {
   TransactionTokens* transaction_tokens = nullptr;
   // The request's Host header ("" when absent), for DescribeEndpoints.
   std::string_view host;
+  // The size of the request's body: no item in it can be larger (an item's
+  // size never exceeds its JSON's), which spares measuring small items.
+  size_t request_bytes = SIZE_MAX;
 };
 
 // Every operation has this shape. `request` is the parsed body (an object);
@@ -143,6 +147,8 @@ std::string StreamArn(const EndpointConfig& config, const std::string& table,
 
 // Reads and validates TableName (required; 3..255 chars of [a-zA-Z0-9_.-]).
 ApiStatus ReadTableName(const Params& params, std::string* name);
+// Reads TableName that the operation's RequestSchema has already validated.
+ApiStatus ReadCheckedTableName(const Params& params, std::string* name);
 // The same checks for a table name given elsewhere (batch request maps).
 ApiStatus ValidateTableName(const std::string& name);
 // Looks the table up; ResourceNotFoundException when missing.
@@ -159,6 +165,33 @@ struct ExpressionInputs {
 // (the maps are only allowed alongside one).
 ApiStatus ReadExpressionInputs(const Params& params, bool used_expressions,
                                ExpressionInputs* out);
+
+// The first of DynamoDB's semantic checks of a request with expressions,
+// before any of its values is read: the legacy parameters and the
+// expressions are not mixed ("Can not use both expression and
+// non-expression parameters in the same request: ..."; KeyConditions only
+// counts against a KeyConditionExpression), ExpressionAttributeNames come
+// with an expression, and ExpressionAttributeValues with an expression that
+// takes values ("ExpressionAttributeValues can only be specified when using
+// expressions: FilterExpression and KeyConditionExpression are null").
+// Both lists in DynamoDB's order.
+ApiStatus CheckExpressionParams(
+    const Params& params, std::initializer_list<std::string_view> expressions,
+    std::initializer_list<std::string_view> legacy);
+
+// The expression maps, as DynamoDB checks them once the request's own
+// values are read: "ExpressionAttributeNames must not be empty", each name
+// "#[0-9a-zA-Z_]+" ("ExpressionAttributeNames contains invalid key: Syntax
+// error; key: \"a\""), then the same for the values (":...") and each
+// value ("ExpressionAttributeValues contains invalid value: ... for key
+// :v"). Without `with_values` (GetItem, BatchGetItem), the values are not
+// read (they are not a member of those requests).
+ApiStatus ReadExpressionMaps(const Params& params, ExpressionInputs* out,
+                             bool with_values = true);
+
+// "Invalid <name>: The expression can not be empty;" for an empty text.
+ApiStatus CheckExpressionNotEmpty(const char* name,
+                                  const std::optional<std::string>& text);
 
 // Reads ExpressionAttributeNames/Values and parses the UpdateExpression and
 // ConditionExpression texts (either may be absent) against them; unused

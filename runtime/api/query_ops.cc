@@ -1,6 +1,5 @@
 // Query and Scan.
 #include <algorithm>
-#include <cctype>
 
 #include "api/item_writer.h"
 #include "api/legacy_params.h"
@@ -35,79 +34,33 @@ struct ReadParams {
   ExpressionInputs inputs;
 };
 
-// DynamoDB's rule against mixing the legacy parameters with expressions
-// (KeyConditions only counts against a KeyConditionExpression).
-ApiStatus CheckNotMixed(const Params& params, bool query) {
-  if (!query) {
-    return legacy::CheckNotMixed(
-        params, {"AttributesToGet", "ScanFilter", "ConditionalOperator"},
-        {"ProjectionExpression", "FilterExpression"});
+// ExclusiveStartKey's values: DynamoDB prefixes most of their errors with
+// "The provided starting key is invalid: ", but not (recorded) an empty
+// number set's, duplicates in a set, or a number's.
+ApiStatus ReadStartKey(const Params& params, std::optional<Item>* out) {
+  ApiStatus status = params.ItemMember("ExclusiveStartKey", out);
+  if (status.ok()) return status;
+  ApiError& e = status.error();
+  if (e.type.ends_with("#ValidationException")) {
+    const std::string& m = e.message;
+    const bool bare = m.find("number set") != std::string::npos ||
+                      m.find("duplicates") != std::string::npos ||
+                      m.find("numeric") != std::string::npos ||
+                      m.find("Number") != std::string::npos ||
+                      m.find("significant digits") != std::string::npos;
+    if (!bare) e.message = "The provided starting key is invalid: " + m;
   }
-  if (params.Get("KeyConditionExpression") != nullptr) {
-    return legacy::CheckNotMixed(
-        params,
-        {"AttributesToGet", "QueryFilter", "ConditionalOperator",
-         "KeyConditions"},
-        {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"});
-  }
-  return legacy::CheckNotMixed(
-      params, {"AttributesToGet", "QueryFilter", "ConditionalOperator"},
-      {"ProjectionExpression", "FilterExpression"});
+  return status;
 }
 
-ApiStatus ReadCommon(const Params& params, bool query, ConstraintErrors* errors,
-                     ReadParams* out) {
-  API_RETURN_IF_ERROR(ReadTableName(params, &out->table_name));
-  API_RETURN_IF_ERROR(params.String("IndexName", &out->index_name));
-  if (out->index_name) {
-    const std::string& name = *out->index_name;
-    bool pattern_ok = !name.empty();
-    for (char c : name) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-            c == '-' || c == '.')) {
-        pattern_ok = false;
-      }
-    }
-    if (name.size() < 3) {
-      errors->Add(name, "indexName",
-                  "Member must have length greater than or equal to 3");
-    } else if (name.size() > 255) {
-      errors->Add(name, "indexName",
-                  "Member must have length less than or equal to 255");
-    }
-    if (!pattern_ok) {
-      errors->Add(name, "indexName",
-                  "Member must satisfy regular expression pattern: "
-                  "[a-zA-Z0-9_.-]+");
-    }
-  }
-  API_RETURN_IF_ERROR(CheckNotMixed(params, query));
-  API_RETURN_IF_ERROR(params.Int64("Limit", &out->limit));
-  if (out->limit && *out->limit < 1) {
-    errors->Add(std::to_string(*out->limit), "limit",
-                "Member must have value greater than or equal to 1");
-  }
-  std::optional<std::string> select;
-  API_RETURN_IF_ERROR(params.String("Select", &select));
+// Select and the projection it goes with.
+ApiStatus CheckSelect(const std::optional<std::string>& select,
+                      ReadParams* out) {
   out->select_given = select.has_value();
-  API_RETURN_IF_ERROR(
-      params.ItemMember("ExclusiveStartKey", &out->exclusive_start_key));
-  std::optional<bool> consistent;
-  API_RETURN_IF_ERROR(params.Bool("ConsistentRead", &consistent));
-  out->consistent = consistent.value_or(false);
-  API_RETURN_IF_ERROR(ReadCapacityMode(params, &out->capacity));
-  API_RETURN_IF_ERROR(
-      ReadExpressionText(params, "FilterExpression", &out->filter_text));
-  API_RETURN_IF_ERROR(ReadExpressionText(params, "ProjectionExpression",
-                                         &out->projection_text));
-  API_RETURN_IF_ERROR(legacy::ReadAttributesToGet(params, "attributesToGet",
-                                                  &out->attributes_to_get));
   const bool projects =
       out->projection_text.has_value() || out->attributes_to_get.has_value();
   if (select) {
-    if (*select == "ALL_ATTRIBUTES") {
-      out->select = Select::kAllAttributes;
-    } else if (*select == "SPECIFIC_ATTRIBUTES") {
+    if (*select == "SPECIFIC_ATTRIBUTES") {
       out->select = Select::kSpecificAttributes;
     } else if (*select == "COUNT") {
       out->select = Select::kCount;
@@ -119,29 +72,41 @@ ApiStatus ReadCommon(const Params& params, bool query, ConstraintErrors* errors,
       }
       out->select = Select::kAllProjected;
     } else {
-      errors->Add(*select, "select",
-                  "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, "
-                  "COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]");
+      out->select = Select::kAllAttributes;
     }
   } else if (projects) {
     out->select = Select::kSpecificAttributes;
   }
-  if (errors->empty()) {
-    if (out->select == Select::kSpecificAttributes && !projects) {
-      return ApiError::Validation(
-          "Must specify the AttributesToGet or ProjectionExpression when "
-          "choosing to get SPECIFIC_ATTRIBUTES");
-    }
-    if (out->select != Select::kSpecificAttributes && projects) {
-      return ApiError::Validation(
-          std::string("Cannot specify the ") +
-          (out->projection_text ? "ProjectionExpression" : "AttributesToGet") +
-          " when choosing to get " +
-          (out->select == Select::kCount          ? "only the Count"
-           : out->select == Select::kAllProjected ? "ALL_PROJECTED_ATTRIBUTES"
-                                                  : "ALL_ATTRIBUTES"));
-    }
+  if (out->select == Select::kSpecificAttributes && !projects) {
+    return ApiError::Validation(
+        "Must specify the AttributesToGet or ProjectionExpression when "
+        "choosing to get SPECIFIC_ATTRIBUTES");
   }
+  if (out->select != Select::kSpecificAttributes && projects) {
+    return ApiError::Validation(
+        std::string("Cannot specify the ") +
+        (out->projection_text ? "ProjectionExpression" : "AttributesToGet") +
+        " when choosing to get " +
+        (out->select == Select::kCount          ? "only the Count"
+         : out->select == Select::kAllProjected ? "ALL_PROJECTED_ATTRIBUTES"
+                                                : "ALL_ATTRIBUTES"));
+  }
+  return ApiStatus();
+}
+
+// The plain members Query and Scan share (their types and constraints
+// already checked by the schema).
+ApiStatus ReadCommon(const Params& params, ReadParams* out) {
+  API_RETURN_IF_ERROR(ReadCheckedTableName(params, &out->table_name));
+  API_RETURN_IF_ERROR(params.String("IndexName", &out->index_name));
+  API_RETURN_IF_ERROR(params.Int64("Limit", &out->limit));
+  std::optional<bool> consistent;
+  API_RETURN_IF_ERROR(params.Bool("ConsistentRead", &consistent));
+  out->consistent = consistent.value_or(false);
+  API_RETURN_IF_ERROR(ReadCapacityMode(params, &out->capacity));
+  API_RETURN_IF_ERROR(params.String("FilterExpression", &out->filter_text));
+  API_RETURN_IF_ERROR(
+      params.String("ProjectionExpression", &out->projection_text));
   return ApiStatus();
 }
 
@@ -151,12 +116,16 @@ ApiStatus ParseReadExpressions(const ReadParams& p,
                                std::unique_ptr<store::Condition>* filter,
                                std::optional<store::Projection>* projection) {
   if (p.filter_text) {
+    API_RETURN_IF_ERROR(
+        CheckExpressionNotEmpty("FilterExpression", p.filter_text));
     Result<std::unique_ptr<store::Condition>> c =
         store::Condition::Parse(*p.filter_text, "FilterExpression", ectx);
     if (!c.ok()) return c.status();
     *filter = std::move(*c);
   }
   if (p.projection_text) {
+    API_RETURN_IF_ERROR(
+        CheckExpressionNotEmpty("ProjectionExpression", p.projection_text));
     Result<store::Projection> pr =
         store::Projection::Parse(*p.projection_text, ectx);
     if (!pr.ok()) return pr.status();
@@ -279,36 +248,53 @@ bool NeedsTableItems(const IndexTarget& index, const store::TableSchema& table,
 
 ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
                 JsonWriter* out) {
+  // Query's own checks, in DynamoDB's order, after the schema's.
   Params params(request);
-  ConstraintErrors errors;
   ReadParams p;
-  API_RETURN_IF_ERROR(ReadCommon(params, /*query=*/true, &errors, &p));
+  API_RETURN_IF_ERROR(ReadCommon(params, &p));
   std::optional<bool> forward;
   API_RETURN_IF_ERROR(params.Bool("ScanIndexForward", &forward));
-  API_RETURN_IF_ERROR(errors.ToStatus());
-  std::optional<std::string> key_text;
-  API_RETURN_IF_ERROR(
-      ReadExpressionText(params, "KeyConditionExpression", &key_text));
-  // The legacy KeyConditions may come with the other expressions.
-  std::optional<std::vector<legacy::AttributeCondition>> key_conditions;
-  if (!key_text) {
-    API_RETURN_IF_ERROR(legacy::ReadKeyConditions(params, &key_conditions));
-  }
-  if (!key_text && !key_conditions) {
-    return ApiError::Validation(
-        "Either the KeyConditions or KeyConditionExpression parameter must be "
-        "specified in the request.");
-  }
-  API_RETURN_IF_ERROR(ReadExpressionInputs(params,
-                                           key_text.has_value() ||
-                                               p.filter_text.has_value() ||
-                                               p.projection_text.has_value(),
-                                           &p.inputs));
+  API_RETURN_IF_ERROR(CheckExpressionParams(
+      params,
+      {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"},
+      {"AttributesToGet", "QueryFilter", "ConditionalOperator",
+       "KeyConditions"}));
   std::unique_ptr<store::Condition> filter;
   if (!p.filter_text) {
     API_RETURN_IF_ERROR(legacy::ReadFilter(params, "QueryFilter", &filter));
   }
   const bool query_filter = filter != nullptr;
+  API_RETURN_IF_ERROR(legacy::ReadAttributesToGet(params, "attributesToGet",
+                                                  &p.attributes_to_get));
+  API_RETURN_IF_ERROR(ReadStartKey(params, &p.exclusive_start_key));
+  std::optional<std::string> key_text;
+  API_RETURN_IF_ERROR(params.String("KeyConditionExpression", &key_text));
+  if (!key_text && params.Get("KeyConditions") == nullptr) {
+    return ApiError::Validation(
+        "Either the KeyConditions or KeyConditionExpression parameter must be "
+        "specified in the request.");
+  }
+  // The expressions: the maps, then each text in DynamoDB's order (the key
+  // condition is parsed against the key schema once the table is known).
+  API_RETURN_IF_ERROR(ReadExpressionMaps(params, &p.inputs));
+  store::ExpressionContext ectx(p.inputs.names ? &*p.inputs.names : nullptr,
+                                p.inputs.values ? &*p.inputs.values : nullptr);
+  API_RETURN_IF_ERROR(
+      CheckExpressionNotEmpty("KeyConditionExpression", key_text));
+  std::optional<store::Projection> projection;
+  API_RETURN_IF_ERROR(ParseReadExpressions(p, &ectx, &filter, &projection));
+  // The legacy KeyConditions.
+  std::optional<std::vector<legacy::AttributeCondition>> key_conditions;
+  if (!key_text) {
+    API_RETURN_IF_ERROR(legacy::ReadKeyConditions(params, &key_conditions));
+    if (key_conditions &&
+        (key_conditions->empty() || key_conditions->size() > 2)) {
+      return ApiError::Validation("Conditions can be of length 1 or 2 only");
+    }
+  }
+  std::optional<std::string> select;
+  API_RETURN_IF_ERROR(params.String("Select", &select));
+  API_RETURN_IF_ERROR(CheckSelect(select, &p));
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, p.table_name, &table));
@@ -323,16 +309,12 @@ ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
   const std::string_view range_key =
       range ? std::string_view(range->name) : std::string_view();
 
-  store::ExpressionContext ectx(p.inputs.names ? &*p.inputs.names : nullptr,
-                                p.inputs.values ? &*p.inputs.values : nullptr);
   Result<store::KeyCondition> key_condition =
       key_text
           ? store::KeyCondition::Parse(*key_text, &ectx, hash_key.name,
                                        range_key)
           : legacy::MakeKeyCondition(*key_conditions, hash_key.name, range_key);
   if (!key_condition.ok()) return key_condition.status();
-  std::optional<store::Projection> projection;
-  API_RETURN_IF_ERROR(ParseReadExpressions(p, &ectx, &filter, &projection));
   API_RETURN_IF_ERROR(ectx.CheckAllUsed());
   {
     Status types = key_condition->CheckKeyTypes(
@@ -372,26 +354,23 @@ ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
 
 ApiStatus Scan(const OperationContext& ctx, const rapidjson::Value& request,
                JsonWriter* out) {
+  // Scan's own checks, in DynamoDB's order, after the schema's.
   Params params(request);
-  ConstraintErrors errors;
   ReadParams p;
-  API_RETURN_IF_ERROR(ReadCommon(params, /*query=*/false, &errors, &p));
+  API_RETURN_IF_ERROR(ReadCommon(params, &p));
   std::optional<int64_t> segment, total_segments;
   API_RETURN_IF_ERROR(params.Int64("Segment", &segment));
   API_RETURN_IF_ERROR(params.Int64("TotalSegments", &total_segments));
-  if (segment && (*segment < 0 || *segment > 999999)) {
-    errors.Add(std::to_string(*segment), "segment",
-               *segment < 0
-                   ? "Member must have value greater than or equal to 0"
-                   : "Member must have value less than or equal to 999999");
+  API_RETURN_IF_ERROR(CheckExpressionParams(
+      params, {"ProjectionExpression", "FilterExpression"},
+      {"AttributesToGet", "ScanFilter", "ConditionalOperator"}));
+  API_RETURN_IF_ERROR(legacy::ReadAttributesToGet(params, "attributesToGet",
+                                                  &p.attributes_to_get));
+  std::unique_ptr<store::Condition> filter;
+  if (!p.filter_text) {
+    API_RETURN_IF_ERROR(legacy::ReadFilter(params, "ScanFilter", &filter));
   }
-  if (total_segments && (*total_segments < 1 || *total_segments > 1000000)) {
-    errors.Add(std::to_string(*total_segments), "totalSegments",
-               *total_segments < 1
-                   ? "Member must have value greater than or equal to 1"
-                   : "Member must have value less than or equal to 1000000");
-  }
-  API_RETURN_IF_ERROR(errors.ToStatus());
+  API_RETURN_IF_ERROR(ReadStartKey(params, &p.exclusive_start_key));
   if (segment && !total_segments) {
     return ApiError::Validation(
         "The TotalSegments parameter is required but was not present in the "
@@ -409,18 +388,15 @@ ApiStatus Scan(const OperationContext& ctx, const rapidjson::Value& request,
         std::to_string(*segment) +
         " is not less than TotalSegments: " + std::to_string(*total_segments));
   }
-  API_RETURN_IF_ERROR(ReadExpressionInputs(
-      params, p.filter_text.has_value() || p.projection_text.has_value(),
-      &p.inputs));
+  API_RETURN_IF_ERROR(ReadExpressionMaps(params, &p.inputs));
   store::ExpressionContext ectx(p.inputs.names ? &*p.inputs.names : nullptr,
                                 p.inputs.values ? &*p.inputs.values : nullptr);
-  std::unique_ptr<store::Condition> filter;
   std::optional<store::Projection> projection;
   API_RETURN_IF_ERROR(ParseReadExpressions(p, &ectx, &filter, &projection));
   API_RETURN_IF_ERROR(ectx.CheckAllUsed());
-  if (!p.filter_text) {
-    API_RETURN_IF_ERROR(legacy::ReadFilter(params, "ScanFilter", &filter));
-  }
+  std::optional<std::string> select;
+  API_RETURN_IF_ERROR(params.String("Select", &select));
+  API_RETURN_IF_ERROR(CheckSelect(select, &p));
 
   std::shared_ptr<store::Table> table;
   API_RETURN_IF_ERROR(FindTable(ctx, p.table_name, &table));

@@ -169,6 +169,9 @@ ApiStatus ReadBillingMode(const Params& params, ConstraintErrors* errors,
   return ApiStatus();
 }
 
+// DynamoDB's bound on provisioned capacity units.
+constexpr int64_t kMaxCapacityUnits = 1000000000000;
+
 ApiError ThroughputWithPayPerRequest() {
   return ApiError::Validation(
       "One or more parameter values were invalid: Neither ReadCapacityUnits "
@@ -240,6 +243,14 @@ ApiStatus ReadTableName(const Params& params, std::string* name) {
     return errors.ToStatus();
   }
   API_RETURN_IF_ERROR(ValidateTableName(*value));
+  *name = std::move(*value);
+  return ApiStatus();
+}
+
+ApiStatus ReadCheckedTableName(const Params& params, std::string* name) {
+  std::optional<std::string> value;
+  API_RETURN_IF_ERROR(params.String("TableName", &value));
+  if (!value) return ReadTableName(params, name);  // Not checked after all.
   *name = std::move(*value);
   return ApiStatus();
 }
@@ -323,26 +334,40 @@ ApiStatus CreateTable(const OperationContext& ctx,
                                     &errors, &global_present, &global_indexes));
   API_RETURN_IF_ERROR(errors.ToStatus());
 
-  // Key schema rules.
-  if (key_elements[0].second != "HASH") {
+  // CreateTable's own checks, in DynamoDB's order (dynalite's record):
+  // billing and throughput, the key attributes' definitions, the key
+  // schema's shape, then the indexes.
+  schema.billing_mode = billing.value_or(BillingMode::kProvisioned);
+  if (schema.billing_mode == BillingMode::kProvisioned &&
+      throughput == nullptr) {
     return ApiError::Validation(
-        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+        "One or more parameter values were invalid: ReadCapacityUnits and "
+        "WriteCapacityUnits must both be specified when BillingMode is "
+        "PROVISIONED");
   }
-  if (key_elements.size() == 2) {
-    if (key_elements[1].second != "RANGE") {
-      return ApiError::Validation(
-          "Invalid KeySchema: The second KeySchemaElement is not a RANGE key "
-          "type");
-    }
-    if (key_elements[0].first == key_elements[1].first) {
-      return ApiError::Validation(
-          "Both the Hash Key and the Range Key element in the KeySchema have "
-          "the same name");
+  if (schema.billing_mode == BillingMode::kPayPerRequest &&
+      throughput != nullptr) {
+    return ThroughputWithPayPerRequest();
+  }
+  for (const auto& [units, name] :
+       {std::pair{schema.read_capacity_units, "ReadCapacityUnits"},
+        std::pair{schema.write_capacity_units, "WriteCapacityUnits"}}) {
+    if (units > kMaxCapacityUnits) {
+      return ApiError::Validation("Given value " + std::to_string(units) +
+                                  " for " + name + " is out of bounds");
     }
   }
   std::vector<std::string> undefined;
   for (const auto& [name, type] : key_elements) {
     if (definitions.count(name) == 0) undefined.push_back(name);
+  }
+  const bool same_names = key_elements.size() == 2 &&
+                          key_elements[0].first == key_elements[1].first;
+  if ((!undefined.empty() &&
+       (key_elements.size() == 2 || definitions.empty())) ||
+      (same_names && definitions.size() == 1)) {
+    return ApiError::Validation(
+        "Invalid KeySchema: Some index key attribute have no definition");
   }
   if (!undefined.empty()) {
     std::string keys_text, defs_text;
@@ -357,12 +382,32 @@ ApiStatus CreateTable(const OperationContext& ctx,
         "are not defined in AttributeDefinitions. Keys: [" +
         keys_text + "], AttributeDefinitions: [" + defs_text + "]");
   }
+  if (same_names) {
+    return ApiError::Validation(
+        "Both the Hash Key and the Range Key element in the KeySchema have "
+        "the same name");
+  }
+  if (key_elements[0].second != "HASH") {
+    return ApiError::Validation(
+        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+  }
+  if (key_elements.size() == 2 && key_elements[1].second != "RANGE") {
+    return ApiError::Validation(
+        "Invalid KeySchema: The second KeySchemaElement is not a RANGE key "
+        "type");
+  }
   if (!local_present && !global_present &&
       definitions.size() != key_elements.size()) {
     return ApiError::Validation(
         "One or more parameter values were invalid: Number of attributes in "
         "KeySchema does not exactly match number of attributes defined in "
         "AttributeDefinitions");
+  }
+  if (local_present && !local_indexes.empty() && key_elements.size() != 2) {
+    return ApiError::Validation(
+        "One or more parameter values were invalid: Table KeySchema does not "
+        "have a range key, which is required when specifying a "
+        "LocalSecondaryIndex");
   }
   if (local_present || global_present) {
     API_RETURN_IF_ERROR(CheckIndexDefinitions(key_elements, local_indexes,
@@ -373,19 +418,6 @@ ApiStatus CreateTable(const OperationContext& ctx,
   if (key_elements.size() == 2) {
     schema.range_key = store::KeyElement{key_elements[1].first,
                                          definitions[key_elements[1].first]};
-  }
-
-  schema.billing_mode = billing.value_or(BillingMode::kProvisioned);
-  if (schema.billing_mode == BillingMode::kProvisioned &&
-      throughput == nullptr) {
-    return ApiError::Validation(
-        "One or more parameter values were invalid: ReadCapacityUnits and "
-        "WriteCapacityUnits must both be specified when BillingMode is "
-        "PROVISIONED");
-  }
-  if (schema.billing_mode == BillingMode::kPayPerRequest &&
-      throughput != nullptr) {
-    return ThroughputWithPayPerRequest();
   }
 
   API_RETURN_IF_ERROR(CheckCreateIndexes(local_indexes, local_present,

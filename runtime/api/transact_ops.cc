@@ -130,6 +130,8 @@ ApiStatus ParseWrite(const OperationContext& ctx, const rapidjson::Value& entry,
   API_RETURN_IF_ERROR(ReadReturnOnFailure(params, &out->return_old_on_failure));
 
   ExpressionInputs inputs;
+  API_RETURN_IF_ERROR(CheckExpressionParams(
+      params, {"UpdateExpression", "ConditionExpression"}, {}));
   API_RETURN_IF_ERROR(ParseWriteExpressions(params, update_text, condition_text,
                                             &inputs, &out->update,
                                             &out->condition));

@@ -71,13 +71,18 @@ bool Call(HttpClient* client, const std::string& operation,
   out->Parse(response->body.c_str());
   if (response->status != 200 || out->HasParseError() || !out->IsObject()) {
     std::string message = response->body;
-    if (!out->HasParseError() && out->IsObject() && out->HasMember("message") &&
-        (*out)["message"].IsString()) {
+    // DynamoDB's errors say "message"; the deserializer's, "Message".
+    const char* key =
+        !out->HasParseError() && out->IsObject() && out->HasMember("Message")
+            ? "Message"
+            : "message";
+    if (!out->HasParseError() && out->IsObject() && out->HasMember(key) &&
+        (*out)[key].IsString()) {
       std::string type = out->HasMember("__type") && (*out)["__type"].IsString()
                              ? (*out)["__type"].GetString()
                              : "";
       type = type.substr(type.find('#') + 1);
-      message = type + ": " + (*out)["message"].GetString();
+      message = type + ": " + (*out)[key].GetString();
     }
     std::fprintf(stderr, "eddy: %s failed: %s\n", operation.c_str(),
                  message.c_str());

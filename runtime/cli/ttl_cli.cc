@@ -19,15 +19,15 @@ constexpr char kSweepTarget[] = "EddyAdmin_20261126.SweepExpiredItems";
 std::string ErrorText(const std::string& body) {
   rapidjson::Document doc;
   doc.Parse(body.c_str());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("message") ||
-      !doc["message"].IsString()) {
-    return body;
-  }
+  if (doc.HasParseError() || !doc.IsObject()) return body;
+  // DynamoDB's errors say "message"; the deserializer's, "Message".
+  const char* key = doc.HasMember("message") ? "message" : "Message";
+  if (!doc.HasMember(key) || !doc[key].IsString()) return body;
   std::string type = doc.HasMember("__type") && doc["__type"].IsString()
                          ? doc["__type"].GetString()
                          : "";
   type = type.substr(type.find('#') + 1);
-  return type + ": " + doc["message"].GetString();
+  return type + ": " + doc[key].GetString();
 }
 
 }  // namespace

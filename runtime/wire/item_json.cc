@@ -49,23 +49,14 @@ void WriteBase64(std::string_view bytes, char* out) {
   }
 }
 
+// The name DynamoDB's deserializer gives a JSON scalar token.
 const char* JsonTypeName(const rapidjson::Value& v) {
-  switch (v.GetType()) {
-    case rapidjson::kNullType:
-      return "NULL_VALUE";
-    case rapidjson::kFalseType:
-    case rapidjson::kTrueType:
-      return "BOOLEAN_VALUE";
-    case rapidjson::kObjectType:
-      return "START_OBJECT";
-    case rapidjson::kArrayType:
-      return "START_ARRAY";
-    case rapidjson::kStringType:
-      return "VALUE_STRING";
-    case rapidjson::kNumberType:
-      return "NUMBER_VALUE";
-  }
-  return "UNKNOWN";
+  if (v.IsTrue()) return "TRUE_VALUE";
+  if (v.IsFalse()) return "FALSE_VALUE";
+  if (v.IsString()) return "STRING_VALUE";
+  if (v.IsNull()) return "NULL_VALUE";
+  if (v.IsInt64() || v.IsUint64()) return "NUMBER_VALUE";
+  return "DECIMAL_VALUE";
 }
 
 std::string_view View(const rapidjson::Value& v) {
@@ -78,6 +69,15 @@ DecodeStatus Nesting() {
       "have nested levels beyond supported limit");
 }
 
+// A number's text, with DynamoDB's text for an empty one (no value quoted).
+Result<store::Number> ParseNumber(std::string_view text) {
+  if (text.empty()) {
+    return Status::InvalidArgument(
+        "The parameter cannot be converted to a numeric value");
+  }
+  return store::Number::Parse(text);
+}
+
 // Reads the members of a SS/NS/BS array as strings (B members decoded).
 DecodeStatus ReadSetMembers(const rapidjson::Value& json, bool binary,
                             std::vector<std::string>* out) {
@@ -87,7 +87,7 @@ DecodeStatus ReadSetMembers(const rapidjson::Value& json, bool binary,
     if (!m.IsString()) return WrongType(m, "String");
     if (binary) {
       std::string bytes;
-      if (!Base64Decode(View(m), &bytes)) {
+      if (Base64Problem(View(m)) != 0 || !Base64Decode(View(m), &bytes)) {
         return DecodeStatus::Serialization(
             "Base64 encoded length is expected a multiple of 4 bytes but "
             "found: " +
@@ -103,14 +103,49 @@ DecodeStatus ReadSetMembers(const rapidjson::Value& json, bool binary,
 
 }  // namespace
 
+bool ReadBoolean(const rapidjson::Value& value, bool* out) {
+  if (value.IsBool()) {
+    *out = value.GetBool();
+    return true;
+  }
+  if (!value.IsString() || value.GetStringLength() > 5) return false;
+  std::string upper(View(value));
+  for (char& c : upper) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  if (upper == "TRUE" || upper == "YES" || upper == "1") {
+    *out = true;
+    return true;
+  }
+  if (upper == "FALSE" || upper == "NO" || upper == "0") {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
 std::string WrongTypeMessage(const rapidjson::Value& value,
                              std::string_view expected) {
+  // DynamoDB's deserializer's texts (request_schema.cc has the full set).
   if (value.IsObject()) {
-    return "Start of structure or map found where not expected.";
+    return std::string("Start of structure or map found where not expected");
   }
-  if (value.IsArray()) return "Start of list found where not expected";
-  return std::string(JsonTypeName(value)) + " cannot be converted to " +
-         std::string(expected);
+  const bool scalar_expected = expected == "String" || expected == "Boolean" ||
+                               expected == "Long" || expected == "Integer";
+  if (value.IsArray()) {
+    return std::string(scalar_expected
+                           ? "Unrecognized collection type class java.lang." +
+                                 std::string(expected)
+                           : std::string("Unexpected field type"));
+  }
+  if (!scalar_expected) {
+    return std::string("Unexpected field type");
+  }
+  if (value.IsString() && expected == "Boolean") {
+    return std::string("Unexpected token received from parser");
+  }
+  return std::string(std::string(JsonTypeName(value)) +
+                     " cannot be converted to " + std::string(expected));
 }
 
 DecodeStatus WrongType(const rapidjson::Value& value,
@@ -118,48 +153,23 @@ DecodeStatus WrongType(const rapidjson::Value& value,
   return DecodeStatus::Serialization(WrongTypeMessage(value, expected));
 }
 
-DecodeStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
-                                AttributeValue* out) {
-  if (!json.IsObject()) return WrongType(json, "AttributeValue");
-  if (depth > kMaxNestingDepth) return Nesting();
-  const rapidjson::Value* found = nullptr;
-  std::string_view type;
-  int count = 0;
-  for (const auto& member : json.GetObject()) {
-    if (member.value.IsNull()) continue;
-    std::string_view name = View(member.name);
-    static constexpr std::array<std::string_view, 10> kTypes = {
-        "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
-    bool known = false;
-    for (std::string_view t : kTypes) known = known || t == name;
-    if (!known) continue;  // Unknown members are ignored, as by DynamoDB.
-    ++count;
-    found = &member.value;
-    type = name;
-  }
-  if (count == 0) {
-    return DecodeStatus::Validation(
-        "Supplied AttributeValue is empty, must contain exactly one of the "
-        "supported datatypes");
-  }
-  if (count > 1) {
-    return DecodeStatus::Validation(
-        "Supplied AttributeValue has more than one datatypes set, must "
-        "contain exactly one of the supported datatypes");
-  }
-  const rapidjson::Value& v = *found;
+namespace {
+
+// One member of an AttributeValue object, `type` being one of the ten.
+DecodeStatus ReadTypedValue(std::string_view type, const rapidjson::Value& v,
+                            int depth, AttributeValue* out) {
   if (type == "S") {
     if (!v.IsString()) return WrongType(v, "String");
     *out = AttributeValue::String(std::string(View(v)));
   } else if (type == "N") {
     if (!v.IsString()) return WrongType(v, "String");
-    Result<store::Number> n = store::Number::Parse(View(v));
+    Result<store::Number> n = ParseNumber(View(v));
     if (!n.ok()) return n.status();
     *out = AttributeValue::Num(*n);
   } else if (type == "B") {
     if (!v.IsString()) return WrongType(v, "Blob");
     std::string bytes;
-    if (!Base64Decode(View(v), &bytes)) {
+    if (Base64Problem(View(v)) != 0 || !Base64Decode(View(v), &bytes)) {
       return DecodeStatus::Serialization(
           "Base64 encoded length is expected a multiple of 4 bytes but "
           "found: " +
@@ -167,11 +177,13 @@ DecodeStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
     }
     *out = AttributeValue::Binary(std::move(bytes));
   } else if (type == "BOOL") {
-    if (!v.IsBool()) return WrongType(v, "Boolean");
-    *out = AttributeValue::Bool(v.GetBool());
+    bool b = false;
+    if (!ReadBoolean(v, &b)) return WrongType(v, "Boolean");
+    *out = AttributeValue::Bool(b);
   } else if (type == "NULL") {
-    if (!v.IsBool()) return WrongType(v, "Boolean");
-    if (!v.GetBool()) {
+    bool b = false;
+    if (!ReadBoolean(v, &b)) return WrongType(v, "Boolean");
+    if (!b) {
       return DecodeStatus::Validation(
           "One or more parameter values were invalid: Null attribute value "
           "types must have the value of true");
@@ -201,14 +213,86 @@ DecodeStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
   } else {
     std::vector<std::string> members;
     WIRE_RETURN_IF_ERROR(ReadSetMembers(v, type == "BS", &members));
+    if (type == "NS") {
+      for (const std::string& m : members) {
+        Result<store::Number> n = ParseNumber(m);
+        if (!n.ok()) return n.status();
+      }
+    }
     Result<AttributeValue> set =
         type == "SS"   ? AttributeValue::StringSet(std::move(members))
         : type == "NS" ? AttributeValue::NumberSet(members)
                        : AttributeValue::BinarySet(std::move(members));
-    if (!set.ok()) return set.status();
+    if (!set.ok()) {
+      const Status& s = set.status();
+      // DynamoDB words duplicates differently per set type (recorded):
+      // "Input collection contains duplicates" for numbers, "... [Yg==,
+      // Yg==]of type BS contains duplicates." (base64, sic) for binaries.
+      if (s.message().find("contains duplicates") != std::string::npos) {
+        if (type == "NS") {
+          return DecodeStatus::Validation(
+              "Input collection contains duplicates");
+        }
+        if (type == "BS") {
+          std::string listed;
+          for (const rapidjson::Value& m : v.GetArray()) {
+            listed += (listed.empty() ? "" : ", ") + std::string(View(m));
+          }
+          return DecodeStatus::Validation(
+              "One or more parameter values were invalid: Input collection [" +
+              listed + "]of type BS contains duplicates.");
+        }
+      }
+      return s;
+    }
     *out = std::move(*set);
   }
   return DecodeStatus();
+}
+
+}  // namespace
+
+DecodeStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
+                                AttributeValue* out) {
+  if (!json.IsObject()) return WrongType(json, "AttributeValue");
+  if (depth > kMaxNestingDepth) return Nesting();
+  static constexpr std::array<std::string_view, 10> kTypes = {
+      "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
+  const rapidjson::Value* found = nullptr;
+  std::string_view type;
+  int count = 0;
+  for (const auto& member : json.GetObject()) {
+    if (member.value.IsNull()) continue;
+    std::string_view name = View(member.name);
+    bool known = false;
+    for (std::string_view t : kTypes) known = known || t == name;
+    if (!known) continue;  // Unknown members are ignored, as by DynamoDB.
+    ++count;
+    found = &member.value;
+    type = name;
+  }
+  if (count == 0) {
+    return DecodeStatus::Validation(
+        "Supplied AttributeValue is empty, must contain exactly one of the "
+        "supported datatypes");
+  }
+  if (count > 1) {
+    // DynamoDB checks each value first ({"S": "a", "N": "b"} is about the
+    // number), then that there is only one.
+    for (const auto& member : json.GetObject()) {
+      if (member.value.IsNull()) continue;
+      const std::string_view name = View(member.name);
+      bool known = false;
+      for (std::string_view t : kTypes) known = known || t == name;
+      if (!known) continue;
+      AttributeValue ignored;
+      WIRE_RETURN_IF_ERROR(ReadTypedValue(name, member.value, depth, &ignored));
+    }
+    return DecodeStatus::Validation(
+        "Supplied AttributeValue has more than one datatypes set, must "
+        "contain exactly one of the supported datatypes");
+  }
+  return ReadTypedValue(type, *found, depth, out);
 }
 
 DecodeStatus ReadItem(const rapidjson::Value& json, Item* out) {
@@ -580,6 +664,33 @@ std::string Base64Encode(std::string_view bytes) {
   std::string out(Base64Length(bytes.size()), '\0');
   WriteBase64(bytes, out.data());
   return out;
+}
+
+int Base64Problem(std::string_view text) {
+  if (text.size() % 4 != 0) return 1;
+  static const std::array<int8_t, 256> kTable = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int i = 0; i < 64; ++i) {
+      t[static_cast<uint8_t>(kBase64Alphabet[i])] = static_cast<int8_t>(i);
+    }
+    return t;
+  }();
+  size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') {
+    ++pad;
+  }
+  const size_t data = text.size() - pad;
+  for (size_t i = 0; i < data; ++i) {
+    if (kTable[static_cast<uint8_t>(text[i])] < 0) return 2;
+  }
+  if (pad > 0) {
+    if (data % 4 < 2) return 2;  // "=" too early in its group.
+    // The last data character carries 2 (one '=') or 4 (two) unused bits.
+    const int last = kTable[static_cast<uint8_t>(text[data - 1])];
+    if ((last & (pad == 1 ? 0x3 : 0xF)) != 0) return 2;
+  }
+  return 0;
 }
 
 bool Base64Decode(std::string_view text, std::string* out) {

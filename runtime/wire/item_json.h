@@ -91,7 +91,8 @@ DecodeStatus ReadAttributeValue(const rapidjson::Value& json, int depth,
 DecodeStatus ReadItem(const rapidjson::Value& json, store::Item* out);
 
 // DynamoDB's SerializationException text for `value` found where a
-// `expected` was: "NUMBER_VALUE cannot be converted to String", ...
+// `expected` was: "NUMBER_VALUE cannot be converted to String",
+// "Unexpected field type", ...
 std::string WrongTypeMessage(const rapidjson::Value& value,
                              std::string_view expected);
 // The same as a DecodeStatus.
@@ -112,8 +113,17 @@ Result<size_t> WriteEncodedItem(std::string_view encoded,
                                 JsonWriter* w);
 
 std::string Base64Encode(std::string_view bytes);
+// Whether `text` is base64 as DynamoDB's decoder accepts it: 0 valid; 1
+// its length is not a multiple of 4; 2 an invalid character, misplaced
+// padding, or non-zero bits after the last character.
+int Base64Problem(std::string_view text);
 // Returns false on invalid input.
 bool Base64Decode(std::string_view text, std::string* out);
+
+// A JSON boolean, or one of the strings DynamoDB's deserializer reads as
+// one ("true", "yes", "1" / "false", "no", "0", in any case). False for
+// anything else.
+bool ReadBoolean(const rapidjson::Value& value, bool* out);
 
 }  // namespace eddy::runtime::wire
 

@@ -253,8 +253,11 @@ class ExpectedTest(EddyTestCase):
                 "ExpressionAttributeNames can only be specified when using expressions"):
             self.put(self.table, {"p": self.key}, Expected={"p": {"Exists": False}},
                      ExpressionAttributeNames={"#p": "p"})
+        # DynamoDB names the expressions that would take the values
+        # (dynalite's record: "...: ConditionExpression is null" for PutItem).
         with self.assertValidationError(
-                "ExpressionAttributeValues can only be specified when using expressions"):
+                "ExpressionAttributeValues can only be specified when using expressions: "
+                "UpdateExpression and ConditionExpression are null"):
             self.write({"a": {"Value": av(1)}}, ExpressionAttributeValues={":v": av(1)})
 
 

@@ -156,9 +156,12 @@ class ItemLimitTest(EddyTestCase):
             self.put(self.table, {"p": "long-name", "n" * 65536: 1})
 
     def test_item_operation_with_invalid_table_name(self):
-        """Item operations validate the table name before looking it up."""
+        """Item operations validate the table name before looking it up (as a
+        constraint: DynamoDB's "TableName must be at least 3 characters" text
+        belongs to the older table operations)."""
         with self.assertValidationError(
-                "TableName must be at least 3 characters long and at most 255 characters long"):
+                "1 validation error detected: Value 'xy' at 'tableName' failed to satisfy "
+                "constraint: Member must have length greater than or equal to 3"):
             self.ddb.get_item(TableName="xy", Key={"p": {"S": "x"}})
         with self.assertValidationError(regex=r"at 'tableName' failed to satisfy constraint: "
                                               r"Member must satisfy regular expression pattern"):

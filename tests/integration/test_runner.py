@@ -506,6 +506,46 @@ class RunnerBadInputTest(RunnerTestCase):
         self.assertIn("--group is required", result.stderr)
 
 
+class RunnerTlsTest(RunnerTestCase):
+    """An https:// source: the runner verifies it against --ca-bundle, and
+    says how to fix it when the CA is unknown."""
+
+    def test_runner_over_https(self):
+        from eddy_server import EddyServer
+        from test_tls import Pki
+        tmp = tempfile.mkdtemp(prefix="eddy-runner-tls-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pki = Pki(tmp)
+        cert, key = pki.server_certificate("source", 4242)
+        source = EddyServer(tls_cert=cert, tls_key=key, ca_bundle=pki.ca)
+        source.start()
+        self.addCleanup(source.stop)
+        ddb = source.client()
+        table = "tls-orders"
+        ddb.create_table(
+            TableName=table, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"}],
+            StreamSpecification={"StreamEnabled": True,
+                                 "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        library = install_library(built_handler("ok"), self.runner_handlers)
+        handler = str(Path(self.runner_handlers) / library)
+        env = runner_environment(AWS_CA_BUNDLE=None)
+        untrusted = self.run_eddy("runner", "--endpoint", source.endpoint, "--table",
+                                  table, "--group", "tls", "--handler", handler, env=env)
+        self.assertEqual(untrusted.returncode, 1, untrusted.stderr)
+        self.assertIn("--ca-bundle", untrusted.stderr)
+        runner = RunnerProcess(source.binary, source.endpoint, table, self.runner_handlers,
+                               "tls", self.log_dir, "tls", lease_duration=LEASE,
+                               extra=("--ca-bundle", pki.ca), env=env)
+        self.runners.append(runner)
+        runner.start()
+        for k in range(10):
+            ddb.put_item(TableName=table, Item=item_av({"p": f"k{k}", "v": 1}))
+        wait_until(lambda: len(runner.handled(table)) >= 10, timeout=60,
+                   what="records handled over https")
+
+
 RUNNER_KEY, RUNNER_SECRET = "AKIDRUNNERTEST", "runner-test-secret"
 PARTIAL_KEY, PARTIAL_SECRET = "AKIDPARTIALTEST", "partial-test-secret"
 

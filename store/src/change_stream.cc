@@ -75,11 +75,13 @@ std::string StreamLabel(int64_t ms) {
 
 ChangeStreamImpl::ChangeStreamImpl(std::string dir, uint64_t table_id,
                                    StreamDescription description,
-                                   std::shared_ptr<spdlog::logger> logger)
+                                   std::shared_ptr<spdlog::logger> logger,
+                                   streams::FileSystem* file_system)
     : dir_(std::move(dir)),
       table_id_(table_id),
       width_(description.shard_count),
       logger_(std::move(logger)),
+      file_system_(file_system),
       description_(std::move(description)) {
   if (description_.generations.empty()) {
     description_.generations.push_back(description_.created_ms);
@@ -100,17 +102,19 @@ Result<std::unique_ptr<streams::StreamLog>> ChangeStreamImpl::OpenGeneration(
   options.shard_count = width_;
   options.shard_options.logger = logger_;
   options.shard_options.first_sequence = kFirstRecordSequence;
+  options.shard_options.file_system = file_system_;
   return streams::StreamLog::Open(options);
 }
 
 Result<std::shared_ptr<ChangeStreamImpl>> ChangeStreamImpl::Open(
     std::string dir, uint64_t table_id, StreamDescription description,
-    std::shared_ptr<spdlog::logger> logger) {
+    std::shared_ptr<spdlog::logger> logger, streams::FileSystem* file_system) {
   if (description.shard_count == 0) {
     return Status::Corruption("stream " + description.label + " has no shards");
   }
   std::shared_ptr<ChangeStreamImpl> stream(new ChangeStreamImpl(
-      std::move(dir), table_id, std::move(description), std::move(logger)));
+      std::move(dir), table_id, std::move(description), std::move(logger),
+      file_system));
   const StreamDescription& d = stream->description_;
   const uint32_t count = d.generation_count();
   const uint32_t first = std::min(d.first_generation, count - 1);
@@ -283,6 +287,45 @@ void ChangeStreamImpl::Applied(const Ticket& ticket) {
   Shard* state = ShardState(ticket.shard);
   std::lock_guard<std::mutex> lock(state->mu);
   state->inflight.erase(ticket.sequence);
+}
+
+Status ChangeStreamImpl::SealIfDisabled() {
+  std::vector<streams::StreamLog*> logs;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (description_.enabled()) return Status::OK();
+    for (const auto& log : generations_) {
+      if (log && !log->sealed()) logs.push_back(log.get());
+    }
+  }
+  for (streams::StreamLog* log : logs) EDDY_RETURN_IF_ERROR(log->Seal());
+  return Status::OK();
+}
+
+void ChangeStreamImpl::ResetInflight() {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  for (const auto& shard : shards_) {
+    if (shard == nullptr) continue;  // A generation retired before Open.
+    std::lock_guard<std::mutex> shard_lock(shard->mu);
+    shard->inflight.clear();
+  }
+}
+
+Status ChangeStreamImpl::Checkpoint() {
+  std::vector<streams::StreamLog*> logs;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    for (uint32_t g = description_.first_generation; g < generations_.size();
+         ++g) {
+      if (generations_[g]) logs.push_back(generations_[g].get());
+    }
+  }
+  Status result;
+  for (streams::StreamLog* log : logs) {
+    Status s = log->Checkpoint();
+    if (!s.ok() && result.ok()) result = s;
+  }
+  return result;
 }
 
 Status ChangeStreamImpl::Disable(int64_t disabled_ms) {

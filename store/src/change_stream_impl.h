@@ -13,7 +13,18 @@
 // Recovery (Database::Open): for the enabled stream of each table, replay
 // every record of S after the stored marker, in order, re-applying its image
 // (or delete) at its key; replay is idempotent because applying a shard's
-// records in order leaves each item at its last record's image. Disabling a
+// records in order leaves each item at its last record's image.
+//
+// A failed step 2 (LevelDB write), or a failed fsync of the record under
+// --sync, is handled the same way without a restart: the write fails with
+// IOError (its outcome is unknown, as DynamoDB's InternalServerError), its
+// ticket stays in flight so no later marker passes q, and the store's
+// DbHandle is failed before the item's lock is released, so no other write
+// runs until the recovery (database.cc) has reopened LevelDB and replayed
+// from the markers — q included — and then ResetInflight(). The record is
+// thus applied exactly once and the table never lags its stream for good.
+// A failed step 1 (append) leaves nothing behind (the log cuts the record
+// off and reuses its number) and needs no recovery. Disabling a
 // stream first waits for in-flight writes, then stores the exact marker
 // (the last sequence) with the catalog change, then seals the shards, so a
 // disabled stream is never replayed over later writes.
@@ -62,9 +73,11 @@ class ChangeStreamImpl final : public ChangeStream {
   };
 
   // Opens (creating if needed) the shard logs under `dir`.
+  // `file_system`: for the shard logs (null: the real one).
   static Result<std::shared_ptr<ChangeStreamImpl>> Open(
       std::string dir, uint64_t table_id, StreamDescription description,
-      std::shared_ptr<spdlog::logger> logger);
+      std::shared_ptr<spdlog::logger> logger,
+      streams::FileSystem* file_system = nullptr);
 
   StreamDescription description() const override;
   uint32_t width() const override { return width_; }
@@ -87,9 +100,12 @@ class ChangeStreamImpl final : public ChangeStream {
   Result<Ticket> Append(uint32_t shard, std::string_view payload,
                         int64_t timestamp_ms);
   Status Sync(const Ticket& ticket);
-  // Called after the LevelDB write of the ticket's item, whether it
-  // succeeded or not.
+  // Called once the ticket's item is written to LevelDB (not when that
+  // failed: the record then waits for the redo).
   void Applied(const Ticket& ticket);
+  // Forgets every ticket in flight, after the redo applied every record.
+  // REQUIRES: no write of the table in flight.
+  void ResetInflight();
 
   // The LevelDB key of a shard's applied marker.
   std::string MarkerKey(uint32_t shard) const;
@@ -99,8 +115,14 @@ class ChangeStreamImpl final : public ChangeStream {
   // Marks the stream disabled at `disabled_ms` and seals its shards.
   // REQUIRES: no write of the table is in flight.
   Status Disable(int64_t disabled_ms);
+  // Seals the shards of a disabled stream not sealed yet (sealing failed
+  // when it was disabled). OK for an enabled or sealed stream.
+  Status SealIfDisabled();
   // Removes the stream's files (the table or the stream is gone).
   Status Destroy();
+  // Checkpoints the live generations' shard logs: a restart scans only
+  // later records.
+  Status Checkpoint();
   Status TrimBefore(int64_t timestamp_ms);
 
   // Rollover, step 1: opens the next generation's shard logs (created
@@ -126,7 +148,8 @@ class ChangeStreamImpl final : public ChangeStream {
 
   ChangeStreamImpl(std::string dir, uint64_t table_id,
                    StreamDescription description,
-                   std::shared_ptr<spdlog::logger> logger);
+                   std::shared_ptr<spdlog::logger> logger,
+                   streams::FileSystem* file_system);
   std::string GenerationDir(uint32_t generation) const;
   Result<std::unique_ptr<streams::StreamLog>> OpenGeneration(
       uint32_t generation) const;
@@ -136,6 +159,7 @@ class ChangeStreamImpl final : public ChangeStream {
   const uint64_t table_id_;
   const uint32_t width_;
   std::shared_ptr<spdlog::logger> logger_;
+  streams::FileSystem* const file_system_;  // Null: the real one.
   // Guards description_, generations_ and shards_ (written by rollovers
   // and retirement, read by everything else).
   mutable std::shared_mutex mu_;

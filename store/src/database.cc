@@ -8,10 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -20,8 +17,10 @@
 
 #include "background_env.h"
 #include "catalog.h"
+#include "database_impl.h"
 #include "eddy/change_record.pb.h"
 #include "eddy/store/item_codec.h"
+#include "store_env.h"
 #include "table_impl.h"
 #include "transaction.h"
 #include "ttl_sweeper.h"
@@ -32,141 +31,17 @@ namespace {
 // Items are removed from a dropped table in batches of this many keys.
 constexpr int kDropBatch = 1000;
 
-class DatabaseImpl final : public Database {
- public:
-  explicit DatabaseImpl(Options options) : options_(std::move(options)) {
-    logger_ = options_.logger ? options_.logger : spdlog::default_logger();
-  }
+leveldb::WriteOptions Synced() {
+  leveldb::WriteOptions options;
+  options.sync = true;
+  return options;
+}
 
-  ~DatabaseImpl() override { Close().IgnoreError(); }
+}  // namespace
 
-  Status Open();
-
-  Result<TableInfo> CreateTable(const TableSchema& schema) override;
-  Result<TableInfo> DeleteTable(const std::string& name) override;
-  Result<TableInfo> UpdateTable(const std::string& name,
-                                const TableUpdate& update) override;
-  Result<TableInfo> UpdateTimeToLive(const std::string& name, bool enabled,
-                                     const std::string& attribute) override;
-  Result<TableInfo> UpdateTags(const std::string& name,
-                               const std::map<std::string, std::string>& set,
-                               const std::vector<std::string>& remove) override;
-  Result<int64_t> SweepExpired(
-      const std::optional<std::string>& table) override;
-  std::vector<std::string> ListTables(
-      const std::optional<std::string>& exclusive_start, size_t limit) override;
-  std::shared_ptr<Table> GetTable(const std::string& name) override;
-  std::vector<std::shared_ptr<ChangeStream>> ListStreams(
-      const std::optional<std::string>& table) override;
-  std::shared_ptr<ChangeStream> GetStream(const std::string& table,
-                                          const std::string& label) override;
-  Status TrimStreams() override;
-  Status RollOverStreams() override;
-  Result<TransactWriteResult> TransactWrite(
-      const std::vector<TransactWriteAction>& actions) override;
-  Result<std::vector<std::optional<Item>>> TransactGet(
-      const std::vector<TransactGetAction>& gets) override;
-  Status Close() override;
-
- private:
-  Status PutRecord(const TableInfo& info, uint64_t id);
-  std::shared_ptr<TableImpl> FindTable(const std::string& name);
-  // The wall clock for stream bookkeeping (Options::clock_ms).
-  int64_t Now() const {
-    return options_.clock_ms ? options_.clock_ms() : NowMillis();
-  }
-  static Status TableNotFound(const std::string& name) {
-    return Status::NotFound("Requested resource not found: Table: " + name +
-                            " not found");
-  }
-  std::string StreamDir(uint64_t table_id, const std::string& label) const;
-  // Creates a new enabled stream for a table (not yet attached to it). Its
-  // label (creation time) is later than that of every stream of a table of
-  // that name still known, also of a deleted one, so that stream ARNs are
-  // never reused. REQUIRES: catalog_mu_ held.
-  Result<std::shared_ptr<ChangeStreamImpl>> NewStream(uint64_t table_id,
-                                                      const TableSchema& schema,
-                                                      StreamViewType view,
-                                                      int64_t now);
-  // Opens the streams a table's catalog record lists and attaches the
-  // enabled one.
-  Status OpenStreams(const std::shared_ptr<TableImpl>& table);
-  // Opens the retained streams of deleted tables ("s" keys).
-  Status OpenRetainedStreams();
-  // Removes a disabled stream past its retention period: from its table's
-  // catalog record, or its retained-stream record when the table is gone,
-  // then its files. REQUIRES: catalog_mu_ held.
-  Status RemoveStream(const std::string& table_name,
-                      const std::shared_ptr<ChangeStreamImpl>& stream);
-  // Finishes interrupted transactions, then replays the records of every
-  // enabled stream that LevelDB lacks. Returns how many transactions it
-  // finished.
-  Result<int> RecoverStreams();
-  Status Replay(ChangeStreamImpl* stream);
-  // Retires the closed generations of an enabled stream whose records all
-  // expired: the catalog first, then the files. REQUIRES: catalog_mu_.
-  Status RetireGenerations(const std::string& name,
-                           const std::shared_ptr<ChangeStreamImpl>& stream,
-                           int64_t horizon);
-  Status UpdateStream(const std::shared_ptr<TableImpl>& table,
-                      const StreamUpdate& update, int64_t now);
-  // Recounts items and bytes of every table (after an unclean shutdown).
-  Status Recount();
-  void DropperLoop();
-  // Runs SweepExpired every ttl_sweep_interval_ms until Close.
-  void SweeperLoop();
-  struct DropWork;
-  Status RemoveItems(const DropWork& work);
-  // Starts the backfill of a GSI being created.
-  void StartBackfill(const std::shared_ptr<TableImpl>& table,
-                     uint32_t index_id);
-  // UpdateTable's GlobalSecondaryIndexUpdates.
-  Status UpdateIndexes(const std::shared_ptr<TableImpl>& table,
-                       const TableUpdate& update);
-
-  Options options_;
-  std::shared_ptr<spdlog::logger> logger_;
-  std::unique_ptr<leveldb::Cache> cache_;
-  std::unique_ptr<const leveldb::FilterPolicy> filter_;
-  std::unique_ptr<leveldb::Env> env_;  // Outlives db_.
-  std::unique_ptr<leveldb::DB> db_;
-
-  // Serialises catalog changes (create, delete, update of tables).
-  std::mutex catalog_mu_;
-  std::shared_mutex tables_mu_;  // Guards tables_.
-  std::map<std::string, std::shared_ptr<TableImpl>> tables_;
-  // Every table name's streams, latest first, including those of deleted
-  // tables of that name still within retention (guarded by tables_mu_).
-  std::map<std::string, std::vector<std::shared_ptr<ChangeStreamImpl>>>
-      streams_;
-  uint64_t next_table_id_ = 1;  // Guarded by catalog_mu_.
-  // Ids of transaction intents: unique across restarts because they start
-  // from the clock (in microseconds) at every Open.
-  std::atomic<uint64_t> next_transaction_id_{0};
-
-  std::mutex drop_mu_;
-  std::condition_variable drop_cv_;
-  // Entries to remove in the background: a dropped table's items and index
-  // entries, or a deleted index's entries.
-  struct DropWork {
-    uint64_t table_id = 0;
-    std::optional<uint32_t> index_id;  // Absent: the whole table.
-  };
-  std::deque<DropWork> drop_queue_;
-  // GSI backfills (stopped early by stopping_; resumed at the next Open).
-  std::mutex backfill_mu_;
-  std::vector<std::thread> backfills_;
-  bool closing_ = false;
-  std::thread dropper_;
-  // The TTL sweeper waits on sweep_cv_ (with drop_mu_, for closing_);
-  // sweeps stop early once stopping_ is set. sweep_run_mu_ serialises
-  // sweeps (background and SweepExpired calls).
-  std::condition_variable sweep_cv_;
-  std::atomic<bool> stopping_{false};
-  std::mutex sweep_run_mu_;
-  std::thread sweeper_;
-  bool closed_ = false;
-};
+DatabaseImpl::DatabaseImpl(Options options) : options_(std::move(options)) {
+  logger_ = options_.logger ? options_.logger : spdlog::default_logger();
+}
 
 Status DatabaseImpl::Open() {
   std::error_code ec;
@@ -175,6 +50,7 @@ Status DatabaseImpl::Open() {
     return Status::IOError("cannot create data directory " + options_.path +
                            ": " + ec.message());
   }
+  std::filesystem::remove(ProbePath(), ec);  // A crash may have left it.
   cache_.reset(leveldb::NewLRUCache(options_.block_cache_bytes));
   filter_.reset(leveldb::NewBloomFilterPolicy(10));
   leveldb::Options lo;
@@ -182,20 +58,24 @@ Status DatabaseImpl::Open() {
   lo.paranoid_checks = true;
   lo.block_cache = cache_.get();
   lo.filter_policy = filter_.get();
+  leveldb::Env* env =
+      options_.leveldb_env ? options_.leveldb_env : leveldb::Env::Default();
   if (options_.background_yield_bytes > 0) {
-    env_ = NewBackgroundYieldingEnv(leveldb::Env::Default(),
-                                    options_.background_yield_bytes);
-    lo.env = env_.get();
+    yield_env_ = NewBackgroundYieldingEnv(env, options_.background_yield_bytes);
+    env = yield_env_.get();
   }
-  lo.write_buffer_size = 32 * 1024 * 1024;
+  store_env_ = NewStoreEnv(env);
+  lo.env = store_env_.get();
+  lo.write_buffer_size = options_.write_buffer_bytes;
   lo.max_file_size = 8 * 1024 * 1024;
-  leveldb::DB* raw = nullptr;
-  leveldb::Status s = leveldb::DB::Open(lo, options_.path + "/leveldb", &raw);
-  if (!s.ok()) return Status::IOError("cannot open database: " + s.ToString());
-  db_.reset(raw);
+  db_ = std::make_unique<DbHandle>(options_.path + "/leveldb", lo, logger_);
+  EDDY_RETURN_IF_ERROR(db_->Open());
+  // Nothing else runs until Open returns: no Use needed.
+  leveldb::DB* db = db_->held_db();
 
   // Load the catalog and the tables still being dropped.
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+  std::unique_ptr<leveldb::Iterator> it(
+      db->NewIterator(DbHandle::ReadOptions()));
   for (it->Seek(std::string(1, kCatalogPrefix));
        it->Valid() && it->key()[0] == kCatalogPrefix; it->Next()) {
     proto::TableRecord record;
@@ -214,33 +94,36 @@ Status DatabaseImpl::Open() {
     next_table_id_ = std::max(next_table_id_, id + 1);
     drop_queue_.push_back({id, std::nullopt});
   }
+  if (!it->status().ok()) return FromLevelDb(it->status());
   it.reset();
 
   std::string value;
-  s = db_->Get({}, MetaKey("next_table_id"), &value);
+  leveldb::Status s =
+      db->Get(DbHandle::ReadOptions(), MetaKey("next_table_id"), &value);
   if (s.ok()) next_table_id_ = std::max(next_table_id_, ReadBigEndian64(value));
 
   // The clean marker says the stored statistics are exact; remove it so a
   // crash from now on is detected at the next Open.
-  s = db_->Get({}, MetaKey("clean"), &value);
+  s = db->Get(DbHandle::ReadOptions(), MetaKey("clean"), &value);
   const bool clean = s.ok();
   for (auto& [name, table] : tables_) EDDY_RETURN_IF_ERROR(OpenStreams(table));
   EDDY_RETURN_IF_ERROR(OpenRetainedStreams());
-  Result<int> finished = RecoverStreams();
+  Result<int> finished = RecoverStreams(db);
   if (!finished.ok()) return finished.status();
   next_transaction_id_ = static_cast<uint64_t>(NowMillis()) * 1000;
-  // A finished transaction was never counted.
-  if ((!clean || *finished > 0) && !tables_.empty()) {
-    EDDY_RETURN_IF_ERROR(Recount());
-  }
-  leveldb::WriteOptions sync;
-  sync.sync = true;
-  s = db_->Delete(sync, MetaKey("clean"));
-  if (!s.ok()) return Status::IOError(s.ToString());
+  // After a crash the statistics are those last written back, plus what
+  // the replay counted; a finished transaction was never counted. Serve at
+  // once and recount in the background.
+  recount_pending_ = (!clean || *finished > 0) && !tables_.empty();
+  s = db->Delete(Synced(), MetaKey("clean"));
+  if (!s.ok()) return FromLevelDb(s);
 
   logger_->info("opened data directory {} ({} tables{})", options_.path,
                 tables_.size(),
-                clean || tables_.empty() ? "" : ", recovered after a crash");
+                clean || tables_.empty()
+                    ? ""
+                    : ", recovered after a crash; recounting items in the "
+                      "background");
   dropper_ = std::thread([this] { DropperLoop(); });
   for (const auto& [name, table] : tables_) {
     for (const IndexInfo& index : table->Describe().indexes) {
@@ -250,62 +133,41 @@ Status DatabaseImpl::Open() {
   if (options_.ttl_sweep_interval_ms > 0) {
     sweeper_ = std::thread([this] { SweeperLoop(); });
   }
+  // The recount before the recovery: the recovery thread may start a
+  // recount of its own later.
+  if (recount_pending_) recounter_ = std::thread([this] { RecountLoop(); });
+  recovery_ = std::thread([this] { RecoveryLoop(); });
   return Status::OK();
 }
 
-Status DatabaseImpl::Recount() {
-  // Counts and sizes the entries under `prefix`.
-  auto count = [&](const std::string& prefix, const std::string& what,
-                   int64_t* entries, int64_t* bytes) -> Status {
-    *entries = 0;
-    *bytes = 0;
-    auto last_log = std::chrono::steady_clock::now();
-    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-         it->Next()) {
-      Result<Item> item =
-          DecodeItem(std::string_view(it->value().data(), it->value().size()));
-      if (!item.ok()) return item.status();
-      ++*entries;
-      *bytes += static_cast<int64_t>(ItemSize(*item));
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_log > std::chrono::seconds(1)) {
-        logger_->info("recounting {}: {} items so far", what, *entries);
-        last_log = now;
-      }
-    }
-    if (!it->status().ok()) return Status::IOError(it->status().ToString());
-    return Status::OK();
-  };
-  for (auto& [name, table] : tables_) {
-    int64_t items = 0;
-    int64_t bytes = 0;
-    EDDY_RETURN_IF_ERROR(
-        count(TableItemPrefix(table->id()), "table " + name, &items, &bytes));
-    table->SetStats(items, bytes);
-    logger_->info("recounted table {}: {} items, {} bytes", name, items, bytes);
-    for (const IndexInfo& index : table->Describe().indexes) {
-      EDDY_RETURN_IF_ERROR(count(
-          IndexEntryPrefix(table->id(), index.id),
-          "index " + index.schema.name + " of table " + name, &items, &bytes));
-      table->SetIndexStats(index.id, items, bytes);
-    }
-  }
-  return Status::OK();
+Status DatabaseImpl::health() const {
+  return db_ ? db_->failure() : Status::OK();
+}
+
+bool DatabaseImpl::PauseUnlessClosing(int64_t ms) {
+  std::unique_lock<std::mutex> lock(drop_mu_);
+  sweep_cv_.wait_for(lock, std::chrono::milliseconds(ms),
+                     [this] { return closing_; });
+  return !closing_;
 }
 
 Status DatabaseImpl::PutRecord(const TableInfo& info, uint64_t id) {
   std::string data;
   ToRecord(info, id).SerializeToString(&data);
+  DbHandle::Use use(db_.get());
+  EDDY_RETURN_IF_ERROR(db_->CheckWritable());
+  leveldb::WriteBatch batch;
+  batch.Put(CatalogKey(info.schema.name), data);
   leveldb::WriteOptions sync;
   sync.sync = true;
-  leveldb::Status s = db_->Put(sync, CatalogKey(info.schema.name), data);
-  if (!s.ok()) return Status::IOError(s.ToString());
-  return Status::OK();
+  return db_->Write(use, sync, &batch);
 }
 
 Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
   std::lock_guard<std::mutex> lock(catalog_mu_);
+  DbHandle::Use use(db_.get());
+  EDDY_RETURN_IF_ERROR(use.status());
+  EDDY_RETURN_IF_ERROR(db_->CheckWritable());
   {
     std::shared_lock<std::shared_mutex> read(tables_mu_);
     if (tables_.count(schema.name) != 0) {
@@ -356,10 +218,7 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
   leveldb::WriteBatch batch;
   batch.Put(CatalogKey(schema.name), data);
   batch.Put(MetaKey("next_table_id"), next_id);
-  leveldb::WriteOptions sync;
-  sync.sync = true;
-  leveldb::Status s = db_->Write(sync, &batch);
-  if (!s.ok()) return Status::IOError(s.ToString());
+  EDDY_RETURN_IF_ERROR(db_->Write(use, Synced(), &batch));
 
   auto table =
       std::make_shared<TableImpl>(db_.get(), options_.sync, id, info, logger_);
@@ -384,8 +243,11 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
 
 Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
   std::lock_guard<std::mutex> lock(catalog_mu_);
+  DbHandle::Use use(db_.get());
+  EDDY_RETURN_IF_ERROR(use.status());
   std::shared_ptr<TableImpl> table = FindTable(name);
   if (!table) return TableNotFound(name);
+  EDDY_RETURN_IF_ERROR(db_->CheckWritable());
   if (table->schema().deletion_protection) {
     return Status::InvalidArgument(
         "Resource cannot be deleted as it is currently protected against "
@@ -414,10 +276,12 @@ Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
     batch.Put(RetainedStreamKey(table->id(), d.label),
               retained.SerializeAsString());
   }
-  leveldb::WriteOptions sync;
-  sync.sync = true;
-  leveldb::Status s = db_->Write(sync, &batch);
-  if (!s.ok()) return Status::IOError(s.ToString());
+  if (Status s = db_->Write(use, Synced(), &batch); !s.ok()) {
+    // The table stays (no write of it is in flight; MarkDropped only
+    // stopped new ones): let writes through again.
+    table->Unmark();
+    return s;
+  }
   {
     std::unique_lock<std::shared_mutex> write(tables_mu_);
     tables_.erase(name);
@@ -446,8 +310,11 @@ Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
 Result<TableInfo> DatabaseImpl::UpdateTable(const std::string& name,
                                             const TableUpdate& update) {
   std::lock_guard<std::mutex> lock(catalog_mu_);
+  DbHandle::Use use(db_.get());
+  EDDY_RETURN_IF_ERROR(use.status());
   std::shared_ptr<TableImpl> table = FindTable(name);
   if (!table) return TableNotFound(name);
+  EDDY_RETURN_IF_ERROR(db_->CheckWritable());
   const int64_t now = Now();
   if (update.stream) {
     EDDY_RETURN_IF_ERROR(UpdateStream(table, *update.stream, now));
@@ -568,17 +435,22 @@ void DatabaseImpl::StartBackfill(const std::shared_ptr<TableImpl>& table,
   std::lock_guard<std::mutex> lock(backfill_mu_);
   if (stopping_) return;
   backfills_.emplace_back([this, table, index_id] {
-    Status s = table->BackfillIndex(index_id, stopping_);
-    if (s.ok() && !stopping_) {
-      // Persist ACTIVE under the catalog lock, unless the table is gone.
-      std::lock_guard<std::mutex> catalog_lock(catalog_mu_);
-      if (FindTable(table->schema().name) == table) {
-        s = PutRecord(table->Describe(), table->id());
+    // A failure (a write failed, the store recovers) is retried from the
+    // start: the backfill only writes entries the items call for.
+    for (int64_t pause = options_.recovery_retry_ms;;) {
+      Status s = table->BackfillIndex(index_id, stopping_);
+      if (s.ok() && !stopping_) {
+        // Persist ACTIVE under the catalog lock, unless the table is gone.
+        std::lock_guard<std::mutex> catalog_lock(catalog_mu_);
+        if (FindTable(table->schema().name) == table) {
+          s = PutRecord(table->Describe(), table->id());
+        }
       }
-    }
-    if (!s.ok()) {
-      logger_->error("backfill of index {} of table {} failed: {}", index_id,
-                     table->schema().name, s.ToString());
+      if (s.ok() || s.IsNotFound() || stopping_) return;
+      logger_->warn("backfill of index {} of table {} failed: {}; retrying",
+                    index_id, table->schema().name, s.ToString());
+      if (!PauseUnlessClosing(pause)) return;
+      pause = std::min(pause * 2, options_.recovery_max_retry_ms);
     }
   });
 }
@@ -741,16 +613,21 @@ Result<std::shared_ptr<ChangeStreamImpl>> DatabaseImpl::NewStream(
   d.shard_naming = ShardNaming::kOrdered;
   d.hash_key = schema.hash_key.name;
   d.range_key = schema.range_key ? schema.range_key->name : "";
+  return OpenStream(table_id, d);
+}
+
+Result<std::shared_ptr<ChangeStreamImpl>> DatabaseImpl::OpenStream(
+    uint64_t table_id, const StreamDescription& d) {
   return ChangeStreamImpl::Open(StreamDir(table_id, d.label), table_id, d,
-                                logger_);
+                                logger_, options_.stream_file_system);
 }
 
 Status DatabaseImpl::OpenStreams(const std::shared_ptr<TableImpl>& table) {
   const TableInfo info = table->Describe();
   std::vector<std::shared_ptr<ChangeStreamImpl>> opened;
   for (const StreamDescription& d : info.streams) {
-    Result<std::shared_ptr<ChangeStreamImpl>> stream = ChangeStreamImpl::Open(
-        StreamDir(table->id(), d.label), table->id(), d, logger_);
+    Result<std::shared_ptr<ChangeStreamImpl>> stream =
+        OpenStream(table->id(), d);
     if (!stream.ok()) return stream.status();
     if (d.enabled()) {
       EDDY_RETURN_IF_ERROR(table->WithWritesPaused([&] {
@@ -766,7 +643,8 @@ Status DatabaseImpl::OpenStreams(const std::shared_ptr<TableImpl>& table) {
 }
 
 Status DatabaseImpl::OpenRetainedStreams() {
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+  std::unique_ptr<leveldb::Iterator> it(
+      db_->held_db()->NewIterator(DbHandle::ReadOptions()));
   size_t count = 0;
   for (it->Seek(std::string(1, kRetainedPrefix));
        it->Valid() && it->key()[0] == kRetainedPrefix; it->Next()) {
@@ -779,13 +657,12 @@ Status DatabaseImpl::OpenRetainedStreams() {
     StreamDescription d =
         FromStreamMeta(retained.stream(), retained.table_name());
     Result<std::shared_ptr<ChangeStreamImpl>> stream =
-        ChangeStreamImpl::Open(StreamDir(retained.table_id(), d.label),
-                               retained.table_id(), d, logger_);
+        OpenStream(retained.table_id(), d);
     if (!stream.ok()) return stream.status();
     streams_[retained.table_name()].push_back(std::move(*stream));
     ++count;
   }
-  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  if (!it->status().ok()) return FromLevelDb(it->status());
   // Latest first within each table name.
   for (auto& [name, list] : streams_) {
     std::stable_sort(
@@ -802,27 +679,6 @@ Status DatabaseImpl::OpenRetainedStreams() {
   return Status::OK();
 }
 
-Result<int> DatabaseImpl::RecoverStreams() {
-  std::map<std::pair<uint64_t, std::string>, ChangeStreamImpl*> enabled;
-  for (const auto& [name, table] : tables_) {
-    if (ChangeStreamImpl* stream = table->stream().get()) {
-      enabled[{table->id(), stream->description().label}] = stream;
-    }
-  }
-  Result<int> finished = RecoverTransactions(
-      db_.get(),
-      [&](uint64_t table_id, const std::string& label) -> ChangeStreamImpl* {
-        auto it = enabled.find({table_id, label});
-        return it == enabled.end() ? nullptr : it->second;
-      },
-      *logger_);
-  if (!finished.ok()) return finished.status();
-  for (const auto& [where, stream] : enabled) {
-    EDDY_RETURN_IF_ERROR(Replay(stream));
-  }
-  return finished;
-}
-
 Result<TransactWriteResult> DatabaseImpl::TransactWrite(
     const std::vector<TransactWriteAction>& actions) {
   return RunTransaction(db_.get(), options_.sync, ++next_transaction_id_,
@@ -832,76 +688,6 @@ Result<TransactWriteResult> DatabaseImpl::TransactWrite(
 Result<std::vector<std::optional<Item>>> DatabaseImpl::TransactGet(
     const std::vector<TransactGetAction>& gets) {
   return ReadTransaction(db_.get(), gets);
-}
-
-Status DatabaseImpl::Replay(ChangeStreamImpl* stream) {
-  std::shared_ptr<TableImpl> table;
-  for (const auto& [name, t] : tables_) {
-    if (t->id() == stream->table_id()) table = t;
-  }
-  if (!table) return Status::Internal("stream of an unknown table");
-  uint64_t replayed = 0;
-  // Every live shard, parents before children (index order), so an item's
-  // records are applied in commit order across a rollover.
-  for (uint32_t shard = stream->first_shard(); shard < stream->shard_count();
-       ++shard) {
-    const std::string marker_key = stream->MarkerKey(shard);
-    std::string value;
-    uint64_t applied = 0;
-    leveldb::Status s = db_->Get({}, marker_key, &value);
-    if (s.ok()) {
-      applied = ReadBigEndian64(value);
-    } else if (!s.IsNotFound()) {
-      return Status::IOError(s.ToString());
-    }
-    streams::ShardLog* log = stream->shard(shard);
-    uint64_t next = std::max(applied + 1, log->first_sequence());
-    while (next <= log->last_sequence()) {
-      Result<streams::ReadResult> read = log->Read(next, 1000, 16 << 20);
-      if (!read.ok()) return read.status();
-      if (read->records.empty()) break;
-      leveldb::WriteBatch batch;
-      // Items as this batch leaves them (a batch may write one item twice).
-      std::map<std::string, std::optional<Item>> written;
-      for (const streams::LogRecord& record : read->records) {
-        proto::ChangeRecord change;
-        if (!change.ParseFromString(record.payload)) {
-          return Status::Corruption("undecodable stream record " +
-                                    std::to_string(record.sequence));
-        }
-        // Re-applying the record's image through the table's write path
-        // also brings the item's index entries up to date.
-        TableImpl::PendingWrite write;
-        write.db_key = change.db_key();
-        auto seen = written.find(write.db_key);
-        if (seen != written.end()) {
-          write.current = seen->second;
-        } else {
-          EDDY_ASSIGN_OR_RETURN(write.current, table->ReadItem(write.db_key));
-        }
-        if (change.has_new_image()) {
-          EDDY_ASSIGN_OR_RETURN(Item image, DecodeItem(change.new_image()));
-          write.next = std::move(image);
-        }
-        table->Stage(write, &batch);
-        written[write.db_key] = std::move(write.next);
-        next = record.sequence + 1;
-        ++replayed;
-      }
-      std::string marker;
-      AppendBigEndian64(next - 1, &marker);
-      batch.Put(marker_key, marker);
-      leveldb::WriteOptions sync;
-      sync.sync = true;
-      s = db_->Write(sync, &batch);
-      if (!s.ok()) return Status::IOError(s.ToString());
-    }
-  }
-  if (replayed > 0) {
-    logger_->info("replayed {} stream records of table {} into the store",
-                  replayed, stream->description().table_name);
-  }
-  return Status::OK();
 }
 
 Status DatabaseImpl::UpdateStream(const std::shared_ptr<TableImpl>& table,
@@ -947,12 +733,17 @@ Status DatabaseImpl::UpdateStream(const std::shared_ptr<TableImpl>& table,
       AppendBigEndian64(current->shard(i)->last_sequence(), &marker);
       batch.Put(current->MarkerKey(i), marker);
     }
-    leveldb::WriteOptions sync;
-    sync.sync = true;
-    leveldb::Status s = db_->Write(sync, &batch);
-    if (!s.ok()) return Status::IOError(s.ToString());
-    EDDY_RETURN_IF_ERROR(current->Disable(now));
+    DbHandle::Use use(db_.get());  // Nested in UpdateTable's.
+    EDDY_RETURN_IF_ERROR(db_->Write(use, Synced(), &batch));
+    // The catalog says disabled from here on: the table stops writing to
+    // the stream whether or not sealing works now (the maintenance and the
+    // next Open seal it).
     table->SetStream(nullptr);
+    Status sealed = current->Disable(now);
+    if (!sealed.ok()) {
+      logger_->warn("sealing the disabled stream of table {}: {}; retried",
+                    name, sealed.ToString());
+    }
     return Status::OK();
   });
 }
@@ -998,6 +789,9 @@ Status DatabaseImpl::TrimStreams() {
       if (!removed.ok()) result = removed;
       continue;
     }
+    // A disabled stream whose sealing failed is sealed now.
+    Status sealed = stream->SealIfDisabled();
+    if (!sealed.ok()) result = sealed;
     Status trimmed = stream->TrimBefore(horizon);
     if (!trimmed.ok()) result = trimmed;
     if (d.enabled() && stream->RetirableBefore(horizon) > d.first_generation) {
@@ -1030,10 +824,10 @@ Status DatabaseImpl::RetireGenerations(
        i < first * stream->width(); ++i) {
     batch.Delete(stream->MarkerKey(i));
   }
-  leveldb::WriteOptions sync;
-  sync.sync = true;
-  leveldb::Status s = db_->Write(sync, &batch);
-  if (!s.ok()) return Status::IOError(s.ToString());
+  DbHandle::Use use(db_.get());
+  EDDY_RETURN_IF_ERROR(use.status());
+  EDDY_RETURN_IF_ERROR(db_->CheckWritable());
+  EDDY_RETURN_IF_ERROR(db_->Write(use, Synced(), &batch));
   logger_->info(
       "stream {} of table {}: shards {}..{} retired (closed, every record "
       "expired)",
@@ -1059,7 +853,12 @@ Status DatabaseImpl::RollOverStreams() {
     }
     std::lock_guard<std::mutex> lock(catalog_mu_);
     const std::string& name = table->schema().name;
-    Status s = table->WithWritesPaused([&]() -> Status {
+    // Not while the store recovers from a failed write: the records it
+    // redoes must stay in the shards they were written to until then.
+    DbHandle::Use use(db_.get());
+    Status s = use.status();
+    if (s.ok()) s = db_->CheckWritable();
+    if (s.ok()) s = table->WithWritesPaused([&]() -> Status {
       if (table->stream_while_locked() != stream) return Status::OK();
       const uint32_t closing = stream->shard_count() - stream->width();
       EDDY_ASSIGN_OR_RETURN(StreamDescription next,
@@ -1082,10 +881,7 @@ Status DatabaseImpl::RollOverStreams() {
         AppendBigEndian64(stream->shard(i)->last_sequence(), &marker);
         batch.Put(stream->MarkerKey(i), marker);
       }
-      leveldb::WriteOptions sync;
-      sync.sync = true;
-      leveldb::Status ls = db_->Write(sync, &batch);
-      if (!ls.ok()) return Status::IOError(ls.ToString());
+      EDDY_RETURN_IF_ERROR(db_->Write(use, Synced(), &batch));
       EDDY_RETURN_IF_ERROR(stream->CommitRollover());
       logger_->info(
           "stream {} of table {} rolled over: shards {}..{} closed, {}..{} "
@@ -1103,9 +899,28 @@ Status DatabaseImpl::RollOverStreams() {
   return result;
 }
 
+Status DatabaseImpl::CheckpointStreams() {
+  std::vector<std::shared_ptr<ChangeStreamImpl>> enabled;
+  {
+    std::shared_lock<std::shared_mutex> read(tables_mu_);
+    for (const auto& [name, table] : tables_) {
+      if (auto stream = table->stream()) enabled.push_back(std::move(stream));
+    }
+  }
+  Status result;
+  for (const auto& stream : enabled) {
+    Status s = stream->Checkpoint();
+    if (!s.ok()) result = s;
+  }
+  return result;
+}
+
 Status DatabaseImpl::RemoveStream(
     const std::string& name, const std::shared_ptr<ChangeStreamImpl>& stream) {
   const StreamDescription d = stream->description();
+  DbHandle::Use use(db_.get());
+  EDDY_RETURN_IF_ERROR(use.status());
+  EDDY_RETURN_IF_ERROR(db_->CheckWritable());
   std::shared_ptr<TableImpl> table;
   {
     std::unique_lock<std::shared_mutex> write(tables_mu_);
@@ -1134,10 +949,7 @@ Status DatabaseImpl::RemoveStream(
   for (uint32_t i = 0; i < stream->shard_count(); ++i) {
     batch.Delete(stream->MarkerKey(i));
   }
-  leveldb::WriteOptions sync;
-  sync.sync = true;
-  leveldb::Status s = db_->Write(sync, &batch);
-  Status result = s.ok() ? Status::OK() : Status::IOError(s.ToString());
+  Status result = db_->Write(use, Synced(), &batch);
   Status destroyed = stream->Destroy();
   if (!destroyed.ok() && result.ok()) result = destroyed;
   // The table's stream directory goes with its last stream (fails, harmlessly,
@@ -1151,6 +963,7 @@ Status DatabaseImpl::RemoveStream(
 }
 
 void DatabaseImpl::DropperLoop() {
+  int64_t pause = options_.recovery_retry_ms;
   for (;;) {
     DropWork work;
     {
@@ -1167,15 +980,26 @@ void DatabaseImpl::DropperLoop() {
         }
         Status s = TrimStreams();
         if (!s.ok()) logger_->warn("trimming streams: {}", s.ToString());
+        s = PersistStatistics();
+        if (!s.ok()) {
+          logger_->warn("writing back table statistics: {}", s.ToString());
+        }
+        s = CheckpointStreams();
+        if (!s.ok()) logger_->warn("checkpointing streams: {}", s.ToString());
         continue;
       }
       work = drop_queue_.front();
     }
     Status s = RemoveItems(work);
     if (!s.ok()) {
-      logger_->error("removing entries of dropped table {} failed: {}",
-                     work.table_id, s.ToString());
+      // Kept in the queue: retried once the store has recovered.
+      logger_->warn("removing entries of dropped table {} failed: {}; retrying",
+                    work.table_id, s.ToString());
+      if (!PauseUnlessClosing(pause)) return;
+      pause = std::min(pause * 2, options_.recovery_max_retry_ms);
+      continue;
     }
+    pause = options_.recovery_retry_ms;
     std::lock_guard<std::mutex> lock(drop_mu_);
     drop_queue_.pop_front();
   }
@@ -1192,22 +1016,23 @@ Status DatabaseImpl::RemoveItems(const DropWork& work) {
   int64_t removed = 0;
   for (const std::string& prefix : prefixes) {
     for (;;) {
+      DbHandle::Use use(db_.get());
+      EDDY_RETURN_IF_ERROR(use.status());
+      EDDY_RETURN_IF_ERROR(db_->CheckWritable());
       leveldb::WriteBatch batch;
       int n = 0;
       {
-        std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+        std::unique_ptr<leveldb::Iterator> it(
+            use.db()->NewIterator(DbHandle::ReadOptions()));
         for (it->Seek(prefix);
              it->Valid() && it->key().starts_with(prefix) && n < kDropBatch;
              it->Next(), ++n) {
           batch.Delete(it->key());
         }
-        if (!it->status().ok()) {
-          return Status::IOError(it->status().ToString());
-        }
+        if (!it->status().ok()) return FromLevelDb(it->status());
       }
       if (n == 0) break;
-      leveldb::Status s = db_->Write({}, &batch);
-      if (!s.ok()) return Status::IOError(s.ToString());
+      EDDY_RETURN_IF_ERROR(db_->Write(use, leveldb::WriteOptions(), &batch));
       removed += n;
       std::lock_guard<std::mutex> lock(drop_mu_);
       if (closing_) return Status::OK();  // Resumed at the next Open.
@@ -1218,8 +1043,12 @@ Status DatabaseImpl::RemoveItems(const DropWork& work) {
                    removed, *work.index_id, work.table_id);
     return Status::OK();
   }
-  leveldb::Status s = db_->Delete({}, DroppedKey(work.table_id));
-  if (!s.ok()) return Status::IOError(s.ToString());
+  DbHandle::Use use(db_.get());
+  EDDY_RETURN_IF_ERROR(use.status());
+  EDDY_RETURN_IF_ERROR(db_->CheckWritable());
+  leveldb::WriteBatch batch;
+  batch.Delete(DroppedKey(work.table_id));
+  EDDY_RETURN_IF_ERROR(db_->Write(use, leveldb::WriteOptions(), &batch));
   logger_->debug("removed {} entries of dropped table id {}", removed,
                  work.table_id);
   return Status::OK();
@@ -1235,8 +1064,10 @@ Status DatabaseImpl::Close() {
   drop_cv_.notify_all();
   stopping_ = true;
   sweep_cv_.notify_all();
-  if (sweeper_.joinable()) sweeper_.join();
-  if (dropper_.joinable()) dropper_.join();
+  db_->Wake();
+  for (std::thread* t : {&sweeper_, &dropper_, &recovery_, &recounter_}) {
+    if (t->joinable()) t->join();
+  }
   {
     std::lock_guard<std::mutex> lock(backfill_mu_);
     for (std::thread& t : backfills_) {
@@ -1245,42 +1076,49 @@ Status DatabaseImpl::Close() {
     backfills_.clear();
   }
 
-  // Persist the exact statistics, then mark the shutdown clean.
   Status result;
-  {
+  if (db_->failed()) {
+    // Records may be waiting for the redo: the markers must stay where they
+    // are, and the next Open recovers (and recounts).
+    result = db_->failure();
+    logger_->warn(
+        "closing while recovering from a failed write ({}); the next start "
+        "finishes the recovery",
+        result.ToString());
+  } else {
+    // Persist the exact statistics, then mark the shutdown clean.
+    result = PersistStatistics();
     std::lock_guard<std::mutex> lock(catalog_mu_);
+    DbHandle::Use use(db_.get());
     std::shared_lock<std::shared_mutex> read(tables_mu_);
     for (auto& [name, table] : tables_) {
-      Status s = PutRecord(table->Describe(), table->id());
-      if (!s.ok()) result = s;
       // Nothing is in flight any more: every record is applied.
       if (auto stream = table->stream()) {
+        leveldb::WriteBatch batch;
         for (uint32_t i = stream->first_shard(); i < stream->shard_count();
              ++i) {
           std::string marker;
           AppendBigEndian64(stream->shard(i)->last_sequence(), &marker);
-          leveldb::WriteOptions sync;
-          sync.sync = true;
-          leveldb::Status ls = db_->Put(sync, stream->MarkerKey(i), marker);
-          if (!ls.ok()) result = Status::IOError(ls.ToString());
+          batch.Put(stream->MarkerKey(i), marker);
         }
+        Status s = db_->Write(use, Synced(), &batch);
+        if (!s.ok()) result = s;
       }
     }
-  }
-  if (result.ok()) {
-    leveldb::WriteOptions sync;
-    sync.sync = true;
-    leveldb::Status s = db_->Put(sync, MetaKey("clean"), "1");
-    if (!s.ok()) result = Status::IOError(s.ToString());
+    // Statistics still being recounted are not exact: without the clean
+    // marker the next Open recounts them.
+    if (result.ok() && !recount_pending_) {
+      leveldb::WriteBatch batch;
+      batch.Put(MetaKey("clean"), "1");
+      result = db_->Write(use, Synced(), &batch);
+    }
   }
   tables_.clear();
   streams_.clear();
-  db_.reset();
+  db_->Close();
   logger_->info("closed data directory {}", options_.path);
   return result;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<Database>> Database::Open(Options options) {
   auto db = std::make_unique<DatabaseImpl>(std::move(options));

@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <set>
 #include <utility>
 
 #include "catalog.h"
 #include "eddy/store/item_codec.h"
 #include "eddy/store/key_codec.h"
+#include "store_env.h"
 #include "table_impl.h"
 #include "ttl_sweeper.h"
 
@@ -75,7 +77,7 @@ Status TableGone() { return Status::NotFound("Requested resource not found"); }
 
 }  // namespace
 
-TableImpl::TableImpl(leveldb::DB* db, bool sync, uint64_t id, TableInfo info,
+TableImpl::TableImpl(DbHandle* db, bool sync, uint64_t id, TableInfo info,
                      std::shared_ptr<spdlog::logger> logger)
     : db_(db),
       sync_(sync),
@@ -134,6 +136,11 @@ void TableImpl::MarkDropped() {
   dropped_ = true;
 }
 
+void TableImpl::Unmark() {
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  dropped_ = false;
+}
+
 Status TableImpl::WithWritesPaused(const std::function<Status()>& fn) {
   std::unique_lock<std::shared_mutex> lock(state_mu_);
   if (dropped_) return TableGone();
@@ -149,18 +156,53 @@ std::shared_ptr<ChangeStreamImpl> TableImpl::stream() {
   return stream_;
 }
 
-void TableImpl::SetStats(int64_t item_count, int64_t size_bytes) {
-  item_count_ = item_count;
-  size_bytes_ = size_bytes;
-}
-
-void TableImpl::SetIndexStats(uint32_t index_id, int64_t item_count,
-                              int64_t size_bytes) {
+std::vector<std::pair<uint32_t, std::string>> TableImpl::CountableIndexes()
+    const {
+  std::set<uint32_t> backfilling;
+  {
+    std::lock_guard<std::mutex> lock(info_mu_);
+    for (const IndexInfo& i : info_.indexes) {
+      if (i.backfilling) backfilling.insert(i.id);
+    }
+  }
+  std::vector<std::pair<uint32_t, std::string>> out;
   std::lock_guard<std::mutex> lock(index_mu_);
   for (const auto& index : indexes_) {
-    if (index->id != index_id) continue;
-    index->item_count = item_count;
-    index->size_bytes = size_bytes;
+    // A backfill counts its index itself when it finishes.
+    if (backfilling.count(index->id) == 0) {
+      out.emplace_back(index->id, index->prefix);
+    }
+  }
+  return out;
+}
+
+TableImpl::Stats TableImpl::StatsWhilePaused() const {
+  Stats stats;
+  stats.item_count = item_count_.load();
+  stats.size_bytes = size_bytes_.load();
+  const auto countable = CountableIndexes();
+  std::lock_guard<std::mutex> lock(index_mu_);
+  for (const auto& [id, prefix] : countable) {
+    for (const auto& index : indexes_) {
+      if (index->id == id) {
+        stats.indexes[id] = {index->item_count.load(),
+                             index->size_bytes.load()};
+      }
+    }
+  }
+  return stats;
+}
+
+void TableImpl::CorrectStats(const Stats& at, const Stats& exact) {
+  item_count_.fetch_add(exact.item_count - at.item_count);
+  size_bytes_.fetch_add(exact.size_bytes - at.size_bytes);
+  std::lock_guard<std::mutex> lock(index_mu_);
+  for (const auto& index : indexes_) {
+    auto before = at.indexes.find(index->id);
+    auto counted = exact.indexes.find(index->id);
+    if (before == at.indexes.end() || counted == exact.indexes.end()) continue;
+    index->item_count.fetch_add(counted->second.first - before->second.first);
+    index->size_bytes.fetch_add(counted->second.second - before->second.second);
   }
 }
 
@@ -357,11 +399,13 @@ Item TableImpl::ExtractKey(const Item& item) const {
 Result<bool> TableImpl::ReadEncoded(const std::string& db_key,
                                     const leveldb::Snapshot* snapshot,
                                     std::string* encoded) {
-  leveldb::ReadOptions options;
+  leveldb::DB* db = db_->held_db();
+  if (db == nullptr) return Status::IOError("the database is not open");
+  leveldb::ReadOptions options = DbHandle::ReadOptions();
   options.snapshot = snapshot;
-  leveldb::Status s = db_->Get(options, db_key, encoded);
+  leveldb::Status s = db->Get(options, db_key, encoded);
   if (s.IsNotFound()) return false;
-  if (!s.ok()) return Status::IOError(s.ToString());
+  if (!s.ok()) return db_->Error(s);
   return true;
 }
 
@@ -489,12 +533,18 @@ void TableImpl::Account(const PendingWrite& write) {
 Status TableImpl::Mutate(std::string db_key, const Condition* condition,
                          const Mutation& mutation, WriteOutcome* out,
                          bool service_delete) {
+  DbHandle::Use use(db_);
+  EDDY_RETURN_IF_ERROR(use.status());
   std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
   if (dropped_) return TableGone();
   PendingWrite write;
   write.db_key = std::move(db_key);
   write.service_delete = service_delete;
   std::lock_guard<std::mutex> item_lock(stripes_[StripeIndex(write.db_key)]);
+  // Under the item's lock: a failed write of this item marked the handle
+  // failed before releasing it, so nothing is written over a change the
+  // redo has not applied yet.
+  EDDY_RETURN_IF_ERROR(db_->CheckWritable());
   EDDY_RETURN_IF_ERROR(Prepare(condition, mutation, &write, out));
   // A write that changes nothing is not written and emits no stream record.
   if (!write.changes()) return Status::OK();
@@ -507,6 +557,7 @@ Status TableImpl::Commit(const PendingWrite& write) {
   leveldb::WriteOptions write_options;
   write_options.sync = sync_;
 
+  DbHandle::Use use(db_);  // Nested in the caller's.
   // With a stream, the change record is appended first and is the redo
   // entry for this batch (see change_stream_impl.h); it is also what makes
   // the write durable under --sync, so LevelDB's own log need not be synced.
@@ -516,15 +567,20 @@ Status TableImpl::Commit(const PendingWrite& write) {
     Result<ChangeStreamImpl::Ticket> appended =
         stream_->Append(shard, payload, NowMillis());
     if (!appended.ok()) {
-      logger_->error("stream append for table {} failed: {}", info_.schema.name,
-                     appended.status().ToString());
+      // Nothing was written: the log cut the record off, its number is
+      // free, and the log repairs itself before its next append.
+      logger_->warn("stream append for table {} failed: {}", info_.schema.name,
+                    appended.status().ToString());
       return Status::IOError(appended.status().message());
     }
     ticket = *appended;
     if (sync_) {
       Status synced = stream_->Sync(*ticket);
       if (!synced.ok()) {
-        stream_->Applied(*ticket);
+        // The record is in the log (and visible) but not known durable:
+        // the write's outcome is unknown. The redo applies it, so the
+        // table never lags the stream; until then no write proceeds.
+        db_->Fail(synced);
         return Status::IOError(synced.message());
       }
       write_options.sync = false;
@@ -533,13 +589,16 @@ Status TableImpl::Commit(const PendingWrite& write) {
     AppendBigEndian64(ticket->marker, &marker);
     batch.Put(stream_->MarkerKey(shard), marker);
   }
-  leveldb::Status s = db_->Write(write_options, &batch);
-  if (ticket) stream_->Applied(*ticket);
+  Status s = db_->Write(use, write_options, &batch);
   if (!s.ok()) {
+    // Db::Write failed the handle. A record appended stays in flight (its
+    // ticket is not released), so no later marker passes it: the redo
+    // (or the next Open) applies it.
     logger_->error("write to table {} failed: {}", info_.schema.name,
                    s.ToString());
-    return Status::IOError(s.ToString());
+    return s;
   }
+  if (ticket) stream_->Applied(*ticket);
   Account(write);
   return Status::OK();
 }
@@ -666,6 +725,8 @@ Result<std::optional<Item>> TableImpl::Get(const Item& key) {
     std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
     if (dropped_) return TableGone();
   }
+  DbHandle::Use use(db_);
+  EDDY_RETURN_IF_ERROR(use.status());
   return ReadItem(EncodeKey(key));
 }
 
@@ -675,6 +736,8 @@ Result<std::optional<std::string>> TableImpl::GetEncoded(const Item& key) {
     std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
     if (dropped_) return TableGone();
   }
+  DbHandle::Use use(db_);
+  EDDY_RETURN_IF_ERROR(use.status());
   std::string encoded;
   EDDY_ASSIGN_OR_RETURN(bool found,
                         ReadEncoded(EncodeKey(key), nullptr, &encoded));
@@ -689,8 +752,10 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
                                       bool encoded) {
   ReadPage page;
   if (!hi.empty() && lo >= hi) return page;
-  leveldb::ReadOptions read_options;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(read_options));
+  DbHandle::Use use(db_);
+  EDDY_RETURN_IF_ERROR(use.status());
+  std::unique_ptr<leveldb::Iterator> it(
+      use.db()->NewIterator(DbHandle::ReadOptions()));
   auto in_range = [&](const leveldb::Slice& k) {
     return k.compare(lo) >= 0 && (hi.empty() || k.compare(hi) < 0);
   };
@@ -791,7 +856,7 @@ Result<ReadPage> TableImpl::ReadRange(std::string lo, std::string hi,
       break;
     }
   }
-  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  if (!it->status().ok()) return db_->Error(it->status());
   return page;
 }
 
@@ -1001,7 +1066,10 @@ Result<int64_t> TableImpl::ItemCollectionSize(
     }
   }
   int64_t bytes = 0;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+  DbHandle::Use use(db_);
+  EDDY_RETURN_IF_ERROR(use.status());
+  std::unique_ptr<leveldb::Iterator> it(
+      use.db()->NewIterator(DbHandle::ReadOptions()));
   for (const std::string& partition : partitions) {
     for (it->Seek(partition); it->Valid() && it->key().starts_with(partition);
          it->Next()) {
@@ -1011,7 +1079,7 @@ Result<int64_t> TableImpl::ItemCollectionSize(
       bytes += static_cast<int64_t>(ItemSize(*item));
     }
   }
-  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  if (!it->status().ok()) return db_->Error(it->status());
   return bytes;
 }
 
@@ -1036,32 +1104,39 @@ Status TableImpl::BackfillIndex(uint32_t index_id,
     if (stop) return Status::OK();  // Resumed at the next Open.
     std::vector<std::string> keys;
     {
-      std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+      DbHandle::Use use(db_);
+      EDDY_RETURN_IF_ERROR(use.status());
+      std::unique_ptr<leveldb::Iterator> it(
+          use.db()->NewIterator(DbHandle::ReadOptions()));
       for (it->Seek(cursor);
            it->Valid() && it->key().compare(end) < 0 && keys.size() < 1000;
            it->Next()) {
         keys.push_back(it->key().ToString());
       }
-      if (!it->status().ok()) return Status::IOError(it->status().ToString());
+      if (!it->status().ok()) return db_->Error(it->status());
     }
     if (keys.empty()) break;
     for (const std::string& key : keys) {
       // Under the item's lock the item is current and its writes wait, so
       // the entry written here cannot overwrite a newer one.
+      DbHandle::Use use(db_);
+      EDDY_RETURN_IF_ERROR(use.status());
       std::shared_lock<std::shared_mutex> drop_lock(state_mu_);
       if (dropped_ || std::find(indexes_.begin(), indexes_.end(), index) ==
                           indexes_.end()) {
         return Status::OK();
       }
       std::lock_guard<std::mutex> item_lock(stripes_[StripeIndex(key)]);
+      EDDY_RETURN_IF_ERROR(db_->CheckWritable());
       EDDY_ASSIGN_OR_RETURN(std::optional<Item> item, ReadItem(key));
       if (!item) continue;
       std::optional<std::string> entry_key = IndexEntryKey(*index, *item);
       if (!entry_key) continue;
       std::string encoded;
       EncodeItem(ProjectEntry(*index, *item), &encoded);
-      leveldb::Status s = db_->Put({}, *entry_key, encoded);
-      if (!s.ok()) return Status::IOError(s.ToString());
+      leveldb::WriteBatch batch;
+      batch.Put(*entry_key, encoded);
+      EDDY_RETURN_IF_ERROR(db_->Write(use, leveldb::WriteOptions(), &batch));
       ++indexed;
     }
     read += static_cast<int64_t>(keys.size());
@@ -1078,12 +1153,15 @@ Status TableImpl::BackfillIndex(uint32_t index_id,
   // are taken together while writes are paused (a write's batch and its
   // Account happen under the shared lock), so no write is counted twice or
   // missed.
+  // The snapshot belongs to this LevelDB instance: the Use keeps it open.
+  DbHandle::Use use(db_);
+  EDDY_RETURN_IF_ERROR(use.status());
   const leveldb::Snapshot* snapshot = nullptr;
   int64_t count_at_snapshot = 0;
   int64_t bytes_at_snapshot = 0;
   {
     std::unique_lock<std::shared_mutex> pause(state_mu_);
-    snapshot = db_->GetSnapshot();
+    snapshot = use.db()->GetSnapshot();
     count_at_snapshot = index->item_count.load();
     bytes_at_snapshot = index->size_bytes.load();
   }
@@ -1091,11 +1169,16 @@ Status TableImpl::BackfillIndex(uint32_t index_id,
   int64_t bytes = 0;
   Status counted;
   {
-    leveldb::ReadOptions options;
+    leveldb::ReadOptions options = DbHandle::ReadOptions();
     options.snapshot = snapshot;
-    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(options));
+    std::unique_ptr<leveldb::Iterator> it(use.db()->NewIterator(options));
     for (it->Seek(index->prefix);
          it->Valid() && it->key().starts_with(index->prefix); it->Next()) {
+      if (db_->reopen_pending()) {
+        // Step aside for the recovery; the caller retries the backfill.
+        counted = Status::IOError("index count interrupted by a recovery");
+        break;
+      }
       Result<Item> entry =
           DecodeItem(std::string_view(it->value().data(), it->value().size()));
       if (!entry.ok()) {
@@ -1106,10 +1189,10 @@ Status TableImpl::BackfillIndex(uint32_t index_id,
       bytes += static_cast<int64_t>(ItemSize(*entry));
     }
     if (counted.ok() && !it->status().ok()) {
-      counted = Status::IOError(it->status().ToString());
+      counted = db_->Error(it->status());
     }
   }
-  db_->ReleaseSnapshot(snapshot);
+  use.db()->ReleaseSnapshot(snapshot);
   EDDY_RETURN_IF_ERROR(counted);
   index->item_count.fetch_add(count - count_at_snapshot);
   index->size_bytes.fetch_add(bytes - bytes_at_snapshot);

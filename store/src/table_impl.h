@@ -9,22 +9,30 @@
 #include <array>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "change_stream_impl.h"
+#include "db_handle.h"
 #include "eddy/store/table.h"
 
 namespace eddy::store {
 
 class TableImpl final : public Table {
  public:
-  // Persists a changed TableInfo (UpdateTable); set by the Database.
-  // `sync` asks for writes that survive power loss: the stream log is
-  // fsync'ed when the table has a stream, LevelDB's log otherwise.
-  TableImpl(leveldb::DB* db, bool sync, uint64_t id, TableInfo info,
+  // `db` is the Database's handle (outlives the table). `sync` asks for
+  // writes that survive power loss: the stream log is fsync'ed when the
+  // table has a stream, LevelDB's log otherwise.
+  //
+  // Every public method holds a DbHandle::Use while it uses LevelDB; the
+  // write-path pieces below (Prepare, Stage, Commit, ReadItem, ...) run
+  // inside their caller's Use.
+  TableImpl(DbHandle* db, bool sync, uint64_t id, TableInfo info,
             std::shared_ptr<spdlog::logger> logger);
 
   const TableSchema& schema() const override { return info_.schema; }
@@ -94,8 +102,11 @@ class TableImpl final : public Table {
   std::pair<uint32_t, std::string> EncodeRecord(const PendingWrite& write,
                                                 uint64_t transaction_id) const;
   // Commits one prepared write that changes the item: its change record
-  // (if the table has a stream), then the LevelDB batch. REQUIRES: as
-  // Prepare.
+  // (if the table has a stream), then the LevelDB batch. A failure after
+  // the record is appended fails the DbHandle before the item's lock is
+  // released, and leaves the record to the redo (its ticket stays in
+  // flight, so no later marker passes it). REQUIRES: as Prepare, and
+  // db->CheckWritable() checked under the item's lock.
   Status Commit(const PendingWrite& write);
   // The mutations of PutItem, UpdateItem and DeleteItem. REQUIRES: `item`
   // passed ValidateItem, `key` ValidateKey and `update` ValidateUpdate; they
@@ -129,6 +140,8 @@ class TableImpl final : public Table {
   // After this returns no write of this table is in flight and every later
   // one fails with NotFound; the Database then removes the items.
   void MarkDropped();
+  // Undoes MarkDropped when the deletion could not be written.
+  void Unmark();
 
   // Runs `fn` while no write of this table is in flight (writes wait).
   Status WithWritesPaused(const std::function<Status()>& fn);
@@ -137,9 +150,23 @@ class TableImpl final : public Table {
   void SetStream(std::shared_ptr<ChangeStreamImpl> stream);
   std::shared_ptr<ChangeStreamImpl> stream();
 
-  // Replaces the statistics (after a recount at Open).
-  void SetStats(int64_t item_count, int64_t size_bytes);
-  void SetIndexStats(uint32_t index_id, int64_t item_count, int64_t size_bytes);
+  // The item count and size of the table and of each index that is not
+  // being backfilled, read together.
+  struct Stats {
+    int64_t item_count = 0;
+    int64_t size_bytes = 0;
+    std::map<uint32_t, std::pair<int64_t, int64_t>> indexes;  // id: count, size
+  };
+  // REQUIRES: writes paused (WithWritesPaused), so that the figures match a
+  // snapshot taken at the same time.
+  Stats StatsWhilePaused() const;
+  // Adds `exact - at` to the counters: `at` was read with a snapshot in
+  // which the exact figures were counted (a recount while serving).
+  void CorrectStats(const Stats& at, const Stats& exact);
+  // The LevelDB key prefix of the table's items and of one index's entries.
+  const std::string& item_prefix() const { return prefix_; }
+  std::vector<std::pair<uint32_t, std::string>> CountableIndexes() const;
+  DbHandle* db() const { return db_; }
 
   // --- Secondary indexes.
 
@@ -203,7 +230,7 @@ class TableImpl final : public Table {
                              std::optional<int64_t> limit, const Index* index,
                              bool fetch, bool encoded);
 
-  leveldb::DB* const db_;
+  DbHandle* const db_;
   const bool sync_;
   const uint64_t id_;
   const std::string prefix_;  // "i" <id>.

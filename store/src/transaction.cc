@@ -4,7 +4,6 @@
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -14,6 +13,7 @@
 #include "catalog.h"
 #include "eddy/change_record.pb.h"
 #include "eddy/transaction_intent.pb.h"
+#include "store_env.h"
 #include "table_impl.h"
 
 namespace eddy::store {
@@ -121,21 +121,24 @@ bool CrashHere(size_t appended) {
 Status SimulatedCrash() { return Status::Internal("simulated crash"); }
 
 // A failure after the commit point. The transaction is committed and only
-// recovery can finish it; going on would let later writes of its items
-// (unlocked once we return) be overwritten when recovery applies it. So the
-// process stops, and the next Open finishes the transaction.
-[[noreturn]] void FailStop(const std::string& intent_key, const Status& why,
-                           spdlog::logger& logger) {
-  logger.critical(
-      "transaction {} failed after its commit point ({}); stopping so that "
-      "recovery at the next start finishes it",
+// the recovery can finish it; letting later writes of its items (unlocked
+// once we return) through would have them overwritten when it does. So the
+// store stops taking writes (the handle fails while the items are still
+// locked) until the recovery (database.cc) has finished the transaction
+// from its intent, as the next Open would.
+Status FailAfterCommitPoint(DbHandle* db, const std::string& intent_key,
+                            const Status& why, spdlog::logger& logger) {
+  logger.error(
+      "transaction {} failed after its commit point ({}); the recovery "
+      "finishes it",
       ReadBigEndian64(std::string_view(intent_key).substr(1)), why.ToString());
-  logger.flush();
-  std::abort();
+  db->Fail(why);
+  return why.IsIOError() ? why : Status::IOError(why.ToString());
 }
 
 // Steps 2 and 3 of the intent protocol (transaction.h); step 1 is done.
-Status AppendAndApply(leveldb::DB* db, bool sync, const std::string& intent_key,
+Status AppendAndApply(DbHandle* db, const DbHandle::Use& use, bool sync,
+                      const std::string& intent_key,
                       std::vector<PendingRecord>& records,
                       leveldb::WriteBatch* batch, spdlog::logger& logger) {
   std::vector<std::pair<ChangeStreamImpl*, ChangeStreamImpl::Ticket>> tickets;
@@ -166,13 +169,15 @@ Status AppendAndApply(leveldb::DB* db, bool sync, const std::string& intent_key,
       if (!failed.ok()) break;
     }
   }
-  if (!failed.ok()) FailStop(intent_key, failed, logger);
+  // On failure the tickets stay in flight: no later marker passes records
+  // the recovery has yet to apply.
+  if (!failed.ok()) return FailAfterCommitPoint(db, intent_key, failed, logger);
   for (const auto& [where, marker] : markers) {
     batch->Put(where.first->MarkerKey(where.second), EncodeMarker(marker));
   }
   batch->Delete(intent_key);
-  leveldb::Status s = db->Write(leveldb::WriteOptions(), batch);
-  if (!s.ok()) FailStop(intent_key, Status::IOError(s.ToString()), logger);
+  Status s = db->Write(use, leveldb::WriteOptions(), batch);
+  if (!s.ok()) return FailAfterCommitPoint(db, intent_key, s, logger);
   release();
   return Status::OK();
 }
@@ -180,7 +185,7 @@ Status AppendAndApply(leveldb::DB* db, bool sync, const std::string& intent_key,
 }  // namespace
 
 Result<TransactWriteResult> RunTransaction(
-    leveldb::DB* db, bool sync, uint64_t transaction_id,
+    DbHandle* db, bool sync, uint64_t transaction_id,
     const std::vector<TransactWriteAction>& actions, spdlog::logger& logger) {
   std::vector<Slot> slots(actions.size());
   std::set<std::pair<uint64_t, std::string>> items;
@@ -195,6 +200,8 @@ Result<TransactWriteResult> RunTransaction(
     }
   }
 
+  DbHandle::Use use(db);
+  EDDY_RETURN_IF_ERROR(use.status());
   // Locks: tables, then stripes, each in one global order.
   std::map<uint64_t, TableImpl*> tables;
   std::set<std::pair<uint64_t, size_t>> stripes;
@@ -211,6 +218,8 @@ Result<TransactWriteResult> RunTransaction(
   for (const auto& [id, stripe] : stripes) {
     stripe_locks.emplace_back(tables[id]->Stripe(stripe));
   }
+  // Under the items' locks, as single-item writes check it.
+  EDDY_RETURN_IF_ERROR(db->CheckWritable());
 
   TransactWriteResult result;
   result.reasons.resize(actions.size());
@@ -263,8 +272,7 @@ Result<TransactWriteResult> RunTransaction(
   if (record_count == 0) {
     leveldb::WriteOptions options;
     options.sync = sync;
-    leveldb::Status s = db->Write(options, &batch);
-    if (!s.ok()) return Status::IOError(s.ToString());
+    EDDY_RETURN_IF_ERROR(db->Write(use, options, &batch));
   } else {
     // Step 1: the intent, the commit point.
     proto::TransactionIntent intent;
@@ -290,19 +298,25 @@ Result<TransactWriteResult> RunTransaction(
     const std::string intent_key = IntentKey(transaction_id);
     leveldb::WriteOptions options;
     options.sync = sync;
-    s = db->Put(options, intent_key, intent.SerializeAsString());
-    if (!s.ok()) return Status::IOError(s.ToString());
+    leveldb::WriteBatch intent_batch;
+    intent_batch.Put(intent_key, intent.SerializeAsString());
+    // A failure here fails the handle: if the intent did reach the log,
+    // the recovery finishes the transaction (its outcome was unknown).
+    EDDY_RETURN_IF_ERROR(db->Write(use, options, &intent_batch));
     if (CrashHere(0)) return SimulatedCrash();
     // Steps 2 and 3.
     EDDY_RETURN_IF_ERROR(
-        AppendAndApply(db, sync, intent_key, records, &batch, logger));
+        AppendAndApply(db, use, sync, intent_key, records, &batch, logger));
   }
   for (Slot* slot : changed) slot->table->Account(slot->write);
   return result;
 }
 
 Result<std::vector<std::optional<Item>>> ReadTransaction(
-    leveldb::DB* db, const std::vector<TransactGetAction>& gets) {
+    DbHandle* handle, const std::vector<TransactGetAction>& gets) {
+  DbHandle::Use use(handle);
+  EDDY_RETURN_IF_ERROR(use.status());
+  leveldb::DB* db = use.db();
   // Held shared, the tables cannot be dropped while they are read.
   std::map<uint64_t, TableImpl*> tables;
   std::set<std::pair<uint64_t, std::string>> keys;
@@ -342,7 +356,8 @@ Result<int> RecoverTransactions(leveldb::DB* db, const StreamFinder& find,
                                 spdlog::logger& logger) {
   std::vector<std::pair<std::string, proto::TransactionIntent>> intents;
   {
-    std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
+    std::unique_ptr<leveldb::Iterator> it(
+        db->NewIterator(DbHandle::ReadOptions()));
     for (it->Seek(std::string(1, kIntentPrefix));
          it->Valid() && it->key()[0] == kIntentPrefix; it->Next()) {
       proto::TransactionIntent intent;
@@ -352,7 +367,7 @@ Result<int> RecoverTransactions(leveldb::DB* db, const StreamFinder& find,
       }
       intents.emplace_back(it->key().ToString(), std::move(intent));
     }
-    if (!it->status().ok()) return Status::IOError(it->status().ToString());
+    if (!it->status().ok()) return FromLevelDb(it->status());
   }
   for (auto& [key, intent] : intents) {
     const uint64_t id = intent.transaction_id();
@@ -422,7 +437,7 @@ Result<int> RecoverTransactions(leveldb::DB* db, const StreamFinder& find,
     leveldb::WriteOptions options;
     options.sync = true;
     leveldb::Status s = db->Write(options, &batch);
-    if (!s.ok()) return Status::IOError(s.ToString());
+    if (!s.ok()) return FromLevelDb(s);
     logger.info(
         "finished transaction {} interrupted by a crash ({} changes, {} of {} "
         "stream records appended now)",

@@ -25,6 +25,10 @@
 //      --sync).
 //   3. Write one batch: the changes, the shards' applied markers and the
 //      deletion of the intent.
+// A failure after step 1 fails the store's DbHandle while the locks are
+// still held, so no later write touches the items until the recovery below
+// has run (in the running process, database.cc's RecoveryLoop, or at the
+// next Open).
 // Recovery (Database::Open, after the streams are opened and before they are
 // replayed): an intent that still exists means step 3 never happened, so no
 // later write touched its items (their locks were held until then). For each
@@ -45,6 +49,7 @@
 #include <vector>
 
 #include "change_stream_impl.h"
+#include "db_handle.h"
 #include "eddy/store/database.h"
 
 namespace eddy::store {
@@ -53,18 +58,19 @@ namespace eddy::store {
 // the data directory may hold (it is used only when an intent is needed).
 // REQUIRES: every action's table is a TableImpl of `db`.
 Result<TransactWriteResult> RunTransaction(
-    leveldb::DB* db, bool sync, uint64_t transaction_id,
+    DbHandle* db, bool sync, uint64_t transaction_id,
     const std::vector<TransactWriteAction>& actions, spdlog::logger& logger);
 
 // Runs a TransactGetItems.
 Result<std::vector<std::optional<Item>>> ReadTransaction(
-    leveldb::DB* db, const std::vector<TransactGetAction>& gets);
+    DbHandle* db, const std::vector<TransactGetAction>& gets);
 
 // The enabled stream of a table with this label, or null.
 using StreamFinder = std::function<ChangeStreamImpl*(uint64_t table_id,
                                                      const std::string& label)>;
 
-// Finishes every transaction whose intent is still stored (see above).
+// Finishes every transaction whose intent is still stored (see above), at
+// Open and in the recovery after a failed write (with the gate closed).
 // Returns how many there were.
 Result<int> RecoverTransactions(leveldb::DB* db, const StreamFinder& find,
                                 spdlog::logger& logger);

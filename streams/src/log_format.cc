@@ -1,6 +1,7 @@
 #include "log_format.h"
 
 #include <charconv>
+#include <cstring>
 
 #include "crc32c.h"
 
@@ -52,6 +53,59 @@ void FinishRecord(char* record, uint32_t payload_size, uint64_t sequence,
       record + kCrcOffset,
       crc32c::Value(record + kLengthOffset,
                     kRecordHeaderSize - kLengthOffset + payload_size));
+}
+
+std::string EncodeCheckpoint(const Checkpoint& c) {
+  std::string out(kCheckpointFixedSize + 8 * c.index.size() + 4, '\0');
+  char* p = out.data();
+  std::memcpy(p, kCheckpointMagic, sizeof(kCheckpointMagic));
+  EncodeFixed32(p + 8, kVersion);
+  EncodeFixed32(p + 12, static_cast<uint32_t>(c.index.size()));
+  EncodeFixed64(p + 16, c.base);
+  EncodeFixed64(p + 24, c.end_offset);
+  EncodeFixed64(p + 32, c.last_sequence);
+  EncodeFixed64(p + 40, static_cast<uint64_t>(c.first_timestamp_ms));
+  EncodeFixed64(p + 48, static_cast<uint64_t>(c.max_timestamp_ms));
+  for (size_t i = 0; i < c.index.size(); ++i) {
+    EncodeFixed64(p + kCheckpointFixedSize + 8 * i, c.index[i]);
+  }
+  const size_t body = out.size() - 4;
+  EncodeFixed32(p + body, crc32c::Value(p, body));
+  return out;
+}
+
+std::optional<Checkpoint> DecodeCheckpoint(std::string_view bytes) {
+  if (bytes.size() < kCheckpointFixedSize + 4) return std::nullopt;
+  const char* p = bytes.data();
+  if (std::memcmp(p, kCheckpointMagic, sizeof(kCheckpointMagic)) != 0 ||
+      DecodeFixed32(p + 8) != kVersion) {
+    return std::nullopt;
+  }
+  const uint32_t count = DecodeFixed32(p + 12);
+  const size_t body = kCheckpointFixedSize + 8 * static_cast<size_t>(count);
+  if (bytes.size() != body + 4 ||
+      DecodeFixed32(p + body) != crc32c::Value(p, body)) {
+    return std::nullopt;
+  }
+  Checkpoint c;
+  c.base = DecodeFixed64(p + 16);
+  c.end_offset = DecodeFixed64(p + 24);
+  c.last_sequence = DecodeFixed64(p + 32);
+  c.first_timestamp_ms = static_cast<int64_t>(DecodeFixed64(p + 40));
+  c.max_timestamp_ms = static_cast<int64_t>(DecodeFixed64(p + 48));
+  if (c.base == 0 || c.last_sequence + 1 < c.base ||
+      c.end_offset < kSegmentHeaderSize) {
+    return std::nullopt;
+  }
+  const uint64_t records = c.last_sequence + 1 - c.base;
+  const uint64_t expected =
+      records == 0 ? 0 : (records - 1) / kIndexInterval + 1;
+  if (count != expected) return std::nullopt;
+  c.index.resize(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    c.index[i] = DecodeFixed64(p + kCheckpointFixedSize + 8 * size_t{i});
+  }
+  return c;
 }
 
 }  // namespace eddy::streams::format

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace eddy::streams::format {
 
@@ -40,6 +41,29 @@ inline constexpr size_t kSegmentNameDigits = 20;
 inline constexpr char kSealedFileName[] = "SEALED";
 inline constexpr char kSealedTempFileName[] = "SEALED.tmp";
 inline constexpr char kLockFileName[] = "LOCK";
+inline constexpr char kCheckpointFileName[] = "CHECKPOINT";
+inline constexpr char kCheckpointTempFileName[] = "CHECKPOINT.tmp";
+
+// Checkpoint of the active segment (FORMAT.md, "Checkpoint"): magic[8]
+// "EDDYSCKP", version u32, index count u32, base u64, end offset u64, last
+// sequence u64, first timestamp i64, largest timestamp i64, the index
+// (u64 offsets), crc32c u32 of everything before it.
+inline constexpr char kCheckpointMagic[8] = {'E', 'D', 'D', 'Y',
+                                             'S', 'C', 'K', 'P'};
+inline constexpr size_t kCheckpointFixedSize = 56;
+
+struct Checkpoint {
+  uint64_t base = 0;
+  uint64_t end_offset = 0;
+  uint64_t last_sequence = 0;
+  int64_t first_timestamp_ms = 0;
+  int64_t max_timestamp_ms = 0;
+  std::vector<uint64_t> index;
+};
+std::string EncodeCheckpoint(const Checkpoint& checkpoint);
+// nullopt if the bytes are not a whole, intact checkpoint of this version
+// whose index matches its records (one entry per 64 records).
+std::optional<Checkpoint> DecodeCheckpoint(std::string_view bytes);
 
 // All integers are little-endian.
 inline void EncodeFixed32(char* dst, uint32_t v) {

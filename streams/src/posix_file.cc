@@ -31,70 +31,99 @@ void File::Reset() {
   fd_ = -1;
 }
 
-Result<File> OpenFile(const std::string& path, int flags, int mode) {
-  int fd;
-  do {
-    fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return ErrnoStatus("open", path, errno);
-  return File(fd);
-}
+namespace {
 
-Status PreadFull(int fd, const std::string& path, char* buf, size_t n,
-                 uint64_t offset, size_t* got) {
-  size_t done = 0;
-  while (done < n) {
-    const ssize_t r =
-        ::pread(fd, buf + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      *got = done;
-      return ErrnoStatus("read", path, errno);
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<File> Open(const std::string& path, int flags, int mode) override {
+    int fd;
+    do {
+      fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    return File(fd);
+  }
+
+  Status Read(const File& file, const std::string& path, char* buf, size_t n,
+              uint64_t offset, size_t* got) override {
+    size_t done = 0;
+    while (done < n) {
+      const ssize_t r = ::pread(file.fd(), buf + done, n - done,
+                                static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        *got = done;
+        return ErrnoStatus("read", path, errno);
+      }
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
     }
-    if (r == 0) break;
-    done += static_cast<size_t>(r);
+    *got = done;
+    return Status::OK();
   }
-  *got = done;
-  return Status::OK();
-}
 
-Status PwriteFull(int fd, const std::string& path, const char* buf, size_t n,
-                  uint64_t offset) {
-  size_t done = 0;
-  while (done < n) {
-    const ssize_t r =
-        ::pwrite(fd, buf + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write", path, errno);
+  Status Write(const File& file, const std::string& path, const char* buf,
+               size_t n, uint64_t offset) override {
+    size_t done = 0;
+    while (done < n) {
+      const ssize_t r = ::pwrite(file.fd(), buf + done, n - done,
+                                 static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write", path, errno);
+      }
+      done += static_cast<size_t>(r);
     }
-    done += static_cast<size_t>(r);
+    return Status::OK();
   }
-  return Status::OK();
-}
 
-Result<uint64_t> FileSize(int fd, const std::string& path) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return ErrnoStatus("stat", path, errno);
-  return static_cast<uint64_t>(st.st_size);
-}
-
-Status Truncate(int fd, const std::string& path, uint64_t size) {
-  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    return ErrnoStatus("truncate", path, errno);
+  Result<uint64_t> Size(const File& file, const std::string& path) override {
+    struct stat st;
+    if (::fstat(file.fd(), &st) != 0) return ErrnoStatus("stat", path, errno);
+    return static_cast<uint64_t>(st.st_size);
   }
-  return Status::OK();
-}
 
-Status DataSync(int fd, const std::string& path) {
-  if (::fdatasync(fd) != 0) return ErrnoStatus("fdatasync", path, errno);
-  return Status::OK();
-}
+  Status Truncate(const File& file, const std::string& path,
+                  uint64_t size) override {
+    if (::ftruncate(file.fd(), static_cast<off_t>(size)) != 0) {
+      return ErrnoStatus("truncate", path, errno);
+    }
+    return Status::OK();
+  }
 
-Status SyncDir(const std::string& dir) {
-  EDDY_ASSIGN_OR_RETURN(File f, OpenFile(dir, O_RDONLY | O_DIRECTORY));
-  if (::fsync(f.fd()) != 0) return ErrnoStatus("fsync", dir, errno);
-  return Status::OK();
+  Status Sync(const File& file, const std::string& path) override {
+    if (::fdatasync(file.fd()) != 0) {
+      return ErrnoStatus("fdatasync", path, errno);
+    }
+    return Status::OK();
+  }
+
+  Status SyncDir(const std::string& dir) override {
+    EDDY_ASSIGN_OR_RETURN(File f, Open(dir, O_RDONLY | O_DIRECTORY, 0));
+    if (::fsync(f.fd()) != 0) return ErrnoStatus("fsync", dir, errno);
+    return Status::OK();
+  }
+
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return ErrnoStatus("rename", from, errno);
+    }
+    return Status::OK();
+  }
+
+  Status Remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus("remove", path, errno);
+    }
+    return Status::OK();
+  }
+};
+
+}  // namespace
+
+FileSystem* FileSystem::Default() {
+  static auto* const fs = new PosixFileSystem();
+  return fs;
 }
 
 }  // namespace eddy::streams

@@ -25,10 +25,10 @@ void SegmentSummary::Add(uint64_t base, uint64_t sequence, int64_t timestamp_ms,
   end_offset = offset + size;
 }
 
-RecordScanner::RecordScanner(const File& file, const std::string& path,
-                             uint64_t offset, uint64_t limit,
-                             size_t chunk_bytes)
-    : fd_(file.fd()), path_(path), limit_(limit), buf_offset_(offset) {
+RecordScanner::RecordScanner(FileSystem* fs, const File& file,
+                             const std::string& path, uint64_t offset,
+                             uint64_t limit, size_t chunk_bytes)
+    : fs_(fs), file_(file), path_(path), limit_(limit), buf_offset_(offset) {
   const uint64_t span = limit > offset ? limit - offset : 0;
   cap_ = static_cast<size_t>(
       std::clamp<uint64_t>(span, kRecordHeaderSize,
@@ -57,7 +57,7 @@ bool RecordScanner::Fill(size_t need) {
   const auto want =
       static_cast<size_t>(std::min<uint64_t>(cap_ - len_, limit_ - file_end));
   size_t got = 0;
-  io_status_ = PreadFull(fd_, path_, buf_.get() + len_, want, file_end, &got);
+  io_status_ = fs_->Read(file_, path_, buf_.get() + len_, want, file_end, &got);
   len_ += got;
   return io_status_.ok() && len_ >= need;
 }
@@ -89,24 +89,23 @@ RecordScanner::Outcome RecordScanner::Next(RecordView* record) {
   return Outcome::kRecord;
 }
 
-Result<File> CreateSegmentFile(const std::string& dir, const std::string& path,
-                               uint64_t base) {
+Result<File> CreateSegmentFile(FileSystem* fs, const std::string& dir,
+                               const std::string& path, uint64_t base) {
   EDDY_ASSIGN_OR_RETURN(File file,
-                        OpenFile(path, O_RDWR | O_CREAT | O_EXCL, 0644));
+                        fs->Open(path, O_RDWR | O_CREAT | O_EXCL, 0644));
   char header[kSegmentHeaderSize];
   format::EncodeSegmentHeader(base, header);
-  EDDY_RETURN_IF_ERROR(PwriteFull(file.fd(), path, header, sizeof(header), 0));
-  EDDY_RETURN_IF_ERROR(DataSync(file.fd(), path));
-  EDDY_RETURN_IF_ERROR(SyncDir(dir));
+  EDDY_RETURN_IF_ERROR(fs->Write(file, path, header, sizeof(header), 0));
+  EDDY_RETURN_IF_ERROR(fs->Sync(file, path));
+  EDDY_RETURN_IF_ERROR(fs->SyncDir(dir));
   return file;
 }
 
-Status CheckSegmentHeader(const File& file, const std::string& path,
-                          uint64_t base) {
+Status CheckSegmentHeader(FileSystem* fs, const File& file,
+                          const std::string& path, uint64_t base) {
   char header[kSegmentHeaderSize];
   size_t got = 0;
-  EDDY_RETURN_IF_ERROR(
-      PreadFull(file.fd(), path, header, sizeof(header), 0, &got));
+  EDDY_RETURN_IF_ERROR(fs->Read(file, path, header, sizeof(header), 0, &got));
   if (got < sizeof(header)) {
     return Status::Corruption("segment header cut short in " + path);
   }
@@ -120,13 +119,19 @@ Status CheckSegmentHeader(const File& file, const std::string& path,
   return Status::OK();
 }
 
-ScanOutcome ScanSegment(const File& file, const std::string& path,
-                        uint64_t base, uint64_t limit,
+ScanOutcome ScanSegment(FileSystem* fs, const File& file,
+                        const std::string& path, uint64_t base, uint64_t limit,
                         SegmentSummary* summary) {
   *summary = SegmentSummary{};
   summary->last_sequence = base - 1;
   summary->end_offset = kSegmentHeaderSize;
-  RecordScanner scanner(file, path, kSegmentHeaderSize, limit, 1u << 20);
+  return ScanSegmentFrom(fs, file, path, base, limit, summary);
+}
+
+ScanOutcome ScanSegmentFrom(FileSystem* fs, const File& file,
+                            const std::string& path, uint64_t base,
+                            uint64_t limit, SegmentSummary* summary) {
+  RecordScanner scanner(fs, file, path, summary->end_offset, limit, 1u << 20);
   RecordView record;
   while (true) {
     const RecordScanner::Outcome outcome = scanner.Next(&record);
@@ -155,15 +160,14 @@ ScanOutcome ScanSegment(const File& file, const std::string& path,
   }
 }
 
-Result<bool> HasValidRecordAfter(const File& file, const std::string& path,
-                                 uint64_t offset, uint64_t limit,
-                                 uint64_t expected) {
+Result<bool> HasValidRecordAfter(FileSystem* fs, const File& file,
+                                 const std::string& path, uint64_t offset,
+                                 uint64_t limit, uint64_t expected) {
   if (limit <= offset + 1) return false;
   const auto span = static_cast<size_t>(limit - offset - 1);
   auto buf = std::make_unique_for_overwrite<char[]>(span);
   size_t got = 0;
-  EDDY_RETURN_IF_ERROR(
-      PreadFull(file.fd(), path, buf.get(), span, offset + 1, &got));
+  EDDY_RETURN_IF_ERROR(fs->Read(file, path, buf.get(), span, offset + 1, &got));
   // A candidate record starts at p with its sequence at p + 8.
   for (size_t p = 0; p + kRecordHeaderSize <= got; ++p) {
     const uint64_t sequence =

@@ -78,8 +78,8 @@ class RecordScanner {
   };
 
   // Scans [offset, limit) of the file. chunk_bytes sizes each read.
-  RecordScanner(const File& file, const std::string& path, uint64_t offset,
-                uint64_t limit, size_t chunk_bytes);
+  RecordScanner(FileSystem* fs, const File& file, const std::string& path,
+                uint64_t offset, uint64_t limit, size_t chunk_bytes);
 
   Outcome Next(RecordView* record);
 
@@ -93,7 +93,8 @@ class RecordScanner {
   // False if the limit or end of file comes first (or on error).
   bool Fill(size_t need);
 
-  const int fd_;
+  FileSystem* const fs_;
+  const File& file_;
   const std::string& path_;
   const uint64_t limit_;
   std::unique_ptr<char[]> buf_;
@@ -106,13 +107,13 @@ class RecordScanner {
 
 // Creates a segment file holding only its header, fsyncs it and its
 // directory. Fails if the file exists.
-Result<File> CreateSegmentFile(const std::string& dir, const std::string& path,
-                               uint64_t base);
+Result<File> CreateSegmentFile(FileSystem* fs, const std::string& dir,
+                               const std::string& path, uint64_t base);
 
 // Reads and checks a segment's header: Corruption if it is damaged or names
 // another base.
-Status CheckSegmentHeader(const File& file, const std::string& path,
-                          uint64_t base);
+Status CheckSegmentHeader(FileSystem* fs, const File& file,
+                          const std::string& path, uint64_t base);
 
 // How a scan of [header, limit) ended.
 struct ScanOutcome {
@@ -127,15 +128,23 @@ struct ScanOutcome {
 // Scans every record of the segment in [header, limit), checking that
 // numbers run base, base + 1, ... Stops at the first problem; *summary
 // describes the valid prefix.
-ScanOutcome ScanSegment(const File& file, const std::string& path,
-                        uint64_t base, uint64_t limit, SegmentSummary* summary);
+ScanOutcome ScanSegment(FileSystem* fs, const File& file,
+                        const std::string& path, uint64_t base, uint64_t limit,
+                        SegmentSummary* summary);
+
+// Continues a scan of the segment at summary->end_offset (a record
+// boundary, after summary->last_sequence) up to `limit`, adding to
+// *summary; same outcomes as ScanSegment.
+ScanOutcome ScanSegmentFrom(FileSystem* fs, const File& file,
+                            const std::string& path, uint64_t base,
+                            uint64_t limit, SegmentSummary* summary);
 
 // Whether any intact record numbered `expected` or `expected + 1` starts
 // after `offset` and ends by `limit`: tells a torn tail (none) from damage in
 // the middle of the segment.
-Result<bool> HasValidRecordAfter(const File& file, const std::string& path,
-                                 uint64_t offset, uint64_t limit,
-                                 uint64_t expected);
+Result<bool> HasValidRecordAfter(FileSystem* fs, const File& file,
+                                 const std::string& path, uint64_t offset,
+                                 uint64_t limit, uint64_t expected);
 
 }  // namespace eddy::streams
 

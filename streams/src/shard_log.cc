@@ -31,9 +31,9 @@ int64_t SystemClockMs() {
 
 // Takes the directory's LOCK file: one open log per directory, also across
 // processes. The lock dies with the process (kill -9 included).
-Result<File> LockDir(const std::string& dir) {
+Result<File> LockDir(FileSystem* fs, const std::string& dir) {
   const std::string path = dir + "/" + format::kLockFileName;
-  EDDY_ASSIGN_OR_RETURN(File file, OpenFile(path, O_RDWR | O_CREAT, 0644));
+  EDDY_ASSIGN_OR_RETURN(File file, fs->Open(path, O_RDWR | O_CREAT, 0644));
   if (::flock(file.fd(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
       return Status::Busy("shard log directory is in use: " + dir);
@@ -59,13 +59,6 @@ Result<std::vector<uint64_t>> ListSegments(const std::string& dir) {
   return bases;
 }
 
-Status RemoveFile(const std::string& path) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return ErrnoStatus("remove", path, errno);
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<ShardLog>> ShardLog::Open(Options options) {
@@ -74,17 +67,20 @@ Result<std::unique_ptr<ShardLog>> ShardLog::Open(Options options) {
   return std::unique_ptr<ShardLog>(std::move(log));
 }
 
-Status ShardLog::DestroyLog(const std::string& dir) {
+Status ShardLog::DestroyLog(const std::string& dir, FileSystem* fs) {
+  if (fs == nullptr) fs = FileSystem::Default();
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) return Status::OK();
-  EDDY_ASSIGN_OR_RETURN(File lock, LockDir(dir));
+  EDDY_ASSIGN_OR_RETURN(File lock, LockDir(fs, dir));
   EDDY_ASSIGN_OR_RETURN(std::vector<uint64_t> bases, ListSegments(dir));
   for (uint64_t base : bases) {
-    EDDY_RETURN_IF_ERROR(RemoveFile(dir + "/" + format::SegmentFileName(base)));
+    EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::SegmentFileName(base)));
   }
-  EDDY_RETURN_IF_ERROR(RemoveFile(dir + "/" + format::kSealedFileName));
-  EDDY_RETURN_IF_ERROR(RemoveFile(dir + "/" + format::kSealedTempFileName));
-  EDDY_RETURN_IF_ERROR(RemoveFile(dir + "/" + format::kLockFileName));
+  EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::kSealedFileName));
+  EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::kSealedTempFileName));
+  EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::kCheckpointFileName));
+  EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::kCheckpointTempFileName));
+  EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + format::kLockFileName));
   lock.Reset();
   if (::rmdir(dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST) {
     return ErrnoStatus("remove directory", dir, errno);
@@ -108,7 +104,9 @@ Result<std::unique_ptr<ShardLogImpl>> ShardLogImpl::OpenImpl(Options options) {
     return Status::IOError("create directory " + options.dir + ": " +
                            ec.message());
   }
-  EDDY_ASSIGN_OR_RETURN(File lock, LockDir(options.dir));
+  FileSystem* fs =
+      options.file_system ? options.file_system : FileSystem::Default();
+  EDDY_ASSIGN_OR_RETURN(File lock, LockDir(fs, options.dir));
   std::unique_ptr<ShardLogImpl> log(
       new ShardLogImpl(std::move(options), std::move(lock)));
   EDDY_RETURN_IF_ERROR(log->Recover());
@@ -121,6 +119,7 @@ ShardLogImpl::ShardLogImpl(Options options, File lock_file)
         return std::move(options);
       }()),
       logger_(options_.logger ? options_.logger : spdlog::default_logger()),
+      fs_(options_.file_system ? options_.file_system : FileSystem::Default()),
       lock_file_(std::move(lock_file)) {}
 
 ShardLogImpl::~ShardLogImpl() {
@@ -138,13 +137,14 @@ Status ShardLogImpl::Recover() {
                         ListSegments(options_.dir));
   int64_t sealed_at_ms = 0;
   EDDY_ASSIGN_OR_RETURN(bool sealed, ReadSealMarker(&sealed_at_ms));
+  const std::optional<format::Checkpoint> checkpoint = ReadCheckpoint();
 
   MutexLock lock(&mu_);
   if (bases.empty()) {
     const uint64_t base = options_.first_sequence;
     const std::string path = SegmentPath(base);
     EDDY_ASSIGN_OR_RETURN(File file,
-                          CreateSegmentFile(options_.dir, path, base));
+                          CreateSegmentFile(fs_, options_.dir, path, base));
     auto segment = std::make_shared<Segment>(base, path, std::move(file));
     segment->scanned = true;
     segment->summary.last_sequence = base - 1;
@@ -156,16 +156,16 @@ Status ShardLogImpl::Recover() {
       const bool last = i + 1 == bases.size();
       const std::string path = SegmentPath(base);
       EDDY_ASSIGN_OR_RETURN(File file,
-                            OpenFile(path, last ? O_RDWR : O_RDONLY));
+                            fs_->Open(path, last ? O_RDWR : O_RDONLY, 0));
       auto segment = std::make_shared<Segment>(base, path, std::move(file));
       if (last) {
-        EDDY_RETURN_IF_ERROR(RecoverLastSegment(segment.get()));
+        EDDY_RETURN_IF_ERROR(RecoverLastSegment(segment.get(), checkpoint));
       } else {
         if (base == 0)
           return Status::Corruption("segment with base 0: " + path);
-        EDDY_RETURN_IF_ERROR(CheckSegmentHeader(segment->file, path, base));
-        EDDY_ASSIGN_OR_RETURN(uint64_t size,
-                              FileSize(segment->file.fd(), path));
+        EDDY_RETURN_IF_ERROR(
+            CheckSegmentHeader(fs_, segment->file, path, base));
+        EDDY_ASSIGN_OR_RETURN(uint64_t size, fs_->Size(segment->file, path));
         segment->summary.last_sequence = bases[i + 1] - 1;
         segment->summary.end_offset = size;
       }
@@ -176,6 +176,7 @@ Status ShardLogImpl::Recover() {
   EDDY_RETURN_IF_ERROR(SyncSegment(active));
   last_written_ = active.summary.last_sequence;
   synced_ = last_written_;
+  synced_offset_ = active.summary.end_offset;
   visible_ = last_written_;
   sealed_ = sealed;
   sealed_at_ms_ = sealed_at_ms;
@@ -187,7 +188,7 @@ Status ShardLogImpl::Recover() {
       first_timestamp_ms_ = front.summary.first_timestamp_ms;
     }
   } else {
-    RecordScanner scanner(front.file, front.path, kSegmentHeaderSize,
+    RecordScanner scanner(fs_, front.file, front.path, kSegmentHeaderSize,
                           front.summary.end_offset, 4096);
     RecordView record;
     const RecordScanner::Outcome outcome = scanner.Next(&record);
@@ -199,16 +200,81 @@ Status ShardLogImpl::Recover() {
     }
     first_timestamp_ms_ = record.timestamp_ms;
   }
+  opened_ = true;
   logger_->debug("opened shard log {}: {} segments, sequences {}..{}{}",
                  options_.dir, segments_.size(), segments_.front()->base,
                  last_written_, sealed_ ? " (sealed)" : "");
   return Status::OK();
 }
 
-Status ShardLogImpl::RecoverLastSegment(Segment* segment) {
+std::optional<format::Checkpoint> ShardLogImpl::ReadCheckpoint() {
+  fs_->Remove(options_.dir + "/" + format::kCheckpointTempFileName)
+      .IgnoreError();
+  const std::string path = options_.dir + "/" + format::kCheckpointFileName;
+  if (::access(path.c_str(), F_OK) != 0) return std::nullopt;
+  Result<File> file = fs_->Open(path, O_RDONLY, 0);
+  if (!file.ok()) return std::nullopt;
+  Result<uint64_t> size = fs_->Size(*file, path);
+  if (!size.ok() || *size > (64u << 20)) return std::nullopt;
+  std::string bytes(static_cast<size_t>(*size), '\0');
+  size_t got = 0;
+  if (!fs_->Read(*file, path, bytes.data(), bytes.size(), 0, &got).ok() ||
+      got != bytes.size()) {
+    return std::nullopt;
+  }
+  std::optional<format::Checkpoint> checkpoint =
+      format::DecodeCheckpoint(bytes);
+  if (!checkpoint) {
+    logger_->warn("{}: damaged checkpoint ignored; scanning the whole segment",
+                  path);
+  }
+  return checkpoint;
+}
+
+Status ShardLogImpl::UseCheckpoint(const Segment& segment,
+                                   const format::Checkpoint& c,
+                                   SegmentSummary* summary) {
+  summary->last_sequence = c.last_sequence;
+  summary->end_offset = c.end_offset;
+  summary->first_timestamp_ms = c.first_timestamp_ms;
+  summary->max_timestamp_ms = c.max_timestamp_ms;
+  summary->index = c.index;
+  if (c.last_sequence < segment.base) {
+    if (c.end_offset != kSegmentHeaderSize) {
+      return Status::Corruption("an empty checkpoint ends past the header");
+    }
+    return Status::OK();
+  }
+  // Check that it describes this file: the records from the last indexed
+  // one on are intact, numbered on, and end exactly where it says.
+  const uint64_t k = c.index.size() - 1;
+  uint64_t expected = segment.base + k * format::kIndexInterval;
+  RecordScanner scanner(fs_, segment.file, segment.path, c.index[k],
+                        c.end_offset, 64 * 1024);
+  RecordView record;
+  while (true) {
+    const RecordScanner::Outcome outcome = scanner.Next(&record);
+    if (outcome == RecordScanner::Outcome::kEnd) break;
+    if (outcome == RecordScanner::Outcome::kIOError) return scanner.io_status();
+    if (outcome != RecordScanner::Outcome::kRecord ||
+        record.sequence != expected) {
+      return Status::Corruption("checkpoint does not match " + segment.path +
+                                " at offset " +
+                                std::to_string(scanner.offset()));
+    }
+    ++expected;
+  }
+  if (expected != c.last_sequence + 1) {
+    return Status::Corruption("checkpoint does not match " + segment.path);
+  }
+  return Status::OK();
+}
+
+Status ShardLogImpl::RecoverLastSegment(
+    Segment* segment, const std::optional<format::Checkpoint>& checkpoint) {
   const std::string& path = segment->path;
-  const int fd = segment->file.fd();
-  EDDY_ASSIGN_OR_RETURN(uint64_t size, FileSize(fd, path));
+  const File& file = segment->file;
+  EDDY_ASSIGN_OR_RETURN(uint64_t size, fs_->Size(file, path));
   if (size < kSegmentHeaderSize) {
     // The crash came while the segment was being created: it holds no
     // records, so writing its header again loses nothing.
@@ -216,17 +282,31 @@ Status ShardLogImpl::RecoverLastSegment(Segment* segment) {
                   size);
     char header[kSegmentHeaderSize];
     format::EncodeSegmentHeader(segment->base, header);
-    EDDY_RETURN_IF_ERROR(Truncate(fd, path, 0));
-    EDDY_RETURN_IF_ERROR(PwriteFull(fd, path, header, sizeof(header), 0));
+    EDDY_RETURN_IF_ERROR(fs_->Truncate(file, path, 0));
+    EDDY_RETURN_IF_ERROR(fs_->Write(file, path, header, sizeof(header), 0));
     size = kSegmentHeaderSize;
   } else {
-    EDDY_RETURN_IF_ERROR(
-        CheckSegmentHeader(segment->file, path, segment->base));
+    EDDY_RETURN_IF_ERROR(CheckSegmentHeader(fs_, file, path, segment->base));
   }
 
+  // Only what follows the checkpoint (if it matches this segment) is
+  // scanned now; the records before it are checked when read, as those of
+  // closed segments are.
   SegmentSummary summary;
+  bool resumed = false;
+  if (checkpoint && checkpoint->base == segment->base &&
+      checkpoint->end_offset <= size) {
+    Status usable = UseCheckpoint(*segment, *checkpoint, &summary);
+    if (usable.ok()) {
+      resumed = true;
+    } else {
+      logger_->warn("{}: checkpoint not used ({}); scanning the whole segment",
+                    path, usable.ToString());
+    }
+  }
   const ScanOutcome scan =
-      ScanSegment(segment->file, path, segment->base, size, &summary);
+      resumed ? ScanSegmentFrom(fs_, file, path, segment->base, size, &summary)
+              : ScanSegment(fs_, file, path, segment->base, size, &summary);
   switch (scan.outcome) {
     case RecordScanner::Outcome::kEnd:
     case RecordScanner::Outcome::kRecord:
@@ -238,8 +318,8 @@ Status ShardLogImpl::RecoverLastSegment(Segment* segment) {
       // A torn tail has no intact record after it; damage in the middle
       // does (the record after the damaged one).
       EDDY_ASSIGN_OR_RETURN(
-          bool more, HasValidRecordAfter(segment->file, path, scan.bad_offset,
-                                         size, summary.last_sequence + 1));
+          bool more, HasValidRecordAfter(fs_, file, path, scan.bad_offset, size,
+                                         summary.last_sequence + 1));
       if (more) {
         return Status::Corruption("damaged record at offset " +
                                   std::to_string(scan.bad_offset) + " of " +
@@ -249,7 +329,7 @@ Status ShardLogImpl::RecoverLastSegment(Segment* segment) {
           "{}: dropping a torn record at the tail: {} bytes at offset {} "
           "(after sequence {})",
           path, size - scan.bad_offset, scan.bad_offset, summary.last_sequence);
-      EDDY_RETURN_IF_ERROR(Truncate(fd, path, scan.bad_offset));
+      EDDY_RETURN_IF_ERROR(fs_->Truncate(file, path, scan.bad_offset));
       break;
     }
   }
@@ -260,16 +340,16 @@ Status ShardLogImpl::RecoverLastSegment(Segment* segment) {
 
 Result<bool> ShardLogImpl::ReadSealMarker(int64_t* sealed_at_ms) {
   const std::string dir = options_.dir;
-  RemoveFile(dir + "/" + format::kSealedTempFileName).IgnoreError();
+  fs_->Remove(dir + "/" + format::kSealedTempFileName).IgnoreError();
   const std::string path = dir + "/" + format::kSealedFileName;
   if (::access(path.c_str(), F_OK) != 0) {
     if (errno == ENOENT) return false;
     return ErrnoStatus("access", path, errno);
   }
-  EDDY_ASSIGN_OR_RETURN(File file, OpenFile(path, O_RDONLY));
+  EDDY_ASSIGN_OR_RETURN(File file, fs_->Open(path, O_RDONLY, 0));
   char buf[64];
   size_t got = 0;
-  EDDY_RETURN_IF_ERROR(PreadFull(file.fd(), path, buf, sizeof(buf), 0, &got));
+  EDDY_RETURN_IF_ERROR(fs_->Read(file, path, buf, sizeof(buf), 0, &got));
   // "sealed_at_ms <decimal>\n"; a damaged marker still means sealed.
   const std::string_view text(buf, got);
   const std::string_view key = "sealed_at_ms ";
@@ -286,17 +366,14 @@ Status ShardLogImpl::WriteSealMarker(int64_t sealed_at_ms) {
   const std::string path = options_.dir + "/" + format::kSealedFileName;
   {
     EDDY_ASSIGN_OR_RETURN(File file,
-                          OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+                          fs_->Open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
     const std::string text =
         "sealed_at_ms " + std::to_string(sealed_at_ms) + "\n";
-    EDDY_RETURN_IF_ERROR(
-        PwriteFull(file.fd(), tmp, text.data(), text.size(), 0));
-    if (::fsync(file.fd()) != 0) return ErrnoStatus("fsync", tmp, errno);
+    EDDY_RETURN_IF_ERROR(fs_->Write(file, tmp, text.data(), text.size(), 0));
+    EDDY_RETURN_IF_ERROR(fs_->Sync(file, tmp));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return ErrnoStatus("rename", tmp, errno);
-  }
-  return SyncDir(options_.dir);
+  EDDY_RETURN_IF_ERROR(fs_->Rename(tmp, path));
+  return fs_->SyncDir(options_.dir);
 }
 
 Status ShardLogImpl::SyncSegment(const Segment& segment) {
@@ -307,26 +384,172 @@ Status ShardLogImpl::SyncSegment(const Segment& segment) {
   }
   if (hook) hook();
   test_sync_count_.fetch_add(1);
-  if (const int err = test_sync_errno_.exchange(0); err != 0) {
-    return ErrnoStatus("fdatasync", segment.path, err);
-  }
-  return DataSync(segment.file.fd(), segment.path);
+  return fs_->Sync(segment.file, segment.path);
 }
 
-void ShardLogImpl::FailLocked(const Status& status) {
+void ShardLogImpl::FailLocked(const Status& status, bool sync_failed) {
+  sync_failed_ = sync_failed_ || sync_failed;
   if (!failed_.ok()) return;
   failed_ = status;
-  logger_->error("shard log {} failed and is now read-only: {}", options_.dir,
-                 status.ToString());
+  logger_->error(
+      "shard log {} failed: {}; appends fail until it is repaired (tried "
+      "before each append)",
+      options_.dir, status.ToString());
 }
 
 Status ShardLogImpl::CheckWritableLocked() const {
   if (closed_) return Status::IOError("shard log is closed: " + options_.dir);
-  if (!failed_.ok()) return failed_;
   if (sealed_) {
     return Status::InvalidArgument("shard log is sealed: " + options_.dir);
   }
   return Status::OK();
+}
+
+Status ShardLogImpl::RepairLocked() {
+  // A group commit's fdatasync runs outside mu_; let it finish first.
+  while (sync_in_progress_) sync_cv_.Wait();
+  if (failed_.ok()) return Status::OK();
+  if (!stray_segment_.empty()) {
+    // A roll that failed half way left a segment file after the active one:
+    // it must go before anything else is appended.
+    EDDY_RETURN_IF_ERROR(fs_->Remove(stray_segment_));
+    EDDY_RETURN_IF_ERROR(fs_->SyncDir(options_.dir));
+    stray_segment_.clear();
+  }
+  Segment& active = *segments_.back();
+  const uint64_t end = active.summary.end_offset;
+  // Whatever part of a failed write reached the file goes.
+  EDDY_RETURN_IF_ERROR(fs_->Truncate(active.file, active.path, end));
+  if (sync_failed_) {
+    // After a failed fdatasync the kernel may have dropped the dirty pages'
+    // error and marked them clean: a second fdatasync would report success
+    // without writing them. So the bytes written since the last good sync
+    // are read back (page cache), checked record by record and written
+    // again before syncing.
+    EDDY_RETURN_IF_ERROR(RewriteUnsyncedLocked(active));
+  }
+  Status s = SyncSegment(active);
+  if (!s.ok()) {
+    sync_failed_ = true;
+    failed_ = s;
+    return s;
+  }
+  synced_ = last_written_;
+  synced_offset_ = end;
+  sync_failed_ = false;
+  logger_->info("shard log {} repaired after: {}; appending again",
+                options_.dir, failed_.ToString());
+  failed_ = Status::OK();
+  return Status::OK();
+}
+
+Status ShardLogImpl::RewriteUnsyncedLocked(const Segment& active) {
+  const uint64_t from = std::max<uint64_t>(synced_offset_, kSegmentHeaderSize);
+  const uint64_t to = active.summary.end_offset;
+  if (from >= to) return Status::OK();
+  // Check first: never make garbage durable.
+  RecordScanner scanner(fs_, active.file, active.path, from, to, 1u << 20);
+  RecordView record;
+  uint64_t expected = synced_ + 1;
+  while (true) {
+    const RecordScanner::Outcome outcome = scanner.Next(&record);
+    if (outcome == RecordScanner::Outcome::kEnd) break;
+    if (outcome == RecordScanner::Outcome::kIOError) return scanner.io_status();
+    if (outcome != RecordScanner::Outcome::kRecord) {
+      return Status::Corruption(
+          "record at offset " + std::to_string(scanner.offset()) + " of " +
+          active.path + " is damaged after a failed fdatasync");
+    }
+    if (record.sequence != expected) {
+      return Status::Corruption(
+          "record at offset " + std::to_string(record.offset) + " of " +
+          active.path + " has sequence " + std::to_string(record.sequence) +
+          ", expected " + std::to_string(expected));
+    }
+    ++expected;
+  }
+  if (expected != last_written_ + 1) {
+    return Status::Corruption(active.path + " ends at sequence " +
+                              std::to_string(expected - 1) + ", expected " +
+                              std::to_string(last_written_));
+  }
+  constexpr size_t kChunk = 1u << 20;
+  auto buf = std::make_unique_for_overwrite<char[]>(kChunk);
+  for (uint64_t offset = from; offset < to;) {
+    const auto n = static_cast<size_t>(std::min<uint64_t>(kChunk, to - offset));
+    size_t got = 0;
+    EDDY_RETURN_IF_ERROR(
+        fs_->Read(active.file, active.path, buf.get(), n, offset, &got));
+    if (got != n) {
+      return Status::Corruption(active.path + " is shorter than " +
+                                std::to_string(to) + " bytes");
+    }
+    EDDY_RETURN_IF_ERROR(
+        fs_->Write(active.file, active.path, buf.get(), n, offset));
+    offset += n;
+  }
+  return Status::OK();
+}
+
+format::Checkpoint ShardLogImpl::CheckpointOfLocked(const Segment& segment) {
+  format::Checkpoint c;
+  c.base = segment.base;
+  c.end_offset = segment.summary.end_offset;
+  c.last_sequence = segment.summary.last_sequence;
+  c.first_timestamp_ms = segment.summary.first_timestamp_ms;
+  c.max_timestamp_ms = segment.summary.max_timestamp_ms;
+  c.index = segment.summary.index;
+  return c;
+}
+
+Status ShardLogImpl::WriteCheckpoint(const format::Checkpoint& checkpoint) {
+  // No fsync: it only covers records that are, and a lost or torn one is
+  // ignored at open (a full scan then).
+  const std::string tmp = options_.dir + "/" + format::kCheckpointTempFileName;
+  const std::string bytes = format::EncodeCheckpoint(checkpoint);
+  {
+    EDDY_ASSIGN_OR_RETURN(File file,
+                          fs_->Open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    EDDY_RETURN_IF_ERROR(fs_->Write(file, tmp, bytes.data(), bytes.size(), 0));
+  }
+  return fs_->Rename(tmp, options_.dir + "/" + format::kCheckpointFileName);
+}
+
+Status ShardLogImpl::Checkpoint() {
+  MutexLock checkpoint_lock(&checkpoint_mu_);
+  format::Checkpoint checkpoint;
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return Status::IOError("shard log is closed: " + options_.dir);
+    const Segment& active = *segments_.back();
+    if (active.summary.end_offset == checkpointed_offset_ &&
+        active.base == checkpointed_base_) {
+      return Status::OK();  // Nothing new.
+    }
+    checkpoint = CheckpointOfLocked(active);
+  }
+  // Durable first: a checkpoint only ever covers fsync'ed records.
+  EDDY_RETURN_IF_ERROR(Sync(checkpoint.last_sequence));
+  EDDY_RETURN_IF_ERROR(WriteCheckpoint(checkpoint));
+  MutexLock lock(&mu_);
+  checkpointed_base_ = checkpoint.base;
+  checkpointed_offset_ = checkpoint.end_offset;
+  return Status::OK();
+}
+
+Status ShardLogImpl::Repair() {
+  mu_.Lock();
+  if (closed_) {
+    mu_.Unlock();
+    return Status::IOError("shard log is closed: " + options_.dir);
+  }
+  Status s = RepairLocked();
+  if (s.ok() && options_.sync_on_append && visible_ < synced_) {
+    PublishAndUnlock(synced_);
+    return s;
+  }
+  mu_.Unlock();
+  return s;
 }
 
 Status ShardLogImpl::RollLocked() {
@@ -335,16 +558,22 @@ Status ShardLogImpl::RollLocked() {
   // then only the newest segment can ever have a torn tail.
   Status s = SyncSegment(old);
   if (!s.ok()) {
-    FailLocked(s);
+    FailLocked(s, /*sync_failed=*/true);
     return s;
   }
   synced_ = std::max(synced_, last_written_);
+  synced_offset_ = old.summary.end_offset;
   const uint64_t base = last_written_ + 1;
   const std::string path = SegmentPath(base);
-  Result<File> file = CreateSegmentFile(options_.dir, path, base);
+  Result<File> file = CreateSegmentFile(fs_, options_.dir, path, base);
   if (!file.ok()) {
-    // Not sticky: the old segment is intact; the next append tries again.
-    RemoveFile(path).IgnoreError();
+    // The old segment is intact: once the half-made file is gone, the next
+    // append tries again.
+    Status removed = fs_->Remove(path);
+    if (!removed.ok()) {
+      stray_segment_ = path;
+      FailLocked(removed, /*sync_failed=*/false);
+    }
     logger_->error("starting segment {}: {}", path, file.status().ToString());
     return file.status();
   }
@@ -353,6 +582,7 @@ Status ShardLogImpl::RollLocked() {
   segment->summary.last_sequence = base - 1;
   segment->summary.end_offset = kSegmentHeaderSize;
   segments_.push_back(std::move(segment));
+  synced_offset_ = kSegmentHeaderSize;
   return Status::OK();
 }
 
@@ -379,6 +609,7 @@ Result<uint64_t> ShardLogImpl::Append(std::string_view payload,
 
   mu_.Lock();
   Status s = CheckWritableLocked();
+  if (s.ok() && !failed_.ok()) s = RepairLocked();
   if (s.ok()) {
     const Segment& active = *segments_.back();
     if (!active.summary.empty(active.base) &&
@@ -395,12 +626,13 @@ Result<uint64_t> ShardLogImpl::Append(std::string_view payload,
   const uint64_t offset = segment.summary.end_offset;
   format::FinishRecord(record, static_cast<uint32_t>(payload.size()), sequence,
                        timestamp_ms);
-  s = PwriteFull(segment.file.fd(), segment.path, record, size, offset);
+  s = fs_->Write(segment.file, segment.path, record, size, offset);
   if (!s.ok()) {
-    // Cut off whatever part of the record made it, then stop writing: the
-    // file's state is uncertain.
-    Truncate(segment.file.fd(), segment.path, offset).IgnoreError();
-    FailLocked(s);
+    // The record was not written: its number stays free. Cut off whatever
+    // part of it reached the file; if even that fails, the next append
+    // repairs the log first.
+    Status cut = fs_->Truncate(segment.file, segment.path, offset);
+    if (!cut.ok()) FailLocked(cut, /*sync_failed=*/false);
     mu_.Unlock();
     return s;
   }
@@ -428,11 +660,6 @@ Status ShardLogImpl::Sync(uint64_t sequence) {
       }
       return Status::OK();
     }
-    if (!failed_.ok()) {
-      Status s = failed_;
-      mu_.Unlock();
-      return s;
-    }
     if (closed_) {
       mu_.Unlock();
       return Status::IOError("shard log is closed: " + options_.dir);
@@ -442,22 +669,36 @@ Status ShardLogImpl::Sync(uint64_t sequence) {
       sync_cv_.Wait();
       continue;
     }
+    if (!failed_.ok()) {
+      // A failed fdatasync: the repair rewrites and syncs every record
+      // written since the last good one, ours included.
+      Status s = RepairLocked();
+      if (!s.ok()) {
+        mu_.Unlock();
+        return s;
+      }
+      continue;
+    }
     // Lead one group commit for everything written so far.
     sync_in_progress_ = true;
     const uint64_t target = last_written_;
     const std::shared_ptr<Segment> segment = segments_.back();
+    const uint64_t target_offset = segment->summary.end_offset;
     mu_.Unlock();
     Status s = SyncSegment(*segment);
     mu_.Lock();
     sync_in_progress_ = false;
     sync_cv_.SignalAll();
     if (!s.ok()) {
-      FailLocked(s);
+      FailLocked(s, /*sync_failed=*/true);
       mu_.Unlock();
       return s;
     }
     // Older segments were fsync'ed when they were closed.
     synced_ = std::max(synced_, target);
+    if (segment == segments_.back()) {
+      synced_offset_ = std::max(synced_offset_, target_offset);
+    }
   }
 }
 
@@ -504,10 +745,10 @@ Status ShardLogImpl::EnsureScanned(const std::shared_ptr<Segment>& segment) {
     expected_last = segment->summary.last_sequence;
   }
   EDDY_RETURN_IF_ERROR(
-      CheckSegmentHeader(segment->file, segment->path, segment->base));
+      CheckSegmentHeader(fs_, segment->file, segment->path, segment->base));
   SegmentSummary summary;
-  const ScanOutcome scan =
-      ScanSegment(segment->file, segment->path, segment->base, limit, &summary);
+  const ScanOutcome scan = ScanSegment(fs_, segment->file, segment->path,
+                                       segment->base, limit, &summary);
   if (scan.outcome == RecordScanner::Outcome::kIOError) return scan.status;
   if (scan.outcome != RecordScanner::Outcome::kEnd) {
     return Status::Corruption("damaged record at offset " +
@@ -528,6 +769,22 @@ Status ShardLogImpl::EnsureScanned(const std::shared_ptr<Segment>& segment) {
 
 Result<ReadResult> ShardLogImpl::Read(uint64_t from_sequence,
                                       size_t max_records, size_t max_bytes) {
+  Result<ReadResult> result =
+      ReadRecords(from_sequence, max_records, max_bytes);
+  if (!result.ok() && result.status().IsCorruption()) {
+    // Readers may retry forever (a trigger does); say it once per damage.
+    MutexLock lock(&damage_mu_);
+    if (result.status().message() != reported_damage_) {
+      reported_damage_ = result.status().message();
+      logger_->error("shard log {}: {}", options_.dir, reported_damage_);
+    }
+  }
+  return result;
+}
+
+Result<ReadResult> ShardLogImpl::ReadRecords(uint64_t from_sequence,
+                                             size_t max_records,
+                                             size_t max_bytes) {
   ReadResult result;
   result.next_sequence = from_sequence;
 
@@ -608,7 +865,7 @@ Result<ReadResult> ShardLogImpl::Read(uint64_t from_sequence,
     if (expected != segment.base && i > 0) {
       return Status::Corruption("gap before " + segment.path);
     }
-    RecordScanner scanner(segment.file, segment.path,
+    RecordScanner scanner(fs_, segment.file, segment.path,
                           i == 0 ? start_offset : kSegmentHeaderSize,
                           part.end_offset, chunk);
     RecordView record;
@@ -736,11 +993,11 @@ Status ShardLogImpl::TrimBefore(int64_t timestamp_ms) {
     }
     // Oldest first, so a crash in between leaves a contiguous log. Readers
     // still holding the segment keep reading the unlinked file.
-    EDDY_RETURN_IF_ERROR(RemoveFile(front->path));
+    EDDY_RETURN_IF_ERROR(fs_->Remove(front->path));
     ++removed;
   }
   if (removed > 0) {
-    EDDY_RETURN_IF_ERROR(SyncDir(options_.dir));
+    EDDY_RETURN_IF_ERROR(fs_->SyncDir(options_.dir));
     logger_->info("shard log {}: trimmed {} segments; first sequence now {}",
                   options_.dir, removed, first);
   }
@@ -758,14 +1015,19 @@ Status ShardLogImpl::Seal() {
     return Status::OK();
   }
   // Make the end of the log durable before recording that it is the end.
-  if (failed_.ok() && synced_ < last_written_) {
+  if (Status repaired = RepairLocked(); !repaired.ok()) {
+    mu_.Unlock();
+    return repaired;
+  }
+  if (synced_ < last_written_) {
     Status s = SyncSegment(*segments_.back());
     if (!s.ok()) {
-      FailLocked(s);
+      FailLocked(s, /*sync_failed=*/true);
       mu_.Unlock();
       return s;
     }
     synced_ = last_written_;
+    synced_offset_ = segments_.back()->summary.end_offset;
   }
   const int64_t now = options_.clock_ms();
   Status s = WriteSealMarker(now);
@@ -821,13 +1083,27 @@ Status ShardLogImpl::Close() {
   closed_ = true;
   visible_cv_.SignalAll();
   while (sync_in_progress_) sync_cv_.Wait();
-  Status s;
-  if (failed_.ok() && synced_ < last_written_) {
+  if (!opened_) {  // Open failed part way: leave the files as they are.
+    lock_file_.Reset();
+    return Status::OK();
+  }
+  // A failed log is repaired (its unsynced records written again) if it
+  // can be; otherwise what the OS has is what a reopen finds.
+  Status s = RepairLocked();
+  if (s.ok() && synced_ < last_written_) {
     s = SyncSegment(*segments_.back());
     if (s.ok()) {
       synced_ = last_written_;
     } else {
-      FailLocked(s);
+      FailLocked(s, /*sync_failed=*/true);
+    }
+  }
+  // Everything is durable: the next open need not scan the active segment.
+  if (s.ok()) {
+    Status written = WriteCheckpoint(CheckpointOfLocked(*segments_.back()));
+    if (!written.ok()) {
+      logger_->warn("shard log {}: checkpoint not written: {}", options_.dir,
+                    written.ToString());
     }
   }
   sync_cv_.SignalAll();
@@ -841,7 +1117,7 @@ Status ShardLogImpl::Destroy() {
     logger_->warn("shard log {}: close before destroy: {}", options_.dir,
                   s.ToString());
   }
-  return DestroyLog(options_.dir);
+  return DestroyLog(options_.dir, fs_);
 }
 
 }  // namespace eddy::streams

@@ -10,18 +10,33 @@
 //
 // Sequence numbers: last_written_ >= synced_ and last_written_ >= visible_;
 // visible_ == last_written_ without sync_on_append, visible_ <= synced_ with
-// it. Every record <= synced_ is fsync'ed.
+// it. Every record <= synced_ is fsync'ed; in the active segment they end at
+// synced_offset_.
+//
+// Failures. A failed write is cut off the file at once (truncate) and
+// leaves the log as it was: its number is never used, nothing of it is
+// visible. A failed fdatasync, a truncate that fails too, or a roll that
+// leaves a half-made segment behind set failed_: every Append, Sync, Seal
+// and Close first repairs the log (RepairLocked: remove the half-made
+// segment, cut the active segment at the end of its last record, and after a
+// failed fdatasync read back, check and rewrite the records since the last
+// good one, then fdatasync), and fails with the repair's error while the
+// cause lasts. Records are never dropped by a repair: those written before
+// the failure keep their numbers, so readers see no gap and no repeat.
 #ifndef EDDY_STREAMS_SRC_SHARD_LOG_IMPL_H_
 #define EDDY_STREAMS_SRC_SHARD_LOG_IMPL_H_
 
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "eddy/streams/file_system.h"
 #include "eddy/streams/shard_log.h"
+#include "log_format.h"
 #include "mutex.h"
 #include "posix_file.h"
 #include "segment.h"
@@ -49,6 +64,8 @@ class ShardLogImpl final : public ShardLog {
   bool sealed() const override;
   int64_t sealed_timestamp_ms() const override;
   Status status() const override;
+  Status Repair() override;
+  Status Checkpoint() override;
   uint64_t WaitForRecordsAfter(uint64_t sequence,
                                std::chrono::milliseconds timeout) override;
   SubscriptionId Subscribe(
@@ -58,8 +75,6 @@ class ShardLogImpl final : public ShardLog {
   Status Destroy() override;
 
   // Test hooks.
-  // The next segment fdatasync fails with errno `err` instead of running.
-  void TEST_FailNextSync(int err) { test_sync_errno_.store(err); }
   // Runs `hook` before every segment fdatasync (a group commit's runs
   // outside mu_; a roll's, Seal's and Close's under it).
   void TEST_SetSyncHook(std::function<void()> hook) EDDY_EXCLUDES(test_mu_);
@@ -72,18 +87,40 @@ class ShardLogImpl final : public ShardLog {
  private:
   ShardLogImpl(Options options, File lock_file);
 
+  // Read, without reporting damage.
+  Result<ReadResult> ReadRecords(uint64_t from_sequence, size_t max_records,
+                                 size_t max_bytes);
   // Loads the segments and recovers the newest one (Open).
   Status Recover();
-  Status RecoverLastSegment(Segment* segment) EDDY_REQUIRES(mu_);
+  Status RecoverLastSegment(Segment* segment,
+                            const std::optional<format::Checkpoint>& checkpoint)
+      EDDY_REQUIRES(mu_);
+  // The CHECKPOINT file's content, if there is an intact one.
+  std::optional<format::Checkpoint> ReadCheckpoint();
+  // Fills *summary from a checkpoint of `segment` after checking it against
+  // the file (the records from its last index entry to its end).
+  Status UseCheckpoint(const Segment& segment, const format::Checkpoint& c,
+                       SegmentSummary* summary);
+  format::Checkpoint CheckpointOfLocked(const Segment& segment)
+      EDDY_REQUIRES(mu_);
+  Status WriteCheckpoint(const format::Checkpoint& checkpoint);
   Result<bool> ReadSealMarker(int64_t* sealed_at_ms);
   Status WriteSealMarker(int64_t sealed_at_ms);
 
-  // fdatasync of a segment file, honouring TEST_FailNextSync.
+  // fdatasync of a segment file (runs the test hook first).
   Status SyncSegment(const Segment& segment);
-  // Makes the log read-only with `status` (first failure wins).
-  void FailLocked(const Status& status) EDDY_REQUIRES(mu_);
-  // OK if an Append may proceed.
+  // Records a failure that needs a repair before the next write (first
+  // failure's status wins). `sync_failed`: an fdatasync failed, so the
+  // records since the last good one must be written again.
+  void FailLocked(const Status& status, bool sync_failed) EDDY_REQUIRES(mu_);
+  // OK unless the log is closed or sealed.
   Status CheckWritableLocked() const EDDY_REQUIRES(mu_);
+  // Brings a failed log back to a state an append may continue from (see
+  // the file comment); OK at once if it has not failed. May wait for a
+  // group commit in progress.
+  Status RepairLocked() EDDY_REQUIRES(mu_);
+  // Checks and writes again [synced_offset_, end) of the active segment.
+  Status RewriteUnsyncedLocked(const Segment& active) EDDY_REQUIRES(mu_);
   // Fsyncs the active segment and starts a new one after last_written_.
   Status RollLocked() EDDY_REQUIRES(mu_);
   // Builds the summary (index, timestamps) of a closed segment on first use
@@ -101,8 +138,10 @@ class ShardLogImpl final : public ShardLog {
 
   const Options options_;
   const std::shared_ptr<spdlog::logger> logger_;
+  FileSystem* const fs_;
 
-  Mutex trim_mu_;  // Serialises TrimBefore.
+  Mutex trim_mu_;        // Serialises TrimBefore.
+  Mutex checkpoint_mu_;  // Serialises Checkpoint.
 
   mutable Mutex mu_;
   CondVar visible_cv_{&mu_};  // visible_ grew, or sealed / closed.
@@ -113,22 +152,33 @@ class ShardLogImpl final : public ShardLog {
   uint64_t last_written_ EDDY_GUARDED_BY(mu_) = 0;
   uint64_t synced_ EDDY_GUARDED_BY(mu_) = 0;
   uint64_t visible_ EDDY_GUARDED_BY(mu_) = 0;
+  uint64_t synced_offset_ EDDY_GUARDED_BY(mu_) = 0;
   int64_t first_timestamp_ms_ EDDY_GUARDED_BY(mu_) = 0;
   bool sync_in_progress_ EDDY_GUARDED_BY(mu_) = false;
   bool sealed_ EDDY_GUARDED_BY(mu_) = false;
   int64_t sealed_at_ms_ EDDY_GUARDED_BY(mu_) = 0;
+  bool opened_ EDDY_GUARDED_BY(mu_) = false;  // Recover succeeded.
   bool closed_ EDDY_GUARDED_BY(mu_) = false;
+  // Not OK: the log needs a repair before the next write.
   Status failed_ EDDY_GUARDED_BY(mu_);
+  bool sync_failed_ EDDY_GUARDED_BY(mu_) = false;
+  // What the last Checkpoint() wrote.
+  uint64_t checkpointed_base_ EDDY_GUARDED_BY(mu_) = 0;
+  uint64_t checkpointed_offset_ EDDY_GUARDED_BY(mu_) = 0;
+  // A half-made segment file a failed roll could not remove.
+  std::string stray_segment_ EDDY_GUARDED_BY(mu_);
   int waiters_ EDDY_GUARDED_BY(mu_) = 0;
   // Mirrors !subscribers_.empty(), readable under mu_ alone.
   bool has_subscribers_ EDDY_GUARDED_BY(mu_) = false;
+
+  Mutex damage_mu_;
+  std::string reported_damage_ EDDY_GUARDED_BY(damage_mu_);
 
   Mutex cb_mu_;
   std::vector<std::pair<SubscriptionId, std::function<void(uint64_t)>>>
       subscribers_ EDDY_GUARDED_BY(cb_mu_);
   SubscriptionId next_subscription_id_ EDDY_GUARDED_BY(cb_mu_) = 0;
 
-  std::atomic<int> test_sync_errno_{0};
   std::atomic<uint64_t> test_sync_count_{0};
   mutable Mutex test_mu_;
   std::function<void()> test_sync_hook_ EDDY_GUARDED_BY(test_mu_);

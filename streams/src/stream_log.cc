@@ -26,16 +26,16 @@ std::string ShardDir(const std::string& dir, uint32_t index) {
 
 // The shard count in STREAM; 0 if the file does not exist (a new stream, or
 // a crash before every shard existed).
-Result<uint32_t> ReadShardCount(const std::string& dir) {
+Result<uint32_t> ReadShardCount(FileSystem* fs, const std::string& dir) {
   const std::string path = dir + "/" + kStreamFileName;
   if (::access(path.c_str(), F_OK) != 0) {
     if (errno == ENOENT) return uint32_t{0};
     return ErrnoStatus("access", path, errno);
   }
-  EDDY_ASSIGN_OR_RETURN(File file, OpenFile(path, O_RDONLY));
+  EDDY_ASSIGN_OR_RETURN(File file, fs->Open(path, O_RDONLY, 0));
   char buf[64];
   size_t got = 0;
-  EDDY_RETURN_IF_ERROR(PreadFull(file.fd(), path, buf, sizeof(buf), 0, &got));
+  EDDY_RETURN_IF_ERROR(fs->Read(file, path, buf, sizeof(buf), 0, &got));
   // "shards <decimal>\n"
   const std::string_view text(buf, got);
   const std::string_view key = "shards ";
@@ -49,21 +49,18 @@ Result<uint32_t> ReadShardCount(const std::string& dir) {
   return count;
 }
 
-Status WriteShardCount(const std::string& dir, uint32_t count) {
+Status WriteShardCount(FileSystem* fs, const std::string& dir, uint32_t count) {
   const std::string tmp = dir + "/" + kStreamTempFileName;
   const std::string path = dir + "/" + kStreamFileName;
   {
     EDDY_ASSIGN_OR_RETURN(File file,
-                          OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+                          fs->Open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
     const std::string text = "shards " + std::to_string(count) + "\n";
-    EDDY_RETURN_IF_ERROR(
-        PwriteFull(file.fd(), tmp, text.data(), text.size(), 0));
-    if (::fsync(file.fd()) != 0) return ErrnoStatus("fsync", tmp, errno);
+    EDDY_RETURN_IF_ERROR(fs->Write(file, tmp, text.data(), text.size(), 0));
+    EDDY_RETURN_IF_ERROR(fs->Sync(file, tmp));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return ErrnoStatus("rename", tmp, errno);
-  }
-  return SyncDir(dir);
+  EDDY_RETURN_IF_ERROR(fs->Rename(tmp, path));
+  return fs->SyncDir(dir);
 }
 
 }  // namespace
@@ -83,7 +80,10 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(Options options) {
     return Status::IOError("create directory " + options.dir + ": " +
                            ec.message());
   }
-  EDDY_ASSIGN_OR_RETURN(uint32_t count, ReadShardCount(options.dir));
+  FileSystem* fs = options.shard_options.file_system
+                       ? options.shard_options.file_system
+                       : FileSystem::Default();
+  EDDY_ASSIGN_OR_RETURN(uint32_t count, ReadShardCount(fs, options.dir));
   const bool created = count == 0;
   if (created) count = options.shard_count;
 
@@ -96,12 +96,13 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(Options options) {
                           ShardLog::Open(std::move(shard_options)));
     shards.push_back(std::move(shard));
   }
-  if (created) EDDY_RETURN_IF_ERROR(WriteShardCount(options.dir, count));
+  if (created) EDDY_RETURN_IF_ERROR(WriteShardCount(fs, options.dir, count));
   return std::unique_ptr<StreamLog>(
-      new StreamLog(std::move(options.dir), std::move(shards)));
+      new StreamLog(std::move(options.dir), fs, std::move(shards)));
 }
 
-Status StreamLog::DestroyStream(const std::string& dir) {
+Status StreamLog::DestroyStream(const std::string& dir, FileSystem* fs) {
+  if (fs == nullptr) fs = FileSystem::Default();
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) return Status::OK();
   std::vector<std::string> shard_dirs;
@@ -113,13 +114,10 @@ Status StreamLog::DestroyStream(const std::string& dir) {
   if (ec) return Status::IOError("list " + dir + ": " + ec.message());
   // STREAM goes first: a crash part way leaves a stream that reopens as new.
   for (const char* name : {kStreamFileName, kStreamTempFileName}) {
-    const std::string path = dir + "/" + name;
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      return ErrnoStatus("remove", path, errno);
-    }
+    EDDY_RETURN_IF_ERROR(fs->Remove(dir + "/" + name));
   }
   for (const std::string& shard_dir : shard_dirs) {
-    EDDY_RETURN_IF_ERROR(ShardLog::DestroyLog(shard_dir));
+    EDDY_RETURN_IF_ERROR(ShardLog::DestroyLog(shard_dir, fs));
   }
   if (::rmdir(dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST) {
     return ErrnoStatus("remove directory", dir, errno);
@@ -127,11 +125,20 @@ Status StreamLog::DestroyStream(const std::string& dir) {
   return Status::OK();
 }
 
-StreamLog::StreamLog(std::string dir,
+StreamLog::StreamLog(std::string dir, FileSystem* fs,
                      std::vector<std::unique_ptr<ShardLog>> shards)
-    : dir_(std::move(dir)), shards_(std::move(shards)) {}
+    : dir_(std::move(dir)), fs_(fs), shards_(std::move(shards)) {}
 
 StreamLog::~StreamLog() { Close().IgnoreError(); }
+
+Status StreamLog::Checkpoint() {
+  Status first_error;
+  for (const auto& shard : shards_) {
+    Status s = shard->Checkpoint();
+    if (!s.ok() && first_error.ok()) first_error = std::move(s);
+  }
+  return first_error;
+}
 
 Status StreamLog::Seal() {
   for (const auto& shard : shards_) EDDY_RETURN_IF_ERROR(shard->Seal());
@@ -165,7 +172,7 @@ Status StreamLog::Close() {
 
 Status StreamLog::Destroy() {
   Close().IgnoreError();
-  return DestroyStream(dir_);
+  return DestroyStream(dir_, fs_);
 }
 
 }  // namespace eddy::streams

@@ -162,80 +162,85 @@ class StreamCrashIntegrationTest(unittest.TestCase):
         pass
 
     def check(self, writes):
-        client = self.client
-        arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
-        by_shard = read_stream(self.streams, arn)
+        check_stream_accounts_for_writes(self, self.client, self.streams, writes)
 
-        # (c) Per shard, sequence numbers are unique and strictly increase.
-        for shard_id, records in by_shard.items():
-            numbers = [sequence_of(r) for r in records]
-            bad = [(a, b) for a, b in zip(numbers, numbers[1:]) if a >= b]
-            self.assertEqual(bad, [], f"shard {shard_id}: sequence numbers not increasing")
 
-        # Per item, in shard order, the records chain: each one's OldImage is
-        # the previous one's NewImage; INSERT only when there was no item.
-        new_by_w, removed_by_w, previous = {}, {}, {}
-        for shard_id, records in by_shard.items():
-            for record in records:
-                key, d, event = key_of(record), record["dynamodb"], record["eventName"]
-                new = item_py(d["NewImage"]) if "NewImage" in d else None
-                old = item_py(d["OldImage"]) if "OldImage" in d else None
-                self.assertEqual(d["Keys"], {"p": d.get("NewImage", d.get("OldImage", {}))["p"]})
-                self.assertEqual(old, previous.get(key),
-                                 f"{event} {d['SequenceNumber']} of {key}: OldImage is not "
-                                 f"the item's previous NewImage")
-                self.assertEqual(event, "INSERT" if old is None else
-                                 "REMOVE" if new is None else "MODIFY")
-                if new is not None:
-                    new_by_w.setdefault(new["w"], []).append(record)
-                    previous[key] = new
-                else:
-                    self.assertIsNotNone(old, f"{key}: a record with no image")
-                    removed_by_w.setdefault(old["w"], []).append(record)
-                    previous.pop(key, None)
+def check_stream_accounts_for_writes(self, client, streams, writes):
+    """The checks after each restart (also used by test_disk_full): `self`
+    is the running TestCase."""
+    arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    by_shard = read_stream(streams, arn)
 
-        with writes.lock:
-            sent = set(writes.sent)
-            acked_images = dict(writes.acked_images)
-            acked_puts = dict(writes.acked_puts)
-            acked_removals = dict(writes.acked_removals)
+    # (c) Per shard, sequence numbers are unique and strictly increase.
+    for shard_id, records in by_shard.items():
+        numbers = [sequence_of(r) for r in records]
+        bad = [(a, b) for a, b in zip(numbers, numbers[1:]) if a >= b]
+        self.assertEqual(bad, [], f"shard {shard_id}: sequence numbers not increasing")
 
-        # (b) No record of a write that was never sent; none recorded twice.
-        self.assertEqual(sorted(set(new_by_w) - sent), [], "records of writes never sent")
-        self.assertEqual(sorted(set(removed_by_w) - sent), [], "removals of items never written")
-        self.assertEqual([w for w, rs in new_by_w.items() if len(rs) > 1], [],
-                         "writes with more than one record")
-        self.assertEqual([w for w, rs in removed_by_w.items() if len(rs) > 1], [],
-                         "items removed more than once")
+    # Per item, in shard order, the records chain: each one's OldImage is
+    # the previous one's NewImage; INSERT only when there was no item.
+    new_by_w, removed_by_w, previous = {}, {}, {}
+    for shard_id, records in by_shard.items():
+        for record in records:
+            key, d, event = key_of(record), record["dynamodb"], record["eventName"]
+            new = item_py(d["NewImage"]) if "NewImage" in d else None
+            old = item_py(d["OldImage"]) if "OldImage" in d else None
+            self.assertEqual(d["Keys"], {"p": d.get("NewImage", d.get("OldImage", {}))["p"]})
+            self.assertEqual(old, previous.get(key),
+                             f"{event} {d['SequenceNumber']} of {key}: OldImage is not "
+                             f"the item's previous NewImage")
+            self.assertEqual(event, "INSERT" if old is None else
+                             "REMOVE" if new is None else "MODIFY")
+            if new is not None:
+                new_by_w.setdefault(new["w"], []).append(record)
+                previous[key] = new
+            else:
+                self.assertIsNotNone(old, f"{key}: a record with no image")
+                removed_by_w.setdefault(old["w"], []).append(record)
+                previous.pop(key, None)
 
-        # (a) Every acknowledged write has its record, with the acknowledged images.
-        missing = sorted(set(acked_images) - set(new_by_w))
-        self.assertEqual(missing, [], f"{len(missing)} of {len(acked_images)} acknowledged "
-                                      f"puts/updates have no record")
-        for w, image in acked_images.items():
-            d = new_by_w[w][0]["dynamodb"]
-            self.assertEqual(item_py(d["NewImage"]), image, f"NewImage of write {w}")
-            if w in acked_puts:
-                old = item_py(d["OldImage"]) if "OldImage" in d else None
-                self.assertEqual(old, acked_puts[w], f"OldImage of put {w}")
-        missing = sorted(set(acked_removals) - set(removed_by_w))
-        self.assertEqual(missing, [], f"{len(missing)} of {len(acked_removals)} acknowledged "
-                                      f"deletes have no REMOVE record")
-        for w, item in acked_removals.items():
-            self.assertEqual(item_py(removed_by_w[w][0]["dynamodb"]["OldImage"]), item)
+    with writes.lock:
+        sent = set(writes.sent)
+        acked_images = dict(writes.acked_images)
+        acked_puts = dict(writes.acked_puts)
+        acked_removals = dict(writes.acked_removals)
 
-        # (d) Folding every shard's records reproduces the table, item for item.
-        table, kw = {}, {}
-        while True:
-            page = client.scan(TableName=TABLE, ConsistentRead=True, **kw)
-            for item in page["Items"]:
-                table[item["p"]["S"]] = item_py(item)
-            if "LastEvaluatedKey" not in page:
-                break
-            kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        folded = {item["p"]: item for item in previous.values()}
-        self.assertEqual(sorted(folded), sorted(table), "folded keys differ from the table's")
-        self.assertEqual(folded, table, "folded items differ from the table's")
+    # (b) No record of a write that was never sent; none recorded twice.
+    self.assertEqual(sorted(set(new_by_w) - sent), [], "records of writes never sent")
+    self.assertEqual(sorted(set(removed_by_w) - sent), [], "removals of items never written")
+    self.assertEqual([w for w, rs in new_by_w.items() if len(rs) > 1], [],
+                     "writes with more than one record")
+    self.assertEqual([w for w, rs in removed_by_w.items() if len(rs) > 1], [],
+                     "items removed more than once")
+
+    # (a) Every acknowledged write has its record, with the acknowledged images.
+    missing = sorted(set(acked_images) - set(new_by_w))
+    self.assertEqual(missing, [], f"{len(missing)} of {len(acked_images)} acknowledged "
+                                  f"puts/updates have no record")
+    for w, image in acked_images.items():
+        d = new_by_w[w][0]["dynamodb"]
+        self.assertEqual(item_py(d["NewImage"]), image, f"NewImage of write {w}")
+        if w in acked_puts:
+            old = item_py(d["OldImage"]) if "OldImage" in d else None
+            self.assertEqual(old, acked_puts[w], f"OldImage of put {w}")
+    missing = sorted(set(acked_removals) - set(removed_by_w))
+    self.assertEqual(missing, [], f"{len(missing)} of {len(acked_removals)} acknowledged "
+                                  f"deletes have no REMOVE record")
+    for w, item in acked_removals.items():
+        self.assertEqual(item_py(removed_by_w[w][0]["dynamodb"]["OldImage"]), item)
+
+    # (d) Folding every shard's records reproduces the table, item for item.
+    table, kw = {}, {}
+    while True:
+        page = client.scan(TableName=TABLE, ConsistentRead=True, **kw)
+        for item in page["Items"]:
+            table[item["p"]["S"]] = item_py(item)
+        if "LastEvaluatedKey" not in page:
+            break
+        kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    folded = {item["p"]: item for item in previous.values()}
+    self.assertEqual(sorted(folded), sorted(table), "folded keys differ from the table's")
+    self.assertEqual(folded, table, "folded items differ from the table's")
 
 
 class StreamCrashRolloverIntegrationTest(StreamCrashIntegrationTest):

@@ -8,16 +8,32 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "eddy/store/attribute_value.h"
 
 namespace eddy::store::testing {
+
+// Polls `done` until it returns true (then true) or `timeout` passes (then
+// false): for what the store does in the background (recounts, recovery).
+inline bool Eventually(
+    const std::function<bool()>& done,
+    std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 inline AttributeValue S(std::string s) {
   return AttributeValue::String(std::move(s));

@@ -112,5 +112,35 @@ TEST_F(LogFormatTest, FileBytesMatchTheSpec) {
   EXPECT_EQ(Le32(bytes, at), ReferenceCrc32c(bytes.substr(at + 4, 20)));
 }
 
+// The CHECKPOINT file Close leaves, byte by byte as FORMAT.md describes it:
+// magic, version, index count, base, end offset, last sequence, first and
+// largest timestamp, the index, CRC-32C of everything before.
+TEST_F(LogFormatTest, CheckpointBytesMatchTheSpec) {
+  {
+    ShardLog::Options options;
+    options.dir = dir_.string();
+    options.logger = QuietLogger();
+    options.first_sequence = 7;
+    auto log = ShardLog::Open(options);
+    ASSERT_THAT(log, IsOk());
+    for (int i = 0; i < 65; ++i) {
+      ASSERT_THAT((*log)->Append("x", 100 - i % 3), IsOk());
+    }
+  }
+  const std::string bytes = ReadFileBytes(dir_ / "CHECKPOINT");
+  ASSERT_EQ(bytes.size(), 56u + 2 * 8 + 4);
+  EXPECT_EQ(bytes.substr(0, 8), "EDDYSCKP");
+  EXPECT_EQ(Le32(bytes, 8), 1u);
+  EXPECT_EQ(Le32(bytes, 12), 2u) << "records 7 and 7 + 64";
+  EXPECT_EQ(Le64(bytes, 16), 7u);
+  EXPECT_EQ(Le64(bytes, 24), 32u + 65 * (24 + 1));
+  EXPECT_EQ(Le64(bytes, 32), 7u + 64);
+  EXPECT_EQ(static_cast<int64_t>(Le64(bytes, 40)), 100);
+  EXPECT_EQ(static_cast<int64_t>(Le64(bytes, 48)), 100);
+  EXPECT_EQ(Le64(bytes, 56), 32u);
+  EXPECT_EQ(Le64(bytes, 64), 32u + 64 * (24 + 1));
+  EXPECT_EQ(Le32(bytes, 72), ReferenceCrc32c(bytes.substr(0, 72)));
+}
+
 }  // namespace
 }  // namespace eddy::streams

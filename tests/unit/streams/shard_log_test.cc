@@ -601,33 +601,6 @@ TEST_F(ShardLogTest, ExplicitSyncCoversEarlierAppends) {
   EXPECT_EQ(log_->TEST_SyncCount() - before, 1u) << "Sync(3) covered all 5";
 }
 
-// After a failed fsync the file's state is unknown and a retried fsync may
-// lie, so the log fails for good: appends and syncs report IOError, reads
-// still work, and a reopen (after recovery) writes again.
-TEST_F(ShardLogTest, FsyncErrorIsSticky) {
-  WriteMany(0, 3);
-  log_->TEST_FailNextSync(EIO);
-  EXPECT_THAT(log().Sync(3), HasCode(Status::Code::kIOError));
-  EXPECT_THAT(log().status(), HasCode(Status::Code::kIOError));
-  EXPECT_THAT(log().Append("more", 1), HasCode(Status::Code::kIOError));
-  EXPECT_THAT(log().Sync(3), HasCode(Status::Code::kIOError));
-  EXPECT_EQ(Payloads(ReadAll()).size(), 3u);
-  Reopen();
-  EXPECT_EQ(Write("more"), 4u);
-}
-
-// With sync_on_append a failed fsync fails the append itself.
-TEST_F(ShardLogTest, FsyncErrorFailsSyncedAppend) {
-  log_.reset();
-  options_.sync_on_append = true;
-  Reopen();
-  Write("a");
-  log_->TEST_FailNextSync(EIO);
-  EXPECT_THAT(log().Append("b", 1), HasCode(Status::Code::kIOError));
-  EXPECT_THAT(log().Append("c", 1), HasCode(Status::Code::kIOError));
-  EXPECT_EQ(log().last_sequence(), 1u) << "unsynced record stays invisible";
-}
-
 // A waiting reader is woken by an append (long timeout, returns at once)
 // and otherwise returns after its timeout.
 TEST_F(ShardLogTest, WaitForRecordsAfterWakesOnAppend) {

@@ -26,9 +26,27 @@
 // lacks.
 //
 // Recovery: LevelDB's WAL makes every acknowledged batch durable against a
-// process crash (and, with Options::sync, against power loss). Item counts
-// and sizes are kept in memory and written back on a clean Close; after a
-// crash Open recounts them.
+// process crash (and, with Options::sync, against power loss). Open's work
+// after a crash is proportional to what was not flushed (LevelDB's log, the
+// stream records after the applied markers), not to the data.
+//
+// Item counts and sizes are kept in memory, updated by every write, written
+// back to the catalog every maintenance_interval_ms and on a clean Close.
+// After a crash Open starts from the last written-back figures and serves at
+// once; a background recount (one pass over the data, in a LevelDB
+// snapshot, while writes go on) then makes them exact again
+// (statistics_exact()). DynamoDB itself refreshes ItemCount only about every
+// six hours, so figures that lag for the length of one pass are within what
+// clients expect.
+//
+// Failures: a write that fails in LevelDB or in a stream log (disk full,
+// EIO) fails with IOError — nothing acknowledged is lost, and the change is
+// either fully applied later or not at all. The store then refuses writes
+// (IOError) while it recovers by itself in the background: it waits until
+// there is room again, reopens LevelDB, finishes what the failed write left
+// (stream records not yet applied, interrupted transactions) and resumes;
+// reads go on meanwhile. health() says what it is recovering from. See
+// docs/operations.md.
 //
 // Thread-safety: all methods may be called concurrently.
 #ifndef EDDY_STORE_DATABASE_H_
@@ -46,6 +64,11 @@
 #include "eddy/result.h"
 #include "eddy/store/table.h"
 #include "eddy/store/table_schema.h"
+#include "eddy/streams/file_system.h"
+
+namespace leveldb {
+class Env;
+}  // namespace leveldb
 
 namespace eddy::store {
 
@@ -91,6 +114,9 @@ class Database {
     // fsync every write before it returns (survives power loss).
     bool sync = false;
     size_t block_cache_bytes = 64 * 1024 * 1024;
+    // LevelDB's memtable: written to a table file when it is this full.
+    // After a crash its write-ahead log (up to this size) is replayed.
+    size_t write_buffer_bytes = 32 * 1024 * 1024;
     // LevelDB's background thread (flushes, compactions) yields the CPU
     // after writing this much table data, so that it delays requests on a
     // shared core by short turns instead of whole time slices (see
@@ -118,6 +144,16 @@ class Database {
     // tables with TTL enabled; 0 turns it off (SweepExpired still works).
     int64_t ttl_sweep_interval_ms = 60 * 1000;
     std::shared_ptr<spdlog::logger> logger;  // Defaults to "store".
+    // After a failed write, the first recovery attempt comes after this
+    // pause, each later one after twice the previous, up to the maximum.
+    int64_t recovery_retry_ms = 50;
+    int64_t recovery_max_retry_ms = 2000;
+    // The files the store works on; tests pass fault-injecting ones
+    // (tests/unit/store/fault_injection_env.h,
+    // tests/unit/streams/fault_injection_file_system.h). Not owned; must
+    // outlive the Database. Null: the real file system.
+    leveldb::Env* leveldb_env = nullptr;
+    streams::FileSystem* stream_file_system = nullptr;
   };
 
   static Result<std::unique_ptr<Database>> Open(Options options);
@@ -196,7 +232,16 @@ class Database {
   virtual Result<std::vector<std::optional<Item>>> TransactGet(
       const std::vector<TransactGetAction>& gets) = 0;
 
+  // OK, or the failure the store is recovering from: writes fail with
+  // IOError until it has recovered, reads go on.
+  virtual Status health() const = 0;
+  // False while item counts and sizes are recomputed in the background
+  // after a crash (see above).
+  virtual bool statistics_exact() const = 0;
+
   // Writes statistics back and closes LevelDB. Called by the destructor.
+  // After a failure the store has not recovered from, writes nothing back:
+  // the next Open recovers.
   virtual Status Close() = 0;
 };
 

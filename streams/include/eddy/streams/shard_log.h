@@ -16,9 +16,19 @@
 // returns, so an appended record survives kill -9 of the process. It survives
 // power loss once Sync() covering it has returned OK, or at once when
 // Options::sync_on_append is set (Append then returns after the fsync;
-// concurrent appenders share one fdatasync). A failed write or fsync is
-// sticky: the log turns read-only and every later Append and Sync fail with
-// IOError (an fsync is never retried: after a failure it may lie).
+// concurrent appenders share one fdatasync).
+//
+// Failures (disk full, I/O errors). A failed write fails that Append with
+// IOError and leaves nothing behind: the partial record is cut off the file
+// and its number is given to the next record, so readers never see a gap.
+// A failed fsync fails that Sync (or synced Append) and marks the log for
+// repair: an fsync is never simply retried (after a failure it may report
+// success without writing the data), instead the next Append, Sync, Seal or
+// Close (or Repair()) reads back every record written since the last good
+// fsync, checks it, writes it again and fsyncs. While the cause lasts those
+// calls fail with the repair's IOError; once it is gone the log goes on by
+// itself, without a reopen. Records already written keep their numbers:
+// none is lost, repeated or renumbered.
 //
 // Visibility. Readers (Read, last_sequence, WaitForRecordsAfter, callbacks)
 // see a record once it is visible: at once after its write() without
@@ -70,6 +80,7 @@
 
 #include "eddy/result.h"
 #include "eddy/status.h"
+#include "eddy/streams/file_system.h"
 
 namespace eddy::streams {
 
@@ -112,9 +123,14 @@ class ShardLog {
     // The number of the first record of a new log. Ignored when the
     // directory holds a log already. REQUIRES: >= 1.
     uint64_t first_sequence = 1;
+    // Every file operation goes through this (not owned; must outlive the
+    // log). Null: FileSystem::Default(). Tests inject faults here.
+    FileSystem* file_system = nullptr;
   };
 
-  // Opens the log in options.dir, creating it if there is none. Recovery:
+  // Opens the log in options.dir, creating it if there is none. Its cost is
+  // that of the records appended since the last Checkpoint (or Close), not
+  // of the log's size. Recovery:
   // a torn record at the end of the newest segment (a write cut short by a
   // crash: partial header or payload, or a checksum mismatch with no valid
   // record after it) is cut off and logged at warn with its byte count;
@@ -127,7 +143,8 @@ class ShardLog {
   // Removes the log files (segments, SEALED, LOCK) in `dir` and the
   // directory if that leaves it empty. OK if `dir` does not exist. Fails
   // with Busy while a ShardLog has the directory open.
-  static Status DestroyLog(const std::string& dir);
+  static Status DestroyLog(const std::string& dir,
+                           FileSystem* file_system = nullptr);
 
   ShardLog() = default;
   ShardLog(const ShardLog&) = delete;
@@ -140,9 +157,11 @@ class ShardLog {
   // is also fsync'ed. Concurrent appends are serialised; their numbers
   // increase in the order they are written.
   // Fails with InvalidArgument if the payload is larger than 64 MiB or the
-  // log is sealed; with IOError if the log has failed (sticky) or is closed.
-  // With sync_on_append, an IOError from the fsync leaves the record's fate
-  // unknown (it may reappear after a restart), as for any failed commit.
+  // log is sealed; with IOError if the log is closed, the write fails (then
+  // nothing of the record remains and its number is not used), or the log
+  // needs a repair that fails. With sync_on_append, an IOError from the
+  // fsync leaves the record's fate unknown, as for any failed commit: it is
+  // in the log and becomes visible once a repair has fsync'ed it.
   virtual Result<uint64_t> Append(std::string_view payload,
                                   int64_t timestamp_ms) = 0;
   // Same, stamped with Options::clock_ms().
@@ -151,7 +170,9 @@ class ShardLog {
   // Returns once every record with a number <= `sequence` is fsync'ed
   // (numbers above the last appended one mean "everything appended so
   // far"). Group commit: concurrent callers share one fdatasync; the others
-  // wait for it. Fails with IOError, stickily, if an fsync ever failed.
+  // wait for it. Fails with IOError if the fsync fails; the next call
+  // repairs the log (see Failures above) and succeeds once the cause is
+  // gone.
   virtual Status Sync(uint64_t sequence) = 0;
 
   // Returns the visible records with number >= from_sequence, in order,
@@ -191,8 +212,17 @@ class ShardLog {
   // When Seal() first ran (Options::clock_ms); 0 if not sealed.
   virtual int64_t sealed_timestamp_ms() const = 0;
 
-  // OK, or the sticky error that turned the log read-only.
+  // OK, or the failure the next write will first try to repair.
   virtual Status status() const = 0;
+  // Makes the records appended so far durable (fsync) and records where
+  // they end in the log's CHECKPOINT file, so that the next Open, after a
+  // crash too, scans only the records appended after it instead of the
+  // whole active segment. Close does it too. Cheap when nothing was
+  // appended since the last one.
+  virtual Status Checkpoint() = 0;
+  // Repairs a failed log now (Append, Sync, Seal and Close also do it
+  // first): OK if the log is fine afterwards, else the repair's error.
+  virtual Status Repair() = 0;
 
   // Blocks until last_sequence() > sequence, the timeout passes, or the log
   // is sealed or closed. Returns last_sequence(). Without polling: appends

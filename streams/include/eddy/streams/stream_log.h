@@ -39,7 +39,8 @@ class StreamLog {
   static Result<std::unique_ptr<StreamLog>> Open(Options options);
   // Removes the stream's files: every shard (ShardLog::DestroyLog), STREAM,
   // and the directory if that leaves it empty. OK if `dir` does not exist.
-  static Status DestroyStream(const std::string& dir);
+  static Status DestroyStream(const std::string& dir,
+                              FileSystem* file_system = nullptr);
 
   StreamLog(const StreamLog&) = delete;
   StreamLog& operator=(const StreamLog&) = delete;
@@ -51,6 +52,9 @@ class StreamLog {
   // Owned by the StreamLog. REQUIRES: index < shard_count().
   ShardLog* shard(uint32_t index) const { return shards_[index].get(); }
 
+  // ShardLog::Checkpoint on every shard; returns the first error after
+  // trying all.
+  Status Checkpoint();
   // Seals every shard (stream disabled). Stops at the first error; calling
   // it again seals the rest (ShardLog::Seal is idempotent).
   Status Seal();
@@ -65,9 +69,11 @@ class StreamLog {
   Status Destroy();
 
  private:
-  StreamLog(std::string dir, std::vector<std::unique_ptr<ShardLog>> shards);
+  StreamLog(std::string dir, FileSystem* fs,
+            std::vector<std::unique_ptr<ShardLog>> shards);
 
   const std::string dir_;
+  FileSystem* const fs_;
   const std::vector<std::unique_ptr<ShardLog>> shards_;
 };
 

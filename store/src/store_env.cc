@@ -1,0 +1,167 @@
+#include "store_env.h"
+
+#include <mutex>
+#include <string_view>
+#include <utility>
+
+namespace eddy::store {
+namespace {
+
+struct LastRead {
+  std::string file;
+  uint64_t offset = 0;
+  size_t length = 0;
+  bool set = false;
+};
+
+LastRead& ThreadLastRead() {
+  thread_local LastRead last;
+  return last;
+}
+
+void NoteRead(const std::string& file, uint64_t offset, size_t length) {
+  LastRead& last = ThreadLastRead();
+  if (last.file != file) last.file = file;
+  last.offset = offset;
+  last.length = length;
+  last.set = true;
+}
+
+// Fails every call after the first failure with that failure.
+class GuardedWritableFile final : public leveldb::WritableFile {
+ public:
+  explicit GuardedWritableFile(std::unique_ptr<leveldb::WritableFile> file)
+      : file_(std::move(file)) {}
+
+  leveldb::Status Append(const leveldb::Slice& data) override {
+    return Guard(file_->Append(data));
+  }
+  leveldb::Status Close() override {
+    leveldb::Status s = file_->Close();
+    return failed_.ok() ? s : failed_;
+  }
+  leveldb::Status Flush() override { return Guard(file_->Flush()); }
+  leveldb::Status Sync() override { return Guard(file_->Sync()); }
+
+ private:
+  leveldb::Status Guard(leveldb::Status s) {
+    // LevelDB serialises the calls on one writable file.
+    if (!failed_.ok()) return failed_;
+    if (!s.ok()) failed_ = s;
+    return s;
+  }
+
+  std::unique_ptr<leveldb::WritableFile> file_;
+  leveldb::Status failed_;
+};
+
+class LocatingRandomAccessFile final : public leveldb::RandomAccessFile {
+ public:
+  LocatingRandomAccessFile(std::string name,
+                           std::unique_ptr<leveldb::RandomAccessFile> file)
+      : name_(std::move(name)), file_(std::move(file)) {}
+
+  leveldb::Status Read(uint64_t offset, size_t n, leveldb::Slice* result,
+                       char* scratch) const override {
+    NoteRead(name_, offset, n);
+    return file_->Read(offset, n, result, scratch);
+  }
+
+ private:
+  const std::string name_;
+  std::unique_ptr<leveldb::RandomAccessFile> file_;
+};
+
+class LocatingSequentialFile final : public leveldb::SequentialFile {
+ public:
+  LocatingSequentialFile(std::string name,
+                         std::unique_ptr<leveldb::SequentialFile> file)
+      : name_(std::move(name)), file_(std::move(file)) {}
+
+  leveldb::Status Read(size_t n, leveldb::Slice* result,
+                       char* scratch) override {
+    NoteRead(name_, offset_, n);
+    leveldb::Status s = file_->Read(n, result, scratch);
+    if (s.ok()) offset_ += result->size();
+    return s;
+  }
+  leveldb::Status Skip(uint64_t n) override {
+    leveldb::Status s = file_->Skip(n);
+    if (s.ok()) offset_ += n;
+    return s;
+  }
+
+ private:
+  const std::string name_;
+  std::unique_ptr<leveldb::SequentialFile> file_;
+  uint64_t offset_ = 0;
+};
+
+class StoreEnv final : public leveldb::EnvWrapper {
+ public:
+  explicit StoreEnv(leveldb::Env* base) : leveldb::EnvWrapper(base) {}
+
+  leveldb::Status NewWritableFile(const std::string& name,
+                                  leveldb::WritableFile** result) override {
+    leveldb::Status s = target()->NewWritableFile(name, result);
+    if (s.ok()) {
+      *result = new GuardedWritableFile(
+          std::unique_ptr<leveldb::WritableFile>(*result));
+    }
+    return s;
+  }
+  leveldb::Status NewAppendableFile(const std::string& name,
+                                    leveldb::WritableFile** result) override {
+    leveldb::Status s = target()->NewAppendableFile(name, result);
+    if (s.ok()) {
+      *result = new GuardedWritableFile(
+          std::unique_ptr<leveldb::WritableFile>(*result));
+    }
+    return s;
+  }
+  leveldb::Status NewRandomAccessFile(
+      const std::string& name, leveldb::RandomAccessFile** result) override {
+    leveldb::Status s = target()->NewRandomAccessFile(name, result);
+    if (s.ok()) {
+      *result = new LocatingRandomAccessFile(
+          name, std::unique_ptr<leveldb::RandomAccessFile>(*result));
+    }
+    return s;
+  }
+  leveldb::Status NewSequentialFile(const std::string& name,
+                                    leveldb::SequentialFile** result) override {
+    leveldb::Status s = target()->NewSequentialFile(name, result);
+    if (s.ok()) {
+      *result = new LocatingSequentialFile(
+          name, std::unique_ptr<leveldb::SequentialFile>(*result));
+    }
+    return s;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<leveldb::Env> NewStoreEnv(leveldb::Env* base) {
+  return std::make_unique<StoreEnv>(base);
+}
+
+std::string DescribeLastRead() {
+  const LastRead& last = ThreadLastRead();
+  if (!last.set) return "";
+  return last.file + " at offset " + std::to_string(last.offset) + " (" +
+         std::to_string(last.length) + " bytes)";
+}
+
+void ClearLastRead() { ThreadLastRead().set = false; }
+
+Status FromLevelDb(const leveldb::Status& s) {
+  if (s.IsCorruption()) {
+    std::string where = DescribeLastRead();
+    std::string message = s.ToString();
+    if (!where.empty()) message += " (last read: " + where + ")";
+    return Status::Corruption(std::move(message));
+  }
+  return Status::IOError(s.ToString());
+}
+
+}  // namespace eddy::store

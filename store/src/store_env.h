@@ -1,0 +1,50 @@
+// The LevelDB Env of the store: the real one (or a test's fault-injecting
+// one) with two guards that LevelDB itself lacks.
+//
+// 1. A file that failed a write stays failed. LevelDB does not stop writing
+//    its write-ahead log after a failed append (only after a failed sync):
+//    the next batch would go into the log after the torn one, and on reopen
+//    the log reader would see the torn record in the middle of the log —
+//    Corruption with paranoid_checks, or silently dropping the batches after
+//    it in that 32 KB block without. So after the first failed Append, Flush
+//    or Sync of a writable file, every later call on that file fails with
+//    the same error, and the store reopens LevelDB (database.cc) to get a
+//    fresh log. For table and manifest files LevelDB stops by itself; the
+//    guard changes nothing there.
+// 2. Checksum errors are named. LevelDB reports a damaged table block as
+//    "Corruption: block checksum mismatch" without saying where. Every read
+//    of a table or log file records, per thread, which file, offset and
+//    length it read, so that the store can add "in <file> at offset <n>" to
+//    the error (DescribeLastRead): the block whose checksum failed is the
+//    last one the failing thread read.
+//
+// Thread-safety: as any leveldb::Env.
+#ifndef EDDY_STORE_SRC_STORE_ENV_H_
+#define EDDY_STORE_SRC_STORE_ENV_H_
+
+#include <leveldb/env.h>
+#include <leveldb/status.h>
+
+#include <memory>
+#include <string>
+
+#include "eddy/status.h"
+
+namespace eddy::store {
+
+// Wraps `base` (not owned; must outlive the result).
+std::unique_ptr<leveldb::Env> NewStoreEnv(leveldb::Env* base);
+
+// "<file> at offset <n> (<len> bytes)" for the last read of this thread
+// through a StoreEnv, or "" if there was none since ClearLastRead().
+std::string DescribeLastRead();
+void ClearLastRead();
+
+// A LevelDB status as an eddy Status: Corruption stays Corruption and names
+// the place of this thread's last read (see above); everything else is
+// IOError. REQUIRES: !s.ok().
+Status FromLevelDb(const leveldb::Status& s);
+
+}  // namespace eddy::store
+
+#endif  // EDDY_STORE_SRC_STORE_ENV_H_

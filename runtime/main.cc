@@ -112,7 +112,8 @@ int64_t ParseDuration(const std::string& text) {
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
     ++i;
   }
-  if (i == 0) return -1;
+  // Up to 10 digits: no overflow in days, and no exception from stoll.
+  if (i == 0 || i > 10) return -1;
   const int64_t n = std::stoll(text.substr(0, i));
   const std::string unit = text.substr(i);
   if (unit == "ms") return n;
@@ -293,6 +294,12 @@ int Serve(const ServeOptions& options) {
                    (*server)->port());
   server_log->info("data directory: {}{}", data_path.string(),
                    options.sync ? " (fsync on every write)" : "");
+  server_log->info(
+      "streams: {} shards each, records kept {}, {}", options.stream_shards,
+      options.stream_retention,
+      db_options.stream_rollover_ms > 0
+          ? "shards roll over every " + options.stream_rollover
+          : std::string("shards never roll over (--stream-shard-rollover 0)"));
   if (identities != nullptr) {
     server_log->info(
         "authentication: SigV4 against {} (reloaded on change and SIGHUP)",

@@ -52,7 +52,7 @@ class StreamRolloverTest : public ::testing::Test {
     Database::Options options;
     options.path = dir_.string();
     options.stream_shards = 2;
-    options.stream_rollover_ms = kRollover;
+    options.stream_rollover_ms = rollover_ms_;
     options.stream_retention_ms = kRetention;
     options.clock_ms = [this] { return now_ms_.load(); };
     options.maintenance_interval_ms = 3600 * 1000;  // When the test says.
@@ -101,6 +101,7 @@ class StreamRolloverTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  int64_t rollover_ms_ = kRollover;
   std::atomic<int64_t> now_ms_;
   std::unique_ptr<Database> db_;
   std::shared_ptr<Table> table_;
@@ -110,6 +111,27 @@ TEST_F(StreamRolloverTest, NothingHappensBeforeThePeriod) {
   now_ms_ += kRollover - 1;
   ASSERT_TRUE(db_->RollOverStreams().ok());
   EXPECT_EQ(Stream()->shard_count(), 2u);
+}
+
+// A period of 0 (eddy serve --stream-shard-rollover 0) turns rollovers
+// off: however old the shards, they stay open and take the writes.
+TEST_F(StreamRolloverTest, ZeroPeriodNeverRollsOver) {
+  rollover_ms_ = 0;
+  Reopen();
+  Put("a", 1);
+  for (int day = 0; day < 30; ++day) {
+    now_ms_ += 24LL * 3600 * 1000;
+    ASSERT_TRUE(db_->RollOverStreams().ok());
+  }
+  Put("a", 2);
+  EXPECT_EQ(Stream()->shard_count(), 2u);
+  EXPECT_EQ(Stream()->description().generations.size(), 1u);
+  for (uint32_t i = 0; i < Stream()->shard_count(); ++i) {
+    EXPECT_FALSE(Stream()->shard(i)->sealed());
+  }
+  std::map<uint32_t, std::vector<int>> versions = VersionsOf("a");
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(versions.begin()->second, std::vector<int>({1, 2}));
 }
 
 // Every open shard closes and gets one child; writes go to the children;

@@ -16,6 +16,7 @@ sign with the test identity through the standard credentials chain
 import datetime
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -37,10 +38,11 @@ class RunnerProcess:
 
     def __init__(self, binary, endpoint, table, handler_dir, group, log_dir,
                  name, lease_duration="2s", poll_interval="50ms", extra=(),
-                 env=None, handler="ok"):
+                 env=None, handler="ok", metrics_port=None):
         self.name = name
         self.log_path = Path(log_dir) / f"runner-{name}.log"
-        self.metrics_port = free_port()
+        # 0: the runner picks a free port and logs it (start() reads it).
+        self.metrics_port = free_port() if metrics_port is None else metrics_port
         self.lease_duration_s = parse_seconds(lease_duration)
         library = install_library(built_handler(handler), handler_dir)
         self.command = [
@@ -56,12 +58,21 @@ class RunnerProcess:
         self.process = subprocess.Popen(
             self.command, stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, env=self.env)
+        if self.metrics_port == 0:
+            wait_until(lambda: self.logged_metrics_port() or self.process.poll() is not None,
+                       timeout=30, what=f"runner {self.name} to log its metrics port")
+            self.metrics_port = self.logged_metrics_port() or 0
         wait_until(lambda: self.healthy() or self.process.poll() is not None,
                    timeout=30, what=f"runner {self.name} to serve /healthz")
         if self.process.poll() is not None:
             raise AssertionError(f"runner {self.name} exited "
                                  f"{self.process.returncode}:\n{self.log_text()}")
         return self
+
+    def logged_metrics_port(self):
+        """The port of the runner's "metrics on http://H:P/metrics" line."""
+        match = re.search(r"metrics on http://[^:/]+:(\d+)/metrics", self.log_text())
+        return int(match.group(1)) if match else None
 
     def healthy(self):
         try:

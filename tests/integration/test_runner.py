@@ -506,6 +506,152 @@ class RunnerBadInputTest(RunnerTestCase):
         self.assertIn("--group is required", result.stderr)
 
 
+class RunnerOptionsTest(RunnerTestCase):
+    """The options a runner adds to those of `eddy trigger create`, and
+    those it shares with it, end to end."""
+
+    def empty_read_rate(self, runner, shards, seconds=2.0):
+        """Empty GetRecords per second per shard over `seconds` of an idle
+        stream, once the backoff from a short interval has had time to grow
+        (1, 2, 4 ... ms: the first ten polls)."""
+        wait_until(lambda: runner.metric("eddy_runner_empty_reads_total") >= 10 * shards,
+                   timeout=30, what="ten polls of every shard")
+        before, began = runner.metric("eddy_runner_empty_reads_total"), time.monotonic()
+        while time.monotonic() - began < seconds:
+            time.sleep(0.1)  # The measured window: the stream stays idle.
+        after = runner.metric("eddy_runner_empty_reads_total")
+        return (after - before) / (time.monotonic() - began) / shards
+
+    # An empty shard is polled every --poll-interval (Lambda's 250 ms by
+    # default); 0 polls again at once but backs off to 250 ms while the
+    # shard stays empty, so an idle runner never spins.
+    def test_idle_shards_are_polled_without_spinning(self):
+        table = self.stream_table()
+        shards = len(self.streams.describe_stream(
+            StreamArn=self.ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"])
+            ["StreamDescription"]["Shards"])
+        for interval in ("250ms", "0"):
+            runner = self.runner(table, f"poll{interval.rstrip('ms')}", "a",
+                                 poll_interval=interval)
+            rate = self.empty_read_rate(runner, shards)
+            # 4 a second at 250 ms; a hot loop makes thousands.
+            self.assertGreater(rate, 0, interval)
+            self.assertLess(rate, 6, f"--poll-interval {interval}: {rate:.1f} empty "
+                                     "reads a second per shard")
+            self.put_many(table, [{"p": f"{interval}-k{k}", "v": 1} for k in range(10)])
+            wait_until(lambda: len([r for _, r in runner.handled(table)
+                                    if key_version(r)[0].startswith(f"{interval}-")]) >= 10,
+                       timeout=30, what="records after an idle spell")
+            runner.terminate()
+
+    # Every option of `eddy trigger create` works in a runner, through the
+    # same delivery code: filters drop records (counted, checkpointed past),
+    # partial batch failures and an on-failure table at --endpoint take the
+    # failing records, the others are handled, and the shards end caught up.
+    def test_trigger_options_in_a_runner(self):
+        table = self.stream_table()
+        failures = self.create_table(hash_key=("id", "S"))
+        runner = self.runner(
+            table, "options", "a", handler="partial_batch_failure",
+            extra=("--filter", '{"eventName":["INSERT"]}', "--report-batch-item-failures",
+                   "--max-retries", "0", "--on-failure", f"table:{failures}",
+                   "--batch-size", "1"))
+        self.put_many(table, [{"p": f"ok{k}"} for k in range(8)] +
+                      [{"p": f"fail{k}"} for k in range(3)])
+        for k in range(2):  # MODIFY records: dropped by the filter.
+            self.ddb.update_item(TableName=table, Key={"p": {"S": f"ok{k}"}},
+                                 UpdateExpression="SET v = :v",
+                                 ExpressionAttributeValues={":v": {"N": "1"}})
+        wait_until(lambda: runner.metric("eddy_trigger_records_handled_total") +
+                   runner.metric("eddy_trigger_records_dead_lettered_total") +
+                   runner.metric("eddy_trigger_records_filtered_total") >= 13,
+                   timeout=60, what="every record handled, dead-lettered or filtered")
+        self.assertEqual(runner.metric("eddy_trigger_records_filtered_total"), 2)
+        self.assertEqual(runner.metric("eddy_trigger_records_dead_lettered_total"), 3)
+        self.assertEqual(runner.metric("eddy_trigger_records_handled_total"), 8)
+        items, _ = self.scan_all(failures)
+        dead = sorted(json.loads(i["record"]["S"])["dynamodb"]["Keys"]["p"]["S"]
+                      for i in items)
+        self.assertEqual(dead, ["fail0", "fail1", "fail2"])
+        for i in items:
+            self.assertTrue(i["id"]["S"].startswith("options/shardId-"), i["id"])
+        wait_until(lambda: all(s["PendingRecords"] == 0 for s in self.status("options")["Shards"]),
+                   timeout=30, what="every shard checkpointed past its records")
+
+    # --lease-endpoint: the lease table lives at another endpoint than the
+    # source (e.g. DynamoDB while the source is Alternator); `eddy runner
+    # status` finds it there.
+    def test_lease_table_at_another_endpoint(self):
+        from eddy_server import EddyServer
+        leases = EddyServer()
+        leases.start()
+        self.addCleanup(leases.stop)
+        table = self.stream_table()
+        runner = self.runner(table, "remote-leases", "a",
+                             extra=("--lease-endpoint", leases.endpoint))
+        self.put_many(table, [{"p": f"k{k}", "v": 1} for k in range(10)])
+        wait_until(lambda: len(runner.handled(table)) >= 10, timeout=60,
+                   what="records handled with the leases elsewhere")
+        self.assertIn("eddy-leases-remote-leases",
+                      leases.client().list_tables()["TableNames"])
+        self.assertNotIn("eddy-leases-remote-leases",
+                         self.ddb.list_tables()["TableNames"])
+        out = self.run_eddy("runner", "status", "--group", "remote-leases", "--endpoint",
+                            self.server.endpoint, "--lease-endpoint", leases.endpoint,
+                            "--json")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        status = json.loads(out.stdout)
+        self.assertEqual(status["Table"], table)
+        self.assertEqual(len(status["Runners"]), 1)
+        self.assertTrue(all(s["Owner"] for s in status["Shards"]))
+        self.assertTrue(all(s["PendingRecords"] == 0 for s in status["Shards"]))
+        # Without it, status looks at the source and says the group is not there.
+        missing = self.run_eddy("runner", "status", "--group", "remote-leases",
+                                "--endpoint", self.server.endpoint)
+        self.assertEqual(missing.returncode, 1)
+        self.assertIn("remote-leases", missing.stderr)
+
+    # `eddy runner status` tells how far behind a group is: the records
+    # after each shard's checkpoint and the age of the oldest, while no
+    # runner is there to handle them.
+    def test_status_shows_pending_records_and_lag(self):
+        table = self.stream_table()
+        runner = self.runner(table, "lagging", "a")
+        self.put_many(table, [{"p": f"k{k}", "v": 1} for k in range(5)])
+        wait_until(lambda: len(runner.handled(table)) >= 5, timeout=60, what="first records")
+        self.assertEqual(runner.terminate(), 0)
+        self.put_many(table, [{"p": f"k{k}", "v": 2} for k in range(20)])
+        wait_until(lambda: sum(s["PendingRecords"] for s in self.status("lagging")["Shards"])
+                   == 20, timeout=30, what="20 pending records in status")
+        status = self.status("lagging")
+        self.assertEqual(status["Runners"], [])
+        lagging = [s for s in status["Shards"] if s["PendingRecords"] > 0]
+        self.assertTrue(all(s["LagMs"] >= 0 and s["Owner"] == "" for s in lagging))
+        text = self.run_eddy("runner", "status", "--group", "lagging", "--endpoint",
+                             self.server.endpoint)
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertIn("PENDING", text.stdout)
+        self.assertIn("LAG", text.stdout)
+
+    # --metrics-port 0 picks a free port and logs it; /metrics there carries
+    # the runner's and the trigger metrics with the group's labels.
+    def test_metrics_on_a_port_of_its_choice(self):
+        table = self.stream_table()
+        runner = self.runner(table, "anyport", "a", metrics_port=0)
+        self.assertGreater(runner.metrics_port, 0)
+        self.put_many(table, [{"p": f"k{k}", "v": 1} for k in range(5)])
+        wait_until(lambda: runner.metric("eddy_trigger_records_handled_total") >= 5,
+                   timeout=60, what="handled records in /metrics")
+        text = runner.metrics()
+        for name in ("eddy_runner_leases_held", "eddy_runner_reads_total",
+                     "eddy_trigger_invocations_total", "eddy_workers_live"):
+            self.assertIn(name, text)
+        self.assertIn('group="anyport"', text)
+        self.assertIn(f'table="{table}"', text)
+        status = self.status("anyport")
+        self.assertTrue(status["Runners"][0]["Metrics"].endswith(f":{runner.metrics_port}"))
+
+
 class RunnerTlsTest(RunnerTestCase):
     """An https:// source: the runner verifies it against --ca-bundle, and
     says how to fix it when the CA is unknown."""

@@ -194,8 +194,7 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
     const std::string& table = unprocessed[i]->table_name;
     out->Key(table.data(), static_cast<rapidjson::SizeType>(table.size()));
     out->StartArray();
-    for (; i < unprocessed.size() && unprocessed[i]->table_name == table;
-         ++i) {
+    for (; i < unprocessed.size() && unprocessed[i]->table_name == table; ++i) {
       const PendingWrite& w = *unprocessed[i];
       out->StartObject();
       out->Key(w.is_put ? "PutRequest" : "DeleteRequest");

@@ -279,8 +279,7 @@ CapacityLimiter::TableBuckets* CapacityLimiter::Find(
 }
 
 ApiError CapacityLimiter::Throttled(const std::string& table,
-                                    const std::string* index,
-                                    CapacityUse use) {
+                                    const std::string* index, CapacityUse use) {
   (use == CapacityUse::kRead ? throttled_reads_ : throttled_writes_)
       .fetch_add(1, std::memory_order_relaxed);
   ApiError error = ApiError::Dynamo(
@@ -291,10 +290,9 @@ ApiError CapacityLimiter::Throttled(const std::string& table,
   // table's or index's ARN.
   std::string resource = TableArn(config_, table);
   if (index != nullptr) resource += "/index/" + *index;
-  const std::string reason =
-      std::string(index != nullptr ? "Index" : "Table") +
-      (use == CapacityUse::kRead ? "Read" : "Write") +
-      "ProvisionedThroughputExceeded";
+  const std::string reason = std::string(index != nullptr ? "Index" : "Table") +
+                             (use == CapacityUse::kRead ? "Read" : "Write") +
+                             "ProvisionedThroughputExceeded";
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -395,7 +393,8 @@ void CapacityLimiter::Forget(const std::string& table) {
 
 ApiStatus AdmitCapacityItem(CapacityLimiter* limiter, const std::string& table,
                             bool write) {
-  return limiter->Admit(table, write ? CapacityUse::kWrite : CapacityUse::kRead);
+  return limiter->Admit(table,
+                        write ? CapacityUse::kWrite : CapacityUse::kRead);
 }
 
 void ChargeCapacity(CapacityLimiter* limiter, const std::string& table,

@@ -89,16 +89,16 @@ enum class CapacityUse : uint8_t { kRead, kWrite };
 
 // How the request path admits an operation's requests (AdmissionOf).
 enum class CapacityAdmission : uint8_t {
-  kNone,            // Consumes no capacity (table, stream, admin APIs).
-  kReadItem,        // GetItem: TableName.
-  kWriteItem,       // PutItem, UpdateItem, DeleteItem: TableName.
-  kQueryScan,       // Query, Scan: TableName, IndexName.
-  kTransactGet,     // TransactGetItems: each Get's TableName.
-  kTransactWrite,   // TransactWriteItems: each action's TableName.
-  kStatement,       // ExecuteStatement: the statement's table (and index).
-  kTransaction,     // ExecuteTransaction: each statement's.
-  kPerItem,         // BatchGetItem, BatchWriteItem, BatchExecuteStatement:
-                    // the operation admits each item itself.
+  kNone,           // Consumes no capacity (table, stream, admin APIs).
+  kReadItem,       // GetItem: TableName.
+  kWriteItem,      // PutItem, UpdateItem, DeleteItem: TableName.
+  kQueryScan,      // Query, Scan: TableName, IndexName.
+  kTransactGet,    // TransactGetItems: each Get's TableName.
+  kTransactWrite,  // TransactWriteItems: each action's TableName.
+  kStatement,      // ExecuteStatement: the statement's table (and index).
+  kTransaction,    // ExecuteTransaction: each statement's.
+  kPerItem,        // BatchGetItem, BatchWriteItem, BatchExecuteStatement:
+                   // the operation admits each item itself.
 };
 
 // The admission of the operation named `operation` ("GetItem").

@@ -253,8 +253,7 @@ inline void ReportConsumed(const OperationContext& ctx,
 }
 // The same for units consumed on the table alone.
 inline void ReportConsumed(const OperationContext& ctx,
-                           const std::string& table, double units,
-                           bool write) {
+                           const std::string& table, double units, bool write) {
   if (ctx.capacity != nullptr) {
     ChargeCapacity(ctx.capacity, table, Capacity{units, {}, {}}, write);
   }

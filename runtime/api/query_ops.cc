@@ -145,9 +145,8 @@ struct IndexTarget {
 // `index`: the index read, or null for the table. `writer` writes the
 // page's items, in whichever form the store returned them.
 ApiStatus WritePage(const OperationContext& ctx, const ReadParams& p,
-                    const store::ReadPage& page,
-                    const ItemWriter& writer, const IndexTarget* index,
-                    JsonWriter* out) {
+                    const store::ReadPage& page, const ItemWriter& writer,
+                    const IndexTarget* index, JsonWriter* out) {
   out->StartObject();
   if (p.select != Select::kCount) {
     out->Key("Items");

@@ -128,8 +128,7 @@ class CapacityLimiterTest : public ::testing::Test {
   // A table keyed by "id" at `rcu`/`wcu` (on demand when both are 0), with
   // a GSI "by_g" at `gsi_rcu`/`gsi_wcu` and an LSI "by_l" when asked.
   void CreateTable(const std::string& name, int64_t rcu, int64_t wcu,
-                   int64_t gsi_rcu = 0, int64_t gsi_wcu = 0,
-                   bool lsi = false) {
+                   int64_t gsi_rcu = 0, int64_t gsi_wcu = 0, bool lsi = false) {
     store::TableSchema schema;
     schema.name = name;
     schema.hash_key = {"id", store::ValueType::kS};
@@ -319,23 +318,25 @@ TEST_F(CapacityLimiterTest, AdmitsRequestsByWhatTheyName) {
   EXPECT_FALSE(AdmitRequest(A::kWriteItem, R"({"TableName":"busy"})").ok());
   EXPECT_TRUE(AdmitRequest(A::kReadItem, R"({"TableName":"busy"})").ok());
   EXPECT_TRUE(AdmitRequest(A::kWriteItem, R"({"TableName":"idle"})").ok());
-  EXPECT_FALSE(AdmitRequest(A::kQueryScan,
-                            R"({"TableName":"busy","IndexName":"by_g"})")
-                   .ok());
+  EXPECT_FALSE(
+      AdmitRequest(A::kQueryScan, R"({"TableName":"busy","IndexName":"by_g"})")
+          .ok());
   EXPECT_TRUE(AdmitRequest(A::kQueryScan, R"({"TableName":"busy"})").ok());
-  EXPECT_FALSE(AdmitRequest(A::kStatement,
-                            R"({"Statement":"INSERT INTO busy VALUE {'id':'a'}"})")
-                   .ok());
-  EXPECT_TRUE(AdmitRequest(A::kStatement,
-                           R"({"Statement":"SELECT * FROM busy"})")
-                  .ok());
-  EXPECT_FALSE(AdmitRequest(A::kStatement,
-                            R"({"Statement":"SELECT * FROM busy.by_g"})")
-                   .ok());
+  EXPECT_FALSE(
+      AdmitRequest(A::kStatement,
+                   R"({"Statement":"INSERT INTO busy VALUE {'id':'a'}"})")
+          .ok());
+  EXPECT_TRUE(
+      AdmitRequest(A::kStatement, R"({"Statement":"SELECT * FROM busy"})")
+          .ok());
+  EXPECT_FALSE(
+      AdmitRequest(A::kStatement, R"({"Statement":"SELECT * FROM busy.by_g"})")
+          .ok());
   // Malformed requests are the operation's to reject.
   EXPECT_TRUE(AdmitRequest(A::kWriteItem, R"({"TableName":7})").ok());
   EXPECT_TRUE(AdmitRequest(A::kStatement, R"({"Statement":"SELEC"})").ok());
-  EXPECT_TRUE(AdmitRequest(A::kPerItem, R"({"RequestItems":{"busy":[]}})").ok());
+  EXPECT_TRUE(
+      AdmitRequest(A::kPerItem, R"({"RequestItems":{"busy":[]}})").ok());
 
   ApiStatus s = AdmitRequest(
       A::kTransactWrite,
@@ -351,14 +352,14 @@ TEST_F(CapacityLimiterTest, AdmitsRequestsByWhatTheyName) {
             "\"CancellationReasons\":[{\"Code\":\"None\"},{\"Code\":"
             "\"ProvisionedThroughputExceeded\",\"Message\":\"" +
                 std::string(kTableThroughputExceeded) + "\"}]");
-  EXPECT_TRUE(AdmitRequest(A::kTransactGet,
-                           R"({"TransactItems":[{"Get":{"TableName":"busy"}}]})")
-                  .ok());
-  EXPECT_FALSE(
-      AdmitRequest(A::kTransaction,
-                   R"({"TransactStatements":[{"Statement":)"
-                   R"("UPDATE busy SET a = 1 WHERE id = 'x'"}]})")
+  EXPECT_TRUE(
+      AdmitRequest(A::kTransactGet,
+                   R"({"TransactItems":[{"Get":{"TableName":"busy"}}]})")
           .ok());
+  EXPECT_FALSE(AdmitRequest(A::kTransaction,
+                            R"({"TransactStatements":[{"Statement":)"
+                            R"("UPDATE busy SET a = 1 WHERE id = 'x'"}]})")
+                   .ok());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //              [--handler-dir DIR] [--worker-user USER]
 //              [--cors-origins '*'|ORIGIN,...|none]
+//              [--enforce-capacity [--capacity-burst-seconds 300]]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
@@ -76,6 +77,10 @@ struct ServeOptions {
   // Browser origins allowed by CORS; unset: "*" when anonymous on a
   // loopback address, none with --auth.
   std::optional<std::string> cors_origins;
+  // Throttle PROVISIONED tables at their throughput (DynamoDB Local does
+  // not); the unused capacity kept for bursts, in seconds.
+  bool enforce_capacity = false;
+  double capacity_burst_seconds = 300;
 };
 
 bool IsLoopback(const std::string& host) {
@@ -191,6 +196,13 @@ int Serve(const ServeOptions& options) {
         "background TTL sweeper off)");
     return 2;
   }
+  if (!(options.capacity_burst_seconds > 0 &&
+        options.capacity_burst_seconds <= 300)) {
+    server_log->critical(
+        "--capacity-burst-seconds must be more than 0 and at most 300 "
+        "(DynamoDB keeps up to 300 seconds of unused capacity)");
+    return 2;
+  }
   // Trust: an auth file, or anonymous mode on loopback only.
   if (options.auth_file.empty() && !IsLoopback(options.host) &&
       !options.allow_anonymous) {
@@ -264,8 +276,17 @@ int Serve(const ServeOptions& options) {
     server_log->critical("{}", cors.status().message());
     return 2;
   }
+  // Provisioned capacity: off by default, as DynamoDB Local.
+  std::unique_ptr<eddy::runtime::api::CapacityLimiter> capacity;
+  if (options.enforce_capacity) {
+    eddy::runtime::api::CapacityLimiter::Options capacity_options;
+    capacity_options.burst_seconds = options.capacity_burst_seconds;
+    capacity = std::make_unique<eddy::runtime::api::CapacityLimiter>(
+        db->get(), config, capacity_options);
+  }
   auto handler = std::make_shared<eddy::runtime::api::ApiHandler>(
-      db->get(), config, api_log, &authenticator, dispatcher->get(), *cors);
+      db->get(), config, api_log, &authenticator, dispatcher->get(), *cors,
+      std::move(capacity));
 
   eddy::runtime::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -323,6 +344,13 @@ int Serve(const ServeOptions& options) {
     reloads.push_back({"auth file", [store] { return store->Reload(); }});
   }
   server_log->info("CORS origins: {}", cors->ToString());
+  if (options.enforce_capacity) {
+    server_log->info(
+        "provisioned capacity enforced: PROVISIONED tables and their GSIs "
+        "are throttled at their throughput, with {} s of burst capacity "
+        "(buckets start full)",
+        options.capacity_burst_seconds);
+  }
 
   int received = 0;
   for (;;) {
@@ -421,6 +449,18 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--worker-user", serve.worker_user,
                         "Run trigger workers as this user (needs a server "
                         "started as root)");
+  serve_cmd->add_flag(
+      "--enforce-capacity", serve.enforce_capacity,
+      "Throttle tables in PROVISIONED billing mode (and their GSIs) at their "
+      "read and write capacity units, with DynamoDB's burst capacity: "
+      "requests beyond it get ProvisionedThroughputExceededException "
+      "(default: off, as DynamoDB Local never throttles)");
+  serve_cmd
+      ->add_option("--capacity-burst-seconds", serve.capacity_burst_seconds,
+                   "With --enforce-capacity: the unused capacity a table "
+                   "keeps for bursts, in seconds of its throughput "
+                   "(DynamoDB: 300; less throttles sooner)")
+      ->capture_default_str();
   serve_cmd->add_option(
       "--cors-origins", serve.cors_origins,
       "Browser origins allowed to call the API (CORS): '*', a comma-separated "

@@ -71,6 +71,7 @@ struct ServeOptions {
   std::string auth_file;             // "": anonymous (loopback only).
   bool allow_anonymous = false;      // Anonymous on a non-loopback address.
   std::string handler_dir;           // "": <data>/handlers.
+  std::string failure_dir;           // "": <data>/failures.
   std::string worker_user;           // "": the server's user.
   std::string tls_cert;              // "": plain HTTP.
   std::string tls_key;
@@ -254,6 +255,7 @@ int Serve(const ServeOptions& options) {
   dispatcher_options.worker_endpoint = options.worker_endpoint;
   dispatcher_options.worker_binary = options.worker_binary;
   dispatcher_options.handler_dir = options.handler_dir;
+  dispatcher_options.failure_dir = options.failure_dir;
   dispatcher_options.worker_user = options.worker_user;
   dispatcher_options.worker_log_level = options.log_level;
   dispatcher_options.record_expiry_ms = db_options.stream_retention_ms;
@@ -446,6 +448,10 @@ int main(int argc, char** argv) {
                         "Trigger handler libraries load only from this "
                         "directory (default: <data>/handlers, created if "
                         "missing)");
+  serve_cmd->add_option("--failure-dir", serve.failure_dir,
+                        "Triggers' on-failure files (file:NAME) are written "
+                        "only in this directory (default: <data>/failures, "
+                        "created if missing)");
   serve_cmd->add_option("--worker-user", serve.worker_user,
                         "Run trigger workers as this user (needs a server "
                         "started as root)");

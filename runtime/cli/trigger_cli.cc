@@ -27,12 +27,6 @@ constexpr auto kWaitPollInterval = std::chrono::milliseconds(10);
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-std::string Absolute(const std::string& path) {
-  std::error_code ec;
-  const std::filesystem::path p = std::filesystem::absolute(path, ec);
-  return ec ? path : p.lexically_normal().string();
-}
-
 std::string Pretty(const rapidjson::Value& value) {
   rapidjson::StringBuffer buf;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
@@ -264,11 +258,9 @@ std::string TriggerConfigJson(CLI::App* cmd, const TriggerFlags& o,
     w.Bool(o.bisect);
   }
   if (given("--on-failure")) {
-    std::string destination = o.on_failure;
-    if (destination.rfind("file:", 0) == 0) {
-      destination = "file:" + Absolute(destination.substr(5));
-    }
-    str("OnFailureDestination", destination);
+    // A file: path is the server's: a name in its --failure-dir (or an
+    // absolute path in it), never resolved against this shell's directory.
+    str("OnFailureDestination", o.on_failure);
   }
   if (given("--report-batch-item-failures")) {
     w.Key("FunctionResponseTypes");

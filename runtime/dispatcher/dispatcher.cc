@@ -4,8 +4,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
 #include <filesystem>
 
+#include "dispatcher/failure_document.h"
 #include "dispatcher/local_stream_source.h"
 #include "dispatcher/shard_delivery.h"
 #include "dispatcher/trigger_store.h"
@@ -31,9 +35,13 @@ struct Trigger {
   StreamInfo info;  // Of the stream, while delivering.
   TriggerMetrics metrics;
   // The library's resolved path, once it passed the handler directory's
-  // rules; otherwise `refused` says why and nothing is delivered.
+  // rules; otherwise `refused` says why and nothing is delivered, and
+  // `refused_state` is the state trigger status shows ("HandlerRefused",
+  // or "DestinationRefused" for an on-failure file outside the failure
+  // directory).
   std::string handler_path;
   std::string refused;
+  std::string refused_state;
 
   bool active() const {
     return config.enabled && stream != nullptr && refused.empty();
@@ -76,6 +84,26 @@ std::shared_ptr<store::ChangeStream> EnabledStream(store::Database* db,
 
 // A "table:" on-failure destination must exist with a string hash key and
 // no range key (one item per dead-lettered record).
+// `path` made if missing (0700, with its parents), as a realpath.
+Result<std::string> PrivateDirectory(const std::string& path) {
+  std::error_code ec;
+  if (fs::create_directories(path, ec)) {
+    fs::permissions(path, fs::perms::owner_all, ec);
+  }
+  if (ec) {
+    return Status::IOError("cannot create " + path + ": " + ec.message());
+  }
+  if (!fs::is_directory(path, ec)) {
+    return Status::InvalidArgument(path + " is not a directory");
+  }
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) {
+    return Status::IOError("cannot resolve " + path + ": " +
+                           std::strerror(errno));
+  }
+  return std::string(resolved);
+}
+
 Status CheckFailureTable(store::Database* db, const TriggerConfig& config) {
   const std::string name = config.OnFailureTable();
   if (name.empty()) return Status::OK();
@@ -134,6 +162,13 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(Options options) {
       HandlerDir::Open(d->options_.handler_dir, ::geteuid(), /*create=*/true));
   d->options_.logger->info("handler libraries load from {}",
                            d->handler_dir_->path());
+  if (d->options_.failure_dir.empty()) {
+    d->options_.failure_dir = d->options_.data_dir + "/failures";
+  }
+  EDDY_ASSIGN_OR_RETURN(d->failure_dir_,
+                        PrivateDirectory(d->options_.failure_dir));
+  d->options_.logger->info("on-failure files are written in {}",
+                           d->failure_dir_);
   d->store_ = std::make_unique<TriggerStore>(
       d->options_.data_dir + "/triggers", d->options_.sync, d->options_.logger);
   EDDY_RETURN_IF_ERROR(d->store_->Init());
@@ -204,13 +239,23 @@ Status Dispatcher::Load() {
     // from anywhere on disk, or a file changed since); keep the trigger
     // listed, with the reason, and its checkpoints.
     Result<std::string> handler = CheckHandler(t->config);
-    if (handler.ok()) {
-      t->handler_path = std::move(*handler);
-    } else {
+    Status destination = CheckFailureFile(&t->config);
+    if (handler.ok()) t->handler_path = std::move(*handler);
+    if (!handler.ok()) {
       t->refused = handler.status().message();
+      t->refused_state = "HandlerRefused";
       options_.logger->error(
           "trigger {}: its handler is refused, so it does not run until "
           "`eddy trigger update {} --handler ...` passes the check: {}",
+          t->config.name, t->config.name, t->refused);
+    } else if (!destination.ok()) {
+      // Stored by an earlier Eddy, which wrote anywhere it was told.
+      t->refused = destination.message();
+      t->refused_state = "DestinationRefused";
+      options_.logger->error(
+          "trigger {}: its on-failure file is refused, so it does not run "
+          "until `eddy trigger update {} --on-failure ...` passes the check: "
+          "{}",
           t->config.name, t->config.name, t->refused);
     }
     StartDelivery(t.get());
@@ -408,6 +453,15 @@ Result<std::string> Dispatcher::CheckHandler(
   return Status::InvalidArgument(path.status().message());
 }
 
+Status Dispatcher::CheckFailureFile(TriggerConfig* config) const {
+  const std::string file = config->OnFailureFile();
+  if (file.empty()) return Status::OK();
+  EDDY_ASSIGN_OR_RETURN(std::string path,
+                        ConfineFailureFile(failure_dir_, file));
+  config->on_failure = "file:" + path;
+  return Status::OK();
+}
+
 Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
   std::lock_guard<std::mutex> admin(admin_mu_);
   if (stopped_) return Status::Busy("the dispatcher is stopping");
@@ -433,6 +487,7 @@ Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
   }
   EDDY_ASSIGN_OR_RETURN(std::string handler_path, CheckHandler(config));
   EDDY_RETURN_IF_ERROR(CheckFailureTable(options_.db, config));
+  EDDY_RETURN_IF_ERROR(CheckFailureFile(&config));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (triggers_.count(config.name) != 0) {
@@ -496,6 +551,7 @@ Result<TriggerStatus> Dispatcher::UpdateTrigger(
   // is how a refused trigger is let run again.
   EDDY_ASSIGN_OR_RETURN(std::string handler_path, CheckHandler(config));
   EDDY_RETURN_IF_ERROR(CheckFailureTable(options_.db, config));
+  EDDY_RETURN_IF_ERROR(CheckFailureFile(&config));
   StopDelivery(t.get());
   StoredTrigger stored;
   stored.config = config;
@@ -508,6 +564,7 @@ Result<TriggerStatus> Dispatcher::UpdateTrigger(
     t->config = std::move(config);
     t->handler_path = std::move(handler_path);
     t->refused.clear();
+    t->refused_state.clear();
   }
   StartDelivery(t.get());
   NotifyProgress();  // A disabled trigger no longer holds barriers.
@@ -540,13 +597,15 @@ Status Dispatcher::DeleteTrigger(const std::string& name) {
 
 TriggerStatus Dispatcher::StatusOf(Trigger* t) {
   TriggerStatus s;
+  std::string refused_state;
   {
     std::lock_guard<std::mutex> lock(mu_);
     s.config = t->config;
     s.state_reason = t->refused;
+    refused_state = t->refused_state;
   }
   s.state = t->stream == nullptr      ? "StreamNotFound"
-            : !s.state_reason.empty() ? "HandlerRefused"
+            : !s.state_reason.empty() ? refused_state
             : s.config.enabled        ? "Enabled"
                                       : "Disabled";
   s.stream_arn = StreamArnOf(*t);

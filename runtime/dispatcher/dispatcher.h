@@ -101,6 +101,10 @@ class Dispatcher {
     // Where handler libraries load from; "" means <data_dir>/handlers.
     // Created if missing; Start fails if it breaks HandlerDir's rules.
     std::string handler_dir;
+    // Where triggers' on-failure files may be written; "" means
+    // <data_dir>/failures. Created (0700) if missing. A "file:" destination
+    // names a file in it (ConfineFailureFile), never anywhere else.
+    std::string failure_dir;
     // Run workers as this user ("" : the server's); see WorkerPool.
     std::string worker_user;
     // Records older than this are dead-lettered when a trigger's
@@ -169,10 +173,15 @@ class Dispatcher {
   // The handler's resolved path, or InvalidArgument saying why it may not
   // be loaded.
   Result<std::string> CheckHandler(const TriggerConfig& config) const;
+  // A "file:" on-failure destination confined to the failure directory:
+  // rewrites `config->on_failure` to the file's absolute path, or says why
+  // it is refused (InvalidArgument).
+  Status CheckFailureFile(TriggerConfig* config) const;
   void NotifyProgress();
 
   Options options_;
   std::optional<HandlerDir> handler_dir_;  // Set by Start.
+  std::string failure_dir_;  // Set by Start: a realpath.
   std::unique_ptr<TriggerStore> store_;
   std::unique_ptr<WorkerPool> pool_;
 

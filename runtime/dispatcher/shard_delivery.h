@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "dispatcher/batch_rules.h"
+#include "dispatcher/recent_errors.h"
 #include "dispatcher/record_filter.h"
 #include "dispatcher/trigger_config.h"
 #include "dispatcher/trigger_store.h"
@@ -61,6 +62,7 @@ struct TriggerMetrics {
   std::atomic<uint64_t> filtered{0};
   std::atomic<uint64_t> skipped_trimmed{0};  // Trimmed before delivery.
   std::atomic<int64_t> iterator_age_ms{0};
+  RecentErrors recent_errors;  // The last failed invocations.
 };
 
 struct ShardDeliveryContext {

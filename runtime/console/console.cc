@@ -57,8 +57,8 @@ void ServeConsole(std::string_view path, HttpResponse* response) {
   }
   response->status = 404;
   response->headers.emplace_back("Content-Type", "text/plain");
-  response->body = "Not found: the console has no file " + std::string(path) +
-                   "\n";
+  response->body =
+      "Not found: the console has no file " + std::string(path) + "\n";
 }
 
 }  // namespace eddy::runtime::console

@@ -9,8 +9,7 @@ std::string TruncateUtf8(std::string text, size_t max_bytes) {
   size_t end = max_bytes;
   // Step back over continuation bytes (10xxxxxx) to the start of the
   // character that would be split.
-  while (end > 0 &&
-         (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
     --end;
   }
   text.resize(end);

@@ -15,8 +15,8 @@ namespace {
 class RecentErrorsTest : public ::testing::Test {
  protected:
   void Fail(int64_t time_ms, std::string message = "boom") {
-    errors_.Add({time_ms, "shardId-1", 1, 3, "Handler.Error",
-                 std::move(message)});
+    errors_.Add(
+        {time_ms, "shardId-1", 1, 3, "Handler.Error", std::move(message)});
   }
   std::vector<int64_t> Times() const {
     std::vector<int64_t> times;

@@ -59,9 +59,11 @@ class ConsoleTestCase(TriggerTestCase):
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
 
     def setUp(self):
-        # Every test starts from a page without keys.
+        # Every test starts from a page without keys (the tab's
+        # sessionStorage outlives a navigation: clear it, then load afresh).
         self.open("tables")
         self.browser.evaluate("sessionStorage.clear()")
+        self.open("tables")
 
     def tearDown(self):
         self.assertEqual(self.browser.page_errors(), [], "the page reported errors")
@@ -69,27 +71,32 @@ class ConsoleTestCase(TriggerTestCase):
     # -- verbs -----------------------------------------------------------------
 
     def open(self, view):
-        """Loads /console/#/<view> afresh and waits for its first render."""
+        """Loads /console/#/<view> as a new document and waits for its
+        first render."""
         b = self.browser
         b.navigate("about:blank")
         b.navigate(f"{self.server.endpoint}/console/#/{view}")
-        return self.wait_loaded()
+        b.wait_for("(() => { const v = document.getElementById('view');"
+                   " return v && v.dataset.loaded; })()", what="the first render")
+
+    def act(self, script, route=None):
+        """Runs `script` (a click, a hash change, ...) and waits until the
+        view shows a render started after it (of `route`, when given): the
+        page re-renders by itself every few seconds, so "something
+        changed" is not enough."""
+        before = int(self.browser.evaluate(
+            "document.getElementById('view').dataset.started || 0"))
+        self.browser.evaluate(script)
+        check = "" if route is None else f" && v.dataset.route === {json.dumps(route)}"
+        self.browser.wait_for(
+            f"(() => {{ const v = document.getElementById('view');"
+            f" return Number(v.dataset.started) > {before}"
+            f" && v.dataset.loaded === v.dataset.started{check}; }})()",
+            what=f"the view to render after {script}")
 
     def go(self, view):
         """Navigates inside the page (a hash change, as a click on a link)."""
-        before = self.loaded()
-        self.browser.evaluate(f"location.hash = {json.dumps('#/' + view)}")
-        return self.wait_loaded(after=before)
-
-    def loaded(self):
-        return self.browser.evaluate(
-            "document.getElementById('view') && document.getElementById('view').dataset.loaded")
-
-    def wait_loaded(self, after=None):
-        return self.browser.wait_for(
-            f"(() => {{ const v = document.getElementById('view');"
-            f" return v && v.dataset.loaded && v.dataset.loaded !== {json.dumps(after)}; }})()",
-            what="the view to render")
+        self.act(f"location.hash = {json.dumps('#/' + view)}", route=f"#/{view}")
 
     def text(self, selector):
         return self.browser.evaluate(
@@ -99,16 +106,12 @@ class ConsoleTestCase(TriggerTestCase):
         self.browser.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
 
     def sign_in(self, key, secret):
-        if not self.browser.evaluate(
-                "document.getElementById('sign-out-button').hidden"):
-            self.click("#sign-out-button")
-        before = self.loaded()
+        """Fills in the sign-in form and submits it, as a user would."""
         self.click("#sign-in-button")
-        self.browser.evaluate(
+        self.act(
             f"document.getElementById('access-key-id').value = {json.dumps(key)};"
-            f"document.getElementById('secret-access-key').value = {json.dumps(secret)};")
-        self.click("#sign-in-submit")
-        self.wait_loaded(after=before)
+            f"document.getElementById('secret-access-key').value = {json.dumps(secret)};"
+            "document.getElementById('sign-in-submit').click()")
 
     def error_types(self):
         return self.text("#view .error strong")
@@ -201,9 +204,7 @@ class ConsoleAnonymousTest(ConsoleTestCase):
                 break
             if len(pages) == 2:
                 self.screenshot("items")
-            before = self.loaded()
-            self.click("#next-page")
-            self.wait_loaded(after=before)
+            self.act("document.getElementById('next-page').click()")
         everything = self.all_keys("Orders")
         n = len(everything)
         self.assertEqual([len(p) for p in pages],
@@ -212,9 +213,7 @@ class ConsoleAnonymousTest(ConsoleTestCase):
         self.assertEqual(sorted(seen), everything)
         self.assertEqual(self.text("#page-range"), [f"Items {n - len(pages[-1]) + 1}–{n}"])
 
-        before = self.loaded()
-        self.click("#prev-page")
-        self.wait_loaded(after=before)
+        self.act("document.getElementById('prev-page').click()")
         self.assertEqual(self.text("#items tbody tr td[data-attr='p']"), pages[1])
 
 
@@ -224,9 +223,7 @@ class ConsoleAnonymousTest(ConsoleTestCase):
         while XSS not in self.text("#items td[data-attr='note']"):
             self.assertFalse(self.browser.evaluate(
                 "document.getElementById('next-page').disabled"), "the item was never shown")
-            before = self.loaded()
-            self.click("#next-page")
-            self.wait_loaded(after=before)
+            self.act("document.getElementById('next-page').click()")
         self.assertEqual(self.browser.evaluate("document.querySelectorAll('#view img').length"), 0)
         self.assertIsNone(self.browser.evaluate("window.__xss"))
         # A click shows the whole item as DynamoDB JSON.
@@ -401,9 +398,7 @@ class ConsoleAuthTest(ConsoleTestCase):
         self.assertEqual(stored["accessKeyId"], ACCESS_KEY)
         self.assertEqual(self.browser.evaluate("localStorage.length"), 0)
         self.assertEqual(self.browser.evaluate("document.cookie"), "")
-        before = self.loaded()
-        self.click("#sign-out-button")
-        self.wait_loaded(after=before)
+        self.act("document.getElementById('sign-out-button').click()")
         self.assertIsNone(self.browser.evaluate(
             "sessionStorage.getItem('eddy.console.credentials')"))
         self.assertEqual(self.error_types(), ["UnrecognizedClientException"])

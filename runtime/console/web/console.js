@@ -371,6 +371,10 @@ async function render() {
   const { view, arg } = route();
   const main = document.getElementById('view');
   main.dataset.view = view;
+  // For tests and the curious: which render is under way (`started`, with
+  // its `route`) and which one the view shows (`loaded`).
+  main.dataset.started = String(generation);
+  main.dataset.route = location.hash;
   for (const a of document.querySelectorAll('nav a')) {
     a.classList.toggle('active', a.dataset.view === (view === 'table' ? 'tables' : view));
   }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 
+#include "console/console.h"
 #include "crc32.h"
 #include "dispatcher/dispatcher.h"
 
@@ -158,6 +159,12 @@ void ApiHandler::Handle(const HttpRequest& request, HttpResponse* response) {
           "healthy: dynamodb." + config_.region + ".amazonaws.com ";
       response->headers.emplace_back("Content-Type", "text/plain");
       cors_.AddResponseHeaders(request, response);
+      return;
+    }
+    // The web console's static files: public, they hold no data (the page
+    // signs its own API requests; console/console.h).
+    if (console::IsConsolePath(path)) {
+      console::ServeConsole(path, response);
       return;
     }
     if (path == "/healthz") {

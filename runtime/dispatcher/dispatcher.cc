@@ -619,6 +619,7 @@ TriggerStatus Dispatcher::StatusOf(Trigger* t) {
   s.filtered = m.filtered.load();
   s.skipped_trimmed = m.skipped_trimmed.load();
   s.iterator_age_ms = m.iterator_age_ms.load();
+  s.recent_errors = m.recent_errors.Snapshot();
   if (t->stream != nullptr) {
     const store::StreamDescription description = t->stream->description();
     std::lock_guard<std::mutex> lock(mu_);

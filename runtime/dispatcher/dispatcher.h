@@ -43,6 +43,7 @@
 #include <thread>
 #include <vector>
 
+#include "dispatcher/recent_errors.h"
 #include "dispatcher/trigger_config.h"
 #include "eddy/result.h"
 #include "eddy/store/database.h"
@@ -77,6 +78,7 @@ struct TriggerStatus {
   int64_t iterator_age_ms = 0;
   uint64_t pending_records = 0;  // Committed, not yet finished.
   std::vector<ShardStatus> shards;
+  std::vector<InvocationError> recent_errors;  // Newest first.
 };
 
 struct BarrierTarget {

@@ -4,14 +4,20 @@
 //              [--max-connections N] [--max-inflight N]
 //              [--idle-timeout 60s] [--request-timeout 60s]
 //              [--stream-shards N] [--stream-retention 24h]
+//              [--stream-shard-rollover 4h]
 //              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //              [--handler-dir DIR] [--worker-user USER]
 //              [--cors-origins '*'|ORIGIN,...|none]
+//              [--enforce-capacity [--capacity-burst-seconds 300]]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
 //   eddy auth add NAME [--policy FILE | --allow-all] [--auth FILE]
+//   eddy runner --endpoint URL --table T --handler LIB.so --group NAME
+//               [--lease-duration 10s] [--metrics-port P] [every option of
+//               trigger create]
+//   eddy runner status --group NAME --endpoint URL [--json]
 //
 // The client subcommands take --ca-bundle FILE (else $AWS_CA_BUNDLE) for
 // https:// endpoints and sign every request with the standard AWS
@@ -40,6 +46,7 @@
 #include "auth/identity_store.h"
 #include "cli/auth_cli.h"
 #include "cli/client_flags.h"
+#include "cli/runner_cli.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
 #include "cli/ttl_cli.h"
@@ -66,18 +73,24 @@ struct ServeOptions {
   std::string log_level = "info";
   uint32_t stream_shards = 4;
   std::string stream_retention = "24h";
+  std::string stream_rollover = "4h";  // "0": shards never roll over.
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.
   std::string worker_binary;         // "": eddy-worker beside this binary.
   std::string auth_file;             // "": anonymous (loopback only).
   bool allow_anonymous = false;      // Anonymous on a non-loopback address.
   std::string handler_dir;           // "": <data>/handlers.
+  std::string failure_dir;           // "": <data>/failures.
   std::string worker_user;           // "": the server's user.
   std::string tls_cert;              // "": plain HTTP.
   std::string tls_key;
   // Browser origins allowed by CORS; unset: "*" when anonymous on a
   // loopback address, none with --auth.
   std::optional<std::string> cors_origins;
+  // Throttle PROVISIONED tables at their throughput (DynamoDB Local does
+  // not); the unused capacity kept for bursts, in seconds.
+  bool enforce_capacity = false;
+  double capacity_burst_seconds = 300;
 };
 
 bool IsLoopback(const std::string& host) {
@@ -114,9 +127,8 @@ int64_t ParseDuration(const std::string& text) {
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
     ++i;
   }
-  // More than 12 digits is more than 30 years in ms: refuse, rather than
-  // overflow.
-  if (i == 0 || i > 12) return -1;
+  // Up to 10 digits: no overflow in days, and no exception from stoll.
+  if (i == 0 || i > 10) return -1;
   const int64_t n = std::stoll(text.substr(0, i));
   const std::string unit = text.substr(i);
   if (unit == "ms") return n;
@@ -166,10 +178,22 @@ int Serve(const ServeOptions& options) {
   db_options.logger = store_log;
   db_options.stream_shards = options.stream_shards;
   db_options.stream_retention_ms = ParseDuration(options.stream_retention);
-  // Trim at least four times per retention period (and at most once a
-  // minute), so a short retention in tests takes effect promptly.
+  db_options.stream_rollover_ms = ParseDuration(options.stream_rollover);
+  if (db_options.stream_rollover_ms < 0) {
+    server_log->critical(
+        "--stream-shard-rollover must be a duration (e.g. 4h, 30s; 0 turns "
+        "rollovers off)");
+    return 2;
+  }
+  // Trim at least four times per retention period and check rollovers
+  // four times per rollover period (and at most once a minute), so short
+  // periods in tests take effect promptly.
+  int64_t period = db_options.stream_retention_ms;
+  if (db_options.stream_rollover_ms > 0) {
+    period = std::min(period, db_options.stream_rollover_ms);
+  }
   db_options.maintenance_interval_ms =
-      std::clamp<int64_t>(db_options.stream_retention_ms / 4, 100, 60 * 1000);
+      std::clamp<int64_t>(period / 4, 100, 60 * 1000);
   if (db_options.stream_retention_ms <= 0 || options.stream_shards == 0) {
     server_log->critical(
         "--stream-retention and --stream-shards must be "
@@ -202,6 +226,13 @@ int Serve(const ServeOptions& options) {
     server_log->critical(
         "--ttl-interval must be a duration (e.g. 60, 60s, 10m; 0 turns the "
         "background TTL sweeper off)");
+    return 2;
+  }
+  if (!(options.capacity_burst_seconds > 0 &&
+        options.capacity_burst_seconds <= 300)) {
+    server_log->critical(
+        "--capacity-burst-seconds must be more than 0 and at most 300 "
+        "(DynamoDB keeps up to 300 seconds of unused capacity)");
     return 2;
   }
   // Trust: an auth file, or anonymous mode on loopback only.
@@ -255,6 +286,7 @@ int Serve(const ServeOptions& options) {
   dispatcher_options.worker_endpoint = options.worker_endpoint;
   dispatcher_options.worker_binary = options.worker_binary;
   dispatcher_options.handler_dir = options.handler_dir;
+  dispatcher_options.failure_dir = options.failure_dir;
   dispatcher_options.worker_user = options.worker_user;
   dispatcher_options.worker_log_level = options.log_level;
   dispatcher_options.record_expiry_ms = db_options.stream_retention_ms;
@@ -277,8 +309,17 @@ int Serve(const ServeOptions& options) {
     server_log->critical("{}", cors.status().message());
     return 2;
   }
+  // Provisioned capacity: off by default, as DynamoDB Local.
+  std::unique_ptr<eddy::runtime::api::CapacityLimiter> capacity;
+  if (options.enforce_capacity) {
+    eddy::runtime::api::CapacityLimiter::Options capacity_options;
+    capacity_options.burst_seconds = options.capacity_burst_seconds;
+    capacity = std::make_unique<eddy::runtime::api::CapacityLimiter>(
+        db->get(), config, capacity_options);
+  }
   auto handler = std::make_shared<eddy::runtime::api::ApiHandler>(
-      db->get(), config, api_log, &authenticator, dispatcher->get(), *cors);
+      db->get(), config, api_log, &authenticator, dispatcher->get(), *cors,
+      std::move(capacity));
 
   eddy::runtime::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -348,6 +389,12 @@ int Serve(const ServeOptions& options) {
                    (*server)->port());
   server_log->info("data directory: {}{}", data_path.string(),
                    options.sync ? " (fsync on every write)" : "");
+  server_log->info(
+      "streams: {} shards each, records kept {}, {}", options.stream_shards,
+      options.stream_retention,
+      db_options.stream_rollover_ms > 0
+          ? "shards roll over every " + options.stream_rollover
+          : std::string("shards never roll over (--stream-shard-rollover 0)"));
   if (identities != nullptr) {
     server_log->info(
         "authentication: SigV4 against {} (reloaded on change and SIGHUP)",
@@ -371,6 +418,13 @@ int Serve(const ServeOptions& options) {
     reloads.push_back({"auth file", [store] { return store->Reload(); }});
   }
   server_log->info("CORS origins: {}", cors->ToString());
+  if (options.enforce_capacity) {
+    server_log->info(
+        "provisioned capacity enforced: PROVISIONED tables and their GSIs "
+        "are throttled at their throughput, with {} s of burst capacity "
+        "(buckets start full)",
+        options.capacity_burst_seconds);
+  }
 
   int received = 0;
   for (;;) {
@@ -450,6 +504,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   serve_cmd
+      ->add_option("--stream-shard-rollover", serve.stream_rollover,
+                   "Close every open stream shard and open a child of it "
+                   "this often, as DynamoDB does (e.g. 4h, 30s; 0: never)")
+      ->capture_default_str();
+
+  serve_cmd
       ->add_option("--ttl-interval", serve.ttl_interval,
                    "How often expired TTL items are deleted, in seconds or "
                    "as 30s, 10m, 1h (0: only by `eddy ttl sweep`)")
@@ -481,9 +541,25 @@ int main(int argc, char** argv) {
                         "Trigger handler libraries load only from this "
                         "directory (default: <data>/handlers, created if "
                         "missing)");
+  serve_cmd->add_option("--failure-dir", serve.failure_dir,
+                        "Triggers' on-failure files (file:NAME) are written "
+                        "only in this directory (default: <data>/failures, "
+                        "created if missing)");
   serve_cmd->add_option("--worker-user", serve.worker_user,
                         "Run trigger workers as this user (needs a server "
                         "started as root)");
+  serve_cmd->add_flag(
+      "--enforce-capacity", serve.enforce_capacity,
+      "Throttle tables in PROVISIONED billing mode (and their GSIs) at their "
+      "read and write capacity units, with DynamoDB's burst capacity: "
+      "requests beyond it get ProvisionedThroughputExceededException "
+      "(default: off, as DynamoDB Local never throttles)");
+  serve_cmd
+      ->add_option("--capacity-burst-seconds", serve.capacity_burst_seconds,
+                   "With --enforce-capacity: the unused capacity a table "
+                   "keeps for bursts, in seconds of its throughput "
+                   "(DynamoDB: 300; less throttles sooner)")
+      ->capture_default_str();
   serve_cmd->add_option(
       "--cors-origins", serve.cors_origins,
       "Browser origins allowed to call the API (CORS): '*', a comma-separated "
@@ -512,12 +588,14 @@ int main(int argc, char** argv) {
   eddy::runtime::cli::TriggerCommands trigger(&app);
   eddy::runtime::cli::TtlCommands ttl(&app);
   eddy::runtime::cli::AuthCommands auth(&app);
+  eddy::runtime::cli::RunnerCommands runner(&app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
   if (trigger.parsed()) return trigger.Run();
   if (ttl.parsed()) return ttl.Run();
   if (auth.parsed()) return auth.Run();
+  if (runner.parsed()) return runner.Run();
   if (tail_cmd->parsed()) {
     tail.from_trim_horizon = from == "trim-horizon";
     static std::atomic<bool> stop{false};

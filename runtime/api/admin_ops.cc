@@ -22,7 +22,9 @@
 // "HandlerRefused"), StreamArn, CreatedMs, Metrics
 // {Invocations, Errors, Retries, RecordsHandled, DeadLettered, Filtered,
 // SkippedTrimmed, IteratorAgeMs, PendingRecords} and Shards [{ShardId,
-// NextSequenceNumber, LastSequenceNumber}].
+// NextSequenceNumber, LastSequenceNumber}] and RecentErrors [{TimeMs,
+// ShardId, Attempt, Records, ErrorType, ErrorMessage}] (the last failed
+// invocations, newest first; dispatcher/recent_errors.h).
 //
 // WaitForTriggers is the drain barrier, built so that it never holds an
 // HTTP loop thread for long: the first call (no Barrier) notes the newest
@@ -109,6 +111,25 @@ void WriteTrigger(const TriggerStatus& s, JsonWriter* w) {
     Str(w, SequenceString(shard.checkpoint));
     w->Key("LastSequenceNumber");
     Str(w, SequenceString(shard.last_sequence));
+    w->EndObject();
+  }
+  w->EndArray();
+  w->Key("RecentErrors");
+  w->StartArray();
+  for (const dispatcher::InvocationError& e : s.recent_errors) {
+    w->StartObject();
+    w->Key("TimeMs");
+    w->Int64(e.time_ms);
+    w->Key("ShardId");
+    Str(w, e.shard_id);
+    w->Key("Attempt");
+    w->Uint(e.attempt);
+    w->Key("Records");
+    w->Uint64(e.records);
+    w->Key("ErrorType");
+    Str(w, e.error_type);
+    w->Key("ErrorMessage");
+    Str(w, e.error_message);
     w->EndObject();
   }
   w->EndArray();

@@ -4,29 +4,44 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
 #include <filesystem>
 
-#include "api/stream_format.h"
+#include "dispatcher/failure_document.h"
+#include "dispatcher/local_stream_source.h"
 #include "dispatcher/shard_delivery.h"
 #include "dispatcher/trigger_store.h"
 #include "dispatcher/worker_pool.h"
+#include "wire/stream_record.h"
 
 namespace eddy::runtime::dispatcher {
 
 struct Trigger {
   TriggerConfig config;
   std::string stream_label;
-  uint32_t shard_count = 0;
+  uint32_t shard_count = 0;  // When created (informational).
   int64_t created_ms = 0;
   std::shared_ptr<store::ChangeStream> stream;  // Null if it is gone.
-  std::unique_ptr<std::atomic<uint64_t>[]> checkpoints;
-  std::vector<std::unique_ptr<ShardDelivery>> deliveries;
+  std::unique_ptr<LocalStreamSource> source;    // While delivering.
+  // By shard index: the next sequence to deliver of each shard the trigger
+  // has read. The map is guarded by the dispatcher's mu_ (and written under
+  // admin_mu_ too); the values are updated by the deliveries.
+  std::map<uint32_t, std::shared_ptr<std::atomic<uint64_t>>> checkpoints;
+  // By shard index; guarded by admin_mu_.
+  std::map<uint32_t, std::unique_ptr<ShardDelivery>> deliveries;
   std::string worker_group;
+  StreamInfo info;  // Of the stream, while delivering.
   TriggerMetrics metrics;
   // The library's resolved path, once it passed the handler directory's
-  // rules; otherwise `refused` says why and nothing is delivered.
+  // rules; otherwise `refused` says why and nothing is delivered, and
+  // `refused_state` is the state trigger status shows ("HandlerRefused",
+  // or "DestinationRefused" for an on-failure file outside the failure
+  // directory).
   std::string handler_path;
   std::string refused;
+  std::string refused_state;
 
   bool active() const {
     return config.enabled && stream != nullptr && refused.empty();
@@ -69,6 +84,26 @@ std::shared_ptr<store::ChangeStream> EnabledStream(store::Database* db,
 
 // A "table:" on-failure destination must exist with a string hash key and
 // no range key (one item per dead-lettered record).
+// `path` made if missing (0700, with its parents), as a realpath.
+Result<std::string> PrivateDirectory(const std::string& path) {
+  std::error_code ec;
+  if (fs::create_directories(path, ec)) {
+    fs::permissions(path, fs::perms::owner_all, ec);
+  }
+  if (ec) {
+    return Status::IOError("cannot create " + path + ": " + ec.message());
+  }
+  if (!fs::is_directory(path, ec)) {
+    return Status::InvalidArgument(path + " is not a directory");
+  }
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) {
+    return Status::IOError("cannot resolve " + path + ": " +
+                           std::strerror(errno));
+  }
+  return std::string(resolved);
+}
+
 Status CheckFailureTable(store::Database* db, const TriggerConfig& config) {
   const std::string name = config.OnFailureTable();
   if (name.empty()) return Status::OK();
@@ -84,6 +119,26 @@ Status CheckFailureTable(store::Database* db, const TriggerConfig& config) {
         " must have a string (S) hash key and no range key");
   }
   return Status::OK();
+}
+
+// A "table:" on-failure destination: one item per record, keyed by it.
+Status PutFailureItem(store::Database* db, const FailureItem& f) {
+  std::shared_ptr<store::Table> table = db->GetTable(f.table);
+  if (table == nullptr) {
+    return Status::NotFound("on-failure table not found: " + f.table);
+  }
+  const store::TableSchema& schema = table->schema();
+  if (schema.range_key || schema.hash_key.type != store::ValueType::kS) {
+    return Status::InvalidArgument("on-failure table " + f.table +
+                                   " must have a string hash key only");
+  }
+  store::Item item;
+  item[schema.hash_key.name] = store::AttributeValue::String(f.id);
+  item["trigger"] = store::AttributeValue::String(f.trigger);
+  item["failure"] = store::AttributeValue::String(f.failure);
+  item["record"] = store::AttributeValue::String(f.record);
+  store::WriteOutcome outcome;
+  return table->Put(std::move(item), nullptr, &outcome);
 }
 
 }  // namespace
@@ -107,6 +162,13 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(Options options) {
       HandlerDir::Open(d->options_.handler_dir, ::geteuid(), /*create=*/true));
   d->options_.logger->info("handler libraries load from {}",
                            d->handler_dir_->path());
+  if (d->options_.failure_dir.empty()) {
+    d->options_.failure_dir = d->options_.data_dir + "/failures";
+  }
+  EDDY_ASSIGN_OR_RETURN(d->failure_dir_,
+                        PrivateDirectory(d->options_.failure_dir));
+  d->options_.logger->info("on-failure files are written in {}",
+                           d->failure_dir_);
   d->store_ = std::make_unique<TriggerStore>(
       d->options_.data_dir + "/triggers", d->options_.sync, d->options_.logger);
   EDDY_RETURN_IF_ERROR(d->store_->Init());
@@ -127,12 +189,20 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(Options options) {
                              identity->second);
   }
   EDDY_RETURN_IF_ERROR(d->Load());
+  Dispatcher* self = d.get();
+  d->sync_thread_ = std::thread([self] { self->SyncLoop(); });
   return d;
 }
 
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_stop_ = true;
+  }
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
   std::lock_guard<std::mutex> admin(admin_mu_);
   if (stopped_) return;
   stopped_ = true;
@@ -158,15 +228,8 @@ Status Dispatcher::Load() {
     t->shard_count = s.shard_count;
     t->created_ms = s.created_ms;
     t->stream = options_.db->GetStream(t->config.table, t->stream_label);
-    if (t->stream != nullptr && t->stream->shard_count() != t->shard_count) {
-      options_.logger->error("trigger {}: stream {} has {} shards, not {}",
-                             t->config.name, t->stream_label,
-                             t->stream->shard_count(), t->shard_count);
-      t->stream = nullptr;
-    }
-    t->checkpoints = std::make_unique<std::atomic<uint64_t>[]>(t->shard_count);
-    for (uint32_t i = 0; i < t->shard_count; ++i) {
-      t->checkpoints[i].store(s.checkpoints[i]);
+    for (const auto& [i, next] : s.checkpoints) {
+      t->checkpoints[i] = std::make_shared<std::atomic<uint64_t>>(next);
     }
     if (t->stream == nullptr) {
       options_.logger->warn("trigger {}: the stream {} of table {} is gone",
@@ -176,13 +239,23 @@ Status Dispatcher::Load() {
     // from anywhere on disk, or a file changed since); keep the trigger
     // listed, with the reason, and its checkpoints.
     Result<std::string> handler = CheckHandler(t->config);
-    if (handler.ok()) {
-      t->handler_path = std::move(*handler);
-    } else {
+    Status destination = CheckFailureFile(&t->config);
+    if (handler.ok()) t->handler_path = std::move(*handler);
+    if (!handler.ok()) {
       t->refused = handler.status().message();
+      t->refused_state = "HandlerRefused";
       options_.logger->error(
           "trigger {}: its handler is refused, so it does not run until "
           "`eddy trigger update {} --handler ...` passes the check: {}",
+          t->config.name, t->config.name, t->refused);
+    } else if (!destination.ok()) {
+      // Stored by an earlier Eddy, which wrote anywhere it was told.
+      t->refused = destination.message();
+      t->refused_state = "DestinationRefused";
+      options_.logger->error(
+          "trigger {}: its on-failure file is refused, so it does not run "
+          "until `eddy trigger update {} --on-failure ...` passes the check: "
+          "{}",
           t->config.name, t->config.name, t->refused);
     }
     StartDelivery(t.get());
@@ -203,55 +276,163 @@ std::string Dispatcher::StreamArnOf(const Trigger& t) const {
 void Dispatcher::StartDelivery(Trigger* t) {
   if (!t->active()) return;
   t->worker_group = t->config.name + "#" + std::to_string(++generation_);
+  t->source = std::make_unique<LocalStreamSource>(t->stream, StreamArnOf(*t),
+                                                  options_.logger);
   const store::StreamDescription description = t->stream->description();
-  std::string partition_key;
+  t->info = StreamInfo();
+  t->info.stream_arn = StreamArnOf(*t);
+  t->info.table = t->config.table;
+  t->info.view_type = description.view_type;
+  t->info.hash_key = description.hash_key;
   if (auto table = options_.db->GetTable(t->config.table); table != nullptr) {
-    partition_key = table->schema().hash_key.name;
+    t->info.hash_key = table->schema().hash_key.name;
   }
-  for (uint32_t i = 0; i < t->shard_count; ++i) {
-    ShardDeliveryContext ctx;
-    ctx.config = t->config;
-    ctx.config.handler = t->handler_path;  // Resolved in the handler dir.
-    ctx.stream = t->stream;
-    ctx.shard = i;
-    ctx.shard_id = api::ShardId(description, i);
-    ctx.stream_arn = StreamArnOf(*t);
-    ctx.function_arn = "arn:aws:lambda:" + options_.region + ":" +
-                       options_.account_id + ":function:" + t->config.name;
-    ctx.region = options_.region;
-    ctx.worker_group = t->worker_group;
-    ctx.partition_key = partition_key;
-    if (t->config.tumbling_window_s > 0) {
-      // The open window lives in the checkpoint file (trigger_store.h).
-      uint64_t next = 0;
-      Status loaded =
-          store_->LoadCheckpoint(t->config.name, i, &next, &ctx.window);
-      if (!loaded.ok()) {
-        options_.logger->error("trigger {} shard {}: {}", t->config.name, i,
-                               loaded.ToString());
-      }
+  SyncShards(t);
+}
+
+bool Dispatcher::ShardFinished(const Trigger& t, uint32_t index) const {
+  auto it = t.checkpoints.find(index);
+  if (it == t.checkpoints.end()) return false;
+  const streams::ShardLog* log = t.stream->shard(index);
+  // Sealed first: no record follows a seal, so last_sequence is final.
+  return log != nullptr && log->sealed() &&
+         it->second->load() > log->last_sequence();
+}
+
+void Dispatcher::SyncShards(Trigger* t) {
+  if (!t->active() || t->source == nullptr) return;
+  const uint32_t first = t->stream->first_shard();
+  const uint32_t count = t->stream->shard_count();
+  // Retired shards (every record expired) are forgotten.
+  for (auto it = t->checkpoints.begin();
+       it != t->checkpoints.end() && it->first < first;) {
+    if (auto d = t->deliveries.find(it->first); d != t->deliveries.end()) {
+      d->second->Stop();
+      t->deliveries.erase(d);
     }
-    ctx.limits.max_workers = static_cast<size_t>(t->shard_count) *
-                             static_cast<size_t>(t->config.parallelization);
-    ctx.limits.memory_bytes = static_cast<uint64_t>(t->config.memory_mb) << 20;
-    ctx.pool = pool_.get();
-    ctx.db = options_.db;
-    ctx.store = store_.get();
-    ctx.metrics = &t->metrics;
-    ctx.checkpoint = &t->checkpoints[i];
-    ctx.on_progress = [this] { NotifyProgress(); };
-    ctx.record_expiry_ms = options_.record_expiry_ms;
-    ctx.logger = options_.logger;
-    t->deliveries.push_back(std::make_unique<ShardDelivery>(std::move(ctx)));
+    store_->RemoveCheckpoint(t->config.name, it->first).IgnoreError();
+    std::lock_guard<std::mutex> lock(mu_);
+    it = t->checkpoints.erase(it);
   }
-  for (auto& delivery : t->deliveries) delivery->Start();
+  for (uint32_t i = first; i < count; ++i) {
+    if (auto d = t->deliveries.find(i); d != t->deliveries.end()) {
+      // A delivery ends on its own at the end of its (closed) shard.
+      if (!d->second->finished()) continue;
+      d->second->Stop();
+      t->deliveries.erase(d);
+    }
+    if (ShardFinished(*t, i)) continue;
+    // A child starts once its parent is finished (per-key order).
+    const int64_t parent = t->stream->parent_shard(i);
+    if (parent >= first && !ShardFinished(*t, static_cast<uint32_t>(parent))) {
+      continue;
+    }
+    if (t->checkpoints.count(i) == 0) {
+      // A shard of a later generation: read whole.
+      const uint64_t start = t->stream->shard(i)->first_sequence();
+      Status saved = store_->SaveCheckpoint(t->config.name, i, start);
+      if (!saved.ok()) {
+        options_.logger->error("trigger {} shard {}: {}", t->config.name, i,
+                               saved.ToString());
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      t->checkpoints[i] = std::make_shared<std::atomic<uint64_t>>(start);
+    }
+    StartShard(t, i);
+  }
+}
+
+void Dispatcher::StartShard(Trigger* t, uint32_t i) {
+  const store::StreamDescription description = t->stream->description();
+  std::shared_ptr<std::atomic<uint64_t>> checkpoint = t->checkpoints.at(i);
+  store::Database* db = options_.db;
+  ShardDeliveryContext ctx;
+  ctx.config = t->config;
+  ctx.config.handler = t->handler_path;  // Resolved in the handler dir.
+  ctx.source = t->source.get();
+  ctx.stream = t->info;
+  ctx.shard_id = wire::ShardId(description, i);
+  ctx.start = ShardPosition::At(wire::SequenceString(checkpoint->load()));
+  ctx.reader = t->source->OpenShardIndex(i, ctx.start);
+  ctx.function_arn = "arn:aws:lambda:" + options_.region + ":" +
+                     options_.account_id + ":function:" + t->config.name;
+  ctx.region = options_.region;
+  ctx.worker_group = t->worker_group;
+  if (t->config.tumbling_window_s > 0) {
+    // The open window lives in the checkpoint file (trigger_store.h).
+    uint64_t next = 0;
+    Status loaded =
+        store_->LoadCheckpoint(t->config.name, i, &next, &ctx.window);
+    if (!loaded.ok()) {
+      options_.logger->error("trigger {} shard {}: {}", t->config.name, i,
+                             loaded.ToString());
+    }
+  }
+  ctx.limits.max_workers = static_cast<size_t>(t->stream->width()) *
+                           static_cast<size_t>(t->config.parallelization);
+  ctx.limits.memory_bytes = static_cast<uint64_t>(t->config.memory_mb) << 20;
+  ctx.pool = pool_.get();
+  ctx.metrics = &t->metrics;
+  // Checkpoints stay the shard log's number of the next record to read
+  // (trigger_store.h).
+  streams::ShardLog* log = t->stream->shard(i);
+  ctx.save_checkpoint = [this, log, i, checkpoint,
+                         name = t->config.name](const ShardCheckpoint& cp) {
+    Result<uint64_t> next = LocalStreamSource::NextSequence(*log, cp.position);
+    if (!next.ok()) return next.status();
+    EDDY_RETURN_IF_ERROR(store_->SaveCheckpoint(name, i, *next, cp.window));
+    checkpoint->store(*next);
+    NotifyProgress();
+    return Status::OK();
+  };
+  ctx.put_failure_item = [db](const FailureItem& f) {
+    return PutFailureItem(db, f);
+  };
+  // The end of a closed shard: its children may start.
+  ctx.on_stopped = [this](ShardDeliveryContext::StopReason) { WakeSync(); };
+  ctx.record_expiry_ms = options_.record_expiry_ms;
+  ctx.logger = options_.logger;
+  auto delivery = std::make_unique<ShardDelivery>(std::move(ctx));
+  delivery->Start();
+  t->deliveries[i] = std::move(delivery);
+}
+
+void Dispatcher::WakeSync() {
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_woken_ = true;
+  }
+  sync_cv_.notify_all();
+}
+
+void Dispatcher::SyncLoop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      // New generations are found by this poll; finished shards wake it.
+      sync_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                        [this] { return sync_stop_ || sync_woken_; });
+      if (sync_stop_) return;
+      sync_woken_ = false;
+    }
+    std::lock_guard<std::mutex> admin(admin_mu_);
+    if (stopped_) return;
+    std::vector<std::shared_ptr<Trigger>> triggers;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [name, t] : triggers_) triggers.push_back(t);
+    }
+    for (auto& t : triggers) SyncShards(t.get());
+  }
 }
 
 void Dispatcher::StopDelivery(Trigger* t) {
-  for (auto& delivery : t->deliveries) delivery->RequestStop();
+  for (auto& [i, delivery] : t->deliveries) delivery->RequestStop();
   if (!t->worker_group.empty() && pool_) pool_->RetireGroup(t->worker_group);
-  for (auto& delivery : t->deliveries) delivery->Stop();
+  for (auto& [i, delivery] : t->deliveries) delivery->Stop();
   t->deliveries.clear();
+  t->source.reset();
   t->worker_group.clear();
 }
 
@@ -263,12 +444,22 @@ void Dispatcher::NotifyProgress() {
   progress_cv_.notify_all();
 }
 
-Result<std::string> Dispatcher::CheckHandler(const TriggerConfig& config) const {
+Result<std::string> Dispatcher::CheckHandler(
+    const TriggerConfig& config) const {
   Result<std::string> path = handler_dir_->Check(config.handler);
   if (path.ok()) return path;
   // Whatever the cause (missing, refused, unreadable), it is the request's
   // Handler that is wrong: a ValidationException.
   return Status::InvalidArgument(path.status().message());
+}
+
+Status Dispatcher::CheckFailureFile(TriggerConfig* config) const {
+  const std::string file = config->OnFailureFile();
+  if (file.empty()) return Status::OK();
+  EDDY_ASSIGN_OR_RETURN(std::string path,
+                        ConfineFailureFile(failure_dir_, file));
+  config->on_failure = "file:" + path;
+  return Status::OK();
 }
 
 Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
@@ -296,6 +487,7 @@ Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
   }
   EDDY_ASSIGN_OR_RETURN(std::string handler_path, CheckHandler(config));
   EDDY_RETURN_IF_ERROR(CheckFailureTable(options_.db, config));
+  EDDY_RETURN_IF_ERROR(CheckFailureFile(&config));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (triggers_.count(config.name) != 0) {
@@ -307,22 +499,23 @@ Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
   t->handler_path = std::move(handler_path);
   t->stream = stream;
   t->stream_label = stream->description().label;
-  t->shard_count = stream->shard_count();
+  t->shard_count = stream->shard_count() - stream->first_shard();
   t->created_ms = NowMs();
   StoredTrigger stored;
   stored.config = t->config;
   stored.stream_label = t->stream_label;
   stored.shard_count = t->shard_count;
   stored.created_ms = t->created_ms;
-  t->checkpoints = std::make_unique<std::atomic<uint64_t>[]>(t->shard_count);
-  for (uint32_t i = 0; i < t->shard_count; ++i) {
+  // Every live shard, closed ones too: TRIM_HORIZON reads them all
+  // (parents before children); LATEST finds the closed ones finished.
+  for (uint32_t i = stream->first_shard(); i < stream->shard_count(); ++i) {
     streams::ShardLog* log = stream->shard(i);
     const uint64_t start =
         t->config.starting_position == StartingPosition::kLatest
             ? log->last_sequence() + 1
             : log->first_sequence();
-    stored.checkpoints.push_back(start);
-    t->checkpoints[i].store(start);
+    stored.checkpoints[i] = start;
+    t->checkpoints[i] = std::make_shared<std::atomic<uint64_t>>(start);
   }
   EDDY_RETURN_IF_ERROR(store_->Save(stored, /*with_checkpoints=*/true));
   StartDelivery(t.get());
@@ -358,6 +551,7 @@ Result<TriggerStatus> Dispatcher::UpdateTrigger(
   // is how a refused trigger is let run again.
   EDDY_ASSIGN_OR_RETURN(std::string handler_path, CheckHandler(config));
   EDDY_RETURN_IF_ERROR(CheckFailureTable(options_.db, config));
+  EDDY_RETURN_IF_ERROR(CheckFailureFile(&config));
   StopDelivery(t.get());
   StoredTrigger stored;
   stored.config = config;
@@ -370,6 +564,7 @@ Result<TriggerStatus> Dispatcher::UpdateTrigger(
     t->config = std::move(config);
     t->handler_path = std::move(handler_path);
     t->refused.clear();
+    t->refused_state.clear();
   }
   StartDelivery(t.get());
   NotifyProgress();  // A disabled trigger no longer holds barriers.
@@ -402,13 +597,15 @@ Status Dispatcher::DeleteTrigger(const std::string& name) {
 
 TriggerStatus Dispatcher::StatusOf(Trigger* t) {
   TriggerStatus s;
+  std::string refused_state;
   {
     std::lock_guard<std::mutex> lock(mu_);
     s.config = t->config;
     s.state_reason = t->refused;
+    refused_state = t->refused_state;
   }
   s.state = t->stream == nullptr      ? "StreamNotFound"
-            : !s.state_reason.empty() ? "HandlerRefused"
+            : !s.state_reason.empty() ? refused_state
             : s.config.enabled        ? "Enabled"
                                       : "Disabled";
   s.stream_arn = StreamArnOf(*t);
@@ -422,12 +619,15 @@ TriggerStatus Dispatcher::StatusOf(Trigger* t) {
   s.filtered = m.filtered.load();
   s.skipped_trimmed = m.skipped_trimmed.load();
   s.iterator_age_ms = m.iterator_age_ms.load();
+  s.recent_errors = m.recent_errors.Snapshot();
   if (t->stream != nullptr) {
     const store::StreamDescription description = t->stream->description();
-    for (uint32_t i = 0; i < t->shard_count; ++i) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (uint32_t i = t->stream->first_shard(); i < t->stream->shard_count();
+         ++i) {
       ShardStatus shard;
-      shard.shard_id = api::ShardId(description, i);
-      shard.checkpoint = t->checkpoints[i].load();
+      shard.shard_id = wire::ShardId(description, i);
+      shard.checkpoint = CheckpointOf(*t, i);
       shard.last_sequence = t->stream->shard(i)->last_sequence();
       if (shard.last_sequence >= shard.checkpoint) {
         s.pending_records += shard.last_sequence + 1 - shard.checkpoint;
@@ -465,6 +665,14 @@ Result<TriggerStatus> Dispatcher::GetTriggerStatus(const std::string& name) {
   return StatusOf(t.get());
 }
 
+uint64_t Dispatcher::CheckpointOf(const Trigger& t, uint32_t index) const {
+  auto it = t.checkpoints.find(index);
+  if (it != t.checkpoints.end()) return it->second->load();
+  // Not read yet (a child waiting for its parent): all of it is pending.
+  const streams::ShardLog* log = t.stream->shard(index);
+  return log != nullptr ? log->first_sequence() : 0;
+}
+
 std::vector<BarrierTarget> Dispatcher::Barrier(
     const std::optional<std::string>& table) {
   std::vector<BarrierTarget> targets;
@@ -472,9 +680,10 @@ std::vector<BarrierTarget> Dispatcher::Barrier(
   for (auto& [name, t] : triggers_) {
     if (table && t->config.table != *table) continue;
     if (!t->active()) continue;
-    for (uint32_t i = 0; i < t->shard_count; ++i) {
+    for (uint32_t i = t->stream->first_shard(); i < t->stream->shard_count();
+         ++i) {
       const uint64_t last = t->stream->shard(i)->last_sequence();
-      if (t->checkpoints[i].load() <= last) {
+      if (CheckpointOf(*t, i) <= last) {
         targets.push_back(BarrierTarget{name, i, last});
       }
     }
@@ -490,8 +699,9 @@ std::vector<BarrierTarget> Dispatcher::Unreached(
     auto it = triggers_.find(target.trigger);
     if (it == triggers_.end()) continue;
     const Trigger& t = *it->second;
-    if (!t.active() || target.shard >= t.shard_count) continue;
-    if (t.checkpoints[target.shard].load() > target.sequence) continue;
+    // A retired shard's records are gone: nothing left to wait for.
+    if (!t.active() || target.shard < t.stream->first_shard()) continue;
+    if (CheckpointOf(t, target.shard) > target.sequence) continue;
     out.push_back(std::move(target));
   }
   return out;

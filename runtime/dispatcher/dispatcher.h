@@ -4,7 +4,9 @@
 // eddy-worker processes.
 //
 // A trigger binds the stream a table has when the trigger is created
-// (StreamLabel); records are delivered per shard in sequence order. A
+// (StreamLabel); records are delivered per shard in sequence order. The
+// trigger follows the stream's rollovers: a child shard is delivered once
+// its parent is finished, so records of one item stay in commit order. A
 // disabled trigger keeps its checkpoints and resumes where it stopped.
 // Triggers whose stream no longer exists stay listed with state
 // "StreamNotFound" and deliver nothing.
@@ -38,8 +40,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "dispatcher/recent_errors.h"
 #include "dispatcher/trigger_config.h"
 #include "eddy/result.h"
 #include "eddy/store/database.h"
@@ -74,6 +78,7 @@ struct TriggerStatus {
   int64_t iterator_age_ms = 0;
   uint64_t pending_records = 0;  // Committed, not yet finished.
   std::vector<ShardStatus> shards;
+  std::vector<InvocationError> recent_errors;  // Newest first.
 };
 
 struct BarrierTarget {
@@ -98,6 +103,10 @@ class Dispatcher {
     // Where handler libraries load from; "" means <data_dir>/handlers.
     // Created if missing; Start fails if it breaks HandlerDir's rules.
     std::string handler_dir;
+    // Where triggers' on-failure files may be written; "" means
+    // <data_dir>/failures. Created (0700) if missing. A "file:" destination
+    // names a file in it (ConfineFailureFile), never anywhere else.
+    std::string failure_dir;
     // Run workers as this user ("" : the server's); see WorkerPool.
     std::string worker_user;
     // Records older than this are dead-lettered when a trigger's
@@ -146,16 +155,35 @@ class Dispatcher {
   Status Load();
   void StartDelivery(Trigger* trigger);
   void StopDelivery(Trigger* trigger);
+  // Follows the stream's shards (rollovers): starts a delivery for every
+  // live shard not finished whose parent is, forgets retired shards.
+  // REQUIRES: admin_mu_ held.
+  void SyncShards(Trigger* trigger);
+  void StartShard(Trigger* trigger, uint32_t index);
+  // Whether shard `index` is closed and delivered to its end. REQUIRES:
+  // admin_mu_ or mu_ held.
+  bool ShardFinished(const Trigger& trigger, uint32_t index) const;
+  // The next sequence to deliver of shard `index`. REQUIRES: mu_ held.
+  uint64_t CheckpointOf(const Trigger& trigger, uint32_t index) const;
+  // The background thread that runs SyncShards for every trigger every
+  // 200 ms and whenever a shard finishes.
+  void SyncLoop();
+  void WakeSync();
   TriggerStatus StatusOf(Trigger* trigger);
   std::string StreamArnOf(const Trigger& trigger) const;
   std::vector<BarrierTarget> Unreached(std::vector<BarrierTarget> targets);
   // The handler's resolved path, or InvalidArgument saying why it may not
   // be loaded.
   Result<std::string> CheckHandler(const TriggerConfig& config) const;
+  // A "file:" on-failure destination confined to the failure directory:
+  // rewrites `config->on_failure` to the file's absolute path, or says why
+  // it is refused (InvalidArgument).
+  Status CheckFailureFile(TriggerConfig* config) const;
   void NotifyProgress();
 
   Options options_;
   std::optional<HandlerDir> handler_dir_;  // Set by Start.
+  std::string failure_dir_;  // Set by Start: a realpath.
   std::unique_ptr<TriggerStore> store_;
   std::unique_ptr<WorkerPool> pool_;
 
@@ -166,6 +194,12 @@ class Dispatcher {
   std::map<std::string, std::shared_ptr<Trigger>> triggers_;
   uint64_t generation_ = 0;  // Guarded by admin_mu_; names worker groups.
   bool stopped_ = false;     // Guarded by admin_mu_.
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool sync_stop_ = false;   // Guarded by sync_mu_.
+  bool sync_woken_ = false;  // Guarded by sync_mu_.
+  std::thread sync_thread_;
 
   std::mutex progress_mu_;
   std::condition_variable progress_cv_;

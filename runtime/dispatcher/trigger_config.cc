@@ -107,10 +107,9 @@ Status ValidateTriggerConfig(const TriggerConfig& c) {
     return Status::InvalidArgument("FilterCriteria may hold at most 5 filters");
   }
   if (!c.on_failure.empty() && c.OnFailureTable().empty() &&
-      (c.OnFailureFile().empty() || c.OnFailureFile()[0] != '/')) {
+      c.OnFailureFile().empty()) {
     return Status::InvalidArgument(
-        "OnFailureDestination must be file:<absolute path> or table:<name>, "
-        "got '" +
+        "OnFailureDestination must be file:<path> or table:<name>, got '" +
         c.on_failure + "'");
   }
 

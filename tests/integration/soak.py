@@ -484,7 +484,6 @@ class Soak:
                                              "--handler-dir", str(handler_dir)))
         self.server.require_process()
         self.server.start()
-        self.tmp = Path(self.server._own_tmp)
         self.ddb = self.server.client(max_attempts=3)
         self.streams = self.server.client("dynamodbstreams", max_attempts=3)
         self.clients = [self.server.client() for _ in range(WRITERS)]
@@ -509,14 +508,17 @@ class Soak:
                 "TableStatus"] == "ACTIVE", timeout=30, what=f"{table} ACTIVE")
         self.ddb.update_time_to_live(TableName=TABLE_A, TimeToLiveSpecification={
             "Enabled": True, "AttributeName": "exp"})
-        self.dlq = {TABLE_A: self.tmp / "dlq-a.jsonl", TABLE_B: self.tmp / "dlq-b.jsonl"}
+        # On-failure files: names in the server's failure directory
+        # (<data>/failures), the only place it writes them.
+        failures = Path(self.server.data_dir).resolve() / "failures"
+        self.dlq = {TABLE_A: failures / "dlq-a.jsonl", TABLE_B: failures / "dlq-b.jsonl"}
         self.eddy("trigger", "create", "--table", TABLE_A, "--handler", handler,
                   "--name", "soak-a", "--batch-size", "10", "--max-retries", "2",
-                  "--report-batch-item-failures", "--on-failure", f"file:{self.dlq[TABLE_A]}")
+                  "--report-batch-item-failures", "--on-failure", "file:dlq-a.jsonl")
         self.eddy("trigger", "create", "--table", TABLE_B, "--handler", handler,
                   "--name", "soak-b", "--batch-size", "10", "--max-retries", "1",
                   "--bisect-on-error", "--parallelization", "2",
-                  "--on-failure", f"file:{self.dlq[TABLE_B]}")
+                  "--on-failure", "file:dlq-b.jsonl")
 
     def stop(self):
         try:

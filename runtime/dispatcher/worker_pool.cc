@@ -26,8 +26,46 @@
 
 #include "dispatcher/record_convert.h"
 
+// AddressSanitizer reserves terabytes of address space for its shadow
+// memory when a process starts, so an eddy-worker built with it cannot start
+// under RLIMIT_AS. In such builds (scripts/test --sanitize) the worker's
+// memory cap is ASan's own hard_rss_limit_mb instead.
+#if defined(__SANITIZE_ADDRESS__)
+#define EDDY_WORKER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EDDY_WORKER_ASAN 1
+#endif
+#endif
+
+extern char** environ;
+
 namespace eddy::runtime::dispatcher {
 namespace {
+
+// The worker's environment: the server's, and in ASan builds the memory
+// cap as ASAN_OPTIONS' hard_rss_limit_mb (see EDDY_WORKER_ASAN).
+std::vector<std::string> WorkerEnvironment(
+    [[maybe_unused]] uint64_t memory_bytes) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    env.emplace_back(*e);
+  }
+#ifdef EDDY_WORKER_ASAN
+  const std::string limit =
+      "hard_rss_limit_mb=" + std::to_string(std::max<uint64_t>(
+                                 1, memory_bytes >> 20));
+  auto options = std::find_if(env.begin(), env.end(), [](const std::string& v) {
+    return v.rfind("ASAN_OPTIONS=", 0) == 0;
+  });
+  if (options == env.end()) {
+    env.push_back("ASAN_OPTIONS=" + limit);
+  } else {
+    *options += ":" + limit;
+  }
+#endif
+  return env;
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -665,6 +703,10 @@ class WorkerPool::Impl {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<std::string> env = WorkerEnvironment(limits.memory_bytes);
+    std::vector<char*> envp;
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     struct rlimit memory;
     memory.rlim_cur = memory.rlim_max = limits.memory_bytes;
     struct rlimit no_core {};
@@ -685,8 +727,12 @@ class WorkerPool::Impl {
       sigset_t all;
       sigemptyset(&all);
       sigprocmask(SIG_SETMASK, &all, nullptr);
-      if (::setrlimit(RLIMIT_AS, &memory) != 0 ||
-          ::setrlimit(RLIMIT_CORE, &no_core) != 0 ||
+#ifdef EDDY_WORKER_ASAN
+      (void)memory;  // hard_rss_limit_mb in envp instead.
+#else
+      if (::setrlimit(RLIMIT_AS, &memory) != 0) ::_exit(126);
+#endif
+      if (::setrlimit(RLIMIT_CORE, &no_core) != 0 ||
           ::setrlimit(RLIMIT_NOFILE, &files) != 0) {
         ::_exit(126);
       }
@@ -696,7 +742,7 @@ class WorkerPool::Impl {
       if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(126);
       if (::dup2(devnull, 0) != 0) ::_exit(126);
       ::close_range(3, ~0u, 0);
-      ::execv(argv[0], argv.data());
+      ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
     const int pidfd = PidfdOpen(pid);

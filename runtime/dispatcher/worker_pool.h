@@ -19,7 +19,9 @@
 //     group's memory_bytes;
 //   - with Options::worker_user, the user's uid and gid and no
 //     supplementary groups (setgroups, setresgid, setresuid).
-// The environment is the server's, inherited as is.
+// The environment is the server's, inherited as is. (In a build with
+// AddressSanitizer, whose shadow memory cannot live under RLIMIT_AS, the
+// cap is ASAN_OPTIONS' hard_rss_limit_mb instead.)
 //
 // Failure handling (DESIGN.md invariant 5: user code never takes the server
 // down). Each of these completes the invocation with a FAILURE result, never

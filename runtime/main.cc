@@ -10,6 +10,7 @@
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
 //   eddy auth add NAME [--policy FILE | --allow-all] [--auth FILE]
+//   eddy handler new NAME [--dir D]
 //
 // The client subcommands take --ca-bundle FILE (else $AWS_CA_BUNDLE) for
 // https:// endpoints and sign every request with the standard AWS
@@ -38,6 +39,7 @@
 #include "auth/identity_store.h"
 #include "cli/auth_cli.h"
 #include "cli/client_flags.h"
+#include "cli/handler_cli.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
 #include "cli/ttl_cli.h"
@@ -417,12 +419,14 @@ int main(int argc, char** argv) {
   eddy::runtime::cli::TriggerCommands trigger(&app);
   eddy::runtime::cli::TtlCommands ttl(&app);
   eddy::runtime::cli::AuthCommands auth(&app);
+  eddy::runtime::cli::HandlerCommands handler_cmd(&app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
   if (trigger.parsed()) return trigger.Run();
   if (ttl.parsed()) return ttl.Run();
   if (auth.parsed()) return auth.Run();
+  if (handler_cmd.parsed()) return handler_cmd.Run();
   if (tail_cmd->parsed()) {
     tail.from_trim_horizon = from == "trim-horizon";
     static std::atomic<bool> stop{false};

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "cli/client_flags.h"
+#include "eddy/functions/testing.h"
 #include "http_client.h"
 
 namespace eddy::runtime::cli {
@@ -196,8 +197,78 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
   wait_->add_option("--table", o_.table, "Only this table's triggers");
   wait_->add_option("--timeout", wait_timeout_s_, "Give up after S seconds")
       ->capture_default_str();
+  replay_ = trigger_->add_subcommand(
+      "replay",
+      "Re-run a trigger over the history still in its stream, from a new "
+      "checkpoint");
+  replay_->add_option("name", o_.name, "Trigger name")->required();
+  replay_
+      ->add_option("--from", replay_from_,
+                   "trim-horizon (the oldest record kept), a time "
+                   "(2024-05-01T12:00:00Z), or how long ago (90s, 15m, 2h, "
+                   "1d)")
+      ->required();
+
+  invoke_ = trigger_->add_subcommand(
+      "invoke",
+      "Run a handler library on an event file in a worker, as the "
+      "dispatcher would, without a server; print its outcome and log");
+  invoke_->add_option("--handler", invoke_options_.handler,
+                      "The handler library (any path)")
+      ->required();
+  invoke_
+      ->add_option("--event", invoke_options_.event_file,
+                   "The event: Lambda's JSON, GetRecords' answer, or records "
+                   "(- for standard input)")
+      ->required();
+  invoke_->add_option("--timeout", invoke_options_.timeout_s,
+                      "Kill the invocation after S seconds (1-900)")
+      ->capture_default_str();
+  invoke_->add_option("--memory-mb", invoke_options_.memory_mb,
+                      "Address-space limit of the worker in MiB")
+      ->capture_default_str();
+  invoke_->add_flag(
+      "--report-batch-item-failures,!--no-report-batch-item-failures",
+      invoke_options_.report_batch_item_failures,
+      "Judge batch item failures as a trigger with that option would "
+      "(default: on)");
+  invoke_->add_flag("--json", invoke_options_.json,
+                    "Print the outcome as one JSON object");
+
+  generate_event_ = trigger_->add_subcommand(
+      "generate-event",
+      "Print a realistic DynamoDB Streams event (Lambda's shape) to start "
+      "from");
+  generate_event_
+      ->add_option("event", event_options_.event_name,
+                   "insert, modify or remove")
+      ->required()
+      ->check(CLI::IsMember({"insert", "modify", "remove"}));
+  generate_event_->add_option("--table", event_options_.table, "Table name")
+      ->required();
+  generate_event_->add_option(
+      "--key", event_options_.keys,
+      "A key attribute: NAME=VALUE (a string), NAME:N=VALUE, NAME:B=BASE64, "
+      "or the key in DynamoDB JSON; repeatable (default: id=item-1)");
+  generate_event_->add_option(
+      "--new-image", event_options_.new_image,
+      "The new image's other attributes, in DynamoDB JSON");
+  generate_event_->add_option(
+      "--old-image", event_options_.old_image,
+      "The old image's other attributes, in DynamoDB JSON");
+  generate_event_
+      ->add_option("--view-type", event_options_.view_type,
+                   "The stream's view type: which images the record has")
+      ->check(CLI::IsMember(
+          {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}))
+      ->capture_default_str();
+  generate_event_
+      ->add_option("--region", event_options_.region, "Region in the ARN")
+      ->capture_default_str();
+
   // `--endpoint` and `--ca-bundle` may follow the subcommand's own options.
-  for (CLI::App* cmd : {create_, update_, delete_, list_, status_, wait_}) {
+  for (CLI::App* cmd : {create_, update_, delete_, list_, status_, wait_,
+                        replay_, invoke_, generate_event_}) {
     cmd->fallthrough();
   }
 }
@@ -308,6 +379,17 @@ int TriggerCommands::Run() {
   if (list_->parsed()) return List();
   if (status_->parsed()) return Status();
   if (wait_->parsed()) return Wait();
+  if (replay_->parsed()) return Replay();
+  if (invoke_->parsed()) return InvokeLocally(invoke_options_, stdout);
+  if (generate_event_->parsed()) {
+    Result<std::string> event = SampleEvent(event_options_);
+    if (!event.ok()) {
+      std::fprintf(stderr, "eddy: %s\n", event.status().message().c_str());
+      return 2;
+    }
+    std::fputs(event->c_str(), stdout);
+    return 0;
+  }
   return 2;
 }
 
@@ -429,6 +511,78 @@ int TriggerCommands::Wait() {
     }
     std::this_thread::sleep_for(kWaitPollInterval);
   }
+}
+
+}  // namespace eddy::runtime::cli
+
+namespace eddy::runtime::cli {
+namespace {
+
+// --from: "trim-horizon", an ISO-8601 time, or a duration ago ("15m").
+// Sets *from_s (epoch seconds) unless trim-horizon; false if unreadable.
+bool ParseReplayFrom(const std::string& text, std::optional<double>* from_s) {
+  if (text == "trim-horizon") {
+    from_s->reset();
+    return true;
+  }
+  if (const std::optional<int64_t> ms =
+          handler::test::detail::parse_iso8601(text)) {
+    *from_s = static_cast<double>(*ms) / 1000.0;
+    return true;
+  }
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    ++digits;
+  }
+  if (digits == 0 || digits > 12) return false;
+  const double n = std::stod(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  const double scale = unit == "s"   ? 1
+                       : unit == "m" ? 60
+                       : unit == "h" ? 3600
+                       : unit == "d" ? 86400
+                                     : -1;
+  if (scale < 0) return false;
+  const double now_s =
+      static_cast<double>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count()) /
+      1000.0;
+  *from_s = now_s - n * scale;
+  return true;
+}
+
+}  // namespace
+
+int TriggerCommands::Replay() {
+  std::optional<double> from_s;
+  if (!ParseReplayFrom(replay_from_, &from_s)) {
+    std::fprintf(stderr,
+                 "eddy: --from is trim-horizon, a time such as "
+                 "2024-05-01T12:00:00Z, or a duration ago such as 15m, not "
+                 "'%s'\n",
+                 replay_from_.c_str());
+    return 2;
+  }
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("Name");
+  w.String(o_.name.c_str());
+  w.Key("StartingPosition");
+  w.String(from_s ? "AT_TIMESTAMP" : "TRIM_HORIZON");
+  if (from_s) {
+    w.Key("StartingPositionTimestamp");
+    w.Double(*from_s);
+  }
+  w.EndObject();
+  rapidjson::Document doc;
+  if (!Call(endpoint_, ca_bundle_, "ReplayTrigger", buf.GetString(), &doc)) {
+    return 1;
+  }
+  std::printf("%s\n", Pretty(doc["Trigger"]).c_str());
+  return 0;
 }
 
 }  // namespace eddy::runtime::cli

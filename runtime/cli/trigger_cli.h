@@ -1,5 +1,7 @@
-// `eddy trigger create|update|delete|list|status|wait`: manages triggers
-// through the server's admin API (api/admin_ops.cc).
+// `eddy trigger create|update|delete|list|status|wait|replay`: manages
+// triggers through the server's admin API (api/admin_ops.cc); `eddy trigger
+// invoke` and `generate-event` work without a server (trigger_invoke.h,
+// sample_event.h).
 #ifndef EDDY_RUNTIME_CLI_TRIGGER_CLI_H_
 #define EDDY_RUNTIME_CLI_TRIGGER_CLI_H_
 
@@ -7,6 +9,9 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "cli/sample_event.h"
+#include "cli/trigger_invoke.h"
 
 namespace eddy::runtime::cli {
 
@@ -50,6 +55,7 @@ class TriggerCommands {
   int List();
   int Status();
   int Wait();
+  int Replay();
 
   CLI::App* trigger_;
   CLI::App* create_;
@@ -58,10 +64,16 @@ class TriggerCommands {
   CLI::App* list_;
   CLI::App* status_;
   CLI::App* wait_;
+  CLI::App* replay_;
+  CLI::App* invoke_;
+  CLI::App* generate_event_;
   std::string endpoint_ = "http://127.0.0.1:8000";
   std::string ca_bundle_;
   Options o_;
   double wait_timeout_s_ = 300;
+  std::string replay_from_;
+  InvokeOptions invoke_options_;
+  SampleEventOptions event_options_;
   bool json_ = false;
 };
 

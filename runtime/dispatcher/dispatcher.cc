@@ -378,6 +378,77 @@ Result<TriggerStatus> Dispatcher::UpdateTrigger(
   return StatusOf(t.get());
 }
 
+namespace {
+
+// The number of the first record of `log` created at or after `from_ms`
+// (last_sequence() + 1 when there is none): a scan from the oldest
+// retained record, which is right even if clocks stepped back.
+Result<uint64_t> FirstRecordAtOrAfter(streams::ShardLog* log, int64_t from_ms) {
+  uint64_t next = log->first_sequence();
+  while (next <= log->last_sequence()) {
+    Result<streams::ReadResult> read = log->Read(next, 1024, 4u << 20);
+    if (!read.ok() && read.status().IsOutOfRange()) {
+      next = log->first_sequence();  // Trimmed meanwhile: go on from there.
+      continue;
+    }
+    EDDY_RETURN_IF_ERROR(read.status());
+    if (read->records.empty()) break;
+    for (const streams::LogRecord& record : read->records) {
+      if (record.timestamp_ms >= from_ms) return record.sequence;
+    }
+    next = read->next_sequence;
+  }
+  return log->last_sequence() + 1;
+}
+
+}  // namespace
+
+Result<TriggerStatus> Dispatcher::ReplayTrigger(
+    const std::string& name, std::optional<int64_t> from_ms) {
+  std::lock_guard<std::mutex> admin(admin_mu_);
+  if (stopped_) return Status::Busy("the dispatcher is stopping");
+  std::shared_ptr<Trigger> t;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = triggers_.find(name);
+    if (it == triggers_.end()) {
+      return Status::NotFound("Trigger not found: " + name);
+    }
+    t = it->second;
+  }
+  if (t->stream == nullptr) {
+    return Status::InvalidArgument("Trigger " + name + ": the stream " +
+                                   t->stream_label + " of table " +
+                                   t->config.table +
+                                   " is gone; there is nothing to replay");
+  }
+  std::vector<uint64_t> starts;
+  for (uint32_t i = 0; i < t->shard_count; ++i) {
+    streams::ShardLog* log = t->stream->shard(i);
+    if (!from_ms) {
+      starts.push_back(log->first_sequence());
+      continue;
+    }
+    EDDY_ASSIGN_OR_RETURN(uint64_t start, FirstRecordAtOrAfter(log, *from_ms));
+    starts.push_back(start);
+  }
+  // Stopped first, so that no delivery writes an older checkpoint after
+  // these.
+  StopDelivery(t.get());
+  Status saved;
+  for (uint32_t i = 0; i < t->shard_count && saved.ok(); ++i) {
+    saved = store_->SaveCheckpoint(name, i, starts[i], std::nullopt);
+    if (saved.ok()) t->checkpoints[i].store(starts[i]);
+  }
+  StartDelivery(t.get());
+  NotifyProgress();
+  if (!saved.ok()) return saved;
+  options_.logger->info("trigger {} replays from {}", name,
+                        from_ms ? std::to_string(*from_ms) + " ms"
+                                : std::string("the trim horizon"));
+  return StatusOf(t.get());
+}
+
 Status Dispatcher::DeleteTrigger(const std::string& name) {
   std::lock_guard<std::mutex> admin(admin_mu_);
   std::shared_ptr<Trigger> t;

@@ -674,6 +674,7 @@ class WorkerPool::Impl {
     const uid_t uid = worker_uid_;
     const gid_t gid = worker_gid_;
     const int devnull = devnull_;
+    const int log_fd = options_.log_fd;
 
     const pid_t pid = ::fork();
     if (pid < 0)
@@ -695,6 +696,9 @@ class WorkerPool::Impl {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(126);
       if (::dup2(devnull, 0) != 0) ::_exit(126);
+      if (log_fd >= 0 && (::dup2(log_fd, 1) != 1 || ::dup2(log_fd, 2) != 2)) {
+        ::_exit(126);
+      }
       ::close_range(3, ~0u, 0);
       ::execv(argv[0], argv.data());
       ::_exit(127);

@@ -40,16 +40,15 @@
 //
 // Needs a stream with NEW_AND_OLD_IMAGES (REMOVE needs the old item's
 // version).
-#include <curl/curl.h>
-
 #include <cstdlib>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
-#include "dynamodb_client.h"
+#include "eddy/functions/dynamodb.h"
 #include "eddy/functions/handler.h"
 
 using namespace eddy::handler;
@@ -70,8 +69,8 @@ Settings& GetSettings() {
 }
 
 // The client of the peer; made at load, kept for the keep-alive connection.
-std::unique_ptr<replicate::DynamoDbClient>& Peer() {
-  static std::unique_ptr<replicate::DynamoDbClient> peer;
+std::unique_ptr<eddy::dynamodb::client>& Peer() {
+  static std::unique_ptr<eddy::dynamodb::client> peer;
   return peer;
 }
 
@@ -196,20 +195,20 @@ void Init() {
   while (!settings.target.empty() && settings.target.back() == '/') {
     settings.target.pop_back();
   }
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-    throw std::runtime_error("curl_global_init failed");
-  }
-  Peer() = std::make_unique<replicate::DynamoDbClient>(
-      replicate::DynamoDbClient::FromEnvironment(settings.target));
-  const auto& options = Peer()->options();
+  // Credentials and region from the standard chain; value() throws (and
+  // init fails, saying why) without credentials.
+  eddy::dynamodb::client_options options;
+  options.endpoint = settings.target;
+  Peer() = std::make_unique<eddy::dynamodb::client>(
+      eddy::dynamodb::client::create(std::move(options)).value());
   log_info("replicating local writes (origin \"" + settings.origin + "\") to " +
-           settings.target + " (signed for " + options.region +
-           " with credentials from " + options.credentials_source + ")");
+           settings.target + " (signed for " + Peer()->options().region +
+           " with credentials from " + Peer()->credentials_source() + ")");
 }
 
 invocation_response Handle(const invocation_request& request) {
   const Settings& settings = GetSettings();
-  replicate::DynamoDbClient& peer = *Peer();
+  eddy::dynamodb::client& peer = *Peer();
   int sent = 0, superseded = 0, from_peer = 0;
   for (const record r : request.records()) {
     const bool remove = r.event() == event_type::remove;
@@ -236,21 +235,25 @@ invocation_response Handle(const invocation_request& request) {
       ++from_peer;  // written by replication: the peer has it already
       continue;
     }
-    const replicate::DynamoDbClient::Response response =
+    // The client retries what can heal (no answer, 5xx, throttling) a few
+    // times itself.
+    const eddy::dynamodb::outcome<std::string> response =
         remove
-            ? peer.Call("DeleteItem",
+            ? peer.call("DeleteItem",
                         DeleteRequest(r.table_name(), r.keys(), *stamp))
-            : peer.Call("PutItem", PutRequest(r.table_name(), *image, *stamp));
+            : peer.call("PutItem", PutRequest(r.table_name(), *image, *stamp));
     if (response.ok()) {
       ++sent;
-    } else if (response.error_type() == "ConditionalCheckFailedException") {
+    } else if (response.error().kind ==
+               eddy::dynamodb::error_kind::conditional_check_failed) {
       ++superseded;  // the peer has this write, or a newer one
     } else {
       // The whole batch is retried; what was applied finds its condition
       // false next time.
       return invocation_response::failure(
           std::string(r.event_name()) + " " + Describe(r) + " version " +
-              stamp->version + " not replicated: " + response.describe(),
+              stamp->version + " not replicated: " +
+              response.error().describe(),
           "ReplicateError");
     }
   }

@@ -55,6 +55,8 @@ class HandlerScaffoldTest(unittest.TestCase):
                      "include/eddy/functions/testing.h",
                      "include/eddy/functions/json.h",
                      "include/eddy/functions/aws_credentials.h",
+                     "include/eddy/functions/dynamodb.h",
+                     "lib/libeddy_functions_dynamodb.a",
                      "lib/cmake/EddyFunctions/EddyFunctionsConfig.cmake",
                      "lib/cmake/EddyFunctions/EddyHandler.cmake"):
             self.assertTrue((self.prefix / path).exists(), path)

@@ -74,7 +74,9 @@ ApiStatus ReadName(const Params& params, std::string* name) {
 
 void WriteTrigger(const TriggerStatus& s, JsonWriter* w) {
   w->StartObject();
-  dispatcher::WriteTriggerConfigMembers(s.config, w);
+  // Environment values may be secrets: the API shows their names only.
+  dispatcher::WriteTriggerConfigMembers(s.config, w,
+                                        /*mask_environment=*/true);
   w->Key("State");
   Str(w, s.state);
   if (!s.state_reason.empty()) {

@@ -20,6 +20,11 @@ namespace eddy::runtime::cli {
 namespace {
 
 constexpr char kAdmin[] = "EddyAdmin_20261126.";
+constexpr char kEnvHelp[] =
+    "An environment variable of the handler's workers, KEY=VALUE (shown "
+    "masked by status), or AWS_NAME alone to pass on that variable of the "
+    "server's; repeatable. Workers get these, PATH, HOME and the locale, "
+    "nothing else of the server's environment";
 // `trigger wait` polls instead of letting the server wait (WaitMs 0): a
 // waiting WaitForTriggers holds one of the server's HTTP loop threads, and
 // handlers that write back to the server (samples/analytics) have their
@@ -234,6 +239,7 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
       "(default: on)");
   invoke_->add_flag("--json", invoke_options_.json,
                     "Print the outcome as one JSON object");
+  invoke_->add_option("--env", invoke_options_.env, kEnvHelp);
 
   generate_event_ = trigger_->add_subcommand(
       "generate-event",
@@ -274,7 +280,6 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
 }
 
 void TriggerCommands::AddConfigOptions(CLI::App* cmd, bool for_update) {
-  (void)for_update;
   cmd->add_option("--batch-size", o_.batch_size, "Records per batch (1-10000)");
   cmd->add_option("--batching-window-ms", o_.batching_window_ms,
                   "Wait up to this long to fill a batch (0-300000)");
@@ -300,6 +305,13 @@ void TriggerCommands::AddConfigOptions(CLI::App* cmd, bool for_update) {
                   "Lambda filter pattern (JSON); up to 5");
   cmd->add_option("--tumbling-window", o_.tumbling_window,
                   "Tumbling window in seconds (0-900)");
+  cmd->add_option("--env", o_.env,
+                  std::string(kEnvHelp) +
+                      (for_update ? "; replaces the whole environment" : ""));
+  if (for_update) {
+    cmd->add_flag("--no-env", o_.no_env, "Remove every environment variable")
+        ->excludes("--env");
+  }
 }
 
 std::string TriggerCommands::ConfigJson(CLI::App* cmd, bool for_update) {
@@ -364,6 +376,26 @@ std::string TriggerCommands::ConfigJson(CLI::App* cmd, bool for_update) {
     w.EndObject();
   }
   num("--tumbling-window", "TumblingWindowInSeconds", o_.tumbling_window);
+  if (!o_.env.empty() || o_.no_env) {
+    dispatcher::TriggerConfig env;
+    env_error_ = ParseEnvOptions(o_.env, &env);
+    w.Key("Environment");
+    w.StartObject();
+    w.Key("Variables");
+    w.StartObject();
+    for (const auto& [name, value] : env.environment) {
+      w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+      w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+    }
+    w.EndObject();
+    w.Key("Inherit");
+    w.StartArray();
+    for (const std::string& name : env.inherit_environment) {
+      w.String(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+    }
+    w.EndArray();
+    w.EndObject();
+  }
   if (o_.disabled || o_.enabled) {
     w.Key("Enabled");
     w.Bool(o_.enabled);
@@ -396,8 +428,12 @@ int TriggerCommands::Run() {
 int TriggerCommands::Create() {
   rapidjson::Document doc;
   std::string error;
-  if (!Call(endpoint_, ca_bundle_, "CreateTrigger", ConfigJson(create_, false),
-            &doc, &error)) {
+  const std::string config = ConfigJson(create_, false);
+  if (!env_error_.ok()) {
+    std::fprintf(stderr, "eddy: %s\n", env_error_.message().c_str());
+    return 2;
+  }
+  if (!Call(endpoint_, ca_bundle_, "CreateTrigger", config, &doc, &error)) {
     HintAtHandlerDir(o_.handler, error);
     return 1;
   }
@@ -408,8 +444,12 @@ int TriggerCommands::Create() {
 int TriggerCommands::Update() {
   rapidjson::Document doc;
   std::string error;
-  if (!Call(endpoint_, ca_bundle_, "UpdateTrigger", ConfigJson(update_, true),
-            &doc, &error)) {
+  const std::string config = ConfigJson(update_, true);
+  if (!env_error_.ok()) {
+    std::fprintf(stderr, "eddy: %s\n", env_error_.message().c_str());
+    return 2;
+  }
+  if (!Call(endpoint_, ca_bundle_, "UpdateTrigger", config, &doc, &error)) {
     HintAtHandlerDir(o_.handler, error);
     return 1;
   }

@@ -45,6 +45,8 @@ class TriggerCommands {
     int64_t tumbling_window = 0;
     bool disabled = false;
     bool enabled = false;
+    std::vector<std::string> env;  // --env, as ParseEnvOptions reads it.
+    bool no_env = false;
   };
   // Registers the options shared by create and update.
   void AddConfigOptions(CLI::App* cmd, bool for_update);
@@ -74,6 +76,7 @@ class TriggerCommands {
   std::string replay_from_;
   InvokeOptions invoke_options_;
   SampleEventOptions event_options_;
+  eddy::Status env_error_;  // A bad --env, found by ConfigJson.
   bool json_ = false;
 };
 

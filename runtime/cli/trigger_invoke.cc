@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "dispatcher/batch_rules.h"
+#include "dispatcher/trigger_config.h"
 #include "dispatcher/worker_pool.h"
 #include "eddy/functions/testing.h"
 
@@ -347,6 +348,23 @@ void PrintText(std::FILE* out, const BatchVerdict& verdict,
 
 }  // namespace
 
+Status ParseEnvOptions(const std::vector<std::string>& env,
+                       dispatcher::TriggerConfig* config) {
+  for (const std::string& entry : env) {
+    const size_t equals = entry.find('=');
+    if (equals == std::string::npos) {
+      config->inherit_environment.push_back(entry);
+    } else if (equals == 0) {
+      return Status::InvalidArgument("--env wants KEY=VALUE (or AWS_NAME), "
+                                     "got '" +
+                                     entry + "'");
+    } else {
+      config->environment[entry.substr(0, equals)] = entry.substr(equals + 1);
+    }
+  }
+  return Status::OK();
+}
+
 int InvokeLocally(const InvokeOptions& options, std::FILE* out) {
   t::event event;
   try {
@@ -367,6 +385,19 @@ int InvokeLocally(const InvokeOptions& options, std::FILE* out) {
   }
   if (options.memory_mb < 128 || options.memory_mb > 10240) {
     std::fprintf(stderr, "eddy: --memory-mb must be between 128 and 10240\n");
+    return 2;
+  }
+  // The worker's environment, exactly as a trigger with these --env gets.
+  dispatcher::TriggerConfig trigger;
+  if (Status parsed = ParseEnvOptions(options.env, &trigger); !parsed.ok()) {
+    std::fprintf(stderr, "eddy: %s\n", parsed.message().c_str());
+    return 2;
+  }
+  trigger.name = "invoke";
+  trigger.table = event.table_name;
+  trigger.handler = options.handler;
+  if (Status valid = dispatcher::ValidateTriggerConfig(trigger); !valid.ok()) {
+    std::fprintf(stderr, "eddy: %s\n", valid.message().c_str());
     return 2;
   }
   std::error_code ec;
@@ -413,6 +444,8 @@ int InvokeLocally(const InvokeOptions& options, std::FILE* out) {
   dispatcher::WorkerGroupLimits limits;
   limits.max_workers = 1;
   limits.memory_bytes = static_cast<uint64_t>(options.memory_mb) << 20;
+  limits.environment = std::make_shared<const std::vector<std::string>>(
+      dispatcher::WorkerEnvironment(trigger, environ));
   Result<proto::InvokeResult> result =
       (*pool)->Invoke("invoke", limits, batch,
                       std::chrono::milliseconds(options.timeout_s * 1000));

@@ -18,7 +18,17 @@
 #include <string>
 #include <vector>
 
+#include "dispatcher/trigger_config.h"
+#include "eddy/result.h"
+
 namespace eddy::runtime::cli {
+
+// `--env` values into a trigger's environment: KEY=VALUE sets a variable,
+// a bare AWS_NAME passes on that variable of this process (or of the
+// server, for a trigger). InvalidArgument for "=x". The rules on names
+// are ValidateTriggerConfig's.
+Status ParseEnvOptions(const std::vector<std::string>& env,
+                       dispatcher::TriggerConfig* config);
 
 struct InvokeOptions {
   std::string handler;     // The library's path.

@@ -1,7 +1,7 @@
 #include "dispatcher/dispatcher.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
+#include <unistd.h>  // environ
 
 #include <atomic>
 #include <filesystem>
@@ -208,6 +208,9 @@ void Dispatcher::StartDelivery(Trigger* t) {
   if (auto table = options_.db->GetTable(t->config.table); table != nullptr) {
     partition_key = table->schema().hash_key.name;
   }
+  // The workers' whole environment: the trigger's, not the server's.
+  const auto environment = std::make_shared<const std::vector<std::string>>(
+      WorkerEnvironment(t->config, environ));
   for (uint32_t i = 0; i < t->shard_count; ++i) {
     ShardDeliveryContext ctx;
     ctx.config = t->config;
@@ -234,6 +237,7 @@ void Dispatcher::StartDelivery(Trigger* t) {
     ctx.limits.max_workers = static_cast<size_t>(t->shard_count) *
                              static_cast<size_t>(t->config.parallelization);
     ctx.limits.memory_bytes = static_cast<uint64_t>(t->config.memory_mb) << 20;
+    ctx.limits.environment = environment;
     ctx.pool = pool_.get();
     ctx.db = options_.db;
     ctx.store = store_.get();

@@ -665,6 +665,11 @@ class WorkerPool::Impl {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<std::string> environment;
+    if (limits.environment != nullptr) environment = *limits.environment;
+    std::vector<char*> envp;
+    for (std::string& e : environment) envp.push_back(e.data());
+    envp.push_back(nullptr);
     struct rlimit memory;
     memory.rlim_cur = memory.rlim_max = limits.memory_bytes;
     struct rlimit no_core {};
@@ -700,7 +705,7 @@ class WorkerPool::Impl {
         ::_exit(126);
       }
       ::close_range(3, ~0u, 0);
-      ::execv(argv[0], argv.data());
+      ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
     const int pidfd = PidfdOpen(pid);

@@ -20,7 +20,8 @@
 //     group's memory_bytes;
 //   - with Options::worker_user, the user's uid and gid and no
 //     supplementary groups (setgroups, setresgid, setresuid).
-// The environment is the server's, inherited as is.
+// The environment is the group's (WorkerGroupLimits::environment) and
+// nothing else: the server's may hold secrets.
 //
 // Failure handling (DESIGN.md invariant 5: user code never takes the server
 // down). Each of these completes the invocation with a FAILURE result, never
@@ -57,6 +58,10 @@ namespace eddy::runtime::dispatcher {
 struct WorkerGroupLimits {
   size_t max_workers = 1;
   uint64_t memory_bytes = 512ull << 20;  // RLIMIT_AS of each process.
+  // The whole environment of each process, "NAME=value" strings (see
+  // WorkerEnvironment in trigger_config.h); null: an empty one. Nothing is
+  // inherited. Shared: every invocation carries the group's limits.
+  std::shared_ptr<const std::vector<std::string>> environment;
 };
 
 class WorkerPool {

@@ -16,7 +16,8 @@
 // again: each part knows the last sequence number it has, and totals are
 // sums of parts, never increments.
 //
-// Configuration (the worker processes inherit the server's environment):
+// Configuration: the environment of the worker processes that run the
+// handler, given to the trigger (`eddy trigger create --env KEY=VALUE`):
 //   EDDY_ANALYTICS_ENDPOINT  where the Aggregates table is, default
 //                            http://127.0.0.1:8000
 //   EDDY_ANALYTICS_TABLE     its name, default Aggregates

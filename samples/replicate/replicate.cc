@@ -3,13 +3,14 @@
 // DynamoDB endpoint), with last-writer-wins on each item's (version, origin)
 // pair. Run it on both sides, each pointed at the other, and both converge.
 //
-// Configuration (the environment of the server; its worker processes, which
-// run handlers, inherit it):
+// Configuration: the environment of the worker processes that run the
+// handler, given to the trigger (`eddy trigger create --env KEY=VALUE`):
 //   REPLICATE_TARGET   the peer's endpoint, e.g. http://127.0.0.1:8001
 //   REPLICATE_ORIGIN   this side's name, e.g. "a"; what local writes put in
 //                      their `origin` attribute
 //   Credentials and region to sign requests to the peer with, from the
-//   standard AWS chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+//   standard AWS chain (`--env AWS_ACCESS_KEY_ID` alone passes on the
+//   server's): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 //   AWS_SESSION_TOKEN, else ~/.aws/credentials (AWS_PROFILE); AWS_REGION,
 //   AWS_DEFAULT_REGION, else ~/.aws/config, else us-east-1. AWS_CA_BUNDLE
 //   for an https:// peer with its own CA.
@@ -182,13 +183,13 @@ void Init() {
   const char* origin = std::getenv("REPLICATE_ORIGIN");
   if (target == nullptr || *target == '\0') {
     throw std::runtime_error(
-        "REPLICATE_TARGET is not set: start the server with the peer's "
-        "endpoint in it, e.g. REPLICATE_TARGET=http://127.0.0.1:8001");
+        "REPLICATE_TARGET is not set: create the trigger with the peer's "
+        "endpoint, e.g. --env REPLICATE_TARGET=http://127.0.0.1:8001");
   }
   if (origin == nullptr || *origin == '\0') {
     throw std::runtime_error(
-        "REPLICATE_ORIGIN is not set: start the server with this side's "
-        "name in it, e.g. REPLICATE_ORIGIN=a");
+        "REPLICATE_ORIGIN is not set: create the trigger with this side's "
+        "name, e.g. --env REPLICATE_ORIGIN=a");
   }
   settings.target = target;
   settings.origin = origin;

@@ -172,6 +172,21 @@ class LocalInvokeTest(unittest.TestCase):
                     stdin=json.dumps(answer), check=2)
         self.assertIn("no handler library at /nonexistent/lib.so", done.stderr)
 
+    def test_env_is_the_workers_whole_environment(self):
+        """--env as a trigger's: the variables given, the AWS_* ones named,
+        PATH, HOME and the locale; not this process's credentials."""
+        event = self.event_file("insert", "--table", "T")
+        out = self.invoke("sandbox_report", event, "--env", "GREETING=hi",
+                          "--env", "AWS_DEFAULT_REGION", check=0)
+        [line] = [l["Message"] for l in out["Log"] if l["FromHandler"]]
+        env = json.loads(line[len("sandbox "):])["env"]
+        own = {k: v for k, v in env.items()
+               if k not in ("PATH", "HOME", "LANG", "LANGUAGE") and not k.startswith("LC_")}
+        self.assertEqual(own, {"GREETING": "hi", "AWS_DEFAULT_REGION": "us-east-1"})
+        done = eddy("trigger", "invoke", "--handler", built_handler("ok"), "--event",
+                    event, "--env", "PASSWORD", check=2)
+        self.assertIn("AWS_* variables only", done.stderr)
+
     def test_load_failure_names_the_users_file(self):
         library = built_handler("init_fails")
         out = self.invoke("init_fails", self.event_file("insert", "--table", "T"), check=1)

@@ -86,8 +86,11 @@ class LocalInvokeTest(unittest.TestCase):
         out = self.invoke("ok", event, check=0)
         self.assertEqual(out["Outcome"], "success")
         handler_lines = [line["Message"] for line in out["Log"] if line["FromHandler"]]
-        self.assertEqual(len(handler_lines), 1)
-        record = json.loads(handler_lines[0])
+        # One line per record, then the batch's ("batch <shard> <ids>").
+        records = [m for m in handler_lines if not m.startswith("batch ")]
+        self.assertEqual(len(records), 1)
+        self.assertEqual(len(handler_lines), 2)
+        record = json.loads(records[0])
         sent = json.loads(event.read_text())["Records"][0]
         self.assertEqual(record["dynamodb"]["Keys"], {"id": {"S": "o7"}})
         self.assertEqual(record["dynamodb"]["NewImage"], sent["dynamodb"]["NewImage"])

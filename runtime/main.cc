@@ -18,6 +18,7 @@
 //               [--lease-duration 10s] [--metrics-port P] [every option of
 //               trigger create]
 //   eddy runner status --group NAME --endpoint URL [--json]
+//   eddy handler new NAME [--dir D]
 //
 // The client subcommands take --ca-bundle FILE (else $AWS_CA_BUNDLE) for
 // https:// endpoints and sign every request with the standard AWS
@@ -47,6 +48,7 @@
 #include "cli/auth_cli.h"
 #include "cli/client_flags.h"
 #include "cli/runner_cli.h"
+#include "cli/handler_cli.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
 #include "cli/ttl_cli.h"
@@ -589,6 +591,7 @@ int main(int argc, char** argv) {
   eddy::runtime::cli::TtlCommands ttl(&app);
   eddy::runtime::cli::AuthCommands auth(&app);
   eddy::runtime::cli::RunnerCommands runner(&app);
+  eddy::runtime::cli::HandlerCommands handler_cmd(&app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
@@ -596,6 +599,7 @@ int main(int argc, char** argv) {
   if (ttl.parsed()) return ttl.Run();
   if (auth.parsed()) return auth.Run();
   if (runner.parsed()) return runner.Run();
+  if (handler_cmd.parsed()) return handler_cmd.Run();
   if (tail_cmd->parsed()) {
     tail.from_trim_horizon = from == "trim-horizon";
     static std::atomic<bool> stop{false};

@@ -120,6 +120,9 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
       {"EddyAdmin_20261126.ListTriggers", &ListTriggers, A::kAccount},
       {"EddyAdmin_20261126.GetTriggerStatus", &GetTriggerStatus, A::kTrigger},
       {"EddyAdmin_20261126.WaitForTriggers", &WaitForTriggers, A::kAccount},
+      // Re-delivers history the trigger's handler was already given: the
+      // trigger's own action, as UpdateTrigger (no new table access).
+      {"EddyAdmin_20261126.ReplayTrigger", &ReplayTrigger, A::kTrigger},
       {"EddyAdmin_20261126.SweepExpiredItems", &SweepExpiredItems,
        A::kTableOrAll},
   };

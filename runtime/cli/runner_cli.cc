@@ -162,8 +162,15 @@ int RunnerCommands::RunRunner() {
   options.worker_binary = worker_binary_;
   options.worker_log_level = log_level_;
   // The same options, defaults and checks as `eddy trigger create`.
+  const eddy::Result<std::string> config_json =
+      TriggerConfigJson(runner_, flags_, /*for_update=*/false);
+  if (!config_json.ok()) {
+    std::fprintf(stderr, "eddy runner: %s\n",
+                 config_json.status().message().c_str());
+    return 2;
+  }
   rapidjson::Document json;
-  json.Parse(TriggerConfigJson(runner_, flags_, /*for_update=*/false).c_str());
+  json.Parse(config_json->c_str());
   eddy::Status read =
       dispatcher::ReadTriggerConfig(json, false, &options.config);
   if (!read.ok()) {

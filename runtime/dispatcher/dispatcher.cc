@@ -1,7 +1,7 @@
 #include "dispatcher/dispatcher.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
+#include <unistd.h>  // environ
 
 #include <atomic>
 #include <cerrno>
@@ -32,6 +32,8 @@ struct Trigger {
   // By shard index; guarded by admin_mu_.
   std::map<uint32_t, std::unique_ptr<ShardDelivery>> deliveries;
   std::string worker_group;
+  // The workers' environment (WorkerEnvironment), set by StartDelivery.
+  std::shared_ptr<const std::vector<std::string>> environment;
   StreamInfo info;  // Of the stream, while delivering.
   TriggerMetrics metrics;
   // The library's resolved path, once it passed the handler directory's
@@ -287,6 +289,9 @@ void Dispatcher::StartDelivery(Trigger* t) {
   if (auto table = options_.db->GetTable(t->config.table); table != nullptr) {
     t->info.hash_key = table->schema().hash_key.name;
   }
+  // The workers' whole environment: the trigger's, not the server's.
+  t->environment = std::make_shared<const std::vector<std::string>>(
+      WorkerEnvironment(t->config, environ));
   SyncShards(t);
 }
 
@@ -372,6 +377,7 @@ void Dispatcher::StartShard(Trigger* t, uint32_t i) {
   ctx.limits.max_workers = static_cast<size_t>(t->stream->width()) *
                            static_cast<size_t>(t->config.parallelization);
   ctx.limits.memory_bytes = static_cast<uint64_t>(t->config.memory_mb) << 20;
+  ctx.limits.environment = t->environment;
   ctx.pool = pool_.get();
   ctx.metrics = &t->metrics;
   // Checkpoints stay the shard log's number of the next record to read
@@ -570,6 +576,86 @@ Result<TriggerStatus> Dispatcher::UpdateTrigger(
   NotifyProgress();  // A disabled trigger no longer holds barriers.
   if (!saved.ok()) return saved;
   options_.logger->info("trigger {} updated", name);
+  return StatusOf(t.get());
+}
+
+namespace {
+
+// The number of the first record of `log` created at or after `from_ms`
+// (last_sequence() + 1 when there is none): a scan from the oldest
+// retained record, which is right even if clocks stepped back.
+Result<uint64_t> FirstRecordAtOrAfter(streams::ShardLog* log, int64_t from_ms) {
+  uint64_t next = log->first_sequence();
+  while (next <= log->last_sequence()) {
+    Result<streams::ReadResult> read = log->Read(next, 1024, 4u << 20);
+    if (!read.ok() && read.status().IsOutOfRange()) {
+      next = log->first_sequence();  // Trimmed meanwhile: go on from there.
+      continue;
+    }
+    EDDY_RETURN_IF_ERROR(read.status());
+    if (read->records.empty()) break;
+    for (const streams::LogRecord& record : read->records) {
+      if (record.timestamp_ms >= from_ms) return record.sequence;
+    }
+    next = read->next_sequence;
+  }
+  return log->last_sequence() + 1;
+}
+
+}  // namespace
+
+Result<TriggerStatus> Dispatcher::ReplayTrigger(
+    const std::string& name, std::optional<int64_t> from_ms) {
+  std::lock_guard<std::mutex> admin(admin_mu_);
+  if (stopped_) return Status::Busy("the dispatcher is stopping");
+  std::shared_ptr<Trigger> t;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = triggers_.find(name);
+    if (it == triggers_.end()) {
+      return Status::NotFound("Trigger not found: " + name);
+    }
+    t = it->second;
+  }
+  if (t->stream == nullptr) {
+    return Status::InvalidArgument(
+        "Trigger " + name + ": the stream " + t->stream_label + " of table " +
+        t->config.table + " is gone; there is nothing to replay");
+  }
+  // Every live shard, closed ones too (parents before children, as
+  // SyncShards starts them).
+  std::map<uint32_t, uint64_t> starts;
+  for (uint32_t i = t->stream->first_shard(); i < t->stream->shard_count();
+       ++i) {
+    streams::ShardLog* log = t->stream->shard(i);
+    if (log == nullptr) continue;
+    if (!from_ms) {
+      starts[i] = log->first_sequence();
+      continue;
+    }
+    EDDY_ASSIGN_OR_RETURN(starts[i], FirstRecordAtOrAfter(log, *from_ms));
+  }
+  // Stopped first, so that no delivery writes an older checkpoint after
+  // these.
+  StopDelivery(t.get());
+  Status saved;
+  for (const auto& [i, start] : starts) {
+    saved = store_->SaveCheckpoint(name, i, start, std::nullopt);
+    if (!saved.ok()) break;
+    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_ptr<std::atomic<uint64_t>>& checkpoint = t->checkpoints[i];
+    if (checkpoint == nullptr) {
+      checkpoint = std::make_shared<std::atomic<uint64_t>>(start);
+    } else {
+      checkpoint->store(start);
+    }
+  }
+  StartDelivery(t.get());
+  NotifyProgress();
+  if (!saved.ok()) return saved;
+  options_.logger->info("trigger {} replays from {}", name,
+                        from_ms ? std::to_string(*from_ms) + " ms"
+                                : std::string("the trim horizon"));
   return StatusOf(t.get());
 }
 

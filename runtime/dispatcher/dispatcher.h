@@ -136,6 +136,15 @@ class Dispatcher {
       const std::string& name,
       const std::function<Status(TriggerConfig*)>& change);
   Status DeleteTrigger(const std::string& name);
+  // Re-runs the trigger over the history still in its stream: every
+  // shard's checkpoint moves back (or forward) to its first record with a
+  // creation time at or after `from_ms`, or to its oldest retained record
+  // when `from_ms` is nullopt (TRIM_HORIZON), and open tumbling windows
+  // start again empty. Delivery restarts from there; records are delivered
+  // again (at least once, as after any retry). NotFound: no such trigger.
+  // InvalidArgument: its stream is gone.
+  Result<TriggerStatus> ReplayTrigger(const std::string& name,
+                                      std::optional<int64_t> from_ms);
   std::vector<TriggerStatus> ListTriggers(
       const std::optional<std::string>& table);
   Result<TriggerStatus> GetTriggerStatus(const std::string& name);

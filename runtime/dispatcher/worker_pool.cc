@@ -38,33 +38,38 @@
 #endif
 #endif
 
-extern char** environ;
-
 namespace eddy::runtime::dispatcher {
 namespace {
 
-// The worker's environment: the server's, and in ASan builds the memory
-// cap as ASAN_OPTIONS' hard_rss_limit_mb (see EDDY_WORKER_ASAN).
-std::vector<std::string> WorkerEnvironment(
-    [[maybe_unused]] uint64_t memory_bytes) {
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    env.emplace_back(*e);
-  }
+// In ASan builds (EDDY_WORKER_ASAN), adds to a worker's environment the
+// server's sanitizer settings (ASAN_OPTIONS, UBSAN_OPTIONS, LSAN_OPTIONS:
+// where reports go, suppressions), and the memory cap as ASAN_OPTIONS'
+// hard_rss_limit_mb. Other builds: nothing.
+void AddSanitizerEnvironment([[maybe_unused]] uint64_t memory_bytes,
+                             [[maybe_unused]] std::vector<std::string>* env) {
 #ifdef EDDY_WORKER_ASAN
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    const std::string prefix = std::string(name) + "=";
+    const bool present =
+        std::any_of(env->begin(), env->end(), [&](const std::string& v) {
+          return v.rfind(prefix, 0) == 0;
+        });
+    const char* value = ::getenv(name);
+    if (!present && value != nullptr) env->push_back(prefix + value);
+  }
   const std::string limit =
-      "hard_rss_limit_mb=" + std::to_string(std::max<uint64_t>(
-                                 1, memory_bytes >> 20));
-  auto options = std::find_if(env.begin(), env.end(), [](const std::string& v) {
-    return v.rfind("ASAN_OPTIONS=", 0) == 0;
-  });
-  if (options == env.end()) {
-    env.push_back("ASAN_OPTIONS=" + limit);
+      "hard_rss_limit_mb=" +
+      std::to_string(std::max<uint64_t>(1, memory_bytes >> 20));
+  auto options =
+      std::find_if(env->begin(), env->end(), [](const std::string& v) {
+        return v.rfind("ASAN_OPTIONS=", 0) == 0;
+      });
+  if (options == env->end()) {
+    env->push_back("ASAN_OPTIONS=" + limit);
   } else {
     *options += ":" + limit;
   }
 #endif
-  return env;
 }
 
 using Clock = std::chrono::steady_clock;
@@ -703,9 +708,11 @@ class WorkerPool::Impl {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    std::vector<std::string> env = WorkerEnvironment(limits.memory_bytes);
+    std::vector<std::string> environment;
+    if (limits.environment != nullptr) environment = *limits.environment;
+    AddSanitizerEnvironment(limits.memory_bytes, &environment);
     std::vector<char*> envp;
-    for (std::string& e : env) envp.push_back(e.data());
+    for (std::string& e : environment) envp.push_back(e.data());
     envp.push_back(nullptr);
     struct rlimit memory;
     memory.rlim_cur = memory.rlim_max = limits.memory_bytes;
@@ -716,6 +723,7 @@ class WorkerPool::Impl {
     const uid_t uid = worker_uid_;
     const gid_t gid = worker_gid_;
     const int devnull = devnull_;
+    const int log_fd = options_.log_fd;
 
     const pid_t pid = ::fork();
     if (pid < 0)
@@ -741,6 +749,9 @@ class WorkerPool::Impl {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(126);
       if (::dup2(devnull, 0) != 0) ::_exit(126);
+      if (log_fd >= 0 && (::dup2(log_fd, 1) != 1 || ::dup2(log_fd, 2) != 2)) {
+        ::_exit(126);
+      }
       ::close_range(3, ~0u, 0);
       ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);

@@ -143,8 +143,8 @@ class ConsoleAnonymousTest(ConsoleTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        dlq = str(cls.tmp / "broken-dlq.jsonl")
         runner = cls("test_static_files")
+        dlq = runner.dlq_path("broken")
         runner.create_trigger("Orders", "ok", "--name", "audit")
         runner.create_trigger("Orders", "returns_failure", "--name", "broken",
                               "--max-retries", "0", "--on-failure", f"file:{dlq}")

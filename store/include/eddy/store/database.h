@@ -62,6 +62,7 @@
 #include <vector>
 
 #include "eddy/result.h"
+#include "eddy/store/backup.h"
 #include "eddy/store/table.h"
 #include "eddy/store/table_schema.h"
 #include "eddy/streams/file_system.h"
@@ -142,6 +143,10 @@ class Database {
     // pause, each later one after twice the previous, up to the maximum.
     int64_t recovery_retry_ms = 50;
     int64_t recovery_max_retry_ms = 2000;
+    // Point-in-time recovery keeps this much history (DynamoDB: 35 days).
+    int64_t pitr_retention_ms = 35LL * 24 * 60 * 60 * 1000;
+    // Background jobs (backups, restores) run on this many threads.
+    int job_threads = 1;
     // The files the store works on; tests pass fault-injecting ones
     // (tests/unit/store/fault_injection_env.h,
     // tests/unit/streams/fault_injection_file_system.h). Not owned; must
@@ -190,11 +195,51 @@ class Database {
   virtual Result<int64_t> SweepExpired(
       const std::optional<std::string>& table) = 0;
   // Names in ascending order, starting after `exclusive_start` (if any), at
-  // most `limit`.
+  // most `limit`; tables being restored included.
   virtual std::vector<std::string> ListTables(
       const std::optional<std::string>& exclusive_start, size_t limit) = 0;
-  // nullptr when there is no such table.
+  // nullptr when there is no such table, or while it is being restored
+  // (CREATING tables are not served).
   virtual std::shared_ptr<Table> GetTable(const std::string& name) = 0;
+  // DescribeTable: any table, also one being restored (CREATING, with its
+  // restore in TableInfo::restore); nullopt when there is none.
+  virtual std::optional<TableInfo> DescribeTable(const std::string& name) = 0;
+
+  // --- Backups (backup.h). Errors: NotFound (table or backup),
+  // AlreadyExists (a restore's target table name is taken), Busy (the
+  // backup or table is in use: a CREATING backup cannot be deleted or
+  // restored, a CREATING table cannot be backed up).
+
+  // Takes the cut now and writes the backup in the background; returns it
+  // CREATING.
+  virtual Result<BackupInfo> CreateBackup(const std::string& table,
+                                          const std::string& name) = 0;
+  virtual Result<BackupInfo> DescribeBackup(const std::string& id) = 0;
+  // Every backup (also of deleted tables), oldest first.
+  virtual std::vector<BackupInfo> ListBackups() = 0;
+  // Removes the backup's files; returns it DELETED.
+  virtual Result<BackupInfo> DeleteBackup(const std::string& id) = 0;
+  // Creates table `target` (its name, keys, definitions, indexes, billing;
+  // the caller derives it from the backup's table) CREATING and fills it
+  // in the background from the backup.
+  virtual Result<TableInfo> RestoreTableFromBackup(
+      const std::string& id, const TableSchema& target) = 0;
+
+  // --- Point-in-time recovery.
+
+  // Enables or disables it on `table` (NotFound). Disabling drops the
+  // history.
+  virtual Result<ContinuousBackups> UpdateContinuousBackups(
+      const std::string& table, bool enabled) = 0;
+  virtual Result<ContinuousBackups> DescribeContinuousBackups(
+      const std::string& table) = 0;
+  // Creates `target` CREATING and fills it in the background with the
+  // state `source` had at `time_ms`. InvalidArgument when recovery is not
+  // enabled on `source` ("Point in time recovery is not enabled for table
+  // '<name>'") or time_ms is outside its window (OutOfRange).
+  virtual Result<TableInfo> RestoreTableToPointInTime(
+      const std::string& source, int64_t time_ms,
+      const TableSchema& target) = 0;
 
   // The streams of `table` (of every table when absent), each table name's
   // latest first, including disabled streams still within retention, also

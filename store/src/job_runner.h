@@ -1,0 +1,61 @@
+// JobRunner: the store's long-running background work (backups, restores)
+// on a few threads, so that none of it runs on a request's thread.
+//
+// A job is a function that checks `stop` now and then and returns early
+// once it is set (Close); its owner keeps its durable status record (a
+// backup's manifest, a restoring table's catalog record) so that the next
+// Open resumes or fails it. Jobs run in submission order, `threads` at a
+// time.
+//
+// Thread-safety: all methods may be called concurrently.
+#ifndef EDDY_STORE_SRC_JOB_RUNNER_H_
+#define EDDY_STORE_SRC_JOB_RUNNER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace eddy::store {
+
+class JobRunner {
+ public:
+  using Job = std::function<void(const std::atomic<bool>& stop)>;
+
+  explicit JobRunner(int threads);
+  ~JobRunner() { Stop(); }
+  JobRunner(const JobRunner&) = delete;
+  JobRunner& operator=(const JobRunner&) = delete;
+
+  // Queues `job`. After Stop, jobs are dropped (their records resume them
+  // at the next Open).
+  void Submit(Job job);
+  // Sets `stop`, waits for the running jobs to return, drops queued ones.
+  void Stop();
+  // Blocks until no job is queued or running (tests, tools).
+  void WaitIdle();
+  // Test hook: while held, queued jobs wait (a shutdown then leaves them
+  // to the next Open).
+  void TEST_Hold(bool held);
+
+ private:
+  void Loop();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  std::deque<Job> queue_;
+  int running_ = 0;
+  bool stopped_ = false;
+  bool held_ = false;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace eddy::store
+
+#endif  // EDDY_STORE_SRC_JOB_RUNNER_H_

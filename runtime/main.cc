@@ -2,6 +2,7 @@
 //
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
 //              [--stream-shards N] [--stream-retention 24h]
+//              [--pitr-retention 35d]
 //              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //              [--handler-dir DIR] [--worker-user USER]
@@ -57,6 +58,7 @@ struct ServeOptions {
   std::string log_level = "info";
   uint32_t stream_shards = 4;
   std::string stream_retention = "24h";
+  std::string pitr_retention = "35d";
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.
   std::string worker_binary;         // "": eddy-worker beside this binary.
@@ -159,6 +161,12 @@ int Serve(const ServeOptions& options) {
     return 2;
   }
   db_options.ttl_sweep_interval_ms = ParseDuration(options.ttl_interval);
+  db_options.pitr_retention_ms = ParseDuration(options.pitr_retention);
+  if (db_options.pitr_retention_ms <= 0) {
+    server_log->critical(
+        "--pitr-retention must be a positive duration (e.g. 35d, 24h)");
+    return 2;
+  }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     server_log->critical(
         "--tls-cert and --tls-key go together: give both (PEM files) to "
@@ -185,6 +193,8 @@ int Serve(const ServeOptions& options) {
   }
   eddy::runtime::api::EndpointConfig config;
   config.region = options.region;
+  config.pitr_retention_days = std::max<int64_t>(
+      1, db_options.pitr_retention_ms / (24LL * 60 * 60 * 1000));
   std::unique_ptr<eddy::runtime::auth::IdentityStore> identities;
   if (!options.auth_file.empty()) {
     eddy::runtime::auth::IdentityStore::Options auth_options;
@@ -354,6 +364,11 @@ int main(int argc, char** argv) {
                    "How long stream records are kept (e.g. 24h, 90m)")
       ->capture_default_str();
 
+  serve_cmd
+      ->add_option("--pitr-retention", serve.pitr_retention,
+                   "How far back point-in-time recovery reaches (e.g. 35d, "
+                   "24h; DynamoDB: 35 days)")
+      ->capture_default_str();
   serve_cmd
       ->add_option("--ttl-interval", serve.ttl_interval,
                    "How often expired TTL items are deleted, in seconds or "

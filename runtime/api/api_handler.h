@@ -110,7 +110,7 @@ class ApiHandler {
   EndpointConfig config_;
   CorsPolicy cors_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::array<OperationEntry, 36> operations_;
+  std::array<OperationEntry, 44> operations_;
   // X-Amz-Target -> its entry in operations_.
   std::unordered_map<std::string_view, OperationEntry*> operations_by_target_;
   TransactionTokens transaction_tokens_;

@@ -26,6 +26,9 @@ namespace eddy::runtime::api {
 struct EndpointConfig {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
+  // The point-in-time recovery window (--pitr-retention), in whole days as
+  // DescribeContinuousBackups' RecoveryPeriodInDays reports it.
+  int64_t pitr_retention_days = 35;
 };
 
 class TransactionTokens;
@@ -105,6 +108,24 @@ ApiStatus DescribeLimits(const OperationContext&, const rapidjson::Value&,
 ApiStatus DescribeEndpoints(const OperationContext&, const rapidjson::Value&,
                             JsonWriter*);
 
+// Backups and point-in-time recovery (backup_ops.cc).
+ApiStatus CreateBackup(const OperationContext&, const rapidjson::Value&,
+                       JsonWriter*);
+ApiStatus DescribeBackup(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus ListBackups(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus DeleteBackup(const OperationContext&, const rapidjson::Value&,
+                       JsonWriter*);
+ApiStatus RestoreTableFromBackup(const OperationContext&,
+                                 const rapidjson::Value&, JsonWriter*);
+ApiStatus UpdateContinuousBackups(const OperationContext&,
+                                  const rapidjson::Value&, JsonWriter*);
+ApiStatus DescribeContinuousBackups(const OperationContext&,
+                                    const rapidjson::Value&, JsonWriter*);
+ApiStatus RestoreTableToPointInTime(const OperationContext&,
+                                    const rapidjson::Value&, JsonWriter*);
+
 // DynamoDB Streams (target prefix DynamoDBStreams_20120810).
 ApiStatus ListStreams(const OperationContext&, const rapidjson::Value&,
                       JsonWriter*);
@@ -144,6 +165,13 @@ ApiStatus SweepExpiredItems(const OperationContext&, const rapidjson::Value&,
 std::string TableArn(const EndpointConfig& config, const std::string& table);
 std::string StreamArn(const EndpointConfig& config, const std::string& table,
                       const std::string& label);
+// arn:aws:dynamodb:<region>:<account>:table/<table>/backup/<id>
+std::string BackupArn(const EndpointConfig& config, const std::string& table,
+                      const std::string& id);
+// A TableDescription object (DescribeTable's Table, CreateTable's and the
+// restores' TableDescription), with RestoreSummary for a restored table.
+void WriteTableDescription(const OperationContext& ctx,
+                           const store::TableInfo& info, JsonWriter* w);
 
 // Reads and validates TableName (required; 3..255 chars of [a-zA-Z0-9_.-]).
 ApiStatus ReadTableName(const Params& params, std::string* name);

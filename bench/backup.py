@@ -101,7 +101,15 @@ def main():
         # 1. A plain copy of the LevelDB files, then a backup.
         copy_dir = os.path.join(tmp, "copy")
         t = time.monotonic()
-        shutil.copytree(os.path.join(data, "leveldb"), copy_dir)
+        # LevelDB keeps flushing and compacting meanwhile: a file that
+        # vanishes during the copy is skipped (it is not a consistent copy;
+        # that is what the backup is for).
+        os.makedirs(copy_dir)
+        for name in os.listdir(os.path.join(data, "leveldb")):
+            try:
+                shutil.copy2(os.path.join(data, "leveldb", name), copy_dir)
+            except FileNotFoundError:
+                pass
         r["copy_s"] = round(time.monotonic() - t, 3)
         r["leveldb_bytes"] = restart.du(copy_dir)
         shutil.rmtree(copy_dir)

@@ -109,6 +109,7 @@ Result<HttpClient> HttpClient::Create(HttpClientOptions options) {
   curl_easy_setopt(curl, CURLOPT_URL, state->url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, o.request_timeout_ms);
   curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
   curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, state->sigv4.c_str());

@@ -30,6 +30,9 @@ struct HttpClientOptions {
   // The signing region. Empty: the standard chain, else us-east-1.
   std::string region;
   long connect_timeout_ms = 10'000;
+  // A whole request (connect, send, answer) takes at most this long; 0:
+  // no limit.
+  long request_timeout_ms = 0;
 };
 
 struct HttpClientResponse {

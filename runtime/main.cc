@@ -3,14 +3,20 @@
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
 //              [--stream-shards N] [--stream-retention 24h]
 //              [--pitr-retention 35d]
+//              [--stream-shard-rollover 4h]
 //              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
 //              [--handler-dir DIR] [--worker-user USER]
 //              [--cors-origins '*'|ORIGIN,...|none]
+//              [--enforce-capacity [--capacity-burst-seconds 300]]
 //   eddy stream tail TABLE [--from trim-horizon|latest] [--endpoint URL]
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
 //   eddy auth add NAME [--policy FILE | --allow-all] [--auth FILE]
+//   eddy runner --endpoint URL --table T --handler LIB.so --group NAME
+//               [--lease-duration 10s] [--metrics-port P] [every option of
+//               trigger create]
+//   eddy runner status --group NAME --endpoint URL [--json]
 //
 // The client subcommands take --ca-bundle FILE (else $AWS_CA_BUNDLE) for
 // https:// endpoints and sign every request with the standard AWS
@@ -39,6 +45,7 @@
 #include "auth/identity_store.h"
 #include "cli/auth_cli.h"
 #include "cli/client_flags.h"
+#include "cli/runner_cli.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
 #include "cli/ttl_cli.h"
@@ -59,6 +66,7 @@ struct ServeOptions {
   uint32_t stream_shards = 4;
   std::string stream_retention = "24h";
   std::string pitr_retention = "35d";
+  std::string stream_rollover = "4h";  // "0": shards never roll over.
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.
   std::string worker_binary;         // "": eddy-worker beside this binary.
@@ -71,6 +79,10 @@ struct ServeOptions {
   // Browser origins allowed by CORS; unset: "*" when anonymous on a
   // loopback address, none with --auth.
   std::optional<std::string> cors_origins;
+  // Throttle PROVISIONED tables at their throughput (DynamoDB Local does
+  // not); the unused capacity kept for bursts, in seconds.
+  bool enforce_capacity = false;
+  double capacity_burst_seconds = 300;
 };
 
 bool IsLoopback(const std::string& host) {
@@ -107,7 +119,8 @@ int64_t ParseDuration(const std::string& text) {
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
     ++i;
   }
-  if (i == 0) return -1;
+  // Up to 10 digits: no overflow in days, and no exception from stoll.
+  if (i == 0 || i > 10) return -1;
   const int64_t n = std::stoll(text.substr(0, i));
   const std::string unit = text.substr(i);
   if (unit == "ms") return n;
@@ -150,10 +163,22 @@ int Serve(const ServeOptions& options) {
   db_options.logger = store_log;
   db_options.stream_shards = options.stream_shards;
   db_options.stream_retention_ms = ParseDuration(options.stream_retention);
-  // Trim at least four times per retention period (and at most once a
-  // minute), so a short retention in tests takes effect promptly.
+  db_options.stream_rollover_ms = ParseDuration(options.stream_rollover);
+  if (db_options.stream_rollover_ms < 0) {
+    server_log->critical(
+        "--stream-shard-rollover must be a duration (e.g. 4h, 30s; 0 turns "
+        "rollovers off)");
+    return 2;
+  }
+  // Trim at least four times per retention period and check rollovers
+  // four times per rollover period (and at most once a minute), so short
+  // periods in tests take effect promptly.
+  int64_t period = db_options.stream_retention_ms;
+  if (db_options.stream_rollover_ms > 0) {
+    period = std::min(period, db_options.stream_rollover_ms);
+  }
   db_options.maintenance_interval_ms =
-      std::clamp<int64_t>(db_options.stream_retention_ms / 4, 100, 60 * 1000);
+      std::clamp<int64_t>(period / 4, 100, 60 * 1000);
   if (db_options.stream_retention_ms <= 0 || options.stream_shards == 0) {
     server_log->critical(
         "--stream-retention and --stream-shards must be "
@@ -177,6 +202,13 @@ int Serve(const ServeOptions& options) {
     server_log->critical(
         "--ttl-interval must be a duration (e.g. 60, 60s, 10m; 0 turns the "
         "background TTL sweeper off)");
+    return 2;
+  }
+  if (!(options.capacity_burst_seconds > 0 &&
+        options.capacity_burst_seconds <= 300)) {
+    server_log->critical(
+        "--capacity-burst-seconds must be more than 0 and at most 300 "
+        "(DynamoDB keeps up to 300 seconds of unused capacity)");
     return 2;
   }
   // Trust: an auth file, or anonymous mode on loopback only.
@@ -254,8 +286,17 @@ int Serve(const ServeOptions& options) {
     server_log->critical("{}", cors.status().message());
     return 2;
   }
+  // Provisioned capacity: off by default, as DynamoDB Local.
+  std::unique_ptr<eddy::runtime::api::CapacityLimiter> capacity;
+  if (options.enforce_capacity) {
+    eddy::runtime::api::CapacityLimiter::Options capacity_options;
+    capacity_options.burst_seconds = options.capacity_burst_seconds;
+    capacity = std::make_unique<eddy::runtime::api::CapacityLimiter>(
+        db->get(), config, capacity_options);
+  }
   auto handler = std::make_shared<eddy::runtime::api::ApiHandler>(
-      db->get(), config, api_log, &authenticator, dispatcher->get(), *cors);
+      db->get(), config, api_log, &authenticator, dispatcher->get(), *cors,
+      std::move(capacity));
 
   eddy::runtime::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -284,6 +325,12 @@ int Serve(const ServeOptions& options) {
                    (*server)->port());
   server_log->info("data directory: {}{}", data_path.string(),
                    options.sync ? " (fsync on every write)" : "");
+  server_log->info(
+      "streams: {} shards each, records kept {}, {}", options.stream_shards,
+      options.stream_retention,
+      db_options.stream_rollover_ms > 0
+          ? "shards roll over every " + options.stream_rollover
+          : std::string("shards never roll over (--stream-shard-rollover 0)"));
   if (identities != nullptr) {
     server_log->info(
         "authentication: SigV4 against {} (reloaded on change and SIGHUP)",
@@ -307,6 +354,13 @@ int Serve(const ServeOptions& options) {
     reloads.push_back({"auth file", [store] { return store->Reload(); }});
   }
   server_log->info("CORS origins: {}", cors->ToString());
+  if (options.enforce_capacity) {
+    server_log->info(
+        "provisioned capacity enforced: PROVISIONED tables and their GSIs "
+        "are throttled at their throughput, with {} s of burst capacity "
+        "(buckets start full)",
+        options.capacity_burst_seconds);
+  }
 
   int received = 0;
   for (;;) {
@@ -370,6 +424,12 @@ int main(int argc, char** argv) {
                    "24h; DynamoDB: 35 days)")
       ->capture_default_str();
   serve_cmd
+      ->add_option("--stream-shard-rollover", serve.stream_rollover,
+                   "Close every open stream shard and open a child of it "
+                   "this often, as DynamoDB does (e.g. 4h, 30s; 0: never)")
+      ->capture_default_str();
+
+  serve_cmd
       ->add_option("--ttl-interval", serve.ttl_interval,
                    "How often expired TTL items are deleted, in seconds or "
                    "as 30s, 10m, 1h (0: only by `eddy ttl sweep`)")
@@ -404,6 +464,18 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--worker-user", serve.worker_user,
                         "Run trigger workers as this user (needs a server "
                         "started as root)");
+  serve_cmd->add_flag(
+      "--enforce-capacity", serve.enforce_capacity,
+      "Throttle tables in PROVISIONED billing mode (and their GSIs) at their "
+      "read and write capacity units, with DynamoDB's burst capacity: "
+      "requests beyond it get ProvisionedThroughputExceededException "
+      "(default: off, as DynamoDB Local never throttles)");
+  serve_cmd
+      ->add_option("--capacity-burst-seconds", serve.capacity_burst_seconds,
+                   "With --enforce-capacity: the unused capacity a table "
+                   "keeps for bursts, in seconds of its throughput "
+                   "(DynamoDB: 300; less throttles sooner)")
+      ->capture_default_str();
   serve_cmd->add_option(
       "--cors-origins", serve.cors_origins,
       "Browser origins allowed to call the API (CORS): '*', a comma-separated "
@@ -432,12 +504,14 @@ int main(int argc, char** argv) {
   eddy::runtime::cli::TriggerCommands trigger(&app);
   eddy::runtime::cli::TtlCommands ttl(&app);
   eddy::runtime::cli::AuthCommands auth(&app);
+  eddy::runtime::cli::RunnerCommands runner(&app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
   if (trigger.parsed()) return trigger.Run();
   if (ttl.parsed()) return ttl.Run();
   if (auth.parsed()) return auth.Run();
+  if (runner.parsed()) return runner.Run();
   if (tail_cmd->parsed()) {
     tail.from_trim_horizon = from == "trim-horizon";
     static std::atomic<bool> stop{false};

@@ -58,13 +58,15 @@ bool IsJsonContentType(std::string_view type) {
 ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
                        std::shared_ptr<spdlog::logger> logger,
                        const auth::Authenticator* authenticator,
-                       dispatcher::Dispatcher* dispatcher, CorsPolicy cors)
+                       dispatcher::Dispatcher* dispatcher, CorsPolicy cors,
+                       std::unique_ptr<CapacityLimiter> capacity)
     : db_(db),
       authenticator_(authenticator),
       dispatcher_(dispatcher),
       config_(std::move(config)),
       cors_(std::move(cors)),
-      logger_(std::move(logger)) {
+      logger_(std::move(logger)),
+      capacity_(std::move(capacity)) {
   struct Known {
     const char* target;
     Operation fn;
@@ -139,6 +141,7 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
     operations_[i].name = std::strchr(kOps[i].target, '.') + 1;
     operations_[i].fn = kOps[i].fn;
     operations_[i].access = kOps[i].access;
+    operations_[i].capacity = AdmissionOf(operations_[i].name);
     if (std::string_view(kOps[i].target).starts_with("DynamoDB_")) {
       operations_[i].schema = RequestSchema::Find(operations_[i].name);
     }
@@ -264,7 +267,8 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
                          dispatcher_,
                          &transaction_tokens_,
                          request.Header("host"),
-                         request.body.size()};
+                         request.body.size(),
+                         capacity_.get()};
     try {
       auth::AuthResult who;
       status = Authenticate(request, entry->action, &who);
@@ -279,6 +283,10 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
       if (status.ok() && who.identity != nullptr &&
           entry->access != AccessKind::kOpen) {
         status = Authorize(who, entry, ctx, doc);
+      }
+      if (status.ok() && capacity_ != nullptr &&
+          entry->capacity != CapacityAdmission::kNone) {
+        status = capacity_->AdmitRequest(entry->capacity, doc);
       }
       if (status.ok()) status = entry->fn(ctx, doc, &writer);
       // A wrong JSON type inside an AttributeValue comes before anything
@@ -438,6 +446,16 @@ void ApiHandler::Metrics(HttpResponse* response) const {
   }
   out += "eddy_access_denied_total{operation=\"GetMetrics\"} " +
          std::to_string(metrics_denied_.load(std::memory_order_relaxed)) + "\n";
+  if (capacity_ != nullptr) {
+    out +=
+        "# HELP eddy_throttled_requests_total Requests (and batch items) "
+        "refused for want of provisioned capacity (--enforce-capacity).\n"
+        "# TYPE eddy_throttled_requests_total counter\n";
+    out += "eddy_throttled_requests_total{use=\"read\"} " +
+           std::to_string(capacity_->throttled_reads()) + "\n";
+    out += "eddy_throttled_requests_total{use=\"write\"} " +
+           std::to_string(capacity_->throttled_writes()) + "\n";
+  }
   if (dispatcher_ != nullptr) dispatcher_->AppendMetrics(&out);
   response->headers.emplace_back("Content-Type", "text/plain; version=0.0.4");
 }

@@ -21,8 +21,11 @@
 //   6. the operation's RequestSchema: JSON types (SerializationException),
 //      then constraints (one aggregated ValidationException);
 //   7. authorization (the caller's policy);
-//   8. the operation: its semantic checks in DynamoDB's order, then the
-//      data.
+//   8. with provisioned capacity enforced (capacity.h), admission: a
+//      request on a table or GSI whose capacity is used up is refused
+//      (ProvisionedThroughputExceededException);
+//   9. the operation: its semantic checks in DynamoDB's order, then the
+//      data (it reports the capacity it consumed, which is then charged).
 // CORS (CorsPolicy): an OPTIONS preflight from an allowed Origin is
 // answered 200 without authentication; every response to a request from an
 // allowed Origin carries Access-Control-Allow-Origin and
@@ -51,6 +54,7 @@
 #include <unordered_map>
 
 #include "api/access.h"
+#include "api/capacity.h"
 #include "api/cors.h"
 #include "api/operations.h"
 #include "api/request_schema.h"
@@ -64,12 +68,14 @@ namespace eddy::runtime::api {
 class ApiHandler {
  public:
   // `db`, `authenticator` and `dispatcher` (null: no triggers) must
-  // outlive the handler.
+  // outlive the handler. `capacity`: provisioned capacity is enforced
+  // (null: never throttled, as DynamoDB Local).
   ApiHandler(store::Database* db, EndpointConfig config,
              std::shared_ptr<spdlog::logger> logger,
              const auth::Authenticator* authenticator,
              dispatcher::Dispatcher* dispatcher = nullptr,
-             CorsPolicy cors = CorsPolicy());
+             CorsPolicy cors = CorsPolicy(),
+             std::unique_ptr<CapacityLimiter> capacity = nullptr);
 
   void Handle(const HttpRequest& request, HttpResponse* response);
 
@@ -82,6 +88,7 @@ class ApiHandler {
     Operation fn;
     // The request's schema (null: the operation reads its members itself).
     const RequestSchema* schema = nullptr;
+    CapacityAdmission capacity = CapacityAdmission::kNone;
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> errors{0};
     std::atomic<uint64_t> denied{0};
@@ -114,6 +121,7 @@ class ApiHandler {
   // X-Amz-Target -> its entry in operations_.
   std::unordered_map<std::string_view, OperationEntry*> operations_by_target_;
   TransactionTokens transaction_tokens_;
+  std::unique_ptr<CapacityLimiter> capacity_;  // Null: not enforced.
   std::atomic<uint64_t> unknown_operations_{0};
   // Authentication failures by AuthFailure::Kind.
   std::array<std::atomic<uint64_t>, 4> auth_failures_{};

@@ -1,10 +1,13 @@
 // BatchWriteItem and BatchGetItem.
 //
 // Both validate the whole request before touching any item, as DynamoDB
-// does. Eddy never throttles, so UnprocessedItems is always empty and
-// UnprocessedKeys only holds keys beyond the 16 MB response limit. Writes of
-// a batch are independent (not one transaction); each produces its own
-// stream record.
+// does. Writes of a batch are independent (not one transaction); each
+// produces its own stream record. UnprocessedKeys holds the keys beyond the
+// 16 MB response limit; with provisioned capacity enforced (capacity.h),
+// each item is admitted on its own, and the items of a table whose
+// capacity is used up come back in UnprocessedItems / UnprocessedKeys while
+// the others are served. Only when no item at all could be served is the
+// call ProvisionedThroughputExceededException, as on DynamoDB.
 #include "api/item_writer.h"
 #include "api/legacy_params.h"
 #include "api/operations.h"
@@ -158,7 +161,16 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
 
   std::map<std::string, Capacity> units;
   std::vector<WrittenItem> written;
+  // Writes refused for want of capacity, in request order.
+  std::vector<const PendingWrite*> unprocessed;
+  ApiStatus throttled;
   for (PendingWrite& w : writes) {
+    ApiStatus admitted = AdmitCapacity(ctx, w.table_name, /*write=*/true);
+    if (!admitted.ok()) {
+      if (throttled.ok()) throttled = std::move(admitted);
+      unprocessed.push_back(&w);
+      continue;
+    }
     if (collection_metrics) {
       written.push_back(
           {w.table_name, w.table, KeyOf(w.table->schema(), w.item)});
@@ -168,12 +180,31 @@ ApiStatus BatchWriteItem(const OperationContext& ctx,
     Status s = w.is_put ? w.table->Put(std::move(w.item), nullptr, &outcome)
                         : w.table->Delete(w.item, nullptr, &outcome);
     if (!s.ok()) return s;
-    units[w.table_name].Add(WriteCapacity(outcome));
+    const Capacity used = WriteCapacity(outcome);
+    ReportConsumed(ctx, w.table_name, used, /*write=*/true);
+    units[w.table_name].Add(used);
   }
+  if (unprocessed.size() == writes.size()) return throttled;
 
   out->StartObject();
   out->Key("UnprocessedItems");
   out->StartObject();
+  // Each table's refused writes, as they were requested.
+  for (size_t i = 0; i < unprocessed.size();) {
+    const std::string& table = unprocessed[i]->table_name;
+    out->Key(table.data(), static_cast<rapidjson::SizeType>(table.size()));
+    out->StartArray();
+    for (; i < unprocessed.size() && unprocessed[i]->table_name == table; ++i) {
+      const PendingWrite& w = *unprocessed[i];
+      out->StartObject();
+      out->Key(w.is_put ? "PutRequest" : "DeleteRequest");
+      out->StartObject();
+      WriteItemMember(w.is_put ? "Item" : "Key", w.item, out);
+      out->EndObject();
+      out->EndObject();
+    }
+    out->EndArray();
+  }
   out->EndObject();
   if (capacity != CapacityMode::kNone) {
     out->Key("ConsumedCapacity");
@@ -274,8 +305,11 @@ ApiStatus BatchGetItem(const OperationContext& ctx,
 
   size_t bytes = 0;
   std::map<std::string, double> units;
-  // Keys not read because the response reached 16 MB, per table.
+  // Keys not read because the response reached 16 MB or the table's
+  // capacity was used up, per table.
   std::map<std::string, std::vector<size_t>> unprocessed;
+  ApiStatus throttled;
+  bool served = false;
   out->StartObject();
   out->Key("Responses");
   out->StartObject();
@@ -288,16 +322,30 @@ ApiStatus BatchGetItem(const OperationContext& ctx,
         unprocessed[r.name].push_back(i);
         continue;
       }
+      ApiStatus admitted = AdmitCapacity(ctx, r.name, /*write=*/false);
+      if (!admitted.ok()) {
+        if (throttled.ok()) throttled = std::move(admitted);
+        unprocessed[r.name].push_back(i);
+        continue;
+      }
+      served = true;
       Result<std::optional<std::string>> item = r.table->GetEncoded(r.keys[i]);
       if (!item.ok()) return item.status();
-      if (!item->has_value()) continue;
-      Result<size_t> size = writer.WriteEncoded(**item, out);
-      if (!size.ok()) return size.status();
-      bytes += *size;
-      units[r.name] += ReadUnits(*size, r.consistent);
+      // Each key is read as a GetItem: a missing item costs the minimum.
+      size_t size = 0;
+      if (item->has_value()) {
+        Result<size_t> written = writer.WriteEncoded(**item, out);
+        if (!written.ok()) return written.status();
+        size = *written;
+      }
+      bytes += size;
+      const double used = ReadUnits(size, r.consistent);
+      ReportConsumed(ctx, r.name, used, /*write=*/false);
+      units[r.name] += used;
     }
     out->EndArray();
   }
+  if (!served && !throttled.ok()) return throttled;
   out->EndObject();
   out->Key("UnprocessedKeys");
   out->StartObject();

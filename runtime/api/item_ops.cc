@@ -122,9 +122,15 @@ struct WriteRequest {
 };
 
 // Converts a failed write into the API error, attaching the old item when
-// ReturnValuesOnConditionCheckFailure is ALL_OLD.
-ApiStatus WriteFailure(const Status& status, bool return_old,
+// ReturnValuesOnConditionCheckFailure is ALL_OLD. A failed condition still
+// consumes write capacity, as on DynamoDB: the existing item's units (at
+// least 1).
+ApiStatus WriteFailure(const OperationContext& ctx, const std::string& table,
+                       const Status& status, bool return_old,
                        const store::WriteOutcome& outcome) {
+  if (status.IsConditionFailed()) {
+    ReportConsumed(ctx, table, WriteUnits(outcome.old_size), /*write=*/true);
+  }
   ApiError error = ApiError::FromStatus(status);
   if (status.IsConditionFailed() && return_old && outcome.old_item) {
     rapidjson::StringBuffer buf;
@@ -588,13 +594,17 @@ ApiStatus PutItem(const OperationContext& ctx, const rapidjson::Value& request,
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
   store::WriteOutcome outcome = write.Outcome(/*metrics_from_new_item=*/true);
   Status s = table->Put(std::move(*item), write.condition.get(), &outcome);
-  if (!s.ok()) return WriteFailure(s, write.return_old_on_failure, outcome);
+  if (!s.ok()) {
+    return WriteFailure(ctx, table_name, s, write.return_old_on_failure,
+                        outcome);
+  }
   out->StartObject();
   if (write.return_values == ReturnValues::kAllOld && outcome.old_item) {
     WriteAttributes(*outcome.old_item, out);
   }
-  WriteConsumedCapacity(write.capacity, table_name, WriteCapacity(outcome),
-                        true, out);
+  const Capacity used = WriteCapacity(outcome);
+  ReportConsumed(ctx, table_name, used, /*write=*/true);
+  WriteConsumedCapacity(write.capacity, table_name, used, true, out);
   API_RETURN_IF_ERROR(write.WriteMetrics(
       *table, outcome.new_item ? *outcome.new_item : Item(), out));
   out->EndObject();
@@ -650,9 +660,9 @@ ApiStatus GetItem(const OperationContext& ctx, const rapidjson::Value& request,
     if (!written.ok()) return written.status();
     size = *written;
   }
-  WriteConsumedCapacity(capacity, table_name,
-                        ReadUnits(size, consistent.value_or(false)), false,
-                        out);
+  const double units = ReadUnits(size, consistent.value_or(false));
+  ReportConsumed(ctx, table_name, units, /*write=*/false);
+  WriteConsumedCapacity(capacity, table_name, units, false, out);
   out->EndObject();
   return ApiStatus();
 }
@@ -675,13 +685,17 @@ ApiStatus DeleteItem(const OperationContext& ctx,
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
   store::WriteOutcome outcome = write.Outcome(/*metrics_from_new_item=*/false);
   Status s = table->Delete(*key, write.condition.get(), &outcome);
-  if (!s.ok()) return WriteFailure(s, write.return_old_on_failure, outcome);
+  if (!s.ok()) {
+    return WriteFailure(ctx, table_name, s, write.return_old_on_failure,
+                        outcome);
+  }
   out->StartObject();
   if (write.return_values == ReturnValues::kAllOld && outcome.old_item) {
     WriteAttributes(*outcome.old_item, out);
   }
-  WriteConsumedCapacity(write.capacity, table_name, WriteCapacity(outcome),
-                        true, out);
+  const Capacity used = WriteCapacity(outcome);
+  ReportConsumed(ctx, table_name, used, /*write=*/true);
+  WriteConsumedCapacity(write.capacity, table_name, used, true, out);
   API_RETURN_IF_ERROR(write.WriteMetrics(*table, *key, out));
   out->EndObject();
   return ApiStatus();
@@ -708,7 +722,10 @@ ApiStatus UpdateItem(const OperationContext& ctx,
   API_RETURN_IF_ERROR(FindTable(ctx, table_name, &table));
   store::WriteOutcome outcome = write.Outcome(/*metrics_from_new_item=*/false);
   Status s = table->UpdateItem(*key, update, write.condition.get(), &outcome);
-  if (!s.ok()) return WriteFailure(s, write.return_old_on_failure, outcome);
+  if (!s.ok()) {
+    return WriteFailure(ctx, table_name, s, write.return_old_on_failure,
+                        outcome);
+  }
 
   out->StartObject();
   switch (rv) {
@@ -730,8 +747,9 @@ ApiStatus UpdateItem(const OperationContext& ctx,
       break;
     }
   }
-  WriteConsumedCapacity(write.capacity, table_name, WriteCapacity(outcome),
-                        true, out);
+  const Capacity used = WriteCapacity(outcome);
+  ReportConsumed(ctx, table_name, used, /*write=*/true);
+  WriteConsumedCapacity(write.capacity, table_name, used, true, out);
   API_RETURN_IF_ERROR(write.WriteMetrics(*table, *key, out));
   out->EndObject();
   return ApiStatus();

@@ -32,6 +32,7 @@ struct EndpointConfig {
 };
 
 class TransactionTokens;
+class CapacityLimiter;
 
 struct OperationContext {
   store::Database* db;
@@ -46,6 +47,10 @@ struct OperationContext {
   // The size of the request's body: no item in it can be larger (an item's
   // size never exceeds its JSON's), which spares measuring small items.
   size_t request_bytes = SIZE_MAX;
+  // Provisioned capacity when the server enforces it (--enforce-capacity);
+  // null otherwise (capacity.h). Operations report what they consume with
+  // ReportConsumed; batch operations admit each item with AdmitCapacity.
+  CapacityLimiter* capacity = nullptr;
 };
 
 // Every operation has this shape. `request` is the parsed body (an object);
@@ -261,6 +266,38 @@ void WriteCapacityObject(CapacityMode mode, const std::string& table,
 // The same for units consumed on the table alone.
 void WriteConsumedCapacity(CapacityMode mode, const std::string& table,
                            double units, bool write, JsonWriter* out);
+// What one request consumed on `table`: exactly the units its
+// ConsumedCapacity reports (whether or not the request asked for them).
+// Every operation that consumes capacity reports it here, once per table
+// (or per item of a batch, as it goes); with capacity enforced it is
+// charged to the table's and its GSIs' buckets (capacity.h), and without,
+// this costs one comparison.
+void ChargeCapacity(CapacityLimiter* limiter, const std::string& table,
+                    const Capacity& used, bool write);
+inline void ReportConsumed(const OperationContext& ctx,
+                           const std::string& table, const Capacity& used,
+                           bool write) {
+  if (ctx.capacity != nullptr) ChargeCapacity(ctx.capacity, table, used, write);
+}
+// The same for units consumed on the table alone.
+inline void ReportConsumed(const OperationContext& ctx,
+                           const std::string& table, double units, bool write) {
+  if (ctx.capacity != nullptr) {
+    ChargeCapacity(ctx.capacity, table, Capacity{units, {}, {}}, write);
+  }
+}
+// Whether one more item of a batch may be read from (written to) `table`:
+// OK, or ProvisionedThroughputExceededException when its capacity (or, for
+// writes, a GSI's) is used up. Always OK without capacity enforced. Other
+// operations are admitted by the request path before they run.
+ApiStatus AdmitCapacityItem(CapacityLimiter* limiter, const std::string& table,
+                            bool write);
+inline ApiStatus AdmitCapacity(const OperationContext& ctx,
+                               const std::string& table, bool write) {
+  if (ctx.capacity == nullptr) return ApiStatus();
+  return AdmitCapacityItem(ctx.capacity, table, write);
+}
+
 // A single-item write: the table's units from the larger of the old and
 // new item, plus each index's entry writes (store::WriteOutcome).
 Capacity WriteCapacity(const store::WriteOutcome& outcome);

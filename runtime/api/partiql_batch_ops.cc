@@ -143,7 +143,9 @@ ApiStatus BatchRead(const OperationContext& ctx, const Statement& st,
     WriteItemMember("Item", partiql::Project(st, **item), out);
   }
   out->EndObject();
-  (*units)[st.table].table += ReadUnits(size, consistent);
+  const double used = ReadUnits(size, consistent);
+  ReportConsumed(ctx, st.table, used, /*write=*/false);
+  (*units)[st.table].table += used;
   return ApiStatus();
 }
 
@@ -361,6 +363,9 @@ ApiStatus TransactRead(const OperationContext& ctx,
     units[statements[i].st.table].table += 2 * ReadUnits(size, true);
   }
   out->EndArray();
+  for (const auto& [table, used] : units) {
+    ReportConsumed(ctx, table, used, /*write=*/false);
+  }
   WriteCapacityList(capacity, units, /*write=*/false, out);
   out->EndObject();
   return ApiStatus();
@@ -415,6 +420,13 @@ ApiStatus BatchExecuteStatement(const OperationContext& ctx,
     if (st.kind == StatementKind::kExists) {
       WriteBatchError(ApiError::Validation(kExistsOutsideTransaction), nullptr,
                       out);
+      continue;
+    }
+    // With capacity enforced, a statement on a table whose capacity is used
+    // up fails alone (ProvisionedThroughputExceeded); the others run.
+    if (ApiStatus admitted = AdmitCapacity(ctx, st.table, IsWrite(st));
+        !admitted.ok()) {
+      WriteBatchError(admitted.error(), &st.table, out);
       continue;
     }
     if (st.kind == StatementKind::kSelect) {
@@ -557,6 +569,9 @@ ApiStatus ExecuteTransaction(const OperationContext& ctx,
   units.clear();
   for (size_t i = 0; i < statements.size(); ++i) {
     charge(statements[i].st.table, WriteCapacity(result->outcomes[i]));
+  }
+  for (const auto& [table, used] : units) {
+    ReportConsumed(ctx, table, used, /*write=*/true);
   }
   return respond();
 }

@@ -291,6 +291,7 @@ ApiStatus ExecuteSelect(const OperationContext& ctx, const Statement& st,
     (index->global ? capacity.global_indexes
                    : capacity.local_indexes)[index->schema.name] = units;
   }
+  ReportConsumed(ctx, st.table, capacity, /*write=*/false);
   WriteConsumedCapacity(o.capacity, st.table, capacity, /*write=*/false, out);
   out->EndObject();
   return ApiStatus();
@@ -439,6 +440,8 @@ ApiStatus ExecutePartiqlWrite(const OperationContext& ctx, const Statement& st,
       out->executed = true;
       s = table->Put(InsertItem(st), absent->get(), &outcome);
       if (s.IsConditionFailed()) {
+        ReportConsumed(ctx, st.table, WriteUnits(outcome.old_size),
+                       /*write=*/true);
         return ApiError::Dynamo("DuplicateItemException",
                                 "Duplicate primary key exists in table");
       }
@@ -474,8 +477,16 @@ ApiStatus ExecutePartiqlWrite(const OperationContext& ctx, const Statement& st,
     case StatementKind::kExists:
       return ApiError::Internal("Internal server error");
   }
-  if (!s.ok()) return WriteFailed(s, return_old_on_failure, outcome);
+  if (!s.ok()) {
+    // A failed condition consumes the existing item's units, as on DynamoDB.
+    if (s.IsConditionFailed()) {
+      ReportConsumed(ctx, st.table, WriteUnits(outcome.old_size),
+                     /*write=*/true);
+    }
+    return WriteFailed(s, return_old_on_failure, outcome);
+  }
   out->capacity = WriteCapacity(outcome);
+  ReportConsumed(ctx, st.table, out->capacity, /*write=*/true);
   std::optional<Item> row;
   switch (st.returning) {
     case Returning::kNone:

@@ -144,9 +144,9 @@ struct IndexTarget {
 
 // `index`: the index read, or null for the table. `writer` writes the
 // page's items, in whichever form the store returned them.
-ApiStatus WritePage(const ReadParams& p, const store::ReadPage& page,
-                    const ItemWriter& writer, const IndexTarget* index,
-                    JsonWriter* out) {
+ApiStatus WritePage(const OperationContext& ctx, const ReadParams& p,
+                    const store::ReadPage& page, const ItemWriter& writer,
+                    const IndexTarget* index, JsonWriter* out) {
   out->StartObject();
   if (p.select != Select::kCount) {
     out->Key("Items");
@@ -174,6 +174,7 @@ ApiStatus WritePage(const ReadParams& p, const store::ReadPage& page,
     (index->global ? capacity.global_indexes
                    : capacity.local_indexes)[index->schema.name] = units;
   }
+  ReportConsumed(ctx, p.table_name, capacity, /*write=*/false);
   WriteConsumedCapacity(p.capacity, p.table_name, capacity, false, out);
   out->EndObject();
   return ApiStatus();
@@ -349,7 +350,7 @@ ApiStatus Query(const OperationContext& ctx, const rapidjson::Value& request,
   q.encoded = !writer.needs_decoded();
   Result<store::ReadPage> page = table->Query(q);
   if (!page.ok()) return page.status();
-  return WritePage(p, *page, writer, index ? &*index : nullptr, out);
+  return WritePage(ctx, p, *page, writer, index ? &*index : nullptr, out);
 }
 
 ApiStatus Scan(const OperationContext& ctx, const rapidjson::Value& request,
@@ -417,7 +418,7 @@ ApiStatus Scan(const OperationContext& ctx, const rapidjson::Value& request,
   s.encoded = !writer.needs_decoded();
   Result<store::ReadPage> page = table->Scan(s);
   if (!page.ok()) return page.status();
-  return WritePage(p, *page, writer, index ? &*index : nullptr, out);
+  return WritePage(ctx, p, *page, writer, index ? &*index : nullptr, out);
 }
 
 }  // namespace eddy::runtime::api

@@ -10,7 +10,10 @@
 // created, or trimmed after its retention) is a ResourceNotFoundException.
 //
 // Shards are listed in lexical order of their ids, which is their creation
-// order (stream_format.h); DescribeStream pages through that order.
+// order (stream_format.h); DescribeStream pages through that order. Shards
+// roll over (eddy serve --stream-shard-rollover): a closed shard has an
+// EndingSequenceNumber, its child a ParentShardId; closed shards whose
+// records all expired are no longer listed.
 //
 // A shard's SequenceNumberRange is [StartingSequenceNumber, the newest
 // record] (EndingSequenceNumber once it is closed). StartingSequenceNumber
@@ -107,10 +110,10 @@ struct ShardEntry {
 std::vector<ShardEntry> ListedShards(const ChangeStream& stream) {
   const StreamDescription d = stream.description();
   std::vector<ShardEntry> shards;
-  shards.reserve(stream.shard_count());
-  for (uint32_t i = 0; i < stream.shard_count(); ++i) {
-    shards.push_back({ShardId(d, i), i});
-  }
+  const uint32_t first = stream.first_shard();
+  const uint32_t count = stream.shard_count();
+  shards.reserve(count - first);
+  for (uint32_t i = first; i < count; ++i) shards.push_back({ShardId(d, i), i});
   std::sort(
       shards.begin(), shards.end(),
       [](const ShardEntry& a, const ShardEntry& b) { return a.id < b.id; });
@@ -266,14 +269,26 @@ ApiStatus DescribeStream(const OperationContext& ctx,
   out->EndArray();
   out->Key("Shards");
   out->StartArray();
-  // Shards never split or roll over yet, so no shard has children:
-  // CHILD_SHARDS lists none.
+  // Shards roll over (change_stream.h): a shard of a later generation
+  // names its parent; CHILD_SHARDS lists the children of the given shard.
   const size_t page = static_cast<size_t>(limit.value_or(100));
   size_t written = 0;
   std::string last_id;
   bool more = false;
-  if (!filter_type) {
-    for (const ShardEntry& shard : ListedShards(*stream)) {
+  std::vector<ShardEntry> listed = ListedShards(*stream);
+  if (filter_type) {
+    std::vector<ShardEntry> children;
+    for (const ShardEntry& shard : listed) {
+      const int64_t parent = stream->parent_shard(shard.index);
+      if (filter_shard && parent >= 0 &&
+          ShardId(d, static_cast<uint32_t>(parent)) == *filter_shard) {
+        children.push_back(shard);
+      }
+    }
+    listed = std::move(children);
+  }
+  {
+    for (const ShardEntry& shard : listed) {
       // Lexical, as DynamoDB: an ExclusiveStartShardId that names no shard
       // still starts after where it would sort.
       if (start && shard.id <= *start) continue;
@@ -285,6 +300,11 @@ ApiStatus DescribeStream(const OperationContext& ctx,
       out->StartObject();
       out->Key("ShardId");
       Str(out, shard.id);
+      if (const int64_t parent = stream->parent_shard(shard.index);
+          parent >= 0) {
+        out->Key("ParentShardId");
+        Str(out, ShardId(d, static_cast<uint32_t>(parent)));
+      }
       out->Key("SequenceNumberRange");
       out->StartObject();
       out->Key("StartingSequenceNumber");
@@ -414,7 +434,7 @@ ApiStatus GetRecords(const OperationContext& ctx,
   }
   std::shared_ptr<ChangeStream> stream;
   API_RETURN_IF_ERROR(FindStream(ctx, it.stream_arn, &stream));
-  if (it.shard >= stream->shard_count()) {
+  if (it.shard >= stream->shard_count() || it.shard < stream->first_shard()) {
     return ApiError::ResourceNotFound("Invalid ShardId in ShardIterator");
   }
   streams::ShardLog* log = stream->shard(it.shard);

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/capacity.h"
 #include "api/operations.h"
 #include "api/table_definitions.h"
 
@@ -468,6 +469,7 @@ ApiStatus CreateTable(const OperationContext& ctx,
 
   Result<TableInfo> info = ctx.db->CreateTable(schema);
   if (!info.ok()) return info.status();
+  if (ctx.capacity != nullptr) ctx.capacity->Configure(*info);
   // As DynamoDB answers CreateTable: the table and its GSIs are CREATING.
   info->status = TableStatus::kCreating;
   for (IndexInfo& index : info->indexes) {
@@ -515,6 +517,7 @@ ApiStatus DeleteTable(const OperationContext& ctx,
   }
   Result<TableInfo> info = ctx.db->DeleteTable(name);
   if (!info.ok()) return info.status();
+  if (ctx.capacity != nullptr) ctx.capacity->Forget(name);
   WriteTableDescriptionResponse(ctx, *info, out);
   return ApiStatus();
 }
@@ -617,6 +620,8 @@ ApiStatus UpdateTable(const OperationContext& ctx,
       new_types, &update));
   Result<TableInfo> info = ctx.db->UpdateTable(name, update);
   if (!info.ok()) return info.status();
+  // New throughput applies at once (DynamoDB takes a while to apply it).
+  if (ctx.capacity != nullptr) ctx.capacity->Configure(*info);
   // As DynamoDB answers: a created index is CREATING, a deleted one
   // DELETING, whatever progress the store has made already.
   for (const store::GlobalIndexUpdate& g : update.global_indexes) {

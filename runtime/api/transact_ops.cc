@@ -299,6 +299,9 @@ ApiStatus TransactWriteItems(const OperationContext& ctx,
     // A ConditionCheck leaves the item as it is: its size, old and new.
     charge(writes[i].table_name, WriteCapacity(result->outcomes[i]));
   }
+  for (const auto& [table, used] : units) {
+    ReportConsumed(ctx, table, used, /*write=*/true);
+  }
   return respond();
 }
 
@@ -373,6 +376,9 @@ ApiStatus TransactGetItems(const OperationContext& ctx,
     units[table_names[i]].table += 2 * ReadUnits(size, /*consistent=*/true);
   }
   out->EndArray();
+  for (const auto& [table, used] : units) {
+    ReportConsumed(ctx, table, used, /*write=*/false);
+  }
   WriteTransactCapacity(capacity, units, /*write=*/false, out);
   out->EndObject();
   return ApiStatus();

@@ -164,7 +164,7 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
       ->add_option("--starting-position", o_.starting_position,
                    "TRIM_HORIZON (default) or LATEST")
       ->check(CLI::IsMember({"TRIM_HORIZON", "LATEST"}));
-  AddConfigOptions(create_, false);
+  AddTriggerConfigFlags(create_, &o_);
   create_->add_flag("--disabled", o_.disabled, "Create it disabled");
 
   update_ = trigger_->add_subcommand("update", "Change a trigger's options");
@@ -172,7 +172,7 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
   update_->add_option("--handler", o_.handler,
                       "New handler library, in the server's handler "
                       "directory");
-  AddConfigOptions(update_, true);
+  AddTriggerConfigFlags(update_, &o_);
   auto* enable = update_->add_flag("--enable", o_.enabled, "Enable it");
   update_
       ->add_flag("--disable", o_.disabled, "Disable it (keeps its checkpoint)")
@@ -202,36 +202,36 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
   }
 }
 
-void TriggerCommands::AddConfigOptions(CLI::App* cmd, bool for_update) {
-  (void)for_update;
-  cmd->add_option("--batch-size", o_.batch_size, "Records per batch (1-10000)");
-  cmd->add_option("--batching-window-ms", o_.batching_window_ms,
+void AddTriggerConfigFlags(CLI::App* cmd, TriggerFlags* o) {
+  cmd->add_option("--batch-size", o->batch_size, "Records per batch (1-10000)");
+  cmd->add_option("--batching-window-ms", o->batching_window_ms,
                   "Wait up to this long to fill a batch (0-300000)");
-  cmd->add_option("--max-retries", o_.max_retries,
+  cmd->add_option("--max-retries", o->max_retries,
                   "Retries of a failed batch (-1: until records expire)");
-  cmd->add_option("--max-record-age", o_.max_record_age,
+  cmd->add_option("--max-record-age", o->max_record_age,
                   "Give up on records older than S seconds (-1, 60-604800)");
-  cmd->add_flag("--bisect-on-error,!--no-bisect-on-error", o_.bisect,
+  cmd->add_flag("--bisect-on-error,!--no-bisect-on-error", o->bisect,
                 "Split a failed batch in two and retry each half");
-  cmd->add_option("--on-failure", o_.on_failure,
+  cmd->add_option("--on-failure", o->on_failure,
                   "Where given-up batches go: file:PATH (JSON lines) or "
                   "table:NAME");
   cmd->add_flag("--report-batch-item-failures,!--no-report-batch-item-failures",
-                o_.report_batch_item_failures,
+                o->report_batch_item_failures,
                 "Honour the handler's batch item failures");
-  cmd->add_option("--parallelization", o_.parallelization,
+  cmd->add_option("--parallelization", o->parallelization,
                   "Concurrent batches per shard (1-10)");
-  cmd->add_option("--timeout", o_.timeout,
+  cmd->add_option("--timeout", o->timeout,
                   "Kill an invocation after S seconds (1-900)");
-  cmd->add_option("--memory-mb", o_.memory_mb,
+  cmd->add_option("--memory-mb", o->memory_mb,
                   "Address-space limit of a worker in MiB (128-10240)");
-  cmd->add_option("--filter", o_.filters,
+  cmd->add_option("--filter", o->filters,
                   "Lambda filter pattern (JSON); up to 5");
-  cmd->add_option("--tumbling-window", o_.tumbling_window,
+  cmd->add_option("--tumbling-window", o->tumbling_window,
                   "Tumbling window in seconds (0-900)");
 }
 
-std::string TriggerCommands::ConfigJson(CLI::App* cmd, bool for_update) {
+std::string TriggerConfigJson(CLI::App* cmd, const TriggerFlags& o,
+                              bool for_update) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   auto given = [cmd](const char* option) {
@@ -247,24 +247,24 @@ std::string TriggerCommands::ConfigJson(CLI::App* cmd, bool for_update) {
     w.Int64(value);
   };
   w.StartObject();
-  if (!o_.name.empty()) str("Name", o_.name);
-  if (!for_update) str("TableName", o_.table);
+  if (!o.name.empty()) str("Name", o.name);
+  if (!for_update) str("TableName", o.table);
   // Resolved by the server, in its handler directory.
-  if (!o_.handler.empty()) str("Handler", o_.handler);
-  if (!for_update && !o_.starting_position.empty()) {
-    str("StartingPosition", o_.starting_position);
+  if (!o.handler.empty()) str("Handler", o.handler);
+  if (!for_update && !o.starting_position.empty()) {
+    str("StartingPosition", o.starting_position);
   }
-  num("--batch-size", "BatchSize", o_.batch_size);
+  num("--batch-size", "BatchSize", o.batch_size);
   num("--batching-window-ms", "MaximumBatchingWindowInMs",
-      o_.batching_window_ms);
-  num("--max-retries", "MaximumRetryAttempts", o_.max_retries);
-  num("--max-record-age", "MaximumRecordAgeInSeconds", o_.max_record_age);
+      o.batching_window_ms);
+  num("--max-retries", "MaximumRetryAttempts", o.max_retries);
+  num("--max-record-age", "MaximumRecordAgeInSeconds", o.max_record_age);
   if (given("--bisect-on-error")) {
     w.Key("BisectBatchOnFunctionError");
-    w.Bool(o_.bisect);
+    w.Bool(o.bisect);
   }
   if (given("--on-failure")) {
-    std::string destination = o_.on_failure;
+    std::string destination = o.on_failure;
     if (destination.rfind("file:", 0) == 0) {
       destination = "file:" + Absolute(destination.substr(5));
     }
@@ -273,18 +273,18 @@ std::string TriggerCommands::ConfigJson(CLI::App* cmd, bool for_update) {
   if (given("--report-batch-item-failures")) {
     w.Key("FunctionResponseTypes");
     w.StartArray();
-    if (o_.report_batch_item_failures) w.String("ReportBatchItemFailures");
+    if (o.report_batch_item_failures) w.String("ReportBatchItemFailures");
     w.EndArray();
   }
-  num("--parallelization", "ParallelizationFactor", o_.parallelization);
-  num("--timeout", "TimeoutSeconds", o_.timeout);
-  num("--memory-mb", "MemorySizeMb", o_.memory_mb);
-  if (!o_.filters.empty()) {
+  num("--parallelization", "ParallelizationFactor", o.parallelization);
+  num("--timeout", "TimeoutSeconds", o.timeout);
+  num("--memory-mb", "MemorySizeMb", o.memory_mb);
+  if (!o.filters.empty()) {
     w.Key("FilterCriteria");
     w.StartObject();
     w.Key("Filters");
     w.StartArray();
-    for (const std::string& pattern : o_.filters) {
+    for (const std::string& pattern : o.filters) {
       w.StartObject();
       str("Pattern", pattern);
       w.EndObject();
@@ -292,10 +292,10 @@ std::string TriggerCommands::ConfigJson(CLI::App* cmd, bool for_update) {
     w.EndArray();
     w.EndObject();
   }
-  num("--tumbling-window", "TumblingWindowInSeconds", o_.tumbling_window);
-  if (o_.disabled || o_.enabled) {
+  num("--tumbling-window", "TumblingWindowInSeconds", o.tumbling_window);
+  if (o.disabled || o.enabled) {
     w.Key("Enabled");
-    w.Bool(o_.enabled);
+    w.Bool(o.enabled);
   }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
@@ -314,8 +314,8 @@ int TriggerCommands::Run() {
 int TriggerCommands::Create() {
   rapidjson::Document doc;
   std::string error;
-  if (!Call(endpoint_, ca_bundle_, "CreateTrigger", ConfigJson(create_, false),
-            &doc, &error)) {
+  if (!Call(endpoint_, ca_bundle_, "CreateTrigger",
+            TriggerConfigJson(create_, o_, false), &doc, &error)) {
     HintAtHandlerDir(o_.handler, error);
     return 1;
   }
@@ -326,8 +326,8 @@ int TriggerCommands::Create() {
 int TriggerCommands::Update() {
   rapidjson::Document doc;
   std::string error;
-  if (!Call(endpoint_, ca_bundle_, "UpdateTrigger", ConfigJson(update_, true),
-            &doc, &error)) {
+  if (!Call(endpoint_, ca_bundle_, "UpdateTrigger",
+            TriggerConfigJson(update_, o_, true), &doc, &error)) {
     HintAtHandlerDir(o_.handler, error);
     return 1;
   }

@@ -10,6 +10,38 @@
 
 namespace eddy::runtime::cli {
 
+// The options of a trigger as `eddy trigger create|update` and `eddy
+// runner` take them.
+struct TriggerFlags {
+  std::string name;
+  std::string table;
+  std::string handler;
+  int64_t batch_size = 0;
+  int64_t batching_window_ms = 0;
+  std::string starting_position;
+  int64_t max_retries = 0;
+  int64_t max_record_age = 0;
+  bool bisect = false;
+  std::string on_failure;
+  bool report_batch_item_failures = false;
+  int64_t parallelization = 0;
+  int64_t timeout = 0;
+  int64_t memory_mb = 0;
+  std::vector<std::string> filters;
+  int64_t tumbling_window = 0;
+  bool disabled = false;
+  bool enabled = false;
+};
+
+// Registers the trigger options shared by `trigger create`, `trigger
+// update` and `runner` on `cmd`, into *flags.
+void AddTriggerConfigFlags(CLI::App* cmd, TriggerFlags* flags);
+// The admin API's trigger JSON (dispatcher/trigger_config.h) of the
+// options given on `cmd` (with `for_update`: no TableName or
+// StartingPosition). A file: destination becomes an absolute path.
+std::string TriggerConfigJson(CLI::App* cmd, const TriggerFlags& flags,
+                              bool for_update);
+
 class TriggerCommands {
  public:
   // Adds the `trigger` subcommand and its subcommands to `app`.
@@ -21,29 +53,6 @@ class TriggerCommands {
   int Run();
 
  private:
-  struct Options {
-    std::string name;
-    std::string table;
-    std::string handler;
-    int64_t batch_size = 0;
-    int64_t batching_window_ms = 0;
-    std::string starting_position;
-    int64_t max_retries = 0;
-    int64_t max_record_age = 0;
-    bool bisect = false;
-    std::string on_failure;
-    bool report_batch_item_failures = false;
-    int64_t parallelization = 0;
-    int64_t timeout = 0;
-    int64_t memory_mb = 0;
-    std::vector<std::string> filters;
-    int64_t tumbling_window = 0;
-    bool disabled = false;
-    bool enabled = false;
-  };
-  // Registers the options shared by create and update.
-  void AddConfigOptions(CLI::App* cmd, bool for_update);
-  std::string ConfigJson(CLI::App* cmd, bool for_update);
   int Create();
   int Update();
   int Delete();
@@ -60,7 +69,7 @@ class TriggerCommands {
   CLI::App* wait_;
   std::string endpoint_ = "http://127.0.0.1:8000";
   std::string ca_bundle_;
-  Options o_;
+  TriggerFlags o_;
   double wait_timeout_s_ = 300;
   bool json_ = false;
 };

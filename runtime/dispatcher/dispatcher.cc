@@ -6,22 +6,29 @@
 #include <atomic>
 #include <filesystem>
 
-#include "api/stream_format.h"
+#include "dispatcher/local_stream_source.h"
 #include "dispatcher/shard_delivery.h"
 #include "dispatcher/trigger_store.h"
 #include "dispatcher/worker_pool.h"
+#include "wire/stream_record.h"
 
 namespace eddy::runtime::dispatcher {
 
 struct Trigger {
   TriggerConfig config;
   std::string stream_label;
-  uint32_t shard_count = 0;
+  uint32_t shard_count = 0;  // When created (informational).
   int64_t created_ms = 0;
   std::shared_ptr<store::ChangeStream> stream;  // Null if it is gone.
-  std::unique_ptr<std::atomic<uint64_t>[]> checkpoints;
-  std::vector<std::unique_ptr<ShardDelivery>> deliveries;
+  std::unique_ptr<LocalStreamSource> source;    // While delivering.
+  // By shard index: the next sequence to deliver of each shard the trigger
+  // has read. The map is guarded by the dispatcher's mu_ (and written under
+  // admin_mu_ too); the values are updated by the deliveries.
+  std::map<uint32_t, std::shared_ptr<std::atomic<uint64_t>>> checkpoints;
+  // By shard index; guarded by admin_mu_.
+  std::map<uint32_t, std::unique_ptr<ShardDelivery>> deliveries;
   std::string worker_group;
+  StreamInfo info;  // Of the stream, while delivering.
   TriggerMetrics metrics;
   // The library's resolved path, once it passed the handler directory's
   // rules; otherwise `refused` says why and nothing is delivered.
@@ -86,6 +93,26 @@ Status CheckFailureTable(store::Database* db, const TriggerConfig& config) {
   return Status::OK();
 }
 
+// A "table:" on-failure destination: one item per record, keyed by it.
+Status PutFailureItem(store::Database* db, const FailureItem& f) {
+  std::shared_ptr<store::Table> table = db->GetTable(f.table);
+  if (table == nullptr) {
+    return Status::NotFound("on-failure table not found: " + f.table);
+  }
+  const store::TableSchema& schema = table->schema();
+  if (schema.range_key || schema.hash_key.type != store::ValueType::kS) {
+    return Status::InvalidArgument("on-failure table " + f.table +
+                                   " must have a string hash key only");
+  }
+  store::Item item;
+  item[schema.hash_key.name] = store::AttributeValue::String(f.id);
+  item["trigger"] = store::AttributeValue::String(f.trigger);
+  item["failure"] = store::AttributeValue::String(f.failure);
+  item["record"] = store::AttributeValue::String(f.record);
+  store::WriteOutcome outcome;
+  return table->Put(std::move(item), nullptr, &outcome);
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(Options options) : options_(std::move(options)) {}
@@ -127,12 +154,20 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(Options options) {
                              identity->second);
   }
   EDDY_RETURN_IF_ERROR(d->Load());
+  Dispatcher* self = d.get();
+  d->sync_thread_ = std::thread([self] { self->SyncLoop(); });
   return d;
 }
 
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_stop_ = true;
+  }
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
   std::lock_guard<std::mutex> admin(admin_mu_);
   if (stopped_) return;
   stopped_ = true;
@@ -158,15 +193,8 @@ Status Dispatcher::Load() {
     t->shard_count = s.shard_count;
     t->created_ms = s.created_ms;
     t->stream = options_.db->GetStream(t->config.table, t->stream_label);
-    if (t->stream != nullptr && t->stream->shard_count() != t->shard_count) {
-      options_.logger->error("trigger {}: stream {} has {} shards, not {}",
-                             t->config.name, t->stream_label,
-                             t->stream->shard_count(), t->shard_count);
-      t->stream = nullptr;
-    }
-    t->checkpoints = std::make_unique<std::atomic<uint64_t>[]>(t->shard_count);
-    for (uint32_t i = 0; i < t->shard_count; ++i) {
-      t->checkpoints[i].store(s.checkpoints[i]);
+    for (const auto& [i, next] : s.checkpoints) {
+      t->checkpoints[i] = std::make_shared<std::atomic<uint64_t>>(next);
     }
     if (t->stream == nullptr) {
       options_.logger->warn("trigger {}: the stream {} of table {} is gone",
@@ -203,55 +231,163 @@ std::string Dispatcher::StreamArnOf(const Trigger& t) const {
 void Dispatcher::StartDelivery(Trigger* t) {
   if (!t->active()) return;
   t->worker_group = t->config.name + "#" + std::to_string(++generation_);
+  t->source = std::make_unique<LocalStreamSource>(t->stream, StreamArnOf(*t),
+                                                  options_.logger);
   const store::StreamDescription description = t->stream->description();
-  std::string partition_key;
+  t->info = StreamInfo();
+  t->info.stream_arn = StreamArnOf(*t);
+  t->info.table = t->config.table;
+  t->info.view_type = description.view_type;
+  t->info.hash_key = description.hash_key;
   if (auto table = options_.db->GetTable(t->config.table); table != nullptr) {
-    partition_key = table->schema().hash_key.name;
+    t->info.hash_key = table->schema().hash_key.name;
   }
-  for (uint32_t i = 0; i < t->shard_count; ++i) {
-    ShardDeliveryContext ctx;
-    ctx.config = t->config;
-    ctx.config.handler = t->handler_path;  // Resolved in the handler dir.
-    ctx.stream = t->stream;
-    ctx.shard = i;
-    ctx.shard_id = api::ShardId(description, i);
-    ctx.stream_arn = StreamArnOf(*t);
-    ctx.function_arn = "arn:aws:lambda:" + options_.region + ":" +
-                       options_.account_id + ":function:" + t->config.name;
-    ctx.region = options_.region;
-    ctx.worker_group = t->worker_group;
-    ctx.partition_key = partition_key;
-    if (t->config.tumbling_window_s > 0) {
-      // The open window lives in the checkpoint file (trigger_store.h).
-      uint64_t next = 0;
-      Status loaded =
-          store_->LoadCheckpoint(t->config.name, i, &next, &ctx.window);
-      if (!loaded.ok()) {
-        options_.logger->error("trigger {} shard {}: {}", t->config.name, i,
-                               loaded.ToString());
-      }
+  SyncShards(t);
+}
+
+bool Dispatcher::ShardFinished(const Trigger& t, uint32_t index) const {
+  auto it = t.checkpoints.find(index);
+  if (it == t.checkpoints.end()) return false;
+  const streams::ShardLog* log = t.stream->shard(index);
+  // Sealed first: no record follows a seal, so last_sequence is final.
+  return log != nullptr && log->sealed() &&
+         it->second->load() > log->last_sequence();
+}
+
+void Dispatcher::SyncShards(Trigger* t) {
+  if (!t->active() || t->source == nullptr) return;
+  const uint32_t first = t->stream->first_shard();
+  const uint32_t count = t->stream->shard_count();
+  // Retired shards (every record expired) are forgotten.
+  for (auto it = t->checkpoints.begin();
+       it != t->checkpoints.end() && it->first < first;) {
+    if (auto d = t->deliveries.find(it->first); d != t->deliveries.end()) {
+      d->second->Stop();
+      t->deliveries.erase(d);
     }
-    ctx.limits.max_workers = static_cast<size_t>(t->shard_count) *
-                             static_cast<size_t>(t->config.parallelization);
-    ctx.limits.memory_bytes = static_cast<uint64_t>(t->config.memory_mb) << 20;
-    ctx.pool = pool_.get();
-    ctx.db = options_.db;
-    ctx.store = store_.get();
-    ctx.metrics = &t->metrics;
-    ctx.checkpoint = &t->checkpoints[i];
-    ctx.on_progress = [this] { NotifyProgress(); };
-    ctx.record_expiry_ms = options_.record_expiry_ms;
-    ctx.logger = options_.logger;
-    t->deliveries.push_back(std::make_unique<ShardDelivery>(std::move(ctx)));
+    store_->RemoveCheckpoint(t->config.name, it->first).IgnoreError();
+    std::lock_guard<std::mutex> lock(mu_);
+    it = t->checkpoints.erase(it);
   }
-  for (auto& delivery : t->deliveries) delivery->Start();
+  for (uint32_t i = first; i < count; ++i) {
+    if (auto d = t->deliveries.find(i); d != t->deliveries.end()) {
+      // A delivery ends on its own at the end of its (closed) shard.
+      if (!d->second->finished()) continue;
+      d->second->Stop();
+      t->deliveries.erase(d);
+    }
+    if (ShardFinished(*t, i)) continue;
+    // A child starts once its parent is finished (per-key order).
+    const int64_t parent = t->stream->parent_shard(i);
+    if (parent >= first && !ShardFinished(*t, static_cast<uint32_t>(parent))) {
+      continue;
+    }
+    if (t->checkpoints.count(i) == 0) {
+      // A shard of a later generation: read whole.
+      const uint64_t start = t->stream->shard(i)->first_sequence();
+      Status saved = store_->SaveCheckpoint(t->config.name, i, start);
+      if (!saved.ok()) {
+        options_.logger->error("trigger {} shard {}: {}", t->config.name, i,
+                               saved.ToString());
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      t->checkpoints[i] = std::make_shared<std::atomic<uint64_t>>(start);
+    }
+    StartShard(t, i);
+  }
+}
+
+void Dispatcher::StartShard(Trigger* t, uint32_t i) {
+  const store::StreamDescription description = t->stream->description();
+  std::shared_ptr<std::atomic<uint64_t>> checkpoint = t->checkpoints.at(i);
+  store::Database* db = options_.db;
+  ShardDeliveryContext ctx;
+  ctx.config = t->config;
+  ctx.config.handler = t->handler_path;  // Resolved in the handler dir.
+  ctx.source = t->source.get();
+  ctx.stream = t->info;
+  ctx.shard_id = wire::ShardId(description, i);
+  ctx.start = ShardPosition::At(wire::SequenceString(checkpoint->load()));
+  ctx.reader = t->source->OpenShardIndex(i, ctx.start);
+  ctx.function_arn = "arn:aws:lambda:" + options_.region + ":" +
+                     options_.account_id + ":function:" + t->config.name;
+  ctx.region = options_.region;
+  ctx.worker_group = t->worker_group;
+  if (t->config.tumbling_window_s > 0) {
+    // The open window lives in the checkpoint file (trigger_store.h).
+    uint64_t next = 0;
+    Status loaded =
+        store_->LoadCheckpoint(t->config.name, i, &next, &ctx.window);
+    if (!loaded.ok()) {
+      options_.logger->error("trigger {} shard {}: {}", t->config.name, i,
+                             loaded.ToString());
+    }
+  }
+  ctx.limits.max_workers = static_cast<size_t>(t->stream->width()) *
+                           static_cast<size_t>(t->config.parallelization);
+  ctx.limits.memory_bytes = static_cast<uint64_t>(t->config.memory_mb) << 20;
+  ctx.pool = pool_.get();
+  ctx.metrics = &t->metrics;
+  // Checkpoints stay the shard log's number of the next record to read
+  // (trigger_store.h).
+  streams::ShardLog* log = t->stream->shard(i);
+  ctx.save_checkpoint = [this, log, i, checkpoint,
+                         name = t->config.name](const ShardCheckpoint& cp) {
+    Result<uint64_t> next = LocalStreamSource::NextSequence(*log, cp.position);
+    if (!next.ok()) return next.status();
+    EDDY_RETURN_IF_ERROR(store_->SaveCheckpoint(name, i, *next, cp.window));
+    checkpoint->store(*next);
+    NotifyProgress();
+    return Status::OK();
+  };
+  ctx.put_failure_item = [db](const FailureItem& f) {
+    return PutFailureItem(db, f);
+  };
+  // The end of a closed shard: its children may start.
+  ctx.on_stopped = [this](ShardDeliveryContext::StopReason) { WakeSync(); };
+  ctx.record_expiry_ms = options_.record_expiry_ms;
+  ctx.logger = options_.logger;
+  auto delivery = std::make_unique<ShardDelivery>(std::move(ctx));
+  delivery->Start();
+  t->deliveries[i] = std::move(delivery);
+}
+
+void Dispatcher::WakeSync() {
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_woken_ = true;
+  }
+  sync_cv_.notify_all();
+}
+
+void Dispatcher::SyncLoop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      // New generations are found by this poll; finished shards wake it.
+      sync_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                        [this] { return sync_stop_ || sync_woken_; });
+      if (sync_stop_) return;
+      sync_woken_ = false;
+    }
+    std::lock_guard<std::mutex> admin(admin_mu_);
+    if (stopped_) return;
+    std::vector<std::shared_ptr<Trigger>> triggers;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [name, t] : triggers_) triggers.push_back(t);
+    }
+    for (auto& t : triggers) SyncShards(t.get());
+  }
 }
 
 void Dispatcher::StopDelivery(Trigger* t) {
-  for (auto& delivery : t->deliveries) delivery->RequestStop();
+  for (auto& [i, delivery] : t->deliveries) delivery->RequestStop();
   if (!t->worker_group.empty() && pool_) pool_->RetireGroup(t->worker_group);
-  for (auto& delivery : t->deliveries) delivery->Stop();
+  for (auto& [i, delivery] : t->deliveries) delivery->Stop();
   t->deliveries.clear();
+  t->source.reset();
   t->worker_group.clear();
 }
 
@@ -263,7 +399,8 @@ void Dispatcher::NotifyProgress() {
   progress_cv_.notify_all();
 }
 
-Result<std::string> Dispatcher::CheckHandler(const TriggerConfig& config) const {
+Result<std::string> Dispatcher::CheckHandler(
+    const TriggerConfig& config) const {
   Result<std::string> path = handler_dir_->Check(config.handler);
   if (path.ok()) return path;
   // Whatever the cause (missing, refused, unreadable), it is the request's
@@ -307,22 +444,23 @@ Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
   t->handler_path = std::move(handler_path);
   t->stream = stream;
   t->stream_label = stream->description().label;
-  t->shard_count = stream->shard_count();
+  t->shard_count = stream->shard_count() - stream->first_shard();
   t->created_ms = NowMs();
   StoredTrigger stored;
   stored.config = t->config;
   stored.stream_label = t->stream_label;
   stored.shard_count = t->shard_count;
   stored.created_ms = t->created_ms;
-  t->checkpoints = std::make_unique<std::atomic<uint64_t>[]>(t->shard_count);
-  for (uint32_t i = 0; i < t->shard_count; ++i) {
+  // Every live shard, closed ones too: TRIM_HORIZON reads them all
+  // (parents before children); LATEST finds the closed ones finished.
+  for (uint32_t i = stream->first_shard(); i < stream->shard_count(); ++i) {
     streams::ShardLog* log = stream->shard(i);
     const uint64_t start =
         t->config.starting_position == StartingPosition::kLatest
             ? log->last_sequence() + 1
             : log->first_sequence();
-    stored.checkpoints.push_back(start);
-    t->checkpoints[i].store(start);
+    stored.checkpoints[i] = start;
+    t->checkpoints[i] = std::make_shared<std::atomic<uint64_t>>(start);
   }
   EDDY_RETURN_IF_ERROR(store_->Save(stored, /*with_checkpoints=*/true));
   StartDelivery(t.get());
@@ -424,10 +562,12 @@ TriggerStatus Dispatcher::StatusOf(Trigger* t) {
   s.iterator_age_ms = m.iterator_age_ms.load();
   if (t->stream != nullptr) {
     const store::StreamDescription description = t->stream->description();
-    for (uint32_t i = 0; i < t->shard_count; ++i) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (uint32_t i = t->stream->first_shard(); i < t->stream->shard_count();
+         ++i) {
       ShardStatus shard;
-      shard.shard_id = api::ShardId(description, i);
-      shard.checkpoint = t->checkpoints[i].load();
+      shard.shard_id = wire::ShardId(description, i);
+      shard.checkpoint = CheckpointOf(*t, i);
       shard.last_sequence = t->stream->shard(i)->last_sequence();
       if (shard.last_sequence >= shard.checkpoint) {
         s.pending_records += shard.last_sequence + 1 - shard.checkpoint;
@@ -465,6 +605,14 @@ Result<TriggerStatus> Dispatcher::GetTriggerStatus(const std::string& name) {
   return StatusOf(t.get());
 }
 
+uint64_t Dispatcher::CheckpointOf(const Trigger& t, uint32_t index) const {
+  auto it = t.checkpoints.find(index);
+  if (it != t.checkpoints.end()) return it->second->load();
+  // Not read yet (a child waiting for its parent): all of it is pending.
+  const streams::ShardLog* log = t.stream->shard(index);
+  return log != nullptr ? log->first_sequence() : 0;
+}
+
 std::vector<BarrierTarget> Dispatcher::Barrier(
     const std::optional<std::string>& table) {
   std::vector<BarrierTarget> targets;
@@ -472,9 +620,10 @@ std::vector<BarrierTarget> Dispatcher::Barrier(
   for (auto& [name, t] : triggers_) {
     if (table && t->config.table != *table) continue;
     if (!t->active()) continue;
-    for (uint32_t i = 0; i < t->shard_count; ++i) {
+    for (uint32_t i = t->stream->first_shard(); i < t->stream->shard_count();
+         ++i) {
       const uint64_t last = t->stream->shard(i)->last_sequence();
-      if (t->checkpoints[i].load() <= last) {
+      if (CheckpointOf(*t, i) <= last) {
         targets.push_back(BarrierTarget{name, i, last});
       }
     }
@@ -490,8 +639,9 @@ std::vector<BarrierTarget> Dispatcher::Unreached(
     auto it = triggers_.find(target.trigger);
     if (it == triggers_.end()) continue;
     const Trigger& t = *it->second;
-    if (!t.active() || target.shard >= t.shard_count) continue;
-    if (t.checkpoints[target.shard].load() > target.sequence) continue;
+    // A retired shard's records are gone: nothing left to wait for.
+    if (!t.active() || target.shard < t.stream->first_shard()) continue;
+    if (CheckpointOf(t, target.shard) > target.sequence) continue;
     out.push_back(std::move(target));
   }
   return out;

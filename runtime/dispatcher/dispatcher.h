@@ -4,7 +4,9 @@
 // eddy-worker processes.
 //
 // A trigger binds the stream a table has when the trigger is created
-// (StreamLabel); records are delivered per shard in sequence order. A
+// (StreamLabel); records are delivered per shard in sequence order. The
+// trigger follows the stream's rollovers: a child shard is delivered once
+// its parent is finished, so records of one item stay in commit order. A
 // disabled trigger keeps its checkpoints and resumes where it stopped.
 // Triggers whose stream no longer exists stay listed with state
 // "StreamNotFound" and deliver nothing.
@@ -38,6 +40,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dispatcher/trigger_config.h"
@@ -146,6 +149,20 @@ class Dispatcher {
   Status Load();
   void StartDelivery(Trigger* trigger);
   void StopDelivery(Trigger* trigger);
+  // Follows the stream's shards (rollovers): starts a delivery for every
+  // live shard not finished whose parent is, forgets retired shards.
+  // REQUIRES: admin_mu_ held.
+  void SyncShards(Trigger* trigger);
+  void StartShard(Trigger* trigger, uint32_t index);
+  // Whether shard `index` is closed and delivered to its end. REQUIRES:
+  // admin_mu_ or mu_ held.
+  bool ShardFinished(const Trigger& trigger, uint32_t index) const;
+  // The next sequence to deliver of shard `index`. REQUIRES: mu_ held.
+  uint64_t CheckpointOf(const Trigger& trigger, uint32_t index) const;
+  // The background thread that runs SyncShards for every trigger every
+  // 200 ms and whenever a shard finishes.
+  void SyncLoop();
+  void WakeSync();
   TriggerStatus StatusOf(Trigger* trigger);
   std::string StreamArnOf(const Trigger& trigger) const;
   std::vector<BarrierTarget> Unreached(std::vector<BarrierTarget> targets);
@@ -166,6 +183,12 @@ class Dispatcher {
   std::map<std::string, std::shared_ptr<Trigger>> triggers_;
   uint64_t generation_ = 0;  // Guarded by admin_mu_; names worker groups.
   bool stopped_ = false;     // Guarded by admin_mu_.
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool sync_stop_ = false;   // Guarded by sync_mu_.
+  bool sync_woken_ = false;  // Guarded by sync_mu_.
+  std::thread sync_thread_;
 
   std::mutex progress_mu_;
   std::condition_variable progress_cv_;

@@ -10,7 +10,7 @@
 namespace eddy::runtime::dispatcher {
 namespace {
 
-void Str(api::JsonWriter* w, std::string_view s) {
+void Str(wire::JsonWriter* w, std::string_view s) {
   w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
@@ -34,9 +34,9 @@ std::string Iso8601(int64_t epoch_ms, bool with_millis) {
 
 std::string FailureDocument(
     const FailureInfo& info,
-    const std::function<void(api::JsonWriter*)>& write_records) {
+    const std::function<void(wire::JsonWriter*)>& write_records) {
   rapidjson::StringBuffer buffer;
-  api::JsonWriter w(buffer);
+  wire::JsonWriter w(buffer);
   w.StartObject();
   w.Key("requestContext");
   w.StartObject();

@@ -27,8 +27,8 @@
 #include <string>
 #include <string_view>
 
-#include "api/json_codec.h"
 #include "eddy/status.h"
+#include "wire/item_json.h"
 
 namespace eddy::runtime::dispatcher {
 
@@ -56,7 +56,7 @@ std::string Iso8601(int64_t epoch_ms, bool with_millis);
 // "records" array.
 std::string FailureDocument(
     const FailureInfo& info,
-    const std::function<void(api::JsonWriter*)>& write_records);
+    const std::function<void(wire::JsonWriter*)>& write_records);
 
 // Appends `line` and a newline to the file at `path` (created if missing)
 // and fdatasyncs it before returning.

@@ -2,8 +2,6 @@
 
 #include <google/protobuf/arena.h>
 
-#include "api/stream_format.h"
-
 namespace eddy::runtime::dispatcher {
 
 void ToAttributeValueProto(const store::AttributeValue& value,
@@ -58,7 +56,8 @@ void ToMapValueProto(const store::Item& item, proto::MapValueProto* out) {
   }
 }
 
-void ToStreamRecordProto(const store::ChangeRecord& record, uint64_t sequence,
+void ToStreamRecordProto(const store::ChangeRecord& record,
+                         std::string_view sequence_number,
                          proto::StreamRecordProto* out) {
   switch (record.event) {
     case store::ChangeEvent::kInsert:
@@ -72,7 +71,7 @@ void ToStreamRecordProto(const store::ChangeRecord& record, uint64_t sequence,
       break;
   }
   out->set_event_id(record.event_id);
-  out->set_sequence_number(api::SequenceString(sequence));
+  out->set_sequence_number(std::string(sequence_number));
   out->set_approximate_creation_time_ms(record.timestamp_ms);
   out->set_size_bytes(record.size_bytes);
   out->set_ttl_delete(record.service_delete);
@@ -112,13 +111,13 @@ uint64_t LengthDelimitedTag(int field_number) {
 }  // namespace
 
 std::string EncodeStreamRecord(const store::ChangeRecord& record,
-                               uint64_t sequence) {
+                               std::string_view sequence_number) {
   // The record's many small sub-messages come from one arena block instead
   // of a malloc each.
   google::protobuf::Arena arena;
   auto* wire =
       google::protobuf::Arena::CreateMessage<proto::StreamRecordProto>(&arena);
-  ToStreamRecordProto(record, sequence, wire);
+  ToStreamRecordProto(record, sequence_number, wire);
   return wire->SerializeAsString();
 }
 

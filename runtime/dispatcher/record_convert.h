@@ -16,13 +16,13 @@ namespace eddy::runtime::dispatcher {
 void ToAttributeValueProto(const store::AttributeValue& value,
                            proto::AttributeValueProto* out);
 void ToMapValueProto(const store::Item& item, proto::MapValueProto* out);
-// `sequence` is the shard log's number; the record carries it as the
-// Streams API shows it (api::SequenceString).
-void ToStreamRecordProto(const store::ChangeRecord& record, uint64_t sequence,
+// `sequence_number` is the record's as the Streams API shows it.
+void ToStreamRecordProto(const store::ChangeRecord& record,
+                         std::string_view sequence_number,
                          proto::StreamRecordProto* out);
 // The record serialised (a StreamRecordProto), as a batch carries it.
 std::string EncodeStreamRecord(const store::ChangeRecord& record,
-                               uint64_t sequence);
+                               std::string_view sequence_number);
 
 // The serialised DispatcherMessage that invokes `batch` with `records`
 // (serialised StreamRecordProtos) appended to its own: it parses as the

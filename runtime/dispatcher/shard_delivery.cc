@@ -4,11 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 
-#include "api/stream_format.h"
 #include "dispatcher/failure_document.h"
 #include "dispatcher/record_convert.h"
 #include "eddy/store/key_codec.h"
+#include "wire/stream_record.h"
 
 namespace eddy::runtime::dispatcher {
 namespace {
@@ -17,6 +18,12 @@ namespace {
 constexpr size_t kMaxBatchBytes = 6u << 20;
 // Lambda: a window's state is at most 1 MB; beyond it the window ends early.
 constexpr size_t kMaxWindowStateBytes = 1u << 20;
+// A pull source's idle shard is polled at least this often once it has
+// been empty a while (Lambda polls 4 times a second).
+constexpr int64_t kIdlePollMs = 250;
+// Failed reads back off exponentially from this, up to kMaxReadBackoffMs.
+constexpr int64_t kReadBackoffMs = 100;
+constexpr int64_t kMaxReadBackoffMs = 10'000;
 
 std::atomic<uint64_t> g_next_invocation{1};
 
@@ -37,10 +44,31 @@ void StampHandler(const std::string& path, proto::InvokeBatch* batch) {
   batch->set_handler_size(static_cast<uint64_t>(st.st_size));
 }
 
+// Exponential backoff with "equal jitter": half fixed, half random, so that
+// many readers failing together do not retry together.
+int64_t ReadBackoffMs(int failures) {
+  const int shift = std::min(failures - 1, 16);
+  const int64_t ceiling =
+      std::min<int64_t>(kMaxReadBackoffMs, kReadBackoffMs << shift);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<int64_t> jitter(0, ceiling / 2);
+  return ceiling / 2 + jitter(rng);
+}
+
+// The wait after the `empties`-th empty read in a row of a pull source:
+// the poll interval, growing (doubling) to kIdlePollMs while the shard
+// stays empty when the interval is shorter.
+int64_t PollDelayMs(int64_t interval, int empties) {
+  if (empties <= 1) return interval;
+  const int64_t cap = std::max(interval, kIdlePollMs);
+  const int shift = std::min(empties - 1, 16);
+  return std::min(cap, std::max<int64_t>(interval, 1) << shift);
+}
+
 }  // namespace
 
 ShardDelivery::ShardDelivery(ShardDeliveryContext context)
-    : ctx_(std::move(context)), log_(ctx_.stream->shard(ctx_.shard)) {
+    : ctx_(std::move(context)) {
   if (!ctx_.clock_ms) ctx_.clock_ms = SystemNowMs;
   if (!ctx_.config.filters.empty()) {
     // Validated when the trigger was created or updated.
@@ -48,7 +76,7 @@ ShardDelivery::ShardDelivery(ShardDeliveryContext context)
         RecordFilter::Create(ctx_.config.filters);
     if (filter.ok()) filter_ = std::move(*filter);
   }
-  const size_t lanes = ctx_.partition_key.empty()
+  const size_t lanes = ctx_.stream.hash_key.empty()
                            ? 1
                            : static_cast<size_t>(ctx_.config.parallelization);
   for (size_t i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>());
@@ -66,10 +94,12 @@ void ShardDelivery::Start() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = false;
-    read_next_ = ctx_.checkpoint->load();
-    advanced_next_ = read_next_;
+    done_position_ = ctx_.start;
+    read_position_ = ctx_.start;
+    advanced_ = ctx_.start;
   }
-  reader_ = std::thread([this] { RunReader(); });
+  live_threads_.store(static_cast<int>(lanes_.size()) + 1);
+  reader_thread_ = std::thread([this] { RunReader(); });
   for (size_t i = 0; i < lanes_.size(); ++i) {
     lanes_[i]->thread = std::thread([this, i] { RunLane(i); });
   }
@@ -85,7 +115,7 @@ void ShardDelivery::RequestStop() {
 
 void ShardDelivery::Stop() {
   RequestStop();
-  if (reader_.joinable()) reader_.join();
+  if (reader_thread_.joinable()) reader_thread_.join();
   for (auto& lane : lanes_) {
     if (lane->thread.joinable()) lane->thread.join();
   }
@@ -96,14 +126,30 @@ bool ShardDelivery::stopping() {
   return stop_;
 }
 
-bool ShardDelivery::PassesFilters(const store::ChangeRecord& record,
-                                  uint64_t sequence) {
+void ShardDelivery::StopOnOwn(ShardDeliveryContext::StopReason reason) {
+  if (stopped_on_own_.exchange(true)) return;
+  RequestStop();
+  if (ctx_.on_stopped) ctx_.on_stopped(reason);
+}
+
+bool ShardDelivery::MayInvoke() {
+  if (!ctx_.may_invoke || ctx_.may_invoke()) return true;
+  ctx_.logger->info(
+      "trigger {} shard {}: no longer ours (lease not held); stopping "
+      "before the next invocation",
+      ctx_.config.name, ctx_.shard_id);
+  StopOnOwn(ShardDeliveryContext::StopReason::kNotOwner);
+  return false;
+}
+
+bool ShardDelivery::PassesFilters(const SourceRecord& record) {
   if (filter_ == nullptr) return true;
   // Filters see the record exactly as the handler's event shows it.
   rapidjson::StringBuffer buffer;
-  api::JsonWriter writer(buffer);
-  api::WriteStreamRecord(record, sequence, ctx_.stream->description().view_type,
-                         ctx_.region, ctx_.stream_arn, &writer);
+  wire::JsonWriter writer(buffer);
+  wire::WriteStreamRecord(record.record, record.sequence_number,
+                          ctx_.stream.view_type, ctx_.region,
+                          ctx_.stream.stream_arn, &writer);
   rapidjson::Document doc;
   doc.Parse(buffer.GetString(), buffer.GetSize());
   return !doc.HasParseError() && filter_->Matches(doc);
@@ -111,7 +157,7 @@ bool ShardDelivery::PassesFilters(const store::ChangeRecord& record,
 
 size_t ShardDelivery::LaneOf(const store::ChangeRecord& record) const {
   if (lanes_.size() == 1) return 0;
-  auto it = record.keys.find(ctx_.partition_key);
+  auto it = record.keys.find(ctx_.stream.hash_key);
   if (it == record.keys.end() || it->second.IsSet()) return 0;
   // S, N (canonical text) and B: the same key always hashes the same.
   const uint32_t hash = store::KeyHash(it->second.scalar());
@@ -119,25 +165,30 @@ size_t ShardDelivery::LaneOf(const store::ChangeRecord& record) const {
 }
 
 void ShardDelivery::RunReader() noexcept {
-  streams::SubscriptionId subscription = 0;
   try {
-    subscription = log_->Subscribe([this](uint64_t last) {
-      {
+    if (OpenReader()) {
+      push_ = reader_->Subscribe([this] {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          rung_ = true;
+        }
+        cv_.notify_all();
+      });
+      if (!push_) {
+        // A pull source pays a round trip per read: read ahead a whole
+        // GetRecords answer (up to 1,000 records) while the lanes deliver.
         std::lock_guard<std::mutex> lock(mu_);
-        notified_ = std::max(notified_, last);
+        max_pending_ = std::max<size_t>(max_pending_, 2000);
       }
-      cv_.notify_all();
-    });
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      notified_ = std::max(notified_, log_->last_sequence());
+      ReadLoop();
     }
-    ReadLoop();
   } catch (const std::exception& e) {
     ctx_.logger->critical("trigger {} shard {}: reading stopped: {}",
-                          ctx_.config.name, ctx_.shard, e.what());
+                          ctx_.config.name, ctx_.shard_id, e.what());
   }
-  if (subscription != 0) log_->Unsubscribe(subscription);
+  // Unsubscribes before this object can go away.
+  reader_.reset();
+  live_threads_.fetch_sub(1);
 }
 
 bool ShardDelivery::Pause(int64_t ms) {
@@ -146,8 +197,31 @@ bool ShardDelivery::Pause(int64_t ms) {
   return !stop_;
 }
 
-void ShardDelivery::SetCheckpoint(uint64_t next,
-                                  std::optional<WindowCheckpoint> window,
+bool ShardDelivery::OpenReader() {
+  if (ctx_.reader != nullptr) {
+    reader_ = std::move(ctx_.reader);
+    return true;
+  }
+  for (int failures = 1;; ++failures) {
+    if (stopping()) return false;
+    Result<std::unique_ptr<ShardReader>> reader =
+        ctx_.source->OpenShard(ctx_.shard_id, ctx_.start);
+    if (reader.ok()) {
+      reader_ = std::move(*reader);
+      return true;
+    }
+    ctx_.metrics->read_errors.fetch_add(1);
+    ctx_.logger->log(
+        reader.status().code() == Status::Code::kBusy ? spdlog::level::warn
+                                                      : spdlog::level::err,
+        "trigger {} shard {}: cannot open the shard at {} (attempt {}): {}",
+        ctx_.config.name, ctx_.shard_id, ctx_.start.ToString(), failures,
+        reader.status().ToString());
+    if (!Pause(ReadBackoffMs(failures))) return false;
+  }
+}
+
+void ShardDelivery::SetCheckpoint(ShardCheckpoint checkpoint,
                                   uint64_t version) {
   std::lock_guard<std::mutex> lock(checkpoint_mu_);
   // A newer snapshot was written first: this one is stale.
@@ -155,40 +229,58 @@ void ShardDelivery::SetCheckpoint(uint64_t next,
   // Durable before anything that depends on it: a failed write is retried
   // (never skipped), since a lost checkpoint only means repeats.
   while (true) {
-    Status saved =
-        ctx_.store->SaveCheckpoint(ctx_.config.name, ctx_.shard, next, window);
+    Status saved = ctx_.save_checkpoint(checkpoint);
     if (saved.ok()) break;
+    if (saved.IsConditionFailed()) {
+      // Fenced: another owner has the shard now.
+      ctx_.logger->warn(
+          "trigger {} shard {}: checkpoint refused, the shard is no longer "
+          "ours ({}); stopping",
+          ctx_.config.name, ctx_.shard_id, saved.message());
+      StopOnOwn(ShardDeliveryContext::StopReason::kNotOwner);
+      return;
+    }
     ctx_.logger->error("trigger {} shard {}: cannot save checkpoint: {}",
-                       ctx_.config.name, ctx_.shard, saved.ToString());
+                       ctx_.config.name, ctx_.shard_id, saved.ToString());
     if (!Pause(1000)) return;
   }
   saved_version_ = version;
-  ctx_.checkpoint->store(next);
-  if (ctx_.on_progress) ctx_.on_progress();
+  if (checkpoint.position.kind == ShardPosition::Kind::kShardEnd) {
+    ctx_.logger->info("trigger {} shard {}: finished (SHARD_END)",
+                      ctx_.config.name, ctx_.shard_id);
+    StopOnOwn(ShardDeliveryContext::StopReason::kShardEnd);
+  }
 }
 
 void ShardDelivery::Advance() {
-  uint64_t next;
+  ShardCheckpoint checkpoint;
   uint64_t version;
-  std::optional<WindowCheckpoint> window;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    while (!slots_.empty() && slots_.front().done) slots_.pop_front();
-    next = slots_.empty() ? read_next_ : slots_.front().sequence;
-    if (next == advanced_next_ && !window_dirty_) {
+    while (!slots_.empty() && slots_.front().done) {
+      done_position_ = ShardPosition::After(std::move(slots_.front().sequence));
+      slots_.pop_front();
+    }
+    if (slots_.empty()) {
+      done_position_ =
+          end_of_shard_ ? ShardPosition::ShardEnd() : read_position_;
+    }
+    if (done_position_ == advanced_ && !window_dirty_) {
       cv_.notify_all();
       return;
     }
-    advanced_next_ = next;
+    advanced_ = done_position_;
     window_dirty_ = false;
     version = ++version_;
+    checkpoint.position = done_position_;
+    checkpoint.iterator_age_ms = finished_age_ms_;
     if (window_) {
-      window =
+      checkpoint.window =
           WindowCheckpoint{window_->start_ms, window_->end_ms, window_->state};
     }
   }
   cv_.notify_all();  // Room to read ahead.
-  SetCheckpoint(next, std::move(window), version);
+  SetCheckpoint(std::move(checkpoint), version);
 }
 
 void ShardDelivery::Finish(const std::vector<Entry>& entries, RecordRange range,
@@ -199,11 +291,15 @@ void ShardDelivery::Finish(const std::vector<Entry>& entries, RecordRange range,
       window_->state = *window_state;
       window_dirty_ = true;
     }
+    if (range.size() > 0) {
+      finished_age_ms_ = std::max<int64_t>(
+          0, ctx_.clock_ms() - entries[range.end - 1].timestamp_ms);
+    }
     for (size_t i = range.begin; i < range.end; ++i) {
       auto it = std::lower_bound(
-          slots_.begin(), slots_.end(), entries[i].sequence,
-          [](const Slot& slot, uint64_t seq) { return slot.sequence < seq; });
-      if (it != slots_.end() && it->sequence == entries[i].sequence) {
+          slots_.begin(), slots_.end(), entries[i].ordinal,
+          [](const Slot& slot, uint64_t ord) { return slot.ordinal < ord; });
+      if (it != slots_.end() && it->ordinal == entries[i].ordinal) {
         it->done = true;
       }
     }
@@ -211,94 +307,134 @@ void ShardDelivery::Finish(const std::vector<Entry>& entries, RecordRange range,
   Advance();
 }
 
+void ShardDelivery::Accept(ShardBatch batch) {
+  if (batch.trim_skipped) {
+    ctx_.metrics->trim_events.fetch_add(1);
+    ctx_.metrics->skipped_trimmed.fetch_add(batch.trimmed);
+    // Lambda's behaviour: resume at the trim horizon; the records are lost.
+    ctx_.logger->error(
+        "trigger {} shard {}: {} record(s) were trimmed before delivery "
+        "(TrimmedDataAccess); resuming at the trim horizon",
+        ctx_.config.name, ctx_.shard_id,
+        batch.trimmed > 0 ? std::to_string(batch.trimmed) : "some");
+  }
+  if (batch.undecodable > 0) {
+    ctx_.metrics->dead_lettered.fetch_add(batch.undecodable);
+  }
+  std::vector<std::pair<size_t, Entry>> routed;
+  std::vector<Slot> slots;
+  routed.reserve(batch.records.size());
+  slots.reserve(batch.records.size());
+  for (SourceRecord& record : batch.records) {
+    const uint64_t ordinal = next_ordinal_++;
+    if (!PassesFilters(record)) {
+      ctx_.metrics->filtered.fetch_add(1);
+      slots.push_back(Slot{ordinal, std::move(record.sequence_number), true});
+      continue;
+    }
+    Entry entry;
+    entry.ordinal = ordinal;
+    entry.timestamp_ms = record.record.timestamp_ms;
+    entry.wire = EncodeStreamRecord(record.record, record.sequence_number);
+    entry.sequence_text = record.sequence_number;
+    entry.record = std::move(record.record);
+    slots.push_back(Slot{ordinal, std::move(record.sequence_number), false});
+    const size_t lane = LaneOf(entry.record);
+    routed.emplace_back(lane, std::move(entry));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (slots_.empty()) done_position_ = read_position_;
+    for (Slot& slot : slots) slots_.push_back(std::move(slot));
+    for (auto& [lane, entry] : routed) {
+      lanes_[lane]->queue.push_back(std::move(entry));
+    }
+    read_position_ = std::move(batch.next);
+    if (batch.end_of_shard) end_of_shard_ = true;
+  }
+  cv_.notify_all();
+  Advance();  // Filtered records at the front finish at once.
+}
+
 void ShardDelivery::ReadLoop() {
+  if (ctx_.start.kind == ShardPosition::Kind::kShardEnd) {
+    StopOnOwn(ShardDeliveryContext::StopReason::kShardEnd);
+    return;
+  }
   const size_t batch_size = static_cast<size_t>(ctx_.config.batch_size);
+  int failures = 0;
+  int empties = 0;
   while (true) {
-    uint64_t next;
     size_t room;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      // A sealed, drained shard has nothing more: this just waits to be
-      // stopped.
-      cv_.wait(lock, [&] {
-        return stop_ ||
-               (notified_ >= read_next_ && slots_.size() < max_pending_);
-      });
+      cv_.wait(lock, [&] { return stop_ || slots_.size() < max_pending_; });
       if (stop_) return;
-      next = read_next_;
       room = max_pending_ - slots_.size();
+      rung_ = false;  // A commit from now on rings again.
     }
-    Result<streams::ReadResult> read =
-        log_->Read(next, std::min(room, batch_size * lanes_.size()),
-                   kMaxBatchBytes * lanes_.size());
-    if (!read.ok()) {
-      if (read.status().IsOutOfRange()) {
-        // Trimmed before we got to it (the server was down longer than the
-        // retention): nothing left to deliver or dead-letter.
-        const uint64_t first = log_->first_sequence();
-        ctx_.logger->error(
-            "trigger {} shard {}: records {}..{} were trimmed before "
-            "delivery",
-            ctx_.config.name, ctx_.shard, next, first - 1);
-        ctx_.metrics->skipped_trimmed.fetch_add(first - next);
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          read_next_ = first;
-        }
-        Advance();
-        continue;
+    Result<ShardBatch> batch =
+        // A push source reads what the lanes can take next; a pull source
+        // as much as one call returns (it pays a round trip per read).
+        reader_->Read(push_ ? std::min(room, batch_size * lanes_.size()) : room,
+                      kMaxBatchBytes * lanes_.size());
+    ctx_.metrics->reads.fetch_add(1);
+    if (!batch.ok()) {
+      ++failures;
+      ctx_.metrics->read_errors.fetch_add(1);
+      // Throttling and outages are expected now and then: warn, and only
+      // on the first failures of a run and then every 16th.
+      if (failures <= 3 || failures % 16 == 0) {
+        ctx_.logger->log(
+            batch.status().code() == Status::Code::kBusy ? spdlog::level::warn
+                                                         : spdlog::level::err,
+            "trigger {} shard {}: read failed (attempt {}), backing off: {}",
+            ctx_.config.name, ctx_.shard_id, failures,
+            batch.status().ToString());
       }
-      ctx_.logger->error("trigger {} shard {}: read failed: {}",
-                         ctx_.config.name, ctx_.shard,
-                         read.status().ToString());
-      if (!Pause(1000)) return;
+      if (!Pause(ReadBackoffMs(failures))) return;
       continue;
     }
-    if (read->records.empty()) continue;
-
-    std::vector<std::pair<size_t, Entry>> routed;
-    std::vector<Slot> slots;
-    routed.reserve(read->records.size());
-    for (streams::LogRecord& raw : read->records) {
-      Result<store::ChangeRecord> record = ctx_.stream->Decode(raw);
-      if (!record.ok()) {
-        // A store bug, not the handler's: log loudly and keep the shard
-        // moving rather than block it forever.
-        ctx_.logger->critical(
-            "trigger {} shard {}: record {} cannot be decoded ({}); "
-            "skipping it",
-            ctx_.config.name, ctx_.shard, raw.sequence,
-            record.status().ToString());
-        ctx_.metrics->dead_lettered.fetch_add(1);
-        slots.push_back(Slot{raw.sequence, true});
-        continue;
-      }
-      if (!PassesFilters(*record, raw.sequence)) {
-        ctx_.metrics->filtered.fetch_add(1);
-        slots.push_back(Slot{raw.sequence, true});
-        continue;
-      }
-      Entry entry;
-      entry.sequence = raw.sequence;
-      entry.timestamp_ms = raw.timestamp_ms;
-      entry.record = std::move(*record);
-      entry.wire = EncodeStreamRecord(entry.record, raw.sequence);
-      entry.sequence_text = api::SequenceString(raw.sequence);
-      slots.push_back(Slot{raw.sequence, false});
-      const size_t lane = LaneOf(entry.record);
-      routed.emplace_back(lane, std::move(entry));
+    if (failures > 0) {
+      ctx_.logger->info(
+          "trigger {} shard {}: reading again after {} failed "
+          "attempt(s)",
+          ctx_.config.name, ctx_.shard_id, failures);
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      slots_.insert(slots_.end(), slots.begin(), slots.end());
-      for (auto& [lane, entry] : routed) {
-        lanes_[lane]->queue.push_back(std::move(entry));
-      }
-      read_next_ = read->next_sequence;
+    failures = 0;
+    const bool end = batch->end_of_shard;
+    const bool empty = batch->records.empty() && batch->undecodable == 0 &&
+                       !batch->trim_skipped;
+    Accept(std::move(*batch));
+    if (end) return;  // The lanes finish; Advance saves SHARD_END.
+    if (!empty) {
+      empties = 0;
+      continue;
     }
-    cv_.notify_all();
-    Advance();  // Filtered records at the front finish at once.
+    ctx_.metrics->empty_reads.fetch_add(1);
+    if (push_) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || rung_; });
+      if (stop_) return;
+    } else if (!Pause(PollDelayMs(ctx_.poll_interval_ms, ++empties))) {
+      return;
+    }
   }
+}
+
+void ShardDelivery::FillBatch(proto::InvokeBatch* batch, uint32_t attempt,
+                              int64_t now) {
+  batch->set_invocation_id(g_next_invocation.fetch_add(1));
+  batch->set_trigger_name(ctx_.config.name);
+  batch->set_handler_path(ctx_.config.handler);
+  StampHandler(ctx_.config.handler, batch);
+  batch->set_event_source_arn(ctx_.stream.stream_arn);
+  batch->set_table_name(ctx_.config.table);
+  batch->set_stream_view_type(
+      std::string(store::StreamViewTypeName(ctx_.stream.view_type)));
+  batch->set_shard_id(ctx_.shard_id);
+  batch->set_attempt(attempt);
+  batch->set_deadline_ms(now + ctx_.config.timeout_s * 1000);
 }
 
 void ShardDelivery::RunLane(size_t lane) noexcept {
@@ -306,8 +442,9 @@ void ShardDelivery::RunLane(size_t lane) noexcept {
     LaneLoop(lane);
   } catch (const std::exception& e) {
     ctx_.logger->critical("trigger {} shard {} lane {}: delivery stopped: {}",
-                          ctx_.config.name, ctx_.shard, lane, e.what());
+                          ctx_.config.name, ctx_.shard_id, lane, e.what());
   }
+  live_threads_.fetch_sub(1);
 }
 
 void ShardDelivery::LaneLoop(size_t lane) {
@@ -403,18 +540,9 @@ void ShardDelivery::FillWindow(bool final, proto::InvokeBatch* batch) {
 
 bool ShardDelivery::CloseWindow() {
   for (int64_t attempt = 1;; ++attempt) {
+    if (!MayInvoke()) return false;
     proto::InvokeBatch batch;
-    batch.set_invocation_id(g_next_invocation.fetch_add(1));
-    batch.set_trigger_name(ctx_.config.name);
-    batch.set_handler_path(ctx_.config.handler);
-    StampHandler(ctx_.config.handler, &batch);
-    batch.set_event_source_arn(ctx_.stream_arn);
-    batch.set_table_name(ctx_.config.table);
-    batch.set_stream_view_type(std::string(
-        store::StreamViewTypeName(ctx_.stream->description().view_type)));
-    batch.set_shard_id(ctx_.shard_id);
-    batch.set_attempt(static_cast<uint32_t>(attempt));
-    batch.set_deadline_ms(ctx_.clock_ms() + ctx_.config.timeout_s * 1000);
+    FillBatch(&batch, static_cast<uint32_t>(attempt), ctx_.clock_ms());
     FillWindow(/*final=*/true, &batch);
     ctx_.metrics->invocations.fetch_add(1);
     Result<proto::InvokeResult> result = ctx_.pool->Invoke(
@@ -435,7 +563,7 @@ bool ShardDelivery::CloseWindow() {
     ctx_.logger->warn(
         "trigger {} shard {}: final invocation of a window failed (attempt "
         "{}): {}: {}",
-        ctx_.config.name, ctx_.shard, attempt, result->error_type(),
+        ctx_.config.name, ctx_.shard_id, attempt, result->error_type(),
         result->error_message());
     if (!Pause(RetryBackoffMs(attempt))) return false;
   }
@@ -467,7 +595,7 @@ bool ShardDelivery::Deliver(std::vector<Entry>& entries) {
         ctx_.logger->error(
             "trigger {} shard {}: cannot write the on-failure destination: "
             "{}",
-            config.name, ctx_.shard, s.ToString());
+            config.name, ctx_.shard_id, s.ToString());
         if (!Pause(1000)) return false;
       }
       ctx_.metrics->dead_lettered.fetch_add(step.dead_letter->size());
@@ -489,18 +617,9 @@ bool ShardDelivery::Deliver(std::vector<Entry>& entries) {
       continue;
     }
 
+    if (!MayInvoke()) return false;
     proto::InvokeBatch batch;
-    batch.set_invocation_id(g_next_invocation.fetch_add(1));
-    batch.set_trigger_name(config.name);
-    batch.set_handler_path(config.handler);
-    StampHandler(config.handler, &batch);
-    batch.set_event_source_arn(ctx_.stream_arn);
-    batch.set_table_name(config.table);
-    batch.set_stream_view_type(std::string(
-        store::StreamViewTypeName(ctx_.stream->description().view_type)));
-    batch.set_shard_id(ctx_.shard_id);
-    batch.set_attempt(planner.attempt());
-    batch.set_deadline_ms(now + config.timeout_s * 1000);
+    FillBatch(&batch, planner.attempt(), now);
     if (windowed) FillWindow(/*final=*/false, &batch);
     std::vector<std::string> sequence_numbers;
     std::vector<std::string_view> records;
@@ -536,7 +655,7 @@ bool ShardDelivery::Deliver(std::vector<Entry>& entries) {
       ctx_.logger->warn(
           "trigger {} shard {}: invocation {} of {} record(s) (attempt {}) "
           "failed: {}: {}",
-          config.name, ctx_.shard, batch.invocation_id(), range.size(),
+          config.name, ctx_.shard_id, batch.invocation_id(), range.size(),
           planner.attempt(), verdict.error_type, verdict.error_message);
     }
     const RetryPlanner::Step step = planner.OnVerdict(verdict);
@@ -558,7 +677,7 @@ Status ShardDelivery::DeadLetter(const std::vector<Entry>& entries,
   const std::string path = ctx_.config.OnFailureFile();
   const std::string table = ctx_.config.OnFailureTable();
   ctx_.logger->warn("trigger {} shard {}: {} record(s) {}..{} given up ({}){}",
-                    ctx_.config.name, ctx_.shard, range.size(),
+                    ctx_.config.name, ctx_.shard_id, range.size(),
                     first.sequence_text, last.sequence_text, step.condition,
                     ctx_.config.on_failure.empty()
                         ? "; no on-failure destination, discarded"
@@ -573,60 +692,44 @@ Status ShardDelivery::DeadLetter(const std::vector<Entry>& entries,
   info.error_message = last_failure.error_message;
   info.timestamp_ms = ctx_.clock_ms();
   info.shard_id = ctx_.shard_id;
-  info.stream_arn = ctx_.stream_arn;
+  info.stream_arn = ctx_.stream.stream_arn;
   info.start_sequence = first.sequence_text;
   info.end_sequence = last.sequence_text;
   info.first_arrival_ms = first.timestamp_ms;
   info.last_arrival_ms = last.timestamp_ms;
   info.batch_size = range.size();
-  const store::StreamViewType view = ctx_.stream->description().view_type;
+  const store::StreamViewType view = ctx_.stream.view_type;
   if (!table.empty()) {
-    return DeadLetterToTable(table, entries, range,
-                             FailureDocument(info, nullptr));
-  }
-  const std::string document = FailureDocument(info, [&](api::JsonWriter* w) {
+    if (!ctx_.put_failure_item) {
+      return Status::InvalidArgument("no way to write the on-failure table " +
+                                     table);
+    }
+    const std::string document = FailureDocument(info, nullptr);
     for (size_t i = range.begin; i < range.end; ++i) {
-      api::WriteStreamRecord(entries[i].record, entries[i].sequence, view,
-                             ctx_.region, ctx_.stream_arn, w);
+      rapidjson::StringBuffer buffer;
+      wire::JsonWriter w(buffer);
+      wire::WriteStreamRecord(entries[i].record, entries[i].sequence_text, view,
+                              ctx_.region, ctx_.stream.stream_arn, &w);
+      // The key names the record, so a batch given up twice (a crash before
+      // the checkpoint moved) overwrites rather than duplicates.
+      FailureItem item;
+      item.table = table;
+      item.id = ctx_.config.name + "/" + ctx_.shard_id + "/" +
+                entries[i].sequence_text;
+      item.trigger = ctx_.config.name;
+      item.failure = document;
+      item.record.assign(buffer.GetString(), buffer.GetSize());
+      EDDY_RETURN_IF_ERROR(ctx_.put_failure_item(item));
+    }
+    return Status::OK();
+  }
+  const std::string document = FailureDocument(info, [&](wire::JsonWriter* w) {
+    for (size_t i = range.begin; i < range.end; ++i) {
+      wire::WriteStreamRecord(entries[i].record, entries[i].sequence_text, view,
+                              ctx_.region, ctx_.stream.stream_arn, w);
     }
   });
   return AppendLineDurably(path, document);
-}
-
-Status ShardDelivery::DeadLetterToTable(const std::string& table_name,
-                                        const std::vector<Entry>& entries,
-                                        RecordRange range,
-                                        const std::string& document) {
-  std::shared_ptr<store::Table> table =
-      ctx_.db == nullptr ? nullptr : ctx_.db->GetTable(table_name);
-  if (table == nullptr) {
-    return Status::NotFound("on-failure table not found: " + table_name);
-  }
-  const store::TableSchema& schema = table->schema();
-  if (schema.range_key || schema.hash_key.type != store::ValueType::kS) {
-    return Status::InvalidArgument("on-failure table " + table_name +
-                                   " must have a string hash key only");
-  }
-  const store::StreamViewType view = ctx_.stream->description().view_type;
-  for (size_t i = range.begin; i < range.end; ++i) {
-    rapidjson::StringBuffer buffer;
-    api::JsonWriter w(buffer);
-    api::WriteStreamRecord(entries[i].record, entries[i].sequence, view,
-                           ctx_.region, ctx_.stream_arn, &w);
-    // The key names the record, so a batch given up twice (a crash before
-    // the checkpoint moved) overwrites rather than duplicates.
-    store::Item item;
-    item[schema.hash_key.name] =
-        store::AttributeValue::String(ctx_.config.name + "/" + ctx_.shard_id +
-                                      "/" + entries[i].sequence_text);
-    item["trigger"] = store::AttributeValue::String(ctx_.config.name);
-    item["failure"] = store::AttributeValue::String(document);
-    item["record"] = store::AttributeValue::String(
-        std::string(buffer.GetString(), buffer.GetSize()));
-    store::WriteOutcome outcome;
-    EDDY_RETURN_IF_ERROR(table->Put(std::move(item), nullptr, &outcome));
-  }
-  return Status::OK();
 }
 
 }  // namespace eddy::runtime::dispatcher

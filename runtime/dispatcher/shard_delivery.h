@@ -2,26 +2,40 @@
 // read from the checkpoint, filter, batch, invoke the handler on a worker,
 // apply Lambda's failure rules (batch_rules.h), dead-letter what cannot be
 // delivered, and move the durable checkpoint past every finished record.
+// The same code serves the server's triggers (a LocalStreamSource) and
+// `eddy runner` (a RemoteStreamSource, checkpoints in a lease table).
 //
-// Threads. A reader thread reads the shard log and hands each record that
-// passes the filters to one of ParallelizationFactor lanes, chosen by the
-// hash of its partition key, so all records of an item go to one lane, in
-// shard order. Each lane thread batches its records and delivers them
-// (one invocation at a time per lane): records of one partition key are
-// handled in order, different keys concurrently (Lambda's
-// ParallelizationFactor). The reader stays at most a few batches ahead of
-// the checkpoint.
+// Threads. A reader thread reads the shard (ShardReader) and hands each
+// record that passes the filters to one of ParallelizationFactor lanes,
+// chosen by the hash of its partition key, so all records of an item go to
+// one lane, in shard order. Each lane thread batches its records and
+// delivers them (one invocation at a time per lane): records of one
+// partition key are handled in order, different keys concurrently
+// (Lambda's ParallelizationFactor). The reader stays at most a few batches
+// ahead of the checkpoint.
 //
-// Push, not polling: the reader subscribes to the shard log
-// (ShardLog::Subscribe) and sleeps on a condition variable that a commit
-// rings, so a record reaches a lane as soon as it is appended. With a
-// batching window a lane waits at most that long for a fuller batch.
+// Waking up. A push source (Eddy's own shard logs) rings the reader when a
+// commit appends, so a record reaches a lane as soon as it is written. A
+// pull source (a remote Streams endpoint) is polled: after an empty read
+// the reader waits the poll interval (Lambda's 250 ms by default), growing
+// to at least 250 ms while the shard stays empty. A read that fails for
+// something that passes with time (throttling, a 5xx, an unreachable
+// endpoint) is retried after an exponential backoff with jitter; no record
+// is skipped. With a batching window a lane waits at most that long for a
+// fuller batch.
 //
-// The checkpoint is the sequence of the oldest record read and not yet
-// finished (handled, filtered or dead-lettered), or the read position when
-// none is pending. It only moves forward and is written to the trigger
-// store before the next invocation of the lane that moved it, so a restart
-// repeats at most the records that were in flight (at-least-once).
+// The checkpoint is the position before the oldest record read and not yet
+// finished (handled, filtered or dead-lettered), or the reader's position
+// when none is pending; SHARD_END once a closed shard is read to its end
+// and all its records are finished. It only moves forward and is saved
+// (save_checkpoint) before the next invocation of the lane that moved it,
+// so a restart repeats at most the records that were in flight
+// (at-least-once).
+//
+// Ownership (eddy runner). With `may_invoke`, the delivery checks before
+// every invocation that the shard is still its own (a lease held); a save
+// that fails with ConditionFailed (the lease was taken: fencing) stops the
+// delivery at once. Either way `on_stopped` tells the owner.
 //
 // Thread-safety: Start/RequestStop/Stop from one controlling thread.
 #ifndef EDDY_RUNTIME_DISPATCHER_SHARD_DELIVERY_H_
@@ -43,11 +57,11 @@
 
 #include "dispatcher/batch_rules.h"
 #include "dispatcher/record_filter.h"
+#include "dispatcher/stream_source.h"
 #include "dispatcher/trigger_config.h"
 #include "dispatcher/trigger_store.h"
 #include "dispatcher/worker_pool.h"
 #include "eddy/store/change_stream.h"
-#include "eddy/store/database.h"
 
 namespace eddy::runtime::dispatcher {
 
@@ -60,32 +74,64 @@ struct TriggerMetrics {
   std::atomic<uint64_t> dead_lettered{0};
   std::atomic<uint64_t> filtered{0};
   std::atomic<uint64_t> skipped_trimmed{0};  // Trimmed before delivery.
+  std::atomic<uint64_t> trim_events{0};      // Positions found trimmed.
+  std::atomic<uint64_t> read_errors{0};      // Reads retried after a backoff.
+  std::atomic<uint64_t> reads{0};            // Reads (GetRecords calls).
+  std::atomic<uint64_t> empty_reads{0};      // Reads that found nothing.
   std::atomic<int64_t> iterator_age_ms{0};
+};
+
+// What a checkpoint saves: where to resume and the open tumbling window.
+struct ShardCheckpoint {
+  ShardPosition position;
+  std::optional<WindowCheckpoint> window;
+  // The age of the newest finished record when it finished (Lambda's
+  // IteratorAge), for status displays.
+  int64_t iterator_age_ms = 0;
+};
+
+// A record given up on, for a "table:" on-failure destination: one item
+// per record (docs/triggers.md).
+struct FailureItem {
+  std::string table;
+  std::string id;  // <trigger>/<shard id>/<sequence number>: the hash key.
+  std::string trigger;
+  std::string failure;  // Lambda's failure document (JSON).
+  std::string record;   // The record as the event carried it (JSON).
 };
 
 struct ShardDeliveryContext {
   TriggerConfig config;
-  std::shared_ptr<store::ChangeStream> stream;
-  uint32_t shard = 0;
+  // Where the shard is read from; outlives the delivery.
+  StreamSource* source = nullptr;
+  StreamInfo stream;
   std::string shard_id;
-  std::string stream_arn;
+  // Where reading starts (the saved checkpoint).
+  ShardPosition start;
+  // When not null, the reader to use instead of source->OpenShard.
+  std::unique_ptr<ShardReader> reader;
   std::string function_arn;
   std::string region;
   std::string worker_group;
   WorkerGroupLimits limits;
-  // The table's partition key attribute (routes records to lanes); "" if
-  // unknown, which puts every record on one lane.
-  std::string partition_key;
   // The open tumbling window saved with the checkpoint, if any.
   std::optional<WindowCheckpoint> window;
   WorkerPool* pool = nullptr;
-  store::Database* db = nullptr;  // For a "table:" on-failure destination.
-  TriggerStore* store = nullptr;
   TriggerMetrics* metrics = nullptr;
-  // The shard's checkpoint, owned by the trigger; the loop updates it.
-  std::atomic<uint64_t>* checkpoint = nullptr;
-  // Called after every checkpoint move (wakes drain barriers).
-  std::function<void()> on_progress;
+  // Persists a checkpoint durably. ConditionFailed means the shard is not
+  // ours any more (fencing): the delivery stops. Other errors are retried
+  // every second (a lost checkpoint only means repeats).
+  std::function<Status(const ShardCheckpoint&)> save_checkpoint;
+  // Writes a record to a "table:" on-failure destination.
+  std::function<Status(const FailureItem&)> put_failure_item;
+  // Whether the delivery may still invoke the handler; null: always.
+  std::function<bool()> may_invoke;
+  // Called once, from a delivery thread, when the delivery ends on its
+  // own: the shard is finished (SHARD_END saved) or no longer ours.
+  enum class StopReason : uint8_t { kShardEnd, kNotOwner };
+  std::function<void(StopReason)> on_stopped;
+  // Pull sources: the wait after an empty read.
+  int64_t poll_interval_ms = 250;
   // Age after which a record is dead-lettered when MaximumRecordAge is -1
   // (the stream's retention).
   int64_t record_expiry_ms = 24LL * 3600 * 1000;
@@ -104,18 +150,23 @@ class ShardDelivery {
   void RequestStop();
   // RequestStop(), then waits for the threads to end.
   void Stop();
+  // Whether every thread has ended (Stop then returns at once).
+  bool finished() const { return live_threads_.load() == 0; }
+
+  const std::string& shard_id() const { return ctx_.shard_id; }
 
  private:
   struct Entry {
-    uint64_t sequence = 0;
+    uint64_t ordinal = 0;  // Read order (slots are kept by it).
     int64_t timestamp_ms = 0;
     store::ChangeRecord record;
     std::string wire;  // The record as a batch carries it (serialised).
     std::string sequence_text;
   };
-  // A record read and not yet finished, in sequence order.
+  // A record read and not yet finished, in read order.
   struct Slot {
-    uint64_t sequence = 0;
+    uint64_t ordinal = 0;
+    std::string sequence;
     bool done = false;
   };
   // The open tumbling window (tumbling_window_s > 0, one lane only).
@@ -132,6 +183,11 @@ class ShardDelivery {
 
   void RunReader() noexcept;
   void ReadLoop();
+  // Opens the reader at the start position, retrying with backoff; false
+  // when stopping first.
+  bool OpenReader();
+  // Takes one batch from the reader into slots and lanes.
+  void Accept(ShardBatch batch);
   void RunLane(size_t lane) noexcept;
   void LaneLoop(size_t lane);
   // Delivers every entry (handled or dead-lettered); false if stopped
@@ -140,10 +196,6 @@ class ShardDelivery {
   Status DeadLetter(const std::vector<Entry>& entries, RecordRange range,
                     const RetryPlanner::Step& step,
                     const BatchVerdict& last_failure);
-  // The "table:" destination: one item per record (see docs/triggers.md).
-  Status DeadLetterToTable(const std::string& table,
-                           const std::vector<Entry>& entries, RecordRange range,
-                           const std::string& document);
   // Marks entries [range) finished and moves the checkpoint; in a
   // tumbling window, `window_state` (if not null) becomes its state, saved
   // together with the checkpoint.
@@ -161,37 +213,50 @@ class ShardDelivery {
   // Pops finished slots and persists the new checkpoint. REQUIRES: mu_ not
   // held.
   void Advance();
-  void SetCheckpoint(uint64_t next, std::optional<WindowCheckpoint> window,
-                     uint64_t version);
+  void SetCheckpoint(ShardCheckpoint checkpoint, uint64_t version);
+  // Whether the next invocation may go out; if not, stops the delivery.
+  bool MayInvoke();
+  // Ends the delivery on its own (once) and tells on_stopped.
+  void StopOnOwn(ShardDeliveryContext::StopReason reason);
   size_t LaneOf(const store::ChangeRecord& record) const;
   // Whether `record` passes the trigger's filters.
-  bool PassesFilters(const store::ChangeRecord& record, uint64_t sequence);
+  bool PassesFilters(const SourceRecord& record);
   // Sleeps up to `ms` unless stopped; false when stopping.
   bool Pause(int64_t ms);
   bool stopping();
+  void FillBatch(proto::InvokeBatch* batch, uint32_t attempt, int64_t now);
 
   ShardDeliveryContext ctx_;
-  streams::ShardLog* log_;
+  std::unique_ptr<ShardReader> reader_;   // The reader thread's.
+  bool push_ = false;                     // The reader is a push source's.
   std::unique_ptr<RecordFilter> filter_;  // Null: no filters.
   size_t max_pending_ = 0;                // Read-ahead bound, in records.
-  std::thread reader_;
+  std::thread reader_thread_;
   std::vector<std::unique_ptr<Lane>> lanes_;
+  std::atomic<int> live_threads_{0};
+  std::atomic<bool> stopped_on_own_{false};
 
   std::mutex mu_;
   // One condition for every wait (new records, room to read ahead, lane
   // work, stop); few threads wait on it, so notify_all is cheap.
   std::condition_variable cv_;
-  bool stop_ = false;       // Guarded by mu_.
-  uint64_t notified_ = 0;   // Newest last_sequence reported; guarded by mu_.
-  uint64_t read_next_ = 0;  // Next sequence to read; guarded by mu_.
-  std::deque<Slot> slots_;  // Guarded by mu_.
+  bool stop_ = false;          // Guarded by mu_.
+  bool rung_ = false;          // A push source rang; guarded by mu_.
+  uint64_t next_ordinal_ = 0;  // Guarded by mu_.
+  std::deque<Slot> slots_;     // Guarded by mu_.
+  // The position before the oldest pending slot (after the newest popped
+  // one), and the reader's position; guarded by mu_.
+  ShardPosition done_position_;
+  ShardPosition read_position_;
+  bool end_of_shard_ = false;     // Read to its end; guarded by mu_.
   std::optional<Window> window_;  // Guarded by mu_; lane 0 writes it.
-  // What Advance last saw, to write only changes; guarded by mu_.
-  uint64_t advanced_next_ = 0;
+  // What Advance last saved, to write only changes; guarded by mu_.
+  ShardPosition advanced_;
   bool window_dirty_ = false;
-  uint64_t version_ = 0;        // Of (checkpoint, window); guarded by mu_.
-  std::mutex checkpoint_mu_;    // Serialises checkpoint writes.
-  uint64_t saved_version_ = 0;  // Guarded by checkpoint_mu_.
+  int64_t finished_age_ms_ = 0;  // Guarded by mu_.
+  uint64_t version_ = 0;         // Of (checkpoint, window); guarded by mu_.
+  std::mutex checkpoint_mu_;     // Serialises checkpoint writes.
+  uint64_t saved_version_ = 0;   // Guarded by checkpoint_mu_.
 };
 
 }  // namespace eddy::runtime::dispatcher

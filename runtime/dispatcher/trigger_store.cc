@@ -186,14 +186,24 @@ Result<std::vector<StoredTrigger>> TriggerStore::LoadAll() {
     if (doc.HasMember("CreatedMs") && doc["CreatedMs"].IsInt64()) {
       trigger.created_ms = doc["CreatedMs"].GetInt64();
     }
-    for (uint32_t i = 0; i < trigger.shard_count; ++i) {
+    // Every shard-<i>.checkpoint (shards of later generations too).
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string file = entry.path().filename().string();
+      uint64_t index = 0;
+      if (file.rfind("shard-", 0) != 0 || !file.ends_with(".checkpoint") ||
+          !ParseUint(file.substr(6, file.size() - 6 - 11), &index) ||
+          index > UINT32_MAX) {
+        continue;
+      }
+      const uint32_t i = static_cast<uint32_t>(index);
       uint64_t next = 0;
       std::optional<WindowCheckpoint> window;
       EDDY_RETURN_IF_ERROR(
           LoadCheckpoint(trigger.config.name, i, &next, &window));
-      trigger.checkpoints.push_back(next);
-      trigger.windows.push_back(std::move(window));
+      trigger.checkpoints[i] = next;
+      trigger.windows[i] = std::move(window);
     }
+    if (ec) return Status::IOError("cannot list " + dir.string());
     out.push_back(std::move(trigger));
   }
   return out;
@@ -207,9 +217,8 @@ Status TriggerStore::Save(const StoredTrigger& trigger, bool with_checkpoints) {
   }
   if (ec) return Status::IOError("cannot create " + dir + ": " + ec.message());
   if (with_checkpoints) {
-    for (uint32_t i = 0; i < trigger.checkpoints.size(); ++i) {
-      EDDY_RETURN_IF_ERROR(
-          SaveCheckpoint(trigger.config.name, i, trigger.checkpoints[i]));
+    for (const auto& [i, next] : trigger.checkpoints) {
+      EDDY_RETURN_IF_ERROR(SaveCheckpoint(trigger.config.name, i, next));
     }
   }
   rapidjson::StringBuffer buffer;
@@ -250,6 +259,14 @@ Status TriggerStore::LoadCheckpoint(const std::string& name, uint32_t shard,
   Result<std::string> text = ReadFile(path);
   if (!text.ok() || !ParseCheckpoint(*text, next_sequence, window)) {
     return Status::Corruption("missing or malformed checkpoint " + path);
+  }
+  return Status::OK();
+}
+
+Status TriggerStore::RemoveCheckpoint(const std::string& name, uint32_t shard) {
+  const std::string path = TriggerDir(name) + "/" + CheckpointName(shard);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Errno("cannot remove " + path);
   }
   return Status::OK();
 }

@@ -12,6 +12,12 @@
 // are written together, so after a restart the window resumes with exactly
 // the state of the records it will not see again.
 //
+// Shards roll over (eddy/store/change_stream.h): shard i is the stream's
+// shard index, of any generation; a shard gets its checkpoint file when the
+// trigger first reads it (a child once its parent is finished), and the
+// file goes when the shard is retired. ShardCount is the number of shards
+// the stream had when the trigger was created (informational).
+//
 // A checkpoint holds the sequence number of the next record of shard i the
 // trigger has not finished (handled, filtered or dead-lettered): after a
 // restart, delivery resumes exactly there, so nothing is skipped and only an
@@ -32,6 +38,7 @@
 #include <spdlog/logger.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,9 +62,10 @@ struct StoredTrigger {
   std::string stream_label;
   uint32_t shard_count = 0;
   int64_t created_ms = 0;
-  std::vector<uint64_t> checkpoints;  // One per shard.
-  // One per shard (LoadAll fills it; Save ignores it).
-  std::vector<std::optional<WindowCheckpoint>> windows;
+  // By shard index: the shards the trigger has read.
+  std::map<uint32_t, uint64_t> checkpoints;
+  // By shard index (LoadAll fills it; Save ignores it).
+  std::map<uint32_t, std::optional<WindowCheckpoint>> windows;
 };
 
 // Replaces `path` with `contents` atomically (write a temporary file, then
@@ -93,6 +101,8 @@ class TriggerStore {
   Status LoadCheckpoint(const std::string& name, uint32_t shard,
                         uint64_t* next_sequence,
                         std::optional<WindowCheckpoint>* window);
+  // Forgets a retired shard's checkpoint.
+  Status RemoveCheckpoint(const std::string& name, uint32_t shard);
   Status Remove(const std::string& name);
 
   const std::string& dir() const { return dir_; }

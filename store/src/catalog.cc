@@ -69,6 +69,10 @@ void ToStreamMeta(const StreamDescription& d, proto::StreamMeta* m) {
   m->set_shard_naming(static_cast<uint32_t>(d.shard_naming));
   m->set_hash_key(d.hash_key);
   m->set_range_key(d.range_key);
+  for (size_t g = 1; g < d.generations.size(); ++g) {
+    m->add_later_generation_ms(d.generations[g]);
+  }
+  m->set_first_generation(d.first_generation);
 }
 
 StreamDescription FromStreamMeta(const proto::StreamMeta& m,
@@ -84,6 +88,9 @@ StreamDescription FromStreamMeta(const proto::StreamMeta& m,
       m.shard_naming() == 0 ? ShardNaming::kHashed : ShardNaming::kOrdered;
   d.hash_key = m.hash_key();
   d.range_key = m.range_key();
+  d.generations.push_back(d.created_ms);
+  for (int64_t ms : m.later_generation_ms()) d.generations.push_back(ms);
+  d.first_generation = m.first_generation();
   return d;
 }
 

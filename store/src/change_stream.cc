@@ -1,3 +1,6 @@
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -72,48 +75,105 @@ std::string StreamLabel(int64_t ms) {
 
 ChangeStreamImpl::ChangeStreamImpl(std::string dir, uint64_t table_id,
                                    StreamDescription description,
-                                   std::shared_ptr<spdlog::logger> logger)
+                                   std::shared_ptr<spdlog::logger> logger,
+                                   streams::FileSystem* file_system)
     : dir_(std::move(dir)),
       table_id_(table_id),
+      width_(description.shard_count),
       logger_(std::move(logger)),
-      description_(std::move(description)) {}
+      file_system_(file_system),
+      description_(std::move(description)) {
+  if (description_.generations.empty()) {
+    description_.generations.push_back(description_.created_ms);
+  }
+}
+
+std::string ChangeStreamImpl::GenerationDir(uint32_t generation) const {
+  if (generation == 0) return dir_;
+  char name[32];
+  std::snprintf(name, sizeof(name), "/gen-%06u", generation);
+  return dir_ + name;
+}
+
+Result<std::unique_ptr<streams::StreamLog>> ChangeStreamImpl::OpenGeneration(
+    uint32_t generation) const {
+  streams::StreamLog::Options options;
+  options.dir = GenerationDir(generation);
+  options.shard_count = width_;
+  options.shard_options.logger = logger_;
+  options.shard_options.first_sequence = kFirstRecordSequence;
+  options.shard_options.file_system = file_system_;
+  return streams::StreamLog::Open(options);
+}
 
 Result<std::shared_ptr<ChangeStreamImpl>> ChangeStreamImpl::Open(
     std::string dir, uint64_t table_id, StreamDescription description,
     std::shared_ptr<spdlog::logger> logger, streams::FileSystem* file_system) {
-  const bool disabled = !description.enabled();
-  streams::StreamLog::Options options;
-  options.dir = dir;
-  options.shard_count = description.shard_count;
-  options.shard_options.logger = logger;
-  options.shard_options.first_sequence = kFirstRecordSequence;
-  options.shard_options.file_system = file_system;
-  Result<std::unique_ptr<streams::StreamLog>> log =
-      streams::StreamLog::Open(options);
-  if (!log.ok()) return log.status();
+  if (description.shard_count == 0) {
+    return Status::Corruption("stream " + description.label + " has no shards");
+  }
   std::shared_ptr<ChangeStreamImpl> stream(new ChangeStreamImpl(
-      std::move(dir), table_id, std::move(description), logger));
-  stream->log_ = std::move(*log);
-  for (uint32_t i = 0; i < stream->log_->shard_count(); ++i) {
-    stream->shards_.push_back(std::make_unique<Shard>());
+      std::move(dir), table_id, std::move(description), std::move(logger),
+      file_system));
+  const StreamDescription& d = stream->description_;
+  const uint32_t count = d.generation_count();
+  const uint32_t first = std::min(d.first_generation, count - 1);
+  // What a crash left of retired generations goes now.
+  for (uint32_t g = 0; g < first; ++g) {
+    EDDY_RETURN_IF_ERROR(
+        streams::StreamLog::DestroyStream(stream->GenerationDir(g)));
   }
-  // A stream disabled just before a crash may not have been sealed yet.
-  if (disabled && !stream->log_->sealed()) {
-    EDDY_RETURN_IF_ERROR(stream->log_->Seal());
+  for (uint32_t g = 0; g < count; ++g) {
+    std::unique_ptr<streams::StreamLog> log;
+    if (g >= first) {
+      EDDY_ASSIGN_OR_RETURN(log, stream->OpenGeneration(g));
+      // Closed generations (and all of a disabled stream) are sealed; a
+      // crash between a rollover's catalog write and its seal, or just
+      // before a disable's seal, may have left them open.
+      if ((g + 1 < count || !d.enabled()) && !log->sealed()) {
+        EDDY_RETURN_IF_ERROR(log->Seal());
+      }
+    }
+    for (uint32_t i = 0; i < stream->width_; ++i) {
+      stream->shards_.push_back(log ? std::make_unique<Shard>() : nullptr);
+    }
+    stream->generations_.push_back(std::move(log));
   }
+  stream->current_base_.store((count - 1) * stream->width_);
   return stream;
 }
 
 StreamDescription ChangeStreamImpl::description() const {
-  std::lock_guard<std::mutex> lock(description_mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   return description_;
+}
+
+uint32_t ChangeStreamImpl::shard_count() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return static_cast<uint32_t>(shards_.size());
+}
+
+uint32_t ChangeStreamImpl::first_shard() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return description_.first_generation * width_;
+}
+
+streams::ShardLog* ChangeStreamImpl::shard(uint32_t index) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  const uint32_t g = index / width_;
+  if (g >= generations_.size() || generations_[g] == nullptr) return nullptr;
+  return generations_[g]->shard(index % width_);
+}
+
+ChangeStreamImpl::Shard* ChangeStreamImpl::ShardState(uint32_t index) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return index < shards_.size() ? shards_[index].get() : nullptr;
 }
 
 std::string ChangeStreamImpl::MarkerKey(uint32_t shard) const {
   std::string key(1, kAppliedPrefix);
   AppendBigEndian64(table_id_, &key);
-  std::lock_guard<std::mutex> lock(description_mu_);
-  key += description_.label;
+  key += description_.label;  // Immutable.
   key.push_back('\0');
   AppendBigEndian32(shard, &key);
   return key;
@@ -202,47 +262,195 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
 
 Result<ChangeStreamImpl::Ticket> ChangeStreamImpl::Append(
     uint32_t shard_index, std::string_view payload, int64_t timestamp_ms) {
-  Shard& shard = *shards_[shard_index];
-  std::lock_guard<std::mutex> lock(shard.mu);
-  Result<uint64_t> sequence =
-      log_->shard(shard_index)->Append(payload, timestamp_ms);
+  Shard* state = ShardState(shard_index);
+  streams::ShardLog* log = shard(shard_index);
+  if (state == nullptr || log == nullptr) {
+    return Status::Internal("append to a retired or unknown shard " +
+                            std::to_string(shard_index));
+  }
+  std::lock_guard<std::mutex> lock(state->mu);
+  Result<uint64_t> sequence = log->Append(payload, timestamp_ms);
   if (!sequence.ok()) return sequence.status();
-  shard.inflight.insert(*sequence);
+  state->inflight.insert(*sequence);
   Ticket ticket;
   ticket.shard = shard_index;
   ticket.sequence = *sequence;
-  ticket.marker = *shard.inflight.begin() - 1;
+  ticket.marker = *state->inflight.begin() - 1;
   return ticket;
 }
 
 Status ChangeStreamImpl::Sync(const Ticket& ticket) {
-  return log_->shard(ticket.shard)->Sync(ticket.sequence);
+  return shard(ticket.shard)->Sync(ticket.sequence);
 }
 
 void ChangeStreamImpl::Applied(const Ticket& ticket) {
-  Shard& shard = *shards_[ticket.shard];
-  std::lock_guard<std::mutex> lock(shard.mu);
-  shard.inflight.erase(ticket.sequence);
+  Shard* state = ShardState(ticket.shard);
+  std::lock_guard<std::mutex> lock(state->mu);
+  state->inflight.erase(ticket.sequence);
 }
 
 Status ChangeStreamImpl::SealIfDisabled() {
-  if (description().enabled() || log_->sealed()) return Status::OK();
-  return log_->Seal();
+  std::vector<streams::StreamLog*> logs;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (description_.enabled()) return Status::OK();
+    for (const auto& log : generations_) {
+      if (log && !log->sealed()) logs.push_back(log.get());
+    }
+  }
+  for (streams::StreamLog* log : logs) EDDY_RETURN_IF_ERROR(log->Seal());
+  return Status::OK();
 }
 
 void ChangeStreamImpl::ResetInflight() {
+  std::shared_lock<std::shared_mutex> lock(mu_);
   for (const auto& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard->mu);
+    if (shard == nullptr) continue;  // A generation retired before Open.
+    std::lock_guard<std::mutex> shard_lock(shard->mu);
     shard->inflight.clear();
   }
 }
 
-Status ChangeStreamImpl::Disable(int64_t disabled_ms) {
+Status ChangeStreamImpl::Checkpoint() {
+  std::vector<streams::StreamLog*> logs;
   {
-    std::lock_guard<std::mutex> lock(description_mu_);
-    description_.disabled_ms = disabled_ms;
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    for (uint32_t g = description_.first_generation; g < generations_.size();
+         ++g) {
+      if (generations_[g]) logs.push_back(generations_[g].get());
+    }
   }
-  return log_->Seal();
+  Status result;
+  for (streams::StreamLog* log : logs) {
+    Status s = log->Checkpoint();
+    if (!s.ok() && result.ok()) result = s;
+  }
+  return result;
+}
+
+Status ChangeStreamImpl::Disable(int64_t disabled_ms) {
+  std::vector<streams::StreamLog*> logs;
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    description_.disabled_ms = disabled_ms;
+    for (const auto& log : generations_) {
+      if (log) logs.push_back(log.get());
+    }
+  }
+  for (streams::StreamLog* log : logs) EDDY_RETURN_IF_ERROR(log->Seal());
+  return Status::OK();
+}
+
+Status ChangeStreamImpl::TrimBefore(int64_t timestamp_ms) {
+  std::vector<streams::StreamLog*> logs;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    for (uint32_t g = description_.first_generation; g < generations_.size();
+         ++g) {
+      if (generations_[g]) logs.push_back(generations_[g].get());
+    }
+  }
+  Status result;
+  for (streams::StreamLog* log : logs) {
+    Status s = log->TrimBefore(timestamp_ms);
+    if (!s.ok() && result.ok()) result = s;
+  }
+  return result;
+}
+
+Status ChangeStreamImpl::Destroy() {
+  Status result;
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (prepared_) {
+    Status s = prepared_->Destroy();
+    if (!s.ok()) result = s;
+    prepared_.reset();
+  }
+  // Later generations live inside generation 0's directory: they go first.
+  for (uint32_t g = static_cast<uint32_t>(generations_.size()); g-- > 0;) {
+    Status s = generations_[g]
+                   ? generations_[g]->Destroy()
+                   : streams::StreamLog::DestroyStream(GenerationDir(g));
+    if (!s.ok() && result.ok()) result = s;
+  }
+  // An unknown next generation left by a crashed rollover.
+  Status s = streams::StreamLog::DestroyStream(
+      GenerationDir(static_cast<uint32_t>(generations_.size())));
+  if (!s.ok() && result.ok()) result = s;
+  ::rmdir(dir_.c_str());
+  return result;
+}
+
+Result<StreamDescription> ChangeStreamImpl::PrepareRollover(int64_t now_ms) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (!description_.enabled()) {
+    return Status::InvalidArgument("a disabled stream does not roll over");
+  }
+  const uint32_t next = static_cast<uint32_t>(generations_.size());
+  EDDY_ASSIGN_OR_RETURN(prepared_, OpenGeneration(next));
+  prepared_ms_ = std::max(now_ms, description_.generations.back() + 1);
+  StreamDescription d = description_;
+  d.generations.push_back(prepared_ms_);
+  return d;
+}
+
+Status ChangeStreamImpl::CommitRollover() {
+  streams::StreamLog* closing = nullptr;
+  uint32_t base = 0;
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    if (!prepared_) return Status::Internal("no rollover prepared");
+    closing = generations_.back().get();
+    base = static_cast<uint32_t>(generations_.size()) * width_;
+    generations_.push_back(std::move(prepared_));
+    for (uint32_t i = 0; i < width_; ++i) {
+      shards_.push_back(std::make_unique<Shard>());
+    }
+    description_.generations.push_back(prepared_ms_);
+  }
+  current_base_.store(base, std::memory_order_release);
+  // The catalog already says these shards are closed: a failed seal is
+  // sticky in the log and Open seals them again.
+  return closing != nullptr ? closing->Seal() : Status::OK();
+}
+
+uint32_t ChangeStreamImpl::RetirableBefore(int64_t horizon_ms) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  uint32_t g = description_.first_generation;
+  // Never the current generation.
+  for (; g + 1 < generations_.size(); ++g) {
+    const streams::StreamLog* log = generations_[g].get();
+    if (log == nullptr) continue;
+    for (uint32_t i = 0; i < width_; ++i) {
+      const streams::ShardLog* s = log->shard(i);
+      if (!s->sealed() || s->sealed_timestamp_ms() >= horizon_ms ||
+          s->last_sequence() >= s->first_sequence()) {
+        return g;
+      }
+    }
+  }
+  return g;
+}
+
+Status ChangeStreamImpl::Retire(uint32_t first) {
+  std::vector<streams::StreamLog*> logs;
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    for (uint32_t g = description_.first_generation;
+         g < first && g + 1 < generations_.size(); ++g) {
+      if (generations_[g]) logs.push_back(generations_[g].get());
+    }
+    description_.first_generation =
+        std::max(description_.first_generation, first);
+  }
+  Status result;
+  for (streams::StreamLog* log : logs) {
+    // Closes the shards (readers get IOError) and deletes the files; the
+    // objects stay until the stream goes, so shard() pointers stay valid.
+    Status s = log->Destroy();
+    if (!s.ok() && result.ok()) result = s;
+  }
+  return result;
 }
 
 }  // namespace eddy::store

@@ -29,15 +29,32 @@
 // (the last sequence) with the catalog change, then seals the shards, so a
 // disabled stream is never replayed over later writes.
 //
+// Generations (rollover, see eddy/store/change_stream.h). Generation 0's
+// shard logs are the stream directory's shard-NNNN (as before rollovers
+// existed); generation g >= 1 is its own streams::StreamLog in
+// <dir>/gen-NNNNNN. A rollover runs with the table's writes paused, in
+// three steps: PrepareRollover opens the next generation's logs; the
+// caller writes the catalog (the new generation, and the exact applied
+// markers of the closing shards) in one batch; CommitRollover seals the
+// closing shards and routes new writes to the new ones. A crash after the
+// catalog write and before the seal leaves closed shards unsealed: Open
+// seals every shard of a generation before the last. A crash before the
+// catalog write leaves an unknown gen- directory that the next rollover
+// opens again. Retiring generations (their records all expired) goes the
+// same way: the catalog first (first_generation), then the files; Open
+// deletes what a crash left of retired generations.
+//
 // Thread-safety: all methods may be called concurrently.
 #ifndef EDDY_STORE_SRC_CHANGE_STREAM_IMPL_H_
 #define EDDY_STORE_SRC_CHANGE_STREAM_IMPL_H_
 
 #include <spdlog/logger.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -63,9 +80,12 @@ class ChangeStreamImpl final : public ChangeStream {
       streams::FileSystem* file_system = nullptr);
 
   StreamDescription description() const override;
-  uint32_t shard_count() const override { return log_->shard_count(); }
-  streams::ShardLog* shard(uint32_t index) const override {
-    return log_->shard(index);
+  uint32_t width() const override { return width_; }
+  uint32_t shard_count() const override;
+  uint32_t first_shard() const override;
+  streams::ShardLog* shard(uint32_t index) const override;
+  uint32_t ShardFor(uint32_t hash) const override {
+    return current_base_.load(std::memory_order_acquire) + hash % width_;
   }
   Result<ChangeRecord> Decode(const streams::LogRecord& record) const override;
 
@@ -99,12 +119,26 @@ class ChangeStreamImpl final : public ChangeStream {
   // when it was disabled). OK for an enabled or sealed stream.
   Status SealIfDisabled();
   // Removes the stream's files (the table or the stream is gone).
-  Status Destroy() { return log_->Destroy(); }
-  // Checkpoints the shard logs: a restart scans only later records.
-  Status Checkpoint() { return log_->Checkpoint(); }
-  Status TrimBefore(int64_t timestamp_ms) {
-    return log_->TrimBefore(timestamp_ms);
-  }
+  Status Destroy();
+  // Checkpoints the live generations' shard logs: a restart scans only
+  // later records.
+  Status Checkpoint();
+  Status TrimBefore(int64_t timestamp_ms);
+
+  // Rollover, step 1: opens the next generation's shard logs (created
+  // later than every shard so far: max(now_ms, newest + 1)) and returns
+  // the description with it. REQUIRES: writes paused; enabled.
+  Result<StreamDescription> PrepareRollover(int64_t now_ms);
+  // Step 3, after the catalog has the prepared description: seals the
+  // current generation and makes the prepared one current.
+  Status CommitRollover();
+  // The generation below which every closed generation was sealed before
+  // `horizon_ms` and holds no record any more (all expired): what
+  // first_generation may become.
+  uint32_t RetirableBefore(int64_t horizon_ms) const;
+  // After the catalog says first_generation = `first`: deletes the files
+  // of the generations below it (their ShardLog objects stay, closed).
+  Status Retire(uint32_t first);
 
  private:
   struct Shard {
@@ -114,15 +148,30 @@ class ChangeStreamImpl final : public ChangeStream {
 
   ChangeStreamImpl(std::string dir, uint64_t table_id,
                    StreamDescription description,
-                   std::shared_ptr<spdlog::logger> logger);
+                   std::shared_ptr<spdlog::logger> logger,
+                   streams::FileSystem* file_system);
+  std::string GenerationDir(uint32_t generation) const;
+  Result<std::unique_ptr<streams::StreamLog>> OpenGeneration(
+      uint32_t generation) const;
+  Shard* ShardState(uint32_t index) const;
 
   const std::string dir_;
   const uint64_t table_id_;
+  const uint32_t width_;
   std::shared_ptr<spdlog::logger> logger_;
-  mutable std::mutex description_mu_;
+  streams::FileSystem* const file_system_;  // Null: the real one.
+  // Guards description_, generations_ and shards_ (written by rollovers
+  // and retirement, read by everything else).
+  mutable std::shared_mutex mu_;
   StreamDescription description_;
-  std::unique_ptr<streams::StreamLog> log_;
-  std::vector<std::unique_ptr<Shard>> shards_;  // One per shard of log_.
+  // By generation; null for generations retired before Open.
+  std::vector<std::unique_ptr<streams::StreamLog>> generations_;
+  // By shard index; null for generations retired before Open.
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<streams::StreamLog> prepared_;  // Between the steps.
+  int64_t prepared_ms_ = 0;
+  // The first shard index of the current generation.
+  std::atomic<uint32_t> current_base_{0};
 };
 
 // "2026-11-26T21:40:00.123" for a UTC time in milliseconds.

@@ -661,6 +661,7 @@ Result<std::shared_ptr<ChangeStreamImpl>> DatabaseImpl::NewStream(
   d.label = StreamLabel(d.created_ms);
   d.view_type = view;
   d.shard_count = options_.stream_shards;
+  d.generations = {d.created_ms};
   d.shard_naming = ShardNaming::kOrdered;
   d.hash_key = schema.hash_key.name;
   d.range_key = schema.range_key ? schema.range_key->name : "";
@@ -779,7 +780,7 @@ Status DatabaseImpl::UpdateStream(const std::shared_ptr<TableImpl>& table,
     ToRecord(info, table->id()).SerializeToString(&data);
     leveldb::WriteBatch batch;
     batch.Put(CatalogKey(name), data);
-    for (uint32_t i = 0; i < current->shard_count(); ++i) {
+    for (uint32_t i = current->first_shard(); i < current->shard_count(); ++i) {
       std::string marker;
       AppendBigEndian64(current->shard(i)->last_sequence(), &marker);
       batch.Put(current->MarkerKey(i), marker);
@@ -845,6 +846,107 @@ Status DatabaseImpl::TrimStreams() {
     if (!sealed.ok()) result = sealed;
     Status trimmed = stream->TrimBefore(horizon);
     if (!trimmed.ok()) result = trimmed;
+    if (d.enabled() && stream->RetirableBefore(horizon) > d.first_generation) {
+      std::lock_guard<std::mutex> lock(catalog_mu_);
+      Status retired = RetireGenerations(name, stream, horizon);
+      if (!retired.ok()) result = retired;
+    }
+  }
+  return result;
+}
+
+Status DatabaseImpl::RetireGenerations(
+    const std::string& name, const std::shared_ptr<ChangeStreamImpl>& stream,
+    int64_t horizon) {
+  std::shared_ptr<TableImpl> table = FindTable(name);
+  if (!table || table->stream() != stream) return Status::OK();
+  const uint32_t first = stream->RetirableBefore(horizon);
+  const StreamDescription before = stream->description();
+  if (first <= before.first_generation) return Status::OK();
+  TableInfo info = table->ChangeInfo([&](TableInfo* t) {
+    for (StreamDescription& d : t->streams) {
+      if (d.label == before.label) d.first_generation = first;
+    }
+  });
+  std::string data;
+  ToRecord(info, table->id()).SerializeToString(&data);
+  leveldb::WriteBatch batch;
+  batch.Put(CatalogKey(name), data);
+  for (uint32_t i = before.first_generation * stream->width();
+       i < first * stream->width(); ++i) {
+    batch.Delete(stream->MarkerKey(i));
+  }
+  DbHandle::Use use(db_.get());
+  EDDY_RETURN_IF_ERROR(use.status());
+  EDDY_RETURN_IF_ERROR(db_->CheckWritable());
+  EDDY_RETURN_IF_ERROR(db_->Write(use, Synced(), &batch));
+  logger_->info(
+      "stream {} of table {}: shards {}..{} retired (closed, every record "
+      "expired)",
+      before.label, name, before.first_generation * stream->width(),
+      first * stream->width() - 1);
+  return stream->Retire(first);
+}
+
+Status DatabaseImpl::RollOverStreams() {
+  if (options_.stream_rollover_ms <= 0) return Status::OK();
+  const int64_t now = Now();
+  std::vector<std::shared_ptr<TableImpl>> tables;
+  {
+    std::shared_lock<std::shared_mutex> read(tables_mu_);
+    for (const auto& [name, table] : tables_) tables.push_back(table);
+  }
+  Status result;
+  for (const std::shared_ptr<TableImpl>& table : tables) {
+    std::shared_ptr<ChangeStreamImpl> stream = table->stream();
+    if (!stream || now - stream->description().generations.back() <
+                       options_.stream_rollover_ms) {
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(catalog_mu_);
+    const std::string& name = table->schema().name;
+    // Not while the store recovers from a failed write: the records it
+    // redoes must stay in the shards they were written to until then.
+    DbHandle::Use use(db_.get());
+    Status s = use.status();
+    if (s.ok()) s = db_->CheckWritable();
+    if (s.ok()) s = table->WithWritesPaused([&]() -> Status {
+      if (table->stream_while_locked() != stream) return Status::OK();
+      const uint32_t closing = stream->shard_count() - stream->width();
+      EDDY_ASSIGN_OR_RETURN(StreamDescription next,
+                            stream->PrepareRollover(now));
+      TableInfo info = table->ChangeInfo([&](TableInfo* t) {
+        for (StreamDescription& d : t->streams) {
+          if (d.label == next.label) {
+            d.generations = next.generations;
+          }
+        }
+      });
+      // No write is in flight: the closing shards' exact markers go into
+      // the catalog's batch, so they are never replayed.
+      std::string data;
+      ToRecord(info, table->id()).SerializeToString(&data);
+      leveldb::WriteBatch batch;
+      batch.Put(CatalogKey(name), data);
+      for (uint32_t i = closing; i < stream->shard_count(); ++i) {
+        std::string marker;
+        AppendBigEndian64(stream->shard(i)->last_sequence(), &marker);
+        batch.Put(stream->MarkerKey(i), marker);
+      }
+      EDDY_RETURN_IF_ERROR(db_->Write(use, Synced(), &batch));
+      EDDY_RETURN_IF_ERROR(stream->CommitRollover());
+      logger_->info(
+          "stream {} of table {} rolled over: shards {}..{} closed, {}..{} "
+          "opened",
+          next.label, name, closing, closing + stream->width() - 1,
+          closing + stream->width(), closing + 2 * stream->width() - 1);
+      return Status::OK();
+    });
+    if (!s.ok()) {
+      logger_->error("rolling over the stream of table {}: {}", name,
+                     s.ToString());
+      result = s;
+    }
   }
   return result;
 }
@@ -924,6 +1026,10 @@ void DatabaseImpl::DropperLoop() {
       if (closing_) return;
       if (!woken) {
         lock.unlock();
+        Status rolled = RollOverStreams();
+        if (!rolled.ok()) {
+          logger_->warn("rolling over streams: {}", rolled.ToString());
+        }
         Status s = TrimStreams();
         if (!s.ok()) logger_->warn("trimming streams: {}", s.ToString());
         s = PersistStatistics();
@@ -1063,7 +1169,8 @@ Status DatabaseImpl::Close() {
       // Nothing is in flight any more: every record is applied.
       if (auto stream = table->stream()) {
         leveldb::WriteBatch batch;
-        for (uint32_t i = 0; i < stream->shard_count(); ++i) {
+        for (uint32_t i = stream->first_shard(); i < stream->shard_count();
+             ++i) {
           std::string marker;
           AppendBigEndian64(stream->shard(i)->last_sequence(), &marker);
           batch.Put(stream->MarkerKey(i), marker);

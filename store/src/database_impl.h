@@ -83,6 +83,7 @@ class DatabaseImpl final : public Database {
   std::shared_ptr<ChangeStream> GetStream(const std::string& table,
                                           const std::string& label) override;
   Status TrimStreams() override;
+  Status RollOverStreams() override;
   Result<TransactWriteResult> TransactWrite(
       const std::vector<TransactWriteAction>& actions) override;
   Result<std::vector<std::optional<Item>>> TransactGet(
@@ -125,6 +126,11 @@ class DatabaseImpl final : public Database {
   // then its files. REQUIRES: catalog_mu_ held.
   Status RemoveStream(const std::string& table_name,
                       const std::shared_ptr<ChangeStreamImpl>& stream);
+  // Retires the closed generations of an enabled stream whose records all
+  // expired: the catalog first, then the files. REQUIRES: catalog_mu_.
+  Status RetireGenerations(const std::string& name,
+                           const std::shared_ptr<ChangeStreamImpl>& stream,
+                           int64_t horizon);
   Status UpdateStream(const std::shared_ptr<TableImpl>& table,
                       const StreamUpdate& update, int64_t now);
   // Checkpoints the enabled streams' logs (maintenance): after a crash

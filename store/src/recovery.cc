@@ -84,7 +84,10 @@ Status DatabaseImpl::Replay(leveldb::DB* db, ChangeStreamImpl* stream) {
   }
   if (!table) return Status::Internal("stream of an unknown table");
   uint64_t replayed = 0;
-  for (uint32_t shard = 0; shard < stream->shard_count(); ++shard) {
+  // Every live shard, parents before children (index order), so an item's
+  // records are applied in commit order across a rollover.
+  for (uint32_t shard = stream->first_shard(); shard < stream->shard_count();
+       ++shard) {
     const std::string marker_key = stream->MarkerKey(shard);
     std::string value;
     uint64_t applied = 0;
@@ -206,7 +209,8 @@ void DatabaseImpl::RecoveryLoop() {
           stream->ResetInflight();
           // Logs whose fsync failed are made durable now rather than at
           // their next append (each also repairs itself then).
-          for (uint32_t i = 0; i < stream->shard_count(); ++i) {
+          for (uint32_t i = stream->first_shard(); i < stream->shard_count();
+               ++i) {
             Status repaired = stream->shard(i)->Repair();
             if (!repaired.ok()) {
               logger_->warn("stream of table {}: {}", name,

@@ -1,6 +1,8 @@
 // ok: handles every batch successfully. Logs each record as Lambda's record
-// JSON (so tests can see exactly what crossed the ABI) and, in a tumbling
-// window, keeps a running count of records as the state.
+// JSON (so tests can see exactly what crossed the ABI), then one line
+// "batch <shard id> <event id>,<event id>..." (so tests can tell which
+// shard each record came from), and, in a tumbling window, keeps a running
+// count of records as the state.
 #include <string>
 
 #include "eddy/functions/handler.h"
@@ -8,7 +10,12 @@
 using namespace eddy::handler;
 
 static invocation_response Handle(const invocation_request& request) {
-  for (const record r : request.records()) log_info(r.to_json());
+  std::string batch = "batch " + std::string(request.shard_id()) + " ";
+  for (const record r : request.records()) {
+    log_info(r.to_json());
+    batch += std::string(r.event_id()) + ",";
+  }
+  log_info(batch);
   invocation_response response = invocation_response::success();
   if (auto window = request.window()) {
     const std::string_view state = window->state();

@@ -67,5 +67,37 @@ class ServeIntegrationTest(unittest.TestCase):
         self.assertNotEqual(other.returncode, 0)
 
 
+class StreamRolloverOptionTest(unittest.TestCase):
+    """`--stream-shard-rollover D` (issue 14 §3): 4h unless given, `0` turns
+    rollovers off, anything else is refused before the server starts."""
+
+    def serve(self, *args):
+        server = EddyServer(extra_args=args)
+        server.require_process()
+        server.start()
+        self.addCleanup(server.stop)
+        return server
+
+    def test_default_is_four_hours(self):
+        server = self.serve()
+        wait_until(lambda: "shards roll over every 4h" in server.log_text(), timeout=5,
+                   what="the rollover period in the log")
+
+    def test_zero_turns_rollovers_off(self):
+        server = self.serve("--stream-shard-rollover", "0")
+        wait_until(lambda: "shards never roll over" in server.log_text(), timeout=5,
+                   what="rollovers off in the log")
+
+    def test_malformed_period_is_refused(self):
+        binary = EddyServer().binary
+        for bad in ("soon", "-1h", "4x", "99999999999999999999h"):
+            result = subprocess.run(
+                [str(binary), "serve", "--data", "/nonexistent/eddy-never-created",
+                 "--port", str(free_port()), "--stream-shard-rollover", bad],
+                capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+            self.assertEqual(result.returncode, 2, f"{bad}: {result.stderr}")
+            self.assertIn("--stream-shard-rollover must be a duration", result.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

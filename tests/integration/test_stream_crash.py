@@ -116,8 +116,11 @@ class Load:
 
 
 class StreamCrashIntegrationTest(unittest.TestCase):
+    cycles = CYCLES
+    server_args = ()
+
     def setUp(self):
-        self.server = EddyServer()
+        self.server = EddyServer(extra_args=self.server_args)
         self.server.require_process()
         self.server.start()
         self.addCleanup(self.server.stop)
@@ -139,7 +142,7 @@ class StreamCrashIntegrationTest(unittest.TestCase):
         rng = random.Random(seed)
         writes = Writes()
         started = time.monotonic()
-        for cycle in range(CYCLES):
+        for cycle in range(self.cycles):
             with Load(self.writer_clients, writes, cycle, rng.randrange(1 << 30)) as load:
                 time.sleep(rng.uniform(0.2, 0.8))
                 self.server.kill9()
@@ -150,9 +153,13 @@ class StreamCrashIntegrationTest(unittest.TestCase):
             except AssertionError as e:
                 raise AssertionError(f"after kill -9 number {cycle + 1} "
                                      f"(EDDY_TEST_SEED={seed}): {e}") from e
-        print(f"\n{CYCLES} cycles, {len(writes.acked_images)} acknowledged puts/updates, "
+        self.after_cycles()
+        print(f"\n{self.cycles} cycles, {len(writes.acked_images)} acknowledged puts/updates, "
               f"{len(writes.acked_removals)} deletes, {writes.unanswered} unanswered, "
               f"{time.monotonic() - started:.1f} s (seed {seed})", file=sys.stderr)
+
+    def after_cycles(self):
+        pass
 
     def check(self, writes):
         check_stream_accounts_for_writes(self, self.client, self.streams, writes)
@@ -234,6 +241,21 @@ def check_stream_accounts_for_writes(self, client, streams, writes):
     folded = {item["p"]: item for item in previous.values()}
     self.assertEqual(sorted(folded), sorted(table), "folded keys differ from the table's")
     self.assertEqual(folded, table, "folded items differ from the table's")
+
+
+class StreamCrashRolloverIntegrationTest(StreamCrashIntegrationTest):
+    """The same with the stream rolling over every second (issue 14): kills
+    land before, during and after rollovers; the closed shards, their
+    children and the records of both account for every write, and reading
+    parents before children folds to the table."""
+
+    cycles = 10
+    server_args = ("--stream-shard-rollover", "1s")
+
+    def after_cycles(self):
+        arn = self.client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+        shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        self.assertGreater(len(shards), 8, "the stream did not roll over repeatedly")
 
 
 if __name__ == "__main__":

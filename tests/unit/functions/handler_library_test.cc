@@ -82,16 +82,19 @@ class HandlerLibraryTest : public ::testing::Test {
 };
 
 // The happy path through dlopen: the ok handler sees each record (it logs
-// them as Lambda JSON through the host) and succeeds.
+// them as Lambda JSON through the host, then one line naming the batch's
+// shard and records) and succeeds.
 TEST_F(HandlerLibraryTest, OkHandlerRunsAndLogsThroughHost) {
   const HandlerResult result =
       Run("ok", Batch({Record("a", "100"), Record("b", "200")}));
 
   EXPECT_EQ(result.outcome, HandlerResult::Outcome::kSuccess);
-  ASSERT_EQ(logs_.size(), 2u);
+  ASSERT_EQ(logs_.size(), 3u);
   EXPECT_THAT(logs_[0], AllOf(StartsWith(R"({"eventID":"ev-100")"),
                               HasSubstr(R"("Keys":{"id":{"S":"a"}})")));
   EXPECT_THAT(logs_[1], HasSubstr(R"("SequenceNumber":"200")"));
+  EXPECT_THAT(logs_[2],
+              AllOf(StartsWith("batch "), HasSubstr("ev-100,ev-200,")));
 }
 
 // Window state survives a real library boundary: the ok handler counts

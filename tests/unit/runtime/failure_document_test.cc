@@ -74,7 +74,7 @@ TEST_F(FailureDocumentTest, HasLambdasMembers) {
 // Eddy adds the records themselves, so dead-lettered data is kept.
 TEST_F(FailureDocumentTest, CarriesRecords) {
   rapidjson::Document doc =
-      Parse(FailureDocument(Info(), [](api::JsonWriter* w) {
+      Parse(FailureDocument(Info(), [](wire::JsonWriter* w) {
         w->StartObject();
         w->Key("eventName");
         w->String("INSERT");

@@ -8,6 +8,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include "wire/stream_record.h"
 #include "worker/batch_convert.h"
 
 namespace eddy::runtime {
@@ -53,7 +54,8 @@ class RecordConvertTest : public ::testing::Test {
     batch.set_stream_view_type("NEW_AND_OLD_IMAGES");
     batch.set_shard_id("shardId-1");
     batch.set_attempt(2);
-    const std::string wire = dispatcher::EncodeStreamRecord(record, 42);
+    const std::string wire =
+        dispatcher::EncodeStreamRecord(record, wire::SequenceString(42));
     // Over the wire.
     const std::string bytes = dispatcher::EncodeInvokeMessage(batch, {wire});
     proto::DispatcherMessage received;
@@ -88,8 +90,9 @@ TEST_F(RecordConvertTest, InvokeMessageFromEncodedRecords) {
   for (uint64_t seq = 1; seq <= 3; ++seq) {
     store::ChangeRecord record = Sample();
     record.event_id = std::string(seq * 100, 'e');  // Multi-byte lengths.
-    wires.push_back(dispatcher::EncodeStreamRecord(record, seq));
-    dispatcher::ToStreamRecordProto(record, seq,
+    wires.push_back(
+        dispatcher::EncodeStreamRecord(record, wire::SequenceString(seq)));
+    dispatcher::ToStreamRecordProto(record, wire::SequenceString(seq),
                                     expected.mutable_invoke()->add_records());
   }
   proto::DispatcherMessage parsed;

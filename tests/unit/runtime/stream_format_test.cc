@@ -118,11 +118,32 @@ TEST_F(StreamFormatTest, ShardIdFollowsTheStreamsNaming) {
   store::StreamDescription d;
   d.label = "2026-11-26T21:40:00.123";
   d.created_ms = 1795729200123;
+  d.shard_count = 4;
   d.shard_naming = store::ShardNaming::kOrdered;
   EXPECT_EQ(ShardId(d, 3), "shardId-00000001795729200123-00000003");
   d.shard_naming = store::ShardNaming::kHashed;
   EXPECT_EQ(ShardId(d, 3), HashedShardId(d.label, d.created_ms, 3));
   EXPECT_NE(ShardId(d, 3), "shardId-00000001795729200123-00000003");
+}
+
+// After a rollover, a generation's shards are named by its own creation
+// time and their indexes (ordered, whatever the stream's first generation
+// used), so they sort after every earlier shard.
+TEST_F(StreamFormatTest, LaterGenerationsAreNamedByTheirCreationTime) {
+  store::StreamDescription d;
+  d.label = "2026-11-26T21:40:00.123";
+  d.created_ms = 1795729200123;
+  d.shard_count = 2;
+  d.generations = {1795729200123, 1795729260000};
+  for (store::ShardNaming naming :
+       {store::ShardNaming::kOrdered, store::ShardNaming::kHashed}) {
+    d.shard_naming = naming;
+    EXPECT_EQ(ShardId(d, 2), "shardId-00000001795729260000-00000002");
+    EXPECT_EQ(ShardId(d, 3), "shardId-00000001795729260000-00000003");
+    std::vector<std::string> ids;
+    for (uint32_t i = 0; i < 4; ++i) ids.push_back(ShardId(d, i));
+    EXPECT_LT(std::max(ids[0], ids[1]), std::min(ids[2], ids[3]));
+  }
 }
 
 TEST_F(StreamFormatTest, SequenceNumbersRoundTrip) {

@@ -48,7 +48,7 @@ class TriggerStoreTest : public ::testing::Test {
     t.stream_label = "2026-01-01T00:00:00.000";
     t.shard_count = 2;
     t.created_ms = 1234;
-    t.checkpoints = {1, 42};
+    t.checkpoints = {{0, 1}, {1, 42}};
     return t;
   }
   std::vector<StoredTrigger> Load() {
@@ -72,7 +72,7 @@ TEST_F(TriggerStoreTest, DefinitionAndCheckpointsRoundTrip) {
   EXPECT_EQ(loaded[0].config.on_failure, "file:/tmp/dlq.jsonl");
   EXPECT_EQ(loaded[0].stream_label, "2026-01-01T00:00:00.000");
   EXPECT_EQ(loaded[0].created_ms, 1234);
-  EXPECT_EQ(loaded[0].checkpoints, (std::vector<uint64_t>{1, 42}));
+  EXPECT_EQ(loaded[0].checkpoints, (std::map<uint32_t, uint64_t>{{0, 1}, {1, 42}}));
 }
 
 // A tumbling window's state is saved with the checkpoint, bytes intact.
@@ -84,7 +84,7 @@ TEST_F(TriggerStoreTest, WindowStateRoundTrips) {
       IsOk());
   std::vector<StoredTrigger> loaded = Load();
   ASSERT_EQ(loaded[0].windows.size(), 2u);
-  EXPECT_FALSE(loaded[0].windows[0].has_value());
+  EXPECT_FALSE(loaded[0].windows.at(0).has_value());
   ASSERT_TRUE(loaded[0].windows[1].has_value());
   EXPECT_EQ(*loaded[0].windows[1], (WindowCheckpoint{60000, 120000, state}));
   EXPECT_EQ(loaded[0].checkpoints[1], 7u);
@@ -98,7 +98,7 @@ TEST_F(TriggerStoreTest, CheckpointAdvanceSurvivesReopen) {
   ASSERT_THAT(Store().Save(Sample("a"), true), IsOk());
   ASSERT_THAT(Store().SaveCheckpoint("a", 1, 100), IsOk());
   ASSERT_THAT(Store().SaveCheckpoint("a", 1, 101), IsOk());
-  EXPECT_EQ(Load()[0].checkpoints, (std::vector<uint64_t>{1, 101}));
+  EXPECT_EQ(Load()[0].checkpoints, (std::map<uint32_t, uint64_t>{{0, 1}, {1, 101}}));
   EXPECT_FALSE(fs::exists(dir_ / "a" / "shard-1.checkpoint.tmp"));
 }
 
@@ -111,9 +111,9 @@ TEST_F(TriggerStoreTest, UnsyncedCheckpointIsReplacedAtomically) {
       IsOk());
   ASSERT_THAT(Store(false).SaveCheckpoint("a", 1, 77), IsOk());
   const std::vector<StoredTrigger> loaded = Load();
-  EXPECT_EQ(loaded[0].checkpoints, (std::vector<uint64_t>{50, 77}));
-  ASSERT_TRUE(loaded[0].windows[0].has_value());
-  EXPECT_EQ(loaded[0].windows[0]->state, "s");
+  EXPECT_EQ(loaded[0].checkpoints, (std::map<uint32_t, uint64_t>{{0, 50}, {1, 77}}));
+  ASSERT_TRUE(loaded[0].windows.at(0).has_value());
+  EXPECT_EQ(loaded[0].windows.at(0)->state, "s");
   EXPECT_FALSE(fs::exists(dir_ / "a" / "shard-0.checkpoint.tmp"));
   EXPECT_FALSE(fs::exists(dir_ / "a" / "shard-1.checkpoint.tmp"));
 }
@@ -128,7 +128,7 @@ TEST_F(TriggerStoreTest, UpdateKeepsCheckpoints) {
   ASSERT_THAT(Store().Save(changed, false), IsOk());
   std::vector<StoredTrigger> loaded = Load();
   EXPECT_EQ(loaded[0].config.batch_size, 99);
-  EXPECT_EQ(loaded[0].checkpoints, (std::vector<uint64_t>{9, 42}));
+  EXPECT_EQ(loaded[0].checkpoints, (std::map<uint32_t, uint64_t>{{0, 9}, {1, 42}}));
 }
 
 // A crash between the checkpoints and the definition of a new trigger

@@ -1,9 +1,20 @@
-// ChangeStream: one DynamoDB stream of a table — a fixed set of shard logs
+// ChangeStream: one DynamoDB stream of a table — shard logs
 // (streams::ShardLog) holding one ChangeRecord per committed change.
 //
-// Every item of the table maps to one shard (KeyHash of its encoded
-// partition key modulo the shard count), so all changes of one item are in
-// one shard, in commit order (DESIGN.md invariant 2). A stream is enabled
+// Shards come in generations of `width` shards (StreamDescription::
+// shard_count). A stream starts with generation 0, shards 0..width-1. A
+// rollover (Database::Options::stream_rollover_ms, as DynamoDB closes its
+// shards every few hours) closes every shard of the current generation and
+// opens the next one: shard i of generation g has index g*width + i, and its
+// parent is shard (g-1)*width + i, which is sealed before the child gets any
+// record. Every item of the table maps to one lane (KeyHash of its encoded
+// partition key modulo the width) and its changes go to the lane's shard of
+// the current generation, so all changes of one item are in commit order
+// within a shard and across a parent and its child (DESIGN.md invariant 2):
+// a reader that finishes a parent before its child keeps per-item order.
+// Retention trims whole closed generations: once every record of a closed
+// generation has expired its shards are retired (first_shard() moves past
+// them; their files are deleted). A stream is enabled
 // until UpdateTable disables it or DeleteTable deletes its table; then its
 // shards are sealed and it stays readable until the retention period passes
 // (also after its table is gone, as on DynamoDB).
@@ -65,7 +76,13 @@ struct StreamDescription {
   StreamViewType view_type = StreamViewType::kNewAndOldImages;
   int64_t created_ms = 0;
   int64_t disabled_ms = 0;  // 0 while enabled.
+  // Shards per generation (the stream's shard count when it was created).
   uint32_t shard_count = 0;
+  // The creation time of each generation of shards, oldest first:
+  // generations[0] is created_ms; each rollover appends a later one.
+  std::vector<int64_t> generations;
+  // Generations below this one are retired (all their records expired).
+  uint32_t first_generation = 0;
   ShardNaming shard_naming = ShardNaming::kOrdered;
   // The table's key attribute names when the stream was created
   // (DescribeStream's KeySchema; a stream outlives its table). range_key is
@@ -74,6 +91,14 @@ struct StreamDescription {
   std::string range_key;
 
   bool enabled() const { return disabled_ms == 0; }
+  uint32_t generation_count() const {
+    return generations.empty() ? 1 : static_cast<uint32_t>(generations.size());
+  }
+  // When shard `index`'s generation was created.
+  int64_t shard_created_ms(uint32_t index) const {
+    const uint32_t g = shard_count == 0 ? 0 : index / shard_count;
+    return g < generations.size() ? generations[g] : created_ms;
+  }
 };
 
 // One decoded stream record, with images as the stream's view type includes
@@ -94,13 +119,28 @@ class ChangeStream {
  public:
   virtual ~ChangeStream() = default;
 
-  // A snapshot: disabled_ms changes when the stream is disabled.
+  // A snapshot: disabled_ms changes when the stream is disabled, the
+  // generations when it rolls over or retires shards.
   virtual StreamDescription description() const = 0;
+  // Shards per generation.
+  virtual uint32_t width() const = 0;
+  // One past the highest shard index (of every generation so far).
   virtual uint32_t shard_count() const = 0;
-  // REQUIRES: index < shard_count().
+  // The lowest shard index not retired. Shards [first_shard(),
+  // shard_count()) are live; the last width() of them are the current
+  // generation (open while the stream is enabled), the others closed.
+  virtual uint32_t first_shard() const = 0;
+  // REQUIRES: first_shard() <= index < shard_count() at some point; the
+  // pointer stays valid as long as the ChangeStream (a shard retired later
+  // reads as closed: IOError).
   virtual streams::ShardLog* shard(uint32_t index) const = 0;
-  // The shard holding items whose encoded partition key hashes to `hash`.
-  uint32_t ShardFor(uint32_t hash) const { return hash % shard_count(); }
+  // The shard of the current generation that takes changes of items whose
+  // encoded partition key hashes to `hash`.
+  virtual uint32_t ShardFor(uint32_t hash) const = 0;
+  // The parent of shard `index`, or -1 for a shard of generation 0.
+  int64_t parent_shard(uint32_t index) const {
+    return index >= width() ? static_cast<int64_t>(index - width()) : -1;
+  }
   // The shard's StartingSequenceNumber: one below its first record's
   // number (see the header comment). Never changes, also not by trimming.
   // REQUIRES: index < shard_count().

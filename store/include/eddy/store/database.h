@@ -126,14 +126,20 @@ class Database {
     // Shards per stream (records of one item always go to one shard).
     uint32_t stream_shards = 4;
     // Stream records older than this are trimmed, and disabled streams are
-    // removed this long after they were disabled (DynamoDB: 24 hours).
+    // removed this long after they were disabled (DynamoDB: 24 hours);
+    // closed shards go once all their records are trimmed.
     int64_t stream_retention_ms = 24LL * 60 * 60 * 1000;
+    // Every enabled stream rolls over this long after its current shards
+    // were created: they close and a child of each opens (as DynamoDB's
+    // shards do, about every 4 hours; eddy/store/change_stream.h). 0: never.
+    // Checked by the background maintenance.
+    int64_t stream_rollover_ms = 0;
     // Wall clock in ms since the epoch for stream bookkeeping: stream
     // creation (labels), disabling, and the retention of records and of
     // disabled streams. Defaults to std::chrono::system_clock; tests inject
     // one. Must be thread-safe.
     std::function<int64_t()> clock_ms;
-    // How often the background maintenance (trimming) runs.
+    // How often the background maintenance (trimming, rollovers) runs.
     int64_t maintenance_interval_ms = 60 * 1000;
     // How often the background TTL sweeper deletes the expired items of the
     // tables with TTL enabled; 0 turns it off (SweepExpired still works).
@@ -254,6 +260,10 @@ class Database {
   // disabled streams past it. Runs in the background every
   // maintenance_interval_ms; callable directly (tests, tools).
   virtual Status TrimStreams() = 0;
+  // Rolls over every enabled stream whose current shards are
+  // stream_rollover_ms old (eddy/store/change_stream.h). Runs in the
+  // background with the trimming; tests call it directly.
+  virtual Status RollOverStreams() = 0;
 
   // Applies every action in one atomic commit, or none: the items, and
   // their change records in every stream they belong to, all commit or

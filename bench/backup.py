@@ -6,10 +6,16 @@
      CreateBackup to AVAILABLE, against a plain copy (cp -r) of the data
      directory's LevelDB files taken just before;
   2. PutItem throughput (wrk, bench/wrk/put_item.lua) without a backup, and
-     while backups of the table run back to back;
-  3. PutItem throughput with point-in-time recovery off and on, and the
-     data directory's growth per write (du, after the same number of
-     writes) for each, with the bytes of the history entries themselves.
+     while backups of the table run back to back, with the background jobs
+     unpaced (--job-nice 0) and paced (--job-nice 19, the default), and the
+     backups' time under that load (the cost of pacing);
+  3. PutItem throughput into two fresh tables of the same shape, one with
+     point-in-time recovery off and one on, in alternating runs (so that
+     neither gets the other's LevelDB compaction debt), and the history's
+     disk bytes per write: LevelDB's size estimate of the table's history
+     key range (the eddy_table_disk_bytes metric), read after a restart
+     has flushed LevelDB's log into its table files, after W inserts and
+     after W overwrites of ~200-byte items.
 
   python3 bench/backup.py                      # 1M items, 10 s per load run
   python3 bench/backup.py --items 200000 --duration 5
@@ -21,12 +27,16 @@ the 1M-item load takes minutes and ~1 GB of disk.
 import argparse
 import json
 import os
+import random
+import re
+import statistics
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import restart  # noqa: E402
@@ -46,6 +56,86 @@ def wrk_put(port, duration, tag, connections, threads=1):
     for line in out.stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
             return json.loads(line[len("BENCH_RESULT "):])
+    raise RuntimeError("wrk failed: %s %s" % (out.stdout, out.stderr))
+
+
+class Eddy(restart.Eddy):
+    """restart.Eddy with extra `serve` flags."""
+
+    def __init__(self, *args, extra=()):
+        super().__init__(*args)
+        self.extra = list(extra)
+
+    def start(self):
+        self.port = bench.free_port()
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--data", self.data_dir, "--host",
+             "127.0.0.1", "--port", str(self.port), "--threads",
+             str(self.threads), "--ttl-interval", "0", *self.extra],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        restart.wait_ready(self.port, self.proc)
+
+    def restart(self, extra=None):
+        self.stop(restart.signal.SIGTERM)
+        if extra is not None:
+            self.extra = list(extra)
+        self.start()
+
+
+def create_table(client, name):
+    """A table of restart.create_table's shape (sparse GSI, stream)."""
+    status, body = client.call("CreateTable", {
+        "TableName": name,
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "tag", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                      {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [{
+            "IndexName": "by_tag",
+            "KeySchema": [{"AttributeName": "tag", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True,
+                                "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    })
+    if status != 200:
+        raise RuntimeError("CreateTable: %s %s" % (status, body))
+
+
+def put_range(client, table, first, count):
+    rng = random.Random(first)
+    for i in range(first, first + count):
+        call(client, "PutItem", {"TableName": table,
+                                 "Item": restart.make_item(i, rng)})
+
+
+def history_bytes(port, table):
+    """The eddy_table_disk_bytes{part="history"} metric of `table`."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                timeout=60) as reply:
+        text = reply.read().decode()
+    m = re.search(r'^eddy_table_disk_bytes\{table="%s",part="history"\} (\d+)'
+                  % re.escape(table), text, re.M)
+    if not m:
+        raise RuntimeError("no history metric for %s" % table)
+    return int(m.group(1))
+
+
+def wrk_put_table(port, duration, table, tag, connections):
+    env = dict(os.environ, BENCH_TABLE=table, BENCH_TAG=tag,
+               BENCH_VALIDATE="0")
+    out = subprocess.run(
+        ["wrk", "-t1", "-c%d" % connections, "-d%ds" % duration,
+         "--timeout", "10s", "-s", os.path.join(WRK_DIR, "put_item.lua"),
+         "http://127.0.0.1:%d/" % port],
+        capture_output=True, text=True, env=env, timeout=duration + 120)
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line[len("BENCH_RESULT "):])["requests_per_s"]
     raise RuntimeError("wrk failed: %s %s" % (out.stdout, out.stderr))
 
 
@@ -78,6 +168,8 @@ def main():
     p.add_argument("--duration", type=int, default=10)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--pitr-rounds", type=int, default=3,
+                   help="alternating PITR off/on runs")
     p.add_argument("--pitr-writes", type=int, default=50000,
                    help="writes per PITR disk figure")
     p.add_argument("--tmp", default=None)
@@ -87,8 +179,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="eddy-backup-bench-", dir=args.tmp)
     data = os.path.join(tmp, "data")
     os.makedirs(data)
-    eddy = restart.Eddy(args.eddy_bin, data, os.path.join(tmp, "server.log"),
-                        args.threads)
+    eddy = Eddy(args.eddy_bin, data, os.path.join(tmp, "server.log"),
+                args.threads)
     r = {"items": args.items}
     try:
         eddy.start()
@@ -120,52 +212,81 @@ def main():
         r["backup_size_bytes"] = details.get("BackupSizeBytes")
         r["backup_vs_copy"] = round(r["backup_s"] / r["copy_s"], 2)
         bench.log("copy %.2f s, backup %.2f s" % (r["copy_s"], r["backup_s"]))
+        client.close()
 
-        # 2. Writes without and during backups.
-        wrk_put(eddy.port, 2, "warm", args.connections)
-        base = wrk_put(eddy.port, args.duration, "base", args.connections)
-        backups, running = [], [True]
+        # 2. Writes without and during backups, jobs unpaced then paced.
+        for nice in (0, 19):
+            eddy.restart(["--job-nice", str(nice)])
+            wrk_put(eddy.port, 2, "warm%d" % nice, args.connections)
+            base = wrk_put(eddy.port, args.duration, "base%d" % nice,
+                           args.connections)
+            backups, running = [], [True]
 
-        def loop():
-            c = eddy.client()
-            while running[0]:
-                backups.append(backup(c, "during")[0])
-            c.close()
-        thread = threading.Thread(target=loop)
-        thread.start()
-        during = wrk_put(eddy.port, args.duration, "during", args.connections)
-        running[0] = False
-        thread.join()
-        r["put_per_s_without_backup"] = base["requests_per_s"]
-        r["put_per_s_during_backup"] = during["requests_per_s"]
-        r["backups_during"] = len(backups)
-        r["during_vs_without"] = round(
-            during["requests_per_s"] / base["requests_per_s"], 2)
+            def loop():
+                c = eddy.client()
+                while running[0]:
+                    backups.append(backup(c, "during")[0])
+                c.close()
+            thread = threading.Thread(target=loop)
+            thread.start()
+            during = wrk_put(eddy.port, args.duration, "during%d" % nice,
+                             args.connections)
+            running[0] = False
+            thread.join()
+            key = "nice%d" % nice
+            r[key + "_put_per_s_without_backup"] = base["requests_per_s"]
+            r[key + "_put_per_s_during_backup"] = during["requests_per_s"]
+            r[key + "_backups_during"] = len(backups)
+            r[key + "_backup_s_under_load"] = round(
+                statistics.mean(backups), 3)
+            r[key + "_during_vs_without"] = round(
+                during["requests_per_s"] / base["requests_per_s"], 2)
+            bench.log("--job-nice %d: %.2fx, backups of %.1f s under load" % (
+                nice, r[key + "_during_vs_without"],
+                r[key + "_backup_s_under_load"]))
 
-        # 3. Point-in-time recovery off and on.
-        off = wrk_put(eddy.port, args.duration, "pitroff", args.connections)
-        # The disk figures: the same overwrites of the same items, PITR off
-        # then on (the first pass inserts them).
-        restart.put_tail(client, 10 ** 8, args.pitr_writes)
-        before = restart.du(data)
-        restart.put_tail(client, 10 ** 8, args.pitr_writes)
-        grown_off = restart.du(data) - before
+        # 3. Point-in-time recovery off and on: two fresh tables of the
+        # same shape, alternating runs.
+        client = eddy.client()
+        for table in ("pitr_off", "pitr_on"):
+            create_table(client, table)
         call(client, "UpdateContinuousBackups", {
-            "TableName": restart.TABLE,
+            "TableName": "pitr_on",
             "PointInTimeRecoverySpecification": {
                 "PointInTimeRecoveryEnabled": True}})
-        on = wrk_put(eddy.port, args.duration, "pitron", args.connections)
-        before = restart.du(data)
-        # Each history entry holds the ~200-byte item its write replaced.
-        restart.put_tail(client, 10 ** 8, args.pitr_writes)
-        grown_on = restart.du(data) - before
-        r["put_per_s_pitr_off"] = off["requests_per_s"]
-        r["put_per_s_pitr_on"] = on["requests_per_s"]
-        r["pitr_on_vs_off"] = round(on["requests_per_s"] /
-                                    off["requests_per_s"], 2)
-        r["disk_bytes_per_write_pitr_off"] = round(grown_off /
-                                                   args.pitr_writes)
-        r["disk_bytes_per_write_pitr_on"] = round(grown_on / args.pitr_writes)
+        client.close()
+        wrk_put_table(eddy.port, 2, "pitr_off", "warm", args.connections)
+        wrk_put_table(eddy.port, 2, "pitr_on", "warm", args.connections)
+        offs, ons = [], []
+        for i in range(args.pitr_rounds):
+            offs.append(wrk_put_table(eddy.port, args.duration, "pitr_off",
+                                      "r%d" % i, args.connections))
+            ons.append(wrk_put_table(eddy.port, args.duration, "pitr_on",
+                                     "r%d" % i, args.connections))
+            bench.log("PITR round %d: off %.0f/s, on %.0f/s" % (
+                i, offs[-1], ons[-1]))
+        r["put_per_s_pitr_off"] = statistics.median(offs)
+        r["put_per_s_pitr_on"] = statistics.median(ons)
+        r["pitr_on_vs_off"] = round(r["put_per_s_pitr_on"] /
+                                    r["put_per_s_pitr_off"], 2)
+        r["pitr_on_vs_off_rounds"] = [round(b / a, 2)
+                                      for a, b in zip(offs, ons)]
+        # History bytes per write: a restart writes LevelDB's log into its
+        # table files, where the size estimate sees it.
+        eddy.restart()
+        h0 = history_bytes(eddy.port, "pitr_on")
+        client = eddy.client()
+        put_range(client, "pitr_on", 10 ** 8, args.pitr_writes)  # inserts
+        client.close()
+        eddy.restart()
+        h1 = history_bytes(eddy.port, "pitr_on")
+        client = eddy.client()
+        put_range(client, "pitr_on", 10 ** 8, args.pitr_writes)  # overwrites
+        client.close()
+        eddy.restart()
+        h2 = history_bytes(eddy.port, "pitr_on")
+        r["history_bytes_per_insert"] = round((h1 - h0) / args.pitr_writes)
+        r["history_bytes_per_overwrite"] = round((h2 - h1) / args.pitr_writes)
     finally:
         try:
             eddy.stop(restart.signal.SIGTERM)
@@ -178,21 +299,27 @@ def main():
     print("| items | %d |" % r["items"])
     print("| LevelDB files | %.1f MB |" % (r["leveldb_bytes"] / 1e6))
     print("| plain copy of the LevelDB files | %.2f s |" % r["copy_s"])
-    print("| backup (CreateBackup to AVAILABLE) | %.2f s (%.2fx the copy) |" %
-          (r["backup_s"], r["backup_vs_copy"]))
+    print("| backup (CreateBackup to AVAILABLE), idle | %.2f s (%.2fx the "
+          "copy) |" % (r["backup_s"], r["backup_vs_copy"]))
     print("| backup files | %.1f MB |" % (r["backup_file_bytes"] / 1e6))
-    print("| PutItem/s without a backup | %.0f |" %
-          r["put_per_s_without_backup"])
-    print("| PutItem/s during backups (%d back to back) | %.0f (%.2fx) |" %
-          (r["backups_during"], r["put_per_s_during_backup"],
-           r["during_vs_without"]))
-    print("| PutItem/s PITR off | %.0f |" % r["put_per_s_pitr_off"])
-    print("| PutItem/s PITR on | %.0f (%.2fx) |" %
-          (r["put_per_s_pitr_on"], r["pitr_on_vs_off"]))
-    print("| disk bytes per write (overwrite, ~200 B item), PITR off | %d |" %
-          r["disk_bytes_per_write_pitr_off"])
-    print("| disk bytes per write (overwrite, ~200 B item), PITR on | %d |" %
-          r["disk_bytes_per_write_pitr_on"])
+    for nice in (0, 19):
+        key = "nice%d" % nice
+        print("| --job-nice %d: PutItem/s without / during backups | %.0f / "
+              "%.0f (%.2fx) |" % (nice, r[key + "_put_per_s_without_backup"],
+                                  r[key + "_put_per_s_during_backup"],
+                                  r[key + "_during_vs_without"]))
+        print("| --job-nice %d: backup time under that load (%d backups) | "
+              "%.2f s |" % (nice, r[key + "_backups_during"],
+                            r[key + "_backup_s_under_load"]))
+    print("| PutItem/s PITR off (median of %d) | %.0f |" %
+          (args.pitr_rounds, r["put_per_s_pitr_off"]))
+    print("| PutItem/s PITR on (median of %d) | %.0f (%.2fx; rounds %s) |" %
+          (args.pitr_rounds, r["put_per_s_pitr_on"], r["pitr_on_vs_off"],
+           ", ".join("%.2f" % x for x in r["pitr_on_vs_off_rounds"])))
+    print("| history bytes on disk per insert | %d |" %
+          r["history_bytes_per_insert"])
+    print("| history bytes on disk per overwrite (~200 B item) | %d |" %
+          r["history_bytes_per_overwrite"])
     if args.json:
         with open(args.json, "w") as f:
             json.dump(r, f, indent=2)

@@ -2,7 +2,7 @@
 //
 //   eddy serve [--data DIR] [--host H] [--port P] [--sync] [--threads N]
 //              [--stream-shards N] [--stream-retention 24h]
-//              [--pitr-retention 35d]
+//              [--pitr-retention 35d] [--job-nice 19]
 //              [--stream-shard-rollover 4h]
 //              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
@@ -66,6 +66,7 @@ struct ServeOptions {
   uint32_t stream_shards = 4;
   std::string stream_retention = "24h";
   std::string pitr_retention = "35d";
+  int job_nice = 19;  // Backups, restores, exports, imports.
   std::string stream_rollover = "4h";  // "0": shards never roll over.
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.
@@ -192,6 +193,11 @@ int Serve(const ServeOptions& options) {
         "--pitr-retention must be a positive duration (e.g. 35d, 24h)");
     return 2;
   }
+  if (options.job_nice < 0 || options.job_nice > 19) {
+    server_log->critical("--job-nice must be between 0 and 19");
+    return 2;
+  }
+  db_options.job_nice = options.job_nice;
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     server_log->critical(
         "--tls-cert and --tls-key go together: give both (PEM files) to "
@@ -422,6 +428,11 @@ int main(int argc, char** argv) {
       ->add_option("--pitr-retention", serve.pitr_retention,
                    "How far back point-in-time recovery reaches (e.g. 35d, "
                    "24h; DynamoDB: 35 days)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--job-nice", serve.job_nice,
+                   "CPU niceness of backups, restores, exports and imports "
+                   "(0-19; 19: they use only what requests leave idle)")
       ->capture_default_str();
   serve_cmd
       ->add_option("--stream-shard-rollover", serve.stream_rollover,

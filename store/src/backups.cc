@@ -334,6 +334,7 @@ Status DatabaseImpl::WriteBackup(const std::string& id, TableImpl* table,
       ++info.item_count;
       info.size_bytes += static_cast<int64_t>(*size);
       if (info.item_count % kProgressItems == 0) {
+        JobRunner::Pace();
         if (stop || db_->reopen_pending()) {
           status = Status::Busy("backup interrupted");
           break;
@@ -563,8 +564,9 @@ Status DatabaseImpl::RestoreFromBackupFile(
     EDDY_ASSIGN_OR_RETURN(bool more, reader.Next(&item));
     if (!more) break;
     EDDY_RETURN_IF_ERROR(writer.Add(item));
-    if (writer.items() % kProgressItems == 0 && stop) {
-      return Status::Busy("stopping");
+    if (writer.items() % kProgressItems == 0) {
+      JobRunner::Pace();
+      if (stop) return Status::Busy("stopping");
     }
   }
   return writer.Flush();
@@ -602,7 +604,9 @@ Status DatabaseImpl::RestoreToPointInTime(
   Status status;
   int64_t n = 0;
   auto interrupted = [&] {
-    return ++n % kProgressItems == 0 && (stop || db_->reopen_pending());
+    if (++n % kProgressItems != 0) return false;
+    JobRunner::Pace();
+    return stop || db_->reopen_pending();
   };
   {
     const std::string prefix = HistoryPrefix(source->id());
@@ -781,6 +785,34 @@ Result<TableInfo> DatabaseImpl::RestoreTableToPointInTime(
   restore.restore_time_ms = time_ms;
   restore.in_progress = true;
   return BeginRestore(target, std::move(restore));
+}
+
+Result<Database::DiskUsage> DatabaseImpl::ApproximateDiskUsage(
+    const std::string& name) {
+  std::shared_ptr<TableImpl> table = FindTable(name);
+  if (!table) return TableNotFound(name);
+  DbHandle::Use use(db_.get());
+  EDDY_RETURN_IF_ERROR(use.status());
+  // A prefix's range ends before the prefix with its last byte raised
+  // (table ids are big-endian, so "i" <id + 1> follows "i" <id> ...).
+  auto range_of = [](const std::string& prefix) {
+    std::string limit = prefix;
+    while (!limit.empty() && static_cast<uint8_t>(limit.back()) == 0xff) {
+      limit.pop_back();
+    }
+    if (!limit.empty()) limit.back() = static_cast<char>(limit.back() + 1);
+    return std::make_pair(prefix, limit);
+  };
+  const auto items = range_of(table->item_prefix());
+  const auto history = range_of(HistoryPrefix(table->id()));
+  const leveldb::Range ranges[2] = {{items.first, items.second},
+                                    {history.first, history.second}};
+  uint64_t sizes[2] = {0, 0};
+  use.db()->GetApproximateSizes(ranges, 2, sizes);
+  DiskUsage usage;
+  usage.item_bytes = static_cast<int64_t>(sizes[0]);
+  usage.history_bytes = static_cast<int64_t>(sizes[1]);
+  return usage;
 }
 
 Status DatabaseImpl::TrimHistory() {

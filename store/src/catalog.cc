@@ -272,12 +272,13 @@ int64_t HistoryKeyTime(std::string_view key) {
 }
 
 std::string EncodeHistoryEntry(std::string_view db_key,
-                               const std::optional<Item>& before) {
+                               std::string_view before_encoded) {
   std::string value;
+  value.reserve(4 + db_key.size() + before_encoded.size());
   const auto n = static_cast<uint32_t>(db_key.size());
   for (int i = 0; i < 4; ++i) value.push_back(static_cast<char>(n >> (8 * i)));
   value.append(db_key);
-  if (before) EncodeItem(*before, &value);
+  value.append(before_encoded);
   return value;
 }
 

@@ -49,9 +49,10 @@ std::string HistoryKey(uint64_t table_id, int64_t commit_ms, uint64_t sequence);
 // The commit time of a history key. REQUIRES: a HistoryKey.
 int64_t HistoryKeyTime(std::string_view key);
 // A history entry's value: u32 LE length of the db key, the db key, then
-// the item before the write (EncodeItem), absent when there was none.
+// the item before the write (its stored EncodeItem bytes, as the write
+// read them: never encoded again), empty when there was none.
 std::string EncodeHistoryEntry(std::string_view db_key,
-                               const std::optional<Item>& before);
+                               std::string_view before_encoded);
 // Splits an entry; *before is empty when there was no item.
 Status DecodeHistoryEntry(std::string_view value, std::string_view* db_key,
                           std::string_view* before);

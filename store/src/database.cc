@@ -145,7 +145,8 @@ Status DatabaseImpl::Open() {
                     : ", recovered after a crash; recounting items in the "
                       "background");
   dropper_ = std::thread([this] { DropperLoop(); });
-  jobs_ = std::make_unique<JobRunner>(options_.job_threads);
+  jobs_ = std::make_unique<JobRunner>(options_.job_threads,
+                                     options_.job_nice);
   EDDY_RETURN_IF_ERROR(LoadBackups());
   for (const auto& [name, table] : restoring_) {
     logger_->info("resuming the restore of table {}", name);

@@ -74,6 +74,7 @@ class DatabaseImpl final : public Database {
   Result<TableInfo> RestoreTableToPointInTime(
       const std::string& source, int64_t time_ms,
       const TableSchema& target) override;
+  Result<DiskUsage> ApproximateDiskUsage(const std::string& table) override;
   // Test hook: waits until no backup or restore job is queued or running.
   void TEST_WaitForJobs() { jobs_->WaitIdle(); }
   // Test hook: holds queued backup and restore jobs (JobRunner::TEST_Hold).

@@ -1,10 +1,34 @@
 #include "job_runner.h"
 
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace eddy::store {
 
-JobRunner::JobRunner(int threads) {
+namespace {
+
+// The calling thread's CPU niceness and, best effort, the idle I/O class
+// (ioprio_set has no glibc wrapper).
+void LowerPriority(int nice) {
+  if (nice <= 0) return;
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  ::setpriority(PRIO_PROCESS, tid, std::min(nice, 19));
+#ifdef SYS_ioprio_set
+  constexpr int kWhoProcess = 1;  // IOPRIO_WHO_PROCESS
+  constexpr int kClassIdle = 3;   // IOPRIO_CLASS_IDLE
+  constexpr int kClassShift = 13;
+  ::syscall(SYS_ioprio_set, kWhoProcess, static_cast<int>(tid),
+            kClassIdle << kClassShift);
+#endif
+}
+
+}  // namespace
+
+JobRunner::JobRunner(int threads, int nice) : nice_(nice) {
   for (int i = 0; i < std::max(1, threads); ++i) {
     threads_.emplace_back([this] { Loop(); });
   }
@@ -48,7 +72,10 @@ void JobRunner::TEST_Hold(bool held) {
   cv_.notify_all();
 }
 
+void JobRunner::Pace() { ::sched_yield(); }
+
 void JobRunner::Loop() {
+  LowerPriority(nice_);
   for (;;) {
     Job job;
     {

@@ -7,6 +7,13 @@
 // Open resumes or fails it. Jobs run in submission order, `threads` at a
 // time.
 //
+// Pacing: the jobs' threads run at a low CPU priority (`nice`, 19 by
+// default, and the idle I/O class where the kernel's I/O scheduler honours
+// it), so that a backup of a large table takes the cores only when the
+// requests leave them idle: on a busy server it takes longer instead of
+// slowing the writes down. Jobs also call Pace() between chunks of work
+// (every few thousand items), which yields the core to any waiting thread.
+//
 // Thread-safety: all methods may be called concurrently.
 #ifndef EDDY_STORE_SRC_JOB_RUNNER_H_
 #define EDDY_STORE_SRC_JOB_RUNNER_H_
@@ -26,7 +33,9 @@ class JobRunner {
  public:
   using Job = std::function<void(const std::atomic<bool>& stop)>;
 
-  explicit JobRunner(int threads);
+  // `nice`: the jobs' threads' niceness (0-19; 0 leaves them at the
+  // process's priority, and the I/O class unchanged).
+  JobRunner(int threads, int nice);
   ~JobRunner() { Stop(); }
   JobRunner(const JobRunner&) = delete;
   JobRunner& operator=(const JobRunner&) = delete;
@@ -41,10 +50,14 @@ class JobRunner {
   // Test hook: while held, queued jobs wait (a shutdown then leaves them
   // to the next Open).
   void TEST_Hold(bool held);
+  // Called by a job between chunks of its work: yields the core to any
+  // thread waiting for it.
+  static void Pace();
 
  private:
   void Loop();
 
+  const int nice_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable idle_cv_;

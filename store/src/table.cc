@@ -430,8 +430,10 @@ size_t TableImpl::StripeIndex(const std::string& db_key) const {
 
 Status TableImpl::Prepare(const Condition* condition, const Mutation& mutation,
                           PendingWrite* write, WriteOutcome* out) {
-  Result<std::optional<Item>> current = ReadItem(write->db_key);
+  Result<std::optional<Item>> current =
+      ReadItem(write->db_key, nullptr, &write->current_encoded);
   if (!current.ok()) return current.status();
+  if (!*current) write->current_encoded.clear();
   write->current = std::move(*current);
   write->current_size = write->current ? ItemSize(*write->current) : 0;
   out->old_size = write->current_size;
@@ -502,7 +504,7 @@ void TableImpl::Stage(const PendingWrite& write,
   if (pitr_ && write.changes()) {
     const int64_t at = write.commit_ms != 0 ? write.commit_ms : clock_->Now();
     batch->Put(HistoryKey(id_, at, clock_->Sequence()),
-               EncodeHistoryEntry(write.db_key, write.current));
+               EncodeHistoryEntry(write.db_key, write.current_encoded));
   }
 }
 

@@ -70,6 +70,9 @@ class TableImpl final : public Table {
   struct PendingWrite {
     std::string db_key;
     std::optional<Item> current;
+    // current's stored bytes as Prepare read them (empty: no item): the
+    // point-in-time history's before-image, without encoding it again.
+    std::string current_encoded;
     std::optional<Item> next;  // Empty: delete.
     size_t current_size = 0;   // ItemSize of each (0: none), from Prepare.
     size_t next_size = 0;

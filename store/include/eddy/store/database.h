@@ -153,6 +153,9 @@ class Database {
     int64_t pitr_retention_ms = 35LL * 24 * 60 * 60 * 1000;
     // Background jobs (backups, restores) run on this many threads.
     int job_threads = 1;
+    // Their threads' niceness (0-19): at 19 they take a core only when the
+    // requests leave it idle (store/src/job_runner.h); 0: no pacing.
+    int job_nice = 19;
     // The files the store works on; tests pass fault-injecting ones
     // (tests/unit/store/fault_injection_env.h,
     // tests/unit/streams/fault_injection_file_system.h). Not owned; must
@@ -246,6 +249,14 @@ class Database {
   virtual Result<TableInfo> RestoreTableToPointInTime(
       const std::string& source, int64_t time_ms,
       const TableSchema& target) = 0;
+  // LevelDB's estimate of the disk bytes (compressed, in its table files;
+  // what is still only in its log is not counted) of the table's items
+  // and of its point-in-time history (NotFound).
+  struct DiskUsage {
+    int64_t item_bytes = 0;
+    int64_t history_bytes = 0;
+  };
+  virtual Result<DiskUsage> ApproximateDiskUsage(const std::string& table) = 0;
 
   // The streams of `table` (of every table when absent), each table name's
   // latest first, including disabled streams still within retention, also

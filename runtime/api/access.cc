@@ -504,6 +504,23 @@ void DescribeAccess(AccessKind kind, std::string_view action,
     case AccessKind::kBackupArn:
       if (auto arn = StringMember(request, "BackupArn")) add(action, *arn);
       return;
+    case AccessKind::kExportTable:
+      if (auto arn = StringMember(request, "TableArn")) add(action, *arn);
+      return;
+    case AccessKind::kExportArn:
+      if (auto arn = StringMember(request, "ExportArn")) add(action, *arn);
+      return;
+    case AccessKind::kImportTable:
+      if (const rapidjson::Value* p =
+              ObjectMember(request, "TableCreationParameters")) {
+        if (auto name = StringMember(*p, "TableName")) {
+          add(action, TableArn(config, *name));
+        }
+      }
+      return;
+    case AccessKind::kImportArn:
+      if (auto arn = StringMember(request, "ImportArn")) add(action, *arn);
+      return;
     case AccessKind::kRestoreFromBackup:
     case AccessKind::kRestoreToPointInTime: {
       if (kind == AccessKind::kRestoreFromBackup) {

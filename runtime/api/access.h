@@ -56,6 +56,13 @@ enum class AccessKind : uint8_t {
   // RestoreTableToPointInTime: the action on the source table
   // (SourceTableArn or SourceTableName), and the item actions on the target.
   kRestoreToPointInTime,
+  // ExportTableToPointInTime: the action on TableArn.
+  kExportTable,
+  kExportArn,  // DescribeExport: ExportArn.
+  // ImportTable: the action on the table it creates
+  // (TableCreationParameters.TableName).
+  kImportTable,
+  kImportArn,  // DescribeImport: ImportArn.
 };
 
 struct AccessEntry {

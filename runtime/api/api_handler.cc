@@ -121,6 +121,14 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
        &DescribeContinuousBackups, A::kTable},
       {"DynamoDB_20120810.RestoreTableToPointInTime",
        &RestoreTableToPointInTime, A::kRestoreToPointInTime},
+      // Exports and imports (transfer_ops.cc).
+      {"DynamoDB_20120810.ExportTableToPointInTime", &ExportTableToPointInTime,
+       A::kExportTable},
+      {"DynamoDB_20120810.DescribeExport", &DescribeExport, A::kExportArn},
+      {"DynamoDB_20120810.ListExports", &ListExports, A::kAccount},
+      {"DynamoDB_20120810.ImportTable", &ImportTable, A::kImportTable},
+      {"DynamoDB_20120810.DescribeImport", &DescribeImport, A::kImportArn},
+      {"DynamoDB_20120810.ListImports", &ListImports, A::kAccount},
       {"DynamoDBStreams_20120810.ListStreams", &ListStreams, A::kAccount},
       {"DynamoDBStreams_20120810.DescribeStream", &DescribeStream, A::kStream},
       {"DynamoDBStreams_20120810.GetShardIterator", &GetShardIterator,
@@ -134,6 +142,9 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
       {"EddyAdmin_20261126.WaitForTriggers", &WaitForTriggers, A::kAccount},
       {"EddyAdmin_20261126.SweepExpiredItems", &SweepExpiredItems,
        A::kTableOrAll},
+      // A consistent copy of the whole data directory (`eddy snapshot`).
+      {"EddyAdmin_20261126.CreateSnapshot", &CreateSnapshot, A::kAccount},
+      {"EddyAdmin_20261126.DescribeSnapshot", &DescribeSnapshot, A::kAccount},
   };
   static_assert(std::size(kOps) == std::tuple_size_v<decltype(operations_)>);
   for (size_t i = 0; i < std::size(kOps); ++i) {
@@ -268,7 +279,8 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
                          &transaction_tokens_,
                          request.Header("host"),
                          request.body.size(),
-                         capacity_.get()};
+                         capacity_.get(),
+                         transfer_};
     try {
       auth::AuthResult who;
       status = Authenticate(request, entry->action, &who);

@@ -32,6 +32,7 @@ struct EndpointConfig {
 };
 
 class TransactionTokens;
+class DataTransfer;
 class CapacityLimiter;
 
 struct OperationContext {
@@ -51,6 +52,8 @@ struct OperationContext {
   // null otherwise (capacity.h). Operations report what they consume with
   // ReportConsumed; batch operations admit each item with AdmitCapacity.
   CapacityLimiter* capacity = nullptr;
+  // Exports and imports (null: refused as not enabled).
+  DataTransfer* transfer = nullptr;
 };
 
 // Every operation has this shape. `request` is the parsed body (an object);
@@ -113,6 +116,27 @@ ApiStatus DescribeLimits(const OperationContext&, const rapidjson::Value&,
 ApiStatus DescribeEndpoints(const OperationContext&, const rapidjson::Value&,
                             JsonWriter*);
 
+// Exports (transfer_ops.cc).
+ApiStatus ExportTableToPointInTime(const OperationContext&,
+                                   const rapidjson::Value&, JsonWriter*);
+ApiStatus DescribeExport(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus ListExports(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus ImportTable(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus DescribeImport(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus ListImports(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+// The admin API's whole-server snapshots (transfer_ops.cc, `eddy
+// snapshot`): CreateSnapshot {Directory} and DescribeSnapshot {SnapshotId}
+// -> {Snapshot: {SnapshotId, Directory, Status, StartTime, EndTime,
+// FilesTotal, FilesCopied, BytesTotal, BytesCopied, FailureMessage}}.
+ApiStatus CreateSnapshot(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus DescribeSnapshot(const OperationContext&, const rapidjson::Value&,
+                           JsonWriter*);
 // Backups and point-in-time recovery (backup_ops.cc).
 ApiStatus CreateBackup(const OperationContext&, const rapidjson::Value&,
                        JsonWriter*);
@@ -180,6 +204,11 @@ void WriteTableDescription(const OperationContext& ctx,
 
 // Reads and validates TableName (required; 3..255 chars of [a-zA-Z0-9_.-]).
 ApiStatus ReadTableName(const Params& params, std::string* name);
+// CreateTable's request (TableName, KeySchema, AttributeDefinitions,
+// BillingMode, throughput, indexes, stream, ...) as a table schema, with
+// CreateTable's checks and errors (also ImportTable's
+// TableCreationParameters).
+ApiStatus ReadCreateTableSchema(const Params& params, store::TableSchema* out);
 // Reads TableName that the operation's RequestSchema has already validated.
 ApiStatus ReadCheckedTableName(const Params& params, std::string* name);
 // The same checks for a table name given elsewhere (batch request maps).

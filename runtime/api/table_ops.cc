@@ -127,7 +127,7 @@ void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
     w->Key("LatestStreamArn");
     Str(w, StreamArn(*ctx.config, s.name, latest.label));
   }
-  if (info.restore) {
+  if (info.restore && info.restore->import_id.empty()) {
     const TableInfo::Restore& r = *info.restore;
     w->Key("RestoreSummary");
     w->StartObject();
@@ -316,10 +316,8 @@ ApiStatus FindTable(const OperationContext& ctx, const std::string& name,
   return ApiStatus();
 }
 
-ApiStatus CreateTable(const OperationContext& ctx,
-                      const rapidjson::Value& request, JsonWriter* out) {
-  Params params(request);
-  TableSchema schema;
+ApiStatus ReadCreateTableSchema(const Params& params, TableSchema* out) {
+  TableSchema& schema = *out;
   API_RETURN_IF_ERROR(ReadTableName(params, &schema.name));
 
   ConstraintErrors errors;
@@ -466,7 +464,13 @@ ApiStatus CreateTable(const OperationContext& ctx,
   const rapidjson::Value* tags = nullptr;
   API_RETURN_IF_ERROR(params.Array("Tags", &tags));
   if (tags != nullptr) API_RETURN_IF_ERROR(ReadTags(*tags, &schema.tags));
+  return ApiStatus();
+}
 
+ApiStatus CreateTable(const OperationContext& ctx,
+                      const rapidjson::Value& request, JsonWriter* out) {
+  TableSchema schema;
+  API_RETURN_IF_ERROR(ReadCreateTableSchema(Params(request), &schema));
   Result<TableInfo> info = ctx.db->CreateTable(schema);
   if (!info.ok()) return info.status();
   if (ctx.capacity != nullptr) ctx.capacity->Configure(*info);

@@ -66,7 +66,37 @@ class YieldingEnv final : public leveldb::EnvWrapper {
   const std::function<void()> yield_;
 };
 
+class GatedEnv final : public leveldb::EnvWrapper {
+ public:
+  GatedEnv(leveldb::Env* base, std::shared_mutex* gate)
+      : leveldb::EnvWrapper(base), gate_(gate) {}
+
+  void Schedule(void (*function)(void*), void* arg) override {
+    auto* call = new Call{function, arg, gate_};
+    target()->Schedule(&GatedEnv::Run, call);
+  }
+
+ private:
+  struct Call {
+    void (*function)(void*);
+    void* arg;
+    std::shared_mutex* gate;
+  };
+  static void Run(void* raw) {
+    std::unique_ptr<Call> call(static_cast<Call*>(raw));
+    std::shared_lock<std::shared_mutex> lock(*call->gate);
+    call->function(call->arg);
+  }
+
+  std::shared_mutex* const gate_;
+};
+
 }  // namespace
+
+std::unique_ptr<leveldb::Env> NewGatedEnv(leveldb::Env* base,
+                                          std::shared_mutex* gate) {
+  return std::make_unique<GatedEnv>(base, gate);
+}
 
 std::unique_ptr<leveldb::Env> NewBackgroundYieldingEnv(
     leveldb::Env* base, size_t yield_bytes, std::function<void()> yield) {

@@ -498,6 +498,11 @@ Result<TableInfo> DatabaseImpl::BeginRestore(const TableSchema& target,
     std::unique_lock<std::shared_mutex> write(tables_mu_);
     restoring_[target.name] = table;
   }
+  if (!info.restore->import_id.empty()) {
+    logger_->info("creating table {} (id {}) for import {}", target.name, id,
+                  info.restore->import_id);
+    return info;  // Filled by its importer.
+  }
   logger_->info("restoring table {} (id {}) from {}", target.name, id,
                 info.restore->backup_id.empty()
                     ? "table " + info.restore->source_table_name +
@@ -580,11 +585,87 @@ Status DatabaseImpl::RestoreToPointInTime(
     return Status::NotFound("source table " + restore.source_table_name +
                             " no longer exists");
   }
+  RestoreWriter writer(db_.get(), table.get());
+  EDDY_RETURN_IF_ERROR(ScanAtPointInTime(
+      source, restore.restore_time_ms,
+      [&](std::string_view item) { return writer.Add(item); }, stop));
+  return writer.Flush();
+}
+
+// --- Imports.
+
+Result<TableInfo> DatabaseImpl::CreateImportTable(
+    const TableSchema& schema, const std::string& import_id) {
+  std::lock_guard<std::mutex> catalog(catalog_mu_);
+  TableInfo::Restore restore;
+  restore.import_id = import_id;
+  restore.in_progress = true;
+  return BeginRestore(schema, std::move(restore));
+}
+
+std::shared_ptr<TableImpl> DatabaseImpl::FindImportTable(
+    const std::string& name) {
+  std::shared_lock<std::shared_mutex> read(tables_mu_);
+  auto it = restoring_.find(name);
+  if (it == restoring_.end()) return nullptr;
+  const TableInfo info = it->second->Describe();
+  if (!info.restore || info.restore->import_id.empty()) return nullptr;
+  return it->second;
+}
+
+std::shared_ptr<Table> DatabaseImpl::GetImportTable(const std::string& name) {
+  return FindImportTable(name);
+}
+
+Status DatabaseImpl::ResetImportTable(const std::string& name) {
+  std::shared_ptr<TableImpl> table = FindImportTable(name);
+  if (!table) return TableNotFound(name);
+  DropWork wipe;
+  wipe.table_id = table->id();
+  // The counters are made exact by FinishImportTable's recount.
+  return RemoveItems(wipe);
+}
+
+Status DatabaseImpl::FinishImportTable(const std::string& name) {
+  std::shared_ptr<TableImpl> table = FindImportTable(name);
+  if (!table) return TableNotFound(name);
+  return FinishRestore(table);
+}
+
+Status DatabaseImpl::AbandonImportTable(const std::string& name,
+                                        const std::string& why) {
+  std::shared_ptr<TableImpl> table = FindImportTable(name);
+  if (!table) return TableNotFound(name);
+  FailRestore(table, Status::Internal(why));
+  return Status::OK();
+}
+
+Status DatabaseImpl::ReadTableAt(
+    const std::string& name, int64_t time_ms,
+    const std::function<Status(std::string_view)>& visit,
+    const std::atomic<bool>& stop) {
+  std::shared_ptr<TableImpl> source = FindTable(name);
+  if (!source) return TableNotFound(name);
   const ContinuousBackups window = Window(source->Describe());
-  if (!window.enabled || restore.restore_time_ms < window.earliest_ms) {
+  if (!window.enabled) {
+    return Status::InvalidArgument(
+        "Point in time recovery is not enabled for table '" + name + "'");
+  }
+  if (time_ms > window.latest_ms) {
+    return Status::OutOfRange("the point in time is in the future");
+  }
+  return ScanAtPointInTime(source, time_ms, visit, stop);
+}
+
+Status DatabaseImpl::ScanAtPointInTime(
+    const std::shared_ptr<TableImpl>& source, int64_t time_ms,
+    const std::function<Status(std::string_view)>& visit,
+    const std::atomic<bool>& stop) {
+  const ContinuousBackups window = Window(source->Describe());
+  if (!window.enabled || time_ms < window.earliest_ms) {
     return Status::OutOfRange(
         "the point in time is no longer in the recovery window of table " +
-        restore.source_table_name);
+        source->schema().name);
   }
   DbHandle::Use use(db_.get());
   EDDY_RETURN_IF_ERROR(use.status());
@@ -597,7 +678,6 @@ Status DatabaseImpl::RestoreToPointInTime(
   leveldb::ReadOptions options = DbHandle::ReadOptions();
   options.snapshot = snapshot;
   options.fill_cache = false;
-  RestoreWriter writer(db_.get(), table.get());
   // The items written after T: each goes back to the image its first write
   // after T replaced (none: it did not exist at T).
   std::unordered_set<std::string> undone;
@@ -611,7 +691,7 @@ Status DatabaseImpl::RestoreToPointInTime(
   {
     const std::string prefix = HistoryPrefix(source->id());
     std::unique_ptr<leveldb::Iterator> it(db->NewIterator(options));
-    for (it->Seek(HistoryKey(source->id(), restore.restore_time_ms + 1, 0));
+    for (it->Seek(HistoryKey(source->id(), time_ms + 1, 0));
          it->Valid() && it->key().starts_with(prefix); it->Next()) {
       std::string_view db_key, before;
       status = DecodeHistoryEntry(
@@ -619,10 +699,10 @@ Status DatabaseImpl::RestoreToPointInTime(
           &before);
       if (!status.ok()) break;
       if (!undone.emplace(db_key).second) continue;
-      if (!before.empty()) status = writer.Add(before);
+      if (!before.empty()) status = visit(before);
       if (!status.ok()) break;
       if (interrupted()) {
-        status = Status::Busy("restore interrupted");
+        status = Status::Busy("interrupted");
         break;
       }
     }
@@ -634,19 +714,18 @@ Status DatabaseImpl::RestoreToPointInTime(
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
          it->Next()) {
       if (undone.count(it->key().ToString()) != 0) continue;
-      status = writer.Add(
-          std::string_view(it->value().data(), it->value().size()));
+      status =
+          visit(std::string_view(it->value().data(), it->value().size()));
       if (!status.ok()) break;
       if (interrupted()) {
-        status = Status::Busy("restore interrupted");
+        status = Status::Busy("interrupted");
         break;
       }
     }
     if (status.ok() && !it->status().ok()) status = db_->Error(it->status());
   }
   db->ReleaseSnapshot(snapshot);
-  EDDY_RETURN_IF_ERROR(status);
-  return writer.Flush();
+  return status;
 }
 
 Status DatabaseImpl::FinishRestore(const std::shared_ptr<TableImpl>& table) {

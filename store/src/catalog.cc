@@ -161,6 +161,7 @@ proto::TableRecord ToRecord(const TableInfo& info, uint64_t id) {
     m->set_source_table_id(info.restore->source_table_id);
     m->set_restore_time_ms(info.restore->restore_time_ms);
     m->set_in_progress(info.restore->in_progress);
+    m->set_import_id(info.restore->import_id);
   }
   r.set_pitr_enabled_ms(info.pitr_enabled_ms);
   return r;
@@ -235,7 +236,7 @@ TableInfo FromRecord(const proto::TableRecord& r) {
     const proto::RestoreMeta& m = r.restore();
     info.restore = TableInfo::Restore{m.backup_id(), m.source_table_name(),
                                       m.source_table_id(), m.restore_time_ms(),
-                                      m.in_progress()};
+                                      m.in_progress(), m.import_id()};
   }
   info.pitr_enabled_ms = r.pitr_enabled_ms();
   return info;

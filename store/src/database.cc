@@ -64,6 +64,8 @@ Status DatabaseImpl::Open() {
     yield_env_ = NewBackgroundYieldingEnv(env, options_.background_yield_bytes);
     env = yield_env_.get();
   }
+  gated_env_ = NewGatedEnv(env, &background_gate_);
+  env = gated_env_.get();
   store_env_ = NewStoreEnv(env);
   lo.env = store_env_.get();
   lo.write_buffer_size = options_.write_buffer_bytes;
@@ -147,8 +149,13 @@ Status DatabaseImpl::Open() {
   dropper_ = std::thread([this] { DropperLoop(); });
   jobs_ = std::make_unique<JobRunner>(options_.job_threads,
                                      options_.job_nice);
+  RemoveInterruptedSnapshots();
   EDDY_RETURN_IF_ERROR(LoadBackups());
   for (const auto& [name, table] : restoring_) {
+    const TableInfo info = table->Describe();
+    if (info.restore && !info.restore->import_id.empty()) {
+      continue;  // Its importer resumes or abandons it.
+    }
     logger_->info("resuming the restore of table {}", name);
     StartRestore(table);
   }

@@ -74,7 +74,18 @@ class DatabaseImpl final : public Database {
   Result<TableInfo> RestoreTableToPointInTime(
       const std::string& source, int64_t time_ms,
       const TableSchema& target) override;
+  Result<TableInfo> CreateImportTable(const TableSchema& schema,
+                                      const std::string& import_id) override;
+  std::shared_ptr<Table> GetImportTable(const std::string& name) override;
+  Status ResetImportTable(const std::string& name) override;
+  Status FinishImportTable(const std::string& name) override;
+  Status AbandonImportTable(const std::string& name,
+                            const std::string& why) override;
+  Status ReadTableAt(const std::string& name, int64_t time_ms,
+                     const std::function<Status(std::string_view)>& visit,
+                     const std::atomic<bool>& stop) override;
   Result<DiskUsage> ApproximateDiskUsage(const std::string& table) override;
+  Status Snapshot(const std::string& dir, SnapshotProgress* progress) override;
   // Test hook: waits until no backup or restore job is queued or running.
   void TEST_WaitForJobs() { jobs_->WaitIdle(); }
   // Test hook: holds queued backup and restore jobs (JobRunner::TEST_Hold).
@@ -182,6 +193,14 @@ class DatabaseImpl final : public Database {
   Status RestoreToPointInTime(const std::shared_ptr<TableImpl>& table,
                               const TableInfo::Restore& restore,
                               const std::atomic<bool>& stop);
+  // The table being imported under `name`, or null.
+  std::shared_ptr<TableImpl> FindImportTable(const std::string& name);
+  // Visits every item `source` held at time_ms (its current state, with the
+  // writes after time_ms undone), from one snapshot.
+  Status ScanAtPointInTime(
+      const std::shared_ptr<TableImpl>& source, int64_t time_ms,
+      const std::function<Status(std::string_view)>& visit,
+      const std::atomic<bool>& stop);
   // Makes the restored table ACTIVE, or removes it after a failure whose
   // reason is logged.
   Status FinishRestore(const std::shared_ptr<TableImpl>& table);
@@ -191,6 +210,11 @@ class DatabaseImpl final : public Database {
   ContinuousBackups Window(const TableInfo& info);
   // Deletes history entries older than the recovery window (maintenance).
   Status TrimHistory();
+
+  // --- snapshot.cc
+
+  // Removes what snapshots interrupted by a restart left (Open).
+  void RemoveInterruptedSnapshots();
 
   // --- recovery.cc
 
@@ -225,6 +249,10 @@ class DatabaseImpl final : public Database {
   // LevelDB's Env stack, bottom up: options_.leveldb_env or the default,
   // the background yielding one (if on), the store's guards (store_env.h).
   std::unique_ptr<leveldb::Env> yield_env_;
+  // LevelDB's background work holds background_gate_ shared (a snapshot,
+  // exclusively): snapshot.cc.
+  std::shared_mutex background_gate_;
+  std::unique_ptr<leveldb::Env> gated_env_;
   std::unique_ptr<leveldb::Env> store_env_;
   std::unique_ptr<DbHandle> db_;  // After the Envs: destroyed first.
 

@@ -18,6 +18,7 @@
 #include "database_impl.h"
 #include "eddy/store/database.h"
 #include "eddy/store/expression.h"
+#include "eddy/store/item_codec.h"
 #include "store_test_util.h"
 
 namespace eddy::store {
@@ -389,6 +390,21 @@ TEST_F(BackupTest, PointInTimeRestoreEqualsStateAtEveryTime) {
     ASSERT_EQ(Contents(name, "byG"), index) << "index at " << t - t0;
     ASSERT_EQ(db_->DescribeTable(name)->item_count,
               static_cast<int64_t>(expected.size()));
+    // An export reads the same state.
+    std::map<std::string, Item> read;
+    std::atomic<bool> stop{false};
+    ASSERT_TRUE(db_->ReadTableAt(
+                       "T", t,
+                       [&](std::string_view encoded) {
+                         Result<Item> item = DecodeItem(encoded);
+                         EXPECT_TRUE(item.ok());
+                         read[item->at("pk").scalar() + "/" +
+                              item->at("sk").scalar()] = *item;
+                         return Status::OK();
+                       },
+                       stop)
+                    .ok());
+    ASSERT_EQ(read, expected) << "read at " << t - t0;
   }
   // Outside the window.
   EXPECT_TRUE(db_->RestoreTableToPointInTime("T", t0 - 1, Target("Early"))
@@ -398,6 +414,131 @@ TEST_F(BackupTest, PointInTimeRestoreEqualsStateAtEveryTime) {
       db_->RestoreTableToPointInTime("T", now_ms_ + 1000, Target("Late"))
           .status()
           .IsOutOfRange());
+}
+
+// An import's table is CREATING (described, never served) while its
+// importer fills it, stays so across a restart (the store does not resume
+// it), and is ACTIVE with exact counts after FinishImportTable, or gone
+// after AbandonImportTable.
+TEST_F(BackupTest, ImportTableIsServedOnlyOnceFinished) {
+  ASSERT_TRUE(db_->CreateImportTable(Schema("I"), "imp-1").ok());
+  EXPECT_TRUE(db_->CreateImportTable(Schema("I"), "imp-2")
+                  .status()
+                  .IsAlreadyExists());
+  EXPECT_EQ(db_->GetTable("I"), nullptr);
+  EXPECT_EQ(db_->DescribeTable("I")->status, TableStatus::kCreating);
+  std::shared_ptr<Table> t = db_->GetImportTable("I");
+  ASSERT_NE(t, nullptr);
+  WriteOutcome out;
+  ASSERT_TRUE(t->Put(MakeItem(1, 1, "a", "g1"), nullptr, &out).ok());
+  Reopen();
+  EXPECT_EQ(db_->GetTable("I"), nullptr);
+  EXPECT_EQ(db_->DescribeTable("I")->status, TableStatus::kCreating);
+  ASSERT_TRUE(db_->ResetImportTable("I").ok());
+  t = db_->GetImportTable("I");
+  ASSERT_NE(t, nullptr);
+  ASSERT_TRUE(t->Put(MakeItem(2, 2, "b", "g2"), nullptr, &out).ok());
+  ASSERT_TRUE(t->Put(MakeItem(3, 3, "c"), nullptr, &out).ok());
+  ASSERT_TRUE(db_->FinishImportTable("I").ok());
+  ASSERT_NE(db_->GetTable("I"), nullptr);
+  EXPECT_EQ(Contents("I").size(), 2u);  // The reset emptied it.
+  EXPECT_EQ(Contents("I", "byG").size(), 1u);
+  EXPECT_EQ(db_->DescribeTable("I")->item_count, 2);
+  EXPECT_EQ(db_->DescribeTable("I")->restore->import_id, "imp-1");
+
+  ASSERT_TRUE(db_->CreateImportTable(Schema("J"), "imp-3").ok());
+  ASSERT_TRUE(db_->AbandonImportTable("J", "bad source").ok());
+  EXPECT_FALSE(db_->DescribeTable("J").has_value());
+  EXPECT_TRUE(db_->FinishImportTable("J").IsNotFound());
+  // Once finished, it is a table like any other.
+  EXPECT_EQ(db_->GetImportTable("I"), nullptr);
+  EXPECT_TRUE(db_->ResetImportTable("I").IsNotFound());
+}
+
+// A snapshot taken while a writer puts items one after another holds a
+// prefix of them (a cut), and opens as a data directory with its stream,
+// its backup and exact counts.
+TEST_F(BackupTest, SnapshotUnderWritesIsACutThatOpens) {
+  TableSchema schema = Schema("T");
+  schema.stream_view_type = StreamViewType::kNewImage;
+  ASSERT_TRUE(db_->CreateTable(schema).ok());
+  for (int i = 0; i < 100; ++i) Put("T", MakeItem(0, i, "base", "g"));
+  Result<BackupInfo> backup = db_->CreateBackup("T", "b");
+  ASSERT_TRUE(backup.ok());
+  WaitAvailable(backup->id);
+  std::atomic<bool> running{true};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    std::shared_ptr<Table> t = db_->GetTable("T");
+    for (int i = 0; running; ++i) {
+      WriteOutcome out;
+      ASSERT_TRUE(t->Put(MakeItem(1, i, "w", "g"), nullptr, &out).ok());
+      written = i + 1;
+    }
+  });
+  ASSERT_TRUE(Eventually([&] { return written >= 50; }));
+  const std::filesystem::path copy = dir_.string() + "-copy";
+  Database::SnapshotProgress progress;
+  Status s = db_->Snapshot(copy.string(), &progress);
+  const int after = written;
+  ASSERT_TRUE(Eventually([&] { return written >= after + 20; }));
+  running = false;
+  writer.join();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(progress.files_copied, progress.files_total);
+  EXPECT_EQ(progress.bytes_copied, progress.bytes_total);
+  EXPECT_FALSE(std::filesystem::exists(copy / "SNAPSHOT-INCOMPLETE"));
+
+  db_.reset();
+  const std::filesystem::path original = dir_;
+  dir_ = copy;
+  Open();
+  std::map<std::string, Item> items = Contents("T");
+  int n = 0;
+  while (items.count("p1/" + std::to_string(n)) != 0) ++n;
+  EXPECT_GE(n, 50);
+  EXPECT_LT(n, written.load());
+  EXPECT_EQ(items.size(), 100u + static_cast<size_t>(n));  // No holes.
+  EXPECT_EQ(Contents("T", "byG").size(), items.size());
+  EXPECT_TRUE(
+      Eventually([&] { return db_->statistics_exact(); }));
+  EXPECT_EQ(db_->DescribeTable("T")->item_count,
+            static_cast<int64_t>(items.size()));
+  EXPECT_EQ(db_->ListStreams("T").size(), 1u);
+  Result<BackupInfo> copied = db_->DescribeBackup(backup->id);
+  ASSERT_TRUE(copied.ok());
+  EXPECT_EQ(copied->status, BackupStatus::kAvailable);
+  ASSERT_TRUE(db_->RestoreTableFromBackup(backup->id, Target("R")).ok());
+  ASSERT_TRUE(WaitActive("R"));
+  EXPECT_EQ(Contents("R").size(), 100u);
+  db_.reset();
+  std::filesystem::remove_all(copy);
+  dir_ = original;
+  Open();
+}
+
+// A target inside the data directory or not empty is refused; a snapshot
+// a restart interrupted is removed at the next Open.
+TEST_F(BackupTest, SnapshotTargetsAndInterruptedSnapshots) {
+  Database::SnapshotProgress progress;
+  EXPECT_TRUE(db_->Snapshot((dir_ / "inside").string(), &progress)
+                  .IsInvalidArgument());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "inside"));
+  const std::filesystem::path full = dir_.string() + "-full";
+  std::filesystem::create_directories(full);
+  std::ofstream(full / "keep") << "mine";
+  EXPECT_TRUE(db_->Snapshot(full.string(), &progress).IsInvalidArgument());
+  EXPECT_TRUE(std::filesystem::exists(full / "keep"));
+  std::filesystem::remove_all(full);
+
+  const std::filesystem::path partial = dir_.string() + "-partial";
+  std::filesystem::create_directories(partial / "leveldb");
+  std::ofstream(partial / "SNAPSHOT-INCOMPLETE") << "x";
+  std::filesystem::create_directories(dir_ / ".snapshot-1-2");
+  std::ofstream(dir_ / ".snapshot-1-2" / "TARGET") << partial.string() << "\n";
+  Reopen();
+  EXPECT_FALSE(std::filesystem::exists(partial));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / ".snapshot-1-2"));
 }
 
 // Without recovery enabled there is nothing to restore; disabling drops
@@ -418,6 +559,10 @@ TEST_F(BackupTest, PointInTimeNeedsRecoveryEnabled) {
   ASSERT_TRUE(db_->UpdateContinuousBackups("T", false).ok());
   EXPECT_FALSE(db_->DescribeContinuousBackups("T")->enabled);
   EXPECT_TRUE(db_->DescribeContinuousBackups("Missing").status().IsNotFound());
+  std::atomic<bool> stop{false};
+  auto visit = [](std::string_view) { return Status::OK(); };
+  EXPECT_TRUE(db_->ReadTableAt("T", now_ms_, visit, stop).IsInvalidArgument());
+  EXPECT_TRUE(db_->ReadTableAt("Missing", now_ms_, visit, stop).IsNotFound());
 }
 
 }  // namespace

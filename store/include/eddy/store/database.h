@@ -54,6 +54,7 @@
 
 #include <spdlog/logger.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -249,6 +250,51 @@ class Database {
   virtual Result<TableInfo> RestoreTableToPointInTime(
       const std::string& source, int64_t time_ms,
       const TableSchema& target) = 0;
+  // --- ImportTable: a table created CREATING (listed and described, never
+  // served) that its importer fills through GetImportTable's Table, then
+  // makes ACTIVE (FinishImportTable, which recounts it) or removes
+  // (AbandonImportTable, with the reason logged). It survives a restart
+  // CREATING, for its importer to empty (ResetImportTable) and fill again,
+  // or abandon. AlreadyExists as CreateTable; the others NotFound when no
+  // such table is being imported.
+  virtual Result<TableInfo> CreateImportTable(const TableSchema& schema,
+                                              const std::string& import_id) = 0;
+  virtual std::shared_ptr<Table> GetImportTable(const std::string& name) = 0;
+  virtual Status ResetImportTable(const std::string& name) = 0;
+  virtual Status FinishImportTable(const std::string& name) = 0;
+  virtual Status AbandonImportTable(const std::string& name,
+                                    const std::string& why) = 0;
+
+  // Calls `visit` with every item (its stored EncodeItem bytes) table
+  // `name` held at `time_ms`, read from one consistent cut (see backup.h),
+  // on the caller's thread: NotFound, InvalidArgument when point-in-time
+  // recovery is off on the table, OutOfRange when time_ms is outside its
+  // window. Ends early with visit's error, or Busy once `stop` is set.
+  // For long reads (exports): the caller paces itself.
+  virtual Status ReadTableAt(
+      const std::string& name, int64_t time_ms,
+      const std::function<Status(std::string_view encoded)>& visit,
+      const std::atomic<bool>& stop) = 0;
+  // --- Snapshots: a consistent copy of the whole data directory (tables,
+  // stream logs, trigger checkpoints, backups, export and import records)
+  // that Open opens as it is (as after a crash: LevelDB's log and the
+  // streams' tails are replayed). See store/src/snapshot.cc.
+  struct SnapshotProgress {
+    std::atomic<int64_t> files_total{0};
+    std::atomic<int64_t> files_copied{0};
+    std::atomic<int64_t> bytes_total{0};
+    std::atomic<int64_t> bytes_copied{0};
+  };
+  // Copies into `dir` (created; it must not exist, or be empty, and must
+  // not be inside the data directory: InvalidArgument), on the caller's
+  // thread, reporting to *progress. Every write (and read) waits for the
+  // instant the cut takes (hard links of the files, and copies of the
+  // small ones); the bytes are copied after. On failure the copy is
+  // removed. A snapshot interrupted by a restart is removed by the next
+  // Open (logged).
+  virtual Status Snapshot(const std::string& dir,
+                          SnapshotProgress* progress) = 0;
+
   // LevelDB's estimate of the disk bytes (compressed, in its table files;
   // what is still only in its log is not counted) of the table's items
   // and of its point-in-time history (NotFound).

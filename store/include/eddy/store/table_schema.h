@@ -123,6 +123,9 @@ struct TableInfo {
     uint64_t source_table_id = 0;
     int64_t restore_time_ms = 0;
     bool in_progress = false;
+    // ImportTable: filled by its importer (Database::CreateImportTable),
+    // not by the store; no RestoreSummary.
+    std::string import_id;
   };
   std::optional<Restore> restore;
   // Point-in-time recovery: when it was enabled (0 while it is disabled).

@@ -69,8 +69,8 @@ struct ServeOptions {
   uint32_t stream_shards = 4;
   std::string stream_retention = "24h";
   std::string pitr_retention = "35d";
-  int job_nice = 19;  // Backups, restores, exports, imports.
-  std::string export_dir;  // "": exports and imports refused.
+  int job_nice = 19;                   // Backups, restores, exports, imports.
+  std::string export_dir;              // "": exports and imports refused.
   std::string stream_rollover = "4h";  // "0": shards never roll over.
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.

@@ -474,14 +474,12 @@ void ApiHandler::Metrics(HttpResponse* response) const {
       "history (point-in-time recovery).\n"
       "# TYPE eddy_table_disk_bytes gauge\n";
   for (const std::string& table : db_->ListTables(std::nullopt, SIZE_MAX)) {
-    Result<store::Database::DiskUsage> usage =
-        db_->ApproximateDiskUsage(table);
+    Result<store::Database::DiskUsage> usage = db_->ApproximateDiskUsage(table);
     if (!usage.ok()) continue;  // Being restored, or deleted meanwhile.
     out += "eddy_table_disk_bytes{table=\"" + table + "\",part=\"items\"} " +
            std::to_string(usage->item_bytes) + "\n";
-    out += "eddy_table_disk_bytes{table=\"" + table +
-           "\",part=\"history\"} " + std::to_string(usage->history_bytes) +
-           "\n";
+    out += "eddy_table_disk_bytes{table=\"" + table + "\",part=\"history\"} " +
+           std::to_string(usage->history_bytes) + "\n";
   }
   if (dispatcher_ != nullptr) dispatcher_->AppendMetrics(&out);
   response->headers.emplace_back("Content-Type", "text/plain; version=0.0.4");

@@ -14,8 +14,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +23,7 @@
 #include <sstream>
 
 #include "api/json_codec.h"
+#include "eddy/store/pacer.h"
 
 namespace eddy::runtime::api {
 namespace {
@@ -342,8 +343,8 @@ class LineReader {
         const char* start = buf_.get() + pos_;
         const void* nl = std::memchr(start, '\n', end_ - pos_);
         if (nl != nullptr) {
-          const size_t n = static_cast<size_t>(static_cast<const char*>(nl) -
-                                               start);
+          const size_t n =
+              static_cast<size_t>(static_cast<const char*>(nl) - start);
           line->append(start, n);
           pos_ += n + 1;
           bytes_ += static_cast<int64_t>(n + 1);
@@ -607,6 +608,8 @@ void DataTransfer::WaitIdle() {
 
 void DataTransfer::Loop() {
   LowerPriority(options_.nice);
+  store::Pacer pacer(options_.nice > 0 ? 0.25 : 1.0);
+  pacer_ = &pacer;
   for (;;) {
     std::function<void()> work;
     {
@@ -666,8 +669,8 @@ Result<ExportInfo> DataTransfer::StartExport(ExportInfo request) {
   }
   exports_[e.id] = e;
   const std::string id = e.id;
-  logger_->info("export {} of table {} (at {}) to {} started", id,
-                e.table_name, IsoTime(e.export_time_ms), dir);
+  logger_->info("export {} of table {} (at {}) to {} started", id, e.table_name,
+                IsoTime(e.export_time_ms), dir);
   if (!stopped_) {
     queue_.push_back([this, id] { RunExport(id); });
     cv_.notify_one();
@@ -736,7 +739,8 @@ void DataTransfer::RunExport(const std::string& id) {
                          ? "InvalidExportTime"
                          : "S3AccessDenied";
     if (s.IsNotFound()) e.failure_code = "TableNotFound";
-    if (s.IsInvalidArgument()) e.failure_code = "PointInTimeRecoveryUnavailable";
+    if (s.IsInvalidArgument())
+      e.failure_code = "PointInTimeRecoveryUnavailable";
     e.failure_message = s.message();
     logger_->error("export {} of table {} failed: {}", id, e.table_name,
                    s.ToString());
@@ -755,8 +759,8 @@ Status DataTransfer::WriteExport(ExportInfo* e) {
   // What an interrupted attempt wrote goes first.
   fs::remove_all(dir + "/data", ec);
   fs::create_directories(dir + "/data", ec);
-  if (ec) return Status::IOError("cannot create " + dir + "/data: " +
-                                 ec.message());
+  if (ec)
+    return Status::IOError("cannot create " + dir + "/data: " + ec.message());
   struct Written {
     std::string name;
     int64_t items;
@@ -796,7 +800,7 @@ Status DataTransfer::WriteExport(ExportInfo* e) {
         e->billed_bytes += static_cast<int64_t>(size);
         if (e->item_count % kProgressItems == 0) {
           Publish(*e);
-          ::sched_yield();
+          pacer_->Pace();
         }
         return Status::OK();
       },
@@ -979,8 +983,8 @@ void DataTransfer::RunImport(const std::string& id, bool resumed) {
                                              : "InternalServerError";
     i.failure_message = s.message();
     // The table goes: nothing half imported stays.
-    db_->AbandonImportTable(i.table_name, "import " + id + " failed: " +
-                                              s.message())
+    db_->AbandonImportTable(i.table_name,
+                            "import " + id + " failed: " + s.message())
         .IgnoreError();
     logger_->error("import {} into table {} failed: {}", id, i.table_name,
                    s.ToString());
@@ -996,8 +1000,7 @@ void DataTransfer::RunImport(const std::string& id, bool resumed) {
 Status DataTransfer::ReadImport(ImportInfo* i) {
   std::shared_ptr<store::Table> table = db_->GetImportTable(i->table_name);
   if (table == nullptr) {
-    return Status::Internal("the import's table " + i->table_name +
-                            " is gone");
+    return Status::Internal("the import's table " + i->table_name + " is gone");
   }
   const store::TableSchema& schema = table->schema();
   const std::string root = options_.export_dir + "/" + i->bucket;
@@ -1035,7 +1038,8 @@ Status DataTransfer::ReadImport(ImportInfo* i) {
   std::vector<std::string> header, fields;
   for (const std::string& key : keys) {
     LineReader reader;
-    EDDY_RETURN_IF_ERROR(reader.Open(root + "/" + key, i->compression == "GZIP"));
+    EDDY_RETURN_IF_ERROR(
+        reader.Open(root + "/" + key, i->compression == "GZIP"));
     header = i->csv_header;
     int64_t line_no = 0;
     int64_t before = 0;
@@ -1048,8 +1052,9 @@ Status DataTransfer::ReadImport(ImportInfo* i) {
       if (line.empty() || line == "\r") continue;
       if (csv && header.empty()) {
         if (!SplitCsv(line, delimiter, &header)) {
-          return Status::InvalidArgument(key + ": the CSV header line is "
-                                               "malformed");
+          return Status::InvalidArgument(key +
+                                         ": the CSV header line is "
+                                         "malformed");
         }
         continue;
       }
@@ -1068,9 +1073,9 @@ Status DataTransfer::ReadImport(ImportInfo* i) {
             const bool hash = header[f] == schema.hash_key.name;
             const bool range =
                 schema.range_key && header[f] == schema.range_key->name;
-            const store::ValueType type =
-                hash ? schema.hash_key.type
-                     : range ? schema.range_key->type : store::ValueType::kS;
+            const store::ValueType type = hash    ? schema.hash_key.type
+                                          : range ? schema.range_key->type
+                                                  : store::ValueType::kS;
             if (type == store::ValueType::kN) {
               Result<store::Number> n = store::Number::Parse(fields[f]);
               if (!n.ok()) {
@@ -1099,7 +1104,8 @@ Status DataTransfer::ReadImport(ImportInfo* i) {
         } else if (!d.IsObject() || !d.HasMember("Item") ||
                    !d["Item"].IsObject() || d.MemberCount() != 1) {
           why = "not a DynamoDB JSON line ({\"Item\":{...}})";
-        } else if (wire::DecodeStatus decoded = wire::ReadItem(d["Item"], &item);
+        } else if (wire::DecodeStatus decoded =
+                       wire::ReadItem(d["Item"], &item);
                    !decoded.ok()) {
           why = decoded.status().message();
         }
@@ -1122,7 +1128,7 @@ Status DataTransfer::ReadImport(ImportInfo* i) {
       if (!why.empty()) reject(key, line_no, why);
       if (i->processed_items % kProgressItems == 0) {
         PublishImport(*i);
-        ::sched_yield();
+        pacer_->Pace();
         if (stop_) return Status::Busy("stopping");
       }
     }
@@ -1151,7 +1157,7 @@ Result<SnapshotInfo> DataTransfer::StartSnapshot(const std::string& directory) {
   const std::string id = s.id;
   logger_->info("snapshot {} into {} started", id, directory);
   snapshot_thread_ = std::thread([this, id, directory, progress] {
-    LowerPriority(options_.nice);
+    LowerPriority(options_.nice);  // The store paces the copy itself.
     Status result = db_->Snapshot(directory, progress);
     std::lock_guard<std::mutex> done(mu_);
     SnapshotInfo& info = snapshots_[id];

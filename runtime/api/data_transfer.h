@@ -41,9 +41,9 @@
 // half created. An import interrupted by a restart empties its table and
 // starts again.
 //
-// Work runs on one background thread at the lowest CPU priority (as the
-// store's jobs: store/src/job_runner.h), so that it takes only the CPU the
-// requests leave idle.
+// Work runs on one background thread at a low CPU priority and paced (as
+// the store's jobs: store/src/job_runner.h, eddy/store/pacer.h), so that
+// it takes little from the requests.
 //
 // Thread-safety: all methods may be called concurrently.
 #ifndef EDDY_RUNTIME_API_DATA_TRANSFER_H_
@@ -66,6 +66,7 @@
 
 #include "eddy/result.h"
 #include "eddy/store/database.h"
+#include "eddy/store/pacer.h"
 
 namespace eddy::runtime::api {
 
@@ -197,7 +198,9 @@ class DataTransfer {
   // The S3 key of a file of the export ("<prefix>/AWSDynamoDB/<id>/name").
   static std::string ExportKey(const ExportInfo& e, const std::string& name);
   Status SaveExport(const ExportInfo& e);
-  std::string ImportRecordsDir() const { return options_.data_dir + "/imports"; }
+  std::string ImportRecordsDir() const {
+    return options_.data_dir + "/imports";
+  }
   Status SaveImport(const ImportInfo& i);
   void RunImport(const std::string& id, bool resumed);
   Status ReadImport(ImportInfo* i);
@@ -228,6 +231,8 @@ class DataTransfer {
   bool stopped_ = false;
   std::atomic<bool> stop_{false};
   std::thread worker_;
+  // The worker thread's (store/pacer.h); used on that thread only.
+  store::Pacer* pacer_ = nullptr;
 };
 
 }  // namespace eddy::runtime::api

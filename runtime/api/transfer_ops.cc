@@ -53,7 +53,9 @@ bool SafePrefix(const std::string& prefix) {
 
 // DynamoDB's bucket name pattern: ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$.
 bool ValidBucket(const std::string& b) {
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)); };
+  auto alnum = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c));
+  };
   if (b.size() < 2 || b.size() > 255 || !alnum(b.front()) || !alnum(b.back())) {
     return false;
   }
@@ -144,8 +146,8 @@ ApiStatus ExportTableToPointInTime(const OperationContext& ctx,
                                    const rapidjson::Value& request,
                                    JsonWriter* out) {
   Params params(request);
-  std::optional<std::string> table_arn, bucket, prefix, owner, sse, kms,
-      format, token, type;
+  std::optional<std::string> table_arn, bucket, prefix, owner, sse, kms, format,
+      token, type;
   API_RETURN_IF_ERROR(params.String("TableArn", &table_arn));
   API_RETURN_IF_ERROR(params.String("S3Bucket", &bucket));
   API_RETURN_IF_ERROR(params.String("S3Prefix", &prefix));
@@ -338,7 +340,6 @@ ApiStatus ListExports(const OperationContext& ctx,
   out->EndObject();
   return ApiStatus();
 }
-
 
 namespace {
 
@@ -611,8 +612,8 @@ ApiStatus ListImports(const OperationContext& ctx,
       return ApiError::Validation("Invalid NextToken provided");
     }
   }
-  const size_t end = std::min(matching.size(),
-                              first + static_cast<size_t>(size.value_or(25)));
+  const size_t end =
+      std::min(matching.size(), first + static_cast<size_t>(size.value_or(25)));
   out->StartObject();
   out->Key("ImportSummaryList");
   out->StartArray();

@@ -60,7 +60,8 @@ SnapshotCommand::SnapshotCommand(CLI::App* app) {
                    "The new directory (on the server's machine; must not "
                    "exist, or be empty)")
       ->required();
-  command_->add_option("--endpoint-url,--endpoint", endpoint_, "Eddy's endpoint")
+  command_
+      ->add_option("--endpoint-url,--endpoint", endpoint_, "Eddy's endpoint")
       ->capture_default_str();
   command_->add_option("--ca-bundle", ca_bundle_, kCaBundleHelp);
   command_->add_option("--poll-ms", poll_ms_, "How often progress is asked")
@@ -108,8 +109,9 @@ int SnapshotCommand::Run() {
     const int64_t copied = Member(s, "BytesCopied");
     const int64_t total = Member(s, "BytesTotal");
     if (copied != shown && total > 0) {
-      std::fprintf(stderr, "eddy: copied %lld of %lld files, %.1f of %.1f MB "
-                           "(%d%%)\n",
+      std::fprintf(stderr,
+                   "eddy: copied %lld of %lld files, %.1f of %.1f MB "
+                   "(%d%%)\n",
                    static_cast<long long>(Member(s, "FilesCopied")),
                    static_cast<long long>(Member(s, "FilesTotal")),
                    static_cast<double>(copied) / 1e6,

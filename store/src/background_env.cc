@@ -1,6 +1,11 @@
 #include "background_env.h"
 
+#include "eddy/store/pacer.h"
+
 #include <sched.h>
+#include <sys/resource.h>
+
+#include <atomic>
 
 #include <string>
 #include <string_view>
@@ -8,6 +13,17 @@
 
 namespace eddy::store {
 namespace {
+
+std::atomic<int64_t> g_background_cpu_micros{0};
+
+int64_t ThreadCpuMicros() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return (static_cast<int64_t>(u.ru_utime.tv_sec) +
+          static_cast<int64_t>(u.ru_stime.tv_sec)) *
+             1000000 +
+         u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+}
 
 bool IsTableFile(const std::string& name) {
   static constexpr std::string_view kSuffix = ".ldb";
@@ -85,13 +101,20 @@ class GatedEnv final : public leveldb::EnvWrapper {
   static void Run(void* raw) {
     std::unique_ptr<Call> call(static_cast<Call*>(raw));
     std::shared_lock<std::shared_mutex> lock(*call->gate);
+    const int64_t before = ThreadCpuMicros();
     call->function(call->arg);
+    g_background_cpu_micros.fetch_add(ThreadCpuMicros() - before,
+                                      std::memory_order_relaxed);
   }
 
   std::shared_mutex* const gate_;
 };
 
 }  // namespace
+
+int64_t LevelDbBackgroundCpuMicros() {
+  return g_background_cpu_micros.load(std::memory_order_relaxed);
+}
 
 std::unique_ptr<leveldb::Env> NewGatedEnv(leveldb::Env* base,
                                           std::shared_mutex* gate) {

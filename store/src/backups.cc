@@ -714,8 +714,7 @@ Status DatabaseImpl::ScanAtPointInTime(
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
          it->Next()) {
       if (undone.count(it->key().ToString()) != 0) continue;
-      status =
-          visit(std::string_view(it->value().data(), it->value().size()));
+      status = visit(std::string_view(it->value().data(), it->value().size()));
       if (!status.ok()) break;
       if (interrupted()) {
         status = Status::Busy("interrupted");

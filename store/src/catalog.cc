@@ -234,9 +234,14 @@ TableInfo FromRecord(const proto::TableRecord& r) {
   }
   if (r.has_restore()) {
     const proto::RestoreMeta& m = r.restore();
-    info.restore = TableInfo::Restore{m.backup_id(), m.source_table_name(),
-                                      m.source_table_id(), m.restore_time_ms(),
-                                      m.in_progress(), m.import_id()};
+    TableInfo::Restore restore;
+    restore.backup_id = m.backup_id();
+    restore.source_table_name = m.source_table_name();
+    restore.source_table_id = m.source_table_id();
+    restore.restore_time_ms = m.restore_time_ms();
+    restore.in_progress = m.in_progress();
+    restore.import_id = m.import_id();
+    info.restore = std::move(restore);
   }
   info.pitr_enabled_ms = r.pitr_enabled_ms();
   return info;

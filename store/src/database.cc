@@ -147,8 +147,7 @@ Status DatabaseImpl::Open() {
                     : ", recovered after a crash; recounting items in the "
                       "background");
   dropper_ = std::thread([this] { DropperLoop(); });
-  jobs_ = std::make_unique<JobRunner>(options_.job_threads,
-                                     options_.job_nice);
+  jobs_ = std::make_unique<JobRunner>(options_.job_threads, options_.job_nice);
   RemoveInterruptedSnapshots();
   EDDY_RETURN_IF_ERROR(LoadBackups());
   for (const auto& [name, table] : restoring_) {

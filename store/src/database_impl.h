@@ -197,10 +197,10 @@ class DatabaseImpl final : public Database {
   std::shared_ptr<TableImpl> FindImportTable(const std::string& name);
   // Visits every item `source` held at time_ms (its current state, with the
   // writes after time_ms undone), from one snapshot.
-  Status ScanAtPointInTime(
-      const std::shared_ptr<TableImpl>& source, int64_t time_ms,
-      const std::function<Status(std::string_view)>& visit,
-      const std::atomic<bool>& stop);
+  Status ScanAtPointInTime(const std::shared_ptr<TableImpl>& source,
+                           int64_t time_ms,
+                           const std::function<Status(std::string_view)>& visit,
+                           const std::atomic<bool>& stop);
   // Makes the restored table ACTIVE, or removes it after a failure whose
   // reason is logged.
   Status FinishRestore(const std::shared_ptr<TableImpl>& table);

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "eddy/store/pacer.h"
+
 namespace eddy::store {
 
 namespace {
@@ -25,6 +27,9 @@ void LowerPriority(int nice) {
             kClassIdle << kClassShift);
 #endif
 }
+
+// The pacer of the job thread running on this thread (null elsewhere).
+thread_local Pacer* t_pacer = nullptr;
 
 }  // namespace
 
@@ -72,10 +77,18 @@ void JobRunner::TEST_Hold(bool held) {
   cv_.notify_all();
 }
 
-void JobRunner::Pace() { ::sched_yield(); }
+void JobRunner::Pace() {
+  if (t_pacer != nullptr) {
+    t_pacer->Pace();
+  } else {
+    ::sched_yield();
+  }
+}
 
 void JobRunner::Loop() {
   LowerPriority(nice_);
+  Pacer pacer(nice_ > 0 ? 0.25 : 1.0);
+  t_pacer = &pacer;
   for (;;) {
     Job job;
     {

@@ -9,10 +9,11 @@
 //
 // Pacing: the jobs' threads run at a low CPU priority (`nice`, 19 by
 // default, and the idle I/O class where the kernel's I/O scheduler honours
-// it), so that a backup of a large table takes the cores only when the
-// requests leave them idle: on a busy server it takes longer instead of
-// slowing the writes down. Jobs also call Pace() between chunks of work
-// (every few thousand items), which yields the core to any waiting thread.
+// it), and jobs call Pace() between chunks of work (every few thousand
+// items): while the rest of the process is busy, the job sleeps so that it
+// takes at most a quarter of a core (eddy/store/pacer.h). On a busy server
+// a backup takes longer instead of slowing the writes down. With nice 0
+// there is no pacing: Pace() only yields.
 //
 // Thread-safety: all methods may be called concurrently.
 #ifndef EDDY_STORE_SRC_JOB_RUNNER_H_
@@ -50,8 +51,8 @@ class JobRunner {
   // Test hook: while held, queued jobs wait (a shutdown then leaves them
   // to the next Open).
   void TEST_Hold(bool held);
-  // Called by a job between chunks of its work: yields the core to any
-  // thread waiting for it.
+  // Called by a job between chunks of its work (see above); on a thread
+  // that is not a job's, it only yields.
   static void Pace();
 
  private:

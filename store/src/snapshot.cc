@@ -34,6 +34,7 @@
 
 #include "catalog.h"
 #include "database_impl.h"
+#include "eddy/store/pacer.h"
 
 namespace eddy::store {
 namespace {
@@ -52,7 +53,8 @@ Status Errno(const std::string& what) {
 // Copies the first `length` bytes of `from` into `to` (created), fsyncs
 // `to`, and adds the bytes to *copied as it goes.
 Status CopyPrefix(const std::string& from, const std::string& to,
-                  int64_t length, std::atomic<int64_t>* copied) {
+                  int64_t length, std::atomic<int64_t>* copied,
+                  Pacer* pacer = nullptr) {
   const int in = ::open(from.c_str(), O_RDONLY);
   if (in < 0) return Errno("cannot read " + from);
   const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -78,8 +80,8 @@ Status CopyPrefix(const std::string& from, const std::string& to,
       break;
     }
     for (ssize_t done = 0; done < n;) {
-      const ssize_t w = ::write(out, buf.data() + done,
-                                static_cast<size_t>(n - done));
+      const ssize_t w =
+          ::write(out, buf.data() + done, static_cast<size_t>(n - done));
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
         s = Errno("cannot write " + to);
@@ -89,6 +91,7 @@ Status CopyPrefix(const std::string& from, const std::string& to,
     }
     left -= n;
     copied->fetch_add(n, std::memory_order_relaxed);
+    if (pacer != nullptr) pacer->Pace();
   }
   if (s.ok() && ::fsync(out) != 0) s = Errno("cannot sync " + to);
   ::close(out);
@@ -247,18 +250,19 @@ Status DatabaseImpl::Snapshot(const std::string& dir,
       "snapshot into {}: the cut took {} ms (writes waited that long); "
       "copying {} files, {} bytes",
       target.string(), paused, files.size(), total);
+  Pacer pacer(options_.job_nice > 0 ? 0.25 : 1.0);
   for (const Staged& f : files) {
     const fs::path to = target / f.relative;
     fs::create_directories(to.parent_path(), ec);
-    Status s = ec ? Status::IOError("cannot create " + to.parent_path().string())
-                  : CopyPrefix((staging / f.relative).string(), to.string(),
-                               f.length, &progress->bytes_copied);
+    Status s =
+        ec ? Status::IOError("cannot create " + to.parent_path().string())
+           : CopyPrefix((staging / f.relative).string(), to.string(), f.length,
+                        &progress->bytes_copied);
     if (!s.ok()) {
       cleanup();
       return s;
     }
     progress->files_copied.fetch_add(1, std::memory_order_relaxed);
-    JobRunner::Pace();
   }
   for (auto it = fs::recursive_directory_iterator(target, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {

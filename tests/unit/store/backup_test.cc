@@ -393,17 +393,18 @@ TEST_F(BackupTest, PointInTimeRestoreEqualsStateAtEveryTime) {
     // An export reads the same state.
     std::map<std::string, Item> read;
     std::atomic<bool> stop{false};
-    ASSERT_TRUE(db_->ReadTableAt(
-                       "T", t,
-                       [&](std::string_view encoded) {
-                         Result<Item> item = DecodeItem(encoded);
-                         EXPECT_TRUE(item.ok());
-                         read[item->at("pk").scalar() + "/" +
-                              item->at("sk").scalar()] = *item;
-                         return Status::OK();
-                       },
-                       stop)
-                    .ok());
+    ASSERT_TRUE(
+        db_->ReadTableAt(
+               "T", t,
+               [&](std::string_view encoded) {
+                 Result<Item> item = DecodeItem(encoded);
+                 EXPECT_TRUE(item.ok());
+                 read[item->at("pk").scalar() + "/" + item->at("sk").scalar()] =
+                     *item;
+                 return Status::OK();
+               },
+               stop)
+            .ok());
     ASSERT_EQ(read, expected) << "read at " << t - t0;
   }
   // Outside the window.
@@ -422,9 +423,8 @@ TEST_F(BackupTest, PointInTimeRestoreEqualsStateAtEveryTime) {
 // after AbandonImportTable.
 TEST_F(BackupTest, ImportTableIsServedOnlyOnceFinished) {
   ASSERT_TRUE(db_->CreateImportTable(Schema("I"), "imp-1").ok());
-  EXPECT_TRUE(db_->CreateImportTable(Schema("I"), "imp-2")
-                  .status()
-                  .IsAlreadyExists());
+  EXPECT_TRUE(
+      db_->CreateImportTable(Schema("I"), "imp-2").status().IsAlreadyExists());
   EXPECT_EQ(db_->GetTable("I"), nullptr);
   EXPECT_EQ(db_->DescribeTable("I")->status, TableStatus::kCreating);
   std::shared_ptr<Table> t = db_->GetImportTable("I");
@@ -500,8 +500,7 @@ TEST_F(BackupTest, SnapshotUnderWritesIsACutThatOpens) {
   EXPECT_LT(n, written.load());
   EXPECT_EQ(items.size(), 100u + static_cast<size_t>(n));  // No holes.
   EXPECT_EQ(Contents("T", "byG").size(), items.size());
-  EXPECT_TRUE(
-      Eventually([&] { return db_->statistics_exact(); }));
+  EXPECT_TRUE(Eventually([&] { return db_->statistics_exact(); }));
   EXPECT_EQ(db_->DescribeTable("T")->item_count,
             static_cast<int64_t>(items.size()));
   EXPECT_EQ(db_->ListStreams("T").size(), 1u);
@@ -521,8 +520,8 @@ TEST_F(BackupTest, SnapshotUnderWritesIsACutThatOpens) {
 // a restart interrupted is removed at the next Open.
 TEST_F(BackupTest, SnapshotTargetsAndInterruptedSnapshots) {
   Database::SnapshotProgress progress;
-  EXPECT_TRUE(db_->Snapshot((dir_ / "inside").string(), &progress)
-                  .IsInvalidArgument());
+  EXPECT_TRUE(
+      db_->Snapshot((dir_ / "inside").string(), &progress).IsInvalidArgument());
   EXPECT_FALSE(std::filesystem::exists(dir_ / "inside"));
   const std::filesystem::path full = dir_.string() + "-full";
   std::filesystem::create_directories(full);

@@ -446,9 +446,12 @@ class TransferPolicyTest(EddyTestCase):
             {"Effect": "Allow", "Action": "dynamodb:ExportTableToPointInTime",
              "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/allowed-*"},
             {"Effect": "Allow", "Action": "dynamodb:ListExports", "Resource": "*"}]}
+        nothing = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:DescribeLimits", "Resource": "*"}]}
         cls.auth_path = write_auth_file(os.path.join(cls.auth_dir, "auth.json"), [
             ("admin", ACCESS_KEY, SECRET_KEY, ALLOW_ALL),
-            ("mover", "AKIDMOVER000000TEST0", "mover-secret", some)])
+            ("mover", "AKIDMOVER000000TEST0", "mover-secret", some),
+            ("nobody", "AKIDNOBODY00000TEST0", "nobody-secret", nothing)])
         cls.server_args = ("--auth", cls.auth_path, "--export-dir", cls.export_root)
         super().setUpClass()
 
@@ -493,6 +496,14 @@ class TransferPolicyTest(EddyTestCase):
         with self.denied("dynamodb:ExportTableToPointInTime", table_arn(other)):
             user.export_table_to_point_in_time(TableArn=table_arn(other),
                                                S3Bucket="pol")
+        nobody = self.server.client(access_key="AKIDNOBODY00000TEST0",
+                                    secret_key="nobody-secret")
+        with self.assertDynamoError(
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{ACCOUNT}:user/nobody is not authorized to "
+                f"perform: dynamodb:ListExports on resource: * because no "
+                f"identity-based policy allows the dynamodb:ListExports action"):
+            nobody.list_exports()
 
 if __name__ == "__main__":
     unittest.main()

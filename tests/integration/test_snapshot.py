@@ -198,7 +198,8 @@ class SnapshotTest(unittest.TestCase):
 
 
 class SnapshotPolicyTest(unittest.TestCase):
-    """CreateSnapshot is the admin action eddy:CreateSnapshot."""
+    """CreateSnapshot and DescribeSnapshot are the admin actions
+    eddy:CreateSnapshot and eddy:DescribeSnapshot."""
 
     def test_denied_without_the_action(self):
         tmp = tempfile.mkdtemp(prefix="eddy-snapshot-auth-")
@@ -208,6 +209,10 @@ class SnapshotPolicyTest(unittest.TestCase):
                 ("reader", "AKIDREADER00000TEST0", "reader-secret",
                  {"Version": "2012-10-17", "Statement": [
                      {"Effect": "Allow", "Action": "eddy:DescribeSnapshot",
+                      "Resource": "*"}]}),
+                ("taker", "AKIDTAKER000000TEST0", "taker-secret",
+                 {"Version": "2012-10-17", "Statement": [
+                     {"Effect": "Allow", "Action": "eddy:CreateSnapshot",
                       "Resource": "*"}]})])
             server = EddyServer(extra_args=("--auth", auth))
             server.start()
@@ -231,6 +236,17 @@ class SnapshotPolicyTest(unittest.TestCase):
                      "--endpoint", server.endpoint],
                     capture_output=True, text=True, env=env, timeout=120)
                 self.assertEqual(done.returncode, 0, done.stderr)
+                # Allowed to start one but not to follow it: the CLI says so.
+                env.update({"AWS_ACCESS_KEY_ID": "AKIDTAKER000000TEST0",
+                            "AWS_SECRET_ACCESS_KEY": "taker-secret"})
+                taken = os.path.join(tmp, "taken")
+                done = subprocess.run(
+                    [str(server.binary), "snapshot", "--to", taken,
+                     "--endpoint", server.endpoint],
+                    capture_output=True, text=True, env=env, timeout=120)
+                self.assertEqual(done.returncode, 1)
+                self.assertIn("AccessDeniedException", done.stderr)
+                self.assertIn("eddy:DescribeSnapshot", done.stderr)
             finally:
                 server.stop()
         finally:

@@ -541,6 +541,19 @@ Status DataTransfer::Start() {
                      i.status().ToString());
       continue;
     }
+    if (i->status != "IN_PROGRESS" &&
+        db_->GetImportTable(i->table_name) != nullptr) {
+      // A restart between recording the end and acting on the table.
+      logger_->warn("import {} ended {} before a restart; {} its table {}",
+                    i->id, i->status,
+                    i->status == "COMPLETED" ? "activating" : "removing",
+                    i->table_name);
+      Status ended = EndImportTable(*i);
+      if (!ended.ok()) {
+        logger_->error("import {}: {}; the next start tries again", i->id,
+                       ended.ToString());
+      }
+    }
     if (i->status == "IN_PROGRESS") {
       if (db_->GetImportTable(i->table_name) == nullptr) {
         // Its table was never created (a crash in between) or is gone.
@@ -967,8 +980,6 @@ void DataTransfer::RunImport(const std::string& id, bool resumed) {
   Status s = resumed ? db_->ResetImportTable(i.table_name) : Status::OK();
   if (s.ok()) s = ReadImport(&i);
   if (stop_) return;  // Started again at the next Start.
-  if (s.ok()) s = db_->FinishImportTable(i.table_name);
-  if (stop_) return;
   i.end_ms = NowMs();
   if (s.ok()) {
     i.status = "COMPLETED";
@@ -982,19 +993,32 @@ void DataTransfer::RunImport(const std::string& id, bool resumed) {
                      : s.IsInvalidArgument() ? "InvalidInputFormat"
                                              : "InternalServerError";
     i.failure_message = s.message();
-    // The table goes: nothing half imported stays.
-    db_->AbandonImportTable(i.table_name,
-                            "import " + id + " failed: " + s.message())
-        .IgnoreError();
     logger_->error("import {} into table {} failed: {}", id, i.table_name,
                    s.ToString());
   }
+  // The outcome is recorded first, then the table made ACTIVE (or removed:
+  // nothing half imported stays); a restart in between finishes the
+  // table's part (Start).
   Status saved = SaveImport(i);
   if (!saved.ok()) {
     logger_->error("cannot record the end of import {}: {}", id,
                    saved.ToString());
   }
+  Status table = EndImportTable(i);
+  if (!table.ok()) {
+    logger_->error(
+        "import {}: its table {} cannot be {} now ({}); the next start "
+        "does it",
+        id, i.table_name, i.status == "COMPLETED" ? "activated" : "removed",
+        table.ToString());
+  }
   PublishImport(i);
+}
+
+Status DataTransfer::EndImportTable(const ImportInfo& i) {
+  if (i.status == "COMPLETED") return db_->FinishImportTable(i.table_name);
+  return db_->AbandonImportTable(
+      i.table_name, "import " + i.id + " failed: " + i.failure_message);
 }
 
 Status DataTransfer::ReadImport(ImportInfo* i) {

@@ -203,6 +203,8 @@ class DataTransfer {
   }
   Status SaveImport(const ImportInfo& i);
   void RunImport(const std::string& id, bool resumed);
+  // Makes an ended import's table ACTIVE (COMPLETED) or removes it.
+  Status EndImportTable(const ImportInfo& i);
   Status ReadImport(ImportInfo* i);
   void PublishImport(const ImportInfo& i);
   void Submit(std::function<void()> work);

@@ -398,9 +398,36 @@ class ExportImportTest(TransferTestCase):
         self.assertEqual(got["n"], {"N": "7"})
 
 
-class ImportCrashTest(TransferTestCase):
-    """An import killed by SIGKILL is finished after the restart; its table
-    is never ACTIVE with part of the items."""
+class TransferCrashTest(TransferTestCase):
+    """An import or export killed by SIGKILL is finished after the restart;
+    an import's table is never ACTIVE with part of the items, an export
+    never COMPLETED with part of them."""
+
+    def test_sigkill_mid_export(self):
+        table = self.create_table()
+        self.pitr(table)
+        n = 20000
+        for start in range(0, n, 25):
+            self.ddb.batch_write_item(RequestItems={table: [
+                {"PutRequest": {"Item": item_av({"p": f"k{i:06d}", "pad": "x" * 200})}}
+                for i in range(start, min(n, start + 25))]})
+        arn = self.export(table, "crash-export")
+        self.server.kill9()
+        self.server.restart()
+        self.ddb = self.server.client()
+        d = self.wait_export(arn)
+        self.assertEqual(d["ItemCount"], n)
+        out = self.export_dir("crash-export", "", arn)
+        with open(os.path.join(out, "manifest-files.json")) as f:
+            files = [json.loads(line) for line in f]
+        count = 0
+        for entry in files:
+            path = os.path.join(self.export_root, "crash-export", entry["dataFileS3Key"])
+            with gzip.open(path, "rt") as data:
+                count += sum(1 for _ in data)
+        self.assertEqual(count, n)
+        # Only the files the manifest names: an interrupted attempt's are gone.
+        self.assertEqual(len(glob.glob(os.path.join(out, "data", "*"))), len(files))
 
     def test_sigkill_mid_import(self):
         n = 20000

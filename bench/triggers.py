@@ -102,7 +102,8 @@ def latency(args, port, endpoint, probe_path):
     client = bench.Client("127.0.0.1", port)
     create_table(client, table)
     eddy(["trigger", "create", "--table", table, "--name", "lat",
-          "--handler", "libbench_handler_latency_probe.so"],
+          "--handler", "libbench_handler_latency_probe.so",
+          "--env", f"EDDY_BENCH_PROBE_FILE={probe_path}"],
          args.eddy, endpoint)
     # Warm the workers up.
     client.call("PutItem", {"TableName": table, "Item": {"p": {"S": "warm"}}})
@@ -144,7 +145,7 @@ def run_once(args):
     endpoint = f"http://127.0.0.1:{port}"
     log_path = os.path.join(tmp, "eddy.log")
     probe_path = os.path.join(tmp, "probe.txt")
-    env = dict(os.environ, TZ="UTC", EDDY_BENCH_PROBE_FILE=probe_path)
+    env = dict(os.environ, TZ="UTC")
     with open(log_path, "wb") as log_file:
         # The handlers load from the build's library directory.
         cmd = [args.eddy, "serve", "--data", os.path.join(tmp, "data"), "--port", str(port),

@@ -1,9 +1,9 @@
 // HttpClient: the blocking client of Eddy's own command-line tools (eddy
-// stream tail, trigger, ttl sweep), on libcurl. http:// and https://
-// endpoints; one connection, kept alive between calls; every request signed
-// with AWS Signature Version 4 (service "dynamodb") as the AWS CLI signs
-// it, with credentials and region from the standard AWS chain
-// (eddy/functions/aws_credentials.h) unless the options give them.
+// stream tail, trigger, ttl sweep): the handler SDK's DynamoDB client
+// (eddy/functions/dynamodb.h: libcurl, http:// and https://, one
+// keep-alive connection, every request signed with AWS Signature Version 4
+// with credentials and region from the standard AWS chain unless the
+// options give them) without retries, in Eddy's Status vocabulary.
 //
 // Thread-safety: one client per thread.
 #ifndef EDDY_RUNTIME_HTTP_CLIENT_H_

@@ -18,6 +18,7 @@
 //               [--lease-duration 10s] [--metrics-port P] [every option of
 //               trigger create]
 //   eddy runner status --group NAME --endpoint URL [--json]
+//   eddy handler new NAME [--dir D]
 //
 // The client subcommands take --ca-bundle FILE (else $AWS_CA_BUNDLE) for
 // https:// endpoints and sign every request with the standard AWS
@@ -47,6 +48,7 @@
 #include "auth/identity_store.h"
 #include "cli/auth_cli.h"
 #include "cli/client_flags.h"
+#include "cli/handler_cli.h"
 #include "cli/runner_cli.h"
 #include "cli/snapshot_cli.h"
 #include "cli/stream_tail.h"
@@ -78,6 +80,7 @@ struct ServeOptions {
   std::string auth_file;             // "": anonymous (loopback only).
   bool allow_anonymous = false;      // Anonymous on a non-loopback address.
   std::string handler_dir;           // "": <data>/handlers.
+  std::string failure_dir;           // "": <data>/failures.
   std::string worker_user;           // "": the server's user.
   std::string tls_cert;              // "": plain HTTP.
   std::string tls_key;
@@ -274,6 +277,7 @@ int Serve(const ServeOptions& options) {
   dispatcher_options.worker_endpoint = options.worker_endpoint;
   dispatcher_options.worker_binary = options.worker_binary;
   dispatcher_options.handler_dir = options.handler_dir;
+  dispatcher_options.failure_dir = options.failure_dir;
   dispatcher_options.worker_user = options.worker_user;
   dispatcher_options.worker_log_level = options.log_level;
   dispatcher_options.record_expiry_ms = db_options.stream_retention_ms;
@@ -498,6 +502,10 @@ int main(int argc, char** argv) {
                         "Trigger handler libraries load only from this "
                         "directory (default: <data>/handlers, created if "
                         "missing)");
+  serve_cmd->add_option("--failure-dir", serve.failure_dir,
+                        "Triggers' on-failure files (file:NAME) are written "
+                        "only in this directory (default: <data>/failures, "
+                        "created if missing)");
   serve_cmd->add_option("--worker-user", serve.worker_user,
                         "Run trigger workers as this user (needs a server "
                         "started as root)");
@@ -543,6 +551,7 @@ int main(int argc, char** argv) {
   eddy::runtime::cli::AuthCommands auth(&app);
   eddy::runtime::cli::SnapshotCommand snapshot(&app);
   eddy::runtime::cli::RunnerCommands runner(&app);
+  eddy::runtime::cli::HandlerCommands handler_cmd(&app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
@@ -551,6 +560,7 @@ int main(int argc, char** argv) {
   if (auth.parsed()) return auth.Run();
   if (snapshot.parsed()) return snapshot.Run();
   if (runner.parsed()) return runner.Run();
+  if (handler_cmd.parsed()) return handler_cmd.Run();
   if (tail_cmd->parsed()) {
     tail.from_trim_horizon = from == "trim-horizon";
     static std::atomic<bool> stop{false};

@@ -1,6 +1,6 @@
 // latency_probe: the handler of bench/triggers.py's latency run. For every
 // record it appends "<partition key> <nanoseconds>" to the file named by
-// EDDY_BENCH_PROBE_FILE (inherited from the server's environment), where
+// EDDY_BENCH_PROBE_FILE (the trigger's --env), where
 // the time is CLOCK_REALTIME when the handler was called, so the benchmark
 // can take commit-to-handler latency with sub-millisecond resolution. The
 // table's partition key must be the string attribute "p".

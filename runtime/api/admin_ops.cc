@@ -8,6 +8,8 @@
 //   ListTriggers      {TableName?}                             -> {Triggers}
 //   GetTriggerStatus  {Name}                                   -> {Trigger}
 //   WaitForTriggers   {TableName?, Barrier?, WaitMs?}  -> {Done, Barrier}
+//   ReplayTrigger     {Name, StartingPosition, StartingPositionTimestamp?}
+//                                                          -> {Trigger}
 //
 // and, beside the triggers, in ttl_ops.cc (used by `eddy ttl sweep`):
 //
@@ -22,7 +24,14 @@
 // "HandlerRefused"), StreamArn, CreatedMs, Metrics
 // {Invocations, Errors, Retries, RecordsHandled, DeadLettered, Filtered,
 // SkippedTrimmed, IteratorAgeMs, PendingRecords} and Shards [{ShardId,
-// NextSequenceNumber, LastSequenceNumber}].
+// NextSequenceNumber, LastSequenceNumber}] and RecentErrors [{TimeMs,
+// ShardId, Attempt, Records, ErrorType, ErrorMessage}] (the last failed
+// invocations, newest first; dispatcher/recent_errors.h).
+//
+// ReplayTrigger re-runs a trigger over the history still in its stream
+// (Dispatcher::ReplayTrigger): StartingPosition "TRIM_HORIZON" (the oldest
+// retained record) or "AT_TIMESTAMP" with StartingPositionTimestamp in epoch
+// seconds (Lambda's names), from the first record created at or after it.
 //
 // WaitForTriggers is the drain barrier, built so that it never holds an
 // HTTP loop thread for long: the first call (no Barrier) notes the newest
@@ -67,7 +76,9 @@ ApiStatus ReadName(const Params& params, std::string* name) {
 
 void WriteTrigger(const TriggerStatus& s, JsonWriter* w) {
   w->StartObject();
-  dispatcher::WriteTriggerConfigMembers(s.config, w);
+  // Environment values may be secrets: the API shows their names only.
+  dispatcher::WriteTriggerConfigMembers(s.config, w,
+                                        /*mask_environment=*/true);
   w->Key("State");
   Str(w, s.state);
   if (!s.state_reason.empty()) {
@@ -109,6 +120,25 @@ void WriteTrigger(const TriggerStatus& s, JsonWriter* w) {
     Str(w, SequenceString(shard.checkpoint));
     w->Key("LastSequenceNumber");
     Str(w, SequenceString(shard.last_sequence));
+    w->EndObject();
+  }
+  w->EndArray();
+  w->Key("RecentErrors");
+  w->StartArray();
+  for (const dispatcher::InvocationError& e : s.recent_errors) {
+    w->StartObject();
+    w->Key("TimeMs");
+    w->Int64(e.time_ms);
+    w->Key("ShardId");
+    Str(w, e.shard_id);
+    w->Key("Attempt");
+    w->Uint(e.attempt);
+    w->Key("Records");
+    w->Uint64(e.records);
+    w->Key("ErrorType");
+    Str(w, e.error_type);
+    w->Key("ErrorMessage");
+    Str(w, e.error_message);
     w->EndObject();
   }
   w->EndArray();
@@ -202,6 +232,40 @@ ApiStatus GetTriggerStatus(const OperationContext& ctx,
   std::string name;
   API_RETURN_IF_ERROR(ReadName(Params(request), &name));
   Result<TriggerStatus> status = ctx.dispatcher->GetTriggerStatus(name);
+  if (!status.ok()) return status.status();
+  WriteTriggerMember(*status, out);
+  return ApiStatus();
+}
+
+ApiStatus ReplayTrigger(const OperationContext& ctx,
+                        const rapidjson::Value& request, JsonWriter* out) {
+  API_RETURN_IF_ERROR(RequireDispatcher(ctx));
+  Params params(request);
+  std::string name;
+  API_RETURN_IF_ERROR(ReadName(params, &name));
+  std::optional<std::string> position;
+  API_RETURN_IF_ERROR(params.String("StartingPosition", &position));
+  const rapidjson::Value* timestamp = params.Get("StartingPositionTimestamp");
+  std::optional<int64_t> from_ms;
+  if (position == "AT_TIMESTAMP") {
+    if (timestamp == nullptr || !timestamp->IsNumber() ||
+        timestamp->GetDouble() < 0) {
+      return ApiError::Validation(
+          "StartingPositionTimestamp (epoch seconds) is required with "
+          "StartingPosition AT_TIMESTAMP");
+    }
+    from_ms = static_cast<int64_t>(timestamp->GetDouble() * 1000.0);
+  } else if (position == "TRIM_HORIZON") {
+    if (timestamp != nullptr) {
+      return ApiError::Validation(
+          "StartingPositionTimestamp goes with StartingPosition AT_TIMESTAMP "
+          "only");
+    }
+  } else {
+    return ApiError::Validation(
+        "StartingPosition must be TRIM_HORIZON or AT_TIMESTAMP");
+  }
+  Result<TriggerStatus> status = ctx.dispatcher->ReplayTrigger(name, from_ms);
   if (!status.ok()) return status.status();
   WriteTriggerMember(*status, out);
   return ApiStatus();

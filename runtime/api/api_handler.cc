@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 
+#include "console/console.h"
 #include "crc32.h"
 #include "dispatcher/dispatcher.h"
 
@@ -140,6 +141,9 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
       {"EddyAdmin_20261126.ListTriggers", &ListTriggers, A::kAccount},
       {"EddyAdmin_20261126.GetTriggerStatus", &GetTriggerStatus, A::kTrigger},
       {"EddyAdmin_20261126.WaitForTriggers", &WaitForTriggers, A::kAccount},
+      // Re-delivers history the trigger's handler was already given: the
+      // trigger's own action, as UpdateTrigger (no new table access).
+      {"EddyAdmin_20261126.ReplayTrigger", &ReplayTrigger, A::kTrigger},
       {"EddyAdmin_20261126.SweepExpiredItems", &SweepExpiredItems,
        A::kTableOrAll},
       // A consistent copy of the whole data directory (`eddy snapshot`).
@@ -182,6 +186,12 @@ void ApiHandler::Handle(const HttpRequest& request, HttpResponse* response) {
           "healthy: dynamodb." + config_.region + ".amazonaws.com ";
       response->headers.emplace_back("Content-Type", "text/plain");
       cors_.AddResponseHeaders(request, response);
+      return;
+    }
+    // The web console's static files: public, they hold no data (the page
+    // signs its own API requests; console/console.h).
+    if (console::IsConsolePath(path)) {
+      console::ServeConsole(path, response);
       return;
     }
     if (path == "/healthz") {

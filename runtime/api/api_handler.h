@@ -37,8 +37,9 @@
 // operation declares an AccessKind (access.h) and every (action, resource)
 // the request touches must be allowed by the caller's policy. Failures are
 // DynamoDB's errors, one audit log line each and a /metrics counter.
-// GET / and /healthz are open; /metrics needs eddy:GetMetrics when an auth
-// file is in use.
+// GET / and /healthz are open, and so are the web console's static files
+// (GET /console/..., console/console.h); /metrics needs eddy:GetMetrics
+// when an auth file is in use.
 //
 // Thread-safety: Handle() may be called concurrently from every loop thread.
 #ifndef EDDY_RUNTIME_API_API_HANDLER_H_
@@ -120,7 +121,7 @@ class ApiHandler {
   EndpointConfig config_;
   CorsPolicy cors_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::array<OperationEntry, 52> operations_;
+  std::array<OperationEntry, 53> operations_;
   // X-Amz-Target -> its entry in operations_.
   std::unordered_map<std::string_view, OperationEntry*> operations_by_target_;
   TransactionTokens transaction_tokens_;

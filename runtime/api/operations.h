@@ -182,6 +182,8 @@ ApiStatus GetTriggerStatus(const OperationContext&, const rapidjson::Value&,
                            JsonWriter*);
 ApiStatus WaitForTriggers(const OperationContext&, const rapidjson::Value&,
                           JsonWriter*);
+ApiStatus ReplayTrigger(const OperationContext&, const rapidjson::Value&,
+                        JsonWriter*);
 // Deletes expired items now (ttl_ops.cc):
 //   SweepExpiredItems {TableName?} -> {DeletedItemCount, TableNames}
 // where TableNames are the tables swept (those with TTL enabled).

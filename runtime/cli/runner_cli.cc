@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include "cli/client_flags.h"
@@ -161,12 +162,29 @@ int RunnerCommands::RunRunner() {
   options.worker_binary = worker_binary_;
   options.worker_log_level = log_level_;
   // The same options, defaults and checks as `eddy trigger create`.
+  const eddy::Result<std::string> config_json =
+      TriggerConfigJson(runner_, flags_, /*for_update=*/false);
+  if (!config_json.ok()) {
+    std::fprintf(stderr, "eddy runner: %s\n",
+                 config_json.status().message().c_str());
+    return 2;
+  }
   rapidjson::Document json;
-  json.Parse(TriggerConfigJson(runner_, flags_, /*for_update=*/false).c_str());
-  eddy::Status read = dispatcher::ReadTriggerConfig(json, false, &options.config);
+  json.Parse(config_json->c_str());
+  eddy::Status read =
+      dispatcher::ReadTriggerConfig(json, false, &options.config);
   if (!read.ok()) {
     std::fprintf(stderr, "eddy runner: %s\n", read.message().c_str());
     return 2;
+  }
+  // The runner writes its own on-failure file, where its operator says: a
+  // relative path is this shell's (a server confines it to --failure-dir).
+  if (const std::string file = options.config.OnFailureFile();
+      !file.empty() && file[0] != '/') {
+    std::error_code ec;
+    const std::filesystem::path path = std::filesystem::absolute(file, ec);
+    if (!ec)
+      options.config.on_failure = "file:" + path.lexically_normal().string();
   }
   options.logger = RunnerLogger(log_level_);
 

@@ -13,12 +13,18 @@
 #include <utility>
 
 #include "cli/client_flags.h"
+#include "eddy/functions/testing.h"
 #include "http_client.h"
 
 namespace eddy::runtime::cli {
 namespace {
 
 constexpr char kAdmin[] = "EddyAdmin_20261126.";
+constexpr char kEnvHelp[] =
+    "An environment variable of the handler's workers, KEY=VALUE (shown "
+    "masked by status), or AWS_NAME alone to pass on that variable of the "
+    "server's; repeatable. Workers get these, PATH, HOME and the locale, "
+    "nothing else of the server's environment";
 // `trigger wait` polls instead of letting the server wait (WaitMs 0): a
 // waiting WaitForTriggers holds one of the server's HTTP loop threads, and
 // handlers that write back to the server (samples/analytics) have their
@@ -26,12 +32,6 @@ constexpr char kAdmin[] = "EddyAdmin_20261126.";
 constexpr auto kWaitPollInterval = std::chrono::milliseconds(10);
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-std::string Absolute(const std::string& path) {
-  std::error_code ec;
-  const std::filesystem::path p = std::filesystem::absolute(path, ec);
-  return ec ? path : p.lexically_normal().string();
-}
 
 std::string Pretty(const rapidjson::Value& value) {
   rapidjson::StringBuffer buf;
@@ -172,7 +172,7 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
   update_->add_option("--handler", o_.handler,
                       "New handler library, in the server's handler "
                       "directory");
-  AddTriggerConfigFlags(update_, &o_);
+  AddTriggerConfigFlags(update_, &o_, /*for_update=*/true);
   auto* enable = update_->add_flag("--enable", o_.enabled, "Enable it");
   update_
       ->add_flag("--disable", o_.disabled, "Disable it (keeps its checkpoint)")
@@ -196,13 +196,87 @@ TriggerCommands::TriggerCommands(CLI::App* app) {
   wait_->add_option("--table", o_.table, "Only this table's triggers");
   wait_->add_option("--timeout", wait_timeout_s_, "Give up after S seconds")
       ->capture_default_str();
+  replay_ = trigger_->add_subcommand(
+      "replay",
+      "Re-run a trigger over the history still in its stream, from a new "
+      "checkpoint");
+  replay_->add_option("name", o_.name, "Trigger name")->required();
+  replay_
+      ->add_option("--from", replay_from_,
+                   "trim-horizon (the oldest record kept), a time "
+                   "(2024-05-01T12:00:00Z), or how long ago (90s, 15m, 2h, "
+                   "1d)")
+      ->required();
+
+  invoke_ = trigger_->add_subcommand(
+      "invoke",
+      "Run a handler library on an event file in a worker, as the "
+      "dispatcher would, without a server; print its outcome and log");
+  invoke_
+      ->add_option("--handler", invoke_options_.handler,
+                   "The handler library (any path)")
+      ->required();
+  invoke_
+      ->add_option("--event", invoke_options_.event_file,
+                   "The event: Lambda's JSON, GetRecords' answer, or records "
+                   "(- for standard input)")
+      ->required();
+  invoke_
+      ->add_option("--timeout", invoke_options_.timeout_s,
+                   "Kill the invocation after S seconds (1-900)")
+      ->capture_default_str();
+  invoke_
+      ->add_option("--memory-mb", invoke_options_.memory_mb,
+                   "Address-space limit of the worker in MiB")
+      ->capture_default_str();
+  invoke_->add_flag(
+      "--report-batch-item-failures,!--no-report-batch-item-failures",
+      invoke_options_.report_batch_item_failures,
+      "Judge batch item failures as a trigger with that option would "
+      "(default: on)");
+  invoke_->add_flag("--json", invoke_options_.json,
+                    "Print the outcome as one JSON object");
+  invoke_->add_option("--env", invoke_options_.env, kEnvHelp);
+
+  generate_event_ = trigger_->add_subcommand(
+      "generate-event",
+      "Print a realistic DynamoDB Streams event (Lambda's shape) to start "
+      "from");
+  generate_event_
+      ->add_option("event", event_options_.event_name,
+                   "insert, modify or remove")
+      ->required()
+      ->check(CLI::IsMember({"insert", "modify", "remove"}));
+  generate_event_->add_option("--table", event_options_.table, "Table name")
+      ->required();
+  generate_event_->add_option(
+      "--key", event_options_.keys,
+      "A key attribute: NAME=VALUE (a string), NAME:N=VALUE, NAME:B=BASE64, "
+      "or the key in DynamoDB JSON; repeatable (default: id=item-1)");
+  generate_event_->add_option(
+      "--new-image", event_options_.new_image,
+      "The new image's other attributes, in DynamoDB JSON");
+  generate_event_->add_option(
+      "--old-image", event_options_.old_image,
+      "The old image's other attributes, in DynamoDB JSON");
+  generate_event_
+      ->add_option("--view-type", event_options_.view_type,
+                   "The stream's view type: which images the record has")
+      ->check(CLI::IsMember(
+          {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}))
+      ->capture_default_str();
+  generate_event_
+      ->add_option("--region", event_options_.region, "Region in the ARN")
+      ->capture_default_str();
+
   // `--endpoint` and `--ca-bundle` may follow the subcommand's own options.
-  for (CLI::App* cmd : {create_, update_, delete_, list_, status_, wait_}) {
+  for (CLI::App* cmd : {create_, update_, delete_, list_, status_, wait_,
+                        replay_, invoke_, generate_event_}) {
     cmd->fallthrough();
   }
 }
 
-void AddTriggerConfigFlags(CLI::App* cmd, TriggerFlags* o) {
+void AddTriggerConfigFlags(CLI::App* cmd, TriggerFlags* o, bool for_update) {
   cmd->add_option("--batch-size", o->batch_size, "Records per batch (1-10000)");
   cmd->add_option("--batching-window-ms", o->batching_window_ms,
                   "Wait up to this long to fill a batch (0-300000)");
@@ -228,10 +302,17 @@ void AddTriggerConfigFlags(CLI::App* cmd, TriggerFlags* o) {
                   "Lambda filter pattern (JSON); up to 5");
   cmd->add_option("--tumbling-window", o->tumbling_window,
                   "Tumbling window in seconds (0-900)");
+  cmd->add_option("--env", o->env,
+                  std::string(kEnvHelp) +
+                      (for_update ? "; replaces the whole environment" : ""));
+  if (for_update) {
+    cmd->add_flag("--no-env", o->no_env, "Remove every environment variable")
+        ->excludes("--env");
+  }
 }
 
-std::string TriggerConfigJson(CLI::App* cmd, const TriggerFlags& o,
-                              bool for_update) {
+Result<std::string> TriggerConfigJson(CLI::App* cmd, const TriggerFlags& o,
+                                      bool for_update) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   auto given = [cmd](const char* option) {
@@ -264,11 +345,9 @@ std::string TriggerConfigJson(CLI::App* cmd, const TriggerFlags& o,
     w.Bool(o.bisect);
   }
   if (given("--on-failure")) {
-    std::string destination = o.on_failure;
-    if (destination.rfind("file:", 0) == 0) {
-      destination = "file:" + Absolute(destination.substr(5));
-    }
-    str("OnFailureDestination", destination);
+    // A file: path is the server's: a name in its --failure-dir (or an
+    // absolute path in it), never resolved against this shell's directory.
+    str("OnFailureDestination", o.on_failure);
   }
   if (given("--report-batch-item-failures")) {
     w.Key("FunctionResponseTypes");
@@ -293,6 +372,26 @@ std::string TriggerConfigJson(CLI::App* cmd, const TriggerFlags& o,
     w.EndObject();
   }
   num("--tumbling-window", "TumblingWindowInSeconds", o.tumbling_window);
+  if (!o.env.empty() || o.no_env) {
+    dispatcher::TriggerConfig env;
+    EDDY_RETURN_IF_ERROR(ParseEnvOptions(o.env, &env));
+    w.Key("Environment");
+    w.StartObject();
+    w.Key("Variables");
+    w.StartObject();
+    for (const auto& [name, value] : env.environment) {
+      w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+      w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+    }
+    w.EndObject();
+    w.Key("Inherit");
+    w.StartArray();
+    for (const std::string& name : env.inherit_environment) {
+      w.String(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+    }
+    w.EndArray();
+    w.EndObject();
+  }
   if (o.disabled || o.enabled) {
     w.Key("Enabled");
     w.Bool(o.enabled);
@@ -308,14 +407,29 @@ int TriggerCommands::Run() {
   if (list_->parsed()) return List();
   if (status_->parsed()) return Status();
   if (wait_->parsed()) return Wait();
+  if (replay_->parsed()) return Replay();
+  if (invoke_->parsed()) return InvokeLocally(invoke_options_, stdout);
+  if (generate_event_->parsed()) {
+    Result<std::string> event = SampleEvent(event_options_);
+    if (!event.ok()) {
+      std::fprintf(stderr, "eddy: %s\n", event.status().message().c_str());
+      return 2;
+    }
+    std::fputs(event->c_str(), stdout);
+    return 0;
+  }
   return 2;
 }
 
 int TriggerCommands::Create() {
   rapidjson::Document doc;
   std::string error;
-  if (!Call(endpoint_, ca_bundle_, "CreateTrigger",
-            TriggerConfigJson(create_, o_, false), &doc, &error)) {
+  const Result<std::string> config = TriggerConfigJson(create_, o_, false);
+  if (!config.ok()) {
+    std::fprintf(stderr, "eddy: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  if (!Call(endpoint_, ca_bundle_, "CreateTrigger", *config, &doc, &error)) {
     HintAtHandlerDir(o_.handler, error);
     return 1;
   }
@@ -326,8 +440,12 @@ int TriggerCommands::Create() {
 int TriggerCommands::Update() {
   rapidjson::Document doc;
   std::string error;
-  if (!Call(endpoint_, ca_bundle_, "UpdateTrigger",
-            TriggerConfigJson(update_, o_, true), &doc, &error)) {
+  const Result<std::string> config = TriggerConfigJson(update_, o_, true);
+  if (!config.ok()) {
+    std::fprintf(stderr, "eddy: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  if (!Call(endpoint_, ca_bundle_, "UpdateTrigger", *config, &doc, &error)) {
     HintAtHandlerDir(o_.handler, error);
     return 1;
   }
@@ -429,6 +547,78 @@ int TriggerCommands::Wait() {
     }
     std::this_thread::sleep_for(kWaitPollInterval);
   }
+}
+
+}  // namespace eddy::runtime::cli
+
+namespace eddy::runtime::cli {
+namespace {
+
+// --from: "trim-horizon", an ISO-8601 time, or a duration ago ("15m").
+// Sets *from_s (epoch seconds) unless trim-horizon; false if unreadable.
+bool ParseReplayFrom(const std::string& text, std::optional<double>* from_s) {
+  if (text == "trim-horizon") {
+    from_s->reset();
+    return true;
+  }
+  if (const std::optional<int64_t> ms =
+          handler::test::detail::parse_iso8601(text)) {
+    *from_s = static_cast<double>(*ms) / 1000.0;
+    return true;
+  }
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    ++digits;
+  }
+  if (digits == 0 || digits > 12) return false;
+  const double n = std::stod(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  const double scale = unit == "s"   ? 1
+                       : unit == "m" ? 60
+                       : unit == "h" ? 3600
+                       : unit == "d" ? 86400
+                                     : -1;
+  if (scale < 0) return false;
+  const double now_s =
+      static_cast<double>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count()) /
+      1000.0;
+  *from_s = now_s - n * scale;
+  return true;
+}
+
+}  // namespace
+
+int TriggerCommands::Replay() {
+  std::optional<double> from_s;
+  if (!ParseReplayFrom(replay_from_, &from_s)) {
+    std::fprintf(stderr,
+                 "eddy: --from is trim-horizon, a time such as "
+                 "2024-05-01T12:00:00Z, or a duration ago such as 15m, not "
+                 "'%s'\n",
+                 replay_from_.c_str());
+    return 2;
+  }
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("Name");
+  w.String(o_.name.c_str());
+  w.Key("StartingPosition");
+  w.String(from_s ? "AT_TIMESTAMP" : "TRIM_HORIZON");
+  if (from_s) {
+    w.Key("StartingPositionTimestamp");
+    w.Double(*from_s);
+  }
+  w.EndObject();
+  rapidjson::Document doc;
+  if (!Call(endpoint_, ca_bundle_, "ReplayTrigger", buf.GetString(), &doc)) {
+    return 1;
+  }
+  std::printf("%s\n", Pretty(doc["Trigger"]).c_str());
+  return 0;
 }
 
 }  // namespace eddy::runtime::cli

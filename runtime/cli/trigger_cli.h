@@ -1,5 +1,7 @@
-// `eddy trigger create|update|delete|list|status|wait`: manages triggers
-// through the server's admin API (api/admin_ops.cc).
+// `eddy trigger create|update|delete|list|status|wait|replay`: manages
+// triggers through the server's admin API (api/admin_ops.cc); `eddy trigger
+// invoke` and `generate-event` work without a server (trigger_invoke.h,
+// sample_event.h).
 #ifndef EDDY_RUNTIME_CLI_TRIGGER_CLI_H_
 #define EDDY_RUNTIME_CLI_TRIGGER_CLI_H_
 
@@ -7,6 +9,10 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "cli/sample_event.h"
+#include "cli/trigger_invoke.h"
+#include "eddy/result.h"
 
 namespace eddy::runtime::cli {
 
@@ -31,16 +37,20 @@ struct TriggerFlags {
   int64_t tumbling_window = 0;
   bool disabled = false;
   bool enabled = false;
+  std::vector<std::string> env;  // --env, as ParseEnvOptions reads it.
+  bool no_env = false;           // --no-env (update only).
 };
 
 // Registers the trigger options shared by `trigger create`, `trigger
 // update` and `runner` on `cmd`, into *flags.
-void AddTriggerConfigFlags(CLI::App* cmd, TriggerFlags* flags);
+// With `for_update`, also --no-env.
+void AddTriggerConfigFlags(CLI::App* cmd, TriggerFlags* flags,
+                           bool for_update = false);
 // The admin API's trigger JSON (dispatcher/trigger_config.h) of the
 // options given on `cmd` (with `for_update`: no TableName or
-// StartingPosition). A file: destination becomes an absolute path.
-std::string TriggerConfigJson(CLI::App* cmd, const TriggerFlags& flags,
-                              bool for_update);
+// StartingPosition), or InvalidArgument for a malformed --env.
+Result<std::string> TriggerConfigJson(CLI::App* cmd, const TriggerFlags& flags,
+                                      bool for_update);
 
 class TriggerCommands {
  public:
@@ -59,6 +69,7 @@ class TriggerCommands {
   int List();
   int Status();
   int Wait();
+  int Replay();
 
   CLI::App* trigger_;
   CLI::App* create_;
@@ -67,10 +78,16 @@ class TriggerCommands {
   CLI::App* list_;
   CLI::App* status_;
   CLI::App* wait_;
+  CLI::App* replay_;
+  CLI::App* invoke_;
+  CLI::App* generate_event_;
   std::string endpoint_ = "http://127.0.0.1:8000";
   std::string ca_bundle_;
   TriggerFlags o_;
   double wait_timeout_s_ = 300;
+  std::string replay_from_;
+  InvokeOptions invoke_options_;
+  SampleEventOptions event_options_;
   bool json_ = false;
 };
 

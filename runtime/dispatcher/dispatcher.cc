@@ -1,11 +1,15 @@
 #include "dispatcher/dispatcher.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
+#include <unistd.h>  // environ
 
 #include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
 #include <filesystem>
 
+#include "dispatcher/failure_document.h"
 #include "dispatcher/local_stream_source.h"
 #include "dispatcher/shard_delivery.h"
 #include "dispatcher/trigger_store.h"
@@ -28,12 +32,18 @@ struct Trigger {
   // By shard index; guarded by admin_mu_.
   std::map<uint32_t, std::unique_ptr<ShardDelivery>> deliveries;
   std::string worker_group;
+  // The workers' environment (WorkerEnvironment), set by StartDelivery.
+  std::shared_ptr<const std::vector<std::string>> environment;
   StreamInfo info;  // Of the stream, while delivering.
   TriggerMetrics metrics;
   // The library's resolved path, once it passed the handler directory's
-  // rules; otherwise `refused` says why and nothing is delivered.
+  // rules; otherwise `refused` says why and nothing is delivered, and
+  // `refused_state` is the state trigger status shows ("HandlerRefused",
+  // or "DestinationRefused" for an on-failure file outside the failure
+  // directory).
   std::string handler_path;
   std::string refused;
+  std::string refused_state;
 
   bool active() const {
     return config.enabled && stream != nullptr && refused.empty();
@@ -76,6 +86,26 @@ std::shared_ptr<store::ChangeStream> EnabledStream(store::Database* db,
 
 // A "table:" on-failure destination must exist with a string hash key and
 // no range key (one item per dead-lettered record).
+// `path` made if missing (0700, with its parents), as a realpath.
+Result<std::string> PrivateDirectory(const std::string& path) {
+  std::error_code ec;
+  if (fs::create_directories(path, ec)) {
+    fs::permissions(path, fs::perms::owner_all, ec);
+  }
+  if (ec) {
+    return Status::IOError("cannot create " + path + ": " + ec.message());
+  }
+  if (!fs::is_directory(path, ec)) {
+    return Status::InvalidArgument(path + " is not a directory");
+  }
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) {
+    return Status::IOError("cannot resolve " + path + ": " +
+                           std::strerror(errno));
+  }
+  return std::string(resolved);
+}
+
 Status CheckFailureTable(store::Database* db, const TriggerConfig& config) {
   const std::string name = config.OnFailureTable();
   if (name.empty()) return Status::OK();
@@ -134,6 +164,13 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(Options options) {
       HandlerDir::Open(d->options_.handler_dir, ::geteuid(), /*create=*/true));
   d->options_.logger->info("handler libraries load from {}",
                            d->handler_dir_->path());
+  if (d->options_.failure_dir.empty()) {
+    d->options_.failure_dir = d->options_.data_dir + "/failures";
+  }
+  EDDY_ASSIGN_OR_RETURN(d->failure_dir_,
+                        PrivateDirectory(d->options_.failure_dir));
+  d->options_.logger->info("on-failure files are written in {}",
+                           d->failure_dir_);
   d->store_ = std::make_unique<TriggerStore>(
       d->options_.data_dir + "/triggers", d->options_.sync, d->options_.logger);
   EDDY_RETURN_IF_ERROR(d->store_->Init());
@@ -204,13 +241,23 @@ Status Dispatcher::Load() {
     // from anywhere on disk, or a file changed since); keep the trigger
     // listed, with the reason, and its checkpoints.
     Result<std::string> handler = CheckHandler(t->config);
-    if (handler.ok()) {
-      t->handler_path = std::move(*handler);
-    } else {
+    Status destination = CheckFailureFile(&t->config);
+    if (handler.ok()) t->handler_path = std::move(*handler);
+    if (!handler.ok()) {
       t->refused = handler.status().message();
+      t->refused_state = "HandlerRefused";
       options_.logger->error(
           "trigger {}: its handler is refused, so it does not run until "
           "`eddy trigger update {} --handler ...` passes the check: {}",
+          t->config.name, t->config.name, t->refused);
+    } else if (!destination.ok()) {
+      // Stored by an earlier Eddy, which wrote anywhere it was told.
+      t->refused = destination.message();
+      t->refused_state = "DestinationRefused";
+      options_.logger->error(
+          "trigger {}: its on-failure file is refused, so it does not run "
+          "until `eddy trigger update {} --on-failure ...` passes the check: "
+          "{}",
           t->config.name, t->config.name, t->refused);
     }
     StartDelivery(t.get());
@@ -242,6 +289,9 @@ void Dispatcher::StartDelivery(Trigger* t) {
   if (auto table = options_.db->GetTable(t->config.table); table != nullptr) {
     t->info.hash_key = table->schema().hash_key.name;
   }
+  // The workers' whole environment: the trigger's, not the server's.
+  t->environment = std::make_shared<const std::vector<std::string>>(
+      WorkerEnvironment(t->config, environ));
   SyncShards(t);
 }
 
@@ -327,6 +377,7 @@ void Dispatcher::StartShard(Trigger* t, uint32_t i) {
   ctx.limits.max_workers = static_cast<size_t>(t->stream->width()) *
                            static_cast<size_t>(t->config.parallelization);
   ctx.limits.memory_bytes = static_cast<uint64_t>(t->config.memory_mb) << 20;
+  ctx.limits.environment = t->environment;
   ctx.pool = pool_.get();
   ctx.metrics = &t->metrics;
   // Checkpoints stay the shard log's number of the next record to read
@@ -408,6 +459,15 @@ Result<std::string> Dispatcher::CheckHandler(
   return Status::InvalidArgument(path.status().message());
 }
 
+Status Dispatcher::CheckFailureFile(TriggerConfig* config) const {
+  const std::string file = config->OnFailureFile();
+  if (file.empty()) return Status::OK();
+  EDDY_ASSIGN_OR_RETURN(std::string path,
+                        ConfineFailureFile(failure_dir_, file));
+  config->on_failure = "file:" + path;
+  return Status::OK();
+}
+
 Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
   std::lock_guard<std::mutex> admin(admin_mu_);
   if (stopped_) return Status::Busy("the dispatcher is stopping");
@@ -433,6 +493,7 @@ Result<TriggerStatus> Dispatcher::CreateTrigger(TriggerConfig config) {
   }
   EDDY_ASSIGN_OR_RETURN(std::string handler_path, CheckHandler(config));
   EDDY_RETURN_IF_ERROR(CheckFailureTable(options_.db, config));
+  EDDY_RETURN_IF_ERROR(CheckFailureFile(&config));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (triggers_.count(config.name) != 0) {
@@ -496,6 +557,7 @@ Result<TriggerStatus> Dispatcher::UpdateTrigger(
   // is how a refused trigger is let run again.
   EDDY_ASSIGN_OR_RETURN(std::string handler_path, CheckHandler(config));
   EDDY_RETURN_IF_ERROR(CheckFailureTable(options_.db, config));
+  EDDY_RETURN_IF_ERROR(CheckFailureFile(&config));
   StopDelivery(t.get());
   StoredTrigger stored;
   stored.config = config;
@@ -508,11 +570,92 @@ Result<TriggerStatus> Dispatcher::UpdateTrigger(
     t->config = std::move(config);
     t->handler_path = std::move(handler_path);
     t->refused.clear();
+    t->refused_state.clear();
   }
   StartDelivery(t.get());
   NotifyProgress();  // A disabled trigger no longer holds barriers.
   if (!saved.ok()) return saved;
   options_.logger->info("trigger {} updated", name);
+  return StatusOf(t.get());
+}
+
+namespace {
+
+// The number of the first record of `log` created at or after `from_ms`
+// (last_sequence() + 1 when there is none): a scan from the oldest
+// retained record, which is right even if clocks stepped back.
+Result<uint64_t> FirstRecordAtOrAfter(streams::ShardLog* log, int64_t from_ms) {
+  uint64_t next = log->first_sequence();
+  while (next <= log->last_sequence()) {
+    Result<streams::ReadResult> read = log->Read(next, 1024, 4u << 20);
+    if (!read.ok() && read.status().IsOutOfRange()) {
+      next = log->first_sequence();  // Trimmed meanwhile: go on from there.
+      continue;
+    }
+    EDDY_RETURN_IF_ERROR(read.status());
+    if (read->records.empty()) break;
+    for (const streams::LogRecord& record : read->records) {
+      if (record.timestamp_ms >= from_ms) return record.sequence;
+    }
+    next = read->next_sequence;
+  }
+  return log->last_sequence() + 1;
+}
+
+}  // namespace
+
+Result<TriggerStatus> Dispatcher::ReplayTrigger(
+    const std::string& name, std::optional<int64_t> from_ms) {
+  std::lock_guard<std::mutex> admin(admin_mu_);
+  if (stopped_) return Status::Busy("the dispatcher is stopping");
+  std::shared_ptr<Trigger> t;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = triggers_.find(name);
+    if (it == triggers_.end()) {
+      return Status::NotFound("Trigger not found: " + name);
+    }
+    t = it->second;
+  }
+  if (t->stream == nullptr) {
+    return Status::InvalidArgument(
+        "Trigger " + name + ": the stream " + t->stream_label + " of table " +
+        t->config.table + " is gone; there is nothing to replay");
+  }
+  // Every live shard, closed ones too (parents before children, as
+  // SyncShards starts them).
+  std::map<uint32_t, uint64_t> starts;
+  for (uint32_t i = t->stream->first_shard(); i < t->stream->shard_count();
+       ++i) {
+    streams::ShardLog* log = t->stream->shard(i);
+    if (log == nullptr) continue;
+    if (!from_ms) {
+      starts[i] = log->first_sequence();
+      continue;
+    }
+    EDDY_ASSIGN_OR_RETURN(starts[i], FirstRecordAtOrAfter(log, *from_ms));
+  }
+  // Stopped first, so that no delivery writes an older checkpoint after
+  // these.
+  StopDelivery(t.get());
+  Status saved;
+  for (const auto& [i, start] : starts) {
+    saved = store_->SaveCheckpoint(name, i, start, std::nullopt);
+    if (!saved.ok()) break;
+    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_ptr<std::atomic<uint64_t>>& checkpoint = t->checkpoints[i];
+    if (checkpoint == nullptr) {
+      checkpoint = std::make_shared<std::atomic<uint64_t>>(start);
+    } else {
+      checkpoint->store(start);
+    }
+  }
+  StartDelivery(t.get());
+  NotifyProgress();
+  if (!saved.ok()) return saved;
+  options_.logger->info("trigger {} replays from {}", name,
+                        from_ms ? std::to_string(*from_ms) + " ms"
+                                : std::string("the trim horizon"));
   return StatusOf(t.get());
 }
 
@@ -540,13 +683,15 @@ Status Dispatcher::DeleteTrigger(const std::string& name) {
 
 TriggerStatus Dispatcher::StatusOf(Trigger* t) {
   TriggerStatus s;
+  std::string refused_state;
   {
     std::lock_guard<std::mutex> lock(mu_);
     s.config = t->config;
     s.state_reason = t->refused;
+    refused_state = t->refused_state;
   }
   s.state = t->stream == nullptr      ? "StreamNotFound"
-            : !s.state_reason.empty() ? "HandlerRefused"
+            : !s.state_reason.empty() ? refused_state
             : s.config.enabled        ? "Enabled"
                                       : "Disabled";
   s.stream_arn = StreamArnOf(*t);
@@ -560,6 +705,7 @@ TriggerStatus Dispatcher::StatusOf(Trigger* t) {
   s.filtered = m.filtered.load();
   s.skipped_trimmed = m.skipped_trimmed.load();
   s.iterator_age_ms = m.iterator_age_ms.load();
+  s.recent_errors = m.recent_errors.Snapshot();
   if (t->stream != nullptr) {
     const store::StreamDescription description = t->stream->description();
     std::lock_guard<std::mutex> lock(mu_);

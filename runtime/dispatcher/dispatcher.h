@@ -43,6 +43,7 @@
 #include <thread>
 #include <vector>
 
+#include "dispatcher/recent_errors.h"
 #include "dispatcher/trigger_config.h"
 #include "eddy/result.h"
 #include "eddy/store/database.h"
@@ -77,6 +78,7 @@ struct TriggerStatus {
   int64_t iterator_age_ms = 0;
   uint64_t pending_records = 0;  // Committed, not yet finished.
   std::vector<ShardStatus> shards;
+  std::vector<InvocationError> recent_errors;  // Newest first.
 };
 
 struct BarrierTarget {
@@ -101,6 +103,10 @@ class Dispatcher {
     // Where handler libraries load from; "" means <data_dir>/handlers.
     // Created if missing; Start fails if it breaks HandlerDir's rules.
     std::string handler_dir;
+    // Where triggers' on-failure files may be written; "" means
+    // <data_dir>/failures. Created (0700) if missing. A "file:" destination
+    // names a file in it (ConfineFailureFile), never anywhere else.
+    std::string failure_dir;
     // Run workers as this user ("" : the server's); see WorkerPool.
     std::string worker_user;
     // Records older than this are dead-lettered when a trigger's
@@ -130,6 +136,15 @@ class Dispatcher {
       const std::string& name,
       const std::function<Status(TriggerConfig*)>& change);
   Status DeleteTrigger(const std::string& name);
+  // Re-runs the trigger over the history still in its stream: every
+  // shard's checkpoint moves back (or forward) to its first record with a
+  // creation time at or after `from_ms`, or to its oldest retained record
+  // when `from_ms` is nullopt (TRIM_HORIZON), and open tumbling windows
+  // start again empty. Delivery restarts from there; records are delivered
+  // again (at least once, as after any retry). NotFound: no such trigger.
+  // InvalidArgument: its stream is gone.
+  Result<TriggerStatus> ReplayTrigger(const std::string& name,
+                                      std::optional<int64_t> from_ms);
   std::vector<TriggerStatus> ListTriggers(
       const std::optional<std::string>& table);
   Result<TriggerStatus> GetTriggerStatus(const std::string& name);
@@ -169,10 +184,15 @@ class Dispatcher {
   // The handler's resolved path, or InvalidArgument saying why it may not
   // be loaded.
   Result<std::string> CheckHandler(const TriggerConfig& config) const;
+  // A "file:" on-failure destination confined to the failure directory:
+  // rewrites `config->on_failure` to the file's absolute path, or says why
+  // it is refused (InvalidArgument).
+  Status CheckFailureFile(TriggerConfig* config) const;
   void NotifyProgress();
 
   Options options_;
   std::optional<HandlerDir> handler_dir_;  // Set by Start.
+  std::string failure_dir_;  // Set by Start: a realpath.
   std::unique_ptr<TriggerStore> store_;
   std::unique_ptr<WorkerPool> pool_;
 

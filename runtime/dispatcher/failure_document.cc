@@ -1,11 +1,15 @@
 #include "dispatcher/failure_document.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 
 namespace eddy::runtime::dispatcher {
 namespace {
@@ -93,9 +97,12 @@ std::string FailureDocument(
 
 Status AppendLineDurably(const std::string& path, std::string_view line) {
   const int fd =
-      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+      ::open(path.c_str(),
+             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
+    return Status::IOError(
+        "cannot open " + path + ": " +
+        (errno == ELOOP ? "it is a symbolic link" : std::strerror(errno)));
   }
   std::string data(line);
   data += '\n';
@@ -118,6 +125,44 @@ Status AppendLineDurably(const std::string& path, std::string_view line) {
                            std::strerror(errno));
   }
   return Status::OK();
+}
+
+Result<std::string> ConfineFailureFile(const std::string& dir,
+                                       const std::string& path) {
+  namespace fs = std::filesystem;
+  const auto refuse = [&](const std::string& why) {
+    return Status::InvalidArgument(
+        "OnFailureDestination file:" + path + " is refused: " + why +
+        ". On-failure files are written in the server's failure directory " +
+        dir +
+        " (eddy serve --failure-dir): name a file in it, e.g. "
+        "file:orders-failures.jsonl");
+  };
+  if (path.empty()) return refuse("no file is named");
+  const fs::path given(path);
+  for (const fs::path& part : given) {
+    if (part == "..") return refuse("it contains '..'");
+  }
+  const fs::path full =
+      (given.is_absolute() ? given : fs::path(dir) / given).lexically_normal();
+  if (!full.has_filename()) return refuse("it names a directory");
+  char resolved[PATH_MAX];
+  const std::string parent = full.parent_path().string();
+  if (::realpath(parent.c_str(), resolved) == nullptr) {
+    return refuse("its directory " + parent + " cannot be resolved (" +
+                  std::strerror(errno) + ")");
+  }
+  const std::string real_parent(resolved);
+  if (real_parent != dir && real_parent.rfind(dir + "/", 0) != 0) {
+    return refuse("it is outside " + dir);
+  }
+  const std::string target = real_parent + "/" + full.filename().string();
+  struct stat st;
+  if (::lstat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return refuse(S_ISLNK(st.st_mode) ? "it is a symbolic link"
+                                      : "it is not a regular file");
+  }
+  return target;
 }
 
 }  // namespace eddy::runtime::dispatcher

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "eddy/result.h"
 #include "eddy/status.h"
 #include "wire/item_json.h"
 
@@ -58,9 +59,23 @@ std::string FailureDocument(
     const FailureInfo& info,
     const std::function<void(wire::JsonWriter*)>& write_records);
 
-// Appends `line` and a newline to the file at `path` (created if missing)
-// and fdatasyncs it before returning.
+// Appends `line` and a newline to the file at `path` (created if missing,
+// mode 0600) and fdatasyncs it before returning. A symbolic link at `path`
+// is refused (O_NOFOLLOW): the server never writes through one.
 Status AppendLineDurably(const std::string& path, std::string_view line);
+
+// Where a server's trigger may write its on-failure file: `path` (the part
+// after "file:") resolved inside the directory `dir` (absolute, without
+// symbolic links: a realpath). A relative path names a file in `dir`; an
+// absolute one must lie in it once its directory's symbolic links are
+// resolved. ".." components, a path whose directory does not exist, and an
+// existing file that is not a regular file (a symbolic link, a device) are
+// refused. Returns the file's absolute path, or InvalidArgument saying why.
+// This is what keeps CreateTrigger from writing anywhere on the server's
+// disk; `eddy runner`, run by the operator on their own files, does not
+// use it.
+Result<std::string> ConfineFailureFile(const std::string& dir,
+                                       const std::string& path);
 
 }  // namespace eddy::runtime::dispatcher
 

@@ -560,6 +560,9 @@ bool ShardDelivery::CloseWindow() {
     }
     ctx_.metrics->errors.fetch_add(1);
     ctx_.metrics->retries.fetch_add(1);
+    ctx_.metrics->recent_errors.Add(
+        {ctx_.clock_ms(), ctx_.shard_id, static_cast<uint32_t>(attempt), 0,
+         result->error_type(), result->error_message()});
     ctx_.logger->warn(
         "trigger {} shard {}: final invocation of a window failed (attempt "
         "{}): {}: {}",
@@ -651,6 +654,9 @@ bool ShardDelivery::Deliver(std::vector<Entry>& entries) {
       last_failure = BatchVerdict();
     } else {
       ctx_.metrics->errors.fetch_add(1);
+      ctx_.metrics->recent_errors.Add(
+          {ctx_.clock_ms(), ctx_.shard_id, planner.attempt(), range.size(),
+           verdict.error_type, verdict.error_message});
       last_failure = verdict;
       ctx_.logger->warn(
           "trigger {} shard {}: invocation {} of {} record(s) (attempt {}) "

@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "dispatcher/batch_rules.h"
+#include "dispatcher/recent_errors.h"
 #include "dispatcher/record_filter.h"
 #include "dispatcher/stream_source.h"
 #include "dispatcher/trigger_config.h"
@@ -79,6 +80,7 @@ struct TriggerMetrics {
   std::atomic<uint64_t> reads{0};            // Reads (GetRecords calls).
   std::atomic<uint64_t> empty_reads{0};      // Reads that found nothing.
   std::atomic<int64_t> iterator_age_ms{0};
+  RecentErrors recent_errors;  // The last failed invocations.
 };
 
 // What a checkpoint saves: where to resume and the open tumbling window.

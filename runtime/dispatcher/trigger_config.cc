@@ -63,6 +63,57 @@ void Str(TriggerJsonWriter* w, std::string_view s) {
   w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+constexpr size_t kMaxEnvironmentBytes = 4096;  // Lambda's limit.
+
+bool ValidVariableName(std::string_view name) {
+  if (name.empty() || name.size() > 256) return false;
+  if (name[0] >= '0' && name[0] <= '9') return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Status ReadEnvironment(const rapidjson::Value& json, TriggerConfig* c) {
+  auto it = json.FindMember("Environment");
+  if (it == json.MemberEnd() || it->value.IsNull()) return Status::OK();
+  const rapidjson::Value& env = it->value;
+  if (!env.IsObject()) return WrongType("Environment", "an object");
+  // An update gives the whole environment, as Lambda's does.
+  c->environment.clear();
+  c->inherit_environment.clear();
+  if (auto v = env.FindMember("Variables");
+      v != env.MemberEnd() && !v->value.IsNull()) {
+    if (!v->value.IsObject()) {
+      return WrongType("Environment.Variables", "a map of strings");
+    }
+    for (const auto& member : v->value.GetObject()) {
+      if (!member.value.IsString()) {
+        return WrongType("Environment.Variables", "a map of strings");
+      }
+      c->environment[std::string(member.name.GetString(),
+                                 member.name.GetStringLength())] =
+          std::string(member.value.GetString(), member.value.GetStringLength());
+    }
+  }
+  if (auto v = env.FindMember("Inherit");
+      v != env.MemberEnd() && !v->value.IsNull()) {
+    if (!v->value.IsArray()) {
+      return WrongType("Environment.Inherit", "a list of variable names");
+    }
+    for (const auto& name : v->value.GetArray()) {
+      if (!name.IsString()) {
+        return WrongType("Environment.Inherit", "a list of variable names");
+      }
+      c->inherit_environment.emplace_back(name.GetString(),
+                                          name.GetStringLength());
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 std::string TriggerConfig::OnFailureTable() const {
@@ -107,13 +158,36 @@ Status ValidateTriggerConfig(const TriggerConfig& c) {
     return Status::InvalidArgument("FilterCriteria may hold at most 5 filters");
   }
   if (!c.on_failure.empty() && c.OnFailureTable().empty() &&
-      (c.OnFailureFile().empty() || c.OnFailureFile()[0] != '/')) {
+      c.OnFailureFile().empty()) {
     return Status::InvalidArgument(
-        "OnFailureDestination must be file:<absolute path> or table:<name>, "
-        "got '" +
+        "OnFailureDestination must be file:<path> or table:<name>, got '" +
         c.on_failure + "'");
   }
 
+  size_t environment_bytes = 0;
+  for (const auto& [name, value] : c.environment) {
+    if (!ValidVariableName(name)) {
+      return Status::InvalidArgument(
+          "Environment variable names are letters, digits and _, not "
+          "starting with a digit; got '" +
+          name + "'");
+    }
+    environment_bytes += name.size() + value.size();
+  }
+  if (environment_bytes > kMaxEnvironmentBytes) {
+    return Status::InvalidArgument(
+        "Environment variables may take at most 4 KB (names and values), "
+        "got " +
+        std::to_string(environment_bytes) + " bytes");
+  }
+  for (const std::string& name : c.inherit_environment) {
+    if (!ValidVariableName(name) || name.compare(0, 4, "AWS_") != 0) {
+      return Status::InvalidArgument(
+          "Environment.Inherit passes on the server's AWS_* variables only "
+          "(e.g. AWS_ACCESS_KEY_ID); give other variables a value, got '" +
+          name + "'");
+    }
+  }
   EDDY_RETURN_IF_ERROR(RecordFilter::Create(c.filters).status());
   // Not built yet: refuse rather than silently ignore.
   if (c.tumbling_window_s != 0 && c.parallelization != 1) {
@@ -206,10 +280,12 @@ Status ReadTriggerConfig(const rapidjson::Value& json, bool for_update,
   }
   EDDY_RETURN_IF_ERROR(
       ReadInt(json, "TumblingWindowInSeconds", &c->tumbling_window_s));
+  EDDY_RETURN_IF_ERROR(ReadEnvironment(json, c));
   return Status::OK();
 }
 
-void WriteTriggerConfigMembers(const TriggerConfig& c, TriggerJsonWriter* w) {
+void WriteTriggerConfigMembers(const TriggerConfig& c, TriggerJsonWriter* w,
+                               bool mask_environment) {
   w->Key("Name");
   Str(w, c.name);
   w->Key("TableName");
@@ -262,6 +338,47 @@ void WriteTriggerConfigMembers(const TriggerConfig& c, TriggerJsonWriter* w) {
     w->Key("TumblingWindowInSeconds");
     w->Int64(c.tumbling_window_s);
   }
+  if (!c.environment.empty() || !c.inherit_environment.empty()) {
+    w->Key("Environment");
+    w->StartObject();
+    w->Key("Variables");
+    w->StartObject();
+    for (const auto& [name, value] : c.environment) {
+      Str(w, name);
+      Str(w, mask_environment ? std::string_view("****") : value);
+    }
+    w->EndObject();
+    w->Key("Inherit");
+    w->StartArray();
+    for (const std::string& name : c.inherit_environment) Str(w, name);
+    w->EndArray();
+    w->EndObject();
+  }
+}
+
+std::vector<std::string> WorkerEnvironment(const TriggerConfig& c,
+                                           char** server_env) {
+  std::map<std::string, std::string> env;
+  for (char** entry = server_env; entry != nullptr && *entry != nullptr;
+       ++entry) {
+    const std::string_view text(*entry);
+    const size_t equals = text.find('=');
+    if (equals == std::string_view::npos) continue;
+    const std::string name(text.substr(0, equals));
+    bool wanted = name == "PATH" || name == "HOME" || name == "TZ" ||
+                  name == "LANG" || name == "LANGUAGE" ||
+                  name.compare(0, 3, "LC_") == 0;
+    for (const std::string& inherited : c.inherit_environment) {
+      wanted = wanted || name == inherited;
+    }
+    if (wanted) env[name] = std::string(text.substr(equals + 1));
+  }
+  if (env.count("PATH") == 0) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  for (const auto& [name, value] : c.environment) env[name] = value;
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [name, value] : env) out.push_back(name + "=" + value);
+  return out;
 }
 
 }  // namespace eddy::runtime::dispatcher

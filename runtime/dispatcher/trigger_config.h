@@ -11,7 +11,9 @@
 //   FunctionResponseTypes
 //   (["ReportBatchItemFailures"]), ParallelizationFactor, TimeoutSeconds,
 //   MemorySizeMb, Enabled, FilterCriteria ({"Filters":[{"Pattern":"..."}]}),
-//   TumblingWindowInSeconds.
+//   TumblingWindowInSeconds, Environment ({"Variables":{"KEY":"value",...},
+//   "Inherit":["AWS_ACCESS_KEY_ID",...]}: Lambda's Environment, plus the
+//   server's AWS_* variables the trigger passes on to its workers).
 //
 // Thread-safety: a value type.
 #ifndef EDDY_RUNTIME_DISPATCHER_TRIGGER_CONFIG_H_
@@ -22,6 +24,7 @@
 #include <rapidjson/writer.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,6 +56,15 @@ struct TriggerConfig {
   bool enabled = true;
   std::vector<std::string> filters;  // Lambda filter patterns (JSON text).
   int64_t tumbling_window_s = 0;     // 0..900
+  // The workers' own environment variables (Lambda's
+  // Environment.Variables), readable with getenv in the handler. Names are
+  // [A-Za-z_][A-Za-z0-9_]*; names and values together at most 4 KB, as
+  // Lambda's. Values may be secrets: the admin API shows them masked.
+  std::map<std::string, std::string> environment;
+  // AWS_* variables of the server's environment passed on to the workers
+  // when set there (the server's credentials for a handler that signs with
+  // the standard chain); every other server variable stays out.
+  std::vector<std::string> inherit_environment;
 
   // The file path of an on_failure "file:" destination ("" if none).
   std::string OnFailureFile() const;
@@ -75,9 +87,20 @@ Status ReadTriggerConfig(const rapidjson::Value& json, bool for_update,
                          TriggerConfig* config);
 
 using TriggerJsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-// Writes the members of `config` (no surrounding braces).
+// Writes the members of `config` (no surrounding braces). With
+// `mask_environment` (what the admin API answers), each Environment value
+// is written as "****": the names show, the values never leave the server.
 void WriteTriggerConfigMembers(const TriggerConfig& config,
-                               TriggerJsonWriter* w);
+                               TriggerJsonWriter* w,
+                               bool mask_environment = false);
+
+// The environment a worker of `config` starts with, as "NAME=value"
+// strings: from the server's environment `server_env` (environ) PATH,
+// HOME, the locale (TZ, LANG, LANGUAGE, LC_*) and the AWS_* variables the
+// trigger inherits, then the trigger's own variables (which win). Nothing
+// else of the server's: it may hold secrets.
+std::vector<std::string> WorkerEnvironment(const TriggerConfig& config,
+                                           char** server_env);
 
 const char* StartingPositionName(StartingPosition position);
 

@@ -116,8 +116,10 @@ bool ParseCheckpoint(std::string_view text, uint64_t* next,
 Status WriteFileAtomically(const std::string& path, std::string_view contents,
                            bool sync) {
   const std::string tmp = path + ".tmp";
+  // Only the server reads these; a definition may hold the trigger's
+  // environment (secrets).
   const int fd =
-      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create " + tmp);
   size_t done = 0;
   while (done < contents.size()) {

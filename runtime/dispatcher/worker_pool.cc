@@ -665,6 +665,11 @@ class WorkerPool::Impl {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<std::string> environment;
+    if (limits.environment != nullptr) environment = *limits.environment;
+    std::vector<char*> envp;
+    for (std::string& e : environment) envp.push_back(e.data());
+    envp.push_back(nullptr);
     struct rlimit memory;
     memory.rlim_cur = memory.rlim_max = limits.memory_bytes;
     struct rlimit no_core {};
@@ -674,6 +679,7 @@ class WorkerPool::Impl {
     const uid_t uid = worker_uid_;
     const gid_t gid = worker_gid_;
     const int devnull = devnull_;
+    const int log_fd = options_.log_fd;
 
     const pid_t pid = ::fork();
     if (pid < 0)
@@ -695,8 +701,11 @@ class WorkerPool::Impl {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(126);
       if (::dup2(devnull, 0) != 0) ::_exit(126);
+      if (log_fd >= 0 && (::dup2(log_fd, 1) != 1 || ::dup2(log_fd, 2) != 2)) {
+        ::_exit(126);
+      }
       ::close_range(3, ~0u, 0);
-      ::execv(argv[0], argv.data());
+      ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
     const int pidfd = PidfdOpen(pid);

@@ -13,13 +13,15 @@
 //   - PR_SET_NO_NEW_PRIVS: neither the worker nor anything it executes can
 //     gain privileges (setuid binaries, file capabilities);
 //   - only descriptors 0 (/dev/null), 1 and 2 (the server's stdout and
-//     stderr, for logs) stay open; everything else the server holds (data
-//     files, client sockets, the listening socket) is closed;
+//     stderr, or Options::log_fd, for logs) stay open; everything else the
+//     server holds (data files, client sockets, the listening socket) is
+//     closed;
 //   - RLIMIT_CORE 0, RLIMIT_NOFILE Options::max_open_files, RLIMIT_AS the
 //     group's memory_bytes;
 //   - with Options::worker_user, the user's uid and gid and no
 //     supplementary groups (setgroups, setresgid, setresuid).
-// The environment is the server's, inherited as is.
+// The environment is the group's (WorkerGroupLimits::environment) and
+// nothing else: the server's may hold secrets.
 //
 // Failure handling (DESIGN.md invariant 5: user code never takes the server
 // down). Each of these completes the invocation with a FAILURE result, never
@@ -56,6 +58,10 @@ namespace eddy::runtime::dispatcher {
 struct WorkerGroupLimits {
   size_t max_workers = 1;
   uint64_t memory_bytes = 512ull << 20;  // RLIMIT_AS of each process.
+  // The whole environment of each process, "NAME=value" strings (see
+  // WorkerEnvironment in trigger_config.h); null: an empty one. Nothing is
+  // inherited. Shared: every invocation carries the group's limits.
+  std::shared_ptr<const std::vector<std::string>> environment;
 };
 
 class WorkerPool {
@@ -81,6 +87,10 @@ class WorkerPool {
     // Start warns, with the fix, about each it can enter.
     std::vector<std::string> private_paths;
     uint64_t max_open_files = 1024;  // RLIMIT_NOFILE (as Lambda's).
+    // The workers' stdout and stderr (their logs, handlers' lines
+    // included); -1: the server's own. Not owned; must stay open while the
+    // pool runs (`eddy trigger invoke` collects a handler's log this way).
+    int log_fd = -1;
     std::shared_ptr<spdlog::logger> logger;
   };
 

@@ -1,6 +1,6 @@
 #include "runner/runner.h"
 
-#include <unistd.h>
+#include <unistd.h>  // environ
 
 #include <filesystem>
 #include <random>
@@ -214,6 +214,8 @@ Status Runner::Init() {
   pool.handler_owner = handlers->owner();
   pool.logger = o.logger;
   EDDY_ASSIGN_OR_RETURN(pool_, dispatcher::WorkerPool::Start(std::move(pool)));
+  environment_ = std::make_shared<const std::vector<std::string>>(
+      dispatcher::WorkerEnvironment(options_.config, environ));
 
   LeaseCoordinator::Options lc;
   lc.owner = o.id;
@@ -391,6 +393,7 @@ void Runner::Start(const Lease& lease) {
   ctx.limits.max_workers = kMaxWorkers;
   ctx.limits.memory_bytes = static_cast<uint64_t>(options_.config.memory_mb)
                             << 20;
+  ctx.limits.environment = environment_;
   ctx.pool = pool_.get();
   ctx.metrics = &metrics_counters_;
   LeaseCoordinator* coordinator = coordinator_.get();

@@ -109,6 +109,9 @@ class Runner : private LeaseCoordinator::Shards {
   std::unique_ptr<DynamoLeaseStore> leases_;
   std::unique_ptr<LeaseCoordinator> coordinator_;
   std::unique_ptr<dispatcher::WorkerPool> pool_;
+  // The workers' whole environment (dispatcher::WorkerEnvironment): the
+  // trigger options' --env, not this process's.
+  std::shared_ptr<const std::vector<std::string>> environment_;
   std::unique_ptr<HttpServer> metrics_;
   dispatcher::TriggerMetrics metrics_counters_;
 

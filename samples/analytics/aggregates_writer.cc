@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -83,7 +84,17 @@ std::string StringOf(const rapidjson::Value& item, const char* name) {
 rapidjson::Document AggregatesWriter::Call(const char* operation,
                                            const std::string& body) {
   ++requests_;
-  return client_.Call(operation, body);
+  // value() throws eddy::dynamodb::dynamodb_error for an error answer.
+  const std::string answer = client_.call(operation, body).value();
+  rapidjson::Document doc;
+  doc.Parse(answer.data(), answer.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    throw std::runtime_error(std::string("analytics: ") + operation +
+                             " answered with something else than a JSON "
+                             "object: " +
+                             answer.substr(0, 300));
+  }
+  return doc;
 }
 
 void AggregatesWriter::Apply(const std::string& window_key,
@@ -150,8 +161,11 @@ Part AggregatesWriter::WritePart(const std::string& pk, const std::string& sk,
       Call("PutItem", "{\"TableName\":" + Q(table_) + ",\"Item\":" + item +
                           "," + condition + "}");
       return next;
-    } catch (const DynamoError& e) {
-      if (e.type() != "ConditionalCheckFailedException") throw;
+    } catch (const eddy::dynamodb::dynamodb_error& e) {
+      if (e.error().kind !=
+          eddy::dynamodb::error_kind::conditional_check_failed) {
+        throw;
+      }
       // Written by an earlier delivery or another trigger: read it, merge.
       ++conflicts_;
       base = ReadPart(pk, sk);
@@ -234,8 +248,11 @@ void AggregatesWriter::UpdateTotal(const std::string& pk, const std::string& sk,
              ",\"ExpressionAttributeNames\":{\"#v\":\"version\"}"
              ",\"ExpressionAttributeValues\":{\":v\":" +
              N(version) + "}}");
-  } catch (const DynamoError& e) {
-    if (e.type() != "ConditionalCheckFailedException") throw;
+  } catch (const eddy::dynamodb::dynamodb_error& e) {
+    if (e.error().kind !=
+        eddy::dynamodb::error_kind::conditional_check_failed) {
+      throw;
+    }
     ++stale_totals_;  // A later sum is there already: keep it.
   }
 }

@@ -44,12 +44,14 @@
 #ifndef EDDY_SAMPLES_ANALYTICS_AGGREGATES_WRITER_H_
 #define EDDY_SAMPLES_ANALYTICS_AGGREGATES_WRITER_H_
 
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "dynamo_client.h"
+#include "eddy/functions/dynamodb.h"
 #include "window_state.h"
 
 namespace analytics {
@@ -59,13 +61,14 @@ inline constexpr char kLeaderboardBoard[] = "top-products";
 class AggregatesWriter {
  public:
   // Uses `client` (not owned; must outlive the writer) and table `table`.
-  AggregatesWriter(DynamoClient& client, std::string table)
+  AggregatesWriter(eddy::dynamodb::client& client, std::string table)
       : client_(client), table_(std::move(table)) {}
 
   // Brings the parts of `window_key` ("<window start>/<shard>") up to date
   // with `batch`, whose last record has sequence number `last_sequence`,
   // reading and updating the parts cached in `state`; then recomputes the
-  // totals of every dimension the batch touched. Throws DynamoError or
+  // totals of every dimension the batch touched. Throws
+  // eddy::dynamodb::dynamodb_error (after the client's own retries) or
   // std::runtime_error (the batch fails and comes again: harmless).
   void Apply(const std::string& window_key, const BatchChanges& batch,
              const std::string& last_sequence, WindowState& state);
@@ -93,7 +96,7 @@ class AggregatesWriter {
                    const std::string& parts_pk, const std::string& extra,
                    bool with_units);
 
-  DynamoClient& client_;
+  eddy::dynamodb::client& client_;
   std::string table_;
   uint64_t requests_ = 0;
   uint64_t conflicts_ = 0;

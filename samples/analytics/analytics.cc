@@ -16,7 +16,8 @@
 // again: each part knows the last sequence number it has, and totals are
 // sums of parts, never increments.
 //
-// Configuration (the worker processes inherit the server's environment):
+// Configuration: the environment of the worker processes that run the
+// handler, given to the trigger (`eddy trigger create --env KEY=VALUE`):
 //   EDDY_ANALYTICS_ENDPOINT  where the Aggregates table is, default
 //                            http://127.0.0.1:8000
 //   EDDY_ANALYTICS_TABLE     its name, default Aggregates
@@ -29,9 +30,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "aggregates_writer.h"
-#include "dynamo_client.h"
+#include "eddy/functions/dynamodb.h"
 #include "eddy/functions/handler.h"
 #include "window_state.h"
 
@@ -39,7 +41,7 @@ using namespace eddy::handler;
 
 namespace {
 
-std::unique_ptr<analytics::DynamoClient> g_client;
+std::unique_ptr<eddy::dynamodb::client> g_client;
 std::string g_table;
 
 std::string Env(const char* name, const char* fallback) {
@@ -62,7 +64,14 @@ void Init() {
       Env("EDDY_ANALYTICS_ENDPOINT", "http://127.0.0.1:8000");
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   g_table = Env("EDDY_ANALYTICS_TABLE", "Aggregates");
-  g_client = std::make_unique<analytics::DynamoClient>(endpoint);
+  eddy::dynamodb::client_options options;
+  options.endpoint = endpoint;
+  // Throws (init fails, saying why) without credentials.
+  g_client = std::make_unique<eddy::dynamodb::client>(
+      eddy::dynamodb::client::create(std::move(options)).value());
+  log_info("analytics: aggregates go to table " + g_table + " at " +
+           g_client->options().endpoint + " (signed with credentials from " +
+           g_client->credentials_source() + ")");
 }
 
 invocation_response Handle(const invocation_request& request) {

@@ -3,9 +3,9 @@
 // its SHA-256 hash (format: audit_entry.h). Check it with
 // `eddy-audit verify LOG`.
 //
-// Where: $EDDY_AUDIT_LOG, else audit.jsonl in the server's working
-// directory (the workers that run handlers inherit the server's environment
-// and directory). One log can serve many triggers: every writer takes an
+// Where: $EDDY_AUDIT_LOG (given to the trigger: `eddy trigger create --env
+// EDDY_AUDIT_LOG=/path/audit.jsonl`), else audit.jsonl in the server's
+// working directory (which the workers that run handlers inherit). One log can serve many triggers: every writer takes an
 // exclusive flock() on the file, reads what others appended since its last
 // look, appends its entries in one write and fdatasync()s before the batch
 // succeeds, so the checkpoint only moves past records that are on disk.

@@ -3,13 +3,14 @@
 // DynamoDB endpoint), with last-writer-wins on each item's (version, origin)
 // pair. Run it on both sides, each pointed at the other, and both converge.
 //
-// Configuration (the environment of the server; its worker processes, which
-// run handlers, inherit it):
+// Configuration: the environment of the worker processes that run the
+// handler, given to the trigger (`eddy trigger create --env KEY=VALUE`):
 //   REPLICATE_TARGET   the peer's endpoint, e.g. http://127.0.0.1:8001
 //   REPLICATE_ORIGIN   this side's name, e.g. "a"; what local writes put in
 //                      their `origin` attribute
 //   Credentials and region to sign requests to the peer with, from the
-//   standard AWS chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+//   standard AWS chain (`--env AWS_ACCESS_KEY_ID` alone passes on the
+//   server's): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 //   AWS_SESSION_TOKEN, else ~/.aws/credentials (AWS_PROFILE); AWS_REGION,
 //   AWS_DEFAULT_REGION, else ~/.aws/config, else us-east-1. AWS_CA_BUNDLE
 //   for an https:// peer with its own CA.
@@ -40,16 +41,15 @@
 //
 // Needs a stream with NEW_AND_OLD_IMAGES (REMOVE needs the old item's
 // version).
-#include <curl/curl.h>
-
 #include <cstdlib>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
-#include "dynamodb_client.h"
+#include "eddy/functions/dynamodb.h"
 #include "eddy/functions/handler.h"
 
 using namespace eddy::handler;
@@ -70,8 +70,8 @@ Settings& GetSettings() {
 }
 
 // The client of the peer; made at load, kept for the keep-alive connection.
-std::unique_ptr<replicate::DynamoDbClient>& Peer() {
-  static std::unique_ptr<replicate::DynamoDbClient> peer;
+std::unique_ptr<eddy::dynamodb::client>& Peer() {
+  static std::unique_ptr<eddy::dynamodb::client> peer;
   return peer;
 }
 
@@ -183,33 +183,33 @@ void Init() {
   const char* origin = std::getenv("REPLICATE_ORIGIN");
   if (target == nullptr || *target == '\0') {
     throw std::runtime_error(
-        "REPLICATE_TARGET is not set: start the server with the peer's "
-        "endpoint in it, e.g. REPLICATE_TARGET=http://127.0.0.1:8001");
+        "REPLICATE_TARGET is not set: create the trigger with the peer's "
+        "endpoint, e.g. --env REPLICATE_TARGET=http://127.0.0.1:8001");
   }
   if (origin == nullptr || *origin == '\0') {
     throw std::runtime_error(
-        "REPLICATE_ORIGIN is not set: start the server with this side's "
-        "name in it, e.g. REPLICATE_ORIGIN=a");
+        "REPLICATE_ORIGIN is not set: create the trigger with this side's "
+        "name, e.g. --env REPLICATE_ORIGIN=a");
   }
   settings.target = target;
   settings.origin = origin;
   while (!settings.target.empty() && settings.target.back() == '/') {
     settings.target.pop_back();
   }
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-    throw std::runtime_error("curl_global_init failed");
-  }
-  Peer() = std::make_unique<replicate::DynamoDbClient>(
-      replicate::DynamoDbClient::FromEnvironment(settings.target));
-  const auto& options = Peer()->options();
+  // Credentials and region from the standard chain; value() throws (and
+  // init fails, saying why) without credentials.
+  eddy::dynamodb::client_options options;
+  options.endpoint = settings.target;
+  Peer() = std::make_unique<eddy::dynamodb::client>(
+      eddy::dynamodb::client::create(std::move(options)).value());
   log_info("replicating local writes (origin \"" + settings.origin + "\") to " +
-           settings.target + " (signed for " + options.region +
-           " with credentials from " + options.credentials_source + ")");
+           settings.target + " (signed for " + Peer()->options().region +
+           " with credentials from " + Peer()->credentials_source() + ")");
 }
 
 invocation_response Handle(const invocation_request& request) {
   const Settings& settings = GetSettings();
-  replicate::DynamoDbClient& peer = *Peer();
+  eddy::dynamodb::client& peer = *Peer();
   int sent = 0, superseded = 0, from_peer = 0;
   for (const record r : request.records()) {
     const bool remove = r.event() == event_type::remove;
@@ -236,21 +236,25 @@ invocation_response Handle(const invocation_request& request) {
       ++from_peer;  // written by replication: the peer has it already
       continue;
     }
-    const replicate::DynamoDbClient::Response response =
+    // The client retries what can heal (no answer, 5xx, throttling) a few
+    // times itself.
+    const eddy::dynamodb::outcome<std::string> response =
         remove
-            ? peer.Call("DeleteItem",
+            ? peer.call("DeleteItem",
                         DeleteRequest(r.table_name(), r.keys(), *stamp))
-            : peer.Call("PutItem", PutRequest(r.table_name(), *image, *stamp));
+            : peer.call("PutItem", PutRequest(r.table_name(), *image, *stamp));
     if (response.ok()) {
       ++sent;
-    } else if (response.error_type() == "ConditionalCheckFailedException") {
+    } else if (response.error().kind ==
+               eddy::dynamodb::error_kind::conditional_check_failed) {
       ++superseded;  // the peer has this write, or a newer one
     } else {
       // The whole batch is retried; what was applied finds its condition
       // false next time.
       return invocation_response::failure(
           std::string(r.event_name()) + " " + Describe(r) + " version " +
-              stamp->version + " not replicated: " + response.describe(),
+              stamp->version + " not replicated: " +
+              response.error().describe(),
           "ReplicateError");
     }
   }

@@ -488,6 +488,30 @@ class PolicyTest(AuthServerTestCase):
         self.assertIn("libanything.so", out)
 
 
+    def test_replaying_a_trigger_is_its_own_action(self):
+        # ReplayTrigger re-delivers history the trigger's handler was given
+        # already: eddy:ReplayTrigger on the trigger decides, like
+        # UpdateTrigger.
+        eddy = str(self.server.binary)
+
+        def replay(key, secret):
+            env = dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret)
+            done = subprocess.run([eddy, "trigger", "replay", "Games-audit", "--from",
+                                   "trim-horizon", "--endpoint", self.server.endpoint],
+                                  env=env, capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(done.returncode, 0)
+            return done.stdout + done.stderr
+        out = replay(READER_KEY, READER_SECRET)
+        self.assertIn("AccessDeniedException", out)
+        self.assertIn("eddy:ReplayTrigger on resource: "
+                      "arn:eddy:us-east-1:000000000000:trigger/Games-audit", out)
+        # Allowed, the request reaches the dispatcher: there is no such
+        # trigger.
+        out = replay(OPERATOR_KEY, OPERATOR_SECRET)
+        self.assertNotIn("AccessDeniedException", out)
+        self.assertIn("Trigger not found: Games-audit", out)
+
+
 class AuthFileTest(unittest.TestCase):
     """The auth file: reloads, `eddy auth add`, and refusals at start."""
 

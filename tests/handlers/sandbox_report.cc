@@ -2,7 +2,8 @@
 // looks like from inside, so tests can assert the sandbox for real:
 //   sandbox {"no_new_privs":1,"core":[0,0],"nofile":[1024,1024],
 //            "as":[...],"uid":0,"gid":0,"groups":0,
-//            "fds":{"0":"/dev/null","1":"...",...},"probe":{...}}
+//            "fds":{"0":"/dev/null","1":"...",...},"probe":{...},
+//            "env":{"HOME":"...","PATH":"...",...}}
 // If the record's new image has a string attribute "probe" (a path), the
 // report also says whether this process could open it for reading
 // ("probe":{"path":...,"errno":0 or the error}).
@@ -12,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -90,6 +92,28 @@ std::string Probe(const record& r) {
          "}";
 }
 
+// The worker's whole environment as a JSON object; values of names that
+// look secret are "<set>", so the report itself leaks nothing.
+std::string Environment() {
+  std::vector<std::string> entries;
+  for (char** e = environ; *e != nullptr; ++e) entries.emplace_back(*e);
+  std::sort(entries.begin(), entries.end());
+  std::string out = "{";
+  for (const std::string& entry : entries) {
+    const size_t equals = entry.find('=');
+    const std::string name = entry.substr(0, equals);
+    std::string value =
+        equals == std::string::npos ? "" : entry.substr(equals + 1);
+    if (name.find("SECRET") != std::string::npos ||
+        name.find("TOKEN") != std::string::npos) {
+      value = "<set>";
+    }
+    if (out.size() > 1) out += ",";
+    out += Quoted(name) + ":" + Quoted(value);
+  }
+  return out + "}";
+}
+
 }  // namespace
 
 static invocation_response Handle(const invocation_request& request) {
@@ -103,7 +127,8 @@ static invocation_response Handle(const invocation_request& request) {
         ",\"euid\":" + std::to_string(::geteuid()) +
         ",\"gid\":" + std::to_string(::getgid()) +
         ",\"groups\":" + std::to_string(::getgroups(0, nullptr)) +
-        ",\"fds\":" + Descriptors() + ",\"probe\":" + Probe(r) + "}";
+        ",\"fds\":" + Descriptors() + ",\"probe\":" + Probe(r) +
+        ",\"env\":" + Environment() + "}";
     log_info(report);
   }
   return invocation_response::success();

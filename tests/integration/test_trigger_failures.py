@@ -6,6 +6,7 @@ the server keeps serving reads and writes while the handler fails, and an
 audit that every record was handled or dead-lettered."""
 
 import json
+from pathlib import Path
 import urllib.request
 
 from trigger_harness import TriggerTestCase
@@ -157,6 +158,36 @@ class TriggerFailuresIntegrationTest(TriggerTestCase):
             r = self.eddy("trigger", "create", "--table", table, "--handler",
                           self.handler("ok"), "--on-failure", bad, check=False)
             self.assertIn("OnFailureDestination table", r.stderr)
+
+    # A file destination is a file in the server's failure directory
+    # (<data>/failures): a relative name lands there; anywhere else on the
+    # server's disk is refused with the fix, at create and at update.
+    def test_on_failure_files_stay_in_the_failure_directory(self):
+        table = self.stream_table()
+        failures = Path(self.server.data_dir).resolve() / "failures"
+        outside = self.tmp / "outside.jsonl"
+        for bad in (f"file:{outside}", "file:../outside.jsonl", "file:/etc/cron.d/x"):
+            r = self.eddy("trigger", "create", "--table", table, "--handler",
+                          self.handler("ok"), "--on-failure", bad, check=False)
+            self.assertNotEqual(r.returncode, 0, bad)
+            self.assertIn("--failure-dir", r.stderr)
+        (failures / "escape").symlink_to(self.tmp, target_is_directory=True)
+        r = self.eddy("trigger", "create", "--table", table, "--handler",
+                      self.handler("ok"), "--on-failure", "file:escape/x.jsonl",
+                      check=False)
+        self.assertIn("outside", r.stderr)
+        self.create_trigger(table, "returns_failure", "--name", table,
+                            "--max-retries", "0", "--on-failure", "file:relative.jsonl")
+        self.assertEqual(self.status(table)["OnFailureDestination"],
+                         f"file:{failures / 'relative.jsonl'}")
+        r = self.eddy("trigger", "update", table, "--on-failure", f"file:{outside}",
+                      check=False)
+        self.assertIn("--failure-dir", r.stderr)
+        self.put_many(table, [{"p": f"k{i}"} for i in range(3)])
+        self.wait_triggers(table)
+        docs = self.dead_letters(str(failures / "relative.jsonl"))
+        self.assertEqual(sum(len(d["records"]) for d in docs), 3)
+        self.assertFalse(outside.exists())
 
     # A failing trigger does not hold back a healthy one on the same table.
     def test_failing_trigger_does_not_block_others(self):

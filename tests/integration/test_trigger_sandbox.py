@@ -278,6 +278,94 @@ class WorkerSandboxIntegrationTest(TriggerTestCase):
         self.assertEqual(report["probe"], {"path": probe, "errno": 0})
 
 
+class WorkerEnvironmentTest(TriggerTestCase):
+    """Workers start with a clean environment: the trigger's own variables
+    (`--env`, Lambda's Environment.Variables), PATH, HOME and the locale,
+    and the server's AWS_* variables only when the trigger names them;
+    never the rest of the server's environment. The admin API shows the
+    variables masked."""
+
+    SERVER_ONLY = "EDDY_TEST_SERVER_ONLY_VARIABLE"
+    BASE = {"PATH", "HOME", "LANG", "LANGUAGE"}
+
+    @classmethod
+    def setUpClass(cls):
+        # A variable only the server has; the harness gives it AWS_*
+        # credentials too.
+        os.environ[cls.SERVER_ONLY] = "server-only-value"
+        try:
+            super().setUpClass()
+        finally:
+            del os.environ[cls.SERVER_ONLY]
+
+    def report_after_a_write(self, table, key):
+        self.put(table, {"p": key})
+        self.wait_triggers(table)
+        reports = [r for r in sandbox_reports(self.server.log_text())]
+        return reports[-1]["env"]
+
+    def own(self, env):
+        """The variables beyond the base set (PATH, HOME, locale)."""
+        return {k: v for k, v in env.items() if k not in self.BASE and not k.startswith("LC_")}
+
+    def test_trigger_variables_and_named_aws_variables_only(self):
+        table = self.stream_table()
+        name = f"{table}-env"
+        out = self.create_trigger(table, "sandbox_report", "--name", name,
+                                  "--env", "GREETING=hello world",
+                                  "--env", "API_TOKEN=tok-3c1a9",
+                                  "--env", "AWS_ACCESS_KEY_ID")
+        env = self.report_after_a_write(table, "x")
+        self.assertEqual(self.own(env), {"GREETING": "hello world", "API_TOKEN": "<set>",
+                                         "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"]})
+        self.assertIn("PATH", env)
+        self.assertIn("HOME", env)
+        # Masked wherever the admin API shows the trigger; never in the log.
+        self.assertEqual(out["Environment"], {
+            "Variables": {"API_TOKEN": "****", "GREETING": "****"},
+            "Inherit": ["AWS_ACCESS_KEY_ID"]})
+        status = self.eddy("trigger", "status", name).stdout
+        listing = self.eddy("trigger", "list", "--json").stdout
+        for text in (status, listing, self.server.log_text()):
+            self.assertNotIn("tok-3c1a9", text)
+        self.assertIn('"GREETING": "****"', status)
+        # Kept across a restart (the definition holds it, readable by the
+        # server's user only).
+        definition = Path(self.server.data_dir) / "triggers" / name / "trigger.json"
+        self.assertEqual(definition.stat().st_mode & 0o777, 0o600)
+        self.server.restart()
+        env = self.report_after_a_write(table, "y")
+        self.assertEqual(self.own(env)["GREETING"], "hello world")
+
+    def test_no_variables_means_a_bare_environment(self):
+        table = self.stream_table()
+        self.create_trigger(table, "sandbox_report", "--name", f"{table}-bare")
+        env = self.report_after_a_write(table, "x")
+        self.assertEqual(self.own(env), {})
+        self.assertNotIn(self.SERVER_ONLY, env)
+
+    def test_update_replaces_and_clears_the_environment(self):
+        table = self.stream_table()
+        name = f"{table}-upd"
+        self.create_trigger(table, "sandbox_report", "--name", name, "--env", "A=1")
+        self.eddy("trigger", "update", name, "--env", "B=2")
+        self.assertEqual(self.own(self.report_after_a_write(table, "x")), {"B": "2"})
+        out = json.loads(self.eddy("trigger", "update", name, "--no-env").stdout)
+        self.assertNotIn("Environment", out)
+        self.assertEqual(self.own(self.report_after_a_write(table, "y")), {})
+
+    def test_bad_variables_are_refused(self):
+        table = self.stream_table()
+        for env, message in (("1X=a", "Environment variable names"),
+                             ("HOME", "passes on the server's AWS_* variables only"),
+                             ("=x", "--env wants KEY=VALUE"),
+                             ("BIG=" + "x" * 5000, "at most 4 KB")):
+            done = self.eddy("trigger", "create", "--table", table, "--handler",
+                             self.handler("sandbox_report"), "--env", env, check=False)
+            self.assertNotEqual(done.returncode, 0, env)
+            self.assertIn(message, done.stderr, env)
+
+
 class WorkerUserIntegrationTest(TriggerTestCase):
     """`eddy serve --worker-user nobody`: workers run as nobody."""
 

@@ -164,7 +164,9 @@ class TriggerTestCase(EddyTestCase):
         return json.loads(self.eddy("trigger", "status", name).stdout)
 
     def dlq_path(self, label):
-        return str(self.tmp / f"dlq-{label}.jsonl")
+        """An on-failure file: one in the server's failure directory
+        (<data>/failures, the only place it may write one)."""
+        return str(Path(self.server.data_dir).resolve() / "failures" / f"dlq-{label}.jsonl")
 
     # -- what happened ---------------------------------------------------------
 

@@ -24,7 +24,8 @@ sys.path.insert(0, str(SAMPLE_DIR.parent))
 
 from sample_harness import (SampleTestCase, sample_library, shell_blocks,  # noqa: E402
                             text_blocks)
-from eddy_server import free_port, wait_until  # noqa: E402  (tests/compat)
+from eddy_server import (ACCESS_KEY, SECRET_KEY, free_port,  # noqa: E402  (tests/compat)
+                         wait_until)
 
 README = SAMPLE_DIR / "README.md"
 D = decimal.Decimal
@@ -94,21 +95,15 @@ class AnalyticsTestCase(SampleTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.library = sample_library("analytics")
-        # The handler finds the server through its environment, inherited
-        # by the workers; the port is known now, so start again with it.
-        cls.saved_env = os.environ.get("EDDY_ANALYTICS_ENDPOINT")
-        os.environ["EDDY_ANALYTICS_ENDPOINT"] = cls.server.endpoint
-        cls.server.restart()
 
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            if cls.saved_env is None:
-                os.environ.pop("EDDY_ANALYTICS_ENDPOINT", None)
-            else:
-                os.environ["EDDY_ANALYTICS_ENDPOINT"] = cls.saved_env
+    def create_trigger(self, table, handler, *options):
+        """The handler finds the server, and the credentials to sign with,
+        in its workers' environment (the trigger's --env)."""
+        return super().create_trigger(
+            table, handler, *options,
+            "--env", f"EDDY_ANALYTICS_ENDPOINT={self.server.endpoint}",
+            "--env", f"AWS_ACCESS_KEY_ID={ACCESS_KEY}",
+            "--env", f"AWS_SECRET_ACCESS_KEY={SECRET_KEY}")
 
     @classmethod
     def create_tables(cls):

@@ -46,10 +46,6 @@ class AuditTestCase(SampleTestCase):
     def setUpClass(cls):
         cls.work = cls.scratch("eddy-audit-")
         cls.log_path = Path(cls.work.name) / "audit.jsonl"
-        # The workers inherit the server's environment (and so every restart
-        # of this class's server).
-        cls.saved_env = os.environ.get("EDDY_AUDIT_LOG")
-        os.environ["EDDY_AUDIT_LOG"] = str(cls.log_path)
         super().setUpClass()
         cls.library = sample_library("audit")
         cls.tool = audit_tool()
@@ -59,11 +55,13 @@ class AuditTestCase(SampleTestCase):
         try:
             super().tearDownClass()
         finally:
-            if cls.saved_env is None:
-                os.environ.pop("EDDY_AUDIT_LOG", None)
-            else:
-                os.environ["EDDY_AUDIT_LOG"] = cls.saved_env
             cls.work.cleanup()
+
+    def create_trigger(self, table, handler, *options):
+        """Every trigger of these tests writes to self.log_path (its
+        workers' environment)."""
+        return super().create_trigger(table, handler, *options,
+                                      "--env", f"EDDY_AUDIT_LOG={self.log_path}")
 
     def verify(self, path, *args):
         done = subprocess.run([self.tool, "verify", str(path), *args],

@@ -45,8 +45,8 @@ LWW = ("attribute_not_exists(version) OR version < :v OR "
 
 
 class PeerServer(EddyServer):
-    """An Eddy whose handlers replicate to `peer_port` as origin `origin`:
-    the settings are the server's environment, which its workers inherit."""
+    """An Eddy whose replicate triggers send to `peer_port` as origin
+    `origin`: the settings are the triggers' environment (--env)."""
 
     def __init__(self, origin, port, peer_port):
         super().__init__(port=port, extra_args=("--handler-dir", str(LIB_DIR)))
@@ -60,10 +60,9 @@ class PeerServer(EddyServer):
             "AWS_DEFAULT_REGION": "us-east-1",
         }
 
-    def command(self):
-        # `env` execs eddy in place: same pid, so signals reach the server.
-        return ["env", *(f"{k}={v}" for k, v in self.settings.items()),
-                *super().command()]
+    def trigger_env(self):
+        """The --env options of this side's replicate triggers."""
+        return [arg for k, v in self.settings.items() for arg in ("--env", f"{k}={v}")]
 
 
 def two_free_ports():
@@ -152,7 +151,7 @@ class ReplicateSampleTest(unittest.TestCase):
                                      "StreamViewType": "NEW_AND_OLD_IMAGES"})
         for server in (self.a, self.b):
             self.eddy(server, "trigger", "create", "--table", table,
-                      "--handler", self.library)
+                      "--handler", self.library, *server.trigger_env())
         return table
 
     def status(self, server, table):
@@ -356,7 +355,7 @@ class ReplicateSampleTest(unittest.TestCase):
         self.assertEqual(self.status(self.a, table)["Metrics"]["DeadLettered"], 0)
 
     # The same handler works against DynamoDB: its requests carry a valid
-    # SigV4 signature for the region and the credentials of the server's
+    # SigV4 signature for the region and the credentials of the trigger's
     # environment (the session token too, signed), as AWS checks them.
     def test_requests_are_signed_for_dynamodb(self):
         fake = FakeDynamoDb(secret="fake-secret")
@@ -379,7 +378,7 @@ class ReplicateSampleTest(unittest.TestCase):
             StreamSpecification={"StreamEnabled": True,
                                  "StreamViewType": "NEW_AND_OLD_IMAGES"})
         self.eddy(server, "trigger", "create", "--table", table,
-                  "--handler", self.library)
+                  "--handler", self.library, *server.trigger_env())
         self.assertTrue(self.put(client, table, "x", 7, "c"))
         client.delete_item(TableName=table, Key={"p": {"S": "x"}})
         self.eddy(server, "trigger", "wait", "--table", table, "--timeout", "60",

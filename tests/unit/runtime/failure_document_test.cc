@@ -103,5 +103,71 @@ TEST_F(FailureDocumentTest, AppendsLines) {
   std::filesystem::remove(path);
 }
 
+// The server's failure directory: a file in it, or nothing.
+class ConfineFailureFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() /
+            ("eddy-confine-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_ / "failures" / "sub");
+    std::filesystem::create_directories(root_ / "outside");
+    dir_ = std::filesystem::canonical(root_ / "failures").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  std::string Refusal(const std::string& path) {
+    Result<std::string> r = ConfineFailureFile(dir_, path);
+    EXPECT_FALSE(r.ok()) << path << " was accepted as " << *r;
+    if (r.ok()) return "";
+    EXPECT_TRUE(r.status().IsInvalidArgument());
+    return r.status().message();
+  }
+
+  std::filesystem::path root_;
+  std::string dir_;
+};
+
+TEST_F(ConfineFailureFileTest, RelativeNamesAreFilesInTheDirectory) {
+  EXPECT_EQ(*ConfineFailureFile(dir_, "orders.jsonl"), dir_ + "/orders.jsonl");
+  EXPECT_EQ(*ConfineFailureFile(dir_, "sub/orders.jsonl"),
+            dir_ + "/sub/orders.jsonl");
+  EXPECT_EQ(*ConfineFailureFile(dir_, "./sub/./orders.jsonl"),
+            dir_ + "/sub/orders.jsonl");
+}
+
+TEST_F(ConfineFailureFileTest, AbsolutePathsInTheDirectoryAreAccepted) {
+  EXPECT_EQ(*ConfineFailureFile(dir_, dir_ + "/orders.jsonl"),
+            dir_ + "/orders.jsonl");
+}
+
+TEST_F(ConfineFailureFileTest, AnythingElseIsRefusedWithTheFix) {
+  EXPECT_THAT(Refusal("/etc/cron.d/evil"),
+              ::testing::AllOf(::testing::HasSubstr("outside " + dir_),
+                               ::testing::HasSubstr("--failure-dir")));
+  EXPECT_THAT(Refusal("../outside/x.jsonl"), ::testing::HasSubstr("'..'"));
+  EXPECT_THAT(Refusal(dir_ + "/../outside/x.jsonl"),
+              ::testing::HasSubstr("'..'"));
+  EXPECT_THAT(Refusal("missing/x.jsonl"),
+              ::testing::HasSubstr("cannot be resolved"));
+  EXPECT_THAT(Refusal("sub/"), ::testing::HasSubstr("names a directory"));
+  EXPECT_THAT(Refusal("sub"), ::testing::HasSubstr("not a regular file"));
+}
+
+TEST_F(ConfineFailureFileTest, SymbolicLinksOutAreRefused) {
+  // A directory link leading out, and a file link leading anywhere.
+  std::filesystem::create_directory_symlink(root_ / "outside",
+                                            root_ / "failures" / "out");
+  EXPECT_THAT(Refusal("out/x.jsonl"), ::testing::HasSubstr("outside"));
+  std::filesystem::create_symlink(root_ / "outside" / "target",
+                                  root_ / "failures" / "link.jsonl");
+  EXPECT_THAT(Refusal("link.jsonl"), ::testing::HasSubstr("symbolic link"));
+  // And at write time too, should one appear after the check.
+  Status s = AppendLineDurably(dir_ + "/link.jsonl", "{}");
+  EXPECT_TRUE(s.IsIOError());
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("symbolic link"));
+  EXPECT_FALSE(std::filesystem::exists(root_ / "outside" / "target"));
+}
+
 }  // namespace
 }  // namespace eddy::runtime::dispatcher

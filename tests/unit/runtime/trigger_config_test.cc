@@ -89,12 +89,15 @@ TEST_F(TriggerConfigTest, UnsupportedOptionsAreRefused) {
               ::testing::HasSubstr("not supported yet"));
 }
 
-TEST_F(TriggerConfigTest, OnFailureIsAnAbsoluteFileOrATable) {
+TEST_F(TriggerConfigTest, OnFailureIsAFileOrATable) {
   TriggerConfig c = Valid();
   c.on_failure = "sqs:queue";
   EXPECT_TRUE(ValidateTriggerConfig(c).IsInvalidArgument());
-  c.on_failure = "file:relative.jsonl";
+  c.on_failure = "file:";
   EXPECT_TRUE(ValidateTriggerConfig(c).IsInvalidArgument());
+  // Where a file may be is the server's rule (ConfineFailureFile).
+  c.on_failure = "file:relative.jsonl";
+  EXPECT_TRUE(ValidateTriggerConfig(c).ok());
   c.on_failure = "file:/tmp/dlq.jsonl";
   EXPECT_TRUE(ValidateTriggerConfig(c).ok());
   EXPECT_EQ(c.OnFailureFile(), "/tmp/dlq.jsonl");
@@ -127,6 +130,74 @@ TEST_F(TriggerConfigTest, JsonRoundTrip) {
   EXPECT_TRUE(back.report_batch_item_failures);
   EXPECT_EQ(back.max_retries, 3);
   EXPECT_FALSE(back.enabled);
+}
+
+// The environment persists with its values, and the admin API's form masks
+// them (names and the inherited list stay visible).
+TEST_F(TriggerConfigTest, EnvironmentRoundTripsAndMasks) {
+  TriggerConfig c = Valid();
+  c.environment = {{"TABLE", "Orders"}, {"API_TOKEN", "s3cr3t"}};
+  c.inherit_environment = {"AWS_ACCESS_KEY_ID"};
+  ASSERT_TRUE(ValidateTriggerConfig(c).ok());
+  auto write = [&c](bool mask) {
+    rapidjson::StringBuffer buf;
+    TriggerJsonWriter w(buf);
+    w.StartObject();
+    WriteTriggerConfigMembers(c, &w, mask);
+    w.EndObject();
+    return std::string(buf.GetString());
+  };
+  TriggerConfig back;
+  ASSERT_TRUE(Parse(write(false).c_str(), &back).ok());
+  EXPECT_EQ(back.environment, c.environment);
+  EXPECT_EQ(back.inherit_environment, c.inherit_environment);
+  const std::string masked = write(true);
+  EXPECT_THAT(masked, ::testing::HasSubstr(
+                          R"("Environment":{"Variables":{"API_TOKEN":"****",)"
+                          R"("TABLE":"****"},"Inherit":["AWS_ACCESS_KEY_ID"]})"));
+  EXPECT_THAT(masked, ::testing::Not(::testing::HasSubstr("s3cr3t")));
+  // An update's Environment replaces the whole set.
+  ASSERT_TRUE(Parse(R"({"Environment":{"Variables":{"B":"2"}}})", &back, true)
+                  .ok());
+  EXPECT_EQ(back.environment.size(), 1u);
+  EXPECT_TRUE(back.inherit_environment.empty());
+}
+
+// Lambda's limits on names and size; only AWS_* may be inherited.
+TEST_F(TriggerConfigTest, EnvironmentRules) {
+  TriggerConfig c = Valid();
+  c.environment = {{"9LIVES", "x"}};
+  EXPECT_TRUE(ValidateTriggerConfig(c).IsInvalidArgument());
+  c.environment = {{"BIG", std::string(4094, 'x')}};
+  EXPECT_TRUE(ValidateTriggerConfig(c).IsInvalidArgument());
+  c.environment = {{"BIG", std::string(4093, 'x')}};
+  EXPECT_TRUE(ValidateTriggerConfig(c).ok());
+  c.inherit_environment = {"DATABASE_PASSWORD"};
+  EXPECT_TRUE(ValidateTriggerConfig(c).IsInvalidArgument());
+  EXPECT_TRUE(Parse(R"({"Environment":{"Variables":{"A":1}}})", &c)
+                  .IsInvalidArgument());
+}
+
+// A worker gets the trigger's variables, PATH, HOME, the locale and the
+// AWS_* variables it names, and nothing else of the server's.
+TEST_F(TriggerConfigTest, WorkerEnvironmentIsClean) {
+  TriggerConfig c = Valid();
+  c.environment = {{"GREETING", "hi"}, {"HOME", "/srv/h"}};
+  c.inherit_environment = {"AWS_REGION", "AWS_PROFILE"};
+  std::string entries[] = {"PATH=/usr/bin",         "HOME=/root",
+                           "LANG=C.UTF-8",          "LC_TIME=en_GB.UTF-8",
+                           "AWS_REGION=eu-west-1",  "AWS_SECRET_ACCESS_KEY=x",
+                           "DATABASE_PASSWORD=pw",  "NOEQUALS"};
+  std::vector<char*> server_env;
+  for (std::string& e : entries) server_env.push_back(e.data());
+  server_env.push_back(nullptr);
+  EXPECT_THAT(WorkerEnvironment(c, server_env.data()),
+              ::testing::ElementsAre("AWS_REGION=eu-west-1", "GREETING=hi",
+                                     "HOME=/srv/h", "LANG=C.UTF-8",
+                                     "LC_TIME=en_GB.UTF-8", "PATH=/usr/bin"));
+  char* empty[] = {nullptr};
+  EXPECT_THAT(WorkerEnvironment(Valid(), empty),
+              ::testing::ElementsAre("PATH=/usr/local/bin:/usr/bin:/bin"));
 }
 
 // An update may not move a trigger to another table or start position.

@@ -16,11 +16,15 @@ out.
   python3 bench/instructions.py --ops get,query --n1 500 --n2 2500
   python3 bench/instructions.py --ops get,put --auth   # + each with --auth
   python3 bench/instructions.py --ops get --tls        # all over HTTPS
+  python3 bench/instructions.py --ops put,overwrite --pitr  # + PITR on
 
 The first binary is the baseline; later ones are reported as ratios to it.
 With --auth every binary is also measured serving with `--auth` (one
 allow-all identity; every request verified), reported as "<binary> --auth".
-The client signs every request for real either way.
+The client signs every request for real either way. With --pitr every
+binary is also measured with point-in-time recovery on for the table
+("<binary> pitr"). Ops: get, query, put (new items), overwrite (PutItem
+over the pre-loaded items, so each write replaces one).
 """
 
 import argparse
@@ -53,11 +57,14 @@ def requests_for(op, n, partitions, per_partition, seed):
         elif op == "put":
             yield "PutItem", {"TableName": TABLE,
                               "Item": bench.item(f"w{k}", "s0", k, rng)}
+        elif op == "overwrite":
+            yield "PutItem", {"TableName": TABLE,
+                              "Item": bench.item(f"p{i}", f"s{j}", k, rng)}
         else:
             raise ValueError(op)
 
 
-def instructions(binary, op, n, args, auth=False):
+def instructions(binary, op, n, args, auth=False, pitr=False):
     """Total user-space instructions of a server that served `n` requests."""
     tmp = tempfile.mkdtemp(prefix="eddy-instructions-")
     out = os.path.join(tmp, "callgrind.out")
@@ -81,6 +88,12 @@ def instructions(binary, op, n, args, auth=False):
         client = bench.Client("127.0.0.1", port, timeout=120,
                               ssl_context=context)
         bench.create_table(client, TABLE)
+        if pitr:
+            status, reply = client.call("UpdateContinuousBackups", {
+                "TableName": TABLE, "PointInTimeRecoverySpecification": {
+                    "PointInTimeRecoveryEnabled": True}})
+            if status != 200:
+                raise RuntimeError(f"UpdateContinuousBackups: {reply}")
         bench.preload("127.0.0.1", port, TABLE, args.partitions,
                       args.per_partition, args.seed, workers=2,
                       ssl_context=context)
@@ -123,31 +136,41 @@ def main():
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--auth", action="store_true",
                    help="also measure each binary serving with --auth")
+    p.add_argument("--pitr", action="store_true",
+                   help="also measure each binary with point-in-time "
+                        "recovery on")
     p.add_argument("--tls", action="store_true",
                    help="serve and send over HTTPS (a throwaway certificate)")
     args = p.parse_args()
     args.eddy_threads, args.pin = 1, False  # for bench.server_command
     binaries = args.eddy_bin or [os.path.join(REPO, "build", "bin", "eddy")]
     ops = [o.strip() for o in args.ops.split(",") if o.strip()]
-    configs = [(b, False) for b in binaries]
+    configs = [(b, False, False) for b in binaries]
     if args.auth:
-        configs = [(b, auth) for b in binaries for auth in (False, True)]
+        configs = [(b, auth, False) for b in binaries for auth in (False, True)]
+    if args.pitr:
+        configs = [(b, auth, pitr) for b, auth, _ in configs
+                   for pitr in (False, True)]
+
+    def label(binary, auth, pitr):
+        return binary + (" --auth" if auth else "") + (" pitr" if pitr else "")
+
     results = {}
     for op in ops:
-        for binary, auth in configs:
-            lo = instructions(binary, op, args.n1, args, auth)
-            hi = instructions(binary, op, args.n2, args, auth)
+        for binary, auth, pitr in configs:
+            lo = instructions(binary, op, args.n1, args, auth, pitr)
+            hi = instructions(binary, op, args.n2, args, auth, pitr)
             per = (hi - lo) / (args.n2 - args.n1)
-            results[(op, binary, auth)] = per
-            bench.log(f"{op} {binary}{' --auth' if auth else ''}: "
+            results[(op, binary, auth, pitr)] = per
+            bench.log(f"{op} {label(binary, auth, pitr)}: "
                       f"{per:,.0f} instructions/request")
     print("| op | binary | instructions/request | ratio to first |")
     print("|---|---|---:|---:|")
     for op in ops:
-        base = results[(op, binaries[0], False)]
-        for binary, auth in configs:
-            per = results[(op, binary, auth)]
-            print(f"| {op} | {binary}{' --auth' if auth else ''} | {per:,.0f} "
+        base = results[(op, binaries[0], False, False)]
+        for binary, auth, pitr in configs:
+            per = results[(op, binary, auth, pitr)]
+            print(f"| {op} | {label(binary, auth, pitr)} | {per:,.0f} "
                   f"| {per / base:.3f} |")
 
 

@@ -4,6 +4,7 @@
 //              [--max-connections N] [--max-inflight N]
 //              [--idle-timeout 60s] [--request-timeout 60s]
 //              [--stream-shards N] [--stream-retention 24h]
+//              [--pitr-retention 35d] [--job-nice 19] [--export-dir DIR]
 //              [--stream-shard-rollover 4h]
 //              [--ttl-interval 60s] [--tls-cert FILE --tls-key FILE]
 //              [--worker-endpoint ipc://...|tcp://...] [--worker-bin PATH]
@@ -14,6 +15,7 @@
 //   eddy trigger create|update|delete|list|status|wait ... [--endpoint URL]
 //   eddy ttl sweep [--table T] [--endpoint-url URL]
 //   eddy auth add NAME [--policy FILE | --allow-all] [--auth FILE]
+//   eddy snapshot --to DIR [--endpoint URL]
 //   eddy runner --endpoint URL --table T --handler LIB.so --group NAME
 //               [--lease-duration 10s] [--metrics-port P] [every option of
 //               trigger create]
@@ -43,12 +45,14 @@
 #include <vector>
 
 #include "api/api_handler.h"
+#include "api/data_transfer.h"
 #include "auth/authenticator.h"
 #include "auth/identity_store.h"
 #include "cli/auth_cli.h"
 #include "cli/client_flags.h"
-#include "cli/runner_cli.h"
 #include "cli/handler_cli.h"
+#include "cli/runner_cli.h"
+#include "cli/snapshot_cli.h"
 #include "cli/stream_tail.h"
 #include "cli/trigger_cli.h"
 #include "cli/ttl_cli.h"
@@ -75,6 +79,9 @@ struct ServeOptions {
   std::string log_level = "info";
   uint32_t stream_shards = 4;
   std::string stream_retention = "24h";
+  std::string pitr_retention = "35d";
+  int job_nice = 19;                   // Backups, restores, exports, imports.
+  std::string export_dir;              // "": exports and imports refused.
   std::string stream_rollover = "4h";  // "0": shards never roll over.
   std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
   std::string worker_endpoint;       // "": ipc:// in the data directory.
@@ -203,6 +210,17 @@ int Serve(const ServeOptions& options) {
     return 2;
   }
   db_options.ttl_sweep_interval_ms = ParseDuration(options.ttl_interval);
+  db_options.pitr_retention_ms = ParseDuration(options.pitr_retention);
+  if (db_options.pitr_retention_ms <= 0) {
+    server_log->critical(
+        "--pitr-retention must be a positive duration (e.g. 35d, 24h)");
+    return 2;
+  }
+  if (options.job_nice < 0 || options.job_nice > 19) {
+    server_log->critical("--job-nice must be between 0 and 19");
+    return 2;
+  }
+  db_options.job_nice = options.job_nice;
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     server_log->critical(
         "--tls-cert and --tls-key go together: give both (PEM files) to "
@@ -251,6 +269,8 @@ int Serve(const ServeOptions& options) {
   }
   eddy::runtime::api::EndpointConfig config;
   config.region = options.region;
+  config.pitr_retention_days = std::max<int64_t>(
+      1, db_options.pitr_retention_ms / (24LL * 60 * 60 * 1000));
   std::unique_ptr<eddy::runtime::auth::IdentityStore> identities;
   if (!options.auth_file.empty()) {
     eddy::runtime::auth::IdentityStore::Options auth_options;
@@ -322,6 +342,22 @@ int Serve(const ServeOptions& options) {
   auto handler = std::make_shared<eddy::runtime::api::ApiHandler>(
       db->get(), config, api_log, &authenticator, dispatcher->get(), *cors,
       std::move(capacity));
+  // Exports and imports: records in <data>/exports, files in --export-dir.
+  eddy::runtime::api::DataTransfer::Options transfer_options;
+  transfer_options.data_dir = options.data_dir;
+  if (!options.export_dir.empty()) {
+    std::error_code dir_error;
+    transfer_options.export_dir =
+        std::filesystem::absolute(options.export_dir, dir_error).string();
+  }
+  transfer_options.nice = options.job_nice;
+  eddy::runtime::api::DataTransfer transfer(db->get(), transfer_options,
+                                            store_log);
+  if (eddy::Status started = transfer.Start(); !started.ok()) {
+    server_log->critical("cannot start exports: {}", started.ToString());
+    return 1;
+  }
+  handler->set_transfer(&transfer);
 
   eddy::runtime::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -437,6 +473,7 @@ int Serve(const ServeOptions& options) {
   server_log->info("received {}, shutting down", strsignal(received));
   (*server)->Stop();
   (*dispatcher)->Stop();
+  transfer.Stop();
   eddy::Status closed = (*db)->Close();
   if (!closed.ok()) {
     server_log->error("closing the database failed: {}", closed.ToString());
@@ -505,6 +542,21 @@ int main(int argc, char** argv) {
                    "How long stream records are kept (e.g. 24h, 90m)")
       ->capture_default_str();
 
+  serve_cmd
+      ->add_option("--pitr-retention", serve.pitr_retention,
+                   "How far back point-in-time recovery reaches (e.g. 35d, "
+                   "24h; DynamoDB: 35 days)")
+      ->capture_default_str();
+  serve_cmd->add_option(
+      "--export-dir", serve.export_dir,
+      "ExportTableToPointInTime writes to and ImportTable reads from here: "
+      "S3 bucket B is the folder DIR/B (default: exports and imports "
+      "refused)");
+  serve_cmd
+      ->add_option("--job-nice", serve.job_nice,
+                   "CPU niceness of backups, restores, exports and imports "
+                   "(0-19; 19: they use only what requests leave idle)")
+      ->capture_default_str();
   serve_cmd
       ->add_option("--stream-shard-rollover", serve.stream_rollover,
                    "Close every open stream shard and open a child of it "
@@ -590,6 +642,7 @@ int main(int argc, char** argv) {
   eddy::runtime::cli::TriggerCommands trigger(&app);
   eddy::runtime::cli::TtlCommands ttl(&app);
   eddy::runtime::cli::AuthCommands auth(&app);
+  eddy::runtime::cli::SnapshotCommand snapshot(&app);
   eddy::runtime::cli::RunnerCommands runner(&app);
   eddy::runtime::cli::HandlerCommands handler_cmd(&app);
 
@@ -598,6 +651,7 @@ int main(int argc, char** argv) {
   if (trigger.parsed()) return trigger.Run();
   if (ttl.parsed()) return ttl.Run();
   if (auth.parsed()) return auth.Run();
+  if (snapshot.parsed()) return snapshot.Run();
   if (runner.parsed()) return runner.Run();
   if (handler_cmd.parsed()) return handler_cmd.Run();
   if (tail_cmd->parsed()) {

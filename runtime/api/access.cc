@@ -501,6 +501,45 @@ void DescribeAccess(AccessKind kind, std::string_view action,
     case AccessKind::kPartiqlTransaction:
       DescribePartiqlAccess(kind, ctx, request, with_facts, out);
       return;
+    case AccessKind::kBackupArn:
+      if (auto arn = StringMember(request, "BackupArn")) add(action, *arn);
+      return;
+    case AccessKind::kExportTable:
+      if (auto arn = StringMember(request, "TableArn")) add(action, *arn);
+      return;
+    case AccessKind::kExportArn:
+      if (auto arn = StringMember(request, "ExportArn")) add(action, *arn);
+      return;
+    case AccessKind::kImportTable:
+      if (const rapidjson::Value* p =
+              ObjectMember(request, "TableCreationParameters")) {
+        if (auto name = StringMember(*p, "TableName")) {
+          add(action, TableArn(config, *name));
+        }
+      }
+      return;
+    case AccessKind::kImportArn:
+      if (auto arn = StringMember(request, "ImportArn")) add(action, *arn);
+      return;
+    case AccessKind::kRestoreFromBackup:
+    case AccessKind::kRestoreToPointInTime: {
+      if (kind == AccessKind::kRestoreFromBackup) {
+        if (auto arn = StringMember(request, "BackupArn")) add(action, *arn);
+      } else if (auto arn = StringMember(request, "SourceTableArn")) {
+        add(action, *arn);
+      } else if (auto name = StringMember(request, "SourceTableName")) {
+        add(action, TableArn(config, *name));
+      }
+      if (auto target = StringMember(request, "TargetTableName")) {
+        for (const char* item_action :
+             {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+              "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan",
+              "dynamodb:BatchWriteItem"}) {
+          add(item_action, TableArn(config, *target));
+        }
+      }
+      return;
+    }
     case AccessKind::kCreateTrigger: {
       std::optional<std::string> name = StringMember(request, "Name");
       if (!name && table) {

@@ -48,6 +48,21 @@ enum class AccessKind : uint8_t {
   kPartiqlStatement,    // ExecuteStatement: Statement.
   kPartiqlBatch,        // BatchExecuteStatement: each of Statements.
   kPartiqlTransaction,  // ExecuteTransaction: each of TransactStatements.
+  kBackupArn,           // DescribeBackup, DeleteBackup: BackupArn.
+  // RestoreTableFromBackup: the action on BackupArn, and the item actions
+  // the restore performs on the target table (DynamoDB's rule: PutItem,
+  // UpdateItem, DeleteItem, GetItem, Query, Scan, BatchWriteItem).
+  kRestoreFromBackup,
+  // RestoreTableToPointInTime: the action on the source table
+  // (SourceTableArn or SourceTableName), and the item actions on the target.
+  kRestoreToPointInTime,
+  // ExportTableToPointInTime: the action on TableArn.
+  kExportTable,
+  kExportArn,  // DescribeExport: ExportArn.
+  // ImportTable: the action on the table it creates
+  // (TableCreationParameters.TableName).
+  kImportTable,
+  kImportArn,  // DescribeImport: ImportArn.
 };
 
 struct AccessEntry {

@@ -109,6 +109,27 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
        A::kPartiqlBatch},
       {"DynamoDB_20120810.ExecuteTransaction", &ExecuteTransaction,
        A::kPartiqlTransaction},
+      // Backups and point-in-time recovery (backup_ops.cc).
+      {"DynamoDB_20120810.CreateBackup", &CreateBackup, A::kTable},
+      {"DynamoDB_20120810.DescribeBackup", &DescribeBackup, A::kBackupArn},
+      {"DynamoDB_20120810.ListBackups", &ListBackups, A::kAccount},
+      {"DynamoDB_20120810.DeleteBackup", &DeleteBackup, A::kBackupArn},
+      {"DynamoDB_20120810.RestoreTableFromBackup", &RestoreTableFromBackup,
+       A::kRestoreFromBackup},
+      {"DynamoDB_20120810.UpdateContinuousBackups", &UpdateContinuousBackups,
+       A::kTable},
+      {"DynamoDB_20120810.DescribeContinuousBackups",
+       &DescribeContinuousBackups, A::kTable},
+      {"DynamoDB_20120810.RestoreTableToPointInTime",
+       &RestoreTableToPointInTime, A::kRestoreToPointInTime},
+      // Exports and imports (transfer_ops.cc).
+      {"DynamoDB_20120810.ExportTableToPointInTime", &ExportTableToPointInTime,
+       A::kExportTable},
+      {"DynamoDB_20120810.DescribeExport", &DescribeExport, A::kExportArn},
+      {"DynamoDB_20120810.ListExports", &ListExports, A::kAccount},
+      {"DynamoDB_20120810.ImportTable", &ImportTable, A::kImportTable},
+      {"DynamoDB_20120810.DescribeImport", &DescribeImport, A::kImportArn},
+      {"DynamoDB_20120810.ListImports", &ListImports, A::kAccount},
       {"DynamoDBStreams_20120810.ListStreams", &ListStreams, A::kAccount},
       {"DynamoDBStreams_20120810.DescribeStream", &DescribeStream, A::kStream},
       {"DynamoDBStreams_20120810.GetShardIterator", &GetShardIterator,
@@ -125,6 +146,9 @@ ApiHandler::ApiHandler(store::Database* db, EndpointConfig config,
       {"EddyAdmin_20261126.ReplayTrigger", &ReplayTrigger, A::kTrigger},
       {"EddyAdmin_20261126.SweepExpiredItems", &SweepExpiredItems,
        A::kTableOrAll},
+      // A consistent copy of the whole data directory (`eddy snapshot`).
+      {"EddyAdmin_20261126.CreateSnapshot", &CreateSnapshot, A::kAccount},
+      {"EddyAdmin_20261126.DescribeSnapshot", &DescribeSnapshot, A::kAccount},
   };
   static_assert(std::size(kOps) == std::tuple_size_v<decltype(operations_)>);
   for (size_t i = 0; i < std::size(kOps); ++i) {
@@ -289,7 +313,8 @@ void ApiHandler::HandleDynamo(const HttpRequest& request,
                          &transaction_tokens_,
                          request.Header("host"),
                          request.body.size(),
-                         capacity_.get()};
+                         capacity_.get(),
+                         transfer_};
     try {
       auth::AuthResult who;
       status = Authenticate(request, entry->action, &who);
@@ -483,6 +508,19 @@ void ApiHandler::Metrics(HttpResponse* response) const {
            std::to_string(capacity_->throttled_reads()) + "\n";
     out += "eddy_throttled_requests_total{use=\"write\"} " +
            std::to_string(capacity_->throttled_writes()) + "\n";
+  }
+  out +=
+      "# HELP eddy_table_disk_bytes LevelDB's estimate of a table's bytes on "
+      "disk (compressed, flushed to its table files), by part: items, or "
+      "history (point-in-time recovery).\n"
+      "# TYPE eddy_table_disk_bytes gauge\n";
+  for (const std::string& table : db_->ListTables(std::nullopt, SIZE_MAX)) {
+    Result<store::Database::DiskUsage> usage = db_->ApproximateDiskUsage(table);
+    if (!usage.ok()) continue;  // Being restored, or deleted meanwhile.
+    out += "eddy_table_disk_bytes{table=\"" + table + "\",part=\"items\"} " +
+           std::to_string(usage->item_bytes) + "\n";
+    out += "eddy_table_disk_bytes{table=\"" + table + "\",part=\"history\"} " +
+           std::to_string(usage->history_bytes) + "\n";
   }
   if (dispatcher_ != nullptr) dispatcher_->AppendMetrics(&out);
   response->headers.emplace_back("Content-Type", "text/plain; version=0.0.4");

@@ -79,6 +79,9 @@ class ApiHandler {
              std::unique_ptr<CapacityLimiter> capacity = nullptr);
 
   void Handle(const HttpRequest& request, HttpResponse* response);
+  // Exports and imports (api/data_transfer.h); set before serving. Not
+  // owned; must outlive the handler's requests.
+  void set_transfer(DataTransfer* transfer) { transfer_ = transfer; }
 
   // The answer to a request the transport sheds under overload
   // (HttpServerOptions::overload_handler; the request is empty for a
@@ -127,11 +130,12 @@ class ApiHandler {
   EndpointConfig config_;
   CorsPolicy cors_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::array<OperationEntry, 37> operations_;
+  std::array<OperationEntry, 53> operations_;
   // X-Amz-Target -> its entry in operations_.
   std::unordered_map<std::string_view, OperationEntry*> operations_by_target_;
   TransactionTokens transaction_tokens_;
   std::unique_ptr<CapacityLimiter> capacity_;  // Null: not enforced.
+  DataTransfer* transfer_ = nullptr;
   std::atomic<uint64_t> unknown_operations_{0};
   // Authentication failures by AuthFailure::Kind.
   std::array<std::atomic<uint64_t>, 4> auth_failures_{};

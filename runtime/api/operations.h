@@ -26,9 +26,13 @@ namespace eddy::runtime::api {
 struct EndpointConfig {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
+  // The point-in-time recovery window (--pitr-retention), in whole days as
+  // DescribeContinuousBackups' RecoveryPeriodInDays reports it.
+  int64_t pitr_retention_days = 35;
 };
 
 class TransactionTokens;
+class DataTransfer;
 class CapacityLimiter;
 
 struct OperationContext {
@@ -48,6 +52,8 @@ struct OperationContext {
   // null otherwise (capacity.h). Operations report what they consume with
   // ReportConsumed; batch operations admit each item with AdmitCapacity.
   CapacityLimiter* capacity = nullptr;
+  // Exports and imports (null: refused as not enabled).
+  DataTransfer* transfer = nullptr;
 };
 
 // Every operation has this shape. `request` is the parsed body (an object);
@@ -110,6 +116,45 @@ ApiStatus DescribeLimits(const OperationContext&, const rapidjson::Value&,
 ApiStatus DescribeEndpoints(const OperationContext&, const rapidjson::Value&,
                             JsonWriter*);
 
+// Exports (transfer_ops.cc).
+ApiStatus ExportTableToPointInTime(const OperationContext&,
+                                   const rapidjson::Value&, JsonWriter*);
+ApiStatus DescribeExport(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus ListExports(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus ImportTable(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus DescribeImport(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus ListImports(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+// The admin API's whole-server snapshots (transfer_ops.cc, `eddy
+// snapshot`): CreateSnapshot {Directory} and DescribeSnapshot {SnapshotId}
+// -> {Snapshot: {SnapshotId, Directory, Status, StartTime, EndTime,
+// FilesTotal, FilesCopied, BytesTotal, BytesCopied, FailureMessage}}.
+ApiStatus CreateSnapshot(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus DescribeSnapshot(const OperationContext&, const rapidjson::Value&,
+                           JsonWriter*);
+// Backups and point-in-time recovery (backup_ops.cc).
+ApiStatus CreateBackup(const OperationContext&, const rapidjson::Value&,
+                       JsonWriter*);
+ApiStatus DescribeBackup(const OperationContext&, const rapidjson::Value&,
+                         JsonWriter*);
+ApiStatus ListBackups(const OperationContext&, const rapidjson::Value&,
+                      JsonWriter*);
+ApiStatus DeleteBackup(const OperationContext&, const rapidjson::Value&,
+                       JsonWriter*);
+ApiStatus RestoreTableFromBackup(const OperationContext&,
+                                 const rapidjson::Value&, JsonWriter*);
+ApiStatus UpdateContinuousBackups(const OperationContext&,
+                                  const rapidjson::Value&, JsonWriter*);
+ApiStatus DescribeContinuousBackups(const OperationContext&,
+                                    const rapidjson::Value&, JsonWriter*);
+ApiStatus RestoreTableToPointInTime(const OperationContext&,
+                                    const rapidjson::Value&, JsonWriter*);
+
 // DynamoDB Streams (target prefix DynamoDBStreams_20120810).
 ApiStatus ListStreams(const OperationContext&, const rapidjson::Value&,
                       JsonWriter*);
@@ -151,9 +196,21 @@ ApiStatus SweepExpiredItems(const OperationContext&, const rapidjson::Value&,
 std::string TableArn(const EndpointConfig& config, const std::string& table);
 std::string StreamArn(const EndpointConfig& config, const std::string& table,
                       const std::string& label);
+// arn:aws:dynamodb:<region>:<account>:table/<table>/backup/<id>
+std::string BackupArn(const EndpointConfig& config, const std::string& table,
+                      const std::string& id);
+// A TableDescription object (DescribeTable's Table, CreateTable's and the
+// restores' TableDescription), with RestoreSummary for a restored table.
+void WriteTableDescription(const OperationContext& ctx,
+                           const store::TableInfo& info, JsonWriter* w);
 
 // Reads and validates TableName (required; 3..255 chars of [a-zA-Z0-9_.-]).
 ApiStatus ReadTableName(const Params& params, std::string* name);
+// CreateTable's request (TableName, KeySchema, AttributeDefinitions,
+// BillingMode, throughput, indexes, stream, ...) as a table schema, with
+// CreateTable's checks and errors (also ImportTable's
+// TableCreationParameters).
+ApiStatus ReadCreateTableSchema(const Params& params, store::TableSchema* out);
 // Reads TableName that the operation's RequestSchema has already validated.
 ApiStatus ReadCheckedTableName(const Params& params, std::string* name);
 // The same checks for a table name given elsewhere (batch request maps).

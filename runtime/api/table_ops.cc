@@ -41,6 +41,8 @@ std::string_view StatusName(TableStatus status) {
 
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
+}  // namespace
+
 void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
                            JsonWriter* w) {
   const TableSchema& s = info.schema;
@@ -125,10 +127,28 @@ void WriteTableDescription(const OperationContext& ctx, const TableInfo& info,
     w->Key("LatestStreamArn");
     Str(w, StreamArn(*ctx.config, s.name, latest.label));
   }
+  if (info.restore && info.restore->import_id.empty()) {
+    const TableInfo::Restore& r = *info.restore;
+    w->Key("RestoreSummary");
+    w->StartObject();
+    if (!r.backup_id.empty()) {
+      w->Key("SourceBackupArn");
+      Str(w, BackupArn(*ctx.config, r.source_table_name, r.backup_id));
+    }
+    w->Key("SourceTableArn");
+    Str(w, TableArn(*ctx.config, r.source_table_name));
+    w->Key("RestoreDateTime");
+    w->Double(Seconds(r.restore_time_ms));
+    w->Key("RestoreInProgress");
+    w->Bool(r.in_progress);
+    w->EndObject();
+  }
   w->Key("DeletionProtectionEnabled");
   w->Bool(s.deletion_protection);
   w->EndObject();
 }
+
+namespace {
 
 // {"TableDescription": {...}}: the answer of CreateTable, UpdateTable and
 // DeleteTable.
@@ -296,10 +316,8 @@ ApiStatus FindTable(const OperationContext& ctx, const std::string& name,
   return ApiStatus();
 }
 
-ApiStatus CreateTable(const OperationContext& ctx,
-                      const rapidjson::Value& request, JsonWriter* out) {
-  Params params(request);
-  TableSchema schema;
+ApiStatus ReadCreateTableSchema(const Params& params, TableSchema* out) {
+  TableSchema& schema = *out;
   API_RETURN_IF_ERROR(ReadTableName(params, &schema.name));
 
   ConstraintErrors errors;
@@ -446,7 +464,13 @@ ApiStatus CreateTable(const OperationContext& ctx,
   const rapidjson::Value* tags = nullptr;
   API_RETURN_IF_ERROR(params.Array("Tags", &tags));
   if (tags != nullptr) API_RETURN_IF_ERROR(ReadTags(*tags, &schema.tags));
+  return ApiStatus();
+}
 
+ApiStatus CreateTable(const OperationContext& ctx,
+                      const rapidjson::Value& request, JsonWriter* out) {
+  TableSchema schema;
+  API_RETURN_IF_ERROR(ReadCreateTableSchema(Params(request), &schema));
   Result<TableInfo> info = ctx.db->CreateTable(schema);
   if (!info.ok()) return info.status();
   if (ctx.capacity != nullptr) ctx.capacity->Configure(*info);
@@ -463,11 +487,12 @@ ApiStatus DescribeTable(const OperationContext& ctx,
                         const rapidjson::Value& request, JsonWriter* out) {
   std::string name;
   API_RETURN_IF_ERROR(ReadTableName(Params(request), &name));
-  std::shared_ptr<store::Table> table;
-  API_RETURN_IF_ERROR(DescribeExisting(ctx, name, &table));
+  // Also a table being restored (CREATING).
+  std::optional<TableInfo> info = ctx.db->DescribeTable(name);
+  if (!info) return ApiError::ResourceNotFound(TableNotFound(name));
   out->StartObject();
   out->Key("Table");
-  WriteTableDescription(ctx, table->Describe(), out);
+  WriteTableDescription(ctx, *info, out);
   out->EndObject();
   return ApiStatus();
 }
@@ -476,6 +501,15 @@ ApiStatus DeleteTable(const OperationContext& ctx,
                       const rapidjson::Value& request, JsonWriter* out) {
   std::string name;
   API_RETURN_IF_ERROR(ReadTableName(Params(request), &name));
+  if (ctx.db->GetTable(name) == nullptr) {
+    std::optional<TableInfo> restoring = ctx.db->DescribeTable(name);
+    if (restoring && restoring->status == TableStatus::kCreating) {
+      return ApiError::ResourceInUse(
+          "Attempt to change a resource which is still in use: Table is "
+          "being created: " +
+          name);
+    }
+  }
   if (std::shared_ptr<store::Table> table = ctx.db->GetTable(name)) {
     for (const IndexInfo& index : table->Describe().indexes) {
       if (index.status != store::IndexStatus::kActive) {

@@ -1,6 +1,11 @@
 #include "background_env.h"
 
+#include "eddy/store/pacer.h"
+
 #include <sched.h>
+#include <sys/resource.h>
+
+#include <atomic>
 
 #include <string>
 #include <string_view>
@@ -8,6 +13,17 @@
 
 namespace eddy::store {
 namespace {
+
+std::atomic<int64_t> g_background_cpu_micros{0};
+
+int64_t ThreadCpuMicros() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return (static_cast<int64_t>(u.ru_utime.tv_sec) +
+          static_cast<int64_t>(u.ru_stime.tv_sec)) *
+             1000000 +
+         u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+}
 
 bool IsTableFile(const std::string& name) {
   static constexpr std::string_view kSuffix = ".ldb";
@@ -66,7 +82,44 @@ class YieldingEnv final : public leveldb::EnvWrapper {
   const std::function<void()> yield_;
 };
 
+class GatedEnv final : public leveldb::EnvWrapper {
+ public:
+  GatedEnv(leveldb::Env* base, std::shared_mutex* gate)
+      : leveldb::EnvWrapper(base), gate_(gate) {}
+
+  void Schedule(void (*function)(void*), void* arg) override {
+    auto* call = new Call{function, arg, gate_};
+    target()->Schedule(&GatedEnv::Run, call);
+  }
+
+ private:
+  struct Call {
+    void (*function)(void*);
+    void* arg;
+    std::shared_mutex* gate;
+  };
+  static void Run(void* raw) {
+    std::unique_ptr<Call> call(static_cast<Call*>(raw));
+    std::shared_lock<std::shared_mutex> lock(*call->gate);
+    const int64_t before = ThreadCpuMicros();
+    call->function(call->arg);
+    g_background_cpu_micros.fetch_add(ThreadCpuMicros() - before,
+                                      std::memory_order_relaxed);
+  }
+
+  std::shared_mutex* const gate_;
+};
+
 }  // namespace
+
+int64_t LevelDbBackgroundCpuMicros() {
+  return g_background_cpu_micros.load(std::memory_order_relaxed);
+}
+
+std::unique_ptr<leveldb::Env> NewGatedEnv(leveldb::Env* base,
+                                          std::shared_mutex* gate) {
+  return std::make_unique<GatedEnv>(base, gate);
+}
 
 std::unique_ptr<leveldb::Env> NewBackgroundYieldingEnv(
     leveldb::Env* base, size_t yield_bytes, std::function<void()> yield) {

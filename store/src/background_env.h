@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <shared_mutex>
 
 namespace eddy::store {
 
@@ -30,5 +31,12 @@ namespace eddy::store {
 std::unique_ptr<leveldb::Env> NewBackgroundYieldingEnv(
     leveldb::Env* base, size_t yield_bytes,
     std::function<void()> yield = nullptr);
+
+// A LevelDB Env whose background work (each Schedule'd run of flushes and
+// compactions) holds `gate` shared: whoever holds it exclusively (a
+// snapshot copying the files) has LevelDB's files to itself, once the run
+// in progress has ended.
+std::unique_ptr<leveldb::Env> NewGatedEnv(leveldb::Env* base,
+                                          std::shared_mutex* gate);
 
 }  // namespace eddy::store

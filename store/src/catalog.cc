@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <random>
 
+#include "eddy/store/item_codec.h"
+
 namespace eddy::store {
 
 std::string CatalogKey(std::string_view table_name) {
@@ -151,6 +153,17 @@ proto::TableRecord ToRecord(const TableInfo& info, uint64_t id) {
     m->set_size_bytes(index.size_bytes);
   }
   r.set_next_index_id(info.next_index_id);
+  r.set_status(info.status == TableStatus::kCreating ? 1 : 0);
+  if (info.restore) {
+    proto::RestoreMeta* m = r.mutable_restore();
+    m->set_backup_id(info.restore->backup_id);
+    m->set_source_table_name(info.restore->source_table_name);
+    m->set_source_table_id(info.restore->source_table_id);
+    m->set_restore_time_ms(info.restore->restore_time_ms);
+    m->set_in_progress(info.restore->in_progress);
+    m->set_import_id(info.restore->import_id);
+  }
+  r.set_pitr_enabled_ms(info.pitr_enabled_ms);
   return r;
 }
 
@@ -216,6 +229,21 @@ TableInfo FromRecord(const proto::TableRecord& r) {
     info.indexes.push_back(std::move(index));
   }
   info.next_index_id = std::max<uint32_t>(1, r.next_index_id());
+  if (r.status() == 1) {
+    info.status = TableStatus::kCreating;
+  }
+  if (r.has_restore()) {
+    const proto::RestoreMeta& m = r.restore();
+    TableInfo::Restore restore;
+    restore.backup_id = m.backup_id();
+    restore.source_table_name = m.source_table_name();
+    restore.source_table_id = m.source_table_id();
+    restore.restore_time_ms = m.restore_time_ms();
+    restore.in_progress = m.in_progress();
+    restore.import_id = m.import_id();
+    info.restore = std::move(restore);
+  }
+  info.pitr_enabled_ms = r.pitr_enabled_ms();
   return info;
 }
 
@@ -229,6 +257,48 @@ std::string IndexEntryPrefix(uint64_t table_id, uint32_t index_id) {
   std::string key = IndexEntryPrefix(table_id);
   AppendBigEndian32(index_id, &key);
   return key;
+}
+
+std::string HistoryPrefix(uint64_t table_id) {
+  std::string key(1, kHistoryPrefix);
+  AppendBigEndian64(table_id, &key);
+  return key;
+}
+
+std::string HistoryKey(uint64_t table_id, int64_t commit_ms,
+                       uint64_t sequence) {
+  std::string key = HistoryPrefix(table_id);
+  AppendBigEndian64(static_cast<uint64_t>(commit_ms), &key);
+  AppendBigEndian64(sequence, &key);
+  return key;
+}
+
+int64_t HistoryKeyTime(std::string_view key) {
+  return static_cast<int64_t>(ReadBigEndian64(key.substr(9, 8)));
+}
+
+std::string EncodeHistoryEntry(std::string_view db_key,
+                               std::string_view before_encoded) {
+  std::string value;
+  value.reserve(4 + db_key.size() + before_encoded.size());
+  const auto n = static_cast<uint32_t>(db_key.size());
+  for (int i = 0; i < 4; ++i) value.push_back(static_cast<char>(n >> (8 * i)));
+  value.append(db_key);
+  value.append(before_encoded);
+  return value;
+}
+
+Status DecodeHistoryEntry(std::string_view value, std::string_view* db_key,
+                          std::string_view* before) {
+  if (value.size() < 4) return Status::Corruption("short history entry");
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) {
+    n |= static_cast<uint32_t>(static_cast<unsigned char>(value[i])) << (8 * i);
+  }
+  if (value.size() - 4 < n) return Status::Corruption("bad history entry");
+  *db_key = value.substr(4, n);
+  *before = value.substr(4 + n);
+  return Status::OK();
 }
 
 std::string NewUuid() {

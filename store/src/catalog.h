@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <string_view>
 
 #include "eddy/catalog.pb.h"
 #include "eddy/result.h"
+#include "eddy/store/attribute_value.h"
 #include "eddy/store/table_schema.h"
 
 namespace eddy::store {
@@ -28,6 +30,10 @@ inline constexpr char kIntentPrefix = 'x';
 // "s" <table id u64> <stream label> -> RetainedStream: a deleted table's
 // stream, readable until its retention period passes.
 inline constexpr char kRetainedPrefix = 's';
+// "h" <table id u64> <commit ms u64> <sequence u64> -> history entry:
+// point-in-time recovery's undo log (backup.h): the item's LevelDB key and
+// the item before the write.
+inline constexpr char kHistoryPrefix = 'h';
 
 std::string CatalogKey(std::string_view table_name);
 std::string DroppedKey(uint64_t table_id);
@@ -38,6 +44,18 @@ std::string TableItemPrefix(uint64_t table_id);
 std::string IndexEntryPrefix(uint64_t table_id);
 std::string IndexEntryPrefix(uint64_t table_id, uint32_t index_id);
 std::string RetainedStreamKey(uint64_t table_id, std::string_view label);
+std::string HistoryPrefix(uint64_t table_id);
+std::string HistoryKey(uint64_t table_id, int64_t commit_ms, uint64_t sequence);
+// The commit time of a history key. REQUIRES: a HistoryKey.
+int64_t HistoryKeyTime(std::string_view key);
+// A history entry's value: u32 LE length of the db key, the db key, then
+// the item before the write (its stored EncodeItem bytes, as the write
+// read them: never encoded again), empty when there was none.
+std::string EncodeHistoryEntry(std::string_view db_key,
+                               std::string_view before_encoded);
+// Splits an entry; *before is empty when there was no item.
+Status DecodeHistoryEntry(std::string_view value, std::string_view* db_key,
+                          std::string_view* before);
 
 void AppendBigEndian64(uint64_t v, std::string* out);
 void AppendBigEndian32(uint32_t v, std::string* out);

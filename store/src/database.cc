@@ -64,6 +64,8 @@ Status DatabaseImpl::Open() {
     yield_env_ = NewBackgroundYieldingEnv(env, options_.background_yield_bytes);
     env = yield_env_.get();
   }
+  gated_env_ = NewGatedEnv(env, &background_gate_);
+  env = gated_env_.get();
   store_env_ = NewStoreEnv(env);
   lo.env = store_env_.get();
   lo.write_buffer_size = options_.write_buffer_bytes;
@@ -72,6 +74,8 @@ Status DatabaseImpl::Open() {
   EDDY_RETURN_IF_ERROR(db_->Open());
   // Nothing else runs until Open returns: no Use needed.
   leveldb::DB* db = db_->held_db();
+  commit_clock_ = std::make_unique<CommitClock>(options_.clock_ms);
+  commit_clock_->SetSequenceFloor(static_cast<uint64_t>(NowMillis()) * 1000);
 
   // Load the catalog and the tables still being dropped.
   std::unique_ptr<leveldb::Iterator> it(
@@ -84,17 +88,35 @@ Status DatabaseImpl::Open() {
       return Status::Corruption("bad catalog entry " + it->key().ToString());
     }
     next_table_id_ = std::max(next_table_id_, record.id() + 1);
-    tables_[record.name()] = std::make_shared<TableImpl>(
-        db_.get(), options_.sync, record.id(), FromRecord(record), logger_);
+    auto table = std::make_shared<TableImpl>(db_.get(), options_.sync,
+                                             record.id(), FromRecord(record),
+                                             logger_, commit_clock_.get());
+    // A table still being restored is resumed below, never served.
+    (table->Describe().status == TableStatus::kCreating
+         ? restoring_
+         : tables_)[record.name()] = std::move(table);
   }
   for (it->Seek(std::string(1, kDroppedPrefix));
        it->Valid() && it->key()[0] == kDroppedPrefix; it->Next()) {
     uint64_t id = ReadBigEndian64(
         std::string_view(it->key().data() + 1, it->key().size() - 1));
     next_table_id_ = std::max(next_table_id_, id + 1);
-    drop_queue_.push_back({id, std::nullopt});
+    drop_queue_.push_back({id, std::nullopt, {}});
   }
   if (!it->status().ok()) return FromLevelDb(it->status());
+  // The history's latest commit time: a clock set back across a restart
+  // must not stamp an item's next write before its last one.
+  for (const auto& [name, table] : tables_) {
+    const std::string prefix = HistoryPrefix(table->id());
+    std::string end = prefix;
+    AppendBigEndian64(~uint64_t{0}, &end);
+    it->Seek(end);
+    it->Valid() ? it->Prev() : it->SeekToLast();
+    if (it->Valid() && it->key().starts_with(prefix)) {
+      commit_clock_->AtLeast(HistoryKeyTime(
+          std::string_view(it->key().data(), it->key().size())));
+    }
+  }
   it.reset();
 
   std::string value;
@@ -125,6 +147,17 @@ Status DatabaseImpl::Open() {
                     : ", recovered after a crash; recounting items in the "
                       "background");
   dropper_ = std::thread([this] { DropperLoop(); });
+  jobs_ = std::make_unique<JobRunner>(options_.job_threads, options_.job_nice);
+  RemoveInterruptedSnapshots();
+  EDDY_RETURN_IF_ERROR(LoadBackups());
+  for (const auto& [name, table] : restoring_) {
+    const TableInfo info = table->Describe();
+    if (info.restore && !info.restore->import_id.empty()) {
+      continue;  // Its importer resumes or abandons it.
+    }
+    logger_->info("resuming the restore of table {}", name);
+    StartRestore(table);
+  }
   for (const auto& [name, table] : tables_) {
     for (const IndexInfo& index : table->Describe().indexes) {
       if (index.backfilling) StartBackfill(table, index.id);
@@ -170,7 +203,7 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
   EDDY_RETURN_IF_ERROR(db_->CheckWritable());
   {
     std::shared_lock<std::shared_mutex> read(tables_mu_);
-    if (tables_.count(schema.name) != 0) {
+    if (tables_.count(schema.name) != 0 || restoring_.count(schema.name) != 0) {
       return Status::AlreadyExists("Table already exists: " + schema.name);
     }
   }
@@ -220,8 +253,8 @@ Result<TableInfo> DatabaseImpl::CreateTable(const TableSchema& schema) {
   batch.Put(MetaKey("next_table_id"), next_id);
   EDDY_RETURN_IF_ERROR(db_->Write(use, Synced(), &batch));
 
-  auto table =
-      std::make_shared<TableImpl>(db_.get(), options_.sync, id, info, logger_);
+  auto table = std::make_shared<TableImpl>(db_.get(), options_.sync, id, info,
+                                           logger_, commit_clock_.get());
   if (stream) {
     EDDY_RETURN_IF_ERROR(table->WithWritesPaused([&] {
       table->SetStream(stream);
@@ -297,7 +330,7 @@ Result<TableInfo> DatabaseImpl::DeleteTable(const std::string& name) {
   }
   {
     std::lock_guard<std::mutex> drop_lock(drop_mu_);
-    drop_queue_.push_back({table->id(), std::nullopt});
+    drop_queue_.push_back({table->id(), std::nullopt, {}});
   }
   drop_cv_.notify_one();
   logger_->info("deleted table {} (id {}); its streams stay readable for {} ms",
@@ -419,7 +452,7 @@ Status DatabaseImpl::UpdateIndexes(const std::shared_ptr<TableImpl>& table,
         }));
         {
           std::lock_guard<std::mutex> drop_lock(drop_mu_);
-          drop_queue_.push_back({table->id(), id});
+          drop_queue_.push_back({table->id(), id, {}});
         }
         drop_cv_.notify_one();
         logger_->info("deleted index {} of table {}", u.index.name, name);
@@ -563,8 +596,15 @@ std::vector<std::string> DatabaseImpl::ListTables(
   std::vector<std::string> names;
   auto it =
       exclusive_start ? tables_.upper_bound(*exclusive_start) : tables_.begin();
-  for (; it != tables_.end() && names.size() < limit; ++it) {
-    names.push_back(it->first);
+  auto r = exclusive_start ? restoring_.upper_bound(*exclusive_start)
+                           : restoring_.begin();
+  // Both maps in name order, merged.
+  while (names.size() < limit && (it != tables_.end() || r != restoring_.end())) {
+    if (r == restoring_.end() || (it != tables_.end() && it->first < r->first)) {
+      names.push_back((it++)->first);
+    } else {
+      names.push_back((r++)->first);
+    }
   }
   return names;
 }
@@ -578,6 +618,25 @@ std::shared_ptr<TableImpl> DatabaseImpl::FindTable(const std::string& name) {
 
 std::shared_ptr<Table> DatabaseImpl::GetTable(const std::string& name) {
   return FindTable(name);
+}
+
+std::optional<TableInfo> DatabaseImpl::DescribeTable(const std::string& name) {
+  if (std::shared_ptr<TableImpl> table = FindTable(name)) {
+    return table->Describe();
+  }
+  std::shared_ptr<TableImpl> table;
+  {
+    std::shared_lock<std::shared_mutex> read(tables_mu_);
+    auto it = restoring_.find(name);
+    if (it == restoring_.end()) return std::nullopt;
+    table = it->second;
+  }
+  // CREATING until it is served (its record may say ACTIVE a moment
+  // earlier, FinishRestore).
+  TableInfo info = table->Describe();
+  info.status = TableStatus::kCreating;
+  if (info.restore) info.restore->in_progress = true;
+  return info;
 }
 
 std::string DatabaseImpl::StreamDir(uint64_t table_id,
@@ -986,6 +1045,11 @@ void DatabaseImpl::DropperLoop() {
         }
         s = CheckpointStreams();
         if (!s.ok()) logger_->warn("checkpointing streams: {}", s.ToString());
+        s = TrimHistory();
+        if (!s.ok()) {
+          logger_->warn("trimming point-in-time recovery history: {}",
+                        s.ToString());
+        }
         continue;
       }
       work = drop_queue_.front();
@@ -1007,11 +1071,18 @@ void DatabaseImpl::DropperLoop() {
 
 Status DatabaseImpl::RemoveItems(const DropWork& work) {
   std::vector<std::string> prefixes;
-  if (work.index_id) {
+  // Keys at or past `limit` are kept (history entries newer than the
+  // bound).
+  std::string limit;
+  if (!work.history_limit.empty()) {
+    prefixes.push_back(HistoryPrefix(work.table_id));
+    limit = work.history_limit;
+  } else if (work.index_id) {
     prefixes.push_back(IndexEntryPrefix(work.table_id, *work.index_id));
   } else {
     prefixes.push_back(TableItemPrefix(work.table_id));
     prefixes.push_back(IndexEntryPrefix(work.table_id));
+    prefixes.push_back(HistoryPrefix(work.table_id));
   }
   int64_t removed = 0;
   for (const std::string& prefix : prefixes) {
@@ -1025,7 +1096,8 @@ Status DatabaseImpl::RemoveItems(const DropWork& work) {
         std::unique_ptr<leveldb::Iterator> it(
             use.db()->NewIterator(DbHandle::ReadOptions()));
         for (it->Seek(prefix);
-             it->Valid() && it->key().starts_with(prefix) && n < kDropBatch;
+             it->Valid() && it->key().starts_with(prefix) && n < kDropBatch &&
+             (limit.empty() || it->key().compare(limit) < 0);
              it->Next(), ++n) {
           batch.Delete(it->key());
         }
@@ -1037,6 +1109,13 @@ Status DatabaseImpl::RemoveItems(const DropWork& work) {
       std::lock_guard<std::mutex> lock(drop_mu_);
       if (closing_) return Status::OK();  // Resumed at the next Open.
     }
+  }
+  if (!work.history_limit.empty()) {
+    if (removed > 0) {
+      logger_->debug("removed {} history entries of table id {}", removed,
+                     work.table_id);
+    }
+    return Status::OK();
   }
   if (work.index_id) {
     logger_->debug("removed {} entries of deleted index {} of table id {}",
@@ -1064,6 +1143,8 @@ Status DatabaseImpl::Close() {
   drop_cv_.notify_all();
   stopping_ = true;
   sweep_cv_.notify_all();
+  // Jobs first: they hold Uses and are resumed at the next Open.
+  if (jobs_) jobs_->Stop();
   db_->Wake();
   for (std::thread* t : {&sweeper_, &dropper_, &recovery_, &recounter_}) {
     if (t->joinable()) t->join();
@@ -1114,6 +1195,7 @@ Status DatabaseImpl::Close() {
     }
   }
   tables_.clear();
+  restoring_.clear();
   streams_.clear();
   db_->Close();
   logger_->info("closed data directory {}", options_.path);

@@ -30,8 +30,10 @@
 #include <thread>
 #include <vector>
 
+#include "commit_clock.h"
 #include "db_handle.h"
 #include "eddy/store/database.h"
+#include "job_runner.h"
 #include "table_impl.h"
 
 namespace eddy::store {
@@ -57,6 +59,37 @@ class DatabaseImpl final : public Database {
   std::vector<std::string> ListTables(
       const std::optional<std::string>& exclusive_start, size_t limit) override;
   std::shared_ptr<Table> GetTable(const std::string& name) override;
+  std::optional<TableInfo> DescribeTable(const std::string& name) override;
+  Result<BackupInfo> CreateBackup(const std::string& table,
+                                  const std::string& name) override;
+  Result<BackupInfo> DescribeBackup(const std::string& id) override;
+  std::vector<BackupInfo> ListBackups() override;
+  Result<BackupInfo> DeleteBackup(const std::string& id) override;
+  Result<TableInfo> RestoreTableFromBackup(const std::string& id,
+                                           const TableSchema& target) override;
+  Result<ContinuousBackups> UpdateContinuousBackups(const std::string& table,
+                                                    bool enabled) override;
+  Result<ContinuousBackups> DescribeContinuousBackups(
+      const std::string& table) override;
+  Result<TableInfo> RestoreTableToPointInTime(
+      const std::string& source, int64_t time_ms,
+      const TableSchema& target) override;
+  Result<TableInfo> CreateImportTable(const TableSchema& schema,
+                                      const std::string& import_id) override;
+  std::shared_ptr<Table> GetImportTable(const std::string& name) override;
+  Status ResetImportTable(const std::string& name) override;
+  Status FinishImportTable(const std::string& name) override;
+  Status AbandonImportTable(const std::string& name,
+                            const std::string& why) override;
+  Status ReadTableAt(const std::string& name, int64_t time_ms,
+                     const std::function<Status(std::string_view)>& visit,
+                     const std::atomic<bool>& stop) override;
+  Result<DiskUsage> ApproximateDiskUsage(const std::string& table) override;
+  Status Snapshot(const std::string& dir, SnapshotProgress* progress) override;
+  // Test hook: waits until no backup or restore job is queued or running.
+  void TEST_WaitForJobs() { jobs_->WaitIdle(); }
+  // Test hook: holds queued backup and restore jobs (JobRunner::TEST_Hold).
+  void TEST_HoldJobs(bool held) { jobs_->TEST_Hold(held); }
   std::vector<std::shared_ptr<ChangeStream>> ListStreams(
       const std::optional<std::string>& table) override;
   std::shared_ptr<ChangeStream> GetStream(const std::string& table,
@@ -129,6 +162,60 @@ class DatabaseImpl final : public Database {
   // Waits up to `ms` or until Close; false once closing.
   bool PauseUnlessClosing(int64_t ms);
 
+  // --- backups.cc
+
+  std::string BackupsDir() const { return options_.path + "/backups"; }
+  std::string BackupDir(const std::string& id) const {
+    return BackupsDir() + "/" + id;
+  }
+  // Reads the backups' manifests (Open); CREATING ones are taken again.
+  Status LoadBackups();
+  // Writes the backup of `table` from `snapshot` (taken in generation
+  // `generation` of the DbHandle) in the background.
+  void StartBackup(const std::string& id, std::shared_ptr<TableImpl> table,
+                   const leveldb::Snapshot* snapshot, uint64_t generation);
+  Status WriteBackup(const std::string& id, TableImpl* table,
+                     const leveldb::Snapshot** snapshot, uint64_t* generation,
+                     const std::atomic<bool>& stop);
+  // Records a backup's new state in its manifest and in backups_.
+  Status SaveBackup(const BackupInfo& info);
+  // Creates the catalog record of a table being restored (CREATING) and
+  // starts its restore. REQUIRES: catalog_mu_ held.
+  Result<TableInfo> BeginRestore(const TableSchema& target,
+                                 TableInfo::Restore restore);
+  void StartRestore(std::shared_ptr<TableImpl> table);
+  // One attempt: empties the target, then fills it from its source.
+  Status RunRestore(const std::shared_ptr<TableImpl>& table,
+                    const std::atomic<bool>& stop);
+  Status RestoreFromBackupFile(const std::shared_ptr<TableImpl>& table,
+                               const std::string& backup_id,
+                               const std::atomic<bool>& stop);
+  Status RestoreToPointInTime(const std::shared_ptr<TableImpl>& table,
+                              const TableInfo::Restore& restore,
+                              const std::atomic<bool>& stop);
+  // The table being imported under `name`, or null.
+  std::shared_ptr<TableImpl> FindImportTable(const std::string& name);
+  // Visits every item `source` held at time_ms (its current state, with the
+  // writes after time_ms undone), from one snapshot.
+  Status ScanAtPointInTime(const std::shared_ptr<TableImpl>& source,
+                           int64_t time_ms,
+                           const std::function<Status(std::string_view)>& visit,
+                           const std::atomic<bool>& stop);
+  // Makes the restored table ACTIVE, or removes it after a failure whose
+  // reason is logged.
+  Status FinishRestore(const std::shared_ptr<TableImpl>& table);
+  void FailRestore(const std::shared_ptr<TableImpl>& table,
+                   const Status& why);
+  // The restorable window of a table with point-in-time recovery on.
+  ContinuousBackups Window(const TableInfo& info);
+  // Deletes history entries older than the recovery window (maintenance).
+  Status TrimHistory();
+
+  // --- snapshot.cc
+
+  // Removes what snapshots interrupted by a restart left (Open).
+  void RemoveInterruptedSnapshots();
+
   // --- recovery.cc
 
   // Finishes interrupted transactions, then replays the records of every
@@ -162,6 +249,10 @@ class DatabaseImpl final : public Database {
   // LevelDB's Env stack, bottom up: options_.leveldb_env or the default,
   // the background yielding one (if on), the store's guards (store_env.h).
   std::unique_ptr<leveldb::Env> yield_env_;
+  // LevelDB's background work holds background_gate_ shared (a snapshot,
+  // exclusively): snapshot.cc.
+  std::shared_mutex background_gate_;
+  std::unique_ptr<leveldb::Env> gated_env_;
   std::unique_ptr<leveldb::Env> store_env_;
   std::unique_ptr<DbHandle> db_;  // After the Envs: destroyed first.
 
@@ -174,6 +265,17 @@ class DatabaseImpl final : public Database {
   std::map<std::string, std::vector<std::shared_ptr<ChangeStreamImpl>>>
       streams_;
   uint64_t next_table_id_ = 1;  // Guarded by catalog_mu_.
+  // Tables being restored (CREATING): listed and described, never served
+  // (guarded by tables_mu_).
+  std::map<std::string, std::shared_ptr<TableImpl>> restoring_;
+  // Stamps the point-in-time recovery history.
+  std::unique_ptr<CommitClock> commit_clock_;
+  // Every backup by id (guarded by backups_mu_; manifests written under
+  // it too).
+  std::mutex backups_mu_;
+  std::map<std::string, BackupInfo> backups_;
+  // Backups and restores; started by Open, stopped first by Close.
+  std::unique_ptr<JobRunner> jobs_;
   // Ids of transaction intents: unique across restarts because they start
   // from the clock (in microseconds) at every Open.
   std::atomic<uint64_t> next_transaction_id_{0};
@@ -185,6 +287,9 @@ class DatabaseImpl final : public Database {
   struct DropWork {
     uint64_t table_id = 0;
     std::optional<uint32_t> index_id;  // Absent: the whole table.
+    // Non-empty: only the table's history entries before this key (point-
+    // in-time recovery disabled, or trimmed).
+    std::string history_limit;
   };
   std::deque<DropWork> drop_queue_;
   // GSI backfills (stopped early by stopping_; resumed at the next Open).

@@ -162,7 +162,28 @@ void DbHandle::Wake() {
   failure_cv_.notify_all();
 }
 
+Status DbHandle::WithGateClosed(const std::function<Status()>& fn) {
+  std::lock_guard<std::mutex> exclusive(exclusive_mu_);
+  {
+    std::unique_lock<std::mutex> lock(gate_mu_);
+    closed_.store(true, std::memory_order_seq_cst);
+    gate_cv_.wait(lock, [&] { return ActiveUses() == 0; });
+  }
+  held_handle = this;
+  held_depth = 1;
+  Status s = fn();
+  held_handle = nullptr;
+  held_depth = 0;
+  {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    closed_.store(false, std::memory_order_seq_cst);
+  }
+  gate_cv_.notify_all();
+  return s;
+}
+
 Status DbHandle::Reopen(const std::function<Status(leveldb::DB*)>& redo) {
+  std::lock_guard<std::mutex> exclusive(exclusive_mu_);
   {
     std::unique_lock<std::mutex> lock(gate_mu_);
     closed_.store(true, std::memory_order_seq_cst);

@@ -117,6 +117,10 @@ class DbHandle {
   // healthy again. On failure the handle stays failed; if the open failed,
   // LevelDB stays closed (Use::status() fails) until a later Reopen.
   Status Reopen(const std::function<Status(leveldb::DB*)>& redo);
+  // Closes the gate, waits for every Use to end and runs `fn` while no
+  // other operation touches the DB (a snapshot's pause). Serialised with
+  // Reopen. REQUIRES: no Use held by this thread.
+  Status WithGateClosed(const std::function<Status()>& fn);
   // Counts successful reopens: a snapshot or iterator taken before a
   // change of generation belongs to a closed instance.
   uint64_t generation() const {
@@ -134,6 +138,8 @@ class DbHandle {
   uint64_t LogBytes() const;
 
  private:
+  // Serialises Reopen and WithGateClosed.
+  std::mutex exclusive_mu_;
   struct alignas(64) Slot {
     std::atomic<int64_t> uses{0};
   };

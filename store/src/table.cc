@@ -78,13 +78,16 @@ Status TableGone() { return Status::NotFound("Requested resource not found"); }
 }  // namespace
 
 TableImpl::TableImpl(DbHandle* db, bool sync, uint64_t id, TableInfo info,
-                     std::shared_ptr<spdlog::logger> logger)
+                     std::shared_ptr<spdlog::logger> logger,
+                     CommitClock* clock)
     : db_(db),
       sync_(sync),
       id_(id),
       prefix_(TableItemPrefix(id)),
       logger_(std::move(logger)),
-      info_(std::move(info)) {
+      info_(std::move(info)),
+      clock_(clock) {
+  pitr_ = info_.pitr_enabled_ms != 0;
   item_count_ = info_.item_count;
   size_bytes_ = info_.size_bytes;
   for (const IndexInfo& index : info_.indexes) {
@@ -427,8 +430,10 @@ size_t TableImpl::StripeIndex(const std::string& db_key) const {
 
 Status TableImpl::Prepare(const Condition* condition, const Mutation& mutation,
                           PendingWrite* write, WriteOutcome* out) {
-  Result<std::optional<Item>> current = ReadItem(write->db_key);
+  Result<std::optional<Item>> current =
+      ReadItem(write->db_key, nullptr, &write->current_encoded);
   if (!current.ok()) return current.status();
+  if (!*current) write->current_encoded.clear();
   write->current = std::move(*current);
   write->current_size = write->current ? ItemSize(*write->current) : 0;
   out->old_size = write->current_size;
@@ -495,6 +500,11 @@ void TableImpl::Stage(const PendingWrite& write,
     std::string encoded;
     EncodeItem(entry, &encoded);
     batch->Put(*new_key, encoded);
+  }
+  if (pitr_ && write.changes()) {
+    const int64_t at = write.commit_ms != 0 ? write.commit_ms : clock_->Now();
+    batch->Put(HistoryKey(id_, at, clock_->Sequence()),
+               EncodeHistoryEntry(write.db_key, write.current_encoded));
   }
 }
 

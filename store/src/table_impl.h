@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "change_stream_impl.h"
+#include "commit_clock.h"
 #include "db_handle.h"
 #include "eddy/store/table.h"
 
@@ -32,8 +33,10 @@ class TableImpl final : public Table {
   // Every public method holds a DbHandle::Use while it uses LevelDB; the
   // write-path pieces below (Prepare, Stage, Commit, ReadItem, ...) run
   // inside their caller's Use.
+  // `clock` stamps the point-in-time recovery history (outlives the
+  // table).
   TableImpl(DbHandle* db, bool sync, uint64_t id, TableInfo info,
-            std::shared_ptr<spdlog::logger> logger);
+            std::shared_ptr<spdlog::logger> logger, CommitClock* clock);
 
   const TableSchema& schema() const override { return info_.schema; }
   TableInfo Describe() const override;
@@ -67,10 +70,16 @@ class TableImpl final : public Table {
   struct PendingWrite {
     std::string db_key;
     std::optional<Item> current;
+    // current's stored bytes as Prepare read them (empty: no item): the
+    // point-in-time history's before-image, without encoding it again.
+    std::string current_encoded;
     std::optional<Item> next;  // Empty: delete.
     size_t current_size = 0;   // ItemSize of each (0: none), from Prepare.
     size_t next_size = 0;
     bool service_delete = false;
+    // The commit time of a transaction's writes (one for all of them); 0:
+    // the clock's time when the write is staged.
+    int64_t commit_ms = 0;
     bool changes() const { return next != current; }
   };
   // The mutation applied under the item's lock: given the current item (if
@@ -95,8 +104,14 @@ class TableImpl final : public Table {
   // stripe locked.
   Status Prepare(const Condition* condition, const Mutation& mutation,
                  PendingWrite* write, WriteOutcome* out);
-  // Adds the item's LevelDB changes to `batch`.
+  // Adds the item's LevelDB changes to `batch`: the item, its index
+  // entries and, with point-in-time recovery on, its history entry.
   void Stage(const PendingWrite& write, leveldb::WriteBatch* batch) const;
+  // Point-in-time recovery's history: on while pitr() (REQUIRES for
+  // SetPitr: called inside WithWritesPaused).
+  void SetPitr(bool on) { pitr_ = on; }
+  bool pitr_while_locked() const { return pitr_; }
+  CommitClock* commit_clock() const { return clock_; }
   // The shard and payload of the write's change record.
   // REQUIRES: stream_while_locked() is set and write.changes().
   std::pair<uint32_t, std::string> EncodeRecord(const PendingWrite& write,
@@ -247,6 +262,8 @@ class TableImpl final : public Table {
   std::shared_mutex state_mu_;
   bool dropped_ = false;
   std::shared_ptr<ChangeStreamImpl> stream_;
+  bool pitr_ = false;
+  CommitClock* const clock_;
 
   // Modified under state_mu_ held exclusively and index_mu_; writes read
   // it holding state_mu_ shared, everyone else under index_mu_.

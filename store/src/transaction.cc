@@ -257,6 +257,12 @@ Result<TransactWriteResult> RunTransaction(
   for (Slot& slot : slots) {
     if (slot.write.changes()) changed.push_back(&slot);
   }
+  // One commit time for every write: a point-in-time restore sees all of
+  // the transaction or none of it.
+  if (!changed.empty()) {
+    const int64_t commit_ms = changed[0]->table->commit_clock()->Now();
+    for (Slot* slot : changed) slot->write.commit_ms = commit_ms;
+  }
   size_t record_count = 0;
   for (Slot* slot : changed) {
     if (slot->table->stream_while_locked()) ++record_count;

@@ -54,6 +54,7 @@
 
 #include <spdlog/logger.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,6 +63,7 @@
 #include <vector>
 
 #include "eddy/result.h"
+#include "eddy/store/backup.h"
 #include "eddy/store/table.h"
 #include "eddy/store/table_schema.h"
 #include "eddy/streams/file_system.h"
@@ -148,6 +150,13 @@ class Database {
     // pause, each later one after twice the previous, up to the maximum.
     int64_t recovery_retry_ms = 50;
     int64_t recovery_max_retry_ms = 2000;
+    // Point-in-time recovery keeps this much history (DynamoDB: 35 days).
+    int64_t pitr_retention_ms = 35LL * 24 * 60 * 60 * 1000;
+    // Background jobs (backups, restores) run on this many threads.
+    int job_threads = 1;
+    // Their threads' niceness (0-19): at 19 they take a core only when the
+    // requests leave it idle (store/src/job_runner.h); 0: no pacing.
+    int job_nice = 19;
     // The files the store works on; tests pass fault-injecting ones
     // (tests/unit/store/fault_injection_env.h,
     // tests/unit/streams/fault_injection_file_system.h). Not owned; must
@@ -196,11 +205,104 @@ class Database {
   virtual Result<int64_t> SweepExpired(
       const std::optional<std::string>& table) = 0;
   // Names in ascending order, starting after `exclusive_start` (if any), at
-  // most `limit`.
+  // most `limit`; tables being restored included.
   virtual std::vector<std::string> ListTables(
       const std::optional<std::string>& exclusive_start, size_t limit) = 0;
-  // nullptr when there is no such table.
+  // nullptr when there is no such table, or while it is being restored
+  // (CREATING tables are not served).
   virtual std::shared_ptr<Table> GetTable(const std::string& name) = 0;
+  // DescribeTable: any table, also one being restored (CREATING, with its
+  // restore in TableInfo::restore); nullopt when there is none.
+  virtual std::optional<TableInfo> DescribeTable(const std::string& name) = 0;
+
+  // --- Backups (backup.h). Errors: NotFound (table or backup),
+  // AlreadyExists (a restore's target table name is taken), Busy (the
+  // backup or table is in use: a CREATING backup cannot be deleted or
+  // restored, a CREATING table cannot be backed up).
+
+  // Takes the cut now and writes the backup in the background; returns it
+  // CREATING.
+  virtual Result<BackupInfo> CreateBackup(const std::string& table,
+                                          const std::string& name) = 0;
+  virtual Result<BackupInfo> DescribeBackup(const std::string& id) = 0;
+  // Every backup (also of deleted tables), oldest first.
+  virtual std::vector<BackupInfo> ListBackups() = 0;
+  // Removes the backup's files; returns it DELETED.
+  virtual Result<BackupInfo> DeleteBackup(const std::string& id) = 0;
+  // Creates table `target` (its name, keys, definitions, indexes, billing;
+  // the caller derives it from the backup's table) CREATING and fills it
+  // in the background from the backup.
+  virtual Result<TableInfo> RestoreTableFromBackup(
+      const std::string& id, const TableSchema& target) = 0;
+
+  // --- Point-in-time recovery.
+
+  // Enables or disables it on `table` (NotFound). Disabling drops the
+  // history.
+  virtual Result<ContinuousBackups> UpdateContinuousBackups(
+      const std::string& table, bool enabled) = 0;
+  virtual Result<ContinuousBackups> DescribeContinuousBackups(
+      const std::string& table) = 0;
+  // Creates `target` CREATING and fills it in the background with the
+  // state `source` had at `time_ms`. InvalidArgument when recovery is not
+  // enabled on `source` ("Point in time recovery is not enabled for table
+  // '<name>'") or time_ms is outside its window (OutOfRange).
+  virtual Result<TableInfo> RestoreTableToPointInTime(
+      const std::string& source, int64_t time_ms,
+      const TableSchema& target) = 0;
+  // --- ImportTable: a table created CREATING (listed and described, never
+  // served) that its importer fills through GetImportTable's Table, then
+  // makes ACTIVE (FinishImportTable, which recounts it) or removes
+  // (AbandonImportTable, with the reason logged). It survives a restart
+  // CREATING, for its importer to empty (ResetImportTable) and fill again,
+  // or abandon. AlreadyExists as CreateTable; the others NotFound when no
+  // such table is being imported.
+  virtual Result<TableInfo> CreateImportTable(const TableSchema& schema,
+                                              const std::string& import_id) = 0;
+  virtual std::shared_ptr<Table> GetImportTable(const std::string& name) = 0;
+  virtual Status ResetImportTable(const std::string& name) = 0;
+  virtual Status FinishImportTable(const std::string& name) = 0;
+  virtual Status AbandonImportTable(const std::string& name,
+                                    const std::string& why) = 0;
+
+  // Calls `visit` with every item (its stored EncodeItem bytes) table
+  // `name` held at `time_ms`, read from one consistent cut (see backup.h),
+  // on the caller's thread: NotFound, InvalidArgument when point-in-time
+  // recovery is off on the table, OutOfRange when time_ms is outside its
+  // window. Ends early with visit's error, or Busy once `stop` is set.
+  // For long reads (exports): the caller paces itself.
+  virtual Status ReadTableAt(
+      const std::string& name, int64_t time_ms,
+      const std::function<Status(std::string_view encoded)>& visit,
+      const std::atomic<bool>& stop) = 0;
+  // --- Snapshots: a consistent copy of the whole data directory (tables,
+  // stream logs, trigger checkpoints, backups, export and import records)
+  // that Open opens as it is (as after a crash: LevelDB's log and the
+  // streams' tails are replayed). See store/src/snapshot.cc.
+  struct SnapshotProgress {
+    std::atomic<int64_t> files_total{0};
+    std::atomic<int64_t> files_copied{0};
+    std::atomic<int64_t> bytes_total{0};
+    std::atomic<int64_t> bytes_copied{0};
+  };
+  // Copies into `dir` (created; it must not exist, or be empty, and must
+  // not be inside the data directory: InvalidArgument), on the caller's
+  // thread, reporting to *progress. Every write (and read) waits for the
+  // instant the cut takes (hard links of the files, and copies of the
+  // small ones); the bytes are copied after. On failure the copy is
+  // removed. A snapshot interrupted by a restart is removed by the next
+  // Open (logged).
+  virtual Status Snapshot(const std::string& dir,
+                          SnapshotProgress* progress) = 0;
+
+  // LevelDB's estimate of the disk bytes (compressed, in its table files;
+  // what is still only in its log is not counted) of the table's items
+  // and of its point-in-time history (NotFound).
+  struct DiskUsage {
+    int64_t item_bytes = 0;
+    int64_t history_bytes = 0;
+  };
+  virtual Result<DiskUsage> ApproximateDiskUsage(const std::string& table) = 0;
 
   // The streams of `table` (of every table when absent), each table name's
   // latest first, including disabled streams still within retention, also

@@ -114,6 +114,22 @@ struct TableInfo {
   std::optional<std::string> ttl_attribute;
   // The table's tags (TagResource / UntagResource / CreateTable's Tags).
   std::map<std::string, std::string> tags;
+  // A table made by a restore (RestoreSummary): from a backup (backup_id
+  // set) or to a point in time of source_table_name. in_progress while the
+  // table is CREATING.
+  struct Restore {
+    std::string backup_id;
+    std::string source_table_name;
+    uint64_t source_table_id = 0;
+    int64_t restore_time_ms = 0;
+    bool in_progress = false;
+    // ImportTable: filled by its importer (Database::CreateImportTable),
+    // not by the store; no RestoreSummary.
+    std::string import_id;
+  };
+  std::optional<Restore> restore;
+  // Point-in-time recovery: when it was enabled (0 while it is disabled).
+  int64_t pitr_enabled_ms = 0;
 };
 
 // UpdateTable's StreamSpecification.

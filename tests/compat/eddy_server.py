@@ -473,6 +473,9 @@ class EddyTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.server = EddyServer(extra_args=cls.server_args, anonymous=cls.anonymous)
+        # Stopped even when a subclass's setUpClass fails after this (then
+        # tearDownClass does not run); stop() is idempotent.
+        cls.addClassCleanup(cls.server.stop)
         cls.server.start()
         cls.ddb = cls.server.client()
         cls._class_tables = []

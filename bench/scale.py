@@ -396,17 +396,30 @@ def median_round(rounds, where, op):
     """The round whose rate is the median of the quotable rounds (of all
     of them if none is quotable), with how many were quotable."""
     every = [r[where][op] for r in rounds]
+    for r in every:
+        # The server's CPU per request (user + system, all its threads):
+        # unlike req/s, it hardly moves when other processes share the
+        # cores, so it compares sizes on a busy machine.
+        r["server_us_per_request"] = round(
+            1e6 * r.get("server_cpu_share", 0) / max(1.0,
+                                                     r["requests_per_s"]), 2)
     pool = [r for r in every if r["quotable"]] or every
     pick = dict(sorted(pool, key=lambda r: r["requests_per_s"])[
         len(pool) // 2])
     pick["quotable_rounds"] = sum(1 for r in every if r["quotable"])
     pick["rounds_requests_per_s"] = [r["requests_per_s"] for r in every]
+    pick["server_us_per_request_median"] = statistics.median(
+        r["server_us_per_request"] for r in every)
     return pick
 
 
 def rate(stage_res, op, where="ops"):
     r = stage_res.get(where, {}).get(op)
     return r["requests_per_s"] if r else None
+
+
+def cpu(stage_res, op):
+    return stage_res["ops"][op]["server_us_per_request_median"]
 
 
 def ratio(a, b):
@@ -423,6 +436,11 @@ def summarize(stages):
         "put_ratio": ratio(rate(last, "put"), rate(first, "put")),
         "get_ratio": ratio(rate(last, "get"), rate(first, "get")),
         "query_ratio": ratio(rate(last, "query"), rate(first, "query")),
+        # Server CPU per request, smallest / largest size (1 = no growth;
+        # the inverse of the req/s ratios on a saturated, unshared core).
+        "cpu_per_request_ratio": {
+            op: ratio(cpu(first, op), cpu(last, op))
+            for op in first["ops"] if op in last["ops"]},
         "restart_ratio": ratio(last.get("restart_s"), first.get("restart_s")),
         "restart_min_ratio": ratio(last.get("restart_min_s"),
                                    first.get("restart_min_s")),
@@ -487,8 +505,9 @@ def status_of(r):
 
 
 def print_report(stages, summary):
-    print("| items | op | req/s | p50 ms | p99 ms | of ceiling | status |")
-    print("|---:|---|---:|---:|---:|---:|---|")
+    print("| items | op | req/s | p50 ms | p99 ms | server µs/req | of ceiling "
+          "| status |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
     for s in stages:
         for where, ops in (("ceiling", ("get", "put")), ("ops", s["ops"])):
             for op in ops:
@@ -497,11 +516,12 @@ def print_report(stages, summary):
                 if where == "ops" and op in s["ceiling"]:
                     frac = "%.2f" % (r["requests_per_s"] /
                                      s["ceiling"][op]["requests_per_s"])
-                print("| %d | %s%s | %.0f | %.2f | %.2f | %s | %s |" % (
+                print("| %d | %s%s | %.0f | %.2f | %.2f | %.1f | %s | %s |" % (
                     s["items_loaded"], "ceiling " if where == "ceiling"
                     else "", bench.OPS[op][0], r["requests_per_s"],
                     r["latency_us"]["p50"] / 1000,
-                    r["latency_us"]["p99"] / 1000, frac, status_of(r)))
+                    r["latency_us"]["p99"] / 1000,
+                    r["server_us_per_request_median"], frac, status_of(r)))
     print()
     print("| items | ItemCount | load items/s | restart s (median, min) "
           "| RSS MB (anon) | table B/item | stream B/record | stream B/INSERT |")
@@ -529,6 +549,10 @@ def print_report(stages, summary):
          "get_ratio")
     if summary["query_ratio"] is not None:
         print("Query largest/smallest: %.3f" % summary["query_ratio"])
+    for op, r in summary["cpu_per_request_ratio"].items():
+        if r is not None:
+            print("%s server CPU per request, smallest/largest: %.3f" % (
+                bench.OPS[op][0], r))
     line("Restart largest/smallest (median)", summary["restart_ratio"],
          "≤ 1.2", "restart_ratio")
     if summary["restart_min_ratio"] is not None:

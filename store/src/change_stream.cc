@@ -211,6 +211,41 @@ std::string ChangeStreamImpl::MarkerKey(uint32_t shard) const {
   return key;
 }
 
+namespace {
+
+// The old image of a MODIFY into `r`: as a delta of the new one
+// (old_image_is_delta) when that is smaller, which is whenever the change
+// leaves some attribute as it was.
+void EncodeOldImage(const Item& old_image, const Item& new_image,
+                    proto::ChangeRecord* r) {
+  Item changed;
+  size_t delta_bytes = 0;
+  for (const auto& [name, value] : old_image) {
+    auto it = new_image.find(name);
+    if (it == new_image.end() || !(it->second == value)) {
+      changed.emplace(name, value);
+      delta_bytes += name.size() + value.Size();
+    }
+  }
+  std::vector<const std::string*> absent;
+  for (const auto& [name, value] : new_image) {
+    if (old_image.find(name) == old_image.end()) {
+      absent.push_back(&name);
+      delta_bytes += name.size() + 2;
+    }
+  }
+  r->set_has_old_image(true);
+  if (delta_bytes >= ItemSize(old_image)) {
+    EncodeItem(old_image, r->mutable_old_image());
+    return;
+  }
+  r->set_old_image_is_delta(true);
+  EncodeItem(changed, r->mutable_old_image());
+  for (const std::string* name : absent) r->add_old_absent(*name);
+}
+
+}  // namespace
+
 std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
                                            const Item& keys,
                                            const std::optional<Item>& old_image,
@@ -228,7 +263,9 @@ std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
   const StreamViewType view = description_.view_type;  // Immutable.
   const bool view_old = view == StreamViewType::kOldImage ||
                         view == StreamViewType::kNewAndOldImages;
-  if (old_image && (view_old || !new_image)) {
+  if (old_image && new_image && view_old) {
+    EncodeOldImage(*old_image, *new_image, &r);
+  } else if (old_image && !new_image) {
     r.set_has_old_image(true);
     EncodeItem(*old_image, r.mutable_old_image());
   }
@@ -282,48 +319,70 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
   out.size_bytes = r.size_bytes();
   out.service_delete = r.service_delete();
   const StreamViewType view = description_.view_type;
-  if (r.has_old_image() && (view == StreamViewType::kOldImage ||
-                            view == StreamViewType::kNewAndOldImages)) {
-    EDDY_ASSIGN_OR_RETURN(Item old_image, DecodeItem(r.old_image()));
-    out.old_image = std::move(old_image);
+  const bool view_old = view == StreamViewType::kOldImage ||
+                        view == StreamViewType::kNewAndOldImages;
+  const bool view_new = view == StreamViewType::kNewImage ||
+                        view == StreamViewType::kNewAndOldImages;
+  const bool stored_keys = !r.keys().empty();  // Written before they were
+                                               // taken from the image.
+  // The new image is decoded when shown, when the old one is a delta of
+  // it, or when the keys come from it; the old one when shown, or for the
+  // keys of a REMOVE.
+  std::optional<Item> new_image;
+  if (r.has_new_image() &&
+      (view_new || !stored_keys || (view_old && r.old_image_is_delta()))) {
+    EDDY_ASSIGN_OR_RETURN(new_image, DecodeItem(r.new_image()));
   }
-  if (r.has_new_image() && (view == StreamViewType::kNewImage ||
-                            view == StreamViewType::kNewAndOldImages)) {
-    EDDY_ASSIGN_OR_RETURN(Item new_image, DecodeItem(r.new_image()));
-    out.new_image = std::move(new_image);
+  std::optional<Item> old_image;
+  if (r.has_old_image() && (view_old || (!stored_keys && !new_image))) {
+    EDDY_ASSIGN_OR_RETURN(Item stored, DecodeItem(r.old_image()));
+    if (r.old_image_is_delta()) {
+      if (!new_image) {
+        return Status::Corruption("stream record " +
+                                  std::to_string(record.sequence) +
+                                  " has an old image delta without a new "
+                                  "image");
+      }
+      old_image = *new_image;
+      for (const std::string& name : r.old_absent()) old_image->erase(name);
+      for (auto& [name, value] : stored) {
+        (*old_image)[name] = std::move(value);
+      }
+    } else {
+      old_image = std::move(stored);
+    }
   }
-  if (!r.keys().empty()) {  // Written before the keys came from the image.
+  if (stored_keys) {
     EDDY_ASSIGN_OR_RETURN(out.keys, DecodeItem(r.keys()));
-    return out;
-  }
-  // The key attributes of the image the record has (the new one, or the
-  // old one of a REMOVE), decoded here if the view type left it out.
-  const std::optional<Item>& decoded =
-      r.has_new_image() ? out.new_image : out.old_image;
-  Item undecoded;
-  if (!decoded) {
-    if (!r.has_new_image() && !r.has_old_image()) {
+  } else {
+    // The key attributes of the image the record has (the new one, or the
+    // old one of a REMOVE).
+    const std::optional<Item>& image = new_image ? new_image : old_image;
+    if (!image) {
       return Status::Corruption("stream record " +
                                 std::to_string(record.sequence) +
                                 " has neither keys nor an image");
     }
-    EDDY_ASSIGN_OR_RETURN(undecoded, DecodeItem(r.has_new_image()
-                                                    ? r.new_image()
-                                                    : r.old_image()));
+    EDDY_RETURN_IF_ERROR(KeysOf(*image, record.sequence, &out.keys));
   }
-  const Item& image = decoded ? *decoded : undecoded;
+  if (view_old) out.old_image = std::move(old_image);
+  if (view_new) out.new_image = std::move(new_image);
+  return out;
+}
+
+Status ChangeStreamImpl::KeysOf(const Item& image, uint64_t sequence,
+                                Item* keys) const {
   for (const std::string* name : {&description_.hash_key,
                                   &description_.range_key}) {
     if (name->empty()) continue;
     auto it = image.find(*name);
     if (it == image.end()) {
-      return Status::Corruption("stream record " +
-                                std::to_string(record.sequence) +
+      return Status::Corruption("stream record " + std::to_string(sequence) +
                                 "'s image lacks key attribute " + *name);
     }
-    out.keys.emplace(it->first, it->second);
+    keys->emplace(it->first, it->second);
   }
-  return out;
+  return Status::OK();
 }
 
 Result<ChangeStreamImpl::Ticket> ChangeStreamImpl::Append(

@@ -155,6 +155,9 @@ class ChangeStreamImpl final : public ChangeStream {
   Result<std::unique_ptr<streams::StreamLog>> OpenGeneration(
       uint32_t generation) const;
   Shard* ShardState(uint32_t index) const;
+  // The key attributes of a record's `image` into *keys (Corruption if one
+  // is missing).
+  Status KeysOf(const Item& image, uint64_t sequence, Item* keys) const;
 
   const std::string dir_;
   const uint64_t table_id_;

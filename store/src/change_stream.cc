@@ -23,7 +23,8 @@ uint64_t Mix64(uint64_t x) {
 
 // FNV-1a, 64 bits: fixed for all time (eventIDs derive from it), unlike
 // std::hash.
-uint64_t Fnv1a64(std::string_view bytes, uint64_t hash = 0xcbf29ce484222325ULL) {
+uint64_t Fnv1a64(std::string_view bytes,
+                 uint64_t hash = 0xcbf29ce484222325ULL) {
   for (unsigned char c : bytes) {
     hash ^= c;
     hash *= 0x100000001b3ULL;
@@ -144,9 +145,9 @@ Result<std::shared_ptr<ChangeStreamImpl>> ChangeStreamImpl::Open(
   if (description.shard_count == 0) {
     return Status::Corruption("stream " + description.label + " has no shards");
   }
-  std::shared_ptr<ChangeStreamImpl> stream(new ChangeStreamImpl(
-      std::move(dir), table_id, std::move(description), std::move(logger),
-      file_system));
+  std::shared_ptr<ChangeStreamImpl> stream(
+      new ChangeStreamImpl(std::move(dir), table_id, std::move(description),
+                           std::move(logger), file_system));
   const StreamDescription& d = stream->description_;
   const uint32_t count = d.generation_count();
   const uint32_t first = std::min(d.first_generation, count - 1);
@@ -372,8 +373,8 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
 
 Status ChangeStreamImpl::KeysOf(const Item& image, uint64_t sequence,
                                 Item* keys) const {
-  for (const std::string* name : {&description_.hash_key,
-                                  &description_.range_key}) {
+  for (const std::string* name :
+       {&description_.hash_key, &description_.range_key}) {
     if (name->empty()) continue;
     auto it = image.find(*name);
     if (it == image.end()) {

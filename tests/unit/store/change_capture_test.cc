@@ -372,6 +372,22 @@ TEST_F(ChangeCaptureTest, NewStreamsUseOrderedShardNaming) {
   EXPECT_EQ(streams[0]->description().hash_key, "id");
 }
 
+// The stored payload of every record of `stream`, in shard order.
+std::vector<proto::ChangeRecord> StoredRecords(const ChangeStream& stream) {
+  std::vector<proto::ChangeRecord> out;
+  for (uint32_t i = 0; i < stream.shard_count(); ++i) {
+    auto read = stream.shard(i)->Read(stream.shard(i)->first_sequence(), 100000,
+                                      64 << 20);
+    EXPECT_TRUE(read.ok());
+    if (!read.ok()) break;
+    for (const auto& raw : read->records) {
+      out.emplace_back();
+      EXPECT_TRUE(out.back().ParseFromString(raw.payload));
+    }
+  }
+  return out;
+}
+
 // A record stores neither its eventID nor its key attributes: the ID
 // derives from the stream, shard and sequence number (32 hex digits,
 // unique, the same at every read and after a restart) and the keys come
@@ -382,19 +398,10 @@ TEST_F(ChangeCaptureTest, EventIdsAndKeysAreDerivedNotStored) {
   }
   ASSERT_TRUE(Update("k1", "SET v = v + :one", {{":one", N("1")}}).ok());
   ASSERT_TRUE(Delete("k2").ok());
-  {
-    auto stream = db_->ListStreams(std::string("Orders")).front();
-    for (uint32_t i = 0; i < stream->shard_count(); ++i) {
-      auto read = stream->shard(i)->Read(stream->shard(i)->first_sequence(),
-                                         100000, 64 << 20);
-      ASSERT_TRUE(read.ok());
-      for (const auto& raw : read->records) {
-        proto::ChangeRecord stored;
-        ASSERT_TRUE(stored.ParseFromString(raw.payload));
-        EXPECT_TRUE(stored.event_id().empty());
-        EXPECT_TRUE(stored.keys().empty());
-      }
-    }
+  for (const proto::ChangeRecord& stored :
+       StoredRecords(*db_->ListStreams(std::string("Orders")).front())) {
+    EXPECT_TRUE(stored.event_id().empty());
+    EXPECT_TRUE(stored.keys().empty());
   }
   auto records = Records();
   ASSERT_EQ(records.size(), 202u);
@@ -442,17 +449,10 @@ TEST_F(ChangeCaptureTest, EventIdsAndKeysAreDerivedNotStored) {
   EXPECT_THAT(seen, ::testing::UnorderedElementsAre("MODIFY k3", "REMOVE k4"));
   // Stored: the old image of the REMOVE only (it holds the keys); a MODIFY
   // keeps its new image alone (the redo entry).
-  for (uint32_t i = 0; i < keys_only->shard_count(); ++i) {
-    auto read = keys_only->shard(i)->Read(
-        keys_only->shard(i)->first_sequence(), 100, 1 << 20);
-    ASSERT_TRUE(read.ok());
-    for (const auto& raw : read->records) {
-      proto::ChangeRecord stored;
-      ASSERT_TRUE(stored.ParseFromString(raw.payload));
-      const bool remove = stored.event_name() == proto::ChangeRecord::REMOVE;
-      EXPECT_EQ(stored.has_old_image(), remove);
-      EXPECT_EQ(stored.has_new_image(), !remove);
-    }
+  for (const proto::ChangeRecord& stored : StoredRecords(*keys_only)) {
+    const bool remove = stored.event_name() == proto::ChangeRecord::REMOVE;
+    EXPECT_EQ(stored.has_old_image(), remove);
+    EXPECT_EQ(stored.has_new_image(), !remove);
   }
 }
 
@@ -482,41 +482,25 @@ TEST_F(ChangeCaptureTest, RecordsWithStoredIdAndKeysReadAsWritten) {
   EXPECT_TRUE(stream->Decode(0, raw).status().IsCorruption());
 }
 
-// The stored payload of every record of `stream`, in shard order.
-std::vector<proto::ChangeRecord> StoredRecords(const ChangeStream& stream) {
-  std::vector<proto::ChangeRecord> out;
-  for (uint32_t i = 0; i < stream.shard_count(); ++i) {
-    auto read = stream.shard(i)->Read(stream.shard(i)->first_sequence(),
-                                      100000, 64 << 20);
-    EXPECT_TRUE(read.ok());
-    if (!read.ok()) break;
-    for (const auto& raw : read->records) {
-      out.emplace_back();
-      EXPECT_TRUE(out.back().ParseFromString(raw.payload));
-    }
-  }
-  return out;
-}
-
 // A MODIFY stores its old image as a change of the new one (what differs,
 // what the new image lacks, what the old one lacked) and reads back whole,
 // whatever the view type shows of it; a change of everything stores it in
 // full.
 TEST_F(ChangeCaptureTest, OldImageIsStoredAsADeltaOfTheNewOne) {
   const std::string wide(300, 'w');
-  ASSERT_TRUE(Put({{"id", S("a")}, {"big", S(wide)}, {"n", N("1")},
-                   {"gone", S("x")}})
-                  .ok());
+  ASSERT_TRUE(
+      Put({{"id", S("a")}, {"big", S(wide)}, {"n", N("1")}, {"gone", S("x")}})
+          .ok());
   ASSERT_TRUE(Update("a", "SET n = :two, added = :y REMOVE gone",
                      {{":two", N("2")}, {":y", S("y")}})
                   .ok());
   ASSERT_TRUE(Put({{"id", S("a")}, {"other", S("z")}}).ok());  // All new.
   auto records = Records();
   ASSERT_EQ(records.size(), 3u);
-  const Item first{{"id", S("a")}, {"big", S(wide)}, {"n", N("1")},
-                   {"gone", S("x")}};
-  const Item second{{"id", S("a")}, {"big", S(wide)}, {"n", N("2")},
-                    {"added", S("y")}};
+  const Item first{
+      {"id", S("a")}, {"big", S(wide)}, {"n", N("1")}, {"gone", S("x")}};
+  const Item second{
+      {"id", S("a")}, {"big", S(wide)}, {"n", N("2")}, {"added", S("y")}};
   EXPECT_EQ(records[1].old_image, first);
   EXPECT_EQ(records[1].new_image, second);
   EXPECT_EQ(records[2].old_image, second);

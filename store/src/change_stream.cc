@@ -247,18 +247,19 @@ void EncodeOldImage(const Item& old_image, const Item& new_image,
 
 }  // namespace
 
-std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
-                                           const Item& keys,
+std::string ChangeStreamImpl::EncodeChange(const Item& keys,
                                            const std::optional<Item>& old_image,
                                            const std::optional<Item>& new_image,
+                                           std::string_view new_encoded,
                                            bool service_delete,
                                            uint64_t transaction_id) const {
   proto::ChangeRecord r;
   r.set_event_name(!old_image  ? proto::ChangeRecord::INSERT
                    : new_image ? proto::ChangeRecord::MODIFY
                                : proto::ChangeRecord::REMOVE);
-  // Neither the key attributes nor the eventID are stored: Decode takes
-  // the keys from an image and derives the ID (EventId). The new image is
+  // Neither the key attributes, the item's LevelDB key nor the eventID are
+  // stored: Decode takes the keys from an image and derives the ID
+  // (EventId), the redo the LevelDB key from the image. The new image is
   // always kept (the redo entry); the old one where the view type shows it,
   // and for a REMOVE, whose keys it holds. Decode filters by the view type.
   const StreamViewType view = description_.view_type;  // Immutable.
@@ -272,9 +273,12 @@ std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
   }
   if (new_image) {
     r.set_has_new_image(true);
-    EncodeItem(*new_image, r.mutable_new_image());
+    if (new_encoded.empty()) {
+      EncodeItem(*new_image, r.mutable_new_image());
+    } else {
+      r.set_new_image(std::string(new_encoded));
+    }
   }
-  r.set_db_key(db_key);
   r.set_service_delete(service_delete);
   r.set_transaction_id(transaction_id);
   // SizeBytes counts what the view type puts in the record.
@@ -369,6 +373,23 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
   if (view_old) out.old_image = std::move(old_image);
   if (view_new) out.new_image = std::move(new_image);
   return out;
+}
+
+Result<std::string> ChangeStreamImpl::ItemIdentity(
+    const proto::ChangeRecord& record) const {
+  if (!record.db_key().empty()) return record.db_key();
+  if (!record.has_new_image() && !record.has_old_image()) {
+    return Status::Corruption("a stream record without an image");
+  }
+  // A REMOVE's old image is whole (deltas are of a new image).
+  EDDY_ASSIGN_OR_RETURN(Item image, DecodeItem(record.has_new_image()
+                                                   ? record.new_image()
+                                                   : record.old_image()));
+  Item keys;
+  EDDY_RETURN_IF_ERROR(KeysOf(image, 0, &keys));
+  std::string identity;
+  EncodeItem(keys, &identity);
+  return identity;
 }
 
 Status ChangeStreamImpl::KeysOf(const Item& image, uint64_t sequence,

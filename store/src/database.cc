@@ -66,7 +66,9 @@ Status DatabaseImpl::Open() {
   }
   gated_env_ = NewGatedEnv(env, &background_gate_);
   env = gated_env_.get();
-  store_env_ = NewStoreEnv(env);
+  // Table files by pread, not mmap, on the real file system (store_env.h).
+  store_env_ = NewStoreEnv(env, /*pread_tables=*/options_.leveldb_env ==
+                                    nullptr);
   lo.env = store_env_.get();
   lo.write_buffer_size = options_.write_buffer_bytes;
   lo.max_file_size = 8 * 1024 * 1024;

@@ -17,6 +17,11 @@
 //    length it read, so that the store can add "in <file> at offset <n>" to
 //    the error (DescribeLastRead): the block whose checksum failed is the
 //    last one the failing thread read.
+// 3. With `pread_tables`, table files are read with pread(2) instead of
+//    through the base Env (LevelDB's default maps them into memory, and
+//    their page cache then counts in the resident memory, which grows with
+//    the table; see PreadRandomAccessFile). Only for the real file system:
+//    a test's fault-injecting Env must see every read.
 //
 // Thread-safety: as any leveldb::Env.
 #ifndef EDDY_STORE_SRC_STORE_ENV_H_
@@ -33,7 +38,8 @@
 namespace eddy::store {
 
 // Wraps `base` (not owned; must outlive the result).
-std::unique_ptr<leveldb::Env> NewStoreEnv(leveldb::Env* base);
+std::unique_ptr<leveldb::Env> NewStoreEnv(leveldb::Env* base,
+                                          bool pread_tables = false);
 
 // "<file> at offset <n> (<len> bytes)" for the last read of this thread
 // through a StoreEnv, or "" if there was none since ClearLastRead().

@@ -450,7 +450,7 @@ ApiStatus GetRecords(const OperationContext& ctx,
   out->Key("Records");
   out->StartArray();
   for (const streams::LogRecord& raw : read->records) {
-    Result<store::ChangeRecord> record = stream->Decode(raw);
+    Result<store::ChangeRecord> record = stream->Decode(it.shard, raw);
     if (!record.ok()) return record.status();
     next = raw.sequence + 1;
     WriteStreamRecord(*record, raw.sequence, d.view_type, ctx.config->region,

@@ -14,6 +14,7 @@ class LocalShardReader : public ShardReader {
                    std::string shard_id, uint64_t next,
                    std::shared_ptr<spdlog::logger> logger)
       : stream_(std::move(stream)),
+        index_(index),
         log_(stream_->shard(index)),
         shard_id_(std::move(shard_id)),
         next_(next),
@@ -44,7 +45,7 @@ class LocalShardReader : public ShardReader {
     }
     batch.records.reserve(read->records.size());
     for (streams::LogRecord& raw : read->records) {
-      Result<store::ChangeRecord> record = stream_->Decode(raw);
+      Result<store::ChangeRecord> record = stream_->Decode(index_, raw);
       if (!record.ok()) {
         // A store bug, not the handler's: log loudly and keep the shard
         // moving rather than block it forever.
@@ -80,6 +81,7 @@ class LocalShardReader : public ShardReader {
 
  private:
   std::shared_ptr<store::ChangeStream> stream_;
+  const uint32_t index_;
   streams::ShardLog* log_;
   std::string shard_id_;
   uint64_t next_;

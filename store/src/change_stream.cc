@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
-#include <random>
+#include <string_view>
 
 #include "catalog.h"
 #include "change_stream_impl.h"
@@ -13,12 +13,43 @@
 namespace eddy::store {
 namespace {
 
-std::string NewEventId() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+// SplitMix64's finalizer: a bijection of 64-bit values that spreads every
+// input bit over the output.
+uint64_t Mix64(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// FNV-1a, 64 bits: fixed for all time (eventIDs derive from it), unlike
+// std::hash.
+uint64_t Fnv1a64(std::string_view bytes, uint64_t hash = 0xcbf29ce484222325ULL) {
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+uint64_t EventIdSeed(uint64_t table_id, std::string_view label) {
+  std::string bytes;
+  AppendBigEndian64(table_id, &bytes);
+  bytes += label;
+  return Fnv1a64(bytes);
+}
+
+// A record's eventID (32 hex digits, as DynamoDB's): the high half names the
+// shard of this stream, the low half is a bijection of the sequence number
+// keyed by it. So IDs are unique within a shard by construction, across
+// shards and streams but for a 64-bit hash collision, and the same at every
+// read (derived, not stored: 34 bytes less per record).
+std::string EventId(uint64_t seed, uint32_t shard, uint64_t sequence) {
+  const uint64_t high = Mix64(seed ^ (uint64_t{shard} * 0x9e3779b97f4a7c15ULL));
+  const uint64_t low = Mix64(sequence + high);
   char buf[33];
   std::snprintf(buf, sizeof(buf), "%016llx%016llx",
-                static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
+                static_cast<unsigned long long>(high),
+                static_cast<unsigned long long>(low));
   return buf;
 }
 
@@ -80,6 +111,7 @@ ChangeStreamImpl::ChangeStreamImpl(std::string dir, uint64_t table_id,
     : dir_(std::move(dir)),
       table_id_(table_id),
       width_(description.shard_count),
+      event_id_seed_(EventIdSeed(table_id, description.label)),
       logger_(std::move(logger)),
       file_system_(file_system),
       description_(std::move(description)) {
@@ -189,10 +221,14 @@ std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
   r.set_event_name(!old_image  ? proto::ChangeRecord::INSERT
                    : new_image ? proto::ChangeRecord::MODIFY
                                : proto::ChangeRecord::REMOVE);
-  EncodeItem(keys, r.mutable_keys());
-  // Both images are always kept: the new one is the redo entry, and
-  // triggers may want either; Decode filters by the view type.
-  if (old_image) {
+  // Neither the key attributes nor the eventID are stored: Decode takes
+  // the keys from an image and derives the ID (EventId). The new image is
+  // always kept (the redo entry); the old one where the view type shows it,
+  // and for a REMOVE, whose keys it holds. Decode filters by the view type.
+  const StreamViewType view = description_.view_type;  // Immutable.
+  const bool view_old = view == StreamViewType::kOldImage ||
+                        view == StreamViewType::kNewAndOldImages;
+  if (old_image && (view_old || !new_image)) {
     r.set_has_old_image(true);
     EncodeItem(*old_image, r.mutable_old_image());
   }
@@ -201,14 +237,11 @@ std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
     EncodeItem(*new_image, r.mutable_new_image());
   }
   r.set_db_key(db_key);
-  r.set_event_id(NewEventId());
   r.set_service_delete(service_delete);
   r.set_transaction_id(transaction_id);
   // SizeBytes counts what the view type puts in the record.
   uint64_t size = ItemSize(keys);
-  const StreamViewType view = description_.view_type;  // Immutable.
-  if (old_image && (view == StreamViewType::kOldImage ||
-                    view == StreamViewType::kNewAndOldImages)) {
+  if (old_image && view_old) {
     size += ItemSize(*old_image);
   }
   if (new_image && (view == StreamViewType::kNewImage ||
@@ -220,7 +253,7 @@ std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
 }
 
 Result<ChangeRecord> ChangeStreamImpl::Decode(
-    const streams::LogRecord& record) const {
+    uint32_t shard, const streams::LogRecord& record) const {
   proto::ChangeRecord r;
   if (!r.ParseFromString(record.payload)) {
     return Status::Corruption("undecodable stream record " +
@@ -242,10 +275,12 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
     default:
       return Status::Corruption("stream record without event name");
   }
-  out.event_id = r.event_id();
+  // Records written before the ID was derived carry their own.
+  out.event_id = r.event_id().empty()
+                     ? EventId(event_id_seed_, shard, record.sequence)
+                     : r.event_id();
   out.size_bytes = r.size_bytes();
   out.service_delete = r.service_delete();
-  EDDY_ASSIGN_OR_RETURN(out.keys, DecodeItem(r.keys()));
   const StreamViewType view = description_.view_type;
   if (r.has_old_image() && (view == StreamViewType::kOldImage ||
                             view == StreamViewType::kNewAndOldImages)) {
@@ -256,6 +291,37 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
                             view == StreamViewType::kNewAndOldImages)) {
     EDDY_ASSIGN_OR_RETURN(Item new_image, DecodeItem(r.new_image()));
     out.new_image = std::move(new_image);
+  }
+  if (!r.keys().empty()) {  // Written before the keys came from the image.
+    EDDY_ASSIGN_OR_RETURN(out.keys, DecodeItem(r.keys()));
+    return out;
+  }
+  // The key attributes of the image the record has (the new one, or the
+  // old one of a REMOVE), decoded here if the view type left it out.
+  const std::optional<Item>& decoded =
+      r.has_new_image() ? out.new_image : out.old_image;
+  Item undecoded;
+  if (!decoded) {
+    if (!r.has_new_image() && !r.has_old_image()) {
+      return Status::Corruption("stream record " +
+                                std::to_string(record.sequence) +
+                                " has neither keys nor an image");
+    }
+    EDDY_ASSIGN_OR_RETURN(undecoded, DecodeItem(r.has_new_image()
+                                                    ? r.new_image()
+                                                    : r.old_image()));
+  }
+  const Item& image = decoded ? *decoded : undecoded;
+  for (const std::string* name : {&description_.hash_key,
+                                  &description_.range_key}) {
+    if (name->empty()) continue;
+    auto it = image.find(*name);
+    if (it == image.end()) {
+      return Status::Corruption("stream record " +
+                                std::to_string(record.sequence) +
+                                "'s image lacks key attribute " + *name);
+    }
+    out.keys.emplace(it->first, it->second);
   }
   return out;
 }

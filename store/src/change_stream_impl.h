@@ -87,7 +87,8 @@ class ChangeStreamImpl final : public ChangeStream {
   uint32_t ShardFor(uint32_t hash) const override {
     return current_base_.load(std::memory_order_acquire) + hash % width_;
   }
-  Result<ChangeRecord> Decode(const streams::LogRecord& record) const override;
+  Result<ChangeRecord> Decode(uint32_t shard,
+                              const streams::LogRecord& record) const override;
 
   // Builds the payload of a change from `old_image` to `new_image` (either
   // may be absent, not both). `transaction_id` is 0 outside a
@@ -158,6 +159,9 @@ class ChangeStreamImpl final : public ChangeStream {
   const std::string dir_;
   const uint64_t table_id_;
   const uint32_t width_;
+  // Of the table id and the stream's label: the stream's part of every
+  // derived eventID (EventId in change_stream.cc).
+  const uint64_t event_id_seed_;
   std::shared_ptr<spdlog::logger> logger_;
   streams::FileSystem* const file_system_;  // Null: the real one.
   // Guards description_, generations_ and shards_ (written by rollovers

@@ -10,7 +10,9 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <set>
 
+#include "eddy/change_record.pb.h"
 #include "eddy/store/database.h"
 #include "eddy/store/item_codec.h"
 #include "store_test_util.h"
@@ -103,7 +105,7 @@ class ChangeCaptureTest : public ::testing::Test {
                                          100000, 64 << 20);
       EXPECT_TRUE(read.ok());
       for (const auto& raw : read->records) {
-        auto record = stream->Decode(raw);
+        auto record = stream->Decode(i, raw);
         EXPECT_TRUE(record.ok());
         out.push_back(std::move(*record));
       }
@@ -368,6 +370,116 @@ TEST_F(ChangeCaptureTest, NewStreamsUseOrderedShardNaming) {
   streams = db_->ListStreams(std::string("Orders"));
   EXPECT_EQ(streams[0]->description().shard_naming, ShardNaming::kOrdered);
   EXPECT_EQ(streams[0]->description().hash_key, "id");
+}
+
+// A record stores neither its eventID nor its key attributes: the ID
+// derives from the stream, shard and sequence number (32 hex digits,
+// unique, the same at every read and after a restart) and the keys come
+// from an image, also where the view type leaves the images out.
+TEST_F(ChangeCaptureTest, EventIdsAndKeysAreDerivedNotStored) {
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(Put({{"id", S("k" + std::to_string(i))}, {"v", N("1")}}).ok());
+  }
+  ASSERT_TRUE(Update("k1", "SET v = v + :one", {{":one", N("1")}}).ok());
+  ASSERT_TRUE(Delete("k2").ok());
+  {
+    auto stream = db_->ListStreams(std::string("Orders")).front();
+    for (uint32_t i = 0; i < stream->shard_count(); ++i) {
+      auto read = stream->shard(i)->Read(stream->shard(i)->first_sequence(),
+                                         100000, 64 << 20);
+      ASSERT_TRUE(read.ok());
+      for (const auto& raw : read->records) {
+        proto::ChangeRecord stored;
+        ASSERT_TRUE(stored.ParseFromString(raw.payload));
+        EXPECT_TRUE(stored.event_id().empty());
+        EXPECT_TRUE(stored.keys().empty());
+      }
+    }
+  }
+  auto records = Records();
+  ASSERT_EQ(records.size(), 202u);
+  std::set<std::string> ids;
+  std::map<std::string, int> events;
+  for (const ChangeRecord& r : records) {
+    EXPECT_THAT(r.event_id, ::testing::MatchesRegex("[0-9a-f]{32}"));
+    ids.insert(r.event_id);
+    ASSERT_EQ(r.keys.size(), 1u);
+    events[std::string(ChangeEventName(r.event)) + " " +
+           r.keys.at("id").scalar()]++;
+  }
+  EXPECT_EQ(ids.size(), records.size());  // Shards' sequences overlap.
+  EXPECT_EQ(events["MODIFY k1"], 1);
+  EXPECT_EQ(events["REMOVE k2"], 1);
+  EXPECT_EQ(events["INSERT k199"], 1);
+
+  Close();
+  Open();
+  std::vector<std::string> again;
+  for (const ChangeRecord& r : Records()) again.push_back(r.event_id);
+  std::vector<std::string> before;
+  for (const ChangeRecord& r : records) before.push_back(r.event_id);
+  EXPECT_EQ(again, before);
+
+  // KEYS_ONLY: no images, the keys all the same (of a REMOVE too).
+  TableUpdate off;
+  off.stream = StreamUpdate{false, StreamViewType::kNewAndOldImages};
+  ASSERT_TRUE(db_->UpdateTable("Orders", off).ok());
+  TableUpdate on;
+  on.stream = StreamUpdate{true, StreamViewType::kKeysOnly};
+  ASSERT_TRUE(db_->UpdateTable("Orders", on).ok());
+  ASSERT_TRUE(Put({{"id", S("k3")}, {"v", N("9")}}).ok());
+  ASSERT_TRUE(Delete("k4").ok());
+  auto keys_only = db_->ListStreams(std::string("Orders")).front();
+  ASSERT_EQ(keys_only->description().view_type, StreamViewType::kKeysOnly);
+  std::vector<std::string> seen;
+  for (const ChangeRecord& r : Records(keys_only)) {
+    EXPECT_FALSE(r.old_image.has_value());
+    EXPECT_FALSE(r.new_image.has_value());
+    EXPECT_EQ(ids.count(r.event_id), 0u) << "an ID of the other stream";
+    seen.push_back(std::string(ChangeEventName(r.event)) + " " +
+                   r.keys.at("id").scalar());
+  }
+  EXPECT_THAT(seen, ::testing::UnorderedElementsAre("MODIFY k3", "REMOVE k4"));
+  // Stored: the old image of the REMOVE only (it holds the keys); a MODIFY
+  // keeps its new image alone (the redo entry).
+  for (uint32_t i = 0; i < keys_only->shard_count(); ++i) {
+    auto read = keys_only->shard(i)->Read(
+        keys_only->shard(i)->first_sequence(), 100, 1 << 20);
+    ASSERT_TRUE(read.ok());
+    for (const auto& raw : read->records) {
+      proto::ChangeRecord stored;
+      ASSERT_TRUE(stored.ParseFromString(raw.payload));
+      const bool remove = stored.event_name() == proto::ChangeRecord::REMOVE;
+      EXPECT_EQ(stored.has_old_image(), remove);
+      EXPECT_EQ(stored.has_new_image(), !remove);
+    }
+  }
+}
+
+// Records written before IDs and keys were derived carry their own, and
+// read as they were written.
+TEST_F(ChangeCaptureTest, RecordsWithStoredIdAndKeysReadAsWritten) {
+  auto stream = db_->ListStreams(std::string("Orders")).front();
+  proto::ChangeRecord old_format;
+  old_format.set_event_name(proto::ChangeRecord::INSERT);
+  EncodeItem(Item{{"id", S("a")}}, old_format.mutable_keys());
+  old_format.set_has_new_image(true);
+  EncodeItem(Item{{"id", S("a")}, {"v", N("1")}},
+             old_format.mutable_new_image());
+  old_format.set_event_id("0123456789abcdef0123456789abcdef");
+  streams::LogRecord raw;
+  raw.sequence = 7;
+  raw.payload = old_format.SerializeAsString();
+  auto record = stream->Decode(0, raw);
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_EQ(record->event_id, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(record->keys, (Item{{"id", S("a")}}));
+
+  // Neither keys nor an image: damage, named.
+  proto::ChangeRecord bare;
+  bare.set_event_name(proto::ChangeRecord::REMOVE);
+  raw.payload = bare.SerializeAsString();
+  EXPECT_TRUE(stream->Decode(0, raw).status().IsCorruption());
 }
 
 }  // namespace

@@ -127,7 +127,7 @@ class FaultRecoveryTest : public ::testing::Test {
       uint64_t expected = shard->first_sequence();
       for (const auto& raw : read->records) {
         EXPECT_EQ(raw.sequence, expected++) << "gap in shard " << i;
-        auto record = stream->Decode(raw);
+        auto record = stream->Decode(i, raw);
         EXPECT_TRUE(record.ok());
         const std::string id = record->keys.at("id").scalar();
         auto [it, first] = last.try_emplace(id, std::nullopt);

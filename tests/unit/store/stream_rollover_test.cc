@@ -90,7 +90,7 @@ class StreamRolloverTest : public ::testing::Test {
       auto read = log->Read(log->first_sequence(), 100000, 64 << 20);
       EXPECT_TRUE(read.ok()) << read.status().ToString();
       for (const auto& raw : read->records) {
-        auto record = stream->Decode(raw);
+        auto record = stream->Decode(i, raw);
         EXPECT_TRUE(record.ok());
         if (record->keys.at("id").scalar() == id) {
           out[i].push_back(std::stoi(record->new_image->at("v").scalar()));

@@ -84,7 +84,7 @@ class TransactionTest : public ::testing::Test {
       auto read = shard->Read(shard->first_sequence(), 100000, 64 << 20);
       EXPECT_TRUE(read.ok());
       for (const auto& raw : read->records) {
-        auto record = stream->Decode(raw);
+        auto record = stream->Decode(i, raw);
         EXPECT_TRUE(record.ok());
         out.push_back(std::string(ChangeEventName(record->event)) + " " +
                       record->keys.at("id").scalar());

@@ -114,7 +114,7 @@ class TtlTest : public ::testing::Test {
                                          100000, 64 << 20);
       EXPECT_TRUE(read.ok());
       for (const auto& raw : read->records) {
-        auto record = stream->Decode(raw);
+        auto record = stream->Decode(i, raw);
         EXPECT_TRUE(record.ok());
         out.push_back(std::move(*record));
       }

@@ -148,10 +148,12 @@ class ChangeStream {
     return kFirstRecordSequence - 1;
   }
 
-  // Decodes a record read from one of this stream's shards; images are
-  // filtered by the view type (KEYS_ONLY carries neither).
+  // Decodes a record read from shard `shard` of this stream; images are
+  // filtered by the view type (KEYS_ONLY carries neither). The record's
+  // eventID derives from the stream, the shard and the sequence number
+  // (records written before it did carry their own).
   virtual Result<ChangeRecord> Decode(
-      const streams::LogRecord& record) const = 0;
+      uint32_t shard, const streams::LogRecord& record) const = 0;
 };
 
 }  // namespace eddy::store

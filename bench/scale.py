@@ -5,7 +5,9 @@ One Eddy server, one table `bench` (pk S, sk S) with a NEW_AND_OLD_IMAGES
 stream, loaded in stages to each of --sizes items (~200 bytes each, the
 shape of bench/wrk/common.lua: pk "p<i>", sk "s0".."s9", 150 random
 letters). After each stage's load it waits for LevelDB's compactions to
-settle, then measures, on the same machine and in the same run:
+settle, reads at random for --read-warmup seconds (unmeasured) and waits
+again (the seek-triggered compactions those reads start), then measures,
+on the same machine and in the same run:
 
   - the ceiling: bench/http_ceiling (a trivial server answering a canned
     200) under wrk's GetItem and PutItem scripts, pinned like Eddy;
@@ -307,6 +309,17 @@ def stage(args, eddy, ceiling, first, size, modified):
     res["item_size_bytes"] = bench.spot_check(client, TABLE, PER_PARTITION)
     client.close()
     res["memory_after_load"] = memory(pid)
+    # Random reads over a freshly loaded LSM tree start LevelDB's
+    # seek-triggered compactions (files that reads passed through in vain
+    # too often); they run for a while and then stop. Measured in steady
+    # state: reads first, unmeasured, until the server is idle again.
+    if args.read_warmup > 0 and "get" in args.ops:
+        args.partitions = size // PER_PARTITION
+        t0 = time.monotonic()
+        bench.run_wrk(args, eddy.url(), "get", args.read_warmup, False,
+                      "readwarm%d" % size)
+        bench.wait_idle(pid, limit=0.05, timeout=args.settle)
+        res["read_warmup_s"] = round(time.monotonic() - t0, 1)
     bench.log("  loaded in %.0f s (%d items/s), settled in %.0f s, RSS %d MB"
               % (res["load_s"], res["load_items_per_s"], res["settle_s"],
                  res["memory_after_load"]["vmrss_kb"] / 1024))
@@ -596,6 +609,10 @@ def main():
     p.add_argument("--settle", type=float, default=600,
                    help="after loading, wait up to S s for the server to "
                    "be idle (compactions done)")
+    p.add_argument("--read-warmup", type=int, default=30,
+                   help="seconds of unmeasured random GetItems after each "
+                   "load, then a wait for idle (LevelDB's seek compactions "
+                   "settle; 0: none)")
     p.add_argument("--restarts", type=int, default=3,
                    help="SIGKILL restarts per size (median reported)")
     p.add_argument("--tail", type=int, default=10000,

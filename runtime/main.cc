@@ -69,6 +69,10 @@ struct ServeOptions {
   int port = 8000;
   bool sync = false;
   int threads = 0;  // 0: one per CPU the process may use, at most 4.
+  // The store's memory: LevelDB's block cache and its memtable (written
+  // out when full; two exist while one is being written).
+  size_t block_cache_mb = 64;
+  size_t write_buffer_mb = 32;
   // Overload (HttpServerOptions): connections at once, requests a loop
   // takes on at once, and the connection timeouts.
   int max_connections = 10'000;
@@ -184,6 +188,8 @@ int Serve(const ServeOptions& options) {
   eddy::store::Database::Options db_options;
   db_options.path = options.data_dir;
   db_options.sync = options.sync;
+  db_options.block_cache_bytes = options.block_cache_mb << 20;
+  db_options.write_buffer_bytes = options.write_buffer_mb << 20;
   db_options.logger = store_log;
   db_options.stream_shards = options.stream_shards;
   db_options.stream_retention_ms = ParseDuration(options.stream_retention);
@@ -428,6 +434,10 @@ int Serve(const ServeOptions& options) {
   server_log->info("data directory: {}{}", data_path.string(),
                    options.sync ? " (fsync on every write)" : "");
   server_log->info(
+      "store memory: block cache {} MiB, write buffer {} MiB (two while one "
+      "is written out)",
+      options.block_cache_mb, options.write_buffer_mb);
+  server_log->info(
       "streams: {} shards each, records kept {}, {}", options.stream_shards,
       options.stream_retention,
       db_options.stream_rollover_ms > 0
@@ -505,6 +515,18 @@ int main(int argc, char** argv) {
       ->add_option("--threads", serve.threads,
                    "Event-loop threads (0: one per CPU the process may use "
                    "by its affinity mask and cgroup CPU quota, up to 4)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--block-cache-mb", serve.block_cache_mb,
+                   "MiB of LevelDB's cache of table blocks read (the store's "
+                   "memory, with the write buffers, whatever the table's size)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--write-buffer-mb", serve.write_buffer_mb,
+                   "MiB of writes LevelDB keeps in memory before writing them "
+                   "to a table file (also what a restart may replay)")
+      ->check(CLI::Range(size_t{1}, size_t{1024}))
       ->capture_default_str();
   serve_cmd
       ->add_option("--max-connections", serve.max_connections,

@@ -23,7 +23,8 @@ uint64_t Mix64(uint64_t x) {
 
 // FNV-1a, 64 bits: fixed for all time (eventIDs derive from it), unlike
 // std::hash.
-uint64_t Fnv1a64(std::string_view bytes, uint64_t hash = 0xcbf29ce484222325ULL) {
+uint64_t Fnv1a64(std::string_view bytes,
+                 uint64_t hash = 0xcbf29ce484222325ULL) {
   for (unsigned char c : bytes) {
     hash ^= c;
     hash *= 0x100000001b3ULL;
@@ -144,9 +145,9 @@ Result<std::shared_ptr<ChangeStreamImpl>> ChangeStreamImpl::Open(
   if (description.shard_count == 0) {
     return Status::Corruption("stream " + description.label + " has no shards");
   }
-  std::shared_ptr<ChangeStreamImpl> stream(new ChangeStreamImpl(
-      std::move(dir), table_id, std::move(description), std::move(logger),
-      file_system));
+  std::shared_ptr<ChangeStreamImpl> stream(
+      new ChangeStreamImpl(std::move(dir), table_id, std::move(description),
+                           std::move(logger), file_system));
   const StreamDescription& d = stream->description_;
   const uint32_t count = d.generation_count();
   const uint32_t first = std::min(d.first_generation, count - 1);
@@ -211,32 +212,73 @@ std::string ChangeStreamImpl::MarkerKey(uint32_t shard) const {
   return key;
 }
 
-std::string ChangeStreamImpl::EncodeChange(const std::string& db_key,
-                                           const Item& keys,
+namespace {
+
+// The old image of a MODIFY into `r`: as a delta of the new one
+// (old_image_is_delta) when that is smaller, which is whenever the change
+// leaves some attribute as it was.
+void EncodeOldImage(const Item& old_image, const Item& new_image,
+                    proto::ChangeRecord* r) {
+  Item changed;
+  size_t delta_bytes = 0;
+  for (const auto& [name, value] : old_image) {
+    auto it = new_image.find(name);
+    if (it == new_image.end() || !(it->second == value)) {
+      changed.emplace(name, value);
+      delta_bytes += name.size() + value.Size();
+    }
+  }
+  std::vector<const std::string*> absent;
+  for (const auto& [name, value] : new_image) {
+    if (old_image.find(name) == old_image.end()) {
+      absent.push_back(&name);
+      delta_bytes += name.size() + 2;
+    }
+  }
+  r->set_has_old_image(true);
+  if (delta_bytes >= ItemSize(old_image)) {
+    EncodeItem(old_image, r->mutable_old_image());
+    return;
+  }
+  r->set_old_image_is_delta(true);
+  EncodeItem(changed, r->mutable_old_image());
+  for (const std::string* name : absent) r->add_old_absent(*name);
+}
+
+}  // namespace
+
+std::string ChangeStreamImpl::EncodeChange(const Item& keys,
                                            const std::optional<Item>& old_image,
                                            const std::optional<Item>& new_image,
+                                           std::string_view new_encoded,
                                            bool service_delete,
                                            uint64_t transaction_id) const {
   proto::ChangeRecord r;
   r.set_event_name(!old_image  ? proto::ChangeRecord::INSERT
                    : new_image ? proto::ChangeRecord::MODIFY
                                : proto::ChangeRecord::REMOVE);
-  // Neither the key attributes nor the eventID are stored: Decode takes
-  // the keys from an image and derives the ID (EventId). The new image is
+  // Neither the key attributes, the item's LevelDB key nor the eventID are
+  // stored: Decode takes the keys from an image and derives the ID
+  // (EventId), the redo the LevelDB key from the image. The new image is
   // always kept (the redo entry); the old one where the view type shows it,
   // and for a REMOVE, whose keys it holds. Decode filters by the view type.
   const StreamViewType view = description_.view_type;  // Immutable.
   const bool view_old = view == StreamViewType::kOldImage ||
                         view == StreamViewType::kNewAndOldImages;
-  if (old_image && (view_old || !new_image)) {
+  if (old_image && new_image && view_old) {
+    EncodeOldImage(*old_image, *new_image, &r);
+  } else if (old_image && !new_image) {
     r.set_has_old_image(true);
     EncodeItem(*old_image, r.mutable_old_image());
   }
   if (new_image) {
     r.set_has_new_image(true);
-    EncodeItem(*new_image, r.mutable_new_image());
+    if (new_encoded.empty()) {
+      EncodeItem(*new_image, r.mutable_new_image());
+    } else {
+      r.set_new_image(std::string(new_encoded));
+    }
   }
-  r.set_db_key(db_key);
   r.set_service_delete(service_delete);
   r.set_transaction_id(transaction_id);
   // SizeBytes counts what the view type puts in the record.
@@ -282,48 +324,87 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
   out.size_bytes = r.size_bytes();
   out.service_delete = r.service_delete();
   const StreamViewType view = description_.view_type;
-  if (r.has_old_image() && (view == StreamViewType::kOldImage ||
-                            view == StreamViewType::kNewAndOldImages)) {
-    EDDY_ASSIGN_OR_RETURN(Item old_image, DecodeItem(r.old_image()));
-    out.old_image = std::move(old_image);
+  const bool view_old = view == StreamViewType::kOldImage ||
+                        view == StreamViewType::kNewAndOldImages;
+  const bool view_new = view == StreamViewType::kNewImage ||
+                        view == StreamViewType::kNewAndOldImages;
+  const bool stored_keys = !r.keys().empty();  // Written before they were
+                                               // taken from the image.
+  // The new image is decoded when shown, when the old one is a delta of
+  // it, or when the keys come from it; the old one when shown, or for the
+  // keys of a REMOVE.
+  std::optional<Item> new_image;
+  if (r.has_new_image() &&
+      (view_new || !stored_keys || (view_old && r.old_image_is_delta()))) {
+    EDDY_ASSIGN_OR_RETURN(new_image, DecodeItem(r.new_image()));
   }
-  if (r.has_new_image() && (view == StreamViewType::kNewImage ||
-                            view == StreamViewType::kNewAndOldImages)) {
-    EDDY_ASSIGN_OR_RETURN(Item new_image, DecodeItem(r.new_image()));
-    out.new_image = std::move(new_image);
+  std::optional<Item> old_image;
+  if (r.has_old_image() && (view_old || (!stored_keys && !new_image))) {
+    EDDY_ASSIGN_OR_RETURN(Item stored, DecodeItem(r.old_image()));
+    if (r.old_image_is_delta()) {
+      if (!new_image) {
+        return Status::Corruption("stream record " +
+                                  std::to_string(record.sequence) +
+                                  " has an old image delta without a new "
+                                  "image");
+      }
+      old_image = *new_image;
+      for (const std::string& name : r.old_absent()) old_image->erase(name);
+      for (auto& [name, value] : stored) {
+        (*old_image)[name] = std::move(value);
+      }
+    } else {
+      old_image = std::move(stored);
+    }
   }
-  if (!r.keys().empty()) {  // Written before the keys came from the image.
+  if (stored_keys) {
     EDDY_ASSIGN_OR_RETURN(out.keys, DecodeItem(r.keys()));
-    return out;
-  }
-  // The key attributes of the image the record has (the new one, or the
-  // old one of a REMOVE), decoded here if the view type left it out.
-  const std::optional<Item>& decoded =
-      r.has_new_image() ? out.new_image : out.old_image;
-  Item undecoded;
-  if (!decoded) {
-    if (!r.has_new_image() && !r.has_old_image()) {
+  } else {
+    // The key attributes of the image the record has (the new one, or the
+    // old one of a REMOVE).
+    const std::optional<Item>& image = new_image ? new_image : old_image;
+    if (!image) {
       return Status::Corruption("stream record " +
                                 std::to_string(record.sequence) +
                                 " has neither keys nor an image");
     }
-    EDDY_ASSIGN_OR_RETURN(undecoded, DecodeItem(r.has_new_image()
-                                                    ? r.new_image()
-                                                    : r.old_image()));
+    EDDY_RETURN_IF_ERROR(KeysOf(*image, record.sequence, &out.keys));
   }
-  const Item& image = decoded ? *decoded : undecoded;
-  for (const std::string* name : {&description_.hash_key,
-                                  &description_.range_key}) {
+  if (view_old) out.old_image = std::move(old_image);
+  if (view_new) out.new_image = std::move(new_image);
+  return out;
+}
+
+Result<std::string> ChangeStreamImpl::ItemIdentity(
+    const proto::ChangeRecord& record) const {
+  if (!record.db_key().empty()) return record.db_key();
+  if (!record.has_new_image() && !record.has_old_image()) {
+    return Status::Corruption("a stream record without an image");
+  }
+  // A REMOVE's old image is whole (deltas are of a new image).
+  EDDY_ASSIGN_OR_RETURN(Item image, DecodeItem(record.has_new_image()
+                                                   ? record.new_image()
+                                                   : record.old_image()));
+  Item keys;
+  EDDY_RETURN_IF_ERROR(KeysOf(image, 0, &keys));
+  std::string identity;
+  EncodeItem(keys, &identity);
+  return identity;
+}
+
+Status ChangeStreamImpl::KeysOf(const Item& image, uint64_t sequence,
+                                Item* keys) const {
+  for (const std::string* name :
+       {&description_.hash_key, &description_.range_key}) {
     if (name->empty()) continue;
     auto it = image.find(*name);
     if (it == image.end()) {
-      return Status::Corruption("stream record " +
-                                std::to_string(record.sequence) +
+      return Status::Corruption("stream record " + std::to_string(sequence) +
                                 "'s image lacks key attribute " + *name);
     }
-    out.keys.emplace(it->first, it->second);
+    keys->emplace(it->first, it->second);
   }
-  return out;
+  return Status::OK();
 }
 
 Result<ChangeStreamImpl::Ticket> ChangeStreamImpl::Append(

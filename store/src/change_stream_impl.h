@@ -61,6 +61,10 @@
 #include "eddy/store/change_stream.h"
 #include "eddy/streams/stream_log.h"
 
+namespace eddy::proto {
+class ChangeRecord;
+}  // namespace eddy::proto
+
 namespace eddy::store {
 
 class ChangeStreamImpl final : public ChangeStream {
@@ -90,13 +94,19 @@ class ChangeStreamImpl final : public ChangeStream {
   Result<ChangeRecord> Decode(uint32_t shard,
                               const streams::LogRecord& record) const override;
 
-  // Builds the payload of a change from `old_image` to `new_image` (either
-  // may be absent, not both). `transaction_id` is 0 outside a
+  // Builds the payload of a change from `old_image` to `new_image`
+  // (either may be absent, not both). `new_encoded`: new_image's encoding
+  // if already made (else empty). `transaction_id` is 0 outside a
   // multi-record transaction.
-  std::string EncodeChange(const std::string& db_key, const Item& keys,
+  std::string EncodeChange(const Item& keys,
                            const std::optional<Item>& old_image,
                            const std::optional<Item>& new_image,
-                           bool service_delete, uint64_t transaction_id) const;
+                           std::string_view new_encoded, bool service_delete,
+                           uint64_t transaction_id) const;
+  // A stored record's item, for telling records apart: its LevelDB key as
+  // written by earlier versions, else the encoding of its key attributes
+  // (taken from an image).
+  Result<std::string> ItemIdentity(const proto::ChangeRecord& record) const;
 
   Result<Ticket> Append(uint32_t shard, std::string_view payload,
                         int64_t timestamp_ms);
@@ -155,6 +165,9 @@ class ChangeStreamImpl final : public ChangeStream {
   Result<std::unique_ptr<streams::StreamLog>> OpenGeneration(
       uint32_t generation) const;
   Shard* ShardState(uint32_t index) const;
+  // The key attributes of a record's `image` into *keys (Corruption if one
+  // is missing).
+  Status KeysOf(const Item& image, uint64_t sequence, Item* keys) const;
 
   const std::string dir_;
   const uint64_t table_id_;

@@ -117,16 +117,32 @@ Status DatabaseImpl::Replay(leveldb::DB* db, ChangeStreamImpl* stream) {
         // Re-applying the record's image through the table's write path
         // also brings the item's index entries up to date.
         TableImpl::PendingWrite write;
+        if (change.has_new_image()) {
+          EDDY_ASSIGN_OR_RETURN(Item image, DecodeItem(change.new_image()));
+          write.next = std::move(image);
+          write.next_encoded = change.new_image();
+        }
         write.db_key = change.db_key();
+        if (write.db_key.empty()) {
+          // The item's key from its image (a REMOVE's old image is whole).
+          std::optional<Item> removed;
+          if (!write.next && change.has_old_image()) {
+            EDDY_ASSIGN_OR_RETURN(removed, DecodeItem(change.old_image()));
+          }
+          const std::optional<Item>& image = write.next ? write.next : removed;
+          if (!image || !table->ValidateKey(table->ExtractKey(*image)).ok()) {
+            return Status::Corruption(
+                "stream record " + std::to_string(record.sequence) +
+                " in shard " + std::to_string(shard) + " of " + stream->dir() +
+                " names no item of the table");
+          }
+          write.db_key = table->EncodeKey(*image);
+        }
         auto seen = written.find(write.db_key);
         if (seen != written.end()) {
           write.current = seen->second;
         } else {
           EDDY_ASSIGN_OR_RETURN(write.current, table->ReadItem(write.db_key));
-        }
-        if (change.has_new_image()) {
-          EDDY_ASSIGN_OR_RETURN(Item image, DecodeItem(change.new_image()));
-          write.next = std::move(image);
         }
         write.current_size = write.current ? ItemSize(*write.current) : 0;
         write.next_size = write.next ? ItemSize(*write.next) : 0;

@@ -447,6 +447,10 @@ Status TableImpl::Prepare(const Condition* condition, const Mutation& mutation,
     EDDY_RETURN_IF_ERROR(ValidateIndexKeys(*write->next, indexes_));
   }
   write->next_size = write->next ? ItemSize(*write->next) : 0;
+  write->next_encoded.clear();
+  if (write->next && write->changes()) {
+    EncodeItem(*write->next, &write->next_encoded);
+  }
   out->new_size = write->next_size;
   if (out->want_new_item) out->new_item = write->next;
   if (write->changes()) {
@@ -477,7 +481,9 @@ Status TableImpl::Prepare(const Condition* condition, const Mutation& mutation,
 
 void TableImpl::Stage(const PendingWrite& write,
                       leveldb::WriteBatch* batch) const {
-  if (write.next) {
+  if (write.next && !write.next_encoded.empty()) {
+    batch->Put(write.db_key, write.next_encoded);
+  } else if (write.next) {
     std::string encoded;
     EncodeItem(*write.next, &encoded);
     batch->Put(write.db_key, encoded);
@@ -515,8 +521,9 @@ std::pair<uint32_t, std::string> TableImpl::EncodeRecord(
   AppendKeyValue(image.find(info_.schema.hash_key.name)->second, &pk);
   return {
       stream_->ShardFor(KeyHash(pk)),
-      stream_->EncodeChange(write.db_key, ExtractKey(image), write.current,
-                            write.next, write.service_delete, transaction_id)};
+      stream_->EncodeChange(ExtractKey(image), write.current, write.next,
+                            write.next_encoded, write.service_delete,
+                            transaction_id)};
 }
 
 void TableImpl::Account(const PendingWrite& write) {

@@ -74,6 +74,10 @@ class TableImpl final : public Table {
     // point-in-time history's before-image, without encoding it again.
     std::string current_encoded;
     std::optional<Item> next;  // Empty: delete.
+    // next's encoding when already made (Prepare makes it; empty: Stage
+    // encodes next itself): the item's LevelDB value and its stream
+    // record's new image, encoded once for both.
+    std::string next_encoded;
     size_t current_size = 0;   // ItemSize of each (0: none), from Prepare.
     size_t next_size = 0;
     bool service_delete = false;
@@ -97,6 +101,8 @@ class TableImpl final : public Table {
   // The LevelDB key of the item with these key attributes.
   // REQUIRES: the key attributes are present and valid.
   std::string EncodeKey(const Item& item) const;
+  // The key attributes of `item` (those it has).
+  Item ExtractKey(const Item& item) const;
 
   // Reads the item at write->db_key, checks `condition` (ConditionFailed,
   // with out->old_item set if wanted, when false) and applies `mutation`.
@@ -236,7 +242,6 @@ class TableImpl final : public Table {
   Status ValidateItemKey(const Item& item) const;
   // ValidateItem without the index key checks.
   Status ValidatePutItem(const Item& item) const;
-  Item ExtractKey(const Item& item) const;
   // Reads items (index == null) or index entries in [lo, hi) ("" = no
   // bound). `fetch`: replace each index entry with its table item.
   // `encoded`: return the items as stored (ReadPage::encoded_items).

@@ -408,7 +408,11 @@ Result<int> RecoverTransactions(leveldb::DB* db, const StreamFinder& find,
             return Status::Corruption("undecodable stream record " +
                                       std::to_string(record.sequence));
           }
-          if (change.transaction_id() == id) keys.insert(change.db_key());
+          if (change.transaction_id() == id) {
+            EDDY_ASSIGN_OR_RETURN(std::string item,
+                                  where.first->ItemIdentity(change));
+            keys.insert(std::move(item));
+          }
           next = record.sequence + 1;
         }
       }
@@ -422,7 +426,8 @@ Result<int> RecoverTransactions(leveldb::DB* db, const StreamFinder& find,
         return Status::Corruption("undecodable record in transaction " +
                                   std::to_string(id));
       }
-      if (keys.count(change.db_key()) > 0) continue;
+      EDDY_ASSIGN_OR_RETURN(std::string item, stream->ItemIdentity(change));
+      if (keys.count(item) > 0) continue;
       Result<ChangeStreamImpl::Ticket> ticket =
           stream->Append(r.shard(), r.payload(), NowMillis());
       if (!ticket.ok()) return ticket.status();

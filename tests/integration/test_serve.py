@@ -167,5 +167,61 @@ class StreamRolloverOptionTest(unittest.TestCase):
             self.assertIn("--stream-shard-rollover must be a duration", result.stderr)
 
 
+
+@unittest.skipIf(os.environ.get("EDDY_ENDPOINT"), "needs server processes")
+class ServeMemoryIntegrationTest(unittest.TestCase):
+    """--block-cache-mb and --write-buffer-mb bound the store's memory; the
+    log says what they are."""
+
+    def serve(self, *args):
+        server = EddyServer(extra_args=args)
+        server.start()
+        self.addCleanup(server.stop)
+        return server
+
+    @staticmethod
+    def table_files(server):
+        return sorted(p.name for p in (Path(server.data_dir) / "leveldb").glob("*.ldb"))
+
+    def write_megabytes(self, server, megabytes):
+        ddb = server.client()
+        ddb.create_table(TableName="mem", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "k",
+                                                "AttributeType": "S"}])
+        blob = "x" * 20000
+        for batch in range(megabytes * 50 // 25 + 1):
+            ddb.batch_write_item(RequestItems={"mem": [
+                {"PutRequest": {"Item": {"k": {"S": f"{batch}-{i}"}, "v": {"S": blob}}}}
+                for i in range(25)]})
+
+    def test_the_write_buffer_is_what_the_flag_says(self):
+        """6 MB of items: written out to a table file with a 4 MiB write
+        buffer, still all in memory with the default 32 MiB."""
+        small = self.serve("--block-cache-mb", "8", "--write-buffer-mb", "4")
+        self.assertIn("store memory: block cache 8 MiB, write buffer 4 MiB",
+                      small.log_text())
+        self.write_megabytes(small, 6)
+        wait_until(lambda: self.table_files(small), timeout=30,
+                   what="a table file written out of the 4 MiB buffer")
+        default = self.serve()
+        self.assertIn("store memory: block cache 64 MiB, write buffer 32 MiB",
+                      default.log_text())
+        self.write_megabytes(default, 6)
+        self.assertEqual(self.table_files(default), [])
+
+    def test_out_of_range_sizes_are_refused(self):
+        binary = EddyServer().binary
+        for flag, bad in (("--block-cache-mb", "0"), ("--write-buffer-mb", "0"),
+                          ("--write-buffer-mb", "2048"), ("--block-cache-mb", "lots")):
+            result = subprocess.run(
+                [str(binary), "serve", "--data", "/nonexistent/eddy-never-created",
+                 "--port", str(free_port()), flag, bad],
+                capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+            self.assertNotEqual(result.returncode, 0, f"{flag} {bad}: {result.stderr}")
+            self.assertIn(flag, result.stderr)
+            self.assertFalse(os.path.exists("/nonexistent/eddy-never-created"))
+
+
 if __name__ == "__main__":
     unittest.main()

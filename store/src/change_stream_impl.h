@@ -3,9 +3,10 @@
 // record one atomic commit.
 //
 // Commit protocol (DESIGN.md invariant 1), per write of an item in shard S:
-//   1. Append the ChangeRecord (which carries the item's new image and its
-//      LevelDB key) to S's log; the log assigns sequence q. With --sync the
-//      record is fsync'ed (group commit) before step 2.
+//   1. Append the ChangeRecord (which carries the item's new image, or for
+//      a delete its old one: the image names the item's LevelDB key) to S's
+//      log; the log assigns sequence q. With --sync the record is fsync'ed
+//      (group commit) before step 2.
 //   2. Write the item to LevelDB in one batch with S's "applied" marker
 //      M = (smallest sequence of S still between steps 1 and 2) - 1: every
 //      record <= M is in LevelDB. Writes of one item are serialised by the

@@ -18,6 +18,7 @@ verbs (create_table, put, get, ...) so that test bodies read like a spec.
 import contextlib
 import datetime
 import decimal
+import functools
 import hashlib
 import hmac
 import json
@@ -81,6 +82,19 @@ SAMPLE_IDENTITIES = [("readme", "dummy", "dummy"),
 
 ALLOW_ALL = {"Version": "2012-10-17",
              "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@functools.lru_cache(maxsize=None)
+def sanitized_build(binary=None):
+    """True when the eddy binary under test is built with AddressSanitizer
+    (scripts/test --sanitize), where a few process limits differ by design:
+    ASan turns core dumps off in every process, and a worker's memory cap is
+    ASan's hard_rss_limit_mb instead of RLIMIT_AS (ASan reserves terabytes
+    of address space; runtime/dispatcher/worker_pool.cc)."""
+    binary = binary or os.environ.get("EDDY_BIN") or str(DEFAULT_BINARY)
+    linked = subprocess.run(["ldd", binary], capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=30).stdout
+    return "libasan" in linked
 
 
 def free_port(host="127.0.0.1"):

@@ -45,6 +45,16 @@ def built_handler(name):
     return path
 
 
+def worker_own_variables(env):
+    """A worker's environment beyond what every worker has: PATH, HOME, the
+    locale, and in a sanitizer build (scripts/test --sanitize) the
+    sanitizers' settings, which the server passes on to its workers
+    (runtime/dispatcher/worker_pool.cc)."""
+    base = {"PATH", "HOME", "LANG", "LANGUAGE",
+            "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}
+    return {k: v for k, v in env.items() if k not in base and not k.startswith("LC_")}
+
+
 def install_library(source, directory, name=None):
     """Copies a library into a handler directory the way the server accepts
     it (owned by us, mode 0755); returns its file name there."""

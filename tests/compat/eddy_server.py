@@ -596,6 +596,23 @@ class EddyTestCase(unittest.TestCase):
 
     # -- assertions -----------------------------------------------------------
 
+    def active_and_never_partial(self, table, key):
+        """True once `table` is ACTIVE. Until then a read of `key` must be
+        ResourceNotFoundException: no one sees a table being filled (a
+        restore, an import) with part of its items. A read that is served
+        means the table became ACTIVE between the two requests, which a
+        second DescribeTable must show. For wait_until."""
+        if self.ddb.describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE":
+            return True
+        try:
+            self.ddb.get_item(TableName=table, Key=item_av(key))
+        except ClientError as e:
+            self.assertEqual(e.response["Error"]["Code"], "ResourceNotFoundException")
+            return False
+        self.assertEqual(
+            self.ddb.describe_table(TableName=table)["Table"]["TableStatus"], "ACTIVE")
+        return True
+
     @contextlib.contextmanager
     def assertDynamoError(self, code, message=None, regex=None, status=400):
         """Expect a ClientError with this error code, HTTP status and message.

@@ -15,8 +15,6 @@ import tempfile
 import time
 import unittest
 
-from botocore.exceptions import ClientError
-
 from eddy_server import (ACCESS_KEY, ALLOW_ALL, REGION, SECRET_KEY, EddyServer,
                          EddyTestCase, item_av, item_py, wait_until,
                          write_auth_file)
@@ -390,21 +388,8 @@ class RestoreCrashTest(BackupTestCase):
         self.server.restart()
         self.ddb = self.server.client()
 
-        def active_and_complete():
-            t = self.ddb.describe_table(TableName=target)["Table"]
-            if t["TableStatus"] == "ACTIVE":
-                return True
-            try:
-                self.ddb.get_item(TableName=target, Key=item_av({"p": "k000000"}))
-            except ClientError as e:
-                self.assertEqual(e.response["Error"]["Code"], "ResourceNotFoundException")
-                return False
-            # The read was served: the restore must have finished between
-            # the two requests, so the table is ACTIVE now.
-            t = self.ddb.describe_table(TableName=target)["Table"]
-            self.assertEqual(t["TableStatus"], "ACTIVE")
-            return True
-        wait_until(active_and_complete, 120, what="the restore to finish after restart")
+        wait_until(lambda: self.active_and_never_partial(target, {"p": "k000000"}), 120,
+                   what="the restore to finish after restart")
         count = self.ddb.scan(TableName=target, Select="COUNT")
         total = count["Count"]
         while "LastEvaluatedKey" in count:

@@ -442,14 +442,8 @@ class TransferCrashTest(TransferTestCase):
         self.server.restart()
         self.ddb = self.server.client()
 
-        def complete():
-            t = self.ddb.describe_table(TableName=target)["Table"]
-            if t["TableStatus"] != "ACTIVE":
-                with self.assertDynamoError("ResourceNotFoundException"):
-                    self.ddb.get_item(TableName=target, Key=item_av({"p": "k000000"}))
-                return False
-            return True
-        wait_until(complete, 180, what="the import to finish after the restart")
+        wait_until(lambda: self.active_and_never_partial(target, {"p": "k000000"}), 180,
+                   what="the import to finish after the restart")
         d = self.wait_import(i["ImportArn"])
         self.assertEqual(d["ImportedItemCount"], n)
         count, start = 0, {}

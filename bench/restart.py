@@ -173,17 +173,6 @@ def check(client, expected, last):
         time.sleep(0.2)
 
 
-def du(path):
-    total = 0
-    for root, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.path.getsize(os.path.join(root, f))
-            except OSError:
-                pass
-    return total
-
-
 def measure(args, size):
     tmp = tempfile.mkdtemp(prefix="eddy-restart-", dir=args.tmp)
     data = os.path.join(tmp, "data")
@@ -228,7 +217,7 @@ def measure(args, size):
         result["restarts_s"] = kills
         result["restart_flushed_s"] = sorted(flushed)[len(flushed) // 2]
         result["restarts_flushed_s"] = flushed
-        result["disk_bytes"] = du(data)
+        result["disk_bytes"] = bench.usage(data)[0]
         bench.log("%d items: restart %.3f s (runs %s), page cache flushed "
                   "first %.3f s (runs %s), after load %.3f s" %
                   (size, result["restart_s"],

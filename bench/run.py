@@ -514,6 +514,20 @@ def run_wrk(args, url, op, duration, validate, tag):
 # Targets.
 
 
+def usage(path):
+    """(apparent bytes, allocated bytes) of the files under `path`."""
+    apparent = allocated = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            apparent += st.st_size
+            allocated += st.st_blocks * 512
+    return apparent, allocated
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

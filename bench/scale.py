@@ -155,26 +155,12 @@ def memory(pid):
     return out
 
 
-def usage(path):
-    """(apparent bytes, allocated bytes) of the files under `path`."""
-    apparent = allocated = 0
-    for root, _, files in os.walk(path):
-        for name in files:
-            try:
-                st = os.lstat(os.path.join(root, name))
-            except OSError:
-                continue
-            apparent += st.st_size
-            allocated += st.st_blocks * 512
-    return apparent, allocated
-
-
 def disk(data_dir):
     out = {}
     for part in ("leveldb", "streams"):
-        apparent, allocated = usage(os.path.join(data_dir, part))
+        apparent, allocated = bench.usage(os.path.join(data_dir, part))
         out[part] = {"apparent_bytes": apparent, "allocated_bytes": allocated}
-    apparent, allocated = usage(data_dir)
+    apparent, allocated = bench.usage(data_dir)
     out["total"] = {"apparent_bytes": apparent, "allocated_bytes": allocated}
     return out
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "ascii.h"
+
 namespace eddy::runtime {
 namespace {
 
@@ -14,18 +16,6 @@ constexpr size_t kMaxBodyReserve = 1024 * 1024;
 constexpr size_t kMaxRetainedCapacity = 256 * 1024;
 // Approximate framing bytes per header line (": " and CRLF).
 constexpr size_t kHeaderLineOverhead = 4;
-
-char ToLowerAscii(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
-  }
-  return true;
-}
 
 void TrimTrailingWhitespace(std::string* s) {
   size_t end = s->size();

@@ -3,20 +3,11 @@
 #include <rapidjson/error/en.h>
 
 #include <algorithm>
-#include <cctype>
+
+#include "ascii.h"
 
 namespace eddy::runtime::auth {
 namespace {
-
-char Lower(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(),
-                    [](char x, char y) { return Lower(x) == Lower(y); });
-}
 
 enum class Key : uint8_t {
   kLeadingKeys,
@@ -660,7 +651,7 @@ Decision Policy::Evaluate(std::string_view action, std::string_view resource,
 bool WildcardMatch(std::string_view pattern, std::string_view text,
                    bool ignore_case) {
   auto same = [ignore_case](char a, char b) {
-    return ignore_case ? Lower(a) == Lower(b) : a == b;
+    return ignore_case ? ToLowerAscii(a) == ToLowerAscii(b) : a == b;
   };
   size_t p = 0, t = 0;
   size_t star = std::string_view::npos, resume = 0;

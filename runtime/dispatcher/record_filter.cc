@@ -2,10 +2,11 @@
 
 #include <rapidjson/error/en.h>
 
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <string_view>
+
+#include "ascii.h"
 
 namespace eddy::runtime::dispatcher {
 namespace {
@@ -17,17 +18,6 @@ constexpr size_t kMaxPatterns = 5;
 
 std::string_view View(const Value& v) {
   return std::string_view(v.GetString(), v.GetStringLength());
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // A JSON number, or a string holding one (DynamoDB's "N" values).

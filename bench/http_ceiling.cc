@@ -144,8 +144,8 @@ int main(int argc, char** argv) {
           alive = false;
         }
         size_t done = 0;
-        while (size_t len = CompleteRequest(
-                   std::string_view(c.in).substr(done))) {
+        while (size_t len =
+                   CompleteRequest(std::string_view(c.in).substr(done))) {
           done += len;
           c.out += response;
         }

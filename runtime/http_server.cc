@@ -49,10 +49,11 @@
 #include <mutex>
 #include <thread>
 
-#include "spdlog/sinks/null_sink.h"
-#include "spdlog/spdlog.h"
+#include "ascii.h"
 #include "http_request_parser.h"
 #include "resource_limits.h"
+#include "spdlog/sinks/null_sink.h"
+#include "spdlog/spdlog.h"
 #include "tls_context.h"
 
 namespace eddy::runtime {
@@ -141,18 +142,6 @@ std::string_view ReasonPhrase(int status) {
     default:
       return "Unknown";
   }
-}
-
-char ToLowerAscii(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
-  }
-  return true;
 }
 
 // True if `list` (a comma-separated header value) contains `token`.

@@ -408,11 +408,11 @@ int Serve(const ServeOptions& options) {
   http_options.logger = http_log;
   http_options.tls_cert_file = options.tls_cert;
   http_options.tls_key_file = options.tls_key;
-  http_options.overload_handler =
-      [handler](const eddy::runtime::HttpRequest& request,
-                eddy::runtime::HttpResponse* response) {
-        handler->Overloaded(request, response);
-      };
+  http_options.overload_handler = [handler](
+                                      const eddy::runtime::HttpRequest& request,
+                                      eddy::runtime::HttpResponse* response) {
+    handler->Overloaded(request, response);
+  };
   auto server = eddy::runtime::HttpServer::Start(
       http_options, [handler](const eddy::runtime::HttpRequest& request,
                               eddy::runtime::HttpResponse* response) {

@@ -122,7 +122,8 @@ std::string DirectoryIn(const std::string& mount_point, std::string_view root,
 
 std::vector<Hierarchy> FindHierarchies(const CpuProbe& probe) {
   std::vector<Hierarchy> found;
-  const std::optional<std::string> cgroup = probe.read_file("/proc/self/cgroup");
+  const std::optional<std::string> cgroup =
+      probe.read_file("/proc/self/cgroup");
   const std::optional<std::string> mounts =
       probe.read_file("/proc/self/mountinfo");
   if (!cgroup || !mounts) return found;
@@ -140,12 +141,12 @@ std::vector<Hierarchy> FindHierarchies(const CpuProbe& probe) {
     const std::string root = Unescape(before[3]);
     const std::string mount_point = Unescape(before[4]);
     if (after[0] == "cgroup2" && paths.v2) {
-      found.push_back({true, mount_point,
-                       DirectoryIn(mount_point, root, *paths.v2)});
+      found.push_back(
+          {true, mount_point, DirectoryIn(mount_point, root, *paths.v2)});
     } else if (after[0] == "cgroup" && HasToken(after[2], "cpu") &&
                paths.v1_cpu) {
-      found.push_back({false, mount_point,
-                       DirectoryIn(mount_point, root, *paths.v1_cpu)});
+      found.push_back(
+          {false, mount_point, DirectoryIn(mount_point, root, *paths.v1_cpu)});
     }
   }
   return found;

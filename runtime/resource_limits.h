@@ -27,8 +27,7 @@ struct CpuProbe {
   std::function<int()> affinity_cpus;
   // The contents of a file (/proc/self/cgroup, /proc/self/mountinfo, a
   // cgroup's quota files), or nullopt if it cannot be read.
-  std::function<std::optional<std::string>(const std::string& path)>
-      read_file;
+  std::function<std::optional<std::string>(const std::string& path)> read_file;
 
   // The real process: sched_getaffinity and the file system.
   static CpuProbe System();
@@ -38,9 +37,9 @@ struct CpuBudget {
   // CPUs the process may keep busy at once: min(affinity, ceil(quota)), at
   // least 1.
   int cpus = 1;
-  int affinity_cpus = 0;    // 0: unknown (then the quota alone decides).
-  double quota_cpus = 0;    // 0: no quota.
-  std::string quota_file;   // Where the quota was found, when there is one.
+  int affinity_cpus = 0;   // 0: unknown (then the quota alone decides).
+  double quota_cpus = 0;   // 0: no quota.
+  std::string quota_file;  // Where the quota was found, when there is one.
 
   // For the log: "1 CPU in the affinity mask, CPU quota 2.5 (/sys/...)".
   std::string Describe() const;

@@ -50,20 +50,18 @@ void AddSanitizerEnvironment([[maybe_unused]] uint64_t memory_bytes,
 #ifdef EDDY_WORKER_ASAN
   for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
     const std::string prefix = std::string(name) + "=";
-    const bool present =
-        std::any_of(env->begin(), env->end(), [&](const std::string& v) {
-          return v.rfind(prefix, 0) == 0;
-        });
+    const bool present = std::any_of(
+        env->begin(), env->end(),
+        [&](const std::string& v) { return v.rfind(prefix, 0) == 0; });
     const char* value = ::getenv(name);
     if (!present && value != nullptr) env->push_back(prefix + value);
   }
   const std::string limit =
       "hard_rss_limit_mb=" +
       std::to_string(std::max<uint64_t>(1, memory_bytes >> 20));
-  auto options =
-      std::find_if(env->begin(), env->end(), [](const std::string& v) {
-        return v.rfind("ASAN_OPTIONS=", 0) == 0;
-      });
+  auto options = std::find_if(
+      env->begin(), env->end(),
+      [](const std::string& v) { return v.rfind("ASAN_OPTIONS=", 0) == 0; });
   if (options == env->end()) {
     env->push_back("ASAN_OPTIONS=" + limit);
   } else {

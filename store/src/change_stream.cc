@@ -382,9 +382,9 @@ Result<std::string> ChangeStreamImpl::ItemIdentity(
     return Status::Corruption("a stream record without an image");
   }
   // A REMOVE's old image is whole (deltas are of a new image).
-  EDDY_ASSIGN_OR_RETURN(Item image, DecodeItem(record.has_new_image()
-                                                   ? record.new_image()
-                                                   : record.old_image()));
+  EDDY_ASSIGN_OR_RETURN(
+      Item image, DecodeItem(record.has_new_image() ? record.new_image()
+                                                    : record.old_image()));
   Item keys;
   EDDY_RETURN_IF_ERROR(KeysOf(image, 0, &keys));
   std::string identity;

@@ -67,8 +67,8 @@ Status DatabaseImpl::Open() {
   gated_env_ = NewGatedEnv(env, &background_gate_);
   env = gated_env_.get();
   // Table files by pread, not mmap, on the real file system (store_env.h).
-  store_env_ = NewStoreEnv(env, /*pread_tables=*/options_.leveldb_env ==
-                                    nullptr);
+  store_env_ =
+      NewStoreEnv(env, /*pread_tables=*/options_.leveldb_env == nullptr);
   lo.env = store_env_.get();
   lo.write_buffer_size = options_.write_buffer_bytes;
   lo.max_file_size = 8 * 1024 * 1024;

@@ -519,11 +519,10 @@ std::pair<uint32_t, std::string> TableImpl::EncodeRecord(
   const Item& image = write.next ? *write.next : *write.current;
   std::string pk;
   AppendKeyValue(image.find(info_.schema.hash_key.name)->second, &pk);
-  return {
-      stream_->ShardFor(KeyHash(pk)),
-      stream_->EncodeChange(ExtractKey(image), write.current, write.next,
-                            write.next_encoded, write.service_delete,
-                            transaction_id)};
+  return {stream_->ShardFor(KeyHash(pk)),
+          stream_->EncodeChange(ExtractKey(image), write.current, write.next,
+                                write.next_encoded, write.service_delete,
+                                transaction_id)};
 }
 
 void TableImpl::Account(const PendingWrite& write) {

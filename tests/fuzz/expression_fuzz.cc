@@ -28,7 +28,7 @@ AttributeValue N(std::string_view text) {
 
 const std::map<std::string, std::string>& Names() {
   static const auto* names = new std::map<std::string, std::string>{
-      {"#a", "a"},   {"#b", "b"},   {"#l", "l"},   {"#m", "m"},
+      {"#a", "a"},   {"#b", "b"},   {"#l", "l"},  {"#m", "m"},
       {"#pk", "pk"}, {"#sk", "sk"}, {"#d", "x.y"}};
   return *names;
 }
@@ -59,11 +59,10 @@ std::vector<Item> Items() {
       {"sk", N("3")},
       {"a", N("10")},
       {"b", S("abcdef")},
-      {"l", AttributeValue::List({N("0"), N("1"), AttributeValue::List(
-                                                      {S("deep")})})},
-      {"m", AttributeValue::Map(
-                {{"a", AttributeValue::Map({{"b", N("1")}})},
-                 {"l", AttributeValue::List({S("x")})}})},
+      {"l", AttributeValue::List(
+                {N("0"), N("1"), AttributeValue::List({S("deep")})})},
+      {"m", AttributeValue::Map({{"a", AttributeValue::Map({{"b", N("1")}})},
+                                 {"l", AttributeValue::List({S("x")})}})},
       {"ss", *AttributeValue::StringSet({"a", "c"})},
       {"ns", *AttributeValue::NumberSet({"1", "3"})},
       {"x.y", AttributeValue::Bool(false)},

@@ -12,13 +12,13 @@
 
 // A property the target asserts: on failure, prints it and aborts, which
 // both libFuzzer and replay_main.cc report as a crash with the input.
-#define EDDY_FUZZ_CHECK(cond)                                              \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__,     \
-                   __LINE__, #cond);                                       \
-      std::abort();                                                        \
-    }                                                                      \
+#define EDDY_FUZZ_CHECK(cond)                                          \
+  do {                                                                 \
+    if (!(cond)) {                                                     \
+      std::fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, \
+                   __LINE__, #cond);                                   \
+      std::abort();                                                    \
+    }                                                                  \
   } while (0)
 
 namespace eddy::fuzz {

@@ -29,8 +29,8 @@ struct Transcript {
 
   // For the report of a mismatch.
   void Print(const char* how) const {
-    std::fprintf(stderr, "parsed %s: error %d, upgrade %d\n", how,
-                 error_status, upgrade ? 1 : 0);
+    std::fprintf(stderr, "parsed %s: error %d, upgrade %d\n", how, error_status,
+                 upgrade ? 1 : 0);
     for (const std::string& event : events) {
       std::fprintf(stderr, "  [%s]\n", event.c_str());
     }

@@ -79,13 +79,24 @@ void CheckSchemaError(const ApiError& error) {
 
 // Layers 1 and 2 of every operation that declares a schema, twice.
 void CheckSchemas(const rapidjson::Value& request) {
-  static constexpr const char* kOperations[] = {
-      "GetItem",          "PutItem",        "DeleteItem",
-      "UpdateItem",       "Query",          "Scan",
-      "BatchGetItem",     "BatchWriteItem", "CreateTable",
-      "UpdateTable",      "DescribeTable",  "DeleteTable",
-      "ListTables",       "UpdateTimeToLive", "DescribeTimeToLive",
-      "TagResource",      "UntagResource",  "ListTagsOfResource"};
+  static constexpr const char* kOperations[] = {"GetItem",
+                                                "PutItem",
+                                                "DeleteItem",
+                                                "UpdateItem",
+                                                "Query",
+                                                "Scan",
+                                                "BatchGetItem",
+                                                "BatchWriteItem",
+                                                "CreateTable",
+                                                "UpdateTable",
+                                                "DescribeTable",
+                                                "DeleteTable",
+                                                "ListTables",
+                                                "UpdateTimeToLive",
+                                                "DescribeTimeToLive",
+                                                "TagResource",
+                                                "UntagResource",
+                                                "ListTagsOfResource"};
   for (const char* operation : kOperations) {
     const RequestSchema* schema = RequestSchema::Find(operation);
     EDDY_FUZZ_CHECK(schema != nullptr);
@@ -118,8 +129,8 @@ void ReadMembers(const rapidjson::Value& request) {
   (void)params.Array("AttributesToGet", &member).ok();
   std::optional<std::map<std::string, std::string>> names;
   (void)params.StringMap("ExpressionAttributeNames", &names).ok();
-  for (const char* name : {"Item", "Key", "ExclusiveStartKey",
-                           "ExpressionAttributeValues"}) {
+  for (const char* name :
+       {"Item", "Key", "ExclusiveStartKey", "ExpressionAttributeValues"}) {
     std::optional<store::Item> item;
     if (params.ItemMember(name, &item).ok() && item.has_value()) {
       CheckItem(*item);

@@ -24,9 +24,9 @@ namespace eddy::runtime::auth {
 namespace {
 
 bool Inside(std::string_view part, std::string_view whole) {
-  return part.empty() || (part.data() >= whole.data() &&
-                          part.data() + part.size() <=
-                              whole.data() + whole.size());
+  return part.empty() ||
+         (part.data() >= whole.data() &&
+          part.data() + part.size() <= whole.data() + whole.size());
 }
 
 // Only unreserved characters, `also_allowed`, and %XX with upper-case hex.
@@ -90,9 +90,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   EDDY_FUZZ_CHECK(Inside(parsed.signature, header));
   CredentialScope scope;
   if (SplitCredential(parsed.credential, &scope)) {
-    for (std::string_view part : {scope.access_key_id, scope.date,
-                                  scope.region, scope.service,
-                                  scope.terminator}) {
+    for (std::string_view part : {scope.access_key_id, scope.date, scope.region,
+                                  scope.service, scope.terminator}) {
       EDDY_FUZZ_CHECK(Inside(part, parsed.credential));
       EDDY_FUZZ_CHECK(part.find('/') == std::string_view::npos);
     }
@@ -115,8 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string hash(64, '0');
   if (BuildCanonicalRequest("POST", target, headers, signed_headers, hash,
                             &canonical, &missing)) {
-    EDDY_FUZZ_CHECK(canonical.compare(0, 6 + uri.size(), "POST\n" + uri + "\n") ==
-                    0);
+    EDDY_FUZZ_CHECK(
+        canonical.compare(0, 6 + uri.size(), "POST\n" + uri + "\n") == 0);
     EDDY_FUZZ_CHECK(canonical.size() > hash.size() &&
                     canonical.compare(canonical.size() - hash.size() - 1,
                                       std::string::npos, "\n" + hash) == 0);

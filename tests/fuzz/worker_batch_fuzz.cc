@@ -99,9 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     google::protobuf::SetLogHandler(nullptr);
     functions::HandlerLibrary::Options options;
     options.log = [](functions::HandlerLogLevel, std::string_view) {};
-    auto loaded =
-        functions::HandlerLibrary::FromEntry(&eddy_handler_init, "fuzz",
-                                             options);
+    auto loaded = functions::HandlerLibrary::FromEntry(&eddy_handler_init,
+                                                       "fuzz", options);
     EDDY_FUZZ_CHECK(loaded.ok());
     return loaded->release();
   }();

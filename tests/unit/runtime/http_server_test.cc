@@ -441,10 +441,10 @@ TEST_F(HttpServerTest, ExpectContinueGets100BeforeBody) {
 TEST_F(HttpServerTest, UpgradeRequestWithLateBodyIsAnswered) {
   StartServer();
   auto client = Connect();
-  ASSERT_TRUE(client->Send(
-      "POST / HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\n"
-      "Upgrade: websocket\r\nExpect: 100-continue\r\n"
-      "Content-Length: 4\r\n\r\n"));
+  ASSERT_TRUE(
+      client->Send("POST / HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\n"
+                   "Upgrade: websocket\r\nExpect: 100-continue\r\n"
+                   "Content-Length: 4\r\n\r\n"));
   auto interim = client->Read();
   ASSERT_TRUE(interim.has_value());
   EXPECT_EQ(interim->status, 100);
@@ -814,9 +814,8 @@ TEST_F(HttpServerTest, OverloadHandlerShapesTheAnswer) {
                                                  HttpResponse* response) {
     EXPECT_EQ(response->status, 503);
     if (!request.method.empty()) shed_with_target.fetch_add(1);
-    response->headers.emplace_back("X-Overload", request.method.empty()
-                                                     ? "connection"
-                                                     : request.target);
+    response->headers.emplace_back(
+        "X-Overload", request.method.empty() ? "connection" : request.target);
     response->body = "slow down";
   };
   StartServer(options);

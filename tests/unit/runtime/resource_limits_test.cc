@@ -20,8 +20,9 @@ constexpr char kV2Mount[] =
 constexpr char kV1CpuMount[] =
     "35 25 0:30 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup "
     "cgroup rw,cpu,cpuacct\n";
-constexpr char kRootMount[] = "22 1 8:1 / / rw,relatime shared:1 - ext4 "
-                              "/dev/sda1 rw\n";
+constexpr char kRootMount[] =
+    "22 1 8:1 / / rw,relatime shared:1 - ext4 "
+    "/dev/sda1 rw\n";
 
 class ResourceLimitsTest : public ::testing::Test {
  protected:

@@ -388,6 +388,45 @@ std::vector<proto::ChangeRecord> StoredRecords(const ChangeStream& stream) {
   return out;
 }
 
+// A record to replay whose image lacks the table's key cannot say which item
+// it changes: Open fails with Corruption naming the shard, and does not
+// guess.
+TEST_F(ChangeCaptureTest, ReplayOfARecordWithoutTheKeyIsCorruption) {
+  ASSERT_TRUE(Put({{"id", S("a")}, {"v", N("1")}}).ok());
+  {
+    auto stream = db_->ListStreams(std::string("Orders")).front();
+    proto::ChangeRecord keyless;
+    keyless.set_event_name(proto::ChangeRecord::INSERT);
+    keyless.set_has_new_image(true);
+    EncodeItem(Item{{"v", N("2")}}, keyless.mutable_new_image());
+    // Appended past the applied marker, as a crash would leave a record.
+    ASSERT_TRUE(
+        stream->shard(0)->Append(keyless.SerializeAsString(), now_ms_).ok());
+  }
+  Close();
+  {  // As after a crash: no applied marker, no clean shutdown.
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open({}, (dir_ / "leveldb").string(), &raw).ok());
+    std::unique_ptr<leveldb::DB> ldb(raw);
+    leveldb::WriteBatch batch;
+    std::unique_ptr<leveldb::Iterator> it(ldb->NewIterator({}));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key()[0] == 'a') batch.Delete(it->key());
+    }
+    batch.Delete("mclean");
+    ASSERT_TRUE(ldb->Write({}, &batch).ok());
+  }
+  Database::Options options;
+  options.path = dir_.string();
+  options.stream_shards = 2;
+  auto reopened = Database::Open(options);
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_TRUE(reopened.status().IsCorruption()) << reopened.status().ToString();
+  EXPECT_THAT(reopened.status().ToString(),
+              ::testing::HasSubstr("names no item of the table"));
+  EXPECT_THAT(reopened.status().ToString(), ::testing::HasSubstr("shard 0"));
+}
+
 // A record stores neither its eventID, its key attributes nor the item's
 // LevelDB key (the redo takes it from the image: OpenReplaysRecordsLevelDbLacks
 // and the transaction tests cover that): the ID

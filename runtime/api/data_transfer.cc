@@ -463,12 +463,6 @@ class DataFile {
   int64_t items_ = 0;
 };
 
-void LowerPriority(int nice) {
-  if (nice <= 0) return;
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)),
-                std::min(nice, 19));
-}
-
 }  // namespace
 
 DataTransfer::DataTransfer(store::Database* db, Options options,
@@ -620,7 +614,7 @@ void DataTransfer::WaitIdle() {
 }
 
 void DataTransfer::Loop() {
-  LowerPriority(options_.nice);
+  store::LowerThreadPriority(options_.nice);
   store::Pacer pacer(options_.nice > 0 ? 0.25 : 1.0);
   pacer_ = &pacer;
   for (;;) {
@@ -1181,7 +1175,7 @@ Result<SnapshotInfo> DataTransfer::StartSnapshot(const std::string& directory) {
   const std::string id = s.id;
   logger_->info("snapshot {} into {} started", id, directory);
   snapshot_thread_ = std::thread([this, id, directory, progress] {
-    LowerPriority(options_.nice);  // The store paces the copy itself.
+    store::LowerThreadPriority(options_.nice);  // The store paces the copy itself.
     Status result = db_->Snapshot(directory, progress);
     std::lock_guard<std::mutex> done(mu_);
     SnapshotInfo& info = snapshots_[id];

@@ -66,9 +66,11 @@ Status DatabaseImpl::Open() {
   }
   gated_env_ = NewGatedEnv(env, &background_gate_);
   env = gated_env_.get();
-  // Table files by pread, not mmap, on the real file system (store_env.h).
-  store_env_ =
-      NewStoreEnv(env, /*pread_tables=*/options_.leveldb_env == nullptr);
+  // On the real file system, table files by pread, not mmap, and removed
+  // files unlinked off the critical path (store_env.h).
+  const bool real_file_system = options_.leveldb_env == nullptr;
+  store_env_ = NewStoreEnv(env, {.pread_tables = real_file_system,
+                                 .defer_removals = real_file_system});
   lo.env = store_env_.get();
   lo.write_buffer_size = options_.write_buffer_bytes;
   lo.max_file_size = 8 * 1024 * 1024;

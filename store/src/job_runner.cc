@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "eddy/store/pacer.h"
 
@@ -13,12 +14,23 @@ namespace eddy::store {
 
 namespace {
 
-// The calling thread's CPU niceness and, best effort, the idle I/O class
-// (ioprio_set has no glibc wrapper).
-void LowerPriority(int nice) {
-  if (nice <= 0) return;
+// The pacer of the job thread running on this thread (null elsewhere).
+thread_local Pacer* t_pacer = nullptr;
+
+}  // namespace
+
+int ThreadNice() {
+  errno = 0;  // getpriority may return -1 as a niceness.
+  const int nice =
+      ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+  return errno == 0 ? nice : 0;
+}
+
+void LowerThreadPriority(int nice) {
+  nice = std::min(nice, 19);
+  if (nice <= 0 || nice <= ThreadNice()) return;
   const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-  ::setpriority(PRIO_PROCESS, tid, std::min(nice, 19));
+  ::setpriority(PRIO_PROCESS, tid, nice);
 #ifdef SYS_ioprio_set
   constexpr int kWhoProcess = 1;  // IOPRIO_WHO_PROCESS
   constexpr int kClassIdle = 3;   // IOPRIO_CLASS_IDLE
@@ -28,10 +40,9 @@ void LowerPriority(int nice) {
 #endif
 }
 
-// The pacer of the job thread running on this thread (null elsewhere).
-thread_local Pacer* t_pacer = nullptr;
-
-}  // namespace
+void LowerThreadPriorityForHousekeeping() {
+  LowerThreadPriority(std::max(1, ThreadNice() + 10));
+}
 
 JobRunner::JobRunner(int threads, int nice) : nice_(nice) {
   for (int i = 0; i < std::max(1, threads); ++i) {
@@ -86,7 +97,7 @@ void JobRunner::Pace() {
 }
 
 void JobRunner::Loop() {
-  LowerPriority(nice_);
+  LowerThreadPriority(nice_);
   Pacer pacer(nice_ > 0 ? 0.25 : 1.0);
   t_pacer = &pacer;
   for (;;) {

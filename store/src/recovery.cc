@@ -37,6 +37,7 @@
 #include "database_impl.h"
 #include "eddy/change_record.pb.h"
 #include "eddy/store/item_codec.h"
+#include "eddy/store/pacer.h"
 #include "store_env.h"
 #include "transaction.h"
 
@@ -326,6 +327,7 @@ Status DatabaseImpl::RecountTable(const std::shared_ptr<TableImpl>& table) {
 }
 
 void DatabaseImpl::RecountLoop() {
+  LowerThreadPriorityForHousekeeping();
   std::vector<std::shared_ptr<TableImpl>> tables;
   {
     std::shared_lock<std::shared_mutex> read(tables_mu_);

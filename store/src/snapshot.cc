@@ -34,6 +34,7 @@
 
 #include "catalog.h"
 #include "database_impl.h"
+#include "store_env.h"
 #include "eddy/store/pacer.h"
 
 namespace eddy::store {
@@ -203,7 +204,10 @@ Status DatabaseImpl::Snapshot(const std::string& dir,
       const fs::path& path = it->path();
       const fs::path relative = fs::relative(path, data, walk_ec);
       const std::string first = relative.begin()->string();
-      if (first.starts_with(kStagingPrefix) || first == "RECOVERY-PROBE") {
+      // Files removed and not yet unlinked (store_env.h) are not data; the
+      // Env's thread may unlink them under the walk.
+      if (first.starts_with(kStagingPrefix) || first == "RECOVERY-PROBE" ||
+          path.filename() == kTrashDirName) {
         if (it->is_directory(walk_ec)) it.disable_recursion_pending();
         continue;
       }

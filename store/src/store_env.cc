@@ -1,13 +1,21 @@
 #include "store_env.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
+#include <set>
 #include <string_view>
+#include <thread>
 #include <utility>
+#include <vector>
+
+#include "eddy/store/pacer.h"
 
 namespace eddy::store {
 namespace {
@@ -134,10 +142,90 @@ class LocatingSequentialFile final : public leveldb::SequentialFile {
   uint64_t offset_ = 0;
 };
 
+// Unlinks, on a thread of its own, the files it moved into trash
+// directories (store_env.h, 4). Destruction finishes the queue.
+class TrashCollector {
+ public:
+  explicit TrashCollector(leveldb::Env* base) : base_(base) {}
+  ~TrashCollector() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Moves `name` into the trash beside it and queues it; false (and the
+  // file untouched) if it cannot be moved.
+  bool Discard(const std::string& name) {
+    const size_t slash = name.rfind('/');
+    const std::string dir =
+        slash == std::string::npos ? "." : name.substr(0, slash);
+    const std::string base =
+        slash == std::string::npos ? name : name.substr(slash + 1);
+    const std::string trash = dir + "/" + kTrashDirName;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!known_.contains(trash)) {
+      base_->CreateDir(trash);  // Fails if it exists: then listed below.
+      std::vector<std::string> left;  // By an earlier process.
+      if (!base_->GetChildren(trash, &left).ok()) return false;
+      for (const std::string& child : left) {
+        if (child != "." && child != "..") queue_.push_back(trash + "/" + child);
+      }
+      known_.insert(trash);
+    }
+    const std::string to = trash + "/" + base;
+    if (!base_->RenameFile(name, to).ok()) return false;
+    queue_.push_back(to);
+    if (!thread_.joinable()) {
+      thread_ = std::thread([this] {
+        LowerThreadPriorityForHousekeeping();
+        Run();
+      });
+      pthread_setname_np(thread_.native_handle(), "eddy-trash");
+    }
+    wake_.notify_one();
+    return true;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // Stopping, and nothing left.
+      const std::string path = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      // A failure leaves the file for the next process's first removal.
+      base_->RemoveFile(path);
+      lock.lock();
+    }
+  }
+
+  leveldb::Env* const base_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::string> queue_;  // Guarded by mu_.
+  std::set<std::string> known_;    // Trash directories listed. Guarded by mu_.
+  bool stopping_ = false;          // Guarded by mu_.
+  std::thread thread_;
+};
+
 class StoreEnv final : public leveldb::EnvWrapper {
  public:
-  StoreEnv(leveldb::Env* base, bool pread_tables)
-      : leveldb::EnvWrapper(base), pread_tables_(pread_tables) {}
+  StoreEnv(leveldb::Env* base, StoreEnvOptions options)
+      : leveldb::EnvWrapper(base), pread_tables_(options.pread_tables) {
+    if (options.defer_removals) trash_ = std::make_unique<TrashCollector>(base);
+  }
+
+  leveldb::Status RemoveFile(const std::string& name) override {
+    if (trash_ != nullptr && trash_->Discard(name)) {
+      return leveldb::Status::OK();
+    }
+    return target()->RemoveFile(name);
+  }
 
   leveldb::Status NewWritableFile(const std::string& name,
                                   leveldb::WritableFile** result) override {
@@ -190,13 +278,14 @@ class StoreEnv final : public leveldb::EnvWrapper {
 
  private:
   const bool pread_tables_;
+  std::unique_ptr<TrashCollector> trash_;
 };
 
 }  // namespace
 
 std::unique_ptr<leveldb::Env> NewStoreEnv(leveldb::Env* base,
-                                          bool pread_tables) {
-  return std::make_unique<StoreEnv>(base, pread_tables);
+                                          StoreEnvOptions options) {
+  return std::make_unique<StoreEnv>(base, options);
 }
 
 std::string DescribeLastRead() {

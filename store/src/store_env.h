@@ -22,6 +22,16 @@
 //    their page cache then counts in the resident memory, which grows with
 //    the table; see PreadRandomAccessFile). Only for the real file system:
 //    a test's fault-injecting Env must see every read.
+// 4. With `defer_removals`, a file LevelDB removes is renamed into the
+//    kTrashDirName directory beside it, and a thread of the Env unlinks it
+//    there. Unlinking a file whose pages are cached costs time in
+//    proportion to its size (the kernel drops each page), and LevelDB
+//    removes the outputs of a compaction that a crash interrupted inside
+//    DB::Open, before the store can serve: at 10 million items that was
+//    most of a restart, for files nobody needs. (RocksDB's DeleteScheduler
+//    renames into trash the same way.) Whatever a crash leaves in the
+//    trash is unlinked once the directory's next removal comes. Should the
+//    rename fail, the file is unlinked at once, as before.
 //
 // Thread-safety: as any leveldb::Env.
 #ifndef EDDY_STORE_SRC_STORE_ENV_H_
@@ -30,6 +40,7 @@
 #include <leveldb/env.h>
 #include <leveldb/status.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -37,9 +48,20 @@
 
 namespace eddy::store {
 
-// Wraps `base` (not owned; must outlive the result).
+struct StoreEnvOptions {
+  bool pread_tables = false;    // 3. above
+  bool defer_removals = false;  // 4. above
+};
+
+// Where removed files wait to be unlinked: a directory of this name in the
+// directory they were removed from (LevelDB ignores names it did not make;
+// copies of the data directory skip it).
+inline constexpr char kTrashDirName[] = "trash";
+
+// Wraps `base` (not owned; must outlive the result). Destroying the result
+// finishes the deferred unlinks first.
 std::unique_ptr<leveldb::Env> NewStoreEnv(leveldb::Env* base,
-                                          bool pread_tables = false);
+                                          StoreEnvOptions options = {});
 
 // "<file> at offset <n> (<len> bytes)" for the last read of this thread
 // through a StoreEnv, or "" if there was none since ClearLastRead().

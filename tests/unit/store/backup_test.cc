@@ -19,6 +19,7 @@
 #include "eddy/store/database.h"
 #include "eddy/store/expression.h"
 #include "eddy/store/item_codec.h"
+#include "store_env.h"
 #include "store_test_util.h"
 
 namespace eddy::store {
@@ -477,6 +478,11 @@ TEST_F(BackupTest, SnapshotUnderWritesIsACutThatOpens) {
     }
   });
   ASSERT_TRUE(Eventually([&] { return written >= 50; }));
+  // Removed files waiting to be unlinked (store_env.h) are not copied: a
+  // directory in the trash stays there (the Env unlinks files only).
+  const std::filesystem::path trash = dir_ / "leveldb" / kTrashDirName;
+  std::filesystem::create_directories(trash / "kept");
+  std::ofstream(trash / "kept" / "000001.ldb") << "not data";
   const std::filesystem::path copy = dir_.string() + "-copy";
   Database::SnapshotProgress progress;
   Status s = db_->Snapshot(copy.string(), &progress);
@@ -488,6 +494,7 @@ TEST_F(BackupTest, SnapshotUnderWritesIsACutThatOpens) {
   EXPECT_EQ(progress.files_copied, progress.files_total);
   EXPECT_EQ(progress.bytes_copied, progress.bytes_total);
   EXPECT_FALSE(std::filesystem::exists(copy / "SNAPSHOT-INCOMPLETE"));
+  EXPECT_FALSE(std::filesystem::exists(copy / "leveldb" / kTrashDirName));
 
   db_.reset();
   const std::filesystem::path original = dir_;

@@ -8,10 +8,12 @@
 #include <leveldb/db.h>
 #include <leveldb/options.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store_test_util.h"
 
@@ -51,7 +53,7 @@ class StoreEnvTest : public ::testing::Test {
   // returns how many mappings of the database's files the reads left.
   int WriteReadBack(bool pread_tables) {
     std::unique_ptr<leveldb::Env> env =
-        NewStoreEnv(leveldb::Env::Default(), pread_tables);
+        NewStoreEnv(leveldb::Env::Default(), {.pread_tables = pread_tables});
     std::unique_ptr<leveldb::Cache> cache(leveldb::NewLRUCache(1 << 20));
     leveldb::Options options;
     options.create_if_missing = true;
@@ -101,7 +103,7 @@ TEST_F(StoreEnvTest, BaseEnvMapsTableFiles) {
 
 TEST_F(StoreEnvTest, PreadTablesMissingFileIsNotFound) {
   std::unique_ptr<leveldb::Env> env =
-      NewStoreEnv(leveldb::Env::Default(), /*pread_tables=*/true);
+      NewStoreEnv(leveldb::Env::Default(), {.pread_tables = true});
   leveldb::RandomAccessFile* file = nullptr;
   leveldb::Status s =
       env->NewRandomAccessFile((dir_ / "000001.ldb").string(), &file);
@@ -113,7 +115,7 @@ TEST_F(StoreEnvTest, PreadTablesReadPastEndIsShort) {
   const std::string name = (dir_ / "000002.ldb").string();
   std::ofstream(name) << "0123456789";
   std::unique_ptr<leveldb::Env> env =
-      NewStoreEnv(leveldb::Env::Default(), /*pread_tables=*/true);
+      NewStoreEnv(leveldb::Env::Default(), {.pread_tables = true});
   leveldb::RandomAccessFile* raw = nullptr;
   ASSERT_TRUE(env->NewRandomAccessFile(name, &raw).ok());
   std::unique_ptr<leveldb::RandomAccessFile> file(raw);
@@ -121,6 +123,91 @@ TEST_F(StoreEnvTest, PreadTablesReadPastEndIsShort) {
   leveldb::Slice result;
   ASSERT_TRUE(file->Read(4, sizeof(scratch), &result, scratch).ok());
   EXPECT_EQ(result.ToString(), "456789");
+}
+
+std::vector<std::string> Names(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_F(StoreEnvTest, DeferredRemovalLeavesTheDirectoryAtOnce) {
+  const std::filesystem::path file = dir_ / "000003.ldb";
+  std::ofstream(file) << std::string(1 << 20, 'x');
+  std::unique_ptr<leveldb::Env> env =
+      NewStoreEnv(leveldb::Env::Default(), {.defer_removals = true});
+  ASSERT_TRUE(env->RemoveFile(file.string()).ok());
+  EXPECT_FALSE(std::filesystem::exists(file));
+  EXPECT_FALSE(env->FileExists(file.string()));
+  env.reset();  // Finishes the unlinks.
+  EXPECT_EQ(Names(dir_), std::vector<std::string>{kTrashDirName});
+  EXPECT_TRUE(Names(dir_ / kTrashDirName).empty());
+}
+
+TEST_F(StoreEnvTest, DeferredRemovalUnlinksWhatAnEarlierProcessLeft) {
+  const std::filesystem::path trash = dir_ / kTrashDirName;
+  std::filesystem::create_directories(trash);
+  std::ofstream(trash / "000007.ldb") << "left by a crash";
+  std::ofstream(trash / "000008.log") << "left by a crash";
+  std::ofstream(dir_ / "000009.ldb") << "obsolete";
+  std::unique_ptr<leveldb::Env> env =
+      NewStoreEnv(leveldb::Env::Default(), {.defer_removals = true});
+  ASSERT_TRUE(env->RemoveFile((dir_ / "000009.ldb").string()).ok());
+  env.reset();
+  EXPECT_TRUE(Names(trash).empty());
+}
+
+TEST_F(StoreEnvTest, DeferredRemovalFallsBackToUnlinking) {
+  // A regular file where the trash directory would go: no rename possible.
+  std::ofstream(dir_ / kTrashDirName) << "in the way";
+  std::ofstream(dir_ / "000004.ldb") << "obsolete";
+  std::unique_ptr<leveldb::Env> env =
+      NewStoreEnv(leveldb::Env::Default(), {.defer_removals = true});
+  ASSERT_TRUE(env->RemoveFile((dir_ / "000004.ldb").string()).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "000004.ldb"));
+  EXPECT_TRUE(env->RemoveFile((dir_ / "000005.ldb").string()).IsNotFound());
+  env.reset();
+  EXPECT_EQ(Names(dir_), std::vector<std::string>{kTrashDirName});
+}
+
+TEST_F(StoreEnvTest, DeferredRemovalUnderLevelDb) {
+  // Compactions remove their inputs and reopening removes the old log:
+  // every removal goes through the trash, LevelDB opens what stays, and
+  // nothing is left once the Env is gone.
+  std::unique_ptr<leveldb::Env> env =
+      NewStoreEnv(leveldb::Env::Default(), {.defer_removals = true});
+  leveldb::Options options;
+  options.create_if_missing = true;
+  options.env = env.get();
+  options.write_buffer_size = 64 * 1024;
+  const std::string path = (dir_ / "db").string();
+  for (int round = 0; round < 2; ++round) {
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(options, path, &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    for (int i = 0; i < 20000; ++i) {
+      ASSERT_TRUE(db->Put(leveldb::WriteOptions(), "key" + std::to_string(i),
+                          std::string(100, static_cast<char>('a' + round)))
+                      .ok());
+    }
+    db->CompactRange(nullptr, nullptr);
+    std::string value;
+    ASSERT_TRUE(db->Get(leveldb::ReadOptions(), "key19999", &value).ok());
+    EXPECT_EQ(value, std::string(100, static_cast<char>('a' + round)));
+  }
+  env.reset();
+  EXPECT_TRUE(Names(dir_ / "db" / kTrashDirName).empty());
+  // Only what the last version references, plus LevelDB's bookkeeping.
+  int tables = 0;
+  for (const std::string& name : Names(dir_ / "db")) {
+    if (name.ends_with(".ldb")) ++tables;
+  }
+  EXPECT_GE(tables, 1);
+  EXPECT_LE(tables, 3);
 }
 
 }  // namespace

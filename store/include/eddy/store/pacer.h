@@ -28,6 +28,19 @@ namespace eddy::store {
 // in this process (store/src/background_env.cc measures it).
 int64_t LevelDbBackgroundCpuMicros();
 
+// The calling thread's CPU niceness.
+int ThreadNice();
+// Lowers the calling thread's CPU priority to niceness `nice` (at most 19;
+// 0 or less, or a thread already nicer, keeps its own) and, best effort,
+// puts its I/O in the idle class (ioprio_set has no glibc wrapper).
+void LowerThreadPriority(int nice);
+// For housekeeping threads (unlinking removed files, recounting items after
+// a crash): ten nice levels below the calling thread's (at least 1), so
+// that their bursts do not take the requests' CPU — at start-up too —
+// while the tenth of a core they still get under full load keeps them
+// going.
+void LowerThreadPriorityForHousekeeping();
+
 class Pacer {
  public:
   // `job_share`: the share of a core the job may take while the rest of

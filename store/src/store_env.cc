@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "eddy/store/pacer.h"
+#include "eddy/streams/crc32c.h"
 
 namespace eddy::store {
 namespace {
@@ -68,20 +69,53 @@ class GuardedWritableFile final : public leveldb::WritableFile {
   leveldb::Status failed_;
 };
 
+// LevelDB's table format (table/format.h): every block is followed by a
+// type byte and the masked CRC-32C of the block and that byte; the footer,
+// the last 48 bytes of the file, has no trailer.
+constexpr size_t kBlockTrailerSize = 5;
+constexpr size_t kTableFooterSize = 48;
+
+uint32_t UnmaskCrc(uint32_t masked) {
+  const uint32_t rot = masked - 0xa282ead8u;
+  return (rot >> 17) | (rot << 15);
+}
+
+uint32_t DecodeFixed32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+// A table file of `size` bytes whose reads are noted (2.) and whose blocks
+// are checked (5.).
 class LocatingRandomAccessFile final : public leveldb::RandomAccessFile {
  public:
-  LocatingRandomAccessFile(std::string name,
+  LocatingRandomAccessFile(std::string name, uint64_t size,
                            std::unique_ptr<leveldb::RandomAccessFile> file)
-      : name_(std::move(name)), file_(std::move(file)) {}
+      : name_(std::move(name)), size_(size), file_(std::move(file)) {}
 
   leveldb::Status Read(uint64_t offset, size_t n, leveldb::Slice* result,
                        char* scratch) const override {
     NoteRead(name_, offset, n);
-    return file_->Read(offset, n, result, scratch);
+    leveldb::Status s = file_->Read(offset, n, result, scratch);
+    // A short read is LevelDB's to report ("truncated block read").
+    if (!s.ok() || result->size() != n || n < kBlockTrailerSize ||
+        (n == kTableFooterSize && offset + n == size_)) {
+      return s;
+    }
+    const char* block = result->data();
+    const uint32_t stored = UnmaskCrc(DecodeFixed32(block + n - 4));
+    if (streams::crc32c::Value(block, n - 4) != stored) {
+      return leveldb::Status::Corruption(
+          "block checksum mismatch",
+          name_ + " at offset " + std::to_string(offset));
+    }
+    return s;
   }
 
  private:
   const std::string name_;
+  const uint64_t size_;
   std::unique_ptr<leveldb::RandomAccessFile> file_;
 };
 
@@ -247,24 +281,27 @@ class StoreEnv final : public leveldb::EnvWrapper {
   }
   leveldb::Status NewRandomAccessFile(
       const std::string& name, leveldb::RandomAccessFile** result) override {
+    *result = nullptr;
+    uint64_t size = 0;
+    leveldb::Status s = target()->GetFileSize(name, &size);
+    if (!s.ok()) return s;
+    std::unique_ptr<leveldb::RandomAccessFile> file;
     if (pread_tables_) {
       int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
-        *result = nullptr;
         return errno == ENOENT
                    ? leveldb::Status::NotFound(name, std::strerror(errno))
                    : leveldb::Status::IOError(name, std::strerror(errno));
       }
-      *result = new LocatingRandomAccessFile(
-          name, std::make_unique<PreadRandomAccessFile>(name, fd));
-      return leveldb::Status::OK();
+      file = std::make_unique<PreadRandomAccessFile>(name, fd);
+    } else {
+      leveldb::RandomAccessFile* raw = nullptr;
+      s = target()->NewRandomAccessFile(name, &raw);
+      if (!s.ok()) return s;
+      file.reset(raw);
     }
-    leveldb::Status s = target()->NewRandomAccessFile(name, result);
-    if (s.ok()) {
-      *result = new LocatingRandomAccessFile(
-          name, std::unique_ptr<leveldb::RandomAccessFile>(*result));
-    }
-    return s;
+    *result = new LocatingRandomAccessFile(name, size, std::move(file));
+    return leveldb::Status::OK();
   }
   leveldb::Status NewSequentialFile(const std::string& name,
                                     leveldb::SequentialFile** result) override {

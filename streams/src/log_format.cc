@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "crc32c.h"
+#include "eddy/streams/crc32c.h"
 
 namespace eddy::streams::format {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "crc32c.h"
+#include "eddy/streams/crc32c.h"
 
 namespace eddy::streams {
 

@@ -125,6 +125,70 @@ TEST_F(StoreEnvTest, PreadTablesReadPastEndIsShort) {
   EXPECT_EQ(result.ToString(), "456789");
 }
 
+// A damaged block is found by the Env's own check, with LevelDB's off, on
+// either read path (pread, and the base Env's files as tests inject
+// faults through), and named; the other blocks still read.
+class StoreEnvChecksumTest : public StoreEnvTest,
+                             public ::testing::WithParamInterface<bool> {};
+
+TEST_P(StoreEnvChecksumTest, DamagedBlockIsCorruptionNamingTheFile) {
+  const bool pread_tables = GetParam();
+  std::unique_ptr<leveldb::Env> env =
+      NewStoreEnv(leveldb::Env::Default(), {.pread_tables = pread_tables});
+  leveldb::Options options;
+  options.create_if_missing = true;
+  options.env = env.get();
+  options.paranoid_checks = true;  // As the store: LevelDB checks at open.
+  const std::string path = (dir_ / "db").string();
+  {
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(options, path, &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    for (int i = 0; i < kKeys; ++i) {
+      ASSERT_TRUE(db->Put(leveldb::WriteOptions(), Key(i), Value(i)).ok());
+    }
+    db->CompactRange(nullptr, nullptr);
+  }
+  std::filesystem::path table;
+  for (const auto& e : std::filesystem::directory_iterator(path)) {
+    if (e.path().extension() == ".ldb" &&
+        (table.empty() || e.file_size() > std::filesystem::file_size(table))) {
+      table = e.path();
+    }
+  }
+  ASSERT_FALSE(table.empty());
+  {
+    std::fstream f(table, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(table) / 4));
+    f.put('\x5a');
+  }
+  leveldb::DB* raw = nullptr;
+  ASSERT_TRUE(leveldb::DB::Open(options, path, &raw).ok());
+  std::unique_ptr<leveldb::DB> db(raw);
+  leveldb::ReadOptions read;
+  read.verify_checksums = false;  // The store's reads (DbHandle).
+  int damaged = 0;
+  for (int i = 0; i < kKeys; ++i) {
+    std::string value;
+    leveldb::Status s = db->Get(read, Key(i), &value);
+    if (s.ok()) {
+      EXPECT_EQ(value, Value(i));
+      continue;
+    }
+    ++damaged;
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.ToString().find("block checksum mismatch"), std::string::npos)
+        << s.ToString();
+    EXPECT_NE(s.ToString().find(table.string() + " at offset "),
+              std::string::npos)
+        << s.ToString();
+  }
+  EXPECT_GT(damaged, 0);
+  EXPECT_LT(damaged, kKeys);
+}
+
+INSTANTIATE_TEST_SUITE_P(ReadPaths, StoreEnvChecksumTest, ::testing::Bool());
+
 std::vector<std::string> Names(const std::filesystem::path& dir) {
   std::vector<std::string> names;
   std::error_code ec;

@@ -9,7 +9,7 @@
 #include <random>
 #include <string>
 
-#include "crc32c.h"
+#include "eddy/streams/crc32c.h"
 #include "eddy/streams/shard_log.h"
 #include "streams_test_util.h"
 

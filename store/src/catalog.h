@@ -23,7 +23,8 @@ inline constexpr char kItemPrefix = 'i';
 inline constexpr char kAppliedPrefix = 'a';
 // "g" <table id u64> <index id u32> <hash u32> <enc(index pk)> [<enc(index
 // sk)>] <enc(pk)> [<enc(sk)>] -> EncodeItem(projected item): secondary index
-// entries, hash = KeyHash(enc(index pk)).
+// entries, hash = KeyHash(enc(index pk)). Only scanned: not in the Bloom
+// filters (key_filter.h).
 inline constexpr char kIndexPrefix = 'g';
 // "x" <transaction id u64> -> TransactionIntent (transaction_intent.proto).
 inline constexpr char kIntentPrefix = 'x';
@@ -32,7 +33,8 @@ inline constexpr char kIntentPrefix = 'x';
 inline constexpr char kRetainedPrefix = 's';
 // "h" <table id u64> <commit ms u64> <sequence u64> -> history entry:
 // point-in-time recovery's undo log (backup.h): the item's LevelDB key and
-// the item before the write.
+// the item before the write. Only scanned: not in the Bloom filters
+// (key_filter.h).
 inline constexpr char kHistoryPrefix = 'h';
 
 std::string CatalogKey(std::string_view table_name);

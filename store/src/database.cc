@@ -2,7 +2,6 @@
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
-#include <leveldb/filter_policy.h>
 #include <leveldb/iterator.h>
 #include <leveldb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -20,6 +19,7 @@
 #include "database_impl.h"
 #include "eddy/change_record.pb.h"
 #include "eddy/store/item_codec.h"
+#include "key_filter.h"
 #include "store_env.h"
 #include "table_impl.h"
 #include "transaction.h"
@@ -52,7 +52,7 @@ Status DatabaseImpl::Open() {
   }
   std::filesystem::remove(ProbePath(), ec);  // A crash may have left it.
   cache_.reset(leveldb::NewLRUCache(options_.block_cache_bytes));
-  filter_.reset(leveldb::NewBloomFilterPolicy(10));
+  filter_ = NewPointReadFilterPolicy(10);  // key_filter.h
   leveldb::Options lo;
   lo.create_if_missing = true;
   lo.paranoid_checks = true;

@@ -1175,7 +1175,8 @@ Result<SnapshotInfo> DataTransfer::StartSnapshot(const std::string& directory) {
   const std::string id = s.id;
   logger_->info("snapshot {} into {} started", id, directory);
   snapshot_thread_ = std::thread([this, id, directory, progress] {
-    store::LowerThreadPriority(options_.nice);  // The store paces the copy itself.
+    // The store paces the copy itself.
+    store::LowerThreadPriority(options_.nice);
     Status result = db_->Snapshot(directory, progress);
     std::lock_guard<std::mutex> done(mu_);
     SnapshotInfo& info = snapshots_[id];

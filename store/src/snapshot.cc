@@ -34,8 +34,8 @@
 
 #include "catalog.h"
 #include "database_impl.h"
-#include "store_env.h"
 #include "eddy/store/pacer.h"
+#include "store_env.h"
 
 namespace eddy::store {
 namespace {

@@ -1,5 +1,6 @@
 #include "store_env.h"
 
+#include <endian.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -80,10 +81,10 @@ uint32_t UnmaskCrc(uint32_t masked) {
   return (rot >> 17) | (rot << 15);
 }
 
-uint32_t DecodeFixed32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
+uint32_t DecodeLittleEndian32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return le32toh(v);
 }
 
 // A table file of `size` bytes whose reads are noted (2.) and whose blocks
@@ -104,7 +105,7 @@ class LocatingRandomAccessFile final : public leveldb::RandomAccessFile {
       return s;
     }
     const char* block = result->data();
-    const uint32_t stored = UnmaskCrc(DecodeFixed32(block + n - 4));
+    const uint32_t stored = UnmaskCrc(DecodeLittleEndian32(block + n - 4));
     if (streams::crc32c::Value(block, n - 4) != stored) {
       return leveldb::Status::Corruption(
           "block checksum mismatch",
@@ -201,11 +202,13 @@ class TrashCollector {
     const std::string trash = dir + "/" + kTrashDirName;
     std::lock_guard<std::mutex> lock(mu_);
     if (!known_.contains(trash)) {
-      base_->CreateDir(trash);  // Fails if it exists: then listed below.
-      std::vector<std::string> left;  // By an earlier process.
+      // Fails if it exists; then what an earlier process left is listed.
+      base_->CreateDir(trash);
+      std::vector<std::string> left;
       if (!base_->GetChildren(trash, &left).ok()) return false;
       for (const std::string& child : left) {
-        if (child != "." && child != "..") queue_.push_back(trash + "/" + child);
+        if (child == "." || child == "..") continue;
+        queue_.push_back(trash + "/" + child);
       }
       known_.insert(trash);
     }

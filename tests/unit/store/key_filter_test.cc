@@ -118,9 +118,8 @@ TEST(KeyFilterTest, EveryKeyIsFoundThroughLevelDb) {
     }
   }
   std::string value;
-  EXPECT_TRUE(
-      db->Get(leveldb::ReadOptions(), Key(kItemPrefix, 9999), &value)
-          .IsNotFound());
+  EXPECT_TRUE(db->Get(leveldb::ReadOptions(), Key(kItemPrefix, 9999), &value)
+                  .IsNotFound());
   db.reset();
   std::filesystem::remove_all(dir);
 }

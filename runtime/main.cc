@@ -519,7 +519,8 @@ int main(int argc, char** argv) {
   serve_cmd
       ->add_option("--block-cache-mb", serve.block_cache_mb,
                    "MiB of LevelDB's cache of table blocks read (the store's "
-                   "memory, with the write buffers, whatever the table's size)")
+                   "memory, with the write buffers and the index and filter "
+                   "blocks of open tables, ~4 bytes per item)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();
   serve_cmd

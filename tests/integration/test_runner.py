@@ -116,10 +116,12 @@ class RunnerTestCase(TriggerTestCase):
             raise AssertionError(f"{len(missing)} records never handled, e.g. "
                                  f"{sorted(missing)[:5]}")
 
-    def assertPerKeyOrder(self, deliveries):
+    def assertPerKeyOrder(self, deliveries, owners_return=False):
         """Per key, first deliveries in version (commit) order (across
         shard splits too), and no shard delivered by two runners taking
-        turns (A, B, A): one runner at a time."""
+        turns (A, B, A): one runner at a time. `owners_return`: a shard
+        may go back to a runner it left (after an outage that let every
+        lease lapse), so only the order is checked."""
         per_key, per_shard = {}, {}
         for (key, version), events in deliveries.items():
             for stamp, name, shard in events:
@@ -134,6 +136,8 @@ class RunnerTestCase(TriggerTestCase):
                     firsts.append(version)
             self.assertEqual(firsts, sorted(firsts), f"order of {key}")
         self.assertNotIn("?", per_shard, "a record without its batch line")
+        if owners_return:
+            return
         for shard, events in per_shard.items():
             events.sort()
             owners = []
@@ -247,7 +251,13 @@ class RunnerIntegrationTest(RunnerTestCase):
         self.server.restart()
         writer.join(300)
         self.wait_handled(runners, table, writer.written)
-        self.assertPerKeyOrder(self.deliveries(runners, table))
+        # Every lease lapsed in the outage: when the source is back, each
+        # runner may take a lease of the other's it saw expire while the
+        # other renews or takes back, one conditional write winning each
+        # change (docs/scaling.md), so a shard can go A, B, A — each turn
+        # from the last checkpoint, which the order per key checks.
+        self.assertPerKeyOrder(self.deliveries(runners, table),
+                               owners_return=True)
         self.assertTrue(all(r.running() for r in runners))
         self.assertGreater(sum(r.metric("eddy_runner_read_errors_total")
                                for r in runners), 0)

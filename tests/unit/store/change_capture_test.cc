@@ -3,8 +3,6 @@
 // and its record atomic across a crash.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <leveldb/db.h>
-#include <leveldb/write_batch.h>
 
 #include <atomic>
 #include <chrono>
@@ -193,19 +191,7 @@ TEST_F(ChangeCaptureTest, OpenReplaysRecordsLevelDbLacks) {
   Close();
   // Undo the LevelDB side: drop every item and every applied marker, as if
   // the process died after appending the records.
-  {
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open({}, (dir_ / "leveldb").string(), &raw).ok());
-    std::unique_ptr<leveldb::DB> ldb(raw);
-    leveldb::WriteBatch batch;
-    std::unique_ptr<leveldb::Iterator> it(ldb->NewIterator({}));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const char prefix = it->key()[0];
-      if (prefix == 'i' || prefix == 'a') batch.Delete(it->key());
-    }
-    ASSERT_TRUE(ldb->Write({}, &batch).ok());
-    ASSERT_TRUE(ldb->Delete({}, "mclean").ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(testing::DropLevelDbKeys(dir_, "ia"));
   Open();
   for (int i = 0; i < 10; ++i) {
     auto got = table_->Get(Item{{"id", S("k" + std::to_string(i))}});
@@ -404,18 +390,8 @@ TEST_F(ChangeCaptureTest, ReplayOfARecordWithoutTheKeyIsCorruption) {
         stream->shard(0)->Append(keyless.SerializeAsString(), now_ms_).ok());
   }
   Close();
-  {  // As after a crash: no applied marker, no clean shutdown.
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open({}, (dir_ / "leveldb").string(), &raw).ok());
-    std::unique_ptr<leveldb::DB> ldb(raw);
-    leveldb::WriteBatch batch;
-    std::unique_ptr<leveldb::Iterator> it(ldb->NewIterator({}));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (it->key()[0] == 'a') batch.Delete(it->key());
-    }
-    batch.Delete("mclean");
-    ASSERT_TRUE(ldb->Write({}, &batch).ok());
-  }
+  // As after a crash: no applied marker, no clean shutdown.
+  ASSERT_NO_FATAL_FAILURE(testing::DropLevelDbKeys(dir_, "a"));
   Database::Options options;
   options.path = dir_.string();
   options.stream_shards = 2;

@@ -3,8 +3,6 @@
 // racing writes, and replay after a crash restoring entries.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <leveldb/db.h>
-#include <leveldb/write_batch.h>
 
 #include <chrono>
 #include <filesystem>
@@ -351,21 +349,7 @@ TEST_F(IndexTest, ReplayRestoresIndexEntries) {
   ASSERT_TRUE(Put(Order("bob", 2, "open", 5)).ok());
   table_.reset();
   db_.reset();
-  {
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open({}, (dir_ / "leveldb").string(), &raw).ok());
-    std::unique_ptr<leveldb::DB> ldb(raw);
-    leveldb::WriteBatch batch;
-    std::unique_ptr<leveldb::Iterator> it(ldb->NewIterator({}));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const char prefix = it->key()[0];
-      if (prefix == 'i' || prefix == 'a' || prefix == 'g') {
-        batch.Delete(it->key());
-      }
-    }
-    ASSERT_TRUE(ldb->Write({}, &batch).ok());
-    ASSERT_TRUE(ldb->Delete({}, "mclean").ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(testing::DropLevelDbKeys(dir_, "iag"));
   Open();
   EXPECT_THAT(QueryIndex("ByStatus", S("open")), ElementsAre("bob/2"));
   EXPECT_THAT(QueryIndex("ByStatus", S("shipped")), ElementsAre("ann/1"));

@@ -87,15 +87,15 @@ struct ServeOptions {
   int job_nice = 19;                   // Backups, restores, exports, imports.
   std::string export_dir;              // "": exports and imports refused.
   std::string stream_rollover = "4h";  // "0": shards never roll over.
-  std::string ttl_interval = "60s";  // "0": no background TTL sweeps.
-  std::string worker_endpoint;       // "": ipc:// in the data directory.
-  std::string worker_binary;         // "": eddy-worker beside this binary.
-  std::string auth_file;             // "": anonymous (loopback only).
-  bool allow_anonymous = false;      // Anonymous on a non-loopback address.
-  std::string handler_dir;           // "": <data>/handlers.
-  std::string failure_dir;           // "": <data>/failures.
-  std::string worker_user;           // "": the server's user.
-  std::string tls_cert;              // "": plain HTTP.
+  std::string ttl_interval = "60s";    // "0": no background TTL sweeps.
+  std::string worker_endpoint;         // "": ipc:// in the data directory.
+  std::string worker_binary;           // "": eddy-worker beside this binary.
+  std::string auth_file;               // "": anonymous (loopback only).
+  bool allow_anonymous = false;        // Anonymous on a non-loopback address.
+  std::string handler_dir;             // "": <data>/handlers.
+  std::string failure_dir;             // "": <data>/failures.
+  std::string worker_user;             // "": the server's user.
+  std::string tls_cert;                // "": plain HTTP.
   std::string tls_key;
   // Browser origins allowed by CORS; unset: "*" when anonymous on a
   // loopback address, none with --auth.
@@ -419,11 +419,10 @@ int Serve(const ServeOptions& options) {
         handler->Handle(request, response);
       });
   if (!server.ok()) {
-    server_log->critical("{} on {}:{}: {}",
-                         options.tls_cert.empty() ? "cannot listen"
-                                                  : "cannot serve HTTPS",
-                         options.host, options.port,
-                         server.status().ToString());
+    server_log->critical(
+        "{} on {}:{}: {}",
+        options.tls_cert.empty() ? "cannot listen" : "cannot serve HTTPS",
+        options.host, options.port, server.status().ToString());
     return 1;
   }
   std::error_code ec;

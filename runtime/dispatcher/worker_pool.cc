@@ -172,10 +172,10 @@ class WorkerPool::Impl {
     }
     struct rlimit files {};
     ::getrlimit(RLIMIT_NOFILE, &files);
-    max_open_files_ = files.rlim_max == RLIM_INFINITY
-                          ? options_.max_open_files
-                          : std::min<rlim_t>(options_.max_open_files,
-                                             files.rlim_max);
+    max_open_files_ =
+        files.rlim_max == RLIM_INFINITY
+            ? options_.max_open_files
+            : std::min<rlim_t>(options_.max_open_files, files.rlim_max);
     std::string endpoint = options_.endpoint;
     if (endpoint.empty()) {
       EDDY_ASSIGN_OR_RETURN(private_dir_, MakePrivateDir());
@@ -197,9 +197,8 @@ class WorkerPool::Impl {
       // connect() needs write permission on the socket file.
       if (!socket_path_.empty() &&
           ::chown(socket_path_.c_str(), worker_uid_, worker_gid_) != 0) {
-        return Status::IOError("cannot give the worker socket " +
-                               socket_path_ + " to the worker user: " +
-                               strerror(errno));
+        return Status::IOError("cannot give the worker socket " + socket_path_ +
+                               " to the worker user: " + strerror(errno));
       }
       if (!socket_path_.empty()) {
         EDDY_RETURN_IF_ERROR(TryWorkerUser(socket_path_));
@@ -290,8 +289,8 @@ class WorkerPool::Impl {
                name.find_first_not_of("0123456789") == std::string::npos) {
       worker_uid_ = static_cast<uid_t>(std::strtoul(name.c_str(), nullptr, 10));
       ::getpwuid_r(worker_uid_, &pw, buf.data(), buf.size(), &found);
-      worker_gid_ = found != nullptr ? found->pw_gid
-                                     : static_cast<gid_t>(worker_uid_);
+      worker_gid_ =
+          found != nullptr ? found->pw_gid : static_cast<gid_t>(worker_uid_);
     } else {
       return Status::InvalidArgument("--worker-user " + name +
                                      ": no such user (give a user name from "
@@ -309,8 +308,10 @@ class WorkerPool::Impl {
         std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") +
         "/eddy-workers-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
-      return Status::IOError("cannot create a directory for the worker "
-                             "socket (" + pattern + "): " + strerror(errno));
+      return Status::IOError(
+          "cannot create a directory for the worker "
+          "socket (" +
+          pattern + "): " + strerror(errno));
     }
     if (switch_user_ &&
         ::chown(pattern.c_str(), worker_uid_, worker_gid_) != 0) {
@@ -385,8 +386,8 @@ class WorkerPool::Impl {
       return Status::Internal("the check of --worker-user died");
     }
     const std::string user = "--worker-user " + options_.worker_user +
-                             " (uid " + std::to_string(worker_uid_) +
-                             ", gid " + std::to_string(worker_gid_) + ")";
+                             " (uid " + std::to_string(worker_uid_) + ", gid " +
+                             std::to_string(worker_gid_) + ")";
     const std::string why = o.err != 0 ? strerror(o.err) : "";
     switch (o.step) {
       case 0:
@@ -416,7 +417,8 @@ class WorkerPool::Impl {
             options_.handler_dir + " (" + why +
             "): make it readable and searchable by that user, and every "
             "directory above it searchable (chmod o+rx " +
-            options_.handler_dir + "; chmod o+x on its parents), or pass "
+            options_.handler_dir +
+            "; chmod o+x on its parents), or pass "
             "another --handler-dir");
       default:
         return Status::InvalidArgument(

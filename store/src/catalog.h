@@ -4,8 +4,8 @@
 #define EDDY_STORE_SRC_CATALOG_H_
 
 #include <cstdint>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "eddy/catalog.pb.h"

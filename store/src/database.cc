@@ -117,8 +117,8 @@ Status DatabaseImpl::Open() {
     it->Seek(end);
     it->Valid() ? it->Prev() : it->SeekToLast();
     if (it->Valid() && it->key().starts_with(prefix)) {
-      commit_clock_->AtLeast(HistoryKeyTime(
-          std::string_view(it->key().data(), it->key().size())));
+      commit_clock_->AtLeast(
+          HistoryKeyTime(std::string_view(it->key().data(), it->key().size())));
     }
   }
   it.reset();
@@ -603,8 +603,10 @@ std::vector<std::string> DatabaseImpl::ListTables(
   auto r = exclusive_start ? restoring_.upper_bound(*exclusive_start)
                            : restoring_.begin();
   // Both maps in name order, merged.
-  while (names.size() < limit && (it != tables_.end() || r != restoring_.end())) {
-    if (r == restoring_.end() || (it != tables_.end() && it->first < r->first)) {
+  while (names.size() < limit &&
+         (it != tables_.end() || r != restoring_.end())) {
+    if (r == restoring_.end() ||
+        (it != tables_.end() && it->first < r->first)) {
       names.push_back((it++)->first);
     } else {
       names.push_back((r++)->first);
@@ -921,38 +923,39 @@ Status DatabaseImpl::RollOverStreams() {
     DbHandle::Use use(db_.get());
     Status s = use.status();
     if (s.ok()) s = db_->CheckWritable();
-    if (s.ok()) s = table->WithWritesPaused([&]() -> Status {
-      if (table->stream_while_locked() != stream) return Status::OK();
-      const uint32_t closing = stream->shard_count() - stream->width();
-      EDDY_ASSIGN_OR_RETURN(StreamDescription next,
-                            stream->PrepareRollover(now));
-      TableInfo info = table->ChangeInfo([&](TableInfo* t) {
-        for (StreamDescription& d : t->streams) {
-          if (d.label == next.label) {
-            d.generations = next.generations;
+    if (s.ok())
+      s = table->WithWritesPaused([&]() -> Status {
+        if (table->stream_while_locked() != stream) return Status::OK();
+        const uint32_t closing = stream->shard_count() - stream->width();
+        EDDY_ASSIGN_OR_RETURN(StreamDescription next,
+                              stream->PrepareRollover(now));
+        TableInfo info = table->ChangeInfo([&](TableInfo* t) {
+          for (StreamDescription& d : t->streams) {
+            if (d.label == next.label) {
+              d.generations = next.generations;
+            }
           }
+        });
+        // No write is in flight: the closing shards' exact markers go into
+        // the catalog's batch, so they are never replayed.
+        std::string data;
+        ToRecord(info, table->id()).SerializeToString(&data);
+        leveldb::WriteBatch batch;
+        batch.Put(CatalogKey(name), data);
+        for (uint32_t i = closing; i < stream->shard_count(); ++i) {
+          std::string marker;
+          AppendBigEndian64(stream->shard(i)->last_sequence(), &marker);
+          batch.Put(stream->MarkerKey(i), marker);
         }
+        EDDY_RETURN_IF_ERROR(db_->Write(use, Synced(), &batch));
+        EDDY_RETURN_IF_ERROR(stream->CommitRollover());
+        logger_->info(
+            "stream {} of table {} rolled over: shards {}..{} closed, {}..{} "
+            "opened",
+            next.label, name, closing, closing + stream->width() - 1,
+            closing + stream->width(), closing + 2 * stream->width() - 1);
+        return Status::OK();
       });
-      // No write is in flight: the closing shards' exact markers go into
-      // the catalog's batch, so they are never replayed.
-      std::string data;
-      ToRecord(info, table->id()).SerializeToString(&data);
-      leveldb::WriteBatch batch;
-      batch.Put(CatalogKey(name), data);
-      for (uint32_t i = closing; i < stream->shard_count(); ++i) {
-        std::string marker;
-        AppendBigEndian64(stream->shard(i)->last_sequence(), &marker);
-        batch.Put(stream->MarkerKey(i), marker);
-      }
-      EDDY_RETURN_IF_ERROR(db_->Write(use, Synced(), &batch));
-      EDDY_RETURN_IF_ERROR(stream->CommitRollover());
-      logger_->info(
-          "stream {} of table {} rolled over: shards {}..{} closed, {}..{} "
-          "opened",
-          next.label, name, closing, closing + stream->width() - 1,
-          closing + stream->width(), closing + 2 * stream->width() - 1);
-      return Status::OK();
-    });
     if (!s.ok()) {
       logger_->error("rolling over the stream of table {}: {}", name,
                      s.ToString());

@@ -76,8 +76,8 @@ void JobRunner::Stop() {
 
 void JobRunner::WaitIdle() {
   std::unique_lock<std::mutex> lock(mu_);
-  idle_cv_.wait(lock,
-                [this] { return stopped_ || (queue_.empty() && running_ == 0); });
+  idle_cv_.wait(
+      lock, [this] { return stopped_ || (queue_.empty() && running_ == 0); });
 }
 
 void JobRunner::TEST_Hold(bool held) {

@@ -44,7 +44,6 @@
 namespace eddy::store {
 namespace {
 
-
 Status ErrnoError(const std::string& what, int err) {
   return Status::IOError(what + ": " + std::strerror(err));
 }

@@ -78,8 +78,7 @@ Status TableGone() { return Status::NotFound("Requested resource not found"); }
 }  // namespace
 
 TableImpl::TableImpl(DbHandle* db, bool sync, uint64_t id, TableInfo info,
-                     std::shared_ptr<spdlog::logger> logger,
-                     CommitClock* clock)
+                     std::shared_ptr<spdlog::logger> logger, CommitClock* clock)
     : db_(db),
       sync_(sync),
       id_(id),

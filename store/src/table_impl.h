@@ -78,7 +78,7 @@ class TableImpl final : public Table {
     // encodes next itself): the item's LevelDB value and its stream
     // record's new image, encoded once for both.
     std::string next_encoded;
-    size_t current_size = 0;   // ItemSize of each (0: none), from Prepare.
+    size_t current_size = 0;  // ItemSize of each (0: none), from Prepare.
     size_t next_size = 0;
     bool service_delete = false;
     // The commit time of a transaction's writes (one for all of them); 0:

@@ -140,9 +140,9 @@ TEST_F(BackupTest, RestoresTheCutWithItsIndexes) {
   ASSERT_TRUE(db_->CreateTable(Schema("T")).ok());
   for (int i = 0; i < 300; ++i) {
     Put("T", MakeItem(i % 17, i, "v" + std::to_string(i),
-                      i % 3 == 0 ? std::optional<std::string>("g" +
-                                                              std::to_string(i))
-                                 : std::nullopt));
+                      i % 3 == 0
+                          ? std::optional<std::string>("g" + std::to_string(i))
+                          : std::nullopt));
   }
   const auto at_cut = Contents("T");
   const auto index_at_cut = Contents("T", "byG");
@@ -162,8 +162,8 @@ TEST_F(BackupTest, RestoresTheCutWithItsIndexes) {
   EXPECT_GT(done.size_bytes, 0);
   EXPECT_EQ(done.name, "b1");
 
-  Result<TableInfo> restored = db_->RestoreTableFromBackup(backup->id,
-                                                           Target("R"));
+  Result<TableInfo> restored =
+      db_->RestoreTableFromBackup(backup->id, Target("R"));
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   EXPECT_EQ(restored->status, TableStatus::kCreating);
   ASSERT_TRUE(WaitActive("R"));
@@ -232,8 +232,7 @@ TEST_F(BackupTest, CutUnderConcurrentWritesIsAStateThatExisted) {
   EXPECT_GE(n, 2000);
   EXPECT_LT(n, written.load());
   for (int i = 0; i < n; ++i) {
-    EXPECT_EQ(restored.count("p" + std::to_string(i) + "/" +
-                             std::to_string(i)),
+    EXPECT_EQ(restored.count("p" + std::to_string(i) + "/" + std::to_string(i)),
               1u)
         << "item " << i << " missing from a cut of " << n << " items";
   }
@@ -250,10 +249,10 @@ TEST_F(BackupTest, BadRequests) {
   EXPECT_TRUE(db_->RestoreTableFromBackup(backup->id, Target("Taken"))
                   .status()
                   .IsAlreadyExists());
-  EXPECT_TRUE(db_->RestoreTableFromBackup("01700000000000-deadbeef",
-                                          Target("X"))
-                  .status()
-                  .IsNotFound());
+  EXPECT_TRUE(
+      db_->RestoreTableFromBackup("01700000000000-deadbeef", Target("X"))
+          .status()
+          .IsNotFound());
   EXPECT_TRUE(db_->CreateBackup("Missing", "b").status().IsNotFound());
   EXPECT_TRUE(db_->DescribeTable("X") == std::nullopt);
 }
@@ -320,7 +319,9 @@ TEST_F(BackupTest, PointInTimeRestoreEqualsStateAtEveryTime) {
   ExpressionContext ectx(nullptr, &one);
   auto update = Update::Parse("SET g = :g ADD n :one", &ectx);
   ASSERT_TRUE(update.ok());
-  auto random_key = [&] { return MakeItem(int(rng() % 8), int(rng() % 60), ""); };
+  auto random_key = [&] {
+    return MakeItem(int(rng() % 8), int(rng() % 60), "");
+  };
   for (int op = 0; op < 600; ++op) {
     // Several writes may share a millisecond.
     now_ms_ += static_cast<int64_t>(rng() % 3);

@@ -4,13 +4,13 @@
 // The job calls Pace() between chunks of its work (every few thousand
 // items, or every MB copied). Pace() looks at how much CPU the rest of the
 // process (the request threads; not LevelDB's flushes and compactions,
-// which the job's own writes cause too) used since the last call: when it is busy (more than a fifth of a core), the job sleeps three
-// times as long as its own chunk took, so that it takes at most a quarter of
-// a core while requests run; when the process is otherwise idle the job
-// runs at full speed. (A low CPU priority alone does not do it: the job's
-// memory traffic, page-cache writes and their writeback also cost the
-// requests, and the measured write throughput during a nice-19 backup was
-// still 0.64x; see docs/backup.md.)
+// which the job's own writes cause too) used since the last call: when it is
+// busy (more than a fifth of a core), the job sleeps three times as long as its
+// own chunk took, so that it takes at most a quarter of a core while requests
+// run; when the process is otherwise idle the job runs at full speed. (A low
+// CPU priority alone does not do it: the job's memory traffic, page-cache
+// writes and their writeback also cost the requests, and the measured write
+// throughput during a nice-19 backup was still 0.64x; see docs/backup.md.)
 //
 // Thread-safety: one Pacer per job thread.
 #ifndef EDDY_STORE_PACER_H_
@@ -54,11 +54,11 @@ class Pacer {
     const int64_t background = LevelDbBackgroundCpuMicros();
     const int64_t wall = now - last_wall_;
     const int64_t own = mine - last_mine_;
-    const int64_t others = (process - last_process_) - own -
-                           (background - last_background_);
+    const int64_t others =
+        (process - last_process_) - own - (background - last_background_);
     if (share_ < 1.0 && wall > 0 && others * 5 > wall) {
-      const auto sleep = static_cast<int64_t>(
-          static_cast<double>(own) * (1.0 - share_) / share_);
+      const auto sleep = static_cast<int64_t>(static_cast<double>(own) *
+                                              (1.0 - share_) / share_);
       slept_micros_ += sleep;
       std::this_thread::sleep_for(std::chrono::microseconds(sleep));
     } else {

@@ -36,14 +36,22 @@ struct SegmentSummary {
 };
 
 struct Segment {
-  Segment(uint64_t base_sequence, std::string file_path, File file)
+  Segment(uint64_t base_sequence, std::string file_path, File opened)
       : base(base_sequence),
         path(std::move(file_path)),
-        file(std::move(file)) {}
+        file(std::make_shared<const File>(std::move(opened))) {}
 
   const uint64_t base;  // Number of its first record (and file name).
   const std::string path;
-  const File file;  // O_RDWR if it was ever active, else O_RDONLY.
+
+  // Guarded by ShardLogImpl::mu_. The open file: O_RDWR if it was ever
+  // active, else O_RDONLY; null while a closed segment's file is closed to
+  // bound the descriptors held (ShardLog::Options::closed_segment_files;
+  // ShardLogImpl::OpenedFile opens it again). Never null for the active
+  // segment. Whoever uses it outside mu_ holds a copy of the pointer, so
+  // the descriptor outlives that use.
+  std::shared_ptr<const File> file;
+  uint64_t last_read = 0;  // When OpenedFile last returned it (a count).
 
   // Guarded by ShardLogImpl::mu_. For a closed segment that is not yet
   // scanned, summary.last_sequence is known (next segment's base - 1) and

@@ -164,16 +164,18 @@ Status ShardLogImpl::Recover() {
         if (base == 0)
           return Status::Corruption("segment with base 0: " + path);
         EDDY_RETURN_IF_ERROR(
-            CheckSegmentHeader(fs_, segment->file, path, base));
-        EDDY_ASSIGN_OR_RETURN(uint64_t size, fs_->Size(segment->file, path));
+            CheckSegmentHeader(fs_, *segment->file, path, base));
+        EDDY_ASSIGN_OR_RETURN(uint64_t size, fs_->Size(*segment->file, path));
         segment->summary.last_sequence = bases[i + 1] - 1;
         segment->summary.end_offset = size;
+        // Opened again when read (the oldest is read below).
+        if (i > 0) segment->file.reset();
       }
       segments_.push_back(std::move(segment));
     }
   }
   const Segment& active = *segments_.back();
-  EDDY_RETURN_IF_ERROR(SyncSegment(active));
+  EDDY_RETURN_IF_ERROR(SyncSegment(*active.file, active.path));
   last_written_ = active.summary.last_sequence;
   synced_ = last_written_;
   synced_offset_ = active.summary.end_offset;
@@ -188,7 +190,7 @@ Status ShardLogImpl::Recover() {
       first_timestamp_ms_ = front.summary.first_timestamp_ms;
     }
   } else {
-    RecordScanner scanner(fs_, front.file, front.path, kSegmentHeaderSize,
+    RecordScanner scanner(fs_, *front.file, front.path, kSegmentHeaderSize,
                           front.summary.end_offset, 4096);
     RecordView record;
     const RecordScanner::Outcome outcome = scanner.Next(&record);
@@ -200,6 +202,7 @@ Status ShardLogImpl::Recover() {
     }
     first_timestamp_ms_ = record.timestamp_ms;
   }
+  CloseIdleFilesLocked();
   opened_ = true;
   logger_->debug("opened shard log {}: {} segments, sequences {}..{}{}",
                  options_.dir, segments_.size(), segments_.front()->base,
@@ -249,7 +252,7 @@ Status ShardLogImpl::UseCheckpoint(const Segment& segment,
   // one on are intact, numbered on, and end exactly where it says.
   const uint64_t k = c.index.size() - 1;
   uint64_t expected = segment.base + k * format::kIndexInterval;
-  RecordScanner scanner(fs_, segment.file, segment.path, c.index[k],
+  RecordScanner scanner(fs_, *segment.file, segment.path, c.index[k],
                         c.end_offset, 64 * 1024);
   RecordView record;
   while (true) {
@@ -273,7 +276,7 @@ Status ShardLogImpl::UseCheckpoint(const Segment& segment,
 Status ShardLogImpl::RecoverLastSegment(
     Segment* segment, const std::optional<format::Checkpoint>& checkpoint) {
   const std::string& path = segment->path;
-  const File& file = segment->file;
+  const File& file = *segment->file;
   EDDY_ASSIGN_OR_RETURN(uint64_t size, fs_->Size(file, path));
   if (size < kSegmentHeaderSize) {
     // The crash came while the segment was being created: it holds no
@@ -376,7 +379,7 @@ Status ShardLogImpl::WriteSealMarker(int64_t sealed_at_ms) {
   return fs_->SyncDir(options_.dir);
 }
 
-Status ShardLogImpl::SyncSegment(const Segment& segment) {
+Status ShardLogImpl::SyncSegment(const File& file, const std::string& path) {
   std::function<void()> hook;
   {
     MutexLock lock(&test_mu_);
@@ -384,7 +387,7 @@ Status ShardLogImpl::SyncSegment(const Segment& segment) {
   }
   if (hook) hook();
   test_sync_count_.fetch_add(1);
-  return fs_->Sync(segment.file, segment.path);
+  return fs_->Sync(file, path);
 }
 
 void ShardLogImpl::FailLocked(const Status& status, bool sync_failed) {
@@ -419,7 +422,7 @@ Status ShardLogImpl::RepairLocked() {
   Segment& active = *segments_.back();
   const uint64_t end = active.summary.end_offset;
   // Whatever part of a failed write reached the file goes.
-  EDDY_RETURN_IF_ERROR(fs_->Truncate(active.file, active.path, end));
+  EDDY_RETURN_IF_ERROR(fs_->Truncate(*active.file, active.path, end));
   if (sync_failed_) {
     // After a failed fdatasync the kernel may have dropped the dirty pages'
     // error and marked them clean: a second fdatasync would report success
@@ -428,7 +431,7 @@ Status ShardLogImpl::RepairLocked() {
     // again before syncing.
     EDDY_RETURN_IF_ERROR(RewriteUnsyncedLocked(active));
   }
-  Status s = SyncSegment(active);
+  Status s = SyncSegment(*active.file, active.path);
   if (!s.ok()) {
     sync_failed_ = true;
     failed_ = s;
@@ -448,7 +451,7 @@ Status ShardLogImpl::RewriteUnsyncedLocked(const Segment& active) {
   const uint64_t to = active.summary.end_offset;
   if (from >= to) return Status::OK();
   // Check first: never make garbage durable.
-  RecordScanner scanner(fs_, active.file, active.path, from, to, 1u << 20);
+  RecordScanner scanner(fs_, *active.file, active.path, from, to, 1u << 20);
   RecordView record;
   uint64_t expected = synced_ + 1;
   while (true) {
@@ -479,13 +482,13 @@ Status ShardLogImpl::RewriteUnsyncedLocked(const Segment& active) {
     const auto n = static_cast<size_t>(std::min<uint64_t>(kChunk, to - offset));
     size_t got = 0;
     EDDY_RETURN_IF_ERROR(
-        fs_->Read(active.file, active.path, buf.get(), n, offset, &got));
+        fs_->Read(*active.file, active.path, buf.get(), n, offset, &got));
     if (got != n) {
       return Status::Corruption(active.path + " is shorter than " +
                                 std::to_string(to) + " bytes");
     }
     EDDY_RETURN_IF_ERROR(
-        fs_->Write(active.file, active.path, buf.get(), n, offset));
+        fs_->Write(*active.file, active.path, buf.get(), n, offset));
     offset += n;
   }
   return Status::OK();
@@ -556,7 +559,7 @@ Status ShardLogImpl::RollLocked() {
   Segment& old = *segments_.back();
   // The closed segment must be complete on disk before a newer one exists:
   // then only the newest segment can ever have a torn tail.
-  Status s = SyncSegment(old);
+  Status s = SyncSegment(*old.file, old.path);
   if (!s.ok()) {
     FailLocked(s, /*sync_failed=*/true);
     return s;
@@ -583,6 +586,7 @@ Status ShardLogImpl::RollLocked() {
   segment->summary.end_offset = kSegmentHeaderSize;
   segments_.push_back(std::move(segment));
   synced_offset_ = kSegmentHeaderSize;
+  CloseIdleFilesLocked();
   return Status::OK();
 }
 
@@ -626,12 +630,12 @@ Result<uint64_t> ShardLogImpl::Append(std::string_view payload,
   const uint64_t offset = segment.summary.end_offset;
   format::FinishRecord(record, static_cast<uint32_t>(payload.size()), sequence,
                        timestamp_ms);
-  s = fs_->Write(segment.file, segment.path, record, size, offset);
+  s = fs_->Write(*segment.file, segment.path, record, size, offset);
   if (!s.ok()) {
     // The record was not written: its number stays free. Cut off whatever
     // part of it reached the file; if even that fails, the next append
     // repairs the log first.
-    Status cut = fs_->Truncate(segment.file, segment.path, offset);
+    Status cut = fs_->Truncate(*segment.file, segment.path, offset);
     if (!cut.ok()) FailLocked(cut, /*sync_failed=*/false);
     mu_.Unlock();
     return s;
@@ -683,9 +687,12 @@ Status ShardLogImpl::Sync(uint64_t sequence) {
     sync_in_progress_ = true;
     const uint64_t target = last_written_;
     const std::shared_ptr<Segment> segment = segments_.back();
+    // A roll may close this segment's file (CloseIdleFilesLocked) while
+    // the fdatasync runs: the copy keeps the descriptor open until then.
+    const std::shared_ptr<const File> file = segment->file;
     const uint64_t target_offset = segment->summary.end_offset;
     mu_.Unlock();
-    Status s = SyncSegment(*segment);
+    Status s = SyncSegment(*file, segment->path);
     mu_.Lock();
     sync_in_progress_ = false;
     sync_cv_.SignalAll();
@@ -744,11 +751,12 @@ Status ShardLogImpl::EnsureScanned(const std::shared_ptr<Segment>& segment) {
     limit = segment->summary.end_offset;
     expected_last = segment->summary.last_sequence;
   }
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenedFile(segment));
   EDDY_RETURN_IF_ERROR(
-      CheckSegmentHeader(fs_, segment->file, segment->path, segment->base));
+      CheckSegmentHeader(fs_, *file, segment->path, segment->base));
   SegmentSummary summary;
-  const ScanOutcome scan = ScanSegment(fs_, segment->file, segment->path,
-                                       segment->base, limit, &summary);
+  const ScanOutcome scan =
+      ScanSegment(fs_, *file, segment->path, segment->base, limit, &summary);
   if (scan.outcome == RecordScanner::Outcome::kIOError) return scan.status;
   if (scan.outcome != RecordScanner::Outcome::kEnd) {
     return Status::Corruption("damaged record at offset " +
@@ -765,6 +773,47 @@ Status ShardLogImpl::EnsureScanned(const std::shared_ptr<Segment>& segment) {
   segment->summary = std::move(summary);
   segment->scanned = true;
   return Status::OK();
+}
+
+Result<std::shared_ptr<const File>> ShardLogImpl::OpenedFile(
+    const std::shared_ptr<Segment>& segment) {
+  {
+    MutexLock lock(&mu_);
+    segment->last_read = ++reads_;
+    if (segment->file != nullptr) return segment->file;
+  }
+  Result<File> opened = fs_->Open(segment->path, O_RDONLY, 0);
+  MutexLock lock(&mu_);
+  if (!opened.ok()) {
+    if (segment->base < segments_.front()->base) {
+      return Status::OutOfRange(segment->path +
+                                " is trimmed; the oldest retained record is " +
+                                std::to_string(segments_.front()->base));
+    }
+    return opened.status();
+  }
+  if (segment->file == nullptr) {
+    segment->file = std::make_shared<const File>(std::move(*opened));
+  }
+  std::shared_ptr<const File> file = segment->file;
+  CloseIdleFilesLocked();
+  return file;
+}
+
+void ShardLogImpl::CloseIdleFilesLocked() {
+  // The closed segments (all but the active one, the last) holding a file.
+  std::vector<Segment*> open;
+  for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+    if (segments_[i]->file != nullptr) open.push_back(segments_[i].get());
+  }
+  if (open.size() <= options_.closed_segment_files) return;
+  const auto close = open.size() - options_.closed_segment_files;
+  std::nth_element(open.begin(), open.begin() + (close - 1), open.end(),
+                   [](const Segment* a, const Segment* b) {
+                     return a->last_read < b->last_read;
+                   });
+  // A reader holding a copy keeps its descriptor until it is done.
+  for (size_t i = 0; i < close; ++i) open[i]->file.reset();
 }
 
 Result<ReadResult> ShardLogImpl::Read(uint64_t from_sequence,
@@ -865,7 +914,16 @@ Result<ReadResult> ShardLogImpl::ReadRecords(uint64_t from_sequence,
     if (expected != segment.base && i > 0) {
       return Status::Corruption("gap before " + segment.path);
     }
-    RecordScanner scanner(fs_, segment.file, segment.path,
+    Result<std::shared_ptr<const File>> file = OpenedFile(part.segment);
+    if (!file.ok()) {
+      // Trimmed since the parts were taken (oldest first): what was read
+      // before it is still an answer.
+      if (file.status().IsOutOfRange() && !result.records.empty()) {
+        return result;
+      }
+      return file.status();
+    }
+    RecordScanner scanner(fs_, **file, segment.path,
                           i == 0 ? start_offset : kSegmentHeaderSize,
                           part.end_offset, chunk);
     RecordView record;
@@ -953,6 +1011,13 @@ size_t ShardLogImpl::TEST_SegmentCount() const {
   return segments_.size();
 }
 
+size_t ShardLogImpl::TEST_OpenSegmentFiles() const {
+  MutexLock lock(&mu_);
+  return static_cast<size_t>(std::count_if(
+      segments_.begin(), segments_.end(),
+      [](const std::shared_ptr<Segment>& s) { return s->file != nullptr; }));
+}
+
 Status ShardLogImpl::TrimBefore(int64_t timestamp_ms) {
   MutexLock trim_lock(&trim_mu_);
   size_t removed = 0;
@@ -1020,7 +1085,7 @@ Status ShardLogImpl::Seal() {
     return repaired;
   }
   if (synced_ < last_written_) {
-    Status s = SyncSegment(*segments_.back());
+    Status s = SyncSegment(*segments_.back()->file, segments_.back()->path);
     if (!s.ok()) {
       FailLocked(s, /*sync_failed=*/true);
       mu_.Unlock();
@@ -1091,7 +1156,7 @@ Status ShardLogImpl::Close() {
   // can be; otherwise what the OS has is what a reopen finds.
   Status s = RepairLocked();
   if (s.ok() && synced_ < last_written_) {
-    s = SyncSegment(*segments_.back());
+    s = SyncSegment(*segments_.back()->file, segments_.back()->path);
     if (s.ok()) {
       synced_ = last_written_;
     } else {

@@ -83,6 +83,8 @@ class ShardLogImpl final : public ShardLog {
   // Records written, visible or not.
   uint64_t TEST_LastWritten() const EDDY_EXCLUDES(mu_);
   size_t TEST_SegmentCount() const EDDY_EXCLUDES(mu_);
+  // Segments whose file is open (the active one included).
+  size_t TEST_OpenSegmentFiles() const EDDY_EXCLUDES(mu_);
 
  private:
   ShardLogImpl(Options options, File lock_file);
@@ -108,7 +110,7 @@ class ShardLogImpl final : public ShardLog {
   Status WriteSealMarker(int64_t sealed_at_ms);
 
   // fdatasync of a segment file (runs the test hook first).
-  Status SyncSegment(const Segment& segment);
+  Status SyncSegment(const File& file, const std::string& path);
   // Records a failure that needs a repair before the next write (first
   // failure's status wins). `sync_failed`: an fdatasync failed, so the
   // records since the last good one must be written again.
@@ -127,6 +129,12 @@ class ShardLogImpl final : public ShardLog {
   // and checks its records.
   Status EnsureScanned(const std::shared_ptr<Segment>& segment)
       EDDY_EXCLUDES(mu_);
+  // The segment's open file, opened again if it was closed (OutOfRange
+  // once a trim removed it); then closes the files of the least recently read
+  // closed segments beyond Options::closed_segment_files.
+  Result<std::shared_ptr<const File>> OpenedFile(
+      const std::shared_ptr<Segment>& segment) EDDY_EXCLUDES(mu_);
+  void CloseIdleFilesLocked() EDDY_REQUIRES(mu_);
 
   // Raises visible_ to `visible` (if higher), wakes waiters and runs the
   // callbacks; releases mu_.
@@ -168,6 +176,7 @@ class ShardLogImpl final : public ShardLog {
   // A half-made segment file a failed roll could not remove.
   std::string stray_segment_ EDDY_GUARDED_BY(mu_);
   int waiters_ EDDY_GUARDED_BY(mu_) = 0;
+  uint64_t reads_ EDDY_GUARDED_BY(mu_) = 0;  // Counts OpenedFile calls.
   // Mirrors !subscribers_.empty(), readable under mu_ alone.
   bool has_subscribers_ EDDY_GUARDED_BY(mu_) = false;
 

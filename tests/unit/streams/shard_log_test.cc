@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <random>
@@ -18,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "shard_log_impl.h"
@@ -369,6 +372,125 @@ TEST_F(ShardLogTest, SegmentsRollAndReadsCrossThem) {
     }
     Reopen();
   }
+}
+
+// Descriptors of this process open on files in `dir`.
+size_t OpenFilesIn(const fs::path& dir) {
+  size_t count = 0;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const fs::path target = fs::read_symlink(e.path(), ec);
+    if (!ec && target.parent_path() == dir && target.extension() == ".log") {
+      ++count;
+    }
+  }
+  return count;
+}
+
+// However many segments the log holds, it keeps the active one's file and
+// at most closed_segment_files others open, live and after a reopen; the
+// closed ones are opened again to be read.
+TEST_F(ShardLogTest, OpenSegmentFilesAreBoundedWhateverTheLogHolds) {
+  log_.reset();
+  options_.segment_bytes = 4096;
+  options_.closed_segment_files = 2;
+  Reopen();
+  const int n = 1000;
+  WriteMany(0, n);
+  ASSERT_GE(SegmentFiles().size(), 8u);
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round == 0 ? "live" : "reopened");
+    EXPECT_LE(log_->TEST_OpenSegmentFiles(), 3u);
+    EXPECT_LE(OpenFilesIn(dir_), 3u);
+    // Every record, in pages that start in every segment, twice over.
+    for (int pass = 0; pass < 2; ++pass) {
+      for (uint64_t from = 1; from <= n; from += 37) {
+        auto result = Read(from, 100);
+        ASSERT_THAT(result, IsOk());
+        ASSERT_FALSE(result->records.empty());
+        for (size_t i = 0; i < result->records.size(); ++i) {
+          ASSERT_EQ(result->records[i].sequence, from + i);
+          ASSERT_EQ(result->records[i].payload,
+                    Payload(static_cast<int>(from + i - 1)));
+        }
+      }
+    }
+    EXPECT_THAT(Payloads(ReadAll()), SizeIs(n));
+    EXPECT_LE(log_->TEST_OpenSegmentFiles(), 3u);
+    EXPECT_LE(OpenFilesIn(dir_), 3u);
+    Reopen();
+  }
+}
+
+// Opens of segment files for reading run `hook` once, before the open of
+// the file it names.
+class OpenHookFileSystem : public FileSystemWrapper {
+ public:
+  OpenHookFileSystem() : FileSystemWrapper(FileSystem::Default()) {}
+
+  void BeforeOpening(std::string path, std::function<void()> hook) {
+    path_ = std::move(path);
+    hook_ = std::move(hook);
+  }
+
+  Result<File> Open(const std::string& path, int flags, int mode) override {
+    if (hook_ && path == path_) std::exchange(hook_, nullptr)();
+    return FileSystemWrapper::Open(path, flags, mode);
+  }
+
+ private:
+  std::string path_;
+  std::function<void()> hook_;
+};
+
+// A read that took the segments to read before a trim removed them, and
+// finds a closed one's file gone, answers with the records it read before
+// it, or that they are trimmed; never an I/O error.
+TEST_F(ShardLogTest, ReadRacingATrimAnswersWhatItReadOrTrimmed) {
+  OpenHookFileSystem file_system;
+  log_.reset();
+  options_.segment_bytes = 512;
+  options_.closed_segment_files = 0;  // Every closed segment is reopened.
+  options_.file_system = &file_system;
+  Reopen();
+  for (int i = 0; i < 100; ++i) Write(Payload(i), 1000 + i);
+  const auto files = SegmentFiles();
+  ASSERT_GE(files.size(), 4u);
+  const auto second_base =
+      static_cast<uint64_t>(std::stoull(files[1].filename().string()));
+  const auto third_base =
+      static_cast<uint64_t>(std::stoull(files[2].filename().string()));
+
+  // The trim comes while the read opens the second segment: the first
+  // segment's records are the answer.
+  file_system.BeforeOpening(files[1].string(), [&] {
+    ASSERT_THAT(log().TrimBefore(1000 + static_cast<int64_t>(third_base) - 1),
+                IsOk());
+    ASSERT_EQ(log().first_sequence(), third_base);
+  });
+  auto result = Read(1);
+  ASSERT_THAT(result, IsOk());
+  ASSERT_THAT(result->records, SizeIs(second_base - 1));
+  for (size_t i = 0; i < result->records.size(); ++i) {
+    EXPECT_EQ(result->records[i].sequence, i + 1);
+    EXPECT_EQ(result->records[i].payload, Payload(static_cast<int>(i)));
+  }
+  EXPECT_EQ(result->next_sequence, second_base);
+  EXPECT_THAT(Read(result->next_sequence), HasCode(Status::Code::kOutOfRange));
+
+  // The trim comes while the read opens its first segment: trimmed.
+  const auto now = SegmentFiles();
+  ASSERT_GE(now.size(), 3u);
+  const auto next_base =
+      static_cast<uint64_t>(std::stoull(now[1].filename().string()));
+  file_system.BeforeOpening(now[0].string(), [&] {
+    ASSERT_THAT(log().TrimBefore(1000 + static_cast<int64_t>(next_base) - 1),
+                IsOk());
+  });
+  EXPECT_THAT(Read(third_base), HasCode(Status::Code::kOutOfRange));
+  EXPECT_EQ(log().first_sequence(), next_base);
+  EXPECT_THAT(Payloads(ReadAll()), SizeIs(100 - next_base + 1));
+  log_.reset();  // Before file_system goes.
 }
 
 // A record larger than a segment gets a segment of its own.

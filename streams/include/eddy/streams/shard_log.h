@@ -126,6 +126,11 @@ class ShardLog {
     // Every file operation goes through this (not owned; must outlive the
     // log). Null: FileSystem::Default(). Tests inject faults here.
     FileSystem* file_system = nullptr;
+    // Closed segments whose files stay open between reads; the least
+    // recently read beyond these are closed, and opened again when next
+    // read. With the active segment's, the most segment files the log keeps
+    // open, however many segments its retention holds.
+    size_t closed_segment_files = 4;
   };
 
   // Opens the log in options.dir, creating it if there is none. Its cost is
@@ -180,8 +185,9 @@ class ShardLog {
   // of payload sizes past max_bytes, but always at least one record if there
   // is one. No records (OK) when from_sequence > last_sequence() or
   // max_records == 0. Fails with OutOfRange when from_sequence <
-  // first_sequence() (trimmed), Corruption if a segment is damaged, IOError
-  // if the log is closed.
+  // first_sequence() (trimmed), or the segment it starts in is trimmed while
+  // it reads (a read stops before a segment trimmed after its start),
+  // Corruption if a segment is damaged, IOError if the log is closed.
   virtual Result<ReadResult> Read(uint64_t from_sequence, size_t max_records,
                                   size_t max_bytes) = 0;
 

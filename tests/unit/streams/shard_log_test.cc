@@ -811,18 +811,17 @@ TEST_F(ShardLogTest, SubscribersInSyncModeSeeGroupCommits) {
 
 // Readers racing appenders (and segment rolls) see records in order with no
 // gaps, and every thread's records in the order it appended them.
-TEST_F(ShardLogTest, ConcurrentAppendersAndReaders) {
-  log_.reset();
-  options_.segment_bytes = 16 * 1024;
-  Reopen();
+// Writers append concurrently while two readers follow the log; every
+// record is read once, in order, with its writer's records in theirs.
+void RunAppendersAndReaders(ShardLog& log, int per_writer) {
   const int writers = 4;
-  const int per_writer = 5000;
   const uint64_t total = writers * per_writer;
   std::vector<std::thread> threads;
   for (int t = 0; t < writers; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < per_writer; ++i) {
-        Write(std::to_string(t) + ":" + std::to_string(i));
+        EXPECT_THAT(log.Append(std::to_string(t) + ":" + std::to_string(i)),
+                    IsOk());
       }
     });
   }
@@ -832,13 +831,13 @@ TEST_F(ShardLogTest, ConcurrentAppendersAndReaders) {
       std::vector<int> next_index(writers, 0);
       uint64_t next = 1;
       while (next <= total) {
-        auto page = log().Read(next, r == 0 ? 100 : 1000, kNoLimit);
+        auto page = log.Read(next, r == 0 ? 100 : 1000, kNoLimit);
         if (!page.ok()) {
           ++failures;
           return;
         }
         if (page->records.empty()) {
-          log().WaitForRecordsAfter(next - 1, std::chrono::seconds(10));
+          log.WaitForRecordsAfter(next - 1, std::chrono::seconds(10));
           continue;
         }
         for (const auto& rec : page->records) {
@@ -857,7 +856,26 @@ TEST_F(ShardLogTest, ConcurrentAppendersAndReaders) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(log().last_sequence(), total);
+  EXPECT_EQ(log.last_sequence(), total);
+}
+
+TEST_F(ShardLogTest, ConcurrentAppendersAndReaders) {
+  log_.reset();
+  options_.segment_bytes = 16 * 1024;
+  Reopen();
+  RunAppendersAndReaders(log(), 5000);
+}
+
+// The same while every roll closes the file of the segment before (no
+// closed segment keeps its file) and group commits fdatasync it: readers
+// open files again, and no fdatasync meets a closed descriptor.
+TEST_F(ShardLogTest, ConcurrentAppendsSyncsAndReadsWhileFilesCloseAndReopen) {
+  log_.reset();
+  options_.segment_bytes = 4096;
+  options_.closed_segment_files = 0;
+  options_.sync_on_append = true;
+  Reopen();
+  RunAppendersAndReaders(log(), 500);
 }
 
 // Two writers in one directory would corrupt it: the second Open is Busy.

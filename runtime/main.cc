@@ -152,11 +152,6 @@ int64_t ParseDuration(const std::string& text) {
   return -1;
 }
 
-// Descriptors kept for everything but connections: LevelDB keeps up to
-// 1000 table files open, and stream segments, logs and worker sockets take
-// some more.
-constexpr long kDescriptorReserve = 1100;
-constexpr long kMinConnections = 64;
 constexpr int64_t kMaxTimeoutMs = 24LL * 60 * 60 * 1000;
 
 std::shared_ptr<spdlog::logger> MakeLogger(const std::string& name) {
@@ -296,6 +291,22 @@ int Serve(const ServeOptions& options) {
   authenticator_options.region = options.region;
   const eddy::runtime::auth::Authenticator authenticator(authenticator_options);
 
+  // Every table file LevelDB keeps open and every connection is a
+  // descriptor: share the open-file limit out before either runs out of
+  // them (accept would fail instead of answering 503, a read of a table
+  // with "Too many open files").
+  const long open_files = eddy::runtime::RaiseOpenFileLimit();
+  const eddy::runtime::DescriptorBudget descriptors =
+      eddy::runtime::ShareOpenFiles(open_files, options.max_connections);
+  db_options.max_open_files = descriptors.table_files;
+  if (descriptors.table_files < eddy::runtime::kMaxTableFiles) {
+    server_log->warn(
+        "the open-file limit ({}) leaves room for {} table files open at "
+        "once, not {}: the others are opened again when read (raise `ulimit "
+        "-n` for more)",
+        open_files, descriptors.table_files, eddy::runtime::kMaxTableFiles);
+  }
+
   auto db = eddy::store::Database::Open(db_options);
   if (!db.ok()) {
     server_log->critical("cannot open {}: {}", options.data_dir,
@@ -382,22 +393,15 @@ int Serve(const ServeOptions& options) {
   } else {
     server_log->info("event-loop threads: {} (--threads)", options.threads);
   }
-  http_options.max_connections = options.max_connections;
   http_options.max_inflight_requests = options.max_inflight;
   http_options.idle_timeout_ms = static_cast<int>(idle_timeout_ms);
   http_options.request_timeout_ms = static_cast<int>(request_timeout_ms);
-  // Every connection is a descriptor: make the cap reachable before the
-  // process runs out of them (accept would fail instead of answering 503).
-  const long open_files = eddy::runtime::RaiseOpenFileLimit();
-  if (open_files > 0 &&
-      http_options.max_connections > open_files - kDescriptorReserve) {
-    const int cap = static_cast<int>(
-        std::max<long>(kMinConnections, open_files - kDescriptorReserve));
+  http_options.max_connections = descriptors.max_connections;
+  if (descriptors.max_connections < options.max_connections) {
     server_log->warn(
         "--max-connections {} is more than the open-file limit ({}) leaves "
         "room for; using {} (raise `ulimit -n` for more)",
-        http_options.max_connections, open_files, cap);
-    http_options.max_connections = cap;
+        options.max_connections, open_files, descriptors.max_connections);
   }
   server_log->info(
       "overload limits: {} connections, {} requests per loop at once{}, idle "

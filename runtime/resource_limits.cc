@@ -272,4 +272,14 @@ long RaiseOpenFileLimit() {
   return static_cast<long>(limit.rlim_cur);
 }
 
+DescriptorBudget ShareOpenFiles(long open_files, int max_connections) {
+  if (open_files <= 0) return {kMaxTableFiles, max_connections};
+  const long spare = open_files - kOtherDescriptors;
+  const long tables =
+      std::clamp<long>(spare - kMinConnections, kMinTableFiles, kMaxTableFiles);
+  const long connections = std::max<long>(spare - tables, kMinConnections);
+  return {static_cast<int>(tables),
+          static_cast<int>(std::min<long>(connections, max_connections))};
+}
+
 }  // namespace eddy::runtime

@@ -58,6 +58,25 @@ int DefaultLoopThreads(const CpuBudget& budget);
 // soft limit in effect afterwards (0 if it cannot be read).
 long RaiseOpenFileLimit();
 
+// How the open-file limit is shared out (docs/operations.md, "Open
+// files"): kOtherDescriptors for logs, listening sockets and workers (the
+// stream shards' segments come on top); then LevelDB's table files, at
+// most kMaxTableFiles and leaving kMinConnections for connections; the
+// connections get what remains, at most the cap asked for. LevelDB keeps
+// no fewer than kMinTableFiles open whatever it is given, nor a server
+// fewer than kMinConnections: below 100 + 74 + 64 descriptors the limit
+// may be reached.
+inline constexpr long kOtherDescriptors = 100;
+inline constexpr int kMaxTableFiles = 1000;  // LevelDB's default.
+inline constexpr int kMinTableFiles = 74;    // LevelDB raises less to it.
+inline constexpr int kMinConnections = 64;
+struct DescriptorBudget {
+  int table_files = kMaxTableFiles;  // LevelDB's max_open_files.
+  int max_connections = 0;
+};
+// `open_files`: RaiseOpenFileLimit()'s answer (0: unknown, no limit).
+DescriptorBudget ShareOpenFiles(long open_files, int max_connections);
+
 }  // namespace eddy::runtime
 
 #endif  // EDDY_RUNTIME_RESOURCE_LIMITS_H_

@@ -73,6 +73,7 @@ Status DatabaseImpl::Open() {
                                  .defer_removals = real_file_system});
   lo.env = store_env_.get();
   lo.write_buffer_size = options_.write_buffer_bytes;
+  lo.max_open_files = options_.max_open_files;
   lo.max_file_size = 8 * 1024 * 1024;
   db_ = std::make_unique<DbHandle>(options_.path + "/leveldb", lo, logger_);
   EDDY_RETURN_IF_ERROR(db_->Open());

@@ -215,6 +215,40 @@ class OverloadIntegrationTest(unittest.TestCase):
         wait_until(lambda: "connection limit (2) reached" in server.log_text(),
                    timeout=10, what="the connection-limit warning in the log")
 
+    def test_open_file_limit_is_shared_between_tables_and_connections(self):
+        """Under `ulimit -n 1024` (soft and hard) LevelDB keeps at most 860
+        table files open and the server takes at most 64 connections: with
+        the 100 descriptors for the rest, the limit, which LevelDB's own 1000
+        and the connections could otherwise exhaust between them. Both are
+        said at start-up, and the server serves."""
+
+        class LimitedServer(EddyServer):
+            def command(self):
+                return ["prlimit", "--nofile=1024:1024", "--",
+                        *super().command()]
+
+        server = LimitedServer(extra_args=["--threads", "1"])
+        server.start()
+        self.addCleanup(server.stop)
+        with open(f"/proc/{server.process.pid}/limits") as f:
+            self.assertRegex(f.read(), r"Max open files\s+1024\s+1024")
+        log = server.log_text()
+        self.assertIn("the open-file limit (1024) leaves room for 860 table "
+                      "files open at once, not 1000", log)
+        self.assertIn("--max-connections 10000 is more than the open-file "
+                      "limit (1024) leaves room for; using 64", log)
+        client = server.client()
+        self.addCleanup(client.close)
+        client.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST")
+        client.put_item(TableName=TABLE, Item={"pk": {"S": "a"}})
+        self.assertEqual(
+            client.get_item(TableName=TABLE, Key={"pk": {"S": "a"}})["Item"],
+            {"pk": {"S": "a"}})
+
     def test_idle_connections_are_closed(self):
         """A connection that sends nothing for --idle-timeout is closed by the
         server (it holds a descriptor and memory), and the server goes on

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <string>
 
@@ -185,6 +186,46 @@ TEST_F(ResourceLimitsTest, SystemProbeSeesThisProcess) {
   EXPECT_GE(budget.affinity_cpus, 1);
   EXPECT_GE(budget.cpus, 1);
   EXPECT_LE(budget.cpus, budget.affinity_cpus);
+}
+
+// A roomy limit: LevelDB's 1000 table files, 100 for the rest, and the
+// connections asked for; or what is left for them, if less.
+TEST(ShareOpenFilesTest, RoomyLimitKeepsTablesAndTheConnectionCap) {
+  const DescriptorBudget roomy = ShareOpenFiles(20000, 10000);
+  EXPECT_EQ(roomy.table_files, 1000);
+  EXPECT_EQ(roomy.max_connections, 10000);
+  const DescriptorBudget tight = ShareOpenFiles(4096, 10000);
+  EXPECT_EQ(tight.table_files, 1000);
+  EXPECT_EQ(tight.max_connections, 4096 - 1100);
+  EXPECT_EQ(ShareOpenFiles(4096, 16).max_connections, 16);
+}
+
+// The usual soft and hard 1024: LevelDB gets what 64 connections and the
+// 100 others leave, instead of 1000 that could take them all.
+TEST(ShareOpenFilesTest, SmallLimitSharesOutEveryDescriptor) {
+  const DescriptorBudget budget = ShareOpenFiles(1024, 10000);
+  EXPECT_EQ(budget.table_files, 1024 - 100 - 64);
+  EXPECT_EQ(budget.max_connections, 64);
+  EXPECT_EQ(budget.table_files + budget.max_connections + kOtherDescriptors,
+            1024);
+  EXPECT_EQ(ShareOpenFiles(1024, 8).max_connections, 8);
+}
+
+// Below what LevelDB and a server can work with, both get their floors.
+TEST(ShareOpenFilesTest, TinyLimitGivesTheFloors) {
+  const DescriptorBudget budget = ShareOpenFiles(128, 10000);
+  EXPECT_EQ(budget.table_files, kMinTableFiles);
+  EXPECT_EQ(budget.max_connections, kMinConnections);
+}
+
+// An unknown (or unlimited, reported as the largest long) limit changes
+// nothing.
+TEST(ShareOpenFilesTest, UnknownOrUnlimitedLimitChangesNothing) {
+  for (long limit : {0L, std::numeric_limits<long>::max()}) {
+    const DescriptorBudget budget = ShareOpenFiles(limit, 10000);
+    EXPECT_EQ(budget.table_files, 1000);
+    EXPECT_EQ(budget.max_connections, 10000);
+  }
 }
 
 }  // namespace

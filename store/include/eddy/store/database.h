@@ -119,6 +119,10 @@ class Database {
     // LevelDB's memtable: written to a table file when it is this full.
     // After a crash its write-ahead log (up to this size) is replayed.
     size_t write_buffer_bytes = 32 * 1024 * 1024;
+    // Table files LevelDB keeps open (its max_open_files: the cache of
+    // open tables, each holding its index and Bloom filter; LevelDB raises
+    // less than 74 to 74). What is not cached is opened again when read.
+    int max_open_files = 1000;
     // LevelDB's background thread (flushes, compactions) yields the CPU
     // after writing this much table data, so that it delays requests on a
     // shared core by short turns instead of whole time slices (see

@@ -1034,10 +1034,15 @@ void EventLoop::FlushWarnings(uint64_t now) {
 }
 
 void EventLoop::StartThread() {
-  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
-  // "eddy-http-0": how ps, top and the tests tell the loops apart.
-  const std::string name = "eddy-http-" + std::to_string(index_);
-  pthread_setname_np(thread_.native_handle(), name.substr(0, 15).c_str());
+  // "eddy-http-0": how ps, top and the tests tell the loops apart. Named by
+  // the thread itself before it serves anything: named from here, a loop
+  // could answer a request before the name was set.
+  const std::string name =
+      ("eddy-http-" + std::to_string(index_)).substr(0, 15);
+  thread_ = std::thread([this, name] {
+    pthread_setname_np(pthread_self(), name.c_str());
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  });
 }
 
 void EventLoop::RequestStop() {

@@ -106,16 +106,18 @@ def log(msg):
 # DynamoDB over plain HTTP, signed with SigV4 (stdlib only, no SDK).
 
 
-def sigv4_headers(host, op, data):
-    """The headers of a DynamoDB request to `host` ("127.0.0.1:8000") with
-    body `data`, signed now with the bench credentials."""
+def sigv4_headers(host, op, data, target="DynamoDB_20120810."):
+    """The headers of a DynamoDB (or, with target "DynamoDBStreams_20120810.",
+    DynamoDB Streams: both sign as service "dynamodb") request to `host`
+    ("127.0.0.1:8000") with body `data`, signed now with the bench
+    credentials."""
     amz_date = datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y%m%dT%H%M%SZ")
     headers = {
         "content-type": "application/x-amz-json-1.0",
         "host": host,
         "x-amz-date": amz_date,
-        "x-amz-target": "DynamoDB_20120810." + op,
+        "x-amz-target": target + op,
     }
     names = sorted(headers)
     canonical = "\n".join([

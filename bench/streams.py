@@ -56,11 +56,9 @@ def create(client, table, stream):
 
 
 def streams_call(conn, op, body):
-    data = json.dumps(body, separators=(",", ":"))
-    conn.request("POST", "/", body=data, headers={
-        "Content-Type": "application/x-amz-json-1.0",
-        "X-Amz-Target": STREAMS_TARGET + op,
-    })
+    data = json.dumps(body, separators=(",", ":")).encode()
+    conn.request("POST", "/", body=data, headers=bench.sigv4_headers(
+        "%s:%d" % (conn.host, conn.port), op, data, STREAMS_TARGET))
     resp = conn.getresponse()
     raw = resp.read()
     if resp.status != 200:

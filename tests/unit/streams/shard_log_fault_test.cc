@@ -125,6 +125,32 @@ TEST_F(ShardLogFaultTest, ShortWriteIsCutOffAndItsNumberReused) {
   EXPECT_EQ(log_->last_sequence(), expected - 1);
 }
 
+// A closed segment whose file was given back (closed_segment_files) is
+// opened again to be read; when that open fails (out of descriptors, EIO)
+// the read fails with IOError, appends go on, and the next read, once the
+// open succeeds, returns every record: no reopen of the log.
+TEST_F(ShardLogFaultTest, FailedReopenOfAClosedSegmentFailsOnlyThatRead) {
+  log_.reset();
+  options_.segment_bytes = 512;
+  options_.closed_segment_files = 0;
+  Reopen();
+  for (int i = 0; i < 60; ++i) Write("record " + std::to_string(i));
+  ASSERT_GE(log_->TEST_SegmentCount(), 3u);
+  ASSERT_EQ(log_->TEST_OpenSegmentFiles(), 1u);  // The active one.
+  fs_.Inject(Fault::On(Op::kOpen, EMFILE).Times(2).OnPath(".log"));
+  EXPECT_THAT(log_->Read(1, kNoLimit, kNoLimit),
+              HasCode(Status::Code::kIOError));
+  EXPECT_EQ(Write("during"), 61u);
+  EXPECT_THAT(log_->Read(1, kNoLimit, kNoLimit),
+              HasCode(Status::Code::kIOError));
+  EXPECT_EQ(fs_.Failures(Op::kOpen), 2u);
+  const std::vector<std::string> all = ReadAll();
+  ASSERT_EQ(all.size(), 61u);
+  EXPECT_EQ(all.front(), "record 0");
+  EXPECT_EQ(all.back(), "during");
+  EXPECT_LE(log_->TEST_OpenSegmentFiles(), 1u);
+}
+
 // A full disk fails every append while it lasts (readers see nothing new),
 // and the log goes on by itself once space is back: no reopen, no repair.
 TEST_F(ShardLogFaultTest, DiskFullFailsAppendsUntilSpaceReturns) {

@@ -52,6 +52,7 @@ Status DatabaseImpl::Open() {
   }
   std::filesystem::remove(ProbePath(), ec);  // A crash may have left it.
   cache_.reset(leveldb::NewLRUCache(options_.block_cache_bytes));
+  table_memory_.cache = cache_.get();
   filter_ = NewPointReadFilterPolicy(10);  // key_filter.h
   leveldb::Options lo;
   lo.create_if_missing = true;
@@ -70,7 +71,8 @@ Status DatabaseImpl::Open() {
   // files unlinked off the critical path (store_env.h).
   const bool real_file_system = options_.leveldb_env == nullptr;
   store_env_ = NewStoreEnv(env, {.pread_tables = real_file_system,
-                                 .defer_removals = real_file_system});
+                                 .defer_removals = real_file_system,
+                                 .charge_tables = &table_memory_});
   lo.env = store_env_.get();
   lo.write_buffer_size = options_.write_buffer_bytes;
   lo.max_open_files = options_.max_open_files;
@@ -1058,6 +1060,7 @@ void DatabaseImpl::DropperLoop() {
           logger_->warn("trimming point-in-time recovery history: {}",
                         s.ToString());
         }
+        CheckTableMemory();
         continue;
       }
       work = drop_queue_.front();
@@ -1074,6 +1077,26 @@ void DatabaseImpl::DropperLoop() {
     pause = options_.recovery_retry_ms;
     std::lock_guard<std::mutex> lock(drop_mu_);
     drop_queue_.pop_front();
+  }
+}
+
+void DatabaseImpl::CheckTableMemory() {
+  const uint64_t charged = table_memory_.bytes.load(std::memory_order_relaxed);
+  const bool over = charged > options_.block_cache_bytes;
+  if (over == table_memory_over_) return;
+  table_memory_over_ = over;
+  if (over) {
+    logger_->warn(
+        "the open tables' index and Bloom filter blocks ({} MiB) exceed the "
+        "block cache they are charged to ({} MiB): table blocks are no "
+        "longer cached and memory grows with the table; give the block cache "
+        "more",
+        charged >> 20, options_.block_cache_bytes >> 20);
+  } else {
+    logger_->info(
+        "the open tables' index and Bloom filter blocks ({} MiB) fit in the "
+        "block cache again ({} MiB)",
+        charged >> 20, options_.block_cache_bytes >> 20);
   }
 }
 

@@ -35,6 +35,7 @@
 #include "eddy/store/database.h"
 #include "job_runner.h"
 #include "table_impl.h"
+#include "table_memory.h"
 
 namespace eddy::store {
 
@@ -204,8 +205,7 @@ class DatabaseImpl final : public Database {
   // Makes the restored table ACTIVE, or removes it after a failure whose
   // reason is logged.
   Status FinishRestore(const std::shared_ptr<TableImpl>& table);
-  void FailRestore(const std::shared_ptr<TableImpl>& table,
-                   const Status& why);
+  void FailRestore(const std::shared_ptr<TableImpl>& table, const Status& why);
   // The restorable window of a table with point-in-time recovery on.
   ContinuousBackups Window(const TableInfo& info);
   // Deletes history entries older than the recovery window (maintenance).
@@ -241,10 +241,18 @@ class DatabaseImpl final : public Database {
   // Writes the tables' statistics to their catalog records (maintenance,
   // Close): after a crash they are where Open starts from.
   Status PersistStatistics();
+  // Warns when the open tables' index and filter blocks outgrow the block
+  // cache they are charged to, and when they fit again (maintenance).
+  void CheckTableMemory();
 
   Options options_;
   std::shared_ptr<spdlog::logger> logger_;
   std::unique_ptr<leveldb::Cache> cache_;
+  // Open tables' index and filter blocks, charged to cache_ (table_memory.h).
+  TableMemoryAccount table_memory_;
+  // Whether the last check found them over the block cache's capacity
+  // (CheckTableMemory; the maintenance thread's).
+  bool table_memory_over_ = false;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   // LevelDB's Env stack, bottom up: options_.leveldb_env or the default,
   // the background yielding one (if on), the store's guards (store_env.h).

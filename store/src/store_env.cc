@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <thread>
@@ -18,6 +19,7 @@
 
 #include "eddy/store/pacer.h"
 #include "eddy/streams/crc32c.h"
+#include "table_memory.h"
 
 namespace eddy::store {
 namespace {
@@ -87,13 +89,17 @@ uint32_t DecodeLittleEndian32(const char* p) {
   return le32toh(v);
 }
 
-// A table file of `size` bytes whose reads are noted (2.) and whose blocks
-// are checked (5.).
+// A table file of `size` bytes whose reads are noted (2.), whose blocks
+// are checked (5.) and whose memory is charged while it is open (6.).
 class LocatingRandomAccessFile final : public leveldb::RandomAccessFile {
  public:
   LocatingRandomAccessFile(std::string name, uint64_t size,
-                           std::unique_ptr<leveldb::RandomAccessFile> file)
-      : name_(std::move(name)), size_(size), file_(std::move(file)) {}
+                           std::unique_ptr<leveldb::RandomAccessFile> file,
+                           std::unique_ptr<CacheReservation> charge)
+      : name_(std::move(name)),
+        size_(size),
+        file_(std::move(file)),
+        charge_(std::move(charge)) {}
 
   leveldb::Status Read(uint64_t offset, size_t n, leveldb::Slice* result,
                        char* scratch) const override {
@@ -118,6 +124,7 @@ class LocatingRandomAccessFile final : public leveldb::RandomAccessFile {
   const std::string name_;
   const uint64_t size_;
   std::unique_ptr<leveldb::RandomAccessFile> file_;
+  const std::unique_ptr<CacheReservation> charge_;  // May be null.
 };
 
 // A table file read with pread(2) into LevelDB's scratch buffer. LevelDB's
@@ -253,7 +260,9 @@ class TrashCollector {
 class StoreEnv final : public leveldb::EnvWrapper {
  public:
   StoreEnv(leveldb::Env* base, StoreEnvOptions options)
-      : leveldb::EnvWrapper(base), pread_tables_(options.pread_tables) {
+      : leveldb::EnvWrapper(base),
+        pread_tables_(options.pread_tables),
+        charge_tables_(options.charge_tables) {
     if (options.defer_removals) trash_ = std::make_unique<TrashCollector>(base);
   }
 
@@ -303,7 +312,16 @@ class StoreEnv final : public leveldb::EnvWrapper {
       if (!s.ok()) return s;
       file.reset(raw);
     }
-    *result = new LocatingRandomAccessFile(name, size, std::move(file));
+    // LevelDB opens only table files this way; each open charges once. A
+    // file that is no table is charged nothing: LevelDB's open fails.
+    std::unique_ptr<CacheReservation> charge;
+    if (charge_tables_ != nullptr) {
+      if (std::optional<uint64_t> bytes = OpenTableHeapBytes(*file, size)) {
+        charge = std::make_unique<CacheReservation>(charge_tables_, *bytes);
+      }
+    }
+    *result = new LocatingRandomAccessFile(name, size, std::move(file),
+                                           std::move(charge));
     return leveldb::Status::OK();
   }
   leveldb::Status NewSequentialFile(const std::string& name,
@@ -318,6 +336,7 @@ class StoreEnv final : public leveldb::EnvWrapper {
 
  private:
   const bool pread_tables_;
+  TableMemoryAccount* const charge_tables_;
   std::unique_ptr<TrashCollector> trash_;
 };
 

@@ -40,6 +40,9 @@
 //    ~30 µs GetItem served from table files at 10 M items. LevelDB still
 //    checks what it reads for compactions and when it opens a table
 //    (paranoid_checks); those pass here too.
+// 6. With `charge_tables`, every table file LevelDB opens charges the heap
+//    LevelDB keeps for it while it is open (its index and filter blocks) to
+//    the block cache, until the file is closed (table_memory.h).
 //
 // Thread-safety: as any leveldb::Env.
 #ifndef EDDY_STORE_SRC_STORE_ENV_H_
@@ -56,9 +59,13 @@
 
 namespace eddy::store {
 
+struct TableMemoryAccount;
+
 struct StoreEnvOptions {
   bool pread_tables = false;    // 3. above
   bool defer_removals = false;  // 4. above
+  // 6. above; not owned, outlives the Env's files. nullptr: no charge.
+  TableMemoryAccount* charge_tables = nullptr;
 };
 
 // Where removed files wait to be unlinked: a directory of this name in the

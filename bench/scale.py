@@ -17,7 +17,8 @@ on the same machine and in the same run:
     results flagged when not quotable); reads pick random keys over every
     loaded item, PutItem writes new items (after every round of the reads,
     so that they read the size they are reported at);
-  - resident memory (VmRSS, VmHWM) after each operation;
+  - resident memory (VmRSS, VmHWM) after each operation, and of a fresh
+    server after --duration s of GetItem and then of PutItem;
   - disk bytes per item: the LevelDB directory and the stream logs (du:
     allocated blocks; and apparent sizes), over DescribeTable's ItemCount;
     and the stream's bytes per record, from how much the logs grew while
@@ -144,9 +145,9 @@ def set_affinity(pid, cpus):
 
 
 def memory(pid):
-    """VmRSS, VmHWM, RssAnon and RssFile of `pid`, in kB. RssFile is mostly
-    LevelDB's table files, which it reads through mmap (up to 1000 files
-    on 64-bit): page cache mapped into the process, counted in VmRSS."""
+    """VmRSS, VmHWM, RssAnon and RssFile of `pid`, in kB. RssFile is the
+    binary's and its libraries' pages (the store reads its table files
+    with pread, so their page cache is not mapped into the process)."""
     out = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -391,6 +392,24 @@ def stage(args, eddy, ceiling, first, size, modified):
         res["restarts_s"] = kills
         res["restart_s"] = statistics.median(kills)
         res["restart_min_s"] = min(kills)
+
+    # Memory of a fresh server doing the same work at every size: GetItem
+    # for --duration s, then PutItem as long. The figures above come from
+    # the process that loaded the stage, and count also what its allocator
+    # kept of the write buffers it churned through (a freed memtable's
+    # memory stays with the process for reuse), which follows how much
+    # that process wrote and when, not the table's size.
+    if "get" in args.ops and "put" in args.ops:
+        if args.quiet_wait > 0:
+            bench.wait_machine_quiet(args.quiet_wait)
+        eddy.stop(signal.SIGTERM)
+        eddy.start()
+        fresh = {"start": memory(eddy.proc.pid)}
+        for op in ("get", "put"):
+            bench.run_wrk(args, eddy.url(), op, args.duration, False,
+                          "fresh%s%d" % (op, size))
+            fresh[op] = memory(eddy.proc.pid)
+        res["memory_fresh"] = fresh
     bench.log("  %d items: restarts %s s; RSS %d MB; table %.0f B/item, "
               "stream %.0f B/record" % (
                   size, kills, res["rss_kb"] / 1024,
@@ -461,6 +480,11 @@ def summarize(stages):
         out["rss_ratio"] = ratio(stages[-1]["rss_kb"], stages[-2]["rss_kb"])
         out["rss_anon_ratio"] = ratio(stages[-1]["rss_anon_kb"],
                                       stages[-2]["rss_anon_kb"])
+    if len(stages) >= 2 and all("memory_fresh" in s for s in stages[-2:]):
+        out["fresh_rss_ratio"] = {
+            op: ratio(stages[-1]["memory_fresh"][op]["vmrss_kb"],
+                      stages[-2]["memory_fresh"][op]["vmrss_kb"])
+            for op in ("get", "put")}
     sizes = [s["item_size_bytes"] for s in stages]
     item_size = statistics.median(sizes)
     out["item_size_bytes"] = item_size
@@ -485,6 +509,8 @@ def summarize(stages):
         met["rss_spread"] = abs(out["rss_ratio"] - 1) <= TARGETS["rss_spread"]
         met["rss_anon_spread"] = (abs(out["rss_anon_ratio"] - 1) <=
                                   TARGETS["rss_spread"])
+    for op, r in out.get("fresh_rss_ratio", {}).items():
+        met["fresh_rss_spread_" + op] = abs(r - 1) <= TARGETS["rss_spread"]
     if "insert_record_ratio" in out:
         met["insert_record"] = (out["insert_record_ratio"] <=
                                 TARGETS["insert_record"])
@@ -530,14 +556,19 @@ def print_report(stages, summary):
                     r["server_us_per_request_median"], frac, status_of(r)))
     print()
     print("| items | ItemCount | load items/s | restart s (median, min) "
-          "| RSS MB (anon) | table B/item | stream B/record | stream B/INSERT |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| RSS MB (anon) | fresh RSS MB: GetItem, PutItem "
+          "| table B/item | stream B/record | stream B/INSERT |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s in stages:
-        print("| %d | %d | %d | %s | %.0f (%.0f) | %.0f | %.0f | %s |" % (
+        fresh = s.get("memory_fresh")
+        print("| %d | %d | %d | %s | %.0f (%.0f) | %s | %.0f | %.0f | %s |" % (
             s["items_loaded"], s["item_count"], s["load_items_per_s"],
             "%.3f, %.3f" % (s["restart_s"], s["restart_min_s"])
             if "restart_s" in s else "-", s["rss_kb"] / 1024,
             s["rss_anon_kb"] / 1024,
+            "%.0f, %.0f" % (fresh["get"]["vmrss_kb"] / 1024,
+                            fresh["put"]["vmrss_kb"] / 1024)
+            if fresh else "-",
             s["table_bytes_per_item"], s["stream_bytes_per_record"],
             "%.0f" % s["stream_bytes_per_insert"]
             if "stream_bytes_per_insert" in s else "-"))
@@ -568,6 +599,9 @@ def print_report(stages, summary):
          "within 10 %", "rss_spread")
     line("RSS without file pages (RssAnon) last/second-to-last",
          summary.get("rss_anon_ratio"), "within 10 %", "rss_anon_spread")
+    for op, r in summary.get("fresh_rss_ratio", {}).items():
+        line("RSS of a fresh server after %s, last/second-to-last"
+             % bench.OPS[op][0], r, "within 10 %", "fresh_rss_spread_" + op)
     line("Stream bytes per INSERT record / item size",
          summary.get("insert_record_ratio"), "≤ 1.2", "insert_record")
     line("Stream bytes per MODIFY record / item size",

@@ -3,18 +3,18 @@
 // LevelDB reads a table's index block and Bloom filter block into the heap
 // when it opens the table and keeps them there for as long as the table
 // stays in its table cache (up to max_open_files tables), outside the
-// block cache: ~4 bytes per item, so the store's resident memory grew with
-// the table (50 MB more at 10 million items than at 1 million,
-// bench/README.md). The store charges them to the block cache instead, as
-// RocksDB charges a table reader's memory to its block cache: while a table
-// file is open, pinned placeholder entries of the size of its two blocks
-// sit in the block cache, which evicts cached data blocks to make room.
-// The block cache's capacity is then the bound of table blocks and table
-// metadata together, whatever the table's size, until the open tables'
-// metadata alone exceeds it (beyond ~16 million items with the default 64
-// MiB); from there on data blocks are no longer cached and the metadata
-// grows on, up to max_open_files tables' worth (Account::bytes says how
-// much, so the store can warn).
+// block cache: ~4.5 bytes per item, so the store's resident memory grew
+// with the table (53 MB at 12 million items of 200 bytes, bench/README.md).
+// The store charges them to the block cache instead, as RocksDB charges a
+// table reader's memory to its block cache: while a table file is open,
+// pinned placeholder entries of the size of its two blocks sit in the
+// block cache, which evicts cached data blocks to make room. The block
+// cache's capacity then bounds table blocks and table metadata together,
+// whatever the table's size, until the open tables' metadata alone exceeds
+// it (beyond ~15 million items of 200 bytes with the default 64 MiB); from
+// there on no data block stays cached and the metadata grows on, up to
+// max_open_files tables' worth (TableMemoryAccount::bytes says how much,
+// so that the store can warn).
 //
 // Thread-safety: OpenTableHeapBytes is reentrant; a CacheReservation is
 // owned by one object and may be destroyed on any thread.

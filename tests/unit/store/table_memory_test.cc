@@ -39,7 +39,9 @@
 #define EDDY_ASAN 1
 #endif
 #ifdef EDDY_ASAN
-#include <sanitizer/allocator_interface.h>
+// ASan's allocator (sanitizer/allocator_interface.h, which GCC does not
+// install): mallinfo2 does not see it.
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 namespace eddy::store {

@@ -595,9 +595,9 @@ def print_report(stages, summary):
     if summary["restart_min_ratio"] is not None:
         print("Restart largest/smallest (min): %.3f" %
               summary["restart_min_ratio"])
-    line("RSS last/second-to-last size", summary.get("rss_ratio"),
-         "within 10 %", "rss_spread")
-    line("RSS without file pages (RssAnon) last/second-to-last",
+    line("RSS of the loading process, last/second-to-last size",
+         summary.get("rss_ratio"), "within 10 %", "rss_spread")
+    line("RSS of the loading process without file pages (RssAnon)",
          summary.get("rss_anon_ratio"), "within 10 %", "rss_anon_spread")
     for op, r in summary.get("fresh_rss_ratio", {}).items():
         line("RSS of a fresh server after %s, last/second-to-last"

@@ -438,7 +438,8 @@ int Serve(const ServeOptions& options) {
                    options.sync ? " (fsync on every write)" : "");
   server_log->info(
       "store memory: block cache {} MiB, write buffer {} MiB (two while one "
-      "is written out)",
+      "is written out); the block cache also holds the open tables' index "
+      "and filter blocks",
       options.block_cache_mb, options.write_buffer_mb);
   server_log->info(
       "streams: {} shards each, records kept {}, {}", options.stream_shards,

@@ -72,12 +72,6 @@ class GuardedWritableFile final : public leveldb::WritableFile {
   leveldb::Status failed_;
 };
 
-// LevelDB's table format (table/format.h): every block is followed by a
-// type byte and the masked CRC-32C of the block and that byte; the footer,
-// the last 48 bytes of the file, has no trailer.
-constexpr size_t kBlockTrailerSize = 5;
-constexpr size_t kTableFooterSize = 48;
-
 uint32_t UnmaskCrc(uint32_t masked) {
   const uint32_t rot = masked - 0xa282ead8u;
   return (rot >> 17) | (rot << 15);

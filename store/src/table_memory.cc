@@ -10,10 +10,9 @@
 namespace eddy::store {
 namespace {
 
-// LevelDB's table format (table/format.h, table/block.cc).
-constexpr size_t kFooterSize = 48;  // Two block handles, padding, magic.
+// More of LevelDB's table format (table_memory.h; table/format.h,
+// table/block.cc).
 constexpr uint64_t kTableMagic = 0xdb4775248b80fb57ull;
-constexpr size_t kBlockTrailerSize = 5;  // Type byte, masked CRC-32C.
 constexpr char kNoCompression = 0;
 constexpr char kSnappyCompression = 1;
 // A metaindex holds one entry per meta block: a few dozen bytes.
@@ -113,12 +112,12 @@ class PlaceholderKey {
 std::optional<uint64_t> OpenTableHeapBytes(
     const leveldb::RandomAccessFile& file, uint64_t size) {
   std::string buf;
-  if (size < kFooterSize ||
-      !ReadExactly(file, size - kFooterSize, kFooterSize, &buf)) {
+  if (size < kTableFooterSize ||
+      !ReadExactly(file, size - kTableFooterSize, kTableFooterSize, &buf)) {
     return std::nullopt;
   }
   uint64_t magic;
-  std::memcpy(&magic, buf.data() + kFooterSize - 8, 8);  // Little-endian.
+  std::memcpy(&magic, buf.data() + kTableFooterSize - 8, 8);  // Little-endian.
   if (le64toh(magic) != kTableMagic) return std::nullopt;
   std::string_view footer(buf);
   std::optional<BlockHandle> metaindex = DecodeHandle(&footer);

@@ -25,11 +25,19 @@
 #include <leveldb/env.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 namespace eddy::store {
+
+// LevelDB's table format (table/format.h): every block is followed by a
+// type byte and the masked CRC-32C of the block and that byte; the footer,
+// the last 48 bytes of the file (two block handles, padding, the magic
+// number), has no trailer.
+inline constexpr size_t kBlockTrailerSize = 5;
+inline constexpr size_t kTableFooterSize = 48;
 
 // The heap LevelDB's Table::Open keeps for the table file `file` of `size`
 // bytes: its index block as LevelDB decompresses it and its filter block.

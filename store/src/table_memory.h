@@ -43,7 +43,8 @@ inline constexpr size_t kTableFooterSize = 48;
 // bytes: its index block as LevelDB decompresses it and its filter block.
 // Reads the footer, the metaindex and the index block's first bytes.
 // nullopt if the file is not a well-formed table (LevelDB's open then says
-// what is wrong with it).
+// what is wrong with it) or cannot be read now; a table whose open LevelDB
+// then completes anyway stays uncharged while it is open.
 std::optional<uint64_t> OpenTableHeapBytes(
     const leveldb::RandomAccessFile& file, uint64_t size);
 

@@ -46,6 +46,7 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -1035,14 +1036,20 @@ void EventLoop::FlushWarnings(uint64_t now) {
 
 void EventLoop::StartThread() {
   // "eddy-http-0": how ps, top and the tests tell the loops apart. Named by
-  // the thread itself before it serves anything: named from here, a loop
-  // could answer a request before the name was set.
+  // the thread itself before it serves anything (named from here, a loop
+  // could answer a request before the name was set), and waited for, so that
+  // once Start returns every loop has its name: another loop may already
+  // answer requests while this one's thread is still being scheduled.
   const std::string name =
       ("eddy-http-" + std::to_string(index_)).substr(0, 15);
-  thread_ = std::thread([this, name] {
+  std::promise<void> named;
+  std::future<void> is_named = named.get_future();
+  thread_ = std::thread([this, name, named = std::move(named)]() mutable {
     pthread_setname_np(pthread_self(), name.c_str());
+    named.set_value();
     uv_run(&loop_, UV_RUN_DEFAULT);
   });
+  is_named.wait();
 }
 
 void EventLoop::RequestStop() {

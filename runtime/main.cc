@@ -299,6 +299,7 @@ int Serve(const ServeOptions& options) {
   const eddy::runtime::DescriptorBudget descriptors =
       eddy::runtime::ShareOpenFiles(open_files, options.max_connections);
   db_options.max_open_files = descriptors.table_files;
+  db_options.stream_segment_files = eddy::runtime::kStreamSegmentFiles;
   if (descriptors.table_files < eddy::runtime::kMaxTableFiles) {
     server_log->warn(
         "the open-file limit ({}) leaves room for {} table files open at "

@@ -274,7 +274,7 @@ long RaiseOpenFileLimit() {
 
 DescriptorBudget ShareOpenFiles(long open_files, int max_connections) {
   if (open_files <= 0) return {kMaxTableFiles, max_connections};
-  const long spare = open_files - kOtherDescriptors;
+  const long spare = open_files - kOtherDescriptors - kStreamSegmentFiles;
   const long tables =
       std::clamp<long>(spare - kMinConnections, kMinTableFiles, kMaxTableFiles);
   const long connections = std::max<long>(spare - tables, kMinConnections);

@@ -59,14 +59,17 @@ int DefaultLoopThreads(const CpuBudget& budget);
 long RaiseOpenFileLimit();
 
 // How the open-file limit is shared out (docs/operations.md, "Open
-// files"): kOtherDescriptors for logs, listening sockets and workers (the
-// stream shards' segments come on top); then LevelDB's table files, at
-// most kMaxTableFiles and leaving kMinConnections for connections; the
-// connections get what remains, at most the cap asked for. LevelDB keeps
-// no fewer than kMinTableFiles open whatever it is given, nor a server
-// fewer than kMinConnections: below 100 + 74 + 64 descriptors the limit
-// may be reached.
+// files"): kOtherDescriptors for logs, listening sockets and workers, and
+// kStreamSegmentFiles for the files of closed stream segments kept open
+// between reads (one descriptor per shard of every stream being written
+// comes on top); then LevelDB's table files, at most kMaxTableFiles and
+// leaving kMinConnections for connections; the connections get what
+// remains, at most the cap asked for. LevelDB keeps no fewer than
+// kMinTableFiles open whatever it is given, nor a server fewer than
+// kMinConnections: below 100 + 64 + 74 + 64 descriptors the limit may be
+// reached.
 inline constexpr long kOtherDescriptors = 100;
+inline constexpr int kStreamSegmentFiles = 64;
 inline constexpr int kMaxTableFiles = 1000;  // LevelDB's default.
 inline constexpr int kMinTableFiles = 74;    // LevelDB raises less to it.
 inline constexpr int kMinConnections = 64;

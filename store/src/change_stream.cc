@@ -107,14 +107,12 @@ std::string StreamLabel(int64_t ms) {
 
 ChangeStreamImpl::ChangeStreamImpl(std::string dir, uint64_t table_id,
                                    StreamDescription description,
-                                   std::shared_ptr<spdlog::logger> logger,
-                                   streams::FileSystem* file_system)
+                                   streams::ShardLog::Options shard_options)
     : dir_(std::move(dir)),
       table_id_(table_id),
       width_(description.shard_count),
       event_id_seed_(EventIdSeed(table_id, description.label)),
-      logger_(std::move(logger)),
-      file_system_(file_system),
+      shard_options_(std::move(shard_options)),
       description_(std::move(description)) {
   if (description_.generations.empty()) {
     description_.generations.push_back(description_.created_ms);
@@ -133,28 +131,27 @@ Result<std::unique_ptr<streams::StreamLog>> ChangeStreamImpl::OpenGeneration(
   streams::StreamLog::Options options;
   options.dir = GenerationDir(generation);
   options.shard_count = width_;
-  options.shard_options.logger = logger_;
+  options.shard_options = shard_options_;
   options.shard_options.first_sequence = kFirstRecordSequence;
-  options.shard_options.file_system = file_system_;
   return streams::StreamLog::Open(options);
 }
 
 Result<std::shared_ptr<ChangeStreamImpl>> ChangeStreamImpl::Open(
     std::string dir, uint64_t table_id, StreamDescription description,
-    std::shared_ptr<spdlog::logger> logger, streams::FileSystem* file_system) {
+    streams::ShardLog::Options shard_options) {
   if (description.shard_count == 0) {
     return Status::Corruption("stream " + description.label + " has no shards");
   }
   std::shared_ptr<ChangeStreamImpl> stream(
       new ChangeStreamImpl(std::move(dir), table_id, std::move(description),
-                           std::move(logger), file_system));
+                           std::move(shard_options)));
   const StreamDescription& d = stream->description_;
   const uint32_t count = d.generation_count();
   const uint32_t first = std::min(d.first_generation, count - 1);
   // What a crash left of retired generations goes now.
   for (uint32_t g = 0; g < first; ++g) {
-    EDDY_RETURN_IF_ERROR(
-        streams::StreamLog::DestroyStream(stream->GenerationDir(g)));
+    EDDY_RETURN_IF_ERROR(streams::StreamLog::DestroyStream(
+        stream->GenerationDir(g), stream->shard_options_.file_system));
   }
   for (uint32_t g = 0; g < count; ++g) {
     std::unique_ptr<streams::StreamLog> log;
@@ -517,12 +514,14 @@ Status ChangeStreamImpl::Destroy() {
   for (uint32_t g = static_cast<uint32_t>(generations_.size()); g-- > 0;) {
     Status s = generations_[g]
                    ? generations_[g]->Destroy()
-                   : streams::StreamLog::DestroyStream(GenerationDir(g));
+                   : streams::StreamLog::DestroyStream(
+                         GenerationDir(g), shard_options_.file_system);
     if (!s.ok() && result.ok()) result = s;
   }
   // An unknown next generation left by a crashed rollover.
   Status s = streams::StreamLog::DestroyStream(
-      GenerationDir(static_cast<uint32_t>(generations_.size())));
+      GenerationDir(static_cast<uint32_t>(generations_.size())),
+      shard_options_.file_system);
   if (!s.ok() && result.ok()) result = s;
   ::rmdir(dir_.c_str());
   return result;

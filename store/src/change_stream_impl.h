@@ -49,8 +49,6 @@
 #ifndef EDDY_STORE_SRC_CHANGE_STREAM_IMPL_H_
 #define EDDY_STORE_SRC_CHANGE_STREAM_IMPL_H_
 
-#include <spdlog/logger.h>
-
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -77,12 +75,11 @@ class ChangeStreamImpl final : public ChangeStream {
     uint64_t marker = 0;  // Store this as the shard's applied marker.
   };
 
-  // Opens (creating if needed) the shard logs under `dir`.
-  // `file_system`: for the shard logs (null: the real one).
+  // Opens (creating if needed) the shard logs under `dir`, each with
+  // `shard_options` (its dir and first_sequence are the stream's).
   static Result<std::shared_ptr<ChangeStreamImpl>> Open(
       std::string dir, uint64_t table_id, StreamDescription description,
-      std::shared_ptr<spdlog::logger> logger,
-      streams::FileSystem* file_system = nullptr);
+      streams::ShardLog::Options shard_options);
 
   StreamDescription description() const override;
   uint32_t width() const override { return width_; }
@@ -160,8 +157,7 @@ class ChangeStreamImpl final : public ChangeStream {
 
   ChangeStreamImpl(std::string dir, uint64_t table_id,
                    StreamDescription description,
-                   std::shared_ptr<spdlog::logger> logger,
-                   streams::FileSystem* file_system);
+                   streams::ShardLog::Options shard_options);
   std::string GenerationDir(uint32_t generation) const;
   Result<std::unique_ptr<streams::StreamLog>> OpenGeneration(
       uint32_t generation) const;
@@ -176,8 +172,7 @@ class ChangeStreamImpl final : public ChangeStream {
   // Of the table id and the stream's label: the stream's part of every
   // derived eventID (EventId in change_stream.cc).
   const uint64_t event_id_seed_;
-  std::shared_ptr<spdlog::logger> logger_;
-  streams::FileSystem* const file_system_;  // Null: the real one.
+  const streams::ShardLog::Options shard_options_;
   // Guards description_, generations_ and shards_ (written by rollovers
   // and retirement, read by everything else).
   mutable std::shared_mutex mu_;

@@ -1,13 +1,17 @@
 #include "eddy/store/database.h"
 
+#include <fcntl.h>
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/iterator.h>
 #include <leveldb/write_batch.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -37,6 +41,26 @@ leveldb::WriteOptions Synced() {
   return options;
 }
 
+// Takes <path>/LOCK (flock: it dies with the process, kill -9 included).
+Result<streams::File> LockDataDirectory(const std::string& path) {
+  const std::string lock_path = path + "/LOCK";
+  streams::File file(
+      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!file.valid()) {
+    return Status::IOError("cannot open " + lock_path + ": " +
+                           std::strerror(errno));
+  }
+  if (::flock(file.fd(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return Status::Busy("data directory " + path +
+                          " is in use by another process");
+    }
+    return Status::IOError("cannot lock " + lock_path + ": " +
+                           std::strerror(errno));
+  }
+  return file;
+}
+
 }  // namespace
 
 DatabaseImpl::DatabaseImpl(Options options) : options_(std::move(options)) {
@@ -50,9 +74,18 @@ Status DatabaseImpl::Open() {
     return Status::IOError("cannot create data directory " + options_.path +
                            ": " + ec.message());
   }
+  // One store per data directory for as long as it is open: LevelDB's own
+  // LOCK is let go while DbHandle reopens it, and the stream logs take none
+  // of their own (shard_options_).
+  EDDY_ASSIGN_OR_RETURN(data_lock_, LockDataDirectory(options_.path));
   std::filesystem::remove(ProbePath(), ec);  // A crash may have left it.
   cache_.reset(leveldb::NewLRUCache(options_.block_cache_bytes));
   table_memory_.cache = cache_.get();
+  shard_options_.logger = logger_;
+  shard_options_.file_system = options_.stream_file_system;
+  shard_options_.file_cache = std::make_shared<streams::SegmentFileCache>(
+      options_.stream_segment_files);
+  shard_options_.lock_directory = false;
   filter_ = NewPointReadFilterPolicy(10);  // key_filter.h
   leveldb::Options lo;
   lo.create_if_missing = true;
@@ -687,7 +720,7 @@ Result<std::shared_ptr<ChangeStreamImpl>> DatabaseImpl::NewStream(
 Result<std::shared_ptr<ChangeStreamImpl>> DatabaseImpl::OpenStream(
     uint64_t table_id, const StreamDescription& d) {
   return ChangeStreamImpl::Open(StreamDir(table_id, d.label), table_id, d,
-                                logger_, options_.stream_file_system);
+                                shard_options_);
 }
 
 Status DatabaseImpl::OpenStreams(const std::shared_ptr<TableImpl>& table) {
@@ -1229,6 +1262,7 @@ Status DatabaseImpl::Close() {
   restoring_.clear();
   streams_.clear();
   db_->Close();
+  data_lock_.Reset();
   logger_->info("closed data directory {}", options_.path);
   return result;
 }

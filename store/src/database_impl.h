@@ -33,6 +33,7 @@
 #include "commit_clock.h"
 #include "db_handle.h"
 #include "eddy/store/database.h"
+#include "eddy/streams/shard_log.h"
 #include "job_runner.h"
 #include "table_impl.h"
 #include "table_memory.h"
@@ -247,6 +248,7 @@ class DatabaseImpl final : public Database {
 
   Options options_;
   std::shared_ptr<spdlog::logger> logger_;
+  streams::File data_lock_;  // <path>/LOCK, held while open.
   std::unique_ptr<leveldb::Cache> cache_;
   // Open tables' index and filter blocks, charged to cache_ (table_memory.h).
   TableMemoryAccount table_memory_;
@@ -254,6 +256,12 @@ class DatabaseImpl final : public Database {
   // (CheckTableMemory; the maintenance thread's).
   bool table_memory_over_ = false;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  // What every stream's shard logs are opened with: the logger, the file
+  // system, one cache of closed segments' files for all of them
+  // (Options::stream_segment_files), and no LOCK file per shard: LevelDB's
+  // LOCK, taken before any stream is opened, keeps out a second opener of
+  // the data directory.
+  streams::ShardLog::Options shard_options_;
   // LevelDB's Env stack, bottom up: options_.leveldb_env or the default,
   // the background yielding one (if on), the store's guards (store_env.h).
   std::unique_ptr<leveldb::Env> yield_env_;

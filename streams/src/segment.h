@@ -36,22 +36,28 @@ struct SegmentSummary {
 };
 
 struct Segment {
-  Segment(uint64_t base_sequence, std::string file_path, File opened)
+  // `opened` is the file of a segment that may be appended to (the newest
+  // of a log not sealed); invalid for any other.
+  Segment(uint64_t base_sequence, std::string file_path, uint64_t file_id,
+          File opened)
       : base(base_sequence),
         path(std::move(file_path)),
-        file(std::make_shared<const File>(std::move(opened))) {}
+        cache_id(file_id),
+        file(opened.valid() ? std::make_shared<const File>(std::move(opened))
+                            : nullptr) {}
 
   const uint64_t base;  // Number of its first record (and file name).
   const std::string path;
+  // Its key in the log's SegmentFileCache, where the file of a closed
+  // segment stays open between reads.
+  const uint64_t cache_id;
 
-  // Guarded by ShardLogImpl::mu_. The open file: O_RDWR if it was ever
-  // active, else O_RDONLY; null while a closed segment's file is closed to
-  // bound the descriptors held (ShardLog::Options::closed_segment_files;
-  // ShardLogImpl::OpenedFile opens it again). Never null for the active
-  // segment. Whoever uses it outside mu_ holds a copy of the pointer, so
-  // the descriptor outlives that use.
+  // Guarded by ShardLogImpl::mu_. The file (O_RDWR) of the segment appends
+  // go to: never null for a log's newest segment until the log is sealed or
+  // closed, null for every other (closed segments are read through the
+  // cache; ShardLogImpl::OpenedFile). Whoever uses it outside mu_ holds a
+  // copy of the pointer, so the descriptor outlives that use.
   std::shared_ptr<const File> file;
-  uint64_t last_read = 0;  // When OpenedFile last returned it (a count).
 
   // Guarded by ShardLogImpl::mu_. For a closed segment that is not yet
   // scanned, summary.last_sequence is known (next segment's base - 1) and

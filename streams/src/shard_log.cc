@@ -106,7 +106,14 @@ Result<std::unique_ptr<ShardLogImpl>> ShardLogImpl::OpenImpl(Options options) {
   }
   FileSystem* fs =
       options.file_system ? options.file_system : FileSystem::Default();
-  EDDY_ASSIGN_OR_RETURN(File lock, LockDir(fs, options.dir));
+  File lock;
+  if (options.lock_directory) {
+    EDDY_ASSIGN_OR_RETURN(lock, LockDir(fs, options.dir));
+  }
+  if (options.file_cache == nullptr) {
+    options.file_cache =
+        std::make_shared<SegmentFileCache>(options.closed_segment_files);
+  }
   std::unique_ptr<ShardLogImpl> log(
       new ShardLogImpl(std::move(options), std::move(lock)));
   EDDY_RETURN_IF_ERROR(log->Recover());
@@ -140,12 +147,14 @@ Status ShardLogImpl::Recover() {
   const std::optional<format::Checkpoint> checkpoint = ReadCheckpoint();
 
   MutexLock lock(&mu_);
+  File front_file;  // The oldest closed segment's, while it is read.
   if (bases.empty()) {
     const uint64_t base = options_.first_sequence;
     const std::string path = SegmentPath(base);
     EDDY_ASSIGN_OR_RETURN(File file,
                           CreateSegmentFile(fs_, options_.dir, path, base));
-    auto segment = std::make_shared<Segment>(base, path, std::move(file));
+    auto segment = std::make_shared<Segment>(base, path, file_cache().NewId(),
+                                             std::move(file));
     segment->scanned = true;
     segment->summary.last_sequence = base - 1;
     segment->summary.end_offset = kSegmentHeaderSize;
@@ -157,20 +166,23 @@ Status ShardLogImpl::Recover() {
       const std::string path = SegmentPath(base);
       EDDY_ASSIGN_OR_RETURN(File file,
                             fs_->Open(path, last ? O_RDWR : O_RDONLY, 0));
-      auto segment = std::make_shared<Segment>(base, path, std::move(file));
       if (last) {
+        auto segment = std::make_shared<Segment>(
+            base, path, file_cache().NewId(), std::move(file));
         EDDY_RETURN_IF_ERROR(RecoverLastSegment(segment.get(), checkpoint));
-      } else {
-        if (base == 0)
-          return Status::Corruption("segment with base 0: " + path);
-        EDDY_RETURN_IF_ERROR(
-            CheckSegmentHeader(fs_, *segment->file, path, base));
-        EDDY_ASSIGN_OR_RETURN(uint64_t size, fs_->Size(*segment->file, path));
-        segment->summary.last_sequence = bases[i + 1] - 1;
-        segment->summary.end_offset = size;
-        // Opened again when read (the oldest is read below).
-        if (i > 0) segment->file.reset();
+        segments_.push_back(std::move(segment));
+        continue;
       }
+      if (base == 0) return Status::Corruption("segment with base 0: " + path);
+      EDDY_RETURN_IF_ERROR(CheckSegmentHeader(fs_, file, path, base));
+      EDDY_ASSIGN_OR_RETURN(uint64_t size, fs_->Size(file, path));
+      auto segment =
+          std::make_shared<Segment>(base, path, file_cache().NewId(), File());
+      segment->summary.last_sequence = bases[i + 1] - 1;
+      segment->summary.end_offset = size;
+      // The oldest one's first record is read below; the others' files are
+      // opened again when read.
+      if (i == 0) front_file = std::move(file);
       segments_.push_back(std::move(segment));
     }
   }
@@ -190,7 +202,7 @@ Status ShardLogImpl::Recover() {
       first_timestamp_ms_ = front.summary.first_timestamp_ms;
     }
   } else {
-    RecordScanner scanner(fs_, *front.file, front.path, kSegmentHeaderSize,
+    RecordScanner scanner(fs_, front_file, front.path, kSegmentHeaderSize,
                           front.summary.end_offset, 4096);
     RecordView record;
     const RecordScanner::Outcome outcome = scanner.Next(&record);
@@ -202,7 +214,7 @@ Status ShardLogImpl::Recover() {
     }
     first_timestamp_ms_ = record.timestamp_ms;
   }
-  CloseIdleFilesLocked();
+  if (sealed_) CloseActiveFileLocked();
   opened_ = true;
   logger_->debug("opened shard log {}: {} segments, sequences {}..{}{}",
                  options_.dir, segments_.size(), segments_.front()->base,
@@ -420,6 +432,15 @@ Status ShardLogImpl::RepairLocked() {
     stray_segment_.clear();
   }
   Segment& active = *segments_.back();
+  if (active.file == nullptr) {
+    // Sealed: Seal made the newest segment durable and nothing was written
+    // to it since; a failed roll's stray segment was all there was to fix.
+    logger_->info("shard log {} repaired after: {}", options_.dir,
+                  failed_.ToString());
+    failed_ = Status::OK();
+    sync_failed_ = false;
+    return Status::OK();
+  }
   const uint64_t end = active.summary.end_offset;
   // Whatever part of a failed write reached the file goes.
   EDDY_RETURN_IF_ERROR(fs_->Truncate(*active.file, active.path, end));
@@ -558,11 +579,14 @@ Status ShardLogImpl::Repair() {
 Status ShardLogImpl::RollLocked() {
   Segment& old = *segments_.back();
   // The closed segment must be complete on disk before a newer one exists:
-  // then only the newest segment can ever have a torn tail.
-  Status s = SyncSegment(*old.file, old.path);
-  if (!s.ok()) {
-    FailLocked(s, /*sync_failed=*/true);
-    return s;
+  // then only the newest segment can ever have a torn tail. (A sealed log's
+  // is: Seal synced it and gave its file back.)
+  if (old.file != nullptr) {
+    Status s = SyncSegment(*old.file, old.path);
+    if (!s.ok()) {
+      FailLocked(s, /*sync_failed=*/true);
+      return s;
+    }
   }
   synced_ = std::max(synced_, last_written_);
   synced_offset_ = old.summary.end_offset;
@@ -580,13 +604,18 @@ Status ShardLogImpl::RollLocked() {
     logger_->error("starting segment {}: {}", path, file.status().ToString());
     return file.status();
   }
-  auto segment = std::make_shared<Segment>(base, path, std::move(*file));
+  auto segment = std::make_shared<Segment>(base, path, file_cache().NewId(),
+                                           std::move(*file));
   segment->scanned = true;
   segment->summary.last_sequence = base - 1;
   segment->summary.end_offset = kSegmentHeaderSize;
+  // Its readers come next: the closed segment's file stays open for them,
+  // as long as the cache has room.
+  if (old.file != nullptr)
+    file_cache().Insert(old.cache_id, std::move(old.file));
   segments_.push_back(std::move(segment));
   synced_offset_ = kSegmentHeaderSize;
-  CloseIdleFilesLocked();
+  if (sealed_) CloseActiveFileLocked();
   return Status::OK();
 }
 
@@ -687,8 +716,9 @@ Status ShardLogImpl::Sync(uint64_t sequence) {
     sync_in_progress_ = true;
     const uint64_t target = last_written_;
     const std::shared_ptr<Segment> segment = segments_.back();
-    // A roll may close this segment's file (CloseIdleFilesLocked) while
-    // the fdatasync runs: the copy keeps the descriptor open until then.
+    // A roll may hand this segment's file to the cache, which may close it,
+    // while the fdatasync runs: the copy keeps the descriptor open until
+    // then.
     const std::shared_ptr<const File> file = segment->file;
     const uint64_t target_offset = segment->summary.end_offset;
     mu_.Unlock();
@@ -779,41 +809,27 @@ Result<std::shared_ptr<const File>> ShardLogImpl::OpenedFile(
     const std::shared_ptr<Segment>& segment) {
   {
     MutexLock lock(&mu_);
-    segment->last_read = ++reads_;
+    if (closed_) return Status::IOError("shard log is closed: " + options_.dir);
     if (segment->file != nullptr) return segment->file;
   }
-  Result<File> opened = fs_->Open(segment->path, O_RDONLY, 0);
-  MutexLock lock(&mu_);
-  if (!opened.ok()) {
+  Result<std::shared_ptr<const File>> file =
+      file_cache().Get(segment->cache_id, fs_, segment->path);
+  if (!file.ok()) {
+    MutexLock lock(&mu_);
     if (segment->base < segments_.front()->base) {
       return Status::OutOfRange(segment->path +
                                 " is trimmed; the oldest retained record is " +
                                 std::to_string(segments_.front()->base));
     }
-    return opened.status();
   }
-  if (segment->file == nullptr) {
-    segment->file = std::make_shared<const File>(std::move(*opened));
-  }
-  std::shared_ptr<const File> file = segment->file;
-  CloseIdleFilesLocked();
   return file;
 }
 
-void ShardLogImpl::CloseIdleFilesLocked() {
-  // The closed segments (all but the active one, the last) holding a file.
-  std::vector<Segment*> open;
-  for (size_t i = 0; i + 1 < segments_.size(); ++i) {
-    if (segments_[i]->file != nullptr) open.push_back(segments_[i].get());
+void ShardLogImpl::CloseActiveFileLocked() {
+  Segment& active = *segments_.back();
+  if (active.file != nullptr) {
+    file_cache().Insert(active.cache_id, std::move(active.file));
   }
-  if (open.size() <= options_.closed_segment_files) return;
-  const auto close = open.size() - options_.closed_segment_files;
-  std::nth_element(open.begin(), open.begin() + (close - 1), open.end(),
-                   [](const Segment* a, const Segment* b) {
-                     return a->last_read < b->last_read;
-                   });
-  // A reader holding a copy keeps its descriptor until it is done.
-  for (size_t i = 0; i < close; ++i) open[i]->file.reset();
 }
 
 Result<ReadResult> ShardLogImpl::Read(uint64_t from_sequence,
@@ -1015,7 +1031,9 @@ size_t ShardLogImpl::TEST_OpenSegmentFiles() const {
   MutexLock lock(&mu_);
   return static_cast<size_t>(std::count_if(
       segments_.begin(), segments_.end(),
-      [](const std::shared_ptr<Segment>& s) { return s->file != nullptr; }));
+      [this](const std::shared_ptr<Segment>& s) {
+        return s->file != nullptr || file_cache().Contains(s->cache_id);
+      }));
 }
 
 Status ShardLogImpl::TrimBefore(int64_t timestamp_ms) {
@@ -1057,8 +1075,11 @@ Status ShardLogImpl::TrimBefore(int64_t timestamp_ms) {
       first = next->base;
     }
     // Oldest first, so a crash in between leaves a contiguous log. Readers
-    // still holding the segment keep reading the unlinked file.
+    // still holding the segment keep reading the unlinked file. (One that
+    // opened it just before the removal may cache it again; it is never
+    // read from there and is evicted in its turn.)
     EDDY_RETURN_IF_ERROR(fs_->Remove(front->path));
+    file_cache().Erase(front->cache_id);
     ++removed;
   }
   if (removed > 0) {
@@ -1102,6 +1123,7 @@ Status ShardLogImpl::Seal() {
   }
   sealed_ = true;
   sealed_at_ms_ = now;
+  CloseActiveFileLocked();
   logger_->info("shard log {} sealed at sequence {}", options_.dir,
                 last_written_);
   visible_ =
@@ -1172,6 +1194,11 @@ Status ShardLogImpl::Close() {
     }
   }
   sync_cv_.SignalAll();
+  // A closed log holds no descriptor (readers in progress keep theirs).
+  for (const std::shared_ptr<Segment>& segment : segments_) {
+    segment->file.reset();
+    file_cache().Erase(segment->cache_id);
+  }
   lock_file_.Reset();
   return s;
 }

@@ -83,7 +83,8 @@ class ShardLogImpl final : public ShardLog {
   // Records written, visible or not.
   uint64_t TEST_LastWritten() const EDDY_EXCLUDES(mu_);
   size_t TEST_SegmentCount() const EDDY_EXCLUDES(mu_);
-  // Segments whose file is open (the active one included).
+  // Segments whose file is open: the active one's, and those in the file
+  // cache.
   size_t TEST_OpenSegmentFiles() const EDDY_EXCLUDES(mu_);
 
  private:
@@ -129,12 +130,15 @@ class ShardLogImpl final : public ShardLog {
   // and checks its records.
   Status EnsureScanned(const std::shared_ptr<Segment>& segment)
       EDDY_EXCLUDES(mu_);
-  // The segment's open file, opened again if it was closed (OutOfRange
-  // once a trim removed it); then closes the files of the least recently read
-  // closed segments beyond Options::closed_segment_files.
+  // The segment's open file: the active one's own, a closed one's from the
+  // file cache (opened again if it is not there; OutOfRange once a trim
+  // removed it).
   Result<std::shared_ptr<const File>> OpenedFile(
       const std::shared_ptr<Segment>& segment) EDDY_EXCLUDES(mu_);
-  void CloseIdleFilesLocked() EDDY_REQUIRES(mu_);
+  // A sealed log appends no more: its newest segment's file goes to the
+  // file cache like any closed segment's.
+  void CloseActiveFileLocked() EDDY_REQUIRES(mu_);
+  SegmentFileCache& file_cache() const { return *options_.file_cache; }
 
   // Raises visible_ to `visible` (if higher), wakes waiters and runs the
   // callbacks; releases mu_.
@@ -176,7 +180,6 @@ class ShardLogImpl final : public ShardLog {
   // A half-made segment file a failed roll could not remove.
   std::string stray_segment_ EDDY_GUARDED_BY(mu_);
   int waiters_ EDDY_GUARDED_BY(mu_) = 0;
-  uint64_t reads_ EDDY_GUARDED_BY(mu_) = 0;  // Counts OpenedFile calls.
   // Mirrors !subscribers_.empty(), readable under mu_ alone.
   bool has_subscribers_ EDDY_GUARDED_BY(mu_) = false;
 

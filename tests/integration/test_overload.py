@@ -216,7 +216,7 @@ class OverloadIntegrationTest(unittest.TestCase):
                    timeout=10, what="the connection-limit warning in the log")
 
     def test_open_file_limit_is_shared_between_tables_and_connections(self):
-        """Under `ulimit -n 1024` (soft and hard) LevelDB keeps at most 860
+        """Under `ulimit -n 1024` (soft and hard) LevelDB keeps at most 796
         table files open and the server takes at most 64 connections: with
         the 100 descriptors for the rest, the limit, which LevelDB's own 1000
         and the connections could otherwise exhaust between them. Both are
@@ -233,7 +233,7 @@ class OverloadIntegrationTest(unittest.TestCase):
         with open(f"/proc/{server.process.pid}/limits") as f:
             self.assertRegex(f.read(), r"Max open files\s+1024\s+1024")
         log = server.log_text()
-        self.assertIn("the open-file limit (1024) leaves room for 860 table "
+        self.assertIn("the open-file limit (1024) leaves room for 796 table "
                       "files open at once, not 1000", log)
         self.assertIn("--max-connections 10000 is more than the open-file "
                       "limit (1024) leaves room for; using 64", log)

@@ -188,7 +188,7 @@ TEST_F(ResourceLimitsTest, SystemProbeSeesThisProcess) {
   EXPECT_LE(budget.cpus, budget.affinity_cpus);
 }
 
-// A roomy limit: LevelDB's 1000 table files, 100 for the rest, and the
+// A roomy limit: LevelDB's 1000 table files, 164 for the rest, and the
 // connections asked for; or what is left for them, if less.
 TEST(ShareOpenFilesTest, RoomyLimitKeepsTablesAndTheConnectionCap) {
   const DescriptorBudget roomy = ShareOpenFiles(20000, 10000);
@@ -196,17 +196,18 @@ TEST(ShareOpenFilesTest, RoomyLimitKeepsTablesAndTheConnectionCap) {
   EXPECT_EQ(roomy.max_connections, 10000);
   const DescriptorBudget tight = ShareOpenFiles(4096, 10000);
   EXPECT_EQ(tight.table_files, 1000);
-  EXPECT_EQ(tight.max_connections, 4096 - 1100);
+  EXPECT_EQ(tight.max_connections, 4096 - 1164);
   EXPECT_EQ(ShareOpenFiles(4096, 16).max_connections, 16);
 }
 
 // The usual soft and hard 1024: LevelDB gets what 64 connections and the
-// 100 others leave, instead of 1000 that could take them all.
+// 164 others leave, instead of 1000 that could take them all.
 TEST(ShareOpenFilesTest, SmallLimitSharesOutEveryDescriptor) {
   const DescriptorBudget budget = ShareOpenFiles(1024, 10000);
-  EXPECT_EQ(budget.table_files, 1024 - 100 - 64);
+  EXPECT_EQ(budget.table_files, 1024 - 100 - 64 - 64);
   EXPECT_EQ(budget.max_connections, 64);
-  EXPECT_EQ(budget.table_files + budget.max_connections + kOtherDescriptors,
+  EXPECT_EQ(budget.table_files + budget.max_connections + kOtherDescriptors +
+                kStreamSegmentFiles,
             1024);
   EXPECT_EQ(ShareOpenFiles(1024, 8).max_connections, 8);
 }

@@ -24,6 +24,7 @@ class StreamRolloverTest : public ::testing::Test {
  protected:
   static constexpr int64_t kRollover = 60'000;
   static constexpr int64_t kRetention = 600'000;
+  static constexpr size_t kSegmentFiles = 3;
 
   void SetUp() override {
     dir_ = testing::FreshTestDir("eddy_rollover_test_");
@@ -56,6 +57,7 @@ class StreamRolloverTest : public ::testing::Test {
     options.stream_retention_ms = kRetention;
     options.clock_ms = [this] { return now_ms_.load(); };
     options.maintenance_interval_ms = 3600 * 1000;  // When the test says.
+    options.stream_segment_files = kSegmentFiles;
     auto db = Database::Open(options);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
@@ -232,6 +234,67 @@ TEST_F(StreamRolloverTest, ExpiredClosedGenerationsAreRetired) {
   ASSERT_EQ(versions.size(), 1u);
   EXPECT_GE(versions.begin()->first, 2u);
   EXPECT_EQ(versions.begin()->second, std::vector<int>({3}));
+}
+
+// Descriptors open on files under `root`.
+size_t OpenFilesUnder(const std::filesystem::path& root) {
+  const std::string prefix = root.string() + "/";
+  size_t count = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (!ec && target.string().starts_with(prefix)) ++count;
+  }
+  return count;
+}
+
+// However many generations a stream retains, its shards hold one
+// descriptor each while written to (the newest segment's) and the closed
+// ones none of their own: the files of closed segments stay within the
+// store's one cache of them (Options::stream_segment_files). Before, each
+// of the 14 shards held its LOCK file and its newest segment's.
+TEST_F(StreamRolloverTest, OnlyTheShardsBeingWrittenHoldDescriptors) {
+  const std::filesystem::path streams = dir_ / "streams";
+  for (int generation = 0; generation < 6; ++generation) {
+    for (int i = 0; i < 20; ++i) Put("item-" + std::to_string(i), generation);
+    now_ms_ += kRollover;
+    ASSERT_TRUE(db_->RollOverStreams().ok());
+  }
+  Put("item-0", 6);
+  ASSERT_EQ(Stream()->shard_count(), 14u);
+  // (Sealing a shard hands its newest segment's file to the cache: its
+  // readers are likely to come next.)
+  const size_t writing = Stream()->width();
+  EXPECT_GE(OpenFilesUnder(streams), writing);
+  EXPECT_LE(OpenFilesUnder(streams), writing + kSegmentFiles);
+  // Every shard read, twice: the closed ones' files go through the cache.
+  for (int pass = 0; pass < 2; ++pass) {
+    auto versions = VersionsOf("item-0");
+    std::vector<int> all;
+    for (const auto& [shard, v] : versions)
+      all.insert(all.end(), v.begin(), v.end());
+    EXPECT_EQ(all, std::vector<int>({0, 1, 2, 3, 4, 5, 6}));
+    EXPECT_LE(OpenFilesUnder(streams), writing + kSegmentFiles);
+  }
+  Reopen();
+  EXPECT_GE(OpenFilesUnder(streams), writing);
+  EXPECT_LE(OpenFilesUnder(streams), writing + kSegmentFiles);
+}
+
+// The shard logs take no lock of their own: the data directory's LOCK
+// keeps a second store out while the first is open, and not after.
+TEST_F(StreamRolloverTest, ASecondStoreOnTheDataDirectoryIsRefused) {
+  Database::Options options;
+  options.path = dir_.string();
+  auto second = Database::Open(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kBusy)
+      << second.status().ToString();
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos);
+  table_.reset();
+  ASSERT_TRUE(db_->Close().ok());
+  auto third = Database::Open(options);
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
 }
 
 }  // namespace

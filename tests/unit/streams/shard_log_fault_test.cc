@@ -299,6 +299,33 @@ TEST_F(ShardLogFaultTest, HalfMadeSegmentIsRemovedByTheRepair) {
   EXPECT_EQ(ReadAll(), all);
 }
 
+// A sealed log whose records all expired closes its last segment: the roll
+// that makes the empty one may fail half way on a sealed log too (the new
+// file neither synced into the directory nor removable). The repair removes
+// the stray file; nothing else needs it, since the sealed log writes no more.
+TEST_F(ShardLogFaultTest, HalfMadeSegmentOfASealedLogIsRemovedByTheRepair) {
+  log_.reset();
+  options_.lock_directory = false;
+  Reopen();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_THAT(log_->Append("r" + std::to_string(i), 1000 + i), IsOk());
+  }
+  ASSERT_THAT(log_->Seal(), IsOk());
+  fs_.Inject(Fault::On(Op::kSyncDir, EIO));
+  fs_.Inject(Fault::On(Op::kRemove, EIO));
+  EXPECT_THAT(log_->TrimBefore(5000), HasCode(Status::Code::kIOError));
+  EXPECT_THAT(log_->status(), HasCode(Status::Code::kIOError));
+  EXPECT_THAT(log_->Repair(), IsOk());
+  EXPECT_THAT(log_->status(), IsOk());
+  EXPECT_EQ(ReadAll().size(), 10u);
+  ASSERT_THAT(log_->TrimBefore(5000), IsOk());
+  EXPECT_EQ(log_->first_sequence(), 11u);
+  Reopen();
+  EXPECT_TRUE(log_->sealed());
+  EXPECT_EQ(log_->first_sequence(), 11u);
+  EXPECT_TRUE(ReadAll().empty());
+}
+
 // Seal writes SEALED.tmp and renames it: a failed rename fails Seal and
 // leaves the log open for appends; a second Seal succeeds and persists.
 TEST_F(ShardLogFaultTest, FailedSealRenameLeavesTheLogOpen) {

@@ -422,6 +422,111 @@ TEST_F(ShardLogTest, OpenSegmentFilesAreBoundedWhateverTheLogHolds) {
   }
 }
 
+// Descriptors open on files under `root` (any file: segments and LOCK).
+size_t OpenFilesUnder(const fs::path& root) {
+  const std::string prefix = root.string() + "/";
+  size_t count = 0;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const fs::path target = fs::read_symlink(e.path(), ec);
+    if (!ec && target.string().starts_with(prefix)) ++count;
+  }
+  return count;
+}
+
+// Logs given one file cache keep, together, at most its capacity of closed
+// segments' files open, besides each unsealed log's newest segment; a
+// sealed log keeps none of its own. Every record still reads back.
+TEST_F(ShardLogTest, LogsSharingAFileCacheAreBoundedTogether) {
+  log_.reset();
+  auto cache = std::make_shared<SegmentFileCache>(3);
+  std::vector<std::unique_ptr<ShardLogImpl>> logs;
+  const int kLogs = 8, kRecords = 200;
+  for (int i = 0; i < kLogs; ++i) {
+    ShardLog::Options options = options_;
+    options.dir = (dir_ / ("shard-" + std::to_string(i))).string();
+    options.segment_bytes = 1024;
+    options.file_cache = cache;
+    options.lock_directory = false;
+    auto log = ShardLogImpl::OpenImpl(options);
+    ASSERT_THAT(log, IsOk());
+    logs.push_back(std::move(*log));
+    for (int r = 0; r < kRecords; ++r) {
+      ASSERT_THAT(logs.back()->Append(Payload(r)), IsOk());
+    }
+    ASSERT_GE(logs.back()->TEST_SegmentCount(), 4u);
+  }
+  for (int i = 0; i < kLogs; i += 2) ASSERT_THAT(logs[i]->Seal(), IsOk());
+  const size_t unsealed = kLogs / 2;
+  EXPECT_LE(OpenFilesUnder(dir_), cache->capacity() + unsealed);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& log : logs) {
+      for (uint64_t from = 1; from <= kRecords; from += 41) {
+        auto result = log->Read(from, 30, kNoLimit);
+        ASSERT_THAT(result, IsOk());
+        ASSERT_THAT(result->records, SizeIs(30));
+        EXPECT_EQ(result->records.front().payload,
+                  Payload(static_cast<int>(from - 1)));
+      }
+      EXPECT_LE(OpenFilesUnder(dir_), cache->capacity() + unsealed);
+    }
+  }
+  EXPECT_EQ(cache->size(), cache->capacity());
+  // Closed logs give their cached files back.
+  logs.clear();
+  EXPECT_EQ(cache->size(), 0u);
+  EXPECT_EQ(OpenFilesUnder(dir_), 0u);
+}
+
+// A sealed log holds no descriptor of its own (without a LOCK file, none at
+// all), also reopened and after a trim that empties it; it still reads.
+TEST_F(ShardLogTest, SealedLogHoldsNoDescriptorOfItsOwn) {
+  log_.reset();
+  options_.segment_bytes = 512;
+  options_.closed_segment_files = 0;
+  options_.lock_directory = false;
+  Reopen();
+  for (int i = 0; i < 50; ++i) Write(Payload(i), 1000 + i);
+  EXPECT_EQ(OpenFilesUnder(dir_), 1u) << "the newest segment, for appends";
+  ASSERT_THAT(log().Seal(), IsOk());
+  EXPECT_EQ(OpenFilesUnder(dir_), 0u);
+  EXPECT_THAT(Payloads(ReadAll()), SizeIs(50));
+  EXPECT_EQ(OpenFilesUnder(dir_), 0u);
+  Reopen();
+  EXPECT_TRUE(log().sealed());
+  EXPECT_EQ(OpenFilesUnder(dir_), 0u);
+  EXPECT_THAT(Payloads(ReadAll()), SizeIs(50));
+  // Every record expired: the trim closes the last segment too.
+  ASSERT_THAT(log().TrimBefore(5000), IsOk());
+  EXPECT_EQ(log().first_sequence(), 51u);
+  EXPECT_THAT(ReadAll(), SizeIs(0));
+  EXPECT_EQ(OpenFilesUnder(dir_), 0u);
+  EXPECT_THAT(log().Append("late"), HasCode(Status::Code::kInvalidArgument));
+  Reopen();
+  EXPECT_TRUE(log().sealed());
+  EXPECT_EQ(log().first_sequence(), 51u);
+
+  // With its LOCK file, that is all a sealed log holds.
+  log_.reset();
+  options_.lock_directory = true;
+  Reopen();
+  EXPECT_EQ(OpenFilesUnder(dir_), 1u);
+}
+
+// Without a LOCK file nothing keeps a second opener out: that is for the
+// caller to do (the store holds its data directory's lock).
+TEST_F(ShardLogTest, WithoutTheLockFileASecondOpenIsNotRefused) {
+  log_.reset();
+  fs::remove(dir_ / "LOCK");  // SetUp's log took it.
+  options_.lock_directory = false;
+  Reopen();
+  Write("one");
+  EXPECT_FALSE(fs::exists(dir_ / "LOCK"));
+  auto second = ShardLogImpl::OpenImpl(options_);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ((*second)->last_sequence(), 1u);
+}
+
 // Opens of segment files for reading run `hook` once, before the open of
 // the file it names.
 class OpenHookFileSystem : public FileSystemWrapper {

@@ -130,6 +130,11 @@ class Database {
     size_t background_yield_bytes = 16 * 1024;
     // Shards per stream (records of one item always go to one shard).
     uint32_t stream_shards = 4;
+    // Files of closed stream segments kept open between reads, for every
+    // stream together (the least recently read beyond these are closed and
+    // opened again when read). A stream's shards hold no other descriptor
+    // but, while they are written to, their newest segment's.
+    size_t stream_segment_files = 64;
     // Stream records older than this are trimmed, and disabled streams are
     // removed this long after they were disabled (DynamoDB: 24 hours);
     // closed shards go once all their records are trimmed.

@@ -53,6 +53,11 @@
 // Format (full text: streams/FORMAT.md). Options::dir holds segment files
 // named by their first sequence number (00000000000000000001.log), a LOCK
 // file (one open ShardLog per directory) and, once sealed, a SEALED marker.
+//
+// Descriptors. A log keeps its newest segment's file open while it may be
+// appended to, and the LOCK file (Options::lock_directory); its closed
+// segments' files stay open between reads in Options::file_cache, within
+// that cache's capacity, however many segments the log holds.
 // A segment is a 32-byte header (magic "EDDYSLOG", version 1, base sequence,
 // CRC-32C) followed by records back to back, each
 //   [crc32c u32][length u32][sequence u64][timestamp_ms i64][payload]
@@ -81,6 +86,7 @@
 #include "eddy/result.h"
 #include "eddy/status.h"
 #include "eddy/streams/file_system.h"
+#include "eddy/streams/segment_file_cache.h"
 
 namespace eddy::streams {
 
@@ -126,11 +132,19 @@ class ShardLog {
     // Every file operation goes through this (not owned; must outlive the
     // log). Null: FileSystem::Default(). Tests inject faults here.
     FileSystem* file_system = nullptr;
-    // Closed segments whose files stay open between reads; the least
-    // recently read beyond these are closed, and opened again when next
-    // read. With the active segment's, the most segment files the log keeps
-    // open, however many segments its retention holds.
+    // Where the files of the log's closed segments (all but the newest, and
+    // a sealed log's newest too) stay open between reads: a cache shared by
+    // many logs bounds their descriptors together. Null: the log gets a
+    // cache of its own of closed_segment_files.
+    std::shared_ptr<SegmentFileCache> file_cache;
     size_t closed_segment_files = 4;
+    // Takes the directory's LOCK file while the log is open: a second
+    // ShardLog on the directory, in this process or another, fails with
+    // Busy. Turn it off only where something else keeps a second opener
+    // out (the store's logs live in its data directory, which LevelDB's
+    // LOCK holds while the store is open). Without it an open log holds one
+    // descriptor of its own, its newest segment's, and none once sealed.
+    bool lock_directory = true;
   };
 
   // Opens the log in options.dir, creating it if there is none. Its cost is
@@ -141,13 +155,14 @@ class ShardLog {
   // record after it) is cut off and logged at warn with its byte count;
   // numbering continues after the last valid record. Damage followed by
   // valid records is Corruption. Older segments are checked when first read.
-  // Fails with Busy if another ShardLog has the directory open, with
-  // Corruption if the files are damaged, IOError on file system errors.
+  // Fails with Busy if another ShardLog has the directory open (and locked,
+  // Options::lock_directory), with Corruption if the files are damaged,
+  // IOError on file system errors.
   static Result<std::unique_ptr<ShardLog>> Open(Options options);
 
   // Removes the log files (segments, SEALED, LOCK) in `dir` and the
   // directory if that leaves it empty. OK if `dir` does not exist. Fails
-  // with Busy while a ShardLog has the directory open.
+  // with Busy while a ShardLog has the directory open and locked.
   static Status DestroyLog(const std::string& dir,
                            FileSystem* file_system = nullptr);
 

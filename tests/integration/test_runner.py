@@ -116,12 +116,16 @@ class RunnerTestCase(TriggerTestCase):
             raise AssertionError(f"{len(missing)} records never handled, e.g. "
                                  f"{sorted(missing)[:5]}")
 
-    def assertPerKeyOrder(self, deliveries, owners_return=False):
+    def assertPerKeyOrder(self, deliveries, owners_return=False, runners=()):
         """Per key, first deliveries in version (commit) order (across
         shard splits too), and no shard delivered by two runners taking
         turns (A, B, A): one runner at a time. `owners_return`: a shard
         may go back to a runner it left (after an outage that let every
-        lease lapse), so only the order is checked."""
+        lease lapse), so only the order is checked. Given the `runners`,
+        turns are also allowed on a shard whose lease one of them logged
+        taking as expired from a live runner (one starved of CPU for a
+        whole lease duration on a loaded machine stops delivering it, and
+        the batch it was in may end after the new owner's first)."""
         per_key, per_shard = {}, {}
         for (key, version), events in deliveries.items():
             for stamp, name, shard in events:
@@ -144,8 +148,14 @@ class RunnerTestCase(TriggerTestCase):
             for _, name in events:
                 if not owners or owners[-1] != name:
                     owners.append(name)
-            self.assertEqual(len(owners), len(set(owners)),
-                             f"{shard} was delivered by runners taking turns: {owners}")
+            if len(owners) == len(set(owners)):
+                continue
+            lapsed = f"lease {shard}: taken (expired from "
+            if any(lapsed in r.log_text() for r in runners):
+                continue
+            for r in runners:
+                print(f"---- {r.name} ----\n{r.log_text()[-6000:]}")
+            self.fail(f"{shard} was delivered by runners taking turns: {owners}")
 
 
 class RunnerIntegrationTest(RunnerTestCase):
@@ -310,7 +320,7 @@ class RolloverIntegrationTest(RunnerTestCase):
         self.assertEqual(writer.errors, [])
         self.assertGreaterEqual(self.generations(table), 4)
         self.wait_handled(runners, table, writer.written)
-        self.assertPerKeyOrder(self.deliveries(runners, table))
+        self.assertPerKeyOrder(self.deliveries(runners, table), runners=runners)
         status = self.status(group)
         finished = [s for s in status["Shards"] if s["Finished"]]
         self.assertGreaterEqual(len(finished), 8, "parents were finished")

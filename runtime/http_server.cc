@@ -289,7 +289,9 @@ class EventLoop {
 
   // Takes ownership of `listen_fd` (bound, not yet listening) in all cases.
   Status Init(int listen_fd);
-  void StartThread();
+  // Starts the loop's thread, which names itself and then waits for `go`
+  // before it serves; returns once it has its name.
+  void StartThread(std::shared_future<void> go);
   // Any thread: asks the loop to close everything; Join() waits for it.
   void RequestStop();
   // Waits for the thread (or, if it never started, runs the loop here until
@@ -1034,21 +1036,21 @@ void EventLoop::FlushWarnings(uint64_t now) {
   }
 }
 
-void EventLoop::StartThread() {
+void EventLoop::StartThread(std::shared_future<void> go) {
   // "eddy-http-0": how ps, top and the tests tell the loops apart. Named by
-  // the thread itself before it serves anything (named from here, a loop
-  // could answer a request before the name was set), and waited for, so that
-  // once Start returns every loop has its name: another loop may already
-  // answer requests while this one's thread is still being scheduled.
+  // the thread itself, and no loop serves before every loop has its name
+  // (`go`): whoever got an answer sees all of them.
   const std::string name =
       ("eddy-http-" + std::to_string(index_)).substr(0, 15);
   std::promise<void> named;
   std::future<void> is_named = named.get_future();
-  thread_ = std::thread([this, name, named = std::move(named)]() mutable {
-    pthread_setname_np(pthread_self(), name.c_str());
-    named.set_value();
-    uv_run(&loop_, UV_RUN_DEFAULT);
-  });
+  thread_ = std::thread(
+      [this, name, named = std::move(named), go = std::move(go)]() mutable {
+        pthread_setname_np(pthread_self(), name.c_str());
+        named.set_value();
+        go.wait();
+        uv_run(&loop_, UV_RUN_DEFAULT);
+      });
   is_named.wait();
 }
 
@@ -1404,7 +1406,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
     impl->loops_.push_back(std::make_unique<EventLoop>(&impl->context_, i));
     EDDY_RETURN_IF_ERROR(impl->loops_.back()->Init(fd));
   }
-  for (auto& loop : impl->loops_) loop->StartThread();
+  std::promise<void> go;
+  const std::shared_future<void> started = go.get_future().share();
+  for (auto& loop : impl->loops_) loop->StartThread(started);
+  go.set_value();
   impl->context_.logger->info("{} server listening on {} ({} threads)",
                               impl->context_.tls_enabled ? "HTTPS" : "HTTP",
                               Describe(host, impl->port_), threads);

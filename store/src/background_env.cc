@@ -1,15 +1,15 @@
 #include "background_env.h"
 
-#include "eddy/store/pacer.h"
-
+#include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
 
 #include <atomic>
-
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include "eddy/store/pacer.h"
 
 namespace eddy::store {
 namespace {
@@ -100,6 +100,11 @@ class GatedEnv final : public leveldb::EnvWrapper {
   };
   static void Run(void* raw) {
     std::unique_ptr<Call> call(static_cast<Call*>(raw));
+    thread_local bool named = false;
+    if (!named) {
+      pthread_setname_np(pthread_self(), kLevelDbThreadName);
+      named = true;
+    }
     std::shared_lock<std::shared_mutex> lock(*call->gate);
     const int64_t before = ThreadCpuMicros();
     call->function(call->arg);

@@ -35,7 +35,11 @@ std::unique_ptr<leveldb::Env> NewBackgroundYieldingEnv(
 // A LevelDB Env whose background work (each Schedule'd run of flushes and
 // compactions) holds `gate` shared: whoever holds it exclusively (a
 // snapshot copying the files) has LevelDB's files to itself, once the run
-// in progress has ended.
+// in progress has ended. The thread that runs it is named kLevelDbThreadName
+// (LevelDB starts it from whichever thread first schedules work, a
+// request's, whose name it would keep: top would show compactions as
+// requests).
+inline constexpr char kLevelDbThreadName[] = "eddy-leveldb";
 std::unique_ptr<leveldb::Env> NewGatedEnv(leveldb::Env* base,
                                           std::shared_mutex* gate);
 

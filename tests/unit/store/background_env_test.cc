@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 
@@ -98,6 +100,25 @@ TEST_F(BackgroundEnvTest, FlushesAndCompactionsYieldPerBytesWritten) {
   // The flushes and compactions ran on LevelDB's background thread.
   EXPECT_GT(background_yields_, 0);
   EXPECT_EQ(background_yields_, yields_);
+}
+
+// LevelDB starts its background thread from the thread that first gives
+// it work, whose name the thread would keep: the gated Env names it.
+TEST_F(BackgroundEnvTest, GatedEnvNamesLevelDbsBackgroundThread) {
+  std::shared_mutex gate;
+  env_ = NewGatedEnv(leveldb::Env::Default(), &gate);
+  Open(/*write_buffer_size=*/64 << 10);
+  PutAll();  // Several flushes.
+  db_->CompactRange(nullptr, nullptr);
+  bool found = false;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    found = found || name == kLevelDbThreadName;
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST_F(BackgroundEnvTest, DataSurvivesReopen) {

@@ -455,6 +455,21 @@ void ChangeStreamImpl::ResetInflight() {
   }
 }
 
+Status ChangeStreamImpl::Close() {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  Status result;
+  for (const auto& log : generations_) {
+    if (log == nullptr) continue;
+    Status s = log->Close();
+    if (!s.ok() && result.ok()) result = s;
+  }
+  if (prepared_) {
+    Status s = prepared_->Close();
+    if (!s.ok() && result.ok()) result = s;
+  }
+  return result;
+}
+
 Status ChangeStreamImpl::Checkpoint() {
   std::vector<streams::StreamLog*> logs;
   {

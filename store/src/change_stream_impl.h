@@ -129,6 +129,11 @@ class ChangeStreamImpl final : public ChangeStream {
   Status SealIfDisabled();
   // Removes the stream's files (the table or the stream is gone).
   Status Destroy();
+  // Closes every shard log (ShardLog::Close): later appends and reads fail.
+  // The store does it when it closes, before it lets go of the data
+  // directory's lock, which is all that keeps another process out of the
+  // logs. Returns the first error after closing all.
+  Status Close();
   // Checkpoints the live generations' shard logs: a restart scans only
   // later records.
   Status Checkpoint();

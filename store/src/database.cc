@@ -1260,6 +1260,15 @@ Status DatabaseImpl::Close() {
   }
   tables_.clear();
   restoring_.clear();
+  // Whoever still holds a stream (a reader, the dispatcher) finds its logs
+  // closed: once the lock below is let go they may be another process's.
+  for (const auto& [name, list] : streams_) {
+    for (const auto& stream : list) {
+      if (Status s = stream->Close(); !s.ok()) {
+        logger_->warn("closing the stream logs of {}: {}", name, s.ToString());
+      }
+    }
+  }
   streams_.clear();
   db_->Close();
   data_lock_.Reset();

@@ -297,5 +297,21 @@ TEST_F(StreamRolloverTest, ASecondStoreOnTheDataDirectoryIsRefused) {
   EXPECT_TRUE(third.ok()) << third.status().ToString();
 }
 
+// A stream someone still holds after the store closed has its logs closed
+// too: once the data directory's lock is let go another process may open
+// them.
+TEST_F(StreamRolloverTest, AStreamHeldPastCloseIsClosed) {
+  Put("a", 1);
+  std::shared_ptr<ChangeStream> held = Stream();
+  table_.reset();
+  ASSERT_TRUE(db_->Close().ok());
+  streams::ShardLog* log = held->shard(0);
+  ASSERT_NE(log, nullptr);
+  auto read = log->Read(log->first_sequence(), 10, 1 << 20);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kIOError);
+  EXPECT_NE(read.status().message().find("closed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace eddy::store

@@ -23,7 +23,8 @@
 // Streams live beside LevelDB in <path>/streams/<table id>/<label>/shard-N
 // (streams::ShardLog); change_stream_impl.h describes how an item write and
 // its change record commit atomically and how Open replays records LevelDB
-// lacks.
+// lacks. <path>/LOCK is held (flock) while the Database is open: Open fails
+// with Busy while another process has the directory.
 //
 // Recovery: LevelDB's WAL makes every acknowledged batch durable against a
 // process crash (and, with Options::sync, against power loss). Open's work

@@ -53,11 +53,6 @@
 // Format (full text: streams/FORMAT.md). Options::dir holds segment files
 // named by their first sequence number (00000000000000000001.log), a LOCK
 // file (one open ShardLog per directory) and, once sealed, a SEALED marker.
-//
-// Descriptors. A log keeps its newest segment's file open while it may be
-// appended to, and the LOCK file (Options::lock_directory); its closed
-// segments' files stay open between reads in Options::file_cache, within
-// that cache's capacity, however many segments the log holds.
 // A segment is a 32-byte header (magic "EDDYSLOG", version 1, base sequence,
 // CRC-32C) followed by records back to back, each
 //   [crc32c u32][length u32][sequence u64][timestamp_ms i64][payload]
@@ -65,6 +60,11 @@
 // before a record that would take the active one past
 // Options::segment_bytes; the older one is fsync'ed first, so only the
 // newest segment can end in a torn record.
+//
+// Descriptors. A log keeps its newest segment's file open while it may be
+// appended to, and the LOCK file (Options::lock_directory); its closed
+// segments' files stay open between reads in Options::file_cache, within
+// that cache's capacity, however many segments the log holds.
 //
 // Thread-safety: all methods may be called concurrently from any threads,
 // except that the object must not be destroyed while a call is in progress.
@@ -141,9 +141,9 @@ class ShardLog {
     // Takes the directory's LOCK file while the log is open: a second
     // ShardLog on the directory, in this process or another, fails with
     // Busy. Turn it off only where something else keeps a second opener
-    // out (the store's logs live in its data directory, which LevelDB's
-    // LOCK holds while the store is open). Without it an open log holds one
-    // descriptor of its own, its newest segment's, and none once sealed.
+    // out (the store's logs live in its data directory, whose own LOCK the
+    // store holds while open). Without it an open log holds one descriptor
+    // of its own, its newest segment's, and none once sealed.
     bool lock_directory = true;
   };
 

@@ -24,7 +24,7 @@
 // (streams::ShardLog); change_stream_impl.h describes how an item write and
 // its change record commit atomically and how Open replays records LevelDB
 // lacks. <path>/LOCK is held (flock) while the Database is open: Open fails
-// with Busy while another process has the directory.
+// with Busy while another Database, in any process, has the directory.
 //
 // Recovery: LevelDB's WAL makes every acknowledged batch durable against a
 // process crash (and, with Options::sync, against power loss). Open's work

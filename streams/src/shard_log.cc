@@ -814,14 +814,20 @@ Result<std::shared_ptr<const File>> ShardLogImpl::OpenedFile(
   }
   Result<std::shared_ptr<const File>> file =
       file_cache().Get(segment->cache_id, fs_, segment->path);
+  MutexLock lock(&mu_);
+  const bool trimmed = segment->base < segments_.front()->base;
   if (!file.ok()) {
-    MutexLock lock(&mu_);
-    if (segment->base < segments_.front()->base) {
+    if (trimmed) {
       return Status::OutOfRange(segment->path +
                                 " is trimmed; the oldest retained record is " +
                                 std::to_string(segments_.front()->base));
     }
+    return file;
   }
+  // Trimmed or closed while it was opened: the trim's (or Close's) Erase
+  // may have come before the Get cached it. This read keeps its copy; the
+  // cache must not keep an unlinked file's space, or a closed log's file.
+  if (trimmed || closed_) file_cache().Erase(segment->cache_id);
   return file;
 }
 
@@ -1075,9 +1081,8 @@ Status ShardLogImpl::TrimBefore(int64_t timestamp_ms) {
       first = next->base;
     }
     // Oldest first, so a crash in between leaves a contiguous log. Readers
-    // still holding the segment keep reading the unlinked file. (One that
-    // opened it just before the removal may cache it again; it is never
-    // read from there and is evicted in its turn.)
+    // still holding the segment keep reading the unlinked file (and one
+    // that opened it meanwhile takes it out of the cache: OpenedFile).
     EDDY_RETURN_IF_ERROR(fs_->Remove(front->path));
     file_cache().Erase(front->cache_id);
     ++removed;

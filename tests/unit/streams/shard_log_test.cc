@@ -422,14 +422,14 @@ TEST_F(ShardLogTest, OpenSegmentFilesAreBoundedWhateverTheLogHolds) {
   }
 }
 
-// Descriptors open on files under `root` (any file: segments and LOCK).
+// Descriptors open on files under `root` (any file: segments and LOCK), or
+// on `root` itself (deleted too: "<path> (deleted)").
 size_t OpenFilesUnder(const fs::path& root) {
-  const std::string prefix = root.string() + "/";
   size_t count = 0;
   for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
     std::error_code ec;
     const fs::path target = fs::read_symlink(e.path(), ec);
-    if (!ec && target.string().starts_with(prefix)) ++count;
+    if (!ec && target.string().starts_with(root.string())) ++count;
   }
   return count;
 }
@@ -527,8 +527,8 @@ TEST_F(ShardLogTest, WithoutTheLockFileASecondOpenIsNotRefused) {
   EXPECT_EQ((*second)->last_sequence(), 1u);
 }
 
-// Opens of segment files for reading run `hook` once, before the open of
-// the file it names.
+// Opens of segment files for reading run `hook` once, before (or after)
+// the open of the file it names.
 class OpenHookFileSystem : public FileSystemWrapper {
  public:
   OpenHookFileSystem() : FileSystemWrapper(FileSystem::Default()) {}
@@ -536,17 +536,66 @@ class OpenHookFileSystem : public FileSystemWrapper {
   void BeforeOpening(std::string path, std::function<void()> hook) {
     path_ = std::move(path);
     hook_ = std::move(hook);
+    after_ = false;
+  }
+  void AfterOpening(std::string path, std::function<void()> hook) {
+    BeforeOpening(std::move(path), std::move(hook));
+    after_ = true;
   }
 
   Result<File> Open(const std::string& path, int flags, int mode) override {
-    if (hook_ && path == path_) std::exchange(hook_, nullptr)();
-    return FileSystemWrapper::Open(path, flags, mode);
+    if (!hook_ || path != path_) {
+      return FileSystemWrapper::Open(path, flags, mode);
+    }
+    std::function<void()> hook = std::exchange(hook_, nullptr);
+    if (!after_) hook();
+    Result<File> file = FileSystemWrapper::Open(path, flags, mode);
+    if (after_) hook();
+    return file;
   }
 
  private:
   std::string path_;
   std::function<void()> hook_;
+  bool after_ = false;
 };
+
+// A trim that removes a closed segment while a read has just opened its
+// file: the read answers from its copy, and the file does not stay in the
+// cache (it would keep the unlinked segment's space until evicted). The
+// same for a log closed meanwhile.
+TEST_F(ShardLogTest, FileOpenedAsItsSegmentIsTrimmedIsNotCached) {
+  OpenHookFileSystem file_system;
+  log_.reset();
+  options_.segment_bytes = 512;
+  options_.file_system = &file_system;
+  Reopen();
+  for (int i = 0; i < 100; ++i) Write(Payload(i), 1000 + i);
+  Reopen();  // Nothing cached.
+  const auto files = SegmentFiles();
+  ASSERT_GE(files.size(), 5u);
+  const auto second_base =
+      static_cast<uint64_t>(std::stoull(files[1].filename().string()));
+  file_system.AfterOpening(files[0].string(), [&] {
+    ASSERT_THAT(log().TrimBefore(1000 + static_cast<int64_t>(second_base) - 1),
+                IsOk());
+  });
+  auto result = Read(1, second_base - 1);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_THAT(result->records, SizeIs(second_base - 1));
+  EXPECT_EQ(log().first_sequence(), second_base);
+  EXPECT_EQ(OpenFilesUnder(files[0]), 0u) << "the trimmed segment's file";
+
+  // (A read that started before the Close answers from what it opened.)
+  // (files[1] and files[2] are cached: the trim read their timestamps.)
+  const auto fourth_base =
+      static_cast<uint64_t>(std::stoull(files[3].filename().string()));
+  file_system.AfterOpening(files[3].string(),
+                           [&] { ASSERT_THAT(log_->Close(), IsOk()); });
+  EXPECT_THAT(Read(fourth_base, 1), IsOk());
+  EXPECT_EQ(OpenFilesUnder(dir_), 0u);
+  log_.reset();  // Before file_system goes.
+}
 
 // A read that took the segments to read before a trim removed them, and
 // finds a closed one's file gone, answers with the records it read before

@@ -1,17 +1,13 @@
 #include "eddy/store/database.h"
 
-#include <fcntl.h>
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/iterator.h>
 #include <leveldb/write_batch.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -41,26 +37,6 @@ leveldb::WriteOptions Synced() {
   return options;
 }
 
-// Takes <path>/LOCK (flock: it dies with the process, kill -9 included).
-Result<streams::File> LockDataDirectory(const std::string& path) {
-  const std::string lock_path = path + "/LOCK";
-  streams::File file(
-      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!file.valid()) {
-    return Status::IOError("cannot open " + lock_path + ": " +
-                           std::strerror(errno));
-  }
-  if (::flock(file.fd(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return Status::Busy("data directory " + path +
-                          " is in use by another process");
-    }
-    return Status::IOError("cannot lock " + lock_path + ": " +
-                           std::strerror(errno));
-  }
-  return file;
-}
-
 }  // namespace
 
 DatabaseImpl::DatabaseImpl(Options options) : options_(std::move(options)) {
@@ -77,7 +53,11 @@ Status DatabaseImpl::Open() {
   // One store per data directory for as long as it is open: LevelDB's own
   // LOCK is let go while DbHandle reopens it, and the stream logs take none
   // of their own (shard_options_).
-  EDDY_ASSIGN_OR_RETURN(data_lock_, LockDataDirectory(options_.path));
+  EDDY_ASSIGN_OR_RETURN(
+      data_lock_,
+      streams::LockFile(
+          streams::FileSystem::Default(), options_.path + "/LOCK",
+          "data directory " + options_.path + " is in use by another process"));
   std::filesystem::remove(ProbePath(), ec);  // A crash may have left it.
   cache_.reset(leveldb::NewLRUCache(options_.block_cache_bytes));
   table_memory_.cache = cache_.get();

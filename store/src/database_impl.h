@@ -258,9 +258,9 @@ class DatabaseImpl final : public Database {
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   // What every stream's shard logs are opened with: the logger, the file
   // system, one cache of closed segments' files for all of them
-  // (Options::stream_segment_files), and no LOCK file per shard: LevelDB's
-  // LOCK, taken before any stream is opened, keeps out a second opener of
-  // the data directory.
+  // (Options::stream_segment_files), and no LOCK file per shard: data_lock_,
+  // taken before any stream is opened, keeps out a second opener of the
+  // data directory.
   streams::ShardLog::Options shard_options_;
   // LevelDB's Env stack, bottom up: options_.leveldb_env or the default,
   // the background yielding one (if on), the store's guards (store_env.h).

@@ -1,6 +1,7 @@
 #include "posix_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,6 +125,16 @@ class PosixFileSystem final : public FileSystem {
 FileSystem* FileSystem::Default() {
   static auto* const fs = new PosixFileSystem();
   return fs;
+}
+
+Result<File> LockFile(FileSystem* fs, const std::string& path,
+                      const std::string& in_use) {
+  EDDY_ASSIGN_OR_RETURN(File file, fs->Open(path, O_RDWR | O_CREAT, 0644));
+  if (::flock(file.fd(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return Status::Busy(in_use);
+    return ErrnoStatus("lock", path, errno);
+  }
+  return file;
 }
 
 }  // namespace eddy::streams

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,17 +29,10 @@ int64_t SystemClockMs() {
 }
 
 // Takes the directory's LOCK file: one open log per directory, also across
-// processes. The lock dies with the process (kill -9 included).
+// processes.
 Result<File> LockDir(FileSystem* fs, const std::string& dir) {
-  const std::string path = dir + "/" + format::kLockFileName;
-  EDDY_ASSIGN_OR_RETURN(File file, fs->Open(path, O_RDWR | O_CREAT, 0644));
-  if (::flock(file.fd(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return Status::Busy("shard log directory is in use: " + dir);
-    }
-    return ErrnoStatus("lock", path, errno);
-  }
-  return file;
+  return LockFile(fs, dir + "/" + format::kLockFileName,
+                  "shard log directory is in use: " + dir);
 }
 
 // Segment bases in `dir`, ascending.

@@ -128,6 +128,13 @@ class FileSystemWrapper : public FileSystem {
   FileSystem* const target_;
 };
 
+// Opens `path` through `fs` (creating it) and takes flock(LOCK_EX) on it
+// without waiting: held until the File is closed, and by no other open of
+// the file, in this process or another (the lock dies with the process,
+// kill -9 included). Busy with `in_use` if another holds it.
+Result<File> LockFile(FileSystem* fs, const std::string& path,
+                      const std::string& in_use);
+
 }  // namespace eddy::streams
 
 #endif  // EDDY_STREAMS_FILE_SYSTEM_H_

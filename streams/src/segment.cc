@@ -4,12 +4,11 @@
 
 #include <algorithm>
 #include <cstring>
-
-#include "eddy/streams/crc32c.h"
+#include <optional>
 
 namespace eddy::streams {
 
-using format::kRecordHeaderSize;
+using format::kMaxRecordHeaderSize;
 using format::kSegmentHeaderSize;
 
 void SegmentSummary::Add(uint64_t base, uint64_t sequence, int64_t timestamp_ms,
@@ -26,13 +25,21 @@ void SegmentSummary::Add(uint64_t base, uint64_t sequence, int64_t timestamp_ms,
 }
 
 RecordScanner::RecordScanner(FileSystem* fs, const File& file,
-                             const std::string& path, uint64_t offset,
-                             uint64_t limit, size_t chunk_bytes)
-    : fs_(fs), file_(file), path_(path), limit_(limit), buf_offset_(offset) {
+                             const std::string& path,
+                             const format::SegmentHeader& segment,
+                             uint64_t offset, uint64_t sequence, uint64_t limit,
+                             size_t chunk_bytes)
+    : fs_(fs),
+      file_(file),
+      path_(path),
+      segment_(segment),
+      limit_(limit),
+      next_sequence_(sequence),
+      buf_offset_(offset) {
   const uint64_t span = limit > offset ? limit - offset : 0;
-  cap_ = static_cast<size_t>(
-      std::clamp<uint64_t>(span, kRecordHeaderSize,
-                           std::max<size_t>(chunk_bytes, kRecordHeaderSize)));
+  cap_ = static_cast<size_t>(std::clamp<uint64_t>(
+      span, kMaxRecordHeaderSize,
+      std::max<size_t>(chunk_bytes, kMaxRecordHeaderSize)));
   buf_ = std::make_unique_for_overwrite<char[]>(cap_);
 }
 
@@ -64,74 +71,90 @@ bool RecordScanner::Fill(size_t need) {
 
 RecordScanner::Outcome RecordScanner::Next(RecordView* record) {
   if (offset() >= limit_) return Outcome::kEnd;
-  if (!Fill(kRecordHeaderSize)) {
-    return io_status_.ok() ? Outcome::kTruncated : Outcome::kIOError;
+  // A header is never longer than kMaxRecordHeaderSize; near the limit, what
+  // is left has to do.
+  Fill(static_cast<size_t>(
+      std::min<uint64_t>(kMaxRecordHeaderSize, limit_ - offset())));
+  if (!io_status_.ok()) return Outcome::kIOError;
+  format::RecordHeader header;
+  switch (format::ParseRecordHeader(segment_, buf_.get() + pos_, len_ - pos_,
+                                    &header)) {
+    case format::HeaderParse::kOk:
+      break;
+    case format::HeaderParse::kShort:
+      return Outcome::kTruncated;
+    case format::HeaderParse::kBad:
+      return Outcome::kDamaged;
   }
-  const char* header = buf_.get() + pos_;
-  const uint32_t length = format::DecodeFixed32(header + format::kLengthOffset);
-  if (length > format::kMaxPayloadBytes) return Outcome::kDamaged;
-  const size_t size = kRecordHeaderSize + length;
+  const size_t size = header.record_size();
   if (!Fill(size)) {
     return io_status_.ok() ? Outcome::kTruncated : Outcome::kIOError;
   }
-  header = buf_.get() + pos_;  // Fill may have moved the buffer.
-  const uint32_t crc = format::DecodeFixed32(header + format::kCrcOffset);
-  if (crc != crc32c::Value(header + format::kLengthOffset,
-                           size - format::kLengthOffset)) {
-    return Outcome::kDamaged;
-  }
+  const char* bytes = buf_.get() + pos_;  // Fill may have moved the buffer.
+  const std::optional<uint64_t> sequence =
+      format::RecordSequence(segment_, bytes, header, next_sequence_);
+  if (!sequence) return Outcome::kDamaged;
   record->offset = offset();
-  record->sequence = format::DecodeFixed64(header + format::kSequenceOffset);
-  record->timestamp_ms = static_cast<int64_t>(
-      format::DecodeFixed64(header + format::kTimestampOffset));
-  record->payload = std::string_view(header + kRecordHeaderSize, length);
+  record->sequence = *sequence;
+  record->timestamp_ms = header.timestamp_ms;
+  record->payload =
+      std::string_view(bytes + header.header_size, header.payload_size);
+  record->size = size;
+  next_sequence_ = *sequence + 1;
   pos_ += size;
   return Outcome::kRecord;
 }
 
 Result<File> CreateSegmentFile(FileSystem* fs, const std::string& dir,
-                               const std::string& path, uint64_t base) {
+                               const std::string& path,
+                               const format::SegmentHeader& header) {
   EDDY_ASSIGN_OR_RETURN(File file,
                         fs->Open(path, O_RDWR | O_CREAT | O_EXCL, 0644));
-  char header[kSegmentHeaderSize];
-  format::EncodeSegmentHeader(base, header);
-  EDDY_RETURN_IF_ERROR(fs->Write(file, path, header, sizeof(header), 0));
+  char bytes[kSegmentHeaderSize];
+  format::EncodeSegmentHeader(header, bytes);
+  EDDY_RETURN_IF_ERROR(fs->Write(file, path, bytes, sizeof(bytes), 0));
   EDDY_RETURN_IF_ERROR(fs->Sync(file, path));
   EDDY_RETURN_IF_ERROR(fs->SyncDir(dir));
   return file;
 }
 
-Status CheckSegmentHeader(FileSystem* fs, const File& file,
-                          const std::string& path, uint64_t base) {
-  char header[kSegmentHeaderSize];
+Result<format::SegmentHeader> CheckSegmentHeader(FileSystem* fs,
+                                                 const File& file,
+                                                 const std::string& path,
+                                                 uint64_t base) {
+  char bytes[kSegmentHeaderSize];
   size_t got = 0;
-  EDDY_RETURN_IF_ERROR(fs->Read(file, path, header, sizeof(header), 0, &got));
-  if (got < sizeof(header)) {
+  EDDY_RETURN_IF_ERROR(fs->Read(file, path, bytes, sizeof(bytes), 0, &got));
+  if (got < sizeof(bytes)) {
     return Status::Corruption("segment header cut short in " + path);
   }
-  const std::optional<uint64_t> header_base =
-      format::DecodeSegmentHeader(header);
-  if (!header_base) return Status::Corruption("bad segment header in " + path);
-  if (*header_base != base) {
+  const std::optional<format::SegmentHeader> header =
+      format::DecodeSegmentHeader(bytes);
+  if (!header) return Status::Corruption("bad segment header in " + path);
+  if (header->base_sequence != base) {
     return Status::Corruption("segment header of " + path + " names base " +
-                              std::to_string(*header_base));
+                              std::to_string(header->base_sequence));
   }
-  return Status::OK();
+  return *header;
 }
 
 ScanOutcome ScanSegment(FileSystem* fs, const File& file,
-                        const std::string& path, uint64_t base, uint64_t limit,
+                        const std::string& path,
+                        const format::SegmentHeader& segment, uint64_t limit,
                         SegmentSummary* summary) {
   *summary = SegmentSummary{};
-  summary->last_sequence = base - 1;
+  summary->last_sequence = segment.base_sequence - 1;
   summary->end_offset = kSegmentHeaderSize;
-  return ScanSegmentFrom(fs, file, path, base, limit, summary);
+  return ScanSegmentFrom(fs, file, path, segment, limit, summary);
 }
 
 ScanOutcome ScanSegmentFrom(FileSystem* fs, const File& file,
-                            const std::string& path, uint64_t base,
+                            const std::string& path,
+                            const format::SegmentHeader& segment,
                             uint64_t limit, SegmentSummary* summary) {
-  RecordScanner scanner(fs, file, path, summary->end_offset, limit, 1u << 20);
+  const uint64_t base = segment.base_sequence;
+  RecordScanner scanner(fs, file, path, segment, summary->end_offset,
+                        summary->last_sequence + 1, limit, 1u << 20);
   RecordView record;
   while (true) {
     const RecordScanner::Outcome outcome = scanner.Next(&record);
@@ -156,36 +179,38 @@ ScanOutcome ScanSegmentFrom(FileSystem* fs, const File& file,
                   ", expected " + std::to_string(expected))};
     }
     summary->Add(base, record.sequence, record.timestamp_ms, record.offset,
-                 record.size());
+                 record.size);
   }
 }
 
 Result<bool> HasValidRecordAfter(FileSystem* fs, const File& file,
-                                 const std::string& path, uint64_t offset,
-                                 uint64_t limit, uint64_t expected) {
+                                 const std::string& path,
+                                 const format::SegmentHeader& segment,
+                                 uint64_t offset, uint64_t limit,
+                                 uint64_t expected) {
   if (limit <= offset + 1) return false;
   const auto span = static_cast<size_t>(limit - offset - 1);
   auto buf = std::make_unique_for_overwrite<char[]>(span);
   size_t got = 0;
   EDDY_RETURN_IF_ERROR(fs->Read(file, path, buf.get(), span, offset + 1, &got));
-  // A candidate record starts at p with its sequence at p + 8.
-  for (size_t p = 0; p + kRecordHeaderSize <= got; ++p) {
-    const uint64_t sequence =
-        format::DecodeFixed64(buf.get() + p + format::kSequenceOffset);
-    if (sequence != expected && sequence != expected + 1) continue;
-    const uint32_t length =
-        format::DecodeFixed32(buf.get() + p + format::kLengthOffset);
-    if (length > format::kMaxPayloadBytes ||
-        p + kRecordHeaderSize + length > got) {
+  // The stored (low bits of the) number rule out nearly every offset before
+  // a checksum is computed.
+  const uint64_t mask =
+      segment.version == format::kVersion1 ? ~uint64_t{0} : 0xFFFF;
+  for (size_t p = 0; p < got; ++p) {
+    format::RecordHeader header;
+    if (format::ParseRecordHeader(segment, buf.get() + p, got - p, &header) !=
+        format::HeaderParse::kOk) {
       continue;
     }
-    const uint32_t crc =
-        format::DecodeFixed32(buf.get() + p + format::kCrcOffset);
-    if (crc ==
-        crc32c::Value(buf.get() + p + format::kLengthOffset,
-                      kRecordHeaderSize - format::kLengthOffset + length)) {
-      return true;
+    if (header.stored_sequence != (expected & mask) &&
+        header.stored_sequence != ((expected + 1) & mask)) {
+      continue;
     }
+    if (header.record_size() > got - p) continue;
+    const std::optional<uint64_t> sequence =
+        format::RecordSequence(segment, buf.get() + p, header, expected);
+    if (sequence == expected || sequence == expected + 1) return true;
   }
   return false;
 }

@@ -47,6 +47,9 @@ struct Segment {
                             : nullptr) {}
 
   const uint64_t base;  // Number of its first record (and file name).
+  // Its header (version, base timestamp): read or written before the
+  // segment joins its log, never changed after.
+  format::SegmentHeader header;
   const std::string path;
   // Its key in the log's SegmentFileCache, where the file of a closed
   // segment stays open between reads.
@@ -77,12 +80,15 @@ struct RecordView {
   uint64_t sequence = 0;
   int64_t timestamp_ms = 0;
   std::string_view payload;
-
-  uint64_t size() const { return format::kRecordHeaderSize + payload.size(); }
+  uint64_t size = 0;  // Of the whole record, header included.
 };
 
 class RecordScanner {
  public:
+  // In version 2 a record's number is checked through its checksum, so an
+  // intact record numbered otherwise than the previous one's plus one is
+  // only recognised when close to it (format::RecordSequence); callers
+  // check the numbering of what comes back as in version 1.
   enum class Outcome {
     kRecord,     // *record is filled.
     kEnd,        // Clean end: exactly at the limit.
@@ -91,9 +97,12 @@ class RecordScanner {
     kIOError,    // See io_status().
   };
 
-  // Scans [offset, limit) of the file. chunk_bytes sizes each read.
+  // Scans [offset, limit) of the file of the segment with this header; the
+  // record at `offset` should be numbered `sequence`. chunk_bytes sizes each
+  // read.
   RecordScanner(FileSystem* fs, const File& file, const std::string& path,
-                uint64_t offset, uint64_t limit, size_t chunk_bytes);
+                const format::SegmentHeader& segment, uint64_t offset,
+                uint64_t sequence, uint64_t limit, size_t chunk_bytes);
 
   Outcome Next(RecordView* record);
 
@@ -110,7 +119,9 @@ class RecordScanner {
   FileSystem* const fs_;
   const File& file_;
   const std::string& path_;
+  const format::SegmentHeader segment_;
   const uint64_t limit_;
+  uint64_t next_sequence_;  // Expected of the next record.
   std::unique_ptr<char[]> buf_;
   size_t cap_ = 0;
   uint64_t buf_offset_ = 0;  // File offset of buf_[0].
@@ -122,12 +133,15 @@ class RecordScanner {
 // Creates a segment file holding only its header, fsyncs it and its
 // directory. Fails if the file exists.
 Result<File> CreateSegmentFile(FileSystem* fs, const std::string& dir,
-                               const std::string& path, uint64_t base);
+                               const std::string& path,
+                               const format::SegmentHeader& header);
 
 // Reads and checks a segment's header: Corruption if it is damaged or names
 // another base.
-Status CheckSegmentHeader(FileSystem* fs, const File& file,
-                          const std::string& path, uint64_t base);
+Result<format::SegmentHeader> CheckSegmentHeader(FileSystem* fs,
+                                                 const File& file,
+                                                 const std::string& path,
+                                                 uint64_t base);
 
 // How a scan of [header, limit) ended.
 struct ScanOutcome {
@@ -143,22 +157,26 @@ struct ScanOutcome {
 // numbers run base, base + 1, ... Stops at the first problem; *summary
 // describes the valid prefix.
 ScanOutcome ScanSegment(FileSystem* fs, const File& file,
-                        const std::string& path, uint64_t base, uint64_t limit,
+                        const std::string& path,
+                        const format::SegmentHeader& segment, uint64_t limit,
                         SegmentSummary* summary);
 
 // Continues a scan of the segment at summary->end_offset (a record
 // boundary, after summary->last_sequence) up to `limit`, adding to
 // *summary; same outcomes as ScanSegment.
 ScanOutcome ScanSegmentFrom(FileSystem* fs, const File& file,
-                            const std::string& path, uint64_t base,
+                            const std::string& path,
+                            const format::SegmentHeader& segment,
                             uint64_t limit, SegmentSummary* summary);
 
 // Whether any intact record numbered `expected` or `expected + 1` starts
 // after `offset` and ends by `limit`: tells a torn tail (none) from damage in
 // the middle of the segment.
 Result<bool> HasValidRecordAfter(FileSystem* fs, const File& file,
-                                 const std::string& path, uint64_t offset,
-                                 uint64_t limit, uint64_t expected);
+                                 const std::string& path,
+                                 const format::SegmentHeader& segment,
+                                 uint64_t offset, uint64_t limit,
+                                 uint64_t expected);
 
 }  // namespace eddy::streams
 

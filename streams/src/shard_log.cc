@@ -17,7 +17,7 @@
 
 namespace eddy::streams {
 
-using format::kRecordHeaderSize;
+using format::kMaxRecordHeaderSize;
 using format::kSegmentHeaderSize;
 
 namespace {
@@ -141,12 +141,15 @@ Status ShardLogImpl::Recover() {
   MutexLock lock(&mu_);
   File front_file;  // The oldest closed segment's, while it is read.
   if (bases.empty()) {
-    const uint64_t base = options_.first_sequence;
+    const format::SegmentHeader header{
+        format::kCurrentVersion, options_.first_sequence, options_.clock_ms()};
+    const uint64_t base = header.base_sequence;
     const std::string path = SegmentPath(base);
     EDDY_ASSIGN_OR_RETURN(File file,
-                          CreateSegmentFile(fs_, options_.dir, path, base));
+                          CreateSegmentFile(fs_, options_.dir, path, header));
     auto segment = std::make_shared<Segment>(base, path, file_cache().NewId(),
                                              std::move(file));
+    segment->header = header;
     segment->scanned = true;
     segment->summary.last_sequence = base - 1;
     segment->summary.end_offset = kSegmentHeaderSize;
@@ -166,10 +169,12 @@ Status ShardLogImpl::Recover() {
         continue;
       }
       if (base == 0) return Status::Corruption("segment with base 0: " + path);
-      EDDY_RETURN_IF_ERROR(CheckSegmentHeader(fs_, file, path, base));
+      EDDY_ASSIGN_OR_RETURN(format::SegmentHeader header,
+                            CheckSegmentHeader(fs_, file, path, base));
       EDDY_ASSIGN_OR_RETURN(uint64_t size, fs_->Size(file, path));
       auto segment =
           std::make_shared<Segment>(base, path, file_cache().NewId(), File());
+      segment->header = header;
       segment->summary.last_sequence = bases[i + 1] - 1;
       segment->summary.end_offset = size;
       // The oldest one's first record is read below; the others' files are
@@ -194,7 +199,8 @@ Status ShardLogImpl::Recover() {
       first_timestamp_ms_ = front.summary.first_timestamp_ms;
     }
   } else {
-    RecordScanner scanner(fs_, front_file, front.path, kSegmentHeaderSize,
+    RecordScanner scanner(fs_, front_file, front.path, front.header,
+                          kSegmentHeaderSize, front.base,
                           front.summary.end_offset, 4096);
     RecordView record;
     const RecordScanner::Outcome outcome = scanner.Next(&record);
@@ -256,8 +262,8 @@ Status ShardLogImpl::UseCheckpoint(const Segment& segment,
   // one on are intact, numbered on, and end exactly where it says.
   const uint64_t k = c.index.size() - 1;
   uint64_t expected = segment.base + k * format::kIndexInterval;
-  RecordScanner scanner(fs_, *segment.file, segment.path, c.index[k],
-                        c.end_offset, 64 * 1024);
+  RecordScanner scanner(fs_, *segment.file, segment.path, segment.header,
+                        c.index[k], expected, c.end_offset, 64 * 1024);
   RecordView record;
   while (true) {
     const RecordScanner::Outcome outcome = scanner.Next(&record);
@@ -287,13 +293,16 @@ Status ShardLogImpl::RecoverLastSegment(
     // records, so writing its header again loses nothing.
     logger_->warn("{}: segment header cut short ({} bytes); rewriting it", path,
                   size);
+    segment->header = {format::kCurrentVersion, segment->base,
+                       options_.clock_ms()};
     char header[kSegmentHeaderSize];
-    format::EncodeSegmentHeader(segment->base, header);
+    format::EncodeSegmentHeader(segment->header, header);
     EDDY_RETURN_IF_ERROR(fs_->Truncate(file, path, 0));
     EDDY_RETURN_IF_ERROR(fs_->Write(file, path, header, sizeof(header), 0));
     size = kSegmentHeaderSize;
   } else {
-    EDDY_RETURN_IF_ERROR(CheckSegmentHeader(fs_, file, path, segment->base));
+    EDDY_ASSIGN_OR_RETURN(segment->header,
+                          CheckSegmentHeader(fs_, file, path, segment->base));
   }
 
   // Only what follows the checkpoint (if it matches this segment) is
@@ -312,8 +321,9 @@ Status ShardLogImpl::RecoverLastSegment(
     }
   }
   const ScanOutcome scan =
-      resumed ? ScanSegmentFrom(fs_, file, path, segment->base, size, &summary)
-              : ScanSegment(fs_, file, path, segment->base, size, &summary);
+      resumed
+          ? ScanSegmentFrom(fs_, file, path, segment->header, size, &summary)
+          : ScanSegment(fs_, file, path, segment->header, size, &summary);
   switch (scan.outcome) {
     case RecordScanner::Outcome::kEnd:
     case RecordScanner::Outcome::kRecord:
@@ -325,8 +335,9 @@ Status ShardLogImpl::RecoverLastSegment(
       // A torn tail has no intact record after it; damage in the middle
       // does (the record after the damaged one).
       EDDY_ASSIGN_OR_RETURN(
-          bool more, HasValidRecordAfter(fs_, file, path, scan.bad_offset, size,
-                                         summary.last_sequence + 1));
+          bool more,
+          HasValidRecordAfter(fs_, file, path, segment->header, scan.bad_offset,
+                              size, summary.last_sequence + 1));
       if (more) {
         return Status::Corruption("damaged record at offset " +
                                   std::to_string(scan.bad_offset) + " of " +
@@ -464,9 +475,10 @@ Status ShardLogImpl::RewriteUnsyncedLocked(const Segment& active) {
   const uint64_t to = active.summary.end_offset;
   if (from >= to) return Status::OK();
   // Check first: never make garbage durable.
-  RecordScanner scanner(fs_, *active.file, active.path, from, to, 1u << 20);
-  RecordView record;
   uint64_t expected = synced_ + 1;
+  RecordScanner scanner(fs_, *active.file, active.path, active.header, from,
+                        expected, to, 1u << 20);
+  RecordView record;
   while (true) {
     const RecordScanner::Outcome outcome = scanner.Next(&record);
     if (outcome == RecordScanner::Outcome::kEnd) break;
@@ -568,7 +580,7 @@ Status ShardLogImpl::Repair() {
   return s;
 }
 
-Status ShardLogImpl::RollLocked() {
+Status ShardLogImpl::RollLocked(int64_t base_timestamp_ms) {
   Segment& old = *segments_.back();
   // The closed segment must be complete on disk before a newer one exists:
   // then only the newest segment can ever have a torn tail. (A sealed log's
@@ -582,9 +594,11 @@ Status ShardLogImpl::RollLocked() {
   }
   synced_ = std::max(synced_, last_written_);
   synced_offset_ = old.summary.end_offset;
-  const uint64_t base = last_written_ + 1;
+  const format::SegmentHeader header{format::kCurrentVersion, last_written_ + 1,
+                                     base_timestamp_ms};
+  const uint64_t base = header.base_sequence;
   const std::string path = SegmentPath(base);
-  Result<File> file = CreateSegmentFile(fs_, options_.dir, path, base);
+  Result<File> file = CreateSegmentFile(fs_, options_.dir, path, header);
   if (!file.ok()) {
     // The old segment is intact: once the half-made file is gone, the next
     // append tries again.
@@ -598,6 +612,7 @@ Status ShardLogImpl::RollLocked() {
   }
   auto segment = std::make_shared<Segment>(base, path, file_cache().NewId(),
                                            std::move(*file));
+  segment->header = header;
   segment->scanned = true;
   segment->summary.last_sequence = base - 1;
   segment->summary.end_offset = kSegmentHeaderSize;
@@ -622,24 +637,30 @@ Result<uint64_t> ShardLogImpl::Append(std::string_view payload,
                                    std::to_string(payload.size()) +
                                    " bytes exceeds the 64 MiB limit");
   }
-  const size_t size = kRecordHeaderSize + payload.size();
-  // Build the record outside the lock; only its number and checksum wait.
+  // Build the record outside the lock, its payload after room for the
+  // longest header; the header (which depends on the segment it lands in),
+  // number and checksum wait.
+  const auto payload_size = static_cast<uint32_t>(payload.size());
+  const size_t room = kMaxRecordHeaderSize + payload.size();
   thread_local std::string buffer;
-  if (buffer.size() < size) buffer.resize(std::max(size, size_t{4096}));
-  if (buffer.capacity() > (1u << 20) && size < 4096) {
+  if (buffer.size() < room) buffer.resize(std::max(room, size_t{4096}));
+  if (buffer.capacity() > (1u << 20) && room < 4096) {
     buffer = std::string(4096, '\0');  // Do not pin a huge buffer forever.
   }
-  char* record = buffer.data();
-  std::memcpy(record + kRecordHeaderSize, payload.data(), payload.size());
+  char* const payload_at = buffer.data() + kMaxRecordHeaderSize;
+  std::memcpy(payload_at, payload.data(), payload.size());
 
   mu_.Lock();
   Status s = CheckWritableLocked();
   if (s.ok() && !failed_.ok()) s = RepairLocked();
   if (s.ok()) {
     const Segment& active = *segments_.back();
+    const size_t size =
+        format::RecordHeaderSize(active.header, payload_size, timestamp_ms) +
+        payload.size();
     if (!active.summary.empty(active.base) &&
         active.summary.end_offset + size > options_.segment_bytes) {
-      s = RollLocked();
+      s = RollLocked(timestamp_ms);
     }
   }
   if (!s.ok()) {
@@ -649,8 +670,12 @@ Result<uint64_t> ShardLogImpl::Append(std::string_view payload,
   Segment& segment = *segments_.back();
   const uint64_t sequence = last_written_ + 1;
   const uint64_t offset = segment.summary.end_offset;
-  format::FinishRecord(record, static_cast<uint32_t>(payload.size()), sequence,
-                       timestamp_ms);
+  const size_t header_size =
+      format::RecordHeaderSize(segment.header, payload_size, timestamp_ms);
+  const size_t size = header_size + payload.size();
+  char* const record = payload_at - header_size;
+  format::FinishRecord(segment.header, record, header_size, payload_size,
+                       sequence, timestamp_ms);
   s = fs_->Write(*segment.file, segment.path, record, size, offset);
   if (!s.ok()) {
     // The record was not written: its number stays free. Cut off whatever
@@ -774,11 +799,12 @@ Status ShardLogImpl::EnsureScanned(const std::shared_ptr<Segment>& segment) {
     expected_last = segment->summary.last_sequence;
   }
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenedFile(segment));
-  EDDY_RETURN_IF_ERROR(
+  EDDY_ASSIGN_OR_RETURN(
+      const format::SegmentHeader header,
       CheckSegmentHeader(fs_, *file, segment->path, segment->base));
   SegmentSummary summary;
   const ScanOutcome scan =
-      ScanSegment(fs_, *file, segment->path, segment->base, limit, &summary);
+      ScanSegment(fs_, *file, segment->path, header, limit, &summary);
   if (scan.outcome == RecordScanner::Outcome::kIOError) return scan.status;
   if (scan.outcome != RecordScanner::Outcome::kEnd) {
     return Status::Corruption("damaged record at offset " +
@@ -937,8 +963,9 @@ Result<ReadResult> ShardLogImpl::ReadRecords(uint64_t from_sequence,
       }
       return file.status();
     }
-    RecordScanner scanner(fs_, **file, segment.path,
+    RecordScanner scanner(fs_, **file, segment.path, segment.header,
                           i == 0 ? start_offset : kSegmentHeaderSize,
+                          i == 0 ? start_sequence : segment.base,
                           part.end_offset, chunk);
     RecordView record;
     while (true) {
@@ -1054,7 +1081,7 @@ Status ShardLogImpl::TrimBefore(int64_t timestamp_ms) {
             visible_ != last_written_) {
           break;
         }
-        EDDY_RETURN_IF_ERROR(RollLocked());
+        EDDY_RETURN_IF_ERROR(RollLocked(options_.clock_ms()));
       }
       front = segments_[0];
       next = segments_[1];

@@ -125,7 +125,7 @@ class ShardLogImpl final : public ShardLog {
   // Checks and writes again [synced_offset_, end) of the active segment.
   Status RewriteUnsyncedLocked(const Segment& active) EDDY_REQUIRES(mu_);
   // Fsyncs the active segment and starts a new one after last_written_.
-  Status RollLocked() EDDY_REQUIRES(mu_);
+  Status RollLocked(int64_t base_timestamp_ms) EDDY_REQUIRES(mu_);
   // Builds the summary (index, timestamps) of a closed segment on first use
   // and checks its records.
   Status EnsureScanned(const std::shared_ptr<Segment>& segment)

@@ -4,8 +4,10 @@
 //
 // Input: a flags byte and a base byte, then the file. Flags let the fuzzer
 // past the checksums it cannot forge: bit 0 prepends a valid segment
-// header, bit 1 recomputes the CRC of every record whose length fits, so
-// that sequence numbers, lengths and truncation are explored too.
+// header (bit 2: of version 1, else of the current version), bit 1
+// recomputes the CRC of every record whose header parses and whose length
+// fits, so that sequence numbers, lengths, timestamps and truncation are
+// explored too.
 //
 // Properties: Open either fails with Corruption or IOError, or yields a
 // log whose records read back numbered without gaps; the log takes a new
@@ -18,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,18 +52,36 @@ const std::string& ScratchDir() {
   return *g_scratch_dir;
 }
 
-// Recomputes the checksum of every record whose declared length fits.
-void FixRecordChecksums(std::string* file, size_t offset) {
-  while (file->size() - offset >= format::kRecordHeaderSize) {
+// The smallest record: a version 2 header with one-byte varints, no
+// payload.
+constexpr size_t kMinRecordBytes = 8;
+
+// Recomputes the checksum of every record whose header parses and whose
+// declared length fits, numbering each as it claims: version 1 stores the
+// number, version 2 its low 16 bits (the number nearest the expected one
+// with those bits is taken).
+void FixRecordChecksums(const format::SegmentHeader& segment,
+                        std::string* file) {
+  size_t offset = format::kSegmentHeaderSize;
+  uint64_t expected = segment.base_sequence;
+  while (offset < file->size()) {
     char* record = file->data() + offset;
-    const uint32_t length =
-        format::DecodeFixed32(record + format::kLengthOffset);
-    if (length > file->size() - offset - format::kRecordHeaderSize) return;
-    format::FinishRecord(
-        record, length, format::DecodeFixed64(record + format::kSequenceOffset),
-        static_cast<int64_t>(
-            format::DecodeFixed64(record + format::kTimestampOffset)));
-    offset += format::kRecordHeaderSize + length;
+    format::RecordHeader header;
+    if (format::ParseRecordHeader(segment, record, file->size() - offset,
+                                  &header) != format::HeaderParse::kOk ||
+        header.record_size() > file->size() - offset ||
+        format::RecordHeaderSize(segment, header.payload_size,
+                                 header.timestamp_ms) != header.header_size) {
+      return;  // FinishRecord writes minimal varints only.
+    }
+    const uint64_t sequence =
+        segment.version == format::kVersion1
+            ? header.stored_sequence
+            : format::NearestSequence(expected, header.stored_sequence);
+    format::FinishRecord(segment, record, header.header_size,
+                         header.payload_size, sequence, header.timestamp_ms);
+    expected = sequence + 1;
+    offset += header.record_size();
   }
 }
 
@@ -123,12 +144,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint64_t base = 1 + input.Byte() % 3;
   std::string file;
   if ((flags & 1) != 0) {
+    const format::SegmentHeader header{
+        (flags & 4) != 0 ? format::kVersion1 : format::kCurrentVersion, base,
+        1};
     file.resize(format::kSegmentHeaderSize);
-    format::EncodeSegmentHeader(base, file.data());
+    format::EncodeSegmentHeader(header, file.data());
   }
   file += input.Rest();
   if ((flags & 2) != 0 && file.size() >= format::kSegmentHeaderSize) {
-    FixRecordChecksums(&file, format::kSegmentHeaderSize);
+    if (std::optional<format::SegmentHeader> header =
+            format::DecodeSegmentHeader(file.data())) {
+      FixRecordChecksums(*header, &file);
+    }
   }
 
   const std::string dir = ScratchDir() + "/log";
@@ -149,7 +176,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::optional<std::vector<LogRecord>> records = ReadAll(log.get());
   if (!records.has_value()) return 0;
-  EDDY_FUZZ_CHECK(records->size() <= file.size() / format::kRecordHeaderSize);
+  EDDY_FUZZ_CHECK(records->size() <= file.size() / kMinRecordBytes);
 
   // The recovered log takes a new record, numbered next.
   const uint64_t expected = log->last_sequence() + 1;

@@ -35,6 +35,7 @@ class ShardLogCheckpointTest : public ::testing::Test {
     options_.dir = dir_.string();
     options_.logger = QuietLogger();
     options_.file_system = &files_;
+    options_.clock_ms = StoppedClockMs;
     auto log = ShardLogImpl::OpenImpl(options_);
     ASSERT_THAT(log, IsOk());
     log_ = std::move(*log);
@@ -116,7 +117,7 @@ TEST_F(ShardLogCheckpointTest, OpenAfterCrashReadsOnlyWhatFollows) {
   WriteMany(5000, 5100);
   Crash();
   const uint64_t segment = fs::file_size(ActiveSegment(crashed_));
-  const uint64_t record = format::kRecordHeaderSize + Payload(0).size();
+  const uint64_t record = RecordBytesAtBaseTime(Payload(0));
   const uint64_t read = OpenCrashed();
   EXPECT_LT(read, (100 + 64 + 8) * record)
       << "of a " << segment << "-byte segment";
@@ -136,7 +137,7 @@ TEST_F(ShardLogCheckpointTest, CloseWritesACheckpoint) {
   log_.reset();
   ASSERT_TRUE(fs::exists(dir_ / format::kCheckpointFileName));
   fs::rename(dir_, crashed_);
-  const uint64_t record = format::kRecordHeaderSize + Payload(0).size();
+  const uint64_t record = RecordBytesAtBaseTime(Payload(0));
   EXPECT_LT(OpenCrashed(), (64 + 8) * record);
   ExpectRecords(3000);
 }
@@ -176,7 +177,7 @@ TEST_F(ShardLogCheckpointTest, CheckpointThatDoesNotMatchTheFileIsIgnored) {
   // The segment lost its last records (a power loss before they were
   // synced, say), below the checkpoint's end.
   const fs::path segment = ActiveSegment(crashed_);
-  const uint64_t record = format::kRecordHeaderSize + Payload(0).size();
+  const uint64_t record = RecordBytesAtBaseTime(Payload(0));
   fs::resize_file(segment, fs::file_size(segment) - 3 * record);
   OpenCrashed();
   ExpectRecords(497);
@@ -225,10 +226,10 @@ TEST_F(ShardLogCheckpointTest, DamageBeforeTheCheckpointIsFoundWhenRead) {
   log_.reset();  // Close: checkpoint.
   fs::rename(dir_, crashed_);
   const fs::path segment = ActiveSegment(crashed_);
-  const uint64_t record = format::kRecordHeaderSize + Payload(0).size();
+  const uint64_t record = RecordBytesAtBaseTime(Payload(0));
   const uint64_t offset = format::kSegmentHeaderSize + 2 * record;  // #3
   std::string bytes = ReadFileBytes(segment);
-  bytes[offset + format::kRecordHeaderSize + 3] ^= 0x10;
+  bytes[offset + record - 1] ^= 0x10;  // Its payload's last byte.
   WriteFileBytes(segment, bytes);
   OpenCrashed();
   ASSERT_NE(crashed_log_, nullptr);

@@ -39,6 +39,7 @@ class ShardLogFaultTest : public ::testing::Test {
     options_.dir = dir_.string();
     options_.logger = QuietLogger();
     options_.file_system = &fs_;
+    options_.clock_ms = StoppedClockMs;
     Reopen();
   }
 
@@ -89,7 +90,7 @@ class ShardLogFaultTest : public ::testing::Test {
   }
 
   static uint64_t RecordBytes(const std::string& payload) {
-    return format::kRecordHeaderSize + payload.size();
+    return RecordBytesAtBaseTime(payload);
   }
 
   fs::path dir_;
@@ -358,7 +359,7 @@ TEST_F(ShardLogFaultTest, DamagedRecordIsNamedByFileAndOffset) {
   log_.reset();
   options_.segment_bytes = 200;
   Reopen();
-  for (int i = 0; i < 30; ++i) Write("record-" + std::to_string(i));
+  for (int i = 10; i < 40; ++i) Write("record-" + std::to_string(i));
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir_)) {
     if (e.path().extension() == ".log") files.push_back(e.path());
@@ -366,10 +367,10 @@ TEST_F(ShardLogFaultTest, DamagedRecordIsNamedByFileAndOffset) {
   std::sort(files.begin(), files.end());
   ASSERT_GE(files.size(), 3u);
   log_.reset();
-  // The second record of the second segment: its payload's first byte.
-  const uint64_t offset = format::kSegmentHeaderSize + RecordBytes("record-0");
+  // The second record of the second segment: its payload's last byte.
+  const uint64_t offset = format::kSegmentHeaderSize + RecordBytes("record-10");
   std::string bytes = ReadFileBytes(files[1]);
-  bytes[offset + format::kRecordHeaderSize] ^= 0x01;
+  bytes[offset + RecordBytes("record-11") - 1] ^= 0x01;
   WriteFileBytes(files[1], bytes);
   Reopen();
   auto read = log_->Read(1, kNoLimit, kNoLimit);

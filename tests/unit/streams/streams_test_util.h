@@ -13,6 +13,7 @@
 #include <string>
 
 #include "eddy/status.h"
+#include "log_format.h"
 
 namespace eddy::streams {
 
@@ -50,6 +51,18 @@ inline std::filesystem::path TestDir(const std::string& prefix) {
 inline std::shared_ptr<spdlog::logger> QuietLogger() {
   return std::make_shared<spdlog::logger>(
       "streams-test", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+// A clock that stands still at 1000, for tests that compute records'
+// offsets: records they stamp 1000 carry the time their segment was made.
+inline int64_t StoppedClockMs() { return 1000; }
+
+// The bytes a record with this payload takes in a segment of the current
+// version when stamped with the segment's base time (a log on
+// StoppedClockMs).
+inline uint64_t RecordBytesAtBaseTime(const std::string& payload) {
+  const auto size = static_cast<uint32_t>(payload.size());
+  return format::RecordHeaderSize(format::SegmentHeader{}, size, 0) + size;
 }
 
 inline std::string ReadFileBytes(const std::filesystem::path& path) {

@@ -232,7 +232,6 @@ void EncodeOldImage(const Item& old_image, const Item& new_image,
       delta_bytes += name.size() + 2;
     }
   }
-  r->set_has_old_image(true);
   if (delta_bytes >= ItemSize(old_image)) {
     EncodeItem(old_image, r->mutable_old_image());
     return;
@@ -244,32 +243,32 @@ void EncodeOldImage(const Item& old_image, const Item& new_image,
 
 }  // namespace
 
-std::string ChangeStreamImpl::EncodeChange(const Item& keys,
-                                           const std::optional<Item>& old_image,
+std::string ChangeStreamImpl::EncodeChange(const std::optional<Item>& old_image,
                                            const std::optional<Item>& new_image,
                                            std::string_view new_encoded,
                                            bool service_delete,
                                            uint64_t transaction_id) const {
+  // Stored: what nothing else tells. Not the key attributes, the item's
+  // LevelDB key or the eventID: Decode takes the keys from an image and
+  // derives the ID (EventId), the redo the LevelDB key from the image. Not
+  // SizeBytes: Decode computes it from what it shows. Not whether an image
+  // is there (an encoded item is never empty), nor the event name where the
+  // images tell it (INSERT: a new image alone; MODIFY: both; REMOVE: an old
+  // image alone). The new image is always kept (the redo entry); the old
+  // one where the view type shows it, and for a REMOVE, whose keys it holds.
+  // Decode filters by the view type.
   proto::ChangeRecord r;
-  r.set_event_name(!old_image  ? proto::ChangeRecord::INSERT
-                   : new_image ? proto::ChangeRecord::MODIFY
-                               : proto::ChangeRecord::REMOVE);
-  // Neither the key attributes, the item's LevelDB key nor the eventID are
-  // stored: Decode takes the keys from an image and derives the ID
-  // (EventId), the redo the LevelDB key from the image. The new image is
-  // always kept (the redo entry); the old one where the view type shows it,
-  // and for a REMOVE, whose keys it holds. Decode filters by the view type.
   const StreamViewType view = description_.view_type;  // Immutable.
   const bool view_old = view == StreamViewType::kOldImage ||
                         view == StreamViewType::kNewAndOldImages;
   if (old_image && new_image && view_old) {
     EncodeOldImage(*old_image, *new_image, &r);
   } else if (old_image && !new_image) {
-    r.set_has_old_image(true);
     EncodeItem(*old_image, r.mutable_old_image());
+  } else if (old_image) {
+    r.set_event_name(proto::ChangeRecord::MODIFY);  // The view leaves it out.
   }
   if (new_image) {
-    r.set_has_new_image(true);
     if (new_encoded.empty()) {
       EncodeItem(*new_image, r.mutable_new_image());
     } else {
@@ -278,17 +277,15 @@ std::string ChangeStreamImpl::EncodeChange(const Item& keys,
   }
   r.set_service_delete(service_delete);
   r.set_transaction_id(transaction_id);
-  // SizeBytes counts what the view type puts in the record.
-  uint64_t size = ItemSize(keys);
-  if (old_image && view_old) {
-    size += ItemSize(*old_image);
-  }
-  if (new_image && (view == StreamViewType::kNewImage ||
-                    view == StreamViewType::kNewAndOldImages)) {
-    size += ItemSize(*new_image);
-  }
-  r.set_size_bytes(size);
   return r.SerializeAsString();
+}
+
+bool StoredNewImage(const proto::ChangeRecord& record) {
+  return record.has_new_image() || !record.new_image().empty();
+}
+
+bool StoredOldImage(const proto::ChangeRecord& record) {
+  return record.has_old_image() || !record.old_image().empty();
 }
 
 Result<ChangeRecord> ChangeStreamImpl::Decode(
@@ -301,6 +298,8 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
   ChangeRecord out;
   out.sequence = record.sequence;
   out.timestamp_ms = record.timestamp_ms;
+  const bool has_new = StoredNewImage(r);
+  const bool has_old = StoredOldImage(r);
   switch (r.event_name()) {
     case proto::ChangeRecord::INSERT:
       out.event = ChangeEvent::kInsert;
@@ -311,14 +310,25 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
     case proto::ChangeRecord::REMOVE:
       out.event = ChangeEvent::kRemove;
       break;
+    case proto::ChangeRecord::EVENT_UNKNOWN:
+      if (!has_new && !has_old) {
+        return Status::Corruption("stream record " +
+                                  std::to_string(record.sequence) +
+                                  " has neither an event name nor an image");
+      }
+      out.event = !has_old  ? ChangeEvent::kInsert
+                  : has_new ? ChangeEvent::kModify
+                            : ChangeEvent::kRemove;
+      break;
     default:
-      return Status::Corruption("stream record without event name");
+      return Status::Corruption("stream record " +
+                                std::to_string(record.sequence) +
+                                " has an unknown event name");
   }
   // Records written before the ID was derived carry their own.
   out.event_id = r.event_id().empty()
                      ? EventId(event_id_seed_, shard, record.sequence)
                      : r.event_id();
-  out.size_bytes = r.size_bytes();
   out.service_delete = r.service_delete();
   const StreamViewType view = description_.view_type;
   const bool view_old = view == StreamViewType::kOldImage ||
@@ -331,12 +341,12 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
   // it, or when the keys come from it; the old one when shown, or for the
   // keys of a REMOVE.
   std::optional<Item> new_image;
-  if (r.has_new_image() &&
+  if (has_new &&
       (view_new || !stored_keys || (view_old && r.old_image_is_delta()))) {
     EDDY_ASSIGN_OR_RETURN(new_image, DecodeItem(r.new_image()));
   }
   std::optional<Item> old_image;
-  if (r.has_old_image() && (view_old || (!stored_keys && !new_image))) {
+  if (has_old && (view_old || (!stored_keys && !new_image))) {
     EDDY_ASSIGN_OR_RETURN(Item stored, DecodeItem(r.old_image()));
     if (r.old_image_is_delta()) {
       if (!new_image) {
@@ -369,19 +379,26 @@ Result<ChangeRecord> ChangeStreamImpl::Decode(
   }
   if (view_old) out.old_image = std::move(old_image);
   if (view_new) out.new_image = std::move(new_image);
+  // SizeBytes counts what the view type shows (stored by earlier versions).
+  out.size_bytes = r.size_bytes();
+  if (out.size_bytes == 0) {
+    out.size_bytes = ItemSize(out.keys);
+    if (out.old_image) out.size_bytes += ItemSize(*out.old_image);
+    if (out.new_image) out.size_bytes += ItemSize(*out.new_image);
+  }
   return out;
 }
 
 Result<std::string> ChangeStreamImpl::ItemIdentity(
     const proto::ChangeRecord& record) const {
   if (!record.db_key().empty()) return record.db_key();
-  if (!record.has_new_image() && !record.has_old_image()) {
+  const bool has_new = StoredNewImage(record);
+  if (!has_new && !StoredOldImage(record)) {
     return Status::Corruption("a stream record without an image");
   }
   // A REMOVE's old image is whole (deltas are of a new image).
-  EDDY_ASSIGN_OR_RETURN(
-      Item image, DecodeItem(record.has_new_image() ? record.new_image()
-                                                    : record.old_image()));
+  EDDY_ASSIGN_OR_RETURN(Item image, DecodeItem(has_new ? record.new_image()
+                                                       : record.old_image()));
   Item keys;
   EDDY_RETURN_IF_ERROR(KeysOf(image, 0, &keys));
   std::string identity;

@@ -66,6 +66,13 @@ class ChangeRecord;
 
 namespace eddy::store {
 
+// Whether a stored record holds a new (old) image, whichever version wrote
+// it: records written since segment format 2 leave has_new_image and
+// has_old_image unset (an encoded item is never empty), the event name
+// unset where the images tell it, and size_bytes unset (Decode computes it).
+bool StoredNewImage(const proto::ChangeRecord& record);
+bool StoredOldImage(const proto::ChangeRecord& record);
+
 class ChangeStreamImpl final : public ChangeStream {
  public:
   // A record appended but not yet applied to LevelDB.
@@ -96,8 +103,7 @@ class ChangeStreamImpl final : public ChangeStream {
   // (either may be absent, not both). `new_encoded`: new_image's encoding
   // if already made (else empty). `transaction_id` is 0 outside a
   // multi-record transaction.
-  std::string EncodeChange(const Item& keys,
-                           const std::optional<Item>& old_image,
+  std::string EncodeChange(const std::optional<Item>& old_image,
                            const std::optional<Item>& new_image,
                            std::string_view new_encoded, bool service_delete,
                            uint64_t transaction_id) const;

@@ -117,7 +117,7 @@ Status DatabaseImpl::Replay(leveldb::DB* db, ChangeStreamImpl* stream) {
         // Re-applying the record's image through the table's write path
         // also brings the item's index entries up to date.
         TableImpl::PendingWrite write;
-        if (change.has_new_image()) {
+        if (StoredNewImage(change)) {
           EDDY_ASSIGN_OR_RETURN(Item image, DecodeItem(change.new_image()));
           write.next = std::move(image);
           write.next_encoded = change.new_image();
@@ -126,7 +126,7 @@ Status DatabaseImpl::Replay(leveldb::DB* db, ChangeStreamImpl* stream) {
         if (write.db_key.empty()) {
           // The item's key from its image (a REMOVE's old image is whole).
           std::optional<Item> removed;
-          if (!write.next && change.has_old_image()) {
+          if (!write.next && StoredOldImage(change)) {
             EDDY_ASSIGN_OR_RETURN(removed, DecodeItem(change.old_image()));
           }
           const std::optional<Item>& image = write.next ? write.next : removed;

@@ -519,9 +519,8 @@ std::pair<uint32_t, std::string> TableImpl::EncodeRecord(
   std::string pk;
   AppendKeyValue(image.find(info_.schema.hash_key.name)->second, &pk);
   return {stream_->ShardFor(KeyHash(pk)),
-          stream_->EncodeChange(ExtractKey(image), write.current, write.next,
-                                write.next_encoded, write.service_delete,
-                                transaction_id)};
+          stream_->EncodeChange(write.current, write.next, write.next_encoded,
+                                write.service_delete, transaction_id)};
 }
 
 void TableImpl::Account(const PendingWrite& write) {

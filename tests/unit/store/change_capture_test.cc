@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "change_stream_impl.h"
 #include "eddy/change_record.pb.h"
 #include "eddy/store/database.h"
 #include "eddy/store/item_codec.h"
@@ -382,8 +383,6 @@ TEST_F(ChangeCaptureTest, ReplayOfARecordWithoutTheKeyIsCorruption) {
   {
     auto stream = db_->ListStreams(std::string("Orders")).front();
     proto::ChangeRecord keyless;
-    keyless.set_event_name(proto::ChangeRecord::INSERT);
-    keyless.set_has_new_image(true);
     EncodeItem(Item{{"v", N("2")}}, keyless.mutable_new_image());
     // Appended past the applied marker, as a crash would leave a record.
     ASSERT_TRUE(
@@ -466,11 +465,13 @@ TEST_F(ChangeCaptureTest, EventIdsAndKeysAreDerivedNotStored) {
   }
   EXPECT_THAT(seen, ::testing::UnorderedElementsAre("MODIFY k3", "REMOVE k4"));
   // Stored: the old image of the REMOVE only (it holds the keys); a MODIFY
-  // keeps its new image alone (the redo entry).
+  // keeps its new image alone (the redo entry), and says it is a MODIFY,
+  // which the images no longer tell.
   for (const proto::ChangeRecord& stored : StoredRecords(*keys_only)) {
-    const bool remove = stored.event_name() == proto::ChangeRecord::REMOVE;
-    EXPECT_EQ(stored.has_old_image(), remove);
-    EXPECT_EQ(stored.has_new_image(), !remove);
+    const bool remove = !StoredNewImage(stored);
+    EXPECT_EQ(StoredOldImage(stored), remove);
+    EXPECT_EQ(stored.event_name(), remove ? proto::ChangeRecord::EVENT_UNKNOWN
+                                          : proto::ChangeRecord::MODIFY);
   }
 }
 
@@ -498,6 +499,93 @@ TEST_F(ChangeCaptureTest, RecordsWithStoredIdAndKeysReadAsWritten) {
   bare.set_event_name(proto::ChangeRecord::REMOVE);
   raw.payload = bare.SerializeAsString();
   EXPECT_TRUE(stream->Decode(0, raw).status().IsCorruption());
+}
+
+// A record stores only what nothing else tells: no event name where the
+// images tell it, no flags for the images, no SizeBytes, which the reader
+// computes from what the view type shows, as DynamoDB counts it. Records of
+// earlier versions, with all of them set, read the same.
+TEST_F(ChangeCaptureTest, RecordsStoreNeitherEventNameNorSizeTheImagesTell) {
+  const Item first{{"id", S("a")}, {"v", S("one")}};
+  const Item second{{"id", S("a")}, {"v", S("two")}, {"w", N("12345")}};
+  const Item keys{{"id", S("a")}};
+  struct Case {
+    StreamViewType view;
+    // Expected SizeBytes of the INSERT, MODIFY and REMOVE.
+    size_t insert, modify, remove;
+  };
+  const Case cases[] = {
+      {StreamViewType::kNewAndOldImages, ItemSize(keys) + ItemSize(first),
+       ItemSize(keys) + ItemSize(first) + ItemSize(second),
+       ItemSize(keys) + ItemSize(second)},
+      {StreamViewType::kNewImage, ItemSize(keys) + ItemSize(first),
+       ItemSize(keys) + ItemSize(second), ItemSize(keys)},
+      {StreamViewType::kOldImage, ItemSize(keys),
+       ItemSize(keys) + ItemSize(first), ItemSize(keys) + ItemSize(second)},
+      {StreamViewType::kKeysOnly, ItemSize(keys), ItemSize(keys),
+       ItemSize(keys)},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(StreamViewTypeName(c.view)));
+    TableUpdate off;
+    off.stream = StreamUpdate{false, StreamViewType::kNewAndOldImages};
+    TableUpdate on;
+    on.stream = StreamUpdate{true, c.view};
+    if (db_->ListStreams(std::string("Orders"))
+            .front()
+            ->description()
+            .enabled()) {
+      ASSERT_TRUE(db_->UpdateTable("Orders", off).ok());
+    }
+    ASSERT_TRUE(db_->UpdateTable("Orders", on).ok());
+    ASSERT_TRUE(Put(first).ok());
+    ASSERT_TRUE(Put(second).ok());
+    ASSERT_TRUE(Delete("a").ok());
+    auto stream = db_->ListStreams(std::string("Orders")).front();
+    ASSERT_EQ(stream->description().view_type, c.view);
+    auto stored = StoredRecords(*stream);
+    ASSERT_EQ(stored.size(), 3u);
+    for (const proto::ChangeRecord& r : stored) {
+      EXPECT_FALSE(r.has_new_image());
+      EXPECT_FALSE(r.has_old_image());
+      EXPECT_EQ(r.size_bytes(), 0u);
+    }
+    EXPECT_EQ(stored[0].event_name(), proto::ChangeRecord::EVENT_UNKNOWN);
+    EXPECT_EQ(stored[2].event_name(), proto::ChangeRecord::EVENT_UNKNOWN);
+    const bool view_old = c.view == StreamViewType::kOldImage ||
+                          c.view == StreamViewType::kNewAndOldImages;
+    EXPECT_EQ(stored[1].event_name(), view_old
+                                          ? proto::ChangeRecord::EVENT_UNKNOWN
+                                          : proto::ChangeRecord::MODIFY);
+    auto records = Records(stream);
+    ASSERT_EQ(records.size(), 3u);
+    EXPECT_EQ(records[0].event, ChangeEvent::kInsert);
+    EXPECT_EQ(records[1].event, ChangeEvent::kModify);
+    EXPECT_EQ(records[2].event, ChangeEvent::kRemove);
+    EXPECT_EQ(records[0].size_bytes, c.insert);
+    EXPECT_EQ(records[1].size_bytes, c.modify);
+    EXPECT_EQ(records[2].size_bytes, c.remove);
+
+    // The same records as earlier versions wrote them read the same.
+    for (size_t i = 0; i < stored.size(); ++i) {
+      proto::ChangeRecord old_format = stored[i];
+      old_format.set_has_new_image(!old_format.new_image().empty());
+      old_format.set_has_old_image(!old_format.old_image().empty());
+      old_format.set_event_name(i == 0   ? proto::ChangeRecord::INSERT
+                                : i == 1 ? proto::ChangeRecord::MODIFY
+                                         : proto::ChangeRecord::REMOVE);
+      old_format.set_size_bytes(records[i].size_bytes);
+      streams::LogRecord raw;
+      raw.sequence = records[i].sequence;
+      raw.payload = old_format.SerializeAsString();
+      auto again = stream->Decode(0, raw);
+      ASSERT_TRUE(again.ok()) << again.status().ToString();
+      EXPECT_EQ(again->event, records[i].event);
+      EXPECT_EQ(again->size_bytes, records[i].size_bytes);
+      EXPECT_EQ(again->old_image, records[i].old_image);
+      EXPECT_EQ(again->new_image, records[i].new_image);
+    }
+  }
 }
 
 // A MODIFY stores its old image as a change of the new one (what differs,

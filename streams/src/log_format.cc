@@ -181,8 +181,12 @@ HeaderParse ParseRecordHeader(const SegmentHeader& segment, const char* p,
   const char* end = p + available;
   uint64_t length = 0;
   uint64_t zigzag = 0;
+  // A length takes at most 4 bytes (64 MiB < 2^28): so a header never
+  // exceeds kMaxRecordHeaderSize, whatever the bytes.
   VarintParse parse = GetVarint(&at, end, &length);
-  if (parse == VarintParse::kOk && length > kMaxPayloadBytes) {
+  if (parse == VarintParse::kOk &&
+      (length > kMaxPayloadBytes ||
+       static_cast<size_t>(at - p) > kLengthOffsetV2 + 4)) {
     return HeaderParse::kBad;
   }
   if (parse == VarintParse::kOk) parse = GetVarint(&at, end, &zigzag);

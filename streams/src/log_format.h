@@ -55,6 +55,9 @@ inline constexpr size_t kLengthOffsetV2 = 6;
 
 // The largest record header of either version.
 inline constexpr size_t kMaxRecordHeaderSize = 24;
+static_assert(kLengthOffsetV2 + 4 + 10 <= kMaxRecordHeaderSize,
+              "a version 2 header: a length of at most 4 varint bytes, a "
+              "timestamp delta of at most 10");
 
 // Larger lengths are rejected by Append and read as damage.
 inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;

@@ -307,12 +307,17 @@ class StoreEnv final : public leveldb::EnvWrapper {
       file.reset(raw);
     }
     // LevelDB opens only table files this way; each open charges once. A
-    // file that is no table is charged nothing: LevelDB's open fails.
+    // file that is no table is charged nothing: LevelDB's open fails. A
+    // read that fails here fails the open, as LevelDB's own read of the
+    // same bytes would; LevelDB keeps no failed open, so the next read
+    // opens the table again and charges it.
     std::unique_ptr<CacheReservation> charge;
     if (charge_tables_ != nullptr) {
-      if (std::optional<uint64_t> bytes = OpenTableHeapBytes(*file, size)) {
+      std::optional<uint64_t> bytes;
+      s = OpenTableHeapBytes(*file, size, &bytes);
+      if (!s.ok()) return s;
+      if (bytes)
         charge = std::make_unique<CacheReservation>(charge_tables_, *bytes);
-      }
     }
     *result = new LocatingRandomAccessFile(name, size, std::move(file),
                                            std::move(charge));

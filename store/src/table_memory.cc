@@ -48,14 +48,14 @@ bool Within(const BlockHandle& h, uint64_t file_size) {
          h.offset + h.size + kBlockTrailerSize <= file_size;
 }
 
-// Reads exactly `n` bytes at `offset` into `buf`.
+// Reads exactly `n` bytes at `offset` into `buf`. False if the file ends
+// first (*status OK) or the read fails (*status says why).
 bool ReadExactly(const leveldb::RandomAccessFile& file, uint64_t offset,
-                 size_t n, std::string* buf) {
+                 size_t n, std::string* buf, leveldb::Status* status) {
   buf->resize(n);
   leveldb::Slice got;
-  if (!file.Read(offset, n, &got, buf->data()).ok() || got.size() != n) {
-    return false;
-  }
+  *status = file.Read(offset, n, &got, buf->data());
+  if (!status->ok() || got.size() != n) return false;
   if (got.data() != buf->data()) std::memmove(buf->data(), got.data(), n);
   return true;
 }
@@ -109,53 +109,55 @@ class PlaceholderKey {
 
 }  // namespace
 
-std::optional<uint64_t> OpenTableHeapBytes(
-    const leveldb::RandomAccessFile& file, uint64_t size) {
+leveldb::Status OpenTableHeapBytes(const leveldb::RandomAccessFile& file,
+                                   uint64_t size,
+                                   std::optional<uint64_t>* bytes) {
+  bytes->reset();
+  leveldb::Status s;  // Stays OK when the file is only no table.
   std::string buf;
   if (size < kTableFooterSize ||
-      !ReadExactly(file, size - kTableFooterSize, kTableFooterSize, &buf)) {
-    return std::nullopt;
+      !ReadExactly(file, size - kTableFooterSize, kTableFooterSize, &buf, &s)) {
+    return s;
   }
   uint64_t magic;
   std::memcpy(&magic, buf.data() + kTableFooterSize - 8, 8);  // Little-endian.
-  if (le64toh(magic) != kTableMagic) return std::nullopt;
+  if (le64toh(magic) != kTableMagic) return s;
   std::string_view footer(buf);
   std::optional<BlockHandle> metaindex = DecodeHandle(&footer);
   std::optional<BlockHandle> index = DecodeHandle(&footer);
   if (!metaindex || !index || !Within(*metaindex, size) ||
       !Within(*index, size) || metaindex->size > kMaxMetaindexSize) {
-    return std::nullopt;
+    return s;
   }
 
   // The index block: kept as LevelDB decompresses it. A Snappy block
   // starts with its uncompressed length (a varint32).
-  uint64_t bytes = index->size;
+  uint64_t total = index->size;
   std::string head;
-  if (!ReadExactly(file, index->offset + index->size, 1, &head)) {
-    return std::nullopt;
-  }
+  if (!ReadExactly(file, index->offset + index->size, 1, &head, &s)) return s;
   if (head[0] == kSnappyCompression) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(index->size, 5));
-    if (!ReadExactly(file, index->offset, n, &head)) return std::nullopt;
+    if (!ReadExactly(file, index->offset, n, &head, &s)) return s;
     std::string_view compressed(head);
     std::optional<uint64_t> length = Varint(&compressed);
-    if (!length) return std::nullopt;
-    bytes = *length;
+    if (!length) return s;
+    total = *length;
   } else if (head[0] != kNoCompression) {
-    return std::nullopt;
+    return s;
   }
 
   // The filter block, stored raw (LevelDB loads the one its policy names;
   // the store's tables have one).
   std::string meta;
-  if (!ReadExactly(file, metaindex->offset, metaindex->size, &meta)) {
-    return std::nullopt;
+  if (!ReadExactly(file, metaindex->offset, metaindex->size, &meta, &s)) {
+    return s;
   }
   if (std::optional<BlockHandle> filter = FilterHandle(meta)) {
-    if (!Within(*filter, size)) return std::nullopt;
-    bytes += filter->size;
+    if (!Within(*filter, size)) return s;
+    total += filter->size;
   }
-  return bytes;
+  *bytes = total;
+  return s;
 }
 
 CacheReservation::CacheReservation(TableMemoryAccount* account, uint64_t bytes)

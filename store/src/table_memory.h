@@ -41,12 +41,15 @@ inline constexpr size_t kTableFooterSize = 48;
 
 // The heap LevelDB's Table::Open keeps for the table file `file` of `size`
 // bytes: its index block as LevelDB decompresses it and its filter block.
-// Reads the footer, the metaindex and the index block's first bytes.
-// nullopt if the file is not a well-formed table (LevelDB's open then says
-// what is wrong with it) or cannot be read now; a table whose open LevelDB
-// then completes anyway stays uncharged while it is open.
-std::optional<uint64_t> OpenTableHeapBytes(
-    const leveldb::RandomAccessFile& file, uint64_t size);
+// Reads the footer, the metaindex and the index block's first bytes into
+// *bytes; leaves it empty if the file is not a well-formed table (LevelDB's
+// open then says what is wrong with it). A read that fails is returned:
+// LevelDB's open reads the same bytes, so the caller fails the open, and
+// LevelDB's table cache keeps no failed open — the next read opens the
+// table again, and charges it.
+leveldb::Status OpenTableHeapBytes(const leveldb::RandomAccessFile& file,
+                                   uint64_t size,
+                                   std::optional<uint64_t>* bytes);
 
 // What open tables are charged to.
 struct TableMemoryAccount {

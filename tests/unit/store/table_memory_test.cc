@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "eddy/store/database.h"
+#include "fault_injection_env.h"
 #include "store_env.h"
 #include "store_test_util.h"
 
@@ -92,6 +93,15 @@ std::unique_ptr<leveldb::RandomAccessFile> OpenFile(const std::string& path) {
   return std::make_unique<PreadFile>(path);
 }
 
+// The figure for a table file, expecting every read to succeed.
+std::optional<uint64_t> Figure(const leveldb::RandomAccessFile& file,
+                               uint64_t size) {
+  std::optional<uint64_t> bytes;
+  leveldb::Status s = OpenTableHeapBytes(file, size, &bytes);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return bytes;
+}
+
 std::vector<std::string> TableFiles(const std::filesystem::path& dir) {
   std::vector<std::string> out;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
@@ -148,7 +158,7 @@ TEST_P(TableMemoryTest, FigureIsTheHeapLevelDbKeepsForAnOpenTable) {
   for (const std::string& path : tables) {
     const uint64_t size = std::filesystem::file_size(path);
     std::unique_ptr<leveldb::RandomAccessFile> file = OpenFile(path);
-    std::optional<uint64_t> bytes = OpenTableHeapBytes(*file, size);
+    std::optional<uint64_t> bytes = Figure(*file, size);
     ASSERT_TRUE(bytes.has_value()) << path;
     // An index entry per 4 KB block, ten bits per key: a table of 1 MB
     // keeps kilobytes, not bytes and not its size.
@@ -173,17 +183,17 @@ TEST_P(TableMemoryTest, NoFigureForWhatIsNoTable) {
     std::ofstream out(path);
     out << std::string(100, 'x');
   }
-  EXPECT_FALSE(OpenTableHeapBytes(*OpenFile(path), 100).has_value());
-  EXPECT_FALSE(OpenTableHeapBytes(*OpenFile(path), 10).has_value());
+  EXPECT_FALSE(Figure(*OpenFile(path), 100).has_value());
+  EXPECT_FALSE(Figure(*OpenFile(path), 10).has_value());
 
   // A real table cut short: its footer is gone.
   Fill(dir_ / "db", leveldb::Env::Default());
   const std::string table = TableFiles(dir_ / "db").front();
   const uint64_t size = std::filesystem::file_size(table);
-  EXPECT_FALSE(OpenTableHeapBytes(*OpenFile(table), size - 1).has_value());
+  EXPECT_FALSE(Figure(*OpenFile(table), size - 1).has_value());
   // And one whose handles point past its end.
   std::filesystem::resize_file(table, size / 2);
-  EXPECT_FALSE(OpenTableHeapBytes(*OpenFile(table), size).has_value());
+  EXPECT_FALSE(Figure(*OpenFile(table), size).has_value());
 }
 
 // Through the store's Env, every table LevelDB opens is charged while it is
@@ -202,8 +212,7 @@ TEST_P(TableMemoryTest, StoreEnvChargesOpenTablesUntilTheyClose) {
 
   uint64_t expected = 0;
   for (const std::string& table : TableFiles(path)) {
-    expected += *OpenTableHeapBytes(*OpenFile(table),
-                                    std::filesystem::file_size(table));
+    expected += *Figure(*OpenFile(table), std::filesystem::file_size(table));
   }
   leveldb::Options options = Options(env.get());
   options.block_cache = cache.get();
@@ -222,6 +231,50 @@ TEST_P(TableMemoryTest, StoreEnvChargesOpenTablesUntilTheyClose) {
   db.reset();
   EXPECT_EQ(account.bytes.load(), 0u);
   EXPECT_EQ(cache->TotalCharge(), charged - expected);  // The blocks stay.
+}
+
+// A read of a table's figure that fails (EIO, once) fails LevelDB's open
+// of the table and the request that needed it; LevelDB keeps no failed
+// open, so the next read opens the table again and charges it: no table
+// ends up open and uncharged.
+TEST_P(TableMemoryTest, ATableWhoseFigureCannotBeReadIsChargedWhenOpened) {
+  const std::string path = dir_ / "db";
+  Fill(path, leveldb::Env::Default());
+  uint64_t expected = 0;
+  for (const std::string& table : TableFiles(path)) {
+    expected += *Figure(*OpenFile(table), std::filesystem::file_size(table));
+  }
+  testing::FaultInjectionEnv faults;
+  std::unique_ptr<leveldb::Cache> cache(leveldb::NewLRUCache(8 << 20));
+  TableMemoryAccount account;
+  account.cache = cache.get();
+  // The store's Env over the faults: tables read through the target Env.
+  std::unique_ptr<leveldb::Env> env =
+      NewStoreEnv(&faults, {.pread_tables = false, .charge_tables = &account});
+  leveldb::Options options = Options(env.get());
+  options.block_cache = cache.get();
+  leveldb::DB* raw = nullptr;
+  ASSERT_TRUE(leveldb::DB::Open(options, path, &raw).ok());
+  std::unique_ptr<leveldb::DB> db(raw);
+  // The first read of a table file: the figure's footer.
+  faults.Inject(testing::FaultInjectionEnv::Fault::On(
+                    testing::FaultInjectionEnv::Op::kRead)
+                    .OnPath(".ldb"));
+  int failed = 0;
+  for (int i = 0; i < kKeys; ++i) {
+    std::string value;
+    leveldb::Status s = db->Get(leveldb::ReadOptions(), Key(i), &value);
+    if (!s.ok()) {
+      EXPECT_TRUE(s.IsIOError()) << s.ToString();
+      ++failed;
+      s = db->Get(leveldb::ReadOptions(), Key(i), &value);
+    }
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_EQ(value, Value(i));
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(faults.Failures(testing::FaultInjectionEnv::Op::kRead), 1u);
+  EXPECT_EQ(account.bytes.load(), expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Compression, TableMemoryTest,

@@ -23,7 +23,9 @@ on the same machine and in the same run:
     allocated blocks; and apparent sizes), over DescribeTable's ItemCount;
     and the stream's bytes per record, from how much the logs grew while
     loading (INSERT: one image) and while overwriting --modify items
-    (MODIFY: both images), against the item's DynamoDB size;
+    (MODIFY: both images), against the mean DynamoDB size of the items
+    written (longer keys and counts at larger sizes: 195 bytes for items
+    0..10k, 200 for 1M..10M);
   - restart after SIGKILL, --restarts times (as bench/restart.py: clean
     restart, --tail PutItems, SIGKILL after the last acknowledgement, time
     until ListTables answers, the last item checked).
@@ -83,6 +85,19 @@ def make_item(idx, payload):
         "payload": {"S": payload}, "count": {"N": str(idx)},
         "active": {"BOOL": True}, "tag": {"S": "bench-item"},
     }
+
+
+def mean_item_size(first, end):
+    """The mean DynamoDB size of make_item(first) .. make_item(end - 1),
+    the items a load of that range writes. Constant within a decade of the
+    index (pk, sk and count depend only on its digits), so summed by
+    decade."""
+    total, lo = 0, first
+    while lo < end:
+        hi = min(end, 10 ** len(str(lo)))
+        total += (hi - lo) * bench.item_size(make_item(lo, "x" * 150))
+        lo = hi
+    return total / (end - first)
 
 
 def load_range(port, first, end):
@@ -288,6 +303,9 @@ def stage(args, eddy, ceiling, first, size, modified):
     if size > first:
         res["stream_bytes_per_insert"] = round(
             (streams_after - streams_before) / (size - first), 1)
+        # Against the items this load wrote: larger at larger sizes (longer
+        # keys and counts) than the spot-checked first item.
+        res["inserted_item_bytes"] = round(mean_item_size(first, size), 1)
     t0 = time.monotonic()
     res["settled"] = bench.wait_idle(pid, limit=0.05, timeout=args.settle)
     res["settle_s"] = round(time.monotonic() - t0, 1)
@@ -364,6 +382,7 @@ def stage(args, eddy, ceiling, first, size, modified):
         res["modified_items"] = args.modify
         res["stream_bytes_per_modify"] = round(
             (after - before) / args.modify, 1)
+        res["modified_item_bytes"] = round(mean_item_size(0, args.modify), 1)
         modified += args.modify
         bench.wait_idle(pid, limit=0.05, timeout=args.settle)
     client.close()
@@ -488,15 +507,15 @@ def summarize(stages):
     sizes = [s["item_size_bytes"] for s in stages]
     item_size = statistics.median(sizes)
     out["item_size_bytes"] = item_size
-    inserts = [s["stream_bytes_per_insert"] for s in stages
-               if "stream_bytes_per_insert" in s]
+    # Stream bytes per record against the mean size of the items written.
+    inserts = [s["stream_bytes_per_insert"] / s["inserted_item_bytes"]
+               for s in stages if "stream_bytes_per_insert" in s]
     if inserts:
-        out["insert_record_ratio"] = ratio(statistics.median(inserts),
-                                           item_size)
-    modify = [s["stream_bytes_per_modify"] for s in stages
-              if "stream_bytes_per_modify" in s]
+        out["insert_record_ratio"] = round(statistics.median(inserts), 3)
+    modify = [s["stream_bytes_per_modify"] / s["modified_item_bytes"]
+              for s in stages if "stream_bytes_per_modify" in s]
     if modify:
-        out["modify_record_ratio"] = ratio(modify[0], item_size)
+        out["modify_record_ratio"] = round(modify[0], 3)
     met = {
         "put_ratio": out["put_ratio"] is not None and
         out["put_ratio"] >= TARGETS["put_ratio"],

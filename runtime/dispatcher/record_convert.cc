@@ -2,6 +2,8 @@
 
 #include <google/protobuf/arena.h>
 
+#include "eddy/varint.h"
+
 namespace eddy::runtime::dispatcher {
 
 void ToAttributeValueProto(const store::AttributeValue& value,
@@ -85,23 +87,6 @@ void ToStreamRecordProto(const store::ChangeRecord& record,
 }
 
 namespace {
-
-void AppendVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
 
 // The key of a length-delimited field (wire type 2).
 uint64_t LengthDelimitedTag(int field_number) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "eddy/varint.h"
 #include "value_size.h"
 
 namespace eddy::store {
@@ -15,29 +16,16 @@ namespace {
 // The first byte of an item: which header follows (see item_codec.h).
 constexpr uint8_t kFormatUnsized = 1;
 constexpr uint8_t kFormatSized = 2;
-// Longest varint of a 64-bit value.
-constexpr int kMaxVarintBytes = 10;
-
-void PutVarint(uint64_t v, std::string* out) {
-  char buf[kMaxVarintBytes];
-  size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
-}
 
 void PutBytes(std::string_view bytes, std::string* out) {
-  PutVarint(bytes.size(), out);
+  AppendVarint(bytes.size(), out);
   out->append(bytes);
 }
 
 void EncodeValue(const AttributeValue& v, std::string* out);
 
 void EncodeMapBody(const AttributeMap& map, std::string* out) {
-  PutVarint(map.size(), out);
+  AppendVarint(map.size(), out);
   for (const auto& [name, value] : map) {
     PutBytes(name, out);
     EncodeValue(value, out);
@@ -61,13 +49,13 @@ void EncodeValue(const AttributeValue& v, std::string* out) {
       EncodeMapBody(v.map(), out);
       return;
     case ValueType::kL:
-      PutVarint(v.list().size(), out);
+      AppendVarint(v.list().size(), out);
       for (const AttributeValue& element : v.list()) EncodeValue(element, out);
       return;
     case ValueType::kSS:
     case ValueType::kNS:
     case ValueType::kBS:
-      PutVarint(v.set().size(), out);
+      AppendVarint(v.set().size(), out);
       for (const std::string& member : v.set()) PutBytes(member, out);
       return;
   }
@@ -107,7 +95,8 @@ class Reader {
       return true;
     }
     uint64_t result = 0;
-    for (int shift = 0; shift < 7 * kMaxVarintBytes && p_ < end_; shift += 7) {
+    for (unsigned shift = 0; shift < 7 * kMaxVarint64Bytes && p_ < end_;
+         shift += 7) {
       const auto byte = static_cast<uint8_t>(*p_++);
       // The tenth byte may only contribute the top bit.
       if (shift == 63 && byte > 1) return false;
@@ -352,7 +341,7 @@ class Walker : public Reader {
 
 void EncodeItem(const Item& item, std::string* out) {
   out->push_back(static_cast<char>(kFormatSized));
-  PutVarint(ItemSize(item), out);
+  AppendVarint(ItemSize(item), out);
   EncodeMapBody(item, out);
 }
 

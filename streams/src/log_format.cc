@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "eddy/streams/crc32c.h"
+#include "eddy/varint.h"
 
 namespace eddy::streams::format {
 
@@ -31,26 +32,6 @@ std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
 }
 
 namespace {
-
-constexpr size_t kMaxVarint64Bytes = 10;
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-char* PutVarint(uint64_t v, char* dst) {
-  while (v >= 0x80) {
-    *dst++ = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  *dst++ = static_cast<char>(v);
-  return dst;
-}
 
 enum class VarintParse { kOk, kShort, kBad };
 
@@ -155,8 +136,8 @@ void FinishRecord(const SegmentHeader& segment, char* record,
   }
   record[kSequenceLowOffsetV2] = static_cast<char>(sequence & 0xFF);
   record[kSequenceLowOffsetV2 + 1] = static_cast<char>((sequence >> 8) & 0xFF);
-  char* p = PutVarint(payload_size, record + kLengthOffsetV2);
-  p = PutVarint(TimestampDelta(segment, timestamp_ms), p);
+  char* p = EncodeVarint(payload_size, record + kLengthOffsetV2);
+  p = EncodeVarint(TimestampDelta(segment, timestamp_ms), p);
   assert(static_cast<size_t>(p - record) == header_size);
   EncodeFixed32(record + kCrcOffset, RecordCrcV2(sequence, record, size));
 }

@@ -181,6 +181,14 @@ HeaderParse ParseRecordHeader(const SegmentHeader& segment, const char* p,
   return HeaderParse::kOk;
 }
 
+uint64_t ClaimedSequence(const SegmentHeader& segment,
+                         const RecordHeader& header, uint64_t expected) {
+  if (segment.version == kVersion1) return header.stored_sequence;
+  const auto offset = static_cast<int16_t>(
+      static_cast<uint16_t>(header.stored_sequence - expected));
+  return expected + static_cast<uint64_t>(int64_t{offset});
+}
+
 std::optional<uint64_t> RecordSequence(const SegmentHeader& segment,
                                        const char* p,
                                        const RecordHeader& header,
@@ -194,9 +202,9 @@ std::optional<uint64_t> RecordSequence(const SegmentHeader& segment,
     return header.stored_sequence;
   }
   if (crc == RecordCrcV2(expected, p, size)) return expected;
-  const uint64_t nearest = NearestSequence(expected, header.stored_sequence);
-  if (nearest != expected && crc == RecordCrcV2(nearest, p, size)) {
-    return nearest;
+  const uint64_t claimed = ClaimedSequence(segment, header, expected);
+  if (claimed != expected && crc == RecordCrcV2(claimed, p, size)) {
+    return claimed;
   }
   return std::nullopt;
 }

@@ -156,13 +156,12 @@ enum class HeaderParse {
 HeaderParse ParseRecordHeader(const SegmentHeader& segment, const char* p,
                               size_t available, RecordHeader* header);
 
-// The number nearest to `expected` whose low 16 bits are `low_bits` (a
-// version 2 record's stored bits).
-inline uint64_t NearestSequence(uint64_t expected, uint64_t low_bits) {
-  const auto offset =
-      static_cast<int16_t>(static_cast<uint16_t>(low_bits - expected));
-  return expected + static_cast<uint64_t>(int64_t{offset});
-}
+// The number a record with this header claims, read as near `expected` as
+// the stored bits allow: version 1 stores the whole number; version 2 its
+// low 16 bits, taken as the number nearest `expected` that has them. The
+// checksum alone tells whether the claim holds (RecordSequence).
+uint64_t ClaimedSequence(const SegmentHeader& segment,
+                         const RecordHeader& header, uint64_t expected);
 
 // The number of the intact record at p[0, header.record_size()), expected
 // to be numbered `expected`; nullopt if its checksum does not match. In

@@ -193,20 +193,16 @@ Result<bool> HasValidRecordAfter(FileSystem* fs, const File& file,
   auto buf = std::make_unique_for_overwrite<char[]>(span);
   size_t got = 0;
   EDDY_RETURN_IF_ERROR(fs->Read(file, path, buf.get(), span, offset + 1, &got));
-  // The stored (low bits of the) number rule out nearly every offset before
-  // a checksum is computed.
-  const uint64_t mask =
-      segment.version == format::kVersion1 ? ~uint64_t{0} : 0xFFFF;
   for (size_t p = 0; p < got; ++p) {
     format::RecordHeader header;
     if (format::ParseRecordHeader(segment, buf.get() + p, got - p, &header) !=
         format::HeaderParse::kOk) {
       continue;
     }
-    if (header.stored_sequence != (expected & mask) &&
-        header.stored_sequence != ((expected + 1) & mask)) {
-      continue;
-    }
+    // The number it claims (or its low bits) rules out nearly every offset
+    // before a checksum is computed.
+    const uint64_t claimed = format::ClaimedSequence(segment, header, expected);
+    if (claimed != expected && claimed != expected + 1) continue;
     if (header.record_size() > got - p) continue;
     const std::optional<uint64_t> sequence =
         format::RecordSequence(segment, buf.get() + p, header, expected);

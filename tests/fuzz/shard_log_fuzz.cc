@@ -57,9 +57,8 @@ const std::string& ScratchDir() {
 constexpr size_t kMinRecordBytes = 8;
 
 // Recomputes the checksum of every record whose header parses and whose
-// declared length fits, numbering each as it claims: version 1 stores the
-// number, version 2 its low 16 bits (the number nearest the expected one
-// with those bits is taken).
+// declared length fits, numbering each as it claims (format::
+// ClaimedSequence).
 void FixRecordChecksums(const format::SegmentHeader& segment,
                         std::string* file) {
   size_t offset = format::kSegmentHeaderSize;
@@ -75,9 +74,7 @@ void FixRecordChecksums(const format::SegmentHeader& segment,
       return;  // FinishRecord writes minimal varints only.
     }
     const uint64_t sequence =
-        segment.version == format::kVersion1
-            ? header.stored_sequence
-            : format::NearestSequence(expected, header.stored_sequence);
+        format::ClaimedSequence(segment, header, expected);
     format::FinishRecord(segment, record, header.header_size,
                          header.payload_size, sequence, header.timestamp_ms);
     expected = sequence + 1;
